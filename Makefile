@@ -1,0 +1,52 @@
+# Verdict: every target installs what it needs first, and is safe to run again.
+SHELL := /bin/bash
+PY_VERSION ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SOLC_VERSION := 0.8.28
+ROOT := $(CURDIR)
+SITE = $(shell $(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+APE := $(BIN)/ape
+PYTEST_ARGS ?=
+
+.PHONY: help setup test test-oracle test-contracts test-e2e demo bench slither lint clean
+
+help:
+	@echo "make demo   - start anvil, deploy, train a model, run the oracle daemon, send payments"
+	@echo "make test   - the whole test suite (contracts, oracle, end to end, faults)"
+	@echo "make bench  - throughput, latency, gas and scoring benchmarks -> docs/benchmarks.md"
+	@echo "make slither - static analysis of the contracts"
+
+setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PY_VERSION) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	@# ape, pytest and the daemon find the npm toolchain without an activated venv: the
+	@# solc-js bridge (as py-solc-x's solc) and node_modules/.bin (anvil) come from this .pth.
+	@echo 'import os; os.environ.setdefault("SOLCX_BINARY_PATH", "$(ROOT)/.solcx"); os.environ["PATH"] = "$(ROOT)/node_modules/.bin" + os.pathsep + os.environ.get("PATH", "")' > $(SITE)/verdict_toolchain.pth
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.solcx/solc-v$(SOLC_VERSION): tools/solc-bridge.js
+	@mkdir -p .solcx
+	ln -sf ../tools/solc-bridge.js $@
+
+compile: setup
+	$(APE) compile
+
+test: setup
+	$(APE) test tests $(PYTEST_ARGS)
+
+demo: setup
+	$(BIN)/verdict demo
+
+lint: setup
+	$(BIN)/ruff check oracle tests scripts
+
+clean:
+	rm -rf .build contracts/.cache var demo-summary.json
