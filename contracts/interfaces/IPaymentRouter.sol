@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IRiskGated} from "./IRiskGated.sol";
+
+/// @title IPaymentRouter
+/// @notice Escrowed ETH and ERC-20 payments settled only by a final risk verdict.
+interface IPaymentRouter is IRiskGated {
+    enum Status {
+        None,
+        Pending,
+        Held,
+        Settled,
+        Refunded
+    }
+
+    struct Payment {
+        address payer;
+        address payee;
+        address token; // address(0) for ETH
+        uint256 amount; // what actually arrived (fee-on-transfer tokens are credited net)
+        uint64 deadline; // verdict deadline; after it, reclaim refunds
+        Status status;
+    }
+
+    event PaymentRequested(
+        uint256 indexed id,
+        address indexed payer,
+        address indexed payee,
+        address token,
+        uint256 amount,
+        bytes32 ref,
+        uint64 deadline
+    );
+    event PaymentSettled(uint256 indexed id, address indexed payee, uint256 payeeAmount, uint256 fee, uint16 score);
+    event PaymentHeld(uint256 indexed id, uint16 score);
+    event PaymentRefunded(uint256 indexed id, address indexed payer, uint256 amount, uint16 score);
+    event PaymentReviewed(uint256 indexed id, address indexed reviewer, bool approved);
+    /// @notice A push to the payee (or payer) failed; the amount is credited for `withdraw`.
+    event PaymentCredited(uint256 indexed id, address indexed account, address token, uint256 amount);
+    event Withdrawn(address indexed account, address indexed token, uint256 amount);
+    event FeesSwept(address indexed token, address indexed treasury, uint256 amount);
+    event ThresholdsChanged(uint16 reviewThreshold, uint16 rejectThreshold);
+    event FeeChanged(uint16 feeBps);
+    event DeadlineWindowChanged(uint64 window);
+    event ReviewWindowChanged(uint64 window);
+    event TreasuryChanged(address treasury);
+    event OracleChanged(address oracle);
+    event BlocklistUpdated(address indexed account, bool blocked);
+
+    error PaymentRouterZeroAmount();
+    error PaymentRouterZeroPayee();
+    error PaymentRouterSelfPayment();
+    error PaymentRouterValueMismatch(uint256 expected, uint256 sent);
+    error PaymentRouterUnexpectedValue();
+    error PaymentRouterNotAToken(address token);
+    error PaymentRouterAmountTooLarge(uint256 amount);
+    error PaymentRouterBlocked(address account);
+    error PaymentRouterUnknownPayment(uint256 id);
+    error PaymentRouterNotHeld(uint256 id);
+    error PaymentRouterNotReclaimable(uint256 id);
+    error PaymentRouterOnlyOracle(address caller);
+    error PaymentRouterInvalidThresholds(uint16 reviewThreshold, uint16 rejectThreshold);
+    error PaymentRouterFeeTooHigh(uint16 feeBps);
+    error PaymentRouterInvalidWindow(uint64 window);
+    error PaymentRouterZeroAddress();
+    error PaymentRouterLengthMismatch();
+    error PaymentRouterNothingToWithdraw();
+
+    /// @notice Escrows a payment of `amount` of `token` (address(0) = ETH, sent as msg.value) to
+    /// `payee` until a final verdict. Returns its id.
+    ///
+    /// Requirements:
+    /// - not paused; neither party blocklisted; `payee` non-zero and not the sender;
+    /// - `amount` > 0 and fits in 96 bits; for ETH `msg.value == amount`, for a token no value
+    ///   and `token` has code and the router is approved for `amount`.
+    function pay(address payee, address token, uint256 amount, bytes32 ref)
+        external
+        payable
+        returns (uint256 id);
+
+    /// @notice Many payments from the sender in one call (micropayments), each with its own id.
+    /// For ETH, `msg.value` must equal the sum of `amounts`. Same requirements as `pay`.
+    function payMany(address[] calldata payees, address token, uint256[] calldata amounts, bytes32[] calldata refs)
+        external
+        payable
+        returns (uint256 firstId);
+
+    /// @notice A reviewer approves (settles) or rejects (refunds) a Held payment.
+    ///
+    /// Requirements: the caller has REVIEWER_ROLE; the payment is Held; approving needs not paused.
+    function review(uint256 id, bool approve) external;
+
+    /// @notice Refunds a payment with no final verdict after its deadline (or a Held payment whose
+    /// review window has also passed). Anyone may call; works while paused.
+    function reclaim(uint256 id) external;
+
+    /// @notice Withdraws what a failed push credited to the sender.
+    function withdraw(address token) external;
+
+    function payment(uint256 id) external view returns (Payment memory);
+    function paymentCount() external view returns (uint256);
+    function reviewThreshold() external view returns (uint16);
+    function rejectThreshold() external view returns (uint16);
+    function feeBps() external view returns (uint16);
+    function credited(address account, address token) external view returns (uint256);
+    function feesAccrued(address token) external view returns (uint256);
+}

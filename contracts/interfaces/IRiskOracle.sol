@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @title IRiskOracle
+/// @notice Collects risk verdicts from a registered set of oracle nodes and applies a final score
+/// (the median of a quorum of k distinct nodes; the lower median for even k) to a gated target.
+interface IRiskOracle {
+    /// @notice One node's verdict on one gated item.
+    /// @param target the gated contract (PaymentRouter or Escrow) that owns `id`
+    /// @param id the payment (or release) id, local to `target`
+    /// @param score risk score in basis points, 0 (safe) to 10000 (certain fraud)
+    /// @param modelId SHA-256 id of the model that produced the score; must be approved
+    /// @param reasonsHash keccak256 of the canonical JSON of the top reasons, for audit
+    struct Verdict {
+        address target;
+        uint256 id;
+        uint16 score;
+        bytes32 modelId;
+        bytes32 reasonsHash;
+    }
+
+    /// @notice Why an item of a batch was skipped without side effects.
+    enum SkipReason {
+        UnknownItem,
+        AlreadyFinal,
+        Expired,
+        DuplicateVote
+    }
+
+    event VerdictPosted(
+        address indexed target,
+        uint256 indexed id,
+        address indexed node,
+        uint16 score,
+        bytes32 modelId,
+        bytes32 reasonsHash
+    );
+    event VerdictSkipped(address indexed target, uint256 indexed id, address indexed node, SkipReason reason);
+    event VerdictFinalized(address indexed target, uint256 indexed id, uint16 score, uint8 votes);
+    event NodeAdded(address indexed node);
+    event NodeRemoved(address indexed node);
+    event QuorumChanged(uint8 oldQuorum, uint8 newQuorum);
+    event ModelApproved(bytes32 indexed modelId);
+    event ModelRevoked(bytes32 indexed modelId);
+    event TargetAdded(address indexed target);
+    event TargetRemoved(address indexed target);
+
+    error RiskOracleUnauthorizedNode(address sender);
+    error RiskOracleModelNotApproved(bytes32 modelId);
+    error RiskOracleScoreOutOfRange(uint256 id, uint16 score);
+    error RiskOracleUnknownTarget(address target);
+    error RiskOracleInvalidQuorum(uint256 quorum, uint256 nodes);
+    error RiskOracleNodeExists(address node);
+    error RiskOracleNodeMissing(address node);
+    error RiskOracleEmptyBatch();
+
+    /// @notice Posts many verdicts in one transaction.
+    ///
+    /// Requirements:
+    /// - the sender is a registered node;
+    /// - every verdict's model id is approved, its score at most 10000 and its target registered.
+    /// Items that are unknown, already final, expired or a repeat vote by this node are skipped
+    /// with `VerdictSkipped`, so a retried batch is harmless.
+    function submitVerdicts(Verdict[] calldata verdicts) external;
+
+    function isNode(address account) external view returns (bool);
+    function nodes() external view returns (address[] memory);
+    function quorum() external view returns (uint8);
+    function isModelApproved(bytes32 modelId) external view returns (bool);
+    function isTarget(address target) external view returns (bool);
+    /// @notice Whether a final verdict was reached for (`target`, `id`), and its score.
+    function finalScore(address target, uint256 id) external view returns (bool isFinal, uint16 score);
+    /// @notice How many distinct nodes have voted on (`target`, `id`) so far.
+    function voteCount(address target, uint256 id) external view returns (uint8);
+    function hasVoted(address target, uint256 id, address node) external view returns (bool);
+}

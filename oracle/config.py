@@ -1,0 +1,51 @@
+"""One settings object for every command and the daemon, read from `VERDICT_*` variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Verdict's configuration. Every field can be set as `VERDICT_<NAME>` (or in a `.env` file)."""
+
+    model_config = SettingsConfigDict(env_prefix="VERDICT_", env_file=".env", extra="ignore")
+
+    # --- chain -----------------------------------------------------------------------------
+    rpc_url: str = "http://127.0.0.1:8545"
+    deployment: Path = Path("deployments/local.json")
+    """Written by `ape run deploy`: contract name -> address, plus the deployment block."""
+    build_manifest: Path = Path(".build/__local__.json")
+    """ape's compiled project manifest; the ABIs are read from it."""
+
+    # --- node identity: the key is never printed or logged -----------------------------------
+    node_key: SecretStr | None = None
+    """Hex private key of this oracle node (or use `keystore` + `keystore_password`)."""
+    keystore: Path | None = None
+    keystore_password: SecretStr | None = None
+
+    # --- storage -----------------------------------------------------------------------------
+    store_url: str = "sqlite:///var/verdict.sqlite"
+    """SQLAlchemy URL: SQLite by default, `postgresql+psycopg://...` for PostgreSQL."""
+
+    # --- model -------------------------------------------------------------------------------
+    model_dir: Path = Path("var/model")
+
+    # --- daemon ------------------------------------------------------------------------------
+    poll_interval: float = Field(0.05, gt=0)
+    """Seconds between `eth_getLogs` polls when idle."""
+    log_batch_blocks: int = Field(2000, gt=0)
+    """Largest block range asked of `eth_getLogs` at once."""
+    verdict_batch_size: int = Field(100, gt=0, le=500)
+    """Most verdicts sent in one `submitVerdicts` transaction."""
+    confirmations: int = Field(0, ge=0)
+    max_backoff: float = Field(10.0, gt=0)
+    metrics_port: int | None = Field(9464, ge=0, le=65535)
+    """Prometheus metrics on 127.0.0.1; None disables them."""
+    log_format: str = Field("auto", pattern="^(auto|json|console)$")
+    log_level: str = "info"
+
+    # --- token valuation for features (symbol -> USD per whole token) -------------------------
+    usd_prices: dict[str, float] = {"ETH": 3000.0, "mUSD": 1.0, "USDC": 1.0}
