@@ -98,6 +98,28 @@ interface IPaymentRouter is IRiskGated {
     /// @notice Withdraws what a failed push credited to the sender.
     function withdraw(address token) external;
 
+    // --- policy: DEFAULT_ADMIN_ROLE (the DAO timelock once governance takes over) -------------
+    /// @notice Requirements: caller has DEFAULT_ADMIN_ROLE; review < reject <= 10000.
+    function setThresholds(uint16 newReviewThreshold, uint16 newRejectThreshold) external;
+    /// @notice Requirements: caller has DEFAULT_ADMIN_ROLE; fee <= MAX_FEE_BPS (1000 = 10%).
+    function setFeeBps(uint16 newFeeBps) external;
+    /// @notice Requirements: caller has DEFAULT_ADMIN_ROLE; window within [1 minute, 30 days].
+    function setDeadlineWindow(uint64 window) external;
+    /// @notice Requirements: caller has DEFAULT_ADMIN_ROLE; window within [1 minute, 30 days].
+    function setReviewWindow(uint64 window) external;
+    /// @notice Requirements: caller has DEFAULT_ADMIN_ROLE; non-zero address.
+    function setTreasury(address newTreasury) external;
+    /// @notice Requirements: caller has DEFAULT_ADMIN_ROLE; non-zero address.
+    function setOracle(address newOracle) external;
+    /// @notice Requirements: caller has DEFAULT_ADMIN_ROLE.
+    function setBlocked(address account, bool blocked) external;
+    /// @notice Sends accrued protocol fees of `token` to the treasury. Anyone may call.
+    function sweepFees(address token) external;
+    /// @notice Requirements: caller has GUARDIAN_ROLE or DEFAULT_ADMIN_ROLE.
+    function pause() external;
+    /// @notice Requirements: caller has DEFAULT_ADMIN_ROLE.
+    function unpause() external;
+
     function payment(uint256 id) external view returns (Payment memory);
     function paymentCount() external view returns (uint256);
     function reviewThreshold() external view returns (uint16);

@@ -63,6 +63,22 @@ interface IRiskOracle {
     /// with `VerdictSkipped`, so a retried batch is harmless.
     function submitVerdicts(Verdict[] calldata verdicts) external;
 
+    // --- administration: DEFAULT_ADMIN_ROLE (the DAO timelock once governance takes over) -----
+    /// @notice Requirements: admin; `node` non-zero and not yet registered.
+    function addNode(address node) external;
+    /// @notice Requirements: admin; `node` registered; quorum stays <= node count.
+    function removeNode(address node) external;
+    /// @notice Requirements: admin; 1 <= `newQuorum` <= node count.
+    function setQuorum(uint8 newQuorum) external;
+    /// @notice Requirements: admin.
+    function approveModel(bytes32 modelId) external;
+    /// @notice Requirements: admin.
+    function revokeModel(bytes32 modelId) external;
+    /// @notice Registers a gated contract (PaymentRouter, Escrow). Requirements: admin.
+    function addTarget(address target) external;
+    /// @notice Requirements: admin.
+    function removeTarget(address target) external;
+
     function isNode(address account) external view returns (bool);
     function nodes() external view returns (address[] memory);
     function quorum() external view returns (uint8);
