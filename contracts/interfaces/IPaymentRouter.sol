@@ -127,4 +127,13 @@ interface IPaymentRouter is IRiskGated {
     function feeBps() external view returns (uint16);
     function credited(address account, address token) external view returns (uint256);
     function feesAccrued(address token) external view returns (uint256);
+
+    // --- added with the implementation: policy and per-payment views ---------------------------
+    /// @notice The score of the verdict applied to `id` (0 while none was applied).
+    function paymentScore(uint256 id) external view returns (uint16);
+    function oracle() external view returns (address);
+    function treasury() external view returns (address);
+    function deadlineWindow() external view returns (uint64);
+    function reviewWindow() external view returns (uint64);
+    function isBlocked(address account) external view returns (bool);
 }

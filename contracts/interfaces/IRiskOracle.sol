@@ -53,6 +53,9 @@ interface IRiskOracle {
     error RiskOracleNodeExists(address node);
     error RiskOracleNodeMissing(address node);
     error RiskOracleEmptyBatch();
+    // added with the implementation
+    error RiskOracleZeroAddress();
+    error RiskOracleTooManyNodes(uint256 max);
 
     /// @notice Posts many verdicts in one transaction.
     ///

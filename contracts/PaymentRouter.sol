@@ -1,0 +1,615 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Address} from "@openzeppelin/contracts/utils/Address.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
+import {IPaymentRouter} from "./interfaces/IPaymentRouter.sol";
+import {IRiskGated} from "./interfaces/IRiskGated.sol";
+
+/// @title PaymentRouter
+/// @notice Escrows ETH and ERC-20 payments until the RiskOracle applies a final risk verdict:
+/// a low score settles (payee paid, protocol fee accrued for the treasury), a middling score holds
+/// the payment for a human reviewer, a high score refunds the payer. With no verdict by the
+/// deadline anyone may reclaim the payment for the payer (fail closed).
+///
+/// Payouts never revert a verdict batch: an ETH push is a gas-limited call and a token push is a
+/// `trySafeTransfer`; when either fails, the amount is credited to the recipient for {withdraw}.
+///
+/// Storage: a payment takes two slots (payer + uint96 amount; payee + uint40 deadline + status +
+/// uint32 token index + uint16 score). Token addresses are registered in an index on first use;
+/// index 0 is ETH.
+contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    /*//////////////////////////////////////////////////////////////
+                               CONSTANTS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice May approve or reject Held payments.
+    bytes32 public constant REVIEWER_ROLE = keccak256("REVIEWER_ROLE");
+    /// @notice May pause the router in an emergency (unpausing is the admin's).
+    bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
+
+    /// @notice Upper bound of the protocol fee: 10%.
+    uint16 public constant MAX_FEE_BPS = 1000;
+    /// @notice Scores and fees are in basis points of this.
+    uint16 public constant BPS = 10_000;
+    /// @notice Bounds of the deadline and review windows.
+    uint64 public constant MIN_WINDOW = 1 minutes;
+    uint64 public constant MAX_WINDOW = 30 days;
+    /// @notice Gas forwarded with an ETH push: enough for a smart wallet's `receive`, too little
+    /// for a payee to starve a verdict batch. A push that fails is credited instead.
+    uint256 public constant PUSH_GAS = 30_000;
+
+    uint16 private constant _DEFAULT_REVIEW_THRESHOLD = 6000;
+    uint16 private constant _DEFAULT_REJECT_THRESHOLD = 9000;
+    uint16 private constant _DEFAULT_FEE_BPS = 30;
+    uint40 private constant _DEFAULT_DEADLINE_WINDOW = 1 hours;
+    uint40 private constant _DEFAULT_REVIEW_WINDOW = 3 days;
+
+    /*//////////////////////////////////////////////////////////////
+                                STORAGE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev One payment in two slots.
+    struct PaymentRecord {
+        // slot A
+        address payer;
+        uint96 amount;
+        // slot B
+        address payee;
+        uint40 deadline;
+        Status status;
+        uint32 tokenIndex;
+        uint16 score; // the verdict's score once one was applied, 0 before
+    }
+
+    /// @dev What a verdict needs, in one slot.
+    struct Policy {
+        address oracle;
+        uint16 reviewThreshold;
+        uint16 rejectThreshold;
+        uint16 feeBps;
+    }
+
+    /// @dev What a payment needs, in one slot: the id counter and the windows.
+    struct Schedule {
+        uint64 paymentCount;
+        uint40 deadlineWindow;
+        uint40 reviewWindow;
+    }
+
+    /// @dev The shared facts of a `pay` or `payMany` call (in memory only).
+    struct Batch {
+        address token;
+        uint32 tokenIndex;
+        uint40 deadline;
+        uint256 total;
+        uint256 received;
+    }
+
+    Policy private _policy;
+    Schedule private _schedule;
+    address private _treasury;
+
+    mapping(uint256 id => PaymentRecord) private _payments;
+    /// @dev Index 0 is ETH (address(0)); tokens get 1, 2, ... on first use.
+    address[] private _tokens;
+    mapping(address token => uint32) private _tokenIndexes;
+
+    mapping(address account => bool) private _blocked;
+    mapping(address account => mapping(address token => uint256)) private _credited;
+    mapping(address token => uint256) private _feesAccrued;
+
+    /*//////////////////////////////////////////////////////////////
+                               MODIFIERS
+    //////////////////////////////////////////////////////////////*/
+
+    modifier onlyOracle() {
+        if (msg.sender != _policy.oracle) revert PaymentRouterOnlyOracle(msg.sender);
+        _;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                              CONSTRUCTOR
+    //////////////////////////////////////////////////////////////*/
+
+    /// @param admin holder of DEFAULT_ADMIN_ROLE (the policy owner; later the DAO timelock)
+    /// @param oracle_ the RiskOracle allowed to apply verdicts
+    /// @param treasury_ where swept protocol fees go
+    constructor(address admin, address oracle_, address treasury_) {
+        if (admin == address(0) || oracle_ == address(0) || treasury_ == address(0)) {
+            revert PaymentRouterZeroAddress();
+        }
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _policy = Policy({
+            oracle: oracle_,
+            reviewThreshold: _DEFAULT_REVIEW_THRESHOLD,
+            rejectThreshold: _DEFAULT_REJECT_THRESHOLD,
+            feeBps: _DEFAULT_FEE_BPS
+        });
+        _schedule = Schedule({
+            paymentCount: 0,
+            deadlineWindow: _DEFAULT_DEADLINE_WINDOW,
+            reviewWindow: _DEFAULT_REVIEW_WINDOW
+        });
+        _treasury = treasury_;
+        _tokens.push(address(0));
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                PAYING
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IPaymentRouter
+    function pay(address payee, address token, uint256 amount, bytes32 ref)
+        external
+        payable
+        nonReentrant
+        whenNotPaused
+        returns (uint256 id)
+    {
+        _checkParty(msg.sender);
+        _checkPayee(payee);
+        _checkAmount(amount);
+
+        uint32 tokenIndex;
+        uint96 received;
+        if (token == address(0)) {
+            if (msg.value != amount) revert PaymentRouterValueMismatch(amount, msg.value);
+            received = uint96(amount); // fits: checked by _checkAmount
+        } else {
+            if (msg.value != 0) revert PaymentRouterUnexpectedValue();
+            tokenIndex = _tokenIndexOrRegister(token);
+            received = _pullToken(token, amount);
+        }
+
+        Schedule memory schedule = _schedule;
+        id = schedule.paymentCount + 1;
+        _schedule.paymentCount = uint64(id);
+        Batch memory batch;
+        batch.token = token;
+        batch.tokenIndex = tokenIndex;
+        batch.deadline = uint40(block.timestamp) + schedule.deadlineWindow;
+        _record(id, payee, received, ref, batch);
+    }
+
+    /// @inheritdoc IPaymentRouter
+    /// @dev For a fee-on-transfer token, what arrived is split pro rata (rounded down), the last
+    /// payment taking the remainder.
+    function payMany(address[] calldata payees, address token, uint256[] calldata amounts, bytes32[] calldata refs)
+        external
+        payable
+        nonReentrant
+        whenNotPaused
+        returns (uint256 firstId)
+    {
+        uint256 n = payees.length;
+        if (n == 0 || amounts.length != n || refs.length != n) revert PaymentRouterLengthMismatch();
+        _checkParty(msg.sender);
+
+        Batch memory batch;
+        batch.token = token;
+        for (uint256 i = 0; i < n; ++i) {
+            _checkPayee(payees[i]);
+            _checkAmount(amounts[i]);
+            batch.total += amounts[i];
+        }
+
+        batch.received = batch.total;
+        if (token == address(0)) {
+            if (msg.value != batch.total) revert PaymentRouterValueMismatch(batch.total, msg.value);
+        } else {
+            if (msg.value != 0) revert PaymentRouterUnexpectedValue();
+            batch.tokenIndex = _tokenIndexOrRegister(token);
+            batch.received = _pullTokenUnbounded(token, batch.total);
+        }
+
+        Schedule memory schedule = _schedule;
+        firstId = schedule.paymentCount + 1;
+        _schedule.paymentCount = uint64(schedule.paymentCount + n);
+        batch.deadline = uint40(block.timestamp) + schedule.deadlineWindow;
+        _recordMany(firstId, batch, payees, amounts, refs);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                               THE GATE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IRiskGated
+    /// @dev `Awaiting` while Pending and not past the deadline; `Expired` when Pending past it;
+    /// `Decided` once Held, Settled or Refunded.
+    function gateStatus(uint256 id) public view returns (GateStatus) {
+        PaymentRecord storage p = _payments[id];
+        Status status = p.status;
+        if (status == Status.None) return GateStatus.Unknown;
+        if (status != Status.Pending) return GateStatus.Decided;
+        return block.timestamp > p.deadline ? GateStatus.Expired : GateStatus.Awaiting;
+    }
+
+    /// @inheritdoc IRiskGated
+    /// @dev While paused, a verdict that would settle holds the payment instead (a reviewer decides
+    /// after unpause); a rejection still refunds.
+    function applyVerdict(uint256 id, uint16 score) external nonReentrant onlyOracle returns (GateStatus prior) {
+        prior = gateStatus(id);
+        if (prior != GateStatus.Awaiting) return prior;
+
+        Policy memory policy = _policy;
+        PaymentRecord memory p = _payments[id];
+        if (score >= policy.rejectThreshold) {
+            _refund(id, p, score);
+        } else if (score >= policy.reviewThreshold || paused()) {
+            _hold(id, score);
+        } else {
+            _settle(id, p, score, policy.feeBps);
+        }
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                          REVIEW, RECLAIM, WITHDRAW
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IPaymentRouter
+    function review(uint256 id, bool approve) external nonReentrant onlyRole(REVIEWER_ROLE) {
+        PaymentRecord memory p = _payments[id];
+        if (p.status == Status.None) revert PaymentRouterUnknownPayment(id);
+        if (p.status != Status.Held) revert PaymentRouterNotHeld(id);
+        if (approve) {
+            _requireNotPaused();
+            _settle(id, p, p.score, _policy.feeBps);
+        } else {
+            _refund(id, p, p.score);
+        }
+        emit PaymentReviewed(id, msg.sender, approve);
+    }
+
+    /// @inheritdoc IPaymentRouter
+    /// @dev The refund's `PaymentRefunded` carries the stored score: 0 when no verdict was applied.
+    ///
+    /// Requirements:
+    /// - the payment exists;
+    /// - it is Pending past its deadline, or Held past its deadline plus the review window.
+    function reclaim(uint256 id) external nonReentrant {
+        PaymentRecord memory p = _payments[id];
+        if (p.status == Status.None) revert PaymentRouterUnknownPayment(id);
+        uint256 reclaimableAfter;
+        if (p.status == Status.Pending) {
+            reclaimableAfter = p.deadline;
+        } else if (p.status == Status.Held) {
+            reclaimableAfter = uint256(p.deadline) + _schedule.reviewWindow;
+        } else {
+            revert PaymentRouterNotReclaimable(id);
+        }
+        if (block.timestamp <= reclaimableAfter) revert PaymentRouterNotReclaimable(id);
+        _refund(id, p, p.score);
+    }
+
+    /// @inheritdoc IPaymentRouter
+    /// @dev Sends the whole credit with all remaining gas; reverts if that transfer fails.
+    ///
+    /// Requirements:
+    /// - the sender has a non-zero credit in `token` (address(0) = ETH).
+    function withdraw(address token) external nonReentrant {
+        uint256 amount = _credited[msg.sender][token];
+        if (amount == 0) revert PaymentRouterNothingToWithdraw();
+        _credited[msg.sender][token] = 0;
+        emit Withdrawn(msg.sender, token, amount);
+        _send(token, msg.sender, amount);
+    }
+
+    /// @inheritdoc IPaymentRouter
+    /// @dev Requirements: some fees of `token` have accrued (else `PaymentRouterNothingToWithdraw`).
+    function sweepFees(address token) external nonReentrant {
+        uint256 amount = _feesAccrued[token];
+        if (amount == 0) revert PaymentRouterNothingToWithdraw();
+        _feesAccrued[token] = 0;
+        address treasury_ = _treasury;
+        emit FeesSwept(token, treasury_, amount);
+        _send(token, treasury_, amount);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                POLICY
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IPaymentRouter
+    function setThresholds(uint16 newReviewThreshold, uint16 newRejectThreshold)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+    {
+        if (newReviewThreshold >= newRejectThreshold || newRejectThreshold > BPS) {
+            revert PaymentRouterInvalidThresholds(newReviewThreshold, newRejectThreshold);
+        }
+        _policy.reviewThreshold = newReviewThreshold;
+        _policy.rejectThreshold = newRejectThreshold;
+        emit ThresholdsChanged(newReviewThreshold, newRejectThreshold);
+    }
+
+    /// @inheritdoc IPaymentRouter
+    function setFeeBps(uint16 newFeeBps) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (newFeeBps > MAX_FEE_BPS) revert PaymentRouterFeeTooHigh(newFeeBps);
+        _policy.feeBps = newFeeBps;
+        emit FeeChanged(newFeeBps);
+    }
+
+    /// @inheritdoc IPaymentRouter
+    /// @dev Applies to payments made after the change.
+    function setDeadlineWindow(uint64 window) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _schedule.deadlineWindow = _checkWindow(window);
+        emit DeadlineWindowChanged(window);
+    }
+
+    /// @inheritdoc IPaymentRouter
+    /// @dev Applies to every Held payment, including those held before the change.
+    function setReviewWindow(uint64 window) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _schedule.reviewWindow = _checkWindow(window);
+        emit ReviewWindowChanged(window);
+    }
+
+    /// @inheritdoc IPaymentRouter
+    function setTreasury(address newTreasury) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (newTreasury == address(0)) revert PaymentRouterZeroAddress();
+        _treasury = newTreasury;
+        emit TreasuryChanged(newTreasury);
+    }
+
+    /// @inheritdoc IPaymentRouter
+    function setOracle(address newOracle) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (newOracle == address(0)) revert PaymentRouterZeroAddress();
+        _policy.oracle = newOracle;
+        emit OracleChanged(newOracle);
+    }
+
+    /// @inheritdoc IPaymentRouter
+    /// @dev Checked when a payment is made; a payment already in escrow is not affected.
+    function setBlocked(address account, bool blocked) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _blocked[account] = blocked;
+        emit BlocklistUpdated(account, blocked);
+    }
+
+    /// @inheritdoc IPaymentRouter
+    function pause() external {
+        if (!hasRole(GUARDIAN_ROLE, msg.sender) && !hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) {
+            revert AccessControlUnauthorizedAccount(msg.sender, GUARDIAN_ROLE);
+        }
+        _pause();
+    }
+
+    /// @inheritdoc IPaymentRouter
+    function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _unpause();
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 VIEWS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IPaymentRouter
+    /// @dev An unknown id returns an all-zero payment (status None) rather than reverting.
+    function payment(uint256 id) external view returns (Payment memory) {
+        PaymentRecord memory p = _payments[id];
+        return Payment({
+            payer: p.payer,
+            payee: p.payee,
+            token: _tokens.length > p.tokenIndex ? _tokens[p.tokenIndex] : address(0),
+            amount: p.amount,
+            deadline: p.deadline,
+            status: p.status
+        });
+    }
+
+    /// @inheritdoc IPaymentRouter
+    function paymentScore(uint256 id) external view returns (uint16) {
+        return _payments[id].score;
+    }
+
+    /// @inheritdoc IPaymentRouter
+    function paymentCount() external view returns (uint256) {
+        return _schedule.paymentCount;
+    }
+
+    /// @inheritdoc IPaymentRouter
+    function reviewThreshold() external view returns (uint16) {
+        return _policy.reviewThreshold;
+    }
+
+    /// @inheritdoc IPaymentRouter
+    function rejectThreshold() external view returns (uint16) {
+        return _policy.rejectThreshold;
+    }
+
+    /// @inheritdoc IPaymentRouter
+    function feeBps() external view returns (uint16) {
+        return _policy.feeBps;
+    }
+
+    /// @inheritdoc IPaymentRouter
+    function oracle() external view returns (address) {
+        return _policy.oracle;
+    }
+
+    /// @inheritdoc IPaymentRouter
+    function treasury() external view returns (address) {
+        return _treasury;
+    }
+
+    /// @inheritdoc IPaymentRouter
+    function deadlineWindow() external view returns (uint64) {
+        return _schedule.deadlineWindow;
+    }
+
+    /// @inheritdoc IPaymentRouter
+    function reviewWindow() external view returns (uint64) {
+        return _schedule.reviewWindow;
+    }
+
+    /// @inheritdoc IPaymentRouter
+    function isBlocked(address account) external view returns (bool) {
+        return _blocked[account];
+    }
+
+    /// @inheritdoc IPaymentRouter
+    function credited(address account, address token) external view returns (uint256) {
+        return _credited[account][token];
+    }
+
+    /// @inheritdoc IPaymentRouter
+    function feesAccrued(address token) external view returns (uint256) {
+        return _feesAccrued[token];
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                               INTERNALS
+    //////////////////////////////////////////////////////////////*/
+
+    function _checkParty(address account) private view {
+        if (_blocked[account]) revert PaymentRouterBlocked(account);
+    }
+
+    function _checkPayee(address payee) private view {
+        if (payee == address(0)) revert PaymentRouterZeroPayee();
+        if (payee == msg.sender) revert PaymentRouterSelfPayment();
+        _checkParty(payee);
+    }
+
+    function _checkAmount(uint256 amount) private pure {
+        if (amount == 0) revert PaymentRouterZeroAmount();
+        if (amount > type(uint96).max) revert PaymentRouterAmountTooLarge(amount);
+    }
+
+    function _checkWindow(uint64 window) private pure returns (uint40) {
+        if (window < MIN_WINDOW || window > MAX_WINDOW) revert PaymentRouterInvalidWindow(window);
+        return uint40(window); // fits: window <= 30 days
+    }
+
+    /// @dev The index of `token`, registering it (and checking it has code) on first use.
+    function _tokenIndexOrRegister(address token) private returns (uint32 index) {
+        index = _tokenIndexes[token];
+        if (index == 0) {
+            if (token.code.length == 0) revert PaymentRouterNotAToken(token);
+            index = SafeCast.toUint32(_tokens.length);
+            _tokens.push(token);
+            _tokenIndexes[token] = index;
+        }
+    }
+
+    /// @dev Pulls `amount` of `token` from the sender; returns what actually arrived.
+    function _pullToken(address token, uint256 amount) private returns (uint96) {
+        uint256 received = _pullTokenUnbounded(token, amount);
+        if (received == 0) revert PaymentRouterZeroAmount();
+        if (received > type(uint96).max) revert PaymentRouterAmountTooLarge(received);
+        return uint96(received);
+    }
+
+    function _pullTokenUnbounded(address token, uint256 amount) private returns (uint256) {
+        uint256 before = IERC20(token).balanceOf(address(this));
+        IERC20(token).safeTransferFrom(msg.sender, address(this), amount);
+        uint256 afterwards = IERC20(token).balanceOf(address(this));
+        if (afterwards <= before) revert PaymentRouterZeroAmount();
+        // a token may report any balance: never credit more than was asked for
+        return Math.min(afterwards - before, amount);
+    }
+
+    function _record(uint256 id, address payee, uint96 amount, bytes32 ref, Batch memory batch) private {
+        _payments[id] = PaymentRecord({
+            payer: msg.sender,
+            amount: amount,
+            payee: payee,
+            deadline: batch.deadline,
+            status: Status.Pending,
+            tokenIndex: batch.tokenIndex,
+            score: 0
+        });
+        emit PaymentRequested(id, msg.sender, payee, batch.token, amount, ref, batch.deadline);
+    }
+
+    /// @dev Records a `payMany` batch; when a fee-on-transfer token delivered less than the
+    /// total, each payment gets its pro-rata share (rounded down) and the last the remainder.
+    function _recordMany(
+        uint256 firstId,
+        Batch memory batch,
+        address[] calldata payees,
+        uint256[] calldata amounts,
+        bytes32[] calldata refs
+    ) private {
+        uint256 n = payees.length;
+        uint256 allotted;
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 share = amounts[i];
+            if (batch.received != batch.total) {
+                share = i + 1 == n ? batch.received - allotted : Math.mulDiv(share, batch.received, batch.total);
+                allotted += share;
+                if (share == 0) revert PaymentRouterZeroAmount();
+            }
+            // each share <= its amount, which fits in 96 bits (checked by _checkAmount)
+            _record(firstId + i, payees[i], uint96(share), refs[i], batch);
+        }
+    }
+
+    function _settle(uint256 id, PaymentRecord memory p, uint16 score, uint16 fee_bps) private {
+        address token = _tokenAt(p.tokenIndex);
+        // amount < 2^96 and fee_bps <= 1000: no overflow, and fee <= amount
+        uint256 fee = (uint256(p.amount) * fee_bps) / BPS;
+        uint256 payeeAmount = p.amount - fee;
+        _setOutcome(id, Status.Settled, score);
+        if (fee != 0) _feesAccrued[token] += fee;
+        emit PaymentSettled(id, p.payee, payeeAmount, fee, score);
+        _pushOrCredit(id, p.payee, p.tokenIndex, token, payeeAmount);
+    }
+
+    function _hold(uint256 id, uint16 score) private {
+        _setOutcome(id, Status.Held, score);
+        emit PaymentHeld(id, score);
+    }
+
+    function _refund(uint256 id, PaymentRecord memory p, uint16 score) private {
+        _setOutcome(id, Status.Refunded, score);
+        emit PaymentRefunded(id, p.payer, p.amount, score);
+        _pushOrCredit(id, p.payer, p.tokenIndex, _tokenAt(p.tokenIndex), p.amount);
+    }
+
+    function _setOutcome(uint256 id, Status status, uint16 score) private {
+        PaymentRecord storage p = _payments[id];
+        p.status = status;
+        p.score = score;
+    }
+
+    function _tokenAt(uint32 index) private view returns (address) {
+        return index == 0 ? address(0) : _tokens[index];
+    }
+
+    /// @dev Pushes `amount` to `to`; if the push fails, credits it for {withdraw}. Never reverts
+    /// because of the recipient or the token. Every caller is `nonReentrant`, so the credit after
+    /// the external call cannot be raced.
+    function _pushOrCredit(uint256 id, address to, uint32 tokenIndex, address token, uint256 amount) private {
+        bool ok;
+        if (tokenIndex == 0) {
+            // A gas-limited call that copies no return data (no return-data bomb).
+            assembly ("memory-safe") {
+                ok := call(PUSH_GAS, to, amount, 0, 0, 0, 0)
+            }
+        } else {
+            ok = IERC20(token).trySafeTransfer(to, amount);
+        }
+        if (!ok) {
+            _credited[to][token] += amount;
+            emit PaymentCredited(id, to, token, amount);
+        }
+    }
+
+    /// @dev Sends `amount` of `token` (address(0) = ETH) with all remaining gas; reverts on failure.
+    function _send(address token, address to, uint256 amount) private {
+        if (token == address(0)) {
+            Address.sendValue(payable(to), amount);
+        } else {
+            IERC20(token).safeTransfer(to, amount);
+        }
+    }
+}

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
+
+import {IRiskGated} from "./interfaces/IRiskGated.sol";
+import {IRiskOracle} from "./interfaces/IRiskOracle.sol";
+
+/// @title RiskOracle
+/// @notice Collects risk verdicts from registered oracle nodes and applies the final score to a
+/// gated target (PaymentRouter, Escrow) once a quorum of k distinct nodes has voted. The final
+/// score is the median of the counted votes (the lower median for an even count).
+///
+/// Quorum 1 takes a fast path: no per-node vote is stored; the verdict goes straight to the
+/// target, whose returned prior status tells a posted verdict from a skipped one (the target's own
+/// status prevents a double application).
+///
+/// Quorum above 1: each node's vote is stored (score + 1 in a uint16). When the running count
+/// reaches k, the votes are recounted over the *current* node set, so the votes of a removed node
+/// no longer count; if fewer than k remain, the item waits for more votes.
+///
+/// Final scores and running vote counts share a packed map of 16-bit lanes, 16 ids per slot, so a
+/// batch of consecutive ids writes mostly warm slots.
+contract RiskOracle is IRiskOracle, AccessControl, ReentrancyGuardTransient {
+    using EnumerableSet for EnumerableSet.AddressSet;
+
+    /*//////////////////////////////////////////////////////////////
+                               CONSTANTS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The highest score: certain fraud, in basis points.
+    uint16 public constant MAX_SCORE = 10_000;
+    /// @notice The node set is iterated when a quorum is reached: keep it bounded.
+    uint256 public constant MAX_NODES = 64;
+
+    /// @dev A lane holding `_FINAL | score` is final; any smaller non-zero value is a vote count.
+    uint16 private constant _FINAL = 0x8000;
+    uint16 private constant _SCORE_MASK = 0x7fff;
+
+    /*//////////////////////////////////////////////////////////////
+                                STORAGE
+    //////////////////////////////////////////////////////////////*/
+
+    EnumerableSet.AddressSet private _nodes;
+    uint8 private _quorum;
+    mapping(bytes32 modelId => bool) private _approvedModels;
+    mapping(address target => bool) private _targets;
+    /// @dev 16 lanes of 16 bits per slot, slot `id >> 4`, lane `id & 15`.
+    mapping(address target => mapping(uint256 bucket => uint256)) private _lanes;
+    /// @dev score + 1 of a node's vote (0 = no vote); written only when the quorum is above 1.
+    mapping(address target => mapping(uint256 id => mapping(address node => uint16))) private _votes;
+
+    /*//////////////////////////////////////////////////////////////
+                              CONSTRUCTOR
+    //////////////////////////////////////////////////////////////*/
+
+    /// @param admin holder of DEFAULT_ADMIN_ROLE (later the DAO timelock). The quorum starts at 1.
+    constructor(address admin) {
+        if (admin == address(0)) revert RiskOracleZeroAddress();
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _quorum = 1;
+        emit QuorumChanged(0, 1);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                               VERDICTS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IRiskOracle
+    function submitVerdicts(Verdict[] calldata verdicts) external nonReentrant {
+        if (!_nodes.contains(msg.sender)) revert RiskOracleUnauthorizedNode(msg.sender);
+        uint256 n = verdicts.length;
+        if (n == 0) revert RiskOracleEmptyBatch();
+        uint8 k = _quorum;
+        for (uint256 i = 0; i < n; ++i) {
+            Verdict calldata v = verdicts[i];
+            _checkVerdict(v);
+            if (k == 1) {
+                _submitSole(v);
+            } else {
+                _submitToQuorum(v, k);
+            }
+        }
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                             ADMINISTRATION
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IRiskOracle
+    /// @dev Also requires fewer than MAX_NODES nodes (`RiskOracleTooManyNodes`).
+    function addNode(address node) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (node == address(0)) revert RiskOracleZeroAddress();
+        if (_nodes.length() >= MAX_NODES) revert RiskOracleTooManyNodes(MAX_NODES);
+        if (!_nodes.add(node)) revert RiskOracleNodeExists(node);
+        emit NodeAdded(node);
+    }
+
+    /// @inheritdoc IRiskOracle
+    /// @dev The removed node's votes on undecided items stop counting at once.
+    function removeNode(address node) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        uint256 remaining = _nodes.length() - (_nodes.contains(node) ? 1 : 0);
+        if (!_nodes.remove(node)) revert RiskOracleNodeMissing(node);
+        if (_quorum > remaining) revert RiskOracleInvalidQuorum(_quorum, remaining);
+        emit NodeRemoved(node);
+    }
+
+    /// @inheritdoc IRiskOracle
+    /// @dev Items with votes pending are judged by the new quorum when their next vote arrives.
+    function setQuorum(uint8 newQuorum) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        uint256 count = _nodes.length();
+        if (newQuorum == 0 || newQuorum > count) revert RiskOracleInvalidQuorum(newQuorum, count);
+        uint8 oldQuorum = _quorum;
+        _quorum = newQuorum;
+        emit QuorumChanged(oldQuorum, newQuorum);
+    }
+
+    /// @inheritdoc IRiskOracle
+    function approveModel(bytes32 modelId) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (!_approvedModels[modelId]) {
+            _approvedModels[modelId] = true;
+            emit ModelApproved(modelId);
+        }
+    }
+
+    /// @inheritdoc IRiskOracle
+    function revokeModel(bytes32 modelId) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (_approvedModels[modelId]) {
+            _approvedModels[modelId] = false;
+            emit ModelRevoked(modelId);
+        }
+    }
+
+    /// @inheritdoc IRiskOracle
+    /// @dev Also requires a non-zero `target` (`RiskOracleZeroAddress`).
+    function addTarget(address target) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (target == address(0)) revert RiskOracleZeroAddress();
+        if (!_targets[target]) {
+            _targets[target] = true;
+            emit TargetAdded(target);
+        }
+    }
+
+    /// @inheritdoc IRiskOracle
+    function removeTarget(address target) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (_targets[target]) {
+            _targets[target] = false;
+            emit TargetRemoved(target);
+        }
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 VIEWS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IRiskOracle
+    function isNode(address account) external view returns (bool) {
+        return _nodes.contains(account);
+    }
+
+    /// @inheritdoc IRiskOracle
+    function nodes() external view returns (address[] memory) {
+        return _nodes.values();
+    }
+
+    /// @inheritdoc IRiskOracle
+    function quorum() external view returns (uint8) {
+        return _quorum;
+    }
+
+    /// @inheritdoc IRiskOracle
+    function isModelApproved(bytes32 modelId) external view returns (bool) {
+        return _approvedModels[modelId];
+    }
+
+    /// @inheritdoc IRiskOracle
+    function isTarget(address target) external view returns (bool) {
+        return _targets[target];
+    }
+
+    /// @inheritdoc IRiskOracle
+    function finalScore(address target, uint256 id) external view returns (bool isFinal, uint16 score) {
+        uint16 lane = _lane(target, id);
+        isFinal = lane & _FINAL != 0;
+        score = isFinal ? lane & _SCORE_MASK : 0;
+    }
+
+    /// @inheritdoc IRiskOracle
+    /// @dev Counts the stored votes of currently registered nodes. A verdict finalized on the
+    /// quorum-1 fast path stores no vote and counts as one.
+    function voteCount(address target, uint256 id) external view returns (uint8) {
+        (uint256 counted,) = _tally(target, id);
+        if (counted == 0 && _lane(target, id) & _FINAL != 0) return 1;
+        return uint8(counted); // <= MAX_NODES
+    }
+
+    /// @inheritdoc IRiskOracle
+    /// @dev Reports stored votes only: the quorum-1 fast path stores none.
+    function hasVoted(address target, uint256 id, address node) external view returns (bool) {
+        return _votes[target][id][node] != 0;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                               INTERNALS
+    //////////////////////////////////////////////////////////////*/
+
+    function _checkVerdict(Verdict calldata v) private view {
+        if (!_approvedModels[v.modelId]) revert RiskOracleModelNotApproved(v.modelId);
+        if (v.score > MAX_SCORE) revert RiskOracleScoreOutOfRange(v.id, v.score);
+        if (!_targets[v.target]) revert RiskOracleUnknownTarget(v.target);
+    }
+
+    /// @dev Quorum 1: the target applies the verdict, or tells why it could not. The target's
+    /// status is the source of truth, so the record here follows its answer; the call cannot
+    /// re-enter `submitVerdicts` (nonReentrant).
+    function _submitSole(Verdict calldata v) private {
+        IRiskGated.GateStatus prior = IRiskGated(v.target).applyVerdict(v.id, v.score);
+        if (prior != IRiskGated.GateStatus.Awaiting) {
+            emit VerdictSkipped(v.target, v.id, msg.sender, _skipReason(prior));
+            return;
+        }
+        _setLane(v.target, v.id, _FINAL | v.score);
+        emit VerdictPosted(v.target, v.id, msg.sender, v.score, v.modelId, v.reasonsHash);
+        emit VerdictFinalized(v.target, v.id, v.score, 1);
+    }
+
+    /// @dev Quorum k > 1: record this node's vote; on the k-th counted vote finalize the median.
+    function _submitToQuorum(Verdict calldata v, uint8 k) private {
+        IRiskGated.GateStatus status = IRiskGated(v.target).gateStatus(v.id);
+        if (status != IRiskGated.GateStatus.Awaiting) {
+            emit VerdictSkipped(v.target, v.id, msg.sender, _skipReason(status));
+            return;
+        }
+        uint16 lane = _lane(v.target, v.id);
+        if (lane & _FINAL != 0) {
+            emit VerdictSkipped(v.target, v.id, msg.sender, SkipReason.AlreadyFinal);
+            return;
+        }
+        if (_votes[v.target][v.id][msg.sender] != 0) {
+            emit VerdictSkipped(v.target, v.id, msg.sender, SkipReason.DuplicateVote);
+            return;
+        }
+
+        _votes[v.target][v.id][msg.sender] = v.score + 1;
+        emit VerdictPosted(v.target, v.id, msg.sender, v.score, v.modelId, v.reasonsHash);
+
+        uint256 count = uint256(lane) + 1;
+        if (count >= k) {
+            // the running count may include votes of removed nodes: recount the current set
+            (uint256 counted, uint16 median) = _tally(v.target, v.id);
+            if (counted >= k) {
+                _setLane(v.target, v.id, _FINAL | median);
+                emit VerdictFinalized(v.target, v.id, median, uint8(counted)); // <= MAX_NODES
+                IRiskGated(v.target).applyVerdict(v.id, median);
+                return;
+            }
+            count = counted;
+        }
+        _setLane(v.target, v.id, uint16(count)); // count < k <= 255
+    }
+
+    /// @dev The number of stored votes on (`target`, `id`) by currently registered nodes, and
+    /// their lower median (0 when there are none).
+    function _tally(address target, uint256 id) private view returns (uint256 counted, uint16 median) {
+        address[] memory members = _nodes.values();
+        uint16[] memory scores = new uint16[](members.length);
+        mapping(address node => uint16) storage votes = _votes[target][id];
+        for (uint256 i = 0; i < members.length; ++i) {
+            uint16 stored = votes[members[i]];
+            if (stored == 0) continue;
+            // insertion sort: at most MAX_NODES small integers
+            uint16 score = stored - 1;
+            uint256 j = counted;
+            while (j > 0 && scores[j - 1] > score) {
+                scores[j] = scores[j - 1];
+                --j;
+            }
+            scores[j] = score;
+            ++counted;
+        }
+        if (counted != 0) median = scores[(counted - 1) / 2];
+    }
+
+    function _skipReason(IRiskGated.GateStatus status) private pure returns (SkipReason) {
+        if (status == IRiskGated.GateStatus.Unknown) return SkipReason.UnknownItem;
+        if (status == IRiskGated.GateStatus.Expired) return SkipReason.Expired;
+        return SkipReason.AlreadyFinal;
+    }
+
+    function _lane(address target, uint256 id) private view returns (uint16) {
+        return uint16(_lanes[target][id >> 4] >> ((id & 15) << 4));
+    }
+
+    function _setLane(address target, uint256 id, uint16 value) private {
+        uint256 shift = (id & 15) << 4;
+        mapping(uint256 bucket => uint256) storage lanes = _lanes[target];
+        uint256 word = lanes[id >> 4];
+        lanes[id >> 4] = (word & ~(uint256(0xffff) << shift)) | (uint256(value) << shift);
+    }
+}
