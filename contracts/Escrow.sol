@@ -1,0 +1,659 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Address} from "@openzeppelin/contracts/utils/Address.sol";
+import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+
+import {IEscrow} from "./interfaces/IEscrow.sol";
+import {IRiskGated} from "./interfaces/IRiskGated.sol";
+import {IPaymentRouter} from "./interfaces/IPaymentRouter.sol";
+
+/// @title Escrow
+/// @notice Milestone escrow for supply-chain finance behind the Verdict risk gate. See {IEscrow}
+/// for the state machine and docs/escrow.md for who may do what.
+///
+/// Money conservation, per token `t` (address(0) = ETH), at every block:
+///
+///   balance(this, t) == sum(amount of milestones in Funded, Requested, Gated, Held, Flagged,
+///                           Disputed, for agreements in t)
+///                     + sum(credited[account][t]) + feesAccrued[t]
+///
+/// Protocol fees (the router's `feeBps`, taken from every release to a supplier) accrue here
+/// and are swept to the treasury by anyone; a push that fails is credited for `withdraw`.
+contract Escrow is IEscrow, AccessControl, Pausable, ReentrancyGuardTransient, EIP712, Nonces {
+    using SafeERC20 for IERC20;
+
+    // =============================================================================================
+    //                                          CONSTANTS
+    // =============================================================================================
+
+    bytes32 public constant ARBITER_ROLE = keccak256("ARBITER_ROLE");
+    bytes32 public constant REVIEWER_ROLE = keccak256("REVIEWER_ROLE");
+    bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
+
+    bytes32 public constant CANCEL_TYPEHASH =
+        keccak256("CancelMilestone(uint256 agreementId,uint256 milestone,uint256 nonce,uint256 deadline)");
+
+    uint256 public constant MAX_MILESTONES = 64;
+    uint16 public constant MAX_ARBITER_FEE_BPS = 1000;
+    uint48 public constant MIN_WINDOW = 1 minutes;
+    uint48 public constant MAX_WINDOW = 30 days;
+
+    uint256 private constant _BPS = 10_000;
+    /// @dev Gas forwarded to an ETH recipient on a push: enough for a smart wallet's receive, too
+    /// little to grief a verdict batch. A recipient that needs more withdraws its credit instead.
+    uint256 private constant _ETH_PUSH_GAS = 50_000;
+
+    // =============================================================================================
+    //                                           STORAGE
+    // =============================================================================================
+
+    /// @dev Where a gate id points; one slot.
+    struct GateRef {
+        uint64 agreementId;
+        uint32 milestone;
+        uint16 heldScore; // the verdict score of a Held release, for the rejection event
+    }
+
+    address private _oracle;
+    uint48 private _gateCount;
+    uint16 private _arbiterFeeBps;
+
+    address private _router;
+    uint64 private _agreementCount;
+
+    address private _treasury;
+
+    Windows private _windows;
+
+    mapping(uint256 agreementId => Agreement) private _agreements;
+    mapping(uint256 agreementId => mapping(uint256 index => Milestone)) private _milestones;
+    mapping(uint256 gateId => GateRef) private _gates;
+    mapping(address account => mapping(address token => uint256)) private _credited;
+    mapping(address token => uint256) private _feesAccrued;
+
+    // =============================================================================================
+    //                                         CONSTRUCTOR
+    // =============================================================================================
+
+    /// @param admin DEFAULT_ADMIN_ROLE (the deployer, later the DAO timelock)
+    /// @param router_ the PaymentRouter whose thresholds and fee are the policy
+    /// @param oracle_ the RiskOracle allowed to apply verdicts
+    /// @param treasury_ where swept protocol fees go
+    constructor(address admin, address router_, address oracle_, address treasury_) EIP712("Verdict Escrow", "1") {
+        if (admin == address(0) || router_ == address(0) || oracle_ == address(0) || treasury_ == address(0)) {
+            revert EscrowZeroAddress();
+        }
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _router = router_;
+        _oracle = oracle_;
+        _treasury = treasury_;
+        _arbiterFeeBps = 100;
+        _windows = Windows({confirmGrace: 3 days, verdict: 1 days, review: 3 days, contest: 3 days, ruling: 7 days});
+    }
+
+    // =============================================================================================
+    //                                         AGREEMENTS
+    // =============================================================================================
+
+    /// @inheritdoc IEscrow
+    function createAgreement(address supplier, address token, uint256[] calldata amounts, uint64[] calldata dueDates)
+        external
+        payable
+        nonReentrant
+        whenNotPaused
+        returns (uint256 agreementId)
+    {
+        if (supplier == address(0)) revert EscrowZeroAddress();
+        if (supplier == msg.sender) revert EscrowSelfDeal();
+        uint256 count = amounts.length;
+        if (count == 0 || count > MAX_MILESTONES) revert EscrowInvalidMilestones(count);
+        if (dueDates.length != count) revert EscrowLengthMismatch();
+
+        uint256 total;
+        for (uint256 i = 0; i < count; ++i) {
+            if (amounts[i] == 0) revert EscrowZeroAmount(i);
+            if (dueDates[i] <= block.timestamp) revert EscrowInvalidDueDate(i, dueDates[i]);
+            total += amounts[i];
+        }
+        if (total > type(uint96).max) revert EscrowAmountTooLarge(total);
+
+        uint256 received = _collect(token, total);
+
+        agreementId = ++_agreementCount;
+        _agreements[agreementId] = Agreement({
+            buyer: msg.sender,
+            milestoneCount: uint32(count),
+            createdAt: uint48(block.timestamp),
+            supplier: supplier,
+            token: token
+        });
+        mapping(uint256 => Milestone) storage milestones = _milestones[agreementId];
+        uint256 allocated;
+        for (uint256 i = 0; i < count; ++i) {
+            // Fee-on-transfer: what arrived is split pro rata, the rounding remainder to the last.
+            uint256 amount = received == total
+                ? amounts[i]
+                : (i == count - 1 ? received - allocated : (amounts[i] * received) / total);
+            allocated += amount;
+            milestones[i] = Milestone({
+                amount: uint96(amount),
+                dueDate: uint48(dueDates[i]),
+                deadline: 0,
+                gateId: 0,
+                status: MilestoneStatus.Funded
+            });
+        }
+        emit AgreementCreated(agreementId, msg.sender, supplier, token, received, count);
+    }
+
+    /// @inheritdoc IEscrow
+    function requestRelease(uint256 agreementId, uint256 milestone) external nonReentrant whenNotPaused {
+        (Agreement storage a, Milestone storage ms) = _load(agreementId, milestone);
+        if (msg.sender != a.supplier) revert EscrowNotSupplier(msg.sender);
+        _requireStatus(agreementId, milestone, ms, MilestoneStatus.Funded);
+
+        uint48 autoConfirmAt = uint48(block.timestamp) + _windows.confirmGrace;
+        ms.status = MilestoneStatus.Requested;
+        ms.deadline = autoConfirmAt;
+        emit ReleaseProposed(agreementId, milestone, autoConfirmAt);
+    }
+
+    /// @inheritdoc IEscrow
+    function confirmRelease(uint256 agreementId, uint256 milestone)
+        external
+        nonReentrant
+        whenNotPaused
+        returns (uint256 gateId)
+    {
+        (Agreement storage a, Milestone storage ms) = _load(agreementId, milestone);
+        if (msg.sender != a.buyer) revert EscrowNotBuyer(msg.sender);
+        _requireStatus(agreementId, milestone, ms, MilestoneStatus.Requested);
+
+        gateId = _openGate(agreementId, milestone, a, ms);
+        emit ReleaseConfirmed(agreementId, milestone, msg.sender, true);
+    }
+
+    /// @inheritdoc IEscrow
+    function autoConfirmRelease(uint256 agreementId, uint256 milestone)
+        external
+        nonReentrant
+        whenNotPaused
+        returns (uint256 gateId)
+    {
+        (Agreement storage a, Milestone storage ms) = _load(agreementId, milestone);
+        _requireStatus(agreementId, milestone, ms, MilestoneStatus.Requested);
+        if (block.timestamp < ms.deadline) revert EscrowTooEarly(ms.deadline);
+
+        gateId = _openGate(agreementId, milestone, a, ms);
+        emit ReleaseConfirmed(agreementId, milestone, msg.sender, false);
+    }
+
+    // =============================================================================================
+    //                                          RISK GATE
+    // =============================================================================================
+
+    /// @inheritdoc IRiskGated
+    function gateStatus(uint256 gateId) public view returns (GateStatus) {
+        if (gateId == 0 || gateId > _gateCount) return GateStatus.Unknown;
+        GateRef memory g = _gates[gateId];
+        Milestone memory ms = _milestones[g.agreementId][g.milestone];
+        if (ms.gateId != gateId || ms.status != MilestoneStatus.Gated) return GateStatus.Decided;
+        return block.timestamp > ms.deadline ? GateStatus.Expired : GateStatus.Awaiting;
+    }
+
+    /// @notice Applies the final risk score to a release: below the router's review threshold the
+    /// supplier is paid (less the router's fee, accrued here); in the review band, or while paused,
+    /// the release is Held for a reviewer; at or above the reject threshold it is Flagged (the
+    /// money stays in escrow). Returns the gate status before the call; applied only if Awaiting.
+    /// Never reverts because of the supplier or the token: a failed push is credited.
+    ///
+    /// Requirements:
+    /// - the caller is the RiskOracle.
+    function applyVerdict(uint256 gateId, uint16 score) external nonReentrant returns (GateStatus status) {
+        if (msg.sender != _oracle) revert EscrowOnlyOracle(msg.sender);
+        status = gateStatus(gateId);
+        if (status != GateStatus.Awaiting) return status;
+
+        GateRef memory g = _gates[gateId];
+        uint256 agreementId = g.agreementId;
+        uint256 milestone = g.milestone;
+        Agreement storage a = _agreements[agreementId];
+        Milestone storage ms = _milestones[agreementId][milestone];
+        IPaymentRouter policy = IPaymentRouter(_router);
+
+        if (score >= policy.rejectThreshold()) {
+            _flag(gateId, agreementId, milestone, ms, score);
+        } else if (score >= policy.reviewThreshold() || paused()) {
+            uint48 reviewDeadline = uint48(block.timestamp) + _windows.review;
+            ms.status = MilestoneStatus.Held;
+            ms.deadline = reviewDeadline;
+            _gates[gateId].heldScore = score;
+            emit ReleaseHeld(gateId, agreementId, milestone, score, reviewDeadline);
+        } else {
+            (address supplier, address token, uint256 payout) = _settle(gateId, agreementId, milestone, a, ms);
+            _push(token, supplier, payout);
+        }
+    }
+
+    /// @inheritdoc IEscrow
+    function reviewRelease(uint256 gateId, bool approve) external nonReentrant onlyRole(REVIEWER_ROLE) {
+        if (gateId == 0 || gateId > _gateCount) revert EscrowUnknownGate(gateId);
+        GateRef memory g = _gates[gateId];
+        uint256 agreementId = g.agreementId;
+        uint256 milestone = g.milestone;
+        Milestone storage ms = _milestones[agreementId][milestone];
+        if (ms.gateId != gateId || ms.status != MilestoneStatus.Held) {
+            revert EscrowInvalidStatus(agreementId, milestone, ms.status);
+        }
+        if (block.timestamp > ms.deadline) revert EscrowDeadlinePassed(ms.deadline);
+
+        if (approve) {
+            _requireNotPaused();
+            (address supplier, address token, uint256 payout) =
+                _settle(gateId, agreementId, milestone, _agreements[agreementId], ms);
+            emit ReleaseReviewed(gateId, msg.sender, true);
+            _push(token, supplier, payout);
+        } else {
+            _flag(gateId, agreementId, milestone, ms, g.heldScore);
+            emit ReleaseReviewed(gateId, msg.sender, false);
+        }
+    }
+
+    /// @inheritdoc IEscrow
+    function expireRelease(uint256 agreementId, uint256 milestone) external nonReentrant {
+        (, Milestone storage ms) = _load(agreementId, milestone);
+        MilestoneStatus status = ms.status;
+        if (status != MilestoneStatus.Gated && status != MilestoneStatus.Held) {
+            revert EscrowInvalidStatus(agreementId, milestone, status);
+        }
+        if (block.timestamp <= ms.deadline) revert EscrowTooEarly(ms.deadline);
+
+        ms.status = MilestoneStatus.Funded;
+        ms.deadline = 0;
+        emit ReleaseExpired(ms.gateId, agreementId, milestone);
+    }
+
+    // =============================================================================================
+    //                                          DISPUTES
+    // =============================================================================================
+
+    /// @inheritdoc IEscrow
+    function openDispute(uint256 agreementId, uint256 milestone) external nonReentrant {
+        (Agreement storage a, Milestone storage ms) = _load(agreementId, milestone);
+        if (msg.sender != a.buyer && msg.sender != a.supplier) revert EscrowNotParty(msg.sender);
+        MilestoneStatus status = ms.status;
+        if (
+            status != MilestoneStatus.Funded && status != MilestoneStatus.Requested && status != MilestoneStatus.Gated
+                && status != MilestoneStatus.Held && status != MilestoneStatus.Flagged
+        ) revert EscrowInvalidStatus(agreementId, milestone, status);
+
+        uint48 rulingDeadline = uint48(block.timestamp) + _windows.ruling;
+        ms.status = MilestoneStatus.Disputed;
+        ms.deadline = rulingDeadline;
+        emit DisputeOpened(agreementId, milestone, msg.sender, rulingDeadline);
+    }
+
+    /// @inheritdoc IEscrow
+    function resolveDispute(uint256 agreementId, uint256 milestone, uint16 supplierBps)
+        external
+        nonReentrant
+        onlyRole(ARBITER_ROLE)
+    {
+        (Agreement storage a, Milestone storage ms) = _load(agreementId, milestone);
+        address buyer = a.buyer;
+        if (msg.sender == buyer || msg.sender == a.supplier) revert EscrowArbiterIsParty(msg.sender);
+        if (ms.status != MilestoneStatus.Disputed) revert EscrowNotDisputed(agreementId, milestone);
+        if (block.timestamp > ms.deadline) revert EscrowDeadlinePassed(ms.deadline);
+        if (supplierBps > _BPS) revert EscrowInvalidBps(supplierBps);
+        if (supplierBps != 0) _requireNotPaused();
+
+        uint256 amount = ms.amount;
+        uint256 arbiterFee = (amount * _arbiterFeeBps) / _BPS;
+        uint256 rest = amount - arbiterFee;
+        uint256 supplierAmount = (rest * supplierBps) / _BPS;
+        uint256 buyerAmount = rest - supplierAmount;
+
+        if (supplierAmount == 0) {
+            ms.status = MilestoneStatus.Refunded;
+            ms.deadline = 0;
+        } else {
+            // The supplier's share is a release like any other: it passes the risk gate.
+            ms.amount = uint96(supplierAmount);
+            _openGate(agreementId, milestone, a, ms);
+        }
+        emit DisputeResolved(agreementId, milestone, msg.sender, supplierBps, supplierAmount, buyerAmount, arbiterFee);
+
+        address token = a.token;
+        _push(token, msg.sender, arbiterFee);
+        _push(token, buyer, buyerAmount);
+    }
+
+    /// @inheritdoc IEscrow
+    function reclaim(uint256 agreementId, uint256 milestone) external nonReentrant {
+        (Agreement storage a, Milestone storage ms) = _load(agreementId, milestone);
+        MilestoneStatus status = ms.status;
+        if (status != MilestoneStatus.Disputed && status != MilestoneStatus.Flagged) {
+            revert EscrowInvalidStatus(agreementId, milestone, status);
+        }
+        if (block.timestamp <= ms.deadline) revert EscrowTooEarly(ms.deadline);
+
+        uint256 amount = ms.amount;
+        address buyer = a.buyer;
+        ms.status = MilestoneStatus.Refunded;
+        ms.deadline = 0;
+        emit MilestoneReclaimed(agreementId, milestone, buyer, amount);
+        _push(a.token, buyer, amount);
+    }
+
+    /// @inheritdoc IEscrow
+    function cancelMilestone(
+        uint256 agreementId,
+        uint256 milestone,
+        uint256 deadline,
+        bytes calldata buyerSignature,
+        bytes calldata supplierSignature
+    ) external nonReentrant {
+        (Agreement storage a, Milestone storage ms) = _load(agreementId, milestone);
+        _requireStatus(agreementId, milestone, ms, MilestoneStatus.Funded);
+        if (block.timestamp > deadline) revert EscrowSignatureExpired(deadline);
+        address buyer = a.buyer;
+        _useCancelSignature(buyer, agreementId, milestone, deadline, buyerSignature);
+        _useCancelSignature(a.supplier, agreementId, milestone, deadline, supplierSignature);
+
+        uint256 amount = ms.amount;
+        ms.status = MilestoneStatus.Cancelled;
+        emit MilestoneCancelled(agreementId, milestone, amount);
+        _push(a.token, buyer, amount);
+    }
+
+    /// @inheritdoc IEscrow
+    function withdraw(address token) external nonReentrant {
+        uint256 amount = _credited[msg.sender][token];
+        if (amount == 0) revert EscrowNothingToWithdraw();
+        _credited[msg.sender][token] = 0;
+        emit Withdrawn(msg.sender, token, amount);
+        _send(token, msg.sender, amount);
+    }
+
+    // =============================================================================================
+    //                                       ADMINISTRATION
+    // =============================================================================================
+
+    /// @inheritdoc IEscrow
+    function setWindows(Windows calldata newWindows) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _checkWindow(newWindows.confirmGrace);
+        _checkWindow(newWindows.verdict);
+        _checkWindow(newWindows.review);
+        _checkWindow(newWindows.contest);
+        _checkWindow(newWindows.ruling);
+        _windows = newWindows;
+        emit WindowsChanged(newWindows);
+    }
+
+    /// @inheritdoc IEscrow
+    function setArbiterFeeBps(uint16 newArbiterFeeBps) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (newArbiterFeeBps > MAX_ARBITER_FEE_BPS) revert EscrowFeeTooHigh(newArbiterFeeBps);
+        _arbiterFeeBps = newArbiterFeeBps;
+        emit ArbiterFeeChanged(newArbiterFeeBps);
+    }
+
+    /// @inheritdoc IEscrow
+    function setTreasury(address newTreasury) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (newTreasury == address(0)) revert EscrowZeroAddress();
+        _treasury = newTreasury;
+        emit TreasuryChanged(newTreasury);
+    }
+
+    /// @inheritdoc IEscrow
+    function setOracle(address newOracle) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (newOracle == address(0)) revert EscrowZeroAddress();
+        _oracle = newOracle;
+        emit OracleChanged(newOracle);
+    }
+
+    /// @inheritdoc IEscrow
+    function setRouter(address newRouter) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (newRouter == address(0)) revert EscrowZeroAddress();
+        _router = newRouter;
+        emit RouterChanged(newRouter);
+    }
+
+    /// @inheritdoc IEscrow
+    function sweepFees(address token) external nonReentrant {
+        uint256 amount = _feesAccrued[token];
+        if (amount == 0) revert EscrowNothingToWithdraw();
+        address to = _treasury;
+        _feesAccrued[token] = 0;
+        emit FeesSwept(token, to, amount);
+        _send(token, to, amount);
+    }
+
+    /// @inheritdoc IEscrow
+    function pause() external {
+        if (!hasRole(GUARDIAN_ROLE, msg.sender) && !hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) {
+            revert AccessControlUnauthorizedAccount(msg.sender, GUARDIAN_ROLE);
+        }
+        _pause();
+    }
+
+    /// @inheritdoc IEscrow
+    function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _unpause();
+    }
+
+    // =============================================================================================
+    //                                            VIEWS
+    // =============================================================================================
+
+    /// @inheritdoc IEscrow
+    function agreementState(uint256 agreementId)
+        external
+        view
+        returns (Agreement memory agreement, Milestone[] memory milestones)
+    {
+        agreement = _agreements[agreementId];
+        if (agreement.buyer == address(0)) revert EscrowUnknownAgreement(agreementId);
+        uint256 count = agreement.milestoneCount;
+        milestones = new Milestone[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            milestones[i] = _milestones[agreementId][i];
+        }
+    }
+
+    /// @inheritdoc IEscrow
+    function milestoneOf(uint256 agreementId, uint256 milestone) external view returns (Milestone memory) {
+        (, Milestone storage ms) = _load(agreementId, milestone);
+        return ms;
+    }
+
+    /// @inheritdoc IEscrow
+    function gate(uint256 gateId) external view returns (uint256 agreementId, uint256 milestone) {
+        if (gateId == 0 || gateId > _gateCount) revert EscrowUnknownGate(gateId);
+        GateRef memory g = _gates[gateId];
+        return (g.agreementId, g.milestone);
+    }
+
+    /// @notice The EIP-712 digest a party signs to cancel a milestone, for its current nonce.
+    function cancelDigest(uint256 agreementId, uint256 milestone, uint256 nonce, uint256 deadline)
+        public
+        view
+        returns (bytes32)
+    {
+        return _hashTypedDataV4(keccak256(abi.encode(CANCEL_TYPEHASH, agreementId, milestone, nonce, deadline)));
+    }
+
+    /// @notice The EIP-712 domain separator.
+    // solhint-disable-next-line func-name-mixedcase
+    function DOMAIN_SEPARATOR() external view returns (bytes32) {
+        return _domainSeparatorV4();
+    }
+
+    function agreementCount() external view returns (uint256) {
+        return _agreementCount;
+    }
+
+    function gateCount() external view returns (uint256) {
+        return _gateCount;
+    }
+
+    function credited(address account, address token) external view returns (uint256) {
+        return _credited[account][token];
+    }
+
+    function feesAccrued(address token) external view returns (uint256) {
+        return _feesAccrued[token];
+    }
+
+    function arbiterFeeBps() external view returns (uint16) {
+        return _arbiterFeeBps;
+    }
+
+    function windows() external view returns (Windows memory) {
+        return _windows;
+    }
+
+    function oracle() external view returns (address) {
+        return _oracle;
+    }
+
+    function router() external view returns (address) {
+        return _router;
+    }
+
+    function treasury() external view returns (address) {
+        return _treasury;
+    }
+
+    // =============================================================================================
+    //                                          INTERNALS
+    // =============================================================================================
+
+    /// @dev Takes `total` from the sender; returns what actually arrived (fee-on-transfer aware).
+    /// The pull precedes the bookkeeping because the amount received is only known after it;
+    /// `nonReentrant` on the caller makes that safe.
+    function _collect(address token, uint256 total) private returns (uint256 received) {
+        if (token == address(0)) {
+            if (msg.value != total) revert EscrowValueMismatch(total, msg.value);
+            return total;
+        }
+        if (msg.value != 0) revert EscrowUnexpectedValue();
+        if (token.code.length == 0) revert EscrowNotAToken(token);
+        uint256 before = IERC20(token).balanceOf(address(this));
+        IERC20(token).safeTransferFrom(msg.sender, address(this), total);
+        received = IERC20(token).balanceOf(address(this)) - before;
+        if (received == 0) revert EscrowNothingReceived();
+        if (received > total) revert EscrowValueMismatch(total, received);
+    }
+
+    /// @dev Issues a new gate id for the milestone's current amount and emits ReleaseRequested.
+    function _openGate(uint256 agreementId, uint256 milestone, Agreement storage a, Milestone storage ms)
+        private
+        returns (uint256 gateId)
+    {
+        uint48 id = ++_gateCount;
+        _gates[id] = GateRef({agreementId: uint64(agreementId), milestone: uint32(milestone), heldScore: 0});
+        uint48 deadline = uint48(block.timestamp) + _windows.verdict;
+        ms.status = MilestoneStatus.Gated;
+        ms.deadline = deadline;
+        ms.gateId = id;
+        emit ReleaseRequested(id, agreementId, milestone, a.buyer, a.supplier, a.token, ms.amount, deadline);
+        return id;
+    }
+
+    /// @dev Marks the milestone Released and accrues the protocol fee; the caller pushes `payout`.
+    function _settle(uint256 gateId, uint256 agreementId, uint256 milestone, Agreement storage a, Milestone storage ms)
+        private
+        returns (address supplier, address token, uint256 payout)
+    {
+        uint256 feeBps = IPaymentRouter(_router).feeBps();
+        if (feeBps > _BPS) feeBps = _BPS;
+        uint256 amount = ms.amount;
+        uint256 fee = (amount * feeBps) / _BPS;
+        payout = amount - fee;
+        supplier = a.supplier;
+        token = a.token;
+
+        ms.status = MilestoneStatus.Released;
+        ms.deadline = 0;
+        if (fee != 0) _feesAccrued[token] += fee;
+        emit ReleaseSettled(gateId, agreementId, milestone, supplier, payout, fee);
+    }
+
+    function _flag(uint256 gateId, uint256 agreementId, uint256 milestone, Milestone storage ms, uint16 score)
+        private
+    {
+        uint48 contestDeadline = uint48(block.timestamp) + _windows.contest;
+        ms.status = MilestoneStatus.Flagged;
+        ms.deadline = contestDeadline;
+        emit ReleaseRejected(gateId, agreementId, milestone, score, contestDeadline);
+    }
+
+    /// @dev Sends `amount` to `to` without ever reverting: ETH with a bounded gas stipend, tokens
+    /// with `trySafeTransfer`; on failure the amount is credited for {withdraw}.
+    function _push(address token, address to, uint256 amount) private {
+        if (amount == 0) return;
+        bool ok;
+        if (token == address(0)) {
+            uint256 gasLimit = _ETH_PUSH_GAS;
+            assembly ("memory-safe") {
+                ok := call(gasLimit, to, amount, 0, 0, 0, 0)
+            }
+        } else {
+            ok = IERC20(token).trySafeTransfer(to, amount);
+        }
+        if (!ok) {
+            _credited[to][token] += amount;
+            emit Credited(to, token, amount);
+        }
+    }
+
+    /// @dev Sends `amount` to `to` and reverts on failure (withdrawals and sweeps).
+    function _send(address token, address to, uint256 amount) private {
+        if (token == address(0)) {
+            Address.sendValue(payable(to), amount);
+        } else {
+            IERC20(token).safeTransfer(to, amount);
+        }
+    }
+
+    function _useCancelSignature(
+        address signer,
+        uint256 agreementId,
+        uint256 milestone,
+        uint256 deadline,
+        bytes calldata signature
+    ) private {
+        bytes32 digest = cancelDigest(agreementId, milestone, _useNonce(signer), deadline);
+        if (!SignatureChecker.isValidSignatureNow(signer, digest, signature)) revert EscrowInvalidSignature(signer);
+    }
+
+    function _load(uint256 agreementId, uint256 milestone)
+        private
+        view
+        returns (Agreement storage a, Milestone storage ms)
+    {
+        a = _agreements[agreementId];
+        if (a.buyer == address(0)) revert EscrowUnknownAgreement(agreementId);
+        if (milestone >= a.milestoneCount) revert EscrowUnknownMilestone(agreementId, milestone);
+        ms = _milestones[agreementId][milestone];
+    }
+
+    function _requireStatus(uint256 agreementId, uint256 milestone, Milestone storage ms, MilestoneStatus expected)
+        private
+        view
+    {
+        if (ms.status != expected) revert EscrowInvalidStatus(agreementId, milestone, ms.status);
+    }
+
+    function _checkWindow(uint48 window) private pure {
+        if (window < MIN_WINDOW || window > MAX_WINDOW) revert EscrowInvalidWindow(window);
+    }
+}

@@ -1,0 +1,65 @@
+"""Escrow fixtures: the deployed world, named by role."""
+
+import pytest
+from escrow_helpers import USD, World
+
+
+@pytest.fixture(scope="session")
+def buyer(accounts):
+    return accounts[10]
+
+
+@pytest.fixture(scope="session")
+def supplier(accounts):
+    return accounts[11]
+
+
+@pytest.fixture(scope="session")
+def arbiter(accounts):
+    return accounts[12]
+
+
+@pytest.fixture(scope="session")
+def second_arbiter(accounts):
+    return accounts[13]
+
+
+@pytest.fixture(scope="session")
+def oracle_node(node):
+    """Until the real RiskOracle is wired in, the `node` account plays the oracle."""
+    return node
+
+
+@pytest.fixture(scope="session", autouse=True)
+def deployed(project, deployer, treasury, oracle_node, buyer, arbiter, second_arbiter, reviewer, guardian):
+    """Deploys the whole escrow world once, before the first test's snapshot (ape isolation)."""
+    policy = deployer.deploy(project.PolicyStub, treasury)
+    escrow = deployer.deploy(project.Escrow, deployer, policy, oracle_node, treasury)
+    escrow.grantRole(escrow.ARBITER_ROLE(), arbiter, sender=deployer)
+    escrow.grantRole(escrow.ARBITER_ROLE(), second_arbiter, sender=deployer)
+    escrow.grantRole(escrow.REVIEWER_ROLE(), reviewer, sender=deployer)
+    escrow.grantRole(escrow.GUARDIAN_ROLE(), guardian, sender=deployer)
+    stablecoin = deployer.deploy(project.MockStablecoin)
+    stablecoin.mint(buyer, 10_000_000 * USD, sender=deployer)
+    stablecoin.approve(escrow, 2**256 - 1, sender=buyer)
+    return {"policy": policy, "escrow": escrow, "stablecoin": stablecoin}
+
+
+@pytest.fixture(scope="session")
+def policy(deployed):
+    return deployed["policy"]
+
+
+@pytest.fixture(scope="session")
+def escrow(deployed):
+    return deployed["escrow"]
+
+
+@pytest.fixture(scope="session")
+def stablecoin(deployed):
+    return deployed["stablecoin"]
+
+
+@pytest.fixture
+def world(chain, escrow, buyer, supplier, oracle_node):
+    return World(chain, escrow, buyer, supplier, oracle_node)
