@@ -1,0 +1,432 @@
+"""A thin client over the deployed contracts: read gate requests, post verdict batches.
+
+web3.py directly rather than ape: the daemon is a long-running service that needs its own nonce
+management, local signing and plain `eth_getLogs` reads, and nothing of ape's project machinery.
+ABIs come from the compiled interfaces in ape's build manifest, so the daemon depends only on the
+interfaces, not on the implementation contracts.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import requests
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
+from web3 import Web3
+from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
+from web3.providers.rpc import HTTPProvider
+
+from oracle.config import Settings
+from oracle.errors import ChainError, ConfigError
+
+ETH = "0x0000000000000000000000000000000000000000"
+
+# Which contract emits which gate request, and the interface that describes it.
+GATED_SOURCES: dict[str, tuple[str, str, str]] = {
+    # deployment name -> (key prefix, interface in the build manifest, request event)
+    "PaymentRouter": ("router", "IPaymentRouter", "PaymentRequested"),
+    "Escrow": ("escrow", "IEscrow", "ReleaseRequested"),
+}
+OUTCOME_EVENTS = {
+    "PaymentSettled": "settled",
+    "PaymentHeld": "held",
+    "PaymentRefunded": "refunded",
+    "ReleaseSettled": "settled",
+    "ReleaseHeld": "held",
+    "ReleaseRejected": "refunded",
+}
+GATE_STATUS = ("unknown", "awaiting", "expired", "decided")
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """`deployments/<network>.json`: where the suite lives and from which block to read."""
+
+    network: str
+    chain_id: int | None
+    block: int
+    contracts: dict[str, str]
+
+    @classmethod
+    def load(cls, path: Path) -> Deployment:
+        try:
+            raw = json.loads(Path(path).read_text())
+            return cls(
+                network=str(raw.get("network", "?")),
+                chain_id=raw.get("chain_id"),
+                block=int(raw.get("block", 0)),
+                contracts={k: to_checksum_address(v) for k, v in raw["contracts"].items()},
+            )
+        except FileNotFoundError:
+            raise ConfigError(f"no deployment file at {path}: run `ape run deploy` first") from None
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"deployment file {path} is not valid: {exc}") from None
+
+    def address(self, name: str) -> str:
+        try:
+            return self.contracts[name]
+        except KeyError:
+            raise ConfigError(f"deployment has no {name} (has: {', '.join(self.contracts)})") from None
+
+
+def load_abis(manifest: Path) -> dict[str, list[dict[str, Any]]]:
+    """Contract name -> ABI from ape's compiled project manifest."""
+    try:
+        types = json.loads(Path(manifest).read_text())["contractTypes"]
+    except FileNotFoundError:
+        raise ConfigError(f"no compiled contracts at {manifest}: run `ape compile` first") from None
+    except (ValueError, KeyError) as exc:
+        raise ConfigError(f"build manifest {manifest} is not valid: {exc}") from None
+    return {name: ct["abi"] for name, ct in types.items() if "abi" in ct}
+
+
+@dataclass(frozen=True, slots=True)
+class GateRequest:
+    """One item waiting at the risk gate: a payment, or an escrow milestone release."""
+
+    source: str  # "router" or "escrow"
+    target: str  # the gated contract's address
+    item_id: int
+    payer: str
+    payee: str
+    token: str  # token address, ETH = zero address
+    amount: int  # base units
+    deadline: int  # unix seconds
+    block_number: int
+    tx_hash: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.source}:{self.item_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class VerdictItem:
+    target: str
+    item_id: int
+    score_bps: int
+    model_id: str  # 0x hex of 32 bytes
+    reasons_hash: str  # 0x hex of 32 bytes
+
+    def as_tuple(self) -> tuple[str, int, int, bytes, bytes]:
+        return (
+            self.target,
+            self.item_id,
+            self.score_bps,
+            bytes.fromhex(self.model_id.removeprefix("0x")),
+            bytes.fromhex(self.reasons_hash.removeprefix("0x")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    """What one mined `submitVerdicts` transaction did, item by item."""
+
+    tx_hash: str
+    gas_used: int
+    posted: frozenset[tuple[str, int]]  # (target, id) whose vote counted
+    skipped: dict[tuple[str, int], str]  # (target, id) -> skip reason
+    finals: dict[tuple[str, int], str]  # (target, id) -> settled / held / refunded
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    symbol: str
+    decimals: int
+
+
+def load_node_account(settings: Settings) -> LocalAccount:
+    """The node's signing key, from the environment or an encrypted keystore. Never logged."""
+    if settings.node_key is not None:
+        try:
+            return Account.from_key(settings.node_key.get_secret_value())
+        except (ValueError, TypeError):
+            raise ConfigError("VERDICT_NODE_KEY is not a valid private key") from None
+    if settings.keystore is not None:
+        if settings.keystore_password is None:
+            raise ConfigError("VERDICT_KEYSTORE is set but VERDICT_KEYSTORE_PASSWORD is not")
+        try:
+            blob = json.loads(Path(settings.keystore).read_text())
+            key = Account.decrypt(blob, settings.keystore_password.get_secret_value())
+        except FileNotFoundError:
+            raise ConfigError(f"keystore {settings.keystore} does not exist") from None
+        except ValueError:
+            raise ConfigError(f"cannot decrypt keystore {settings.keystore}: wrong password or file") from None
+        return Account.from_key(key)
+    raise ConfigError("no node key: set VERDICT_NODE_KEY, or VERDICT_KEYSTORE and VERDICT_KEYSTORE_PASSWORD")
+
+
+class ChainClient:
+    """Reads gate requests and posts verdicts for one oracle node."""
+
+    def __init__(
+        self,
+        rpc_url: str,
+        deployment: Deployment,
+        abis: dict[str, list[dict[str, Any]]],
+        account: LocalAccount | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        session = requests.Session()
+        self.w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}, session=session))
+        self.rpc_url = rpc_url
+        self.deployment = deployment
+        self.account = account
+        self._nonce: int | None = None
+        self._chain_id: int | None = None
+        self.oracle = self.w3.eth.contract(deployment.address("RiskOracle"), abi=abis["IRiskOracle"])
+        self.router = self.w3.eth.contract(deployment.address("PaymentRouter"), abi=abis["IPaymentRouter"])
+        self._erc20 = [
+            {"name": n, "type": "function", "stateMutability": "view", "inputs": [], "outputs": [{"type": t}]}
+            for n, t in (("symbol", "string"), ("decimals", "uint8"))
+        ]
+        # Sources of gate requests: address -> (prefix, contract, request event object).
+        self._sources: dict[str, tuple[str, Any]] = {}
+        self._topics: dict[bytes, tuple[str, Any]] = {}
+        for name, (prefix, iface, event) in GATED_SOURCES.items():
+            if name not in deployment.contracts or iface not in abis:
+                continue
+            contract = self.w3.eth.contract(deployment.contracts[name], abi=abis[iface])
+            self._sources[contract.address] = (prefix, contract)
+            self._topics[self._topic(contract, event)] = (prefix, getattr(contract.events, event)())
+        # Outcome events emitted by gated contracts inside a verdict transaction.
+        self._outcomes: dict[bytes, tuple[str, Any]] = {}
+        for address, (_, contract) in self._sources.items():
+            for event, outcome in OUTCOME_EVENTS.items():
+                if any(e.get("name") == event for e in contract.abi):
+                    self._outcomes[self._topic(contract, event)] = (outcome, address)
+        self._posted_topic = self._topic(self.oracle, "VerdictPosted")
+        self._skipped_topic = self._topic(self.oracle, "VerdictSkipped")
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, with_key: bool = True) -> ChainClient:
+        account = load_node_account(settings) if with_key else None
+        return cls(
+            settings.rpc_url,
+            Deployment.load(settings.deployment),
+            load_abis(settings.build_manifest),
+            account,
+        )
+
+    @staticmethod
+    def _topic(contract: Any, event: str) -> bytes:
+        abi = next(e for e in contract.abi if e.get("type") == "event" and e.get("name") == event)
+        signature = f"{event}({','.join(i['type'] for i in abi['inputs'])})"
+        return bytes(Web3.keccak(text=signature))
+
+    # --- reads ---------------------------------------------------------------------------------
+    @property
+    def sources(self) -> dict[str, str]:
+        """Key prefix -> gated contract address."""
+        return {prefix: address for address, (prefix, _) in self._sources.items()}
+
+    def block_number(self) -> int:
+        return self._rpc(lambda: self.w3.eth.block_number)
+
+    def chain_id(self) -> int:
+        if self._chain_id is None:
+            self._chain_id = self._rpc(lambda: self.w3.eth.chain_id)
+        return self._chain_id
+
+    def block_timestamp(self, number: int) -> int:
+        return self._block_timestamp(number)
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - one client per process; blocks never change once mined
+    def _block_timestamp(self, number: int) -> int:
+        return int(self._rpc(lambda: self.w3.eth.get_block(number)["timestamp"]))
+
+    def gate_requests(self, from_block: int, to_block: int) -> list[GateRequest]:
+        """Every payment and release request mined in [from_block, to_block], in chain order."""
+        if not self._sources:
+            return []
+        logs = self._rpc(
+            lambda: self.w3.eth.get_logs(
+                {
+                    "fromBlock": from_block,
+                    "toBlock": to_block,
+                    "address": list(self._sources),
+                    "topics": [[Web3.to_hex(t) for t in self._topics]],
+                }
+            )
+        )
+        out = []
+        for log in logs:
+            prefix, event = self._topics[bytes(log["topics"][0])]
+            args = event.process_log(log)["args"]
+            item_id = args.get("id", args.get("gateId"))
+            out.append(
+                GateRequest(
+                    source=prefix,
+                    target=to_checksum_address(log["address"]),
+                    item_id=int(item_id),
+                    payer=args["payer"],
+                    payee=args["payee"],
+                    token=args["token"],
+                    amount=int(args["amount"]),
+                    deadline=int(args["deadline"]),
+                    block_number=int(log["blockNumber"]),
+                    tx_hash=Web3.to_hex(log["transactionHash"]),
+                )
+            )
+        return out
+
+    def token_info(self, token: str) -> TokenInfo:
+        return self._token_info(to_checksum_address(token))
+
+    @lru_cache(maxsize=256)  # noqa: B019 - token metadata is immutable
+    def _token_info(self, token: str) -> TokenInfo:
+        if int(token, 16) == 0:
+            return TokenInfo("ETH", 18)
+        contract = self.w3.eth.contract(token, abi=self._erc20)
+        try:
+            return TokenInfo(contract.functions.symbol().call(), int(contract.functions.decimals().call()))
+        except (ContractLogicError, ValueError, Web3RPCError):
+            return TokenInfo(token[:10], 18)
+
+    def thresholds(self) -> tuple[int, int]:
+        fns = self.router.functions
+        return self._rpc(lambda: (int(fns.reviewThreshold().call()), int(fns.rejectThreshold().call())))
+
+    def is_model_approved(self, model_id: str) -> bool:
+        raw = bytes.fromhex(model_id.removeprefix("0x"))
+        return bool(self._rpc(lambda: self.oracle.functions.isModelApproved(raw).call()))
+
+    def is_node(self, address: str) -> bool:
+        return bool(self._rpc(lambda: self.oracle.functions.isNode(address).call()))
+
+    def gate_status(self, target: str, item_id: int) -> str:
+        contract = self.w3.eth.contract(target, abi=next(c.abi for _, c in self._sources.values()))
+        return GATE_STATUS[int(self._rpc(lambda: contract.functions.gateStatus(item_id).call()))]
+
+    def balance(self, address: str) -> int:
+        return int(self._rpc(lambda: self.w3.eth.get_balance(address)))
+
+    # --- writes --------------------------------------------------------------------------------
+    def submit_verdicts(self, items: Sequence[VerdictItem]) -> str:
+        """Signs and sends one `submitVerdicts` transaction; returns its hash.
+
+        Nonces are kept locally (one RPC round trip saved per batch). If another sender took our
+        nonce, or a restart left us behind, the node tells us and we resync once.
+        """
+        if self.account is None:
+            raise ChainError("this client has no node key")
+        payload = [item.as_tuple() for item in items]
+        call = self.oracle.functions.submitVerdicts(payload)
+        for attempt in range(3):
+            nonce = self._next_nonce()
+            try:
+                gas = int(call.estimate_gas({"from": self.account.address}) * 1.2) + 20_000
+                tx = call.build_transaction(
+                    {
+                        "from": self.account.address,
+                        "nonce": nonce,
+                        "gas": gas,
+                        "chainId": self.chain_id(),
+                        **self._fees(),
+                    }
+                )
+                signed = self.account.sign_transaction(tx)
+                tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+            except (Web3RPCError, ValueError) as exc:
+                message = str(exc).lower()
+                if "nonce" in message or "already known" in message or "underpriced" in message:
+                    self._nonce = None  # someone else used it, or we are behind: resync
+                    if attempt < 2:
+                        continue
+                if "insufficient funds" in message:
+                    raise ChainError(
+                        f"oracle node {self.account.address} has no funds to pay for gas; top it up"
+                    ) from None
+                raise ChainError(f"submitVerdicts failed: {exc}") from None
+            except ContractLogicError as exc:
+                raise ChainError(f"submitVerdicts reverted: {exc}") from None
+            except requests.RequestException as exc:
+                self._nonce = None
+                raise ChainError(f"RPC unreachable while sending: {exc}") from None
+            self._nonce = nonce + 1
+            return Web3.to_hex(tx_hash)
+        raise ChainError("could not find a free nonce for submitVerdicts")
+
+    def _next_nonce(self) -> int:
+        if self._nonce is None:
+            assert self.account is not None
+            self._nonce = int(
+                self._rpc(lambda: self.w3.eth.get_transaction_count(self.account.address, "pending"))
+            )
+        return self._nonce
+
+    def _fees(self) -> dict[str, int]:
+        base = int(self._rpc(lambda: self.w3.eth.gas_price))
+        # Pay what the node asks, with room for the base fee to rise while we wait.
+        return {"maxFeePerGas": 2 * base + 1, "maxPriorityFeePerGas": min(base, 1_000_000_000) + 1}
+
+    def receipt(self, tx_hash: str) -> dict[str, Any] | None:
+        """The receipt if the transaction is mined, else None (never waits)."""
+        try:
+            receipt = self.w3.eth.get_transaction_receipt(tx_hash)
+        except TransactionNotFound:
+            return None
+        except requests.RequestException as exc:
+            raise ChainError(f"RPC {self.rpc_url} unreachable: {type(exc).__name__}") from None
+        return dict(receipt) if receipt is not None else None
+
+    def wait_receipt(self, tx_hash: str, timeout: float = 60.0) -> dict[str, Any] | None:
+        """The receipt, or None if the transaction is not mined within `timeout`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            receipt = self.receipt(tx_hash)
+            if receipt is not None:
+                return receipt
+            time.sleep(0.002)
+        return None
+
+    def batch_outcome(self, receipt: dict[str, Any]) -> BatchOutcome:
+        """Splits a verdict transaction's logs into posted, skipped and finally decided items."""
+        posted: set[tuple[str, int]] = set()
+        skipped: dict[tuple[str, int], str] = {}
+        finals: dict[tuple[str, int], str] = {}
+        reasons = ("unknown", "already_final", "expired", "duplicate_vote")
+        for log in receipt.get("logs", []):
+            topics = log["topics"]
+            if not topics:
+                continue
+            topic0 = bytes(topics[0])
+            if topic0 == self._posted_topic or topic0 == self._skipped_topic:
+                item = (to_checksum_address(bytes(topics[1])[-20:]), int.from_bytes(bytes(topics[2]), "big"))
+                if topic0 == self._posted_topic:
+                    posted.add(item)
+                else:
+                    skipped[item] = reasons[int.from_bytes(bytes(log["data"])[-32:], "big")]
+            elif topic0 in self._outcomes and to_checksum_address(log["address"]) == self._outcomes[topic0][1]:
+                outcome, address = self._outcomes[topic0]
+                finals[(address, int.from_bytes(bytes(topics[1]), "big"))] = outcome
+        return BatchOutcome(
+            tx_hash=Web3.to_hex(receipt["transactionHash"]),
+            gas_used=int(receipt.get("gasUsed", 0)),
+            posted=frozenset(posted),
+            skipped=skipped,
+            finals=finals,
+        )
+
+    # --- plumbing ------------------------------------------------------------------------------
+    def _rpc(self, fn: Any) -> Any:
+        """Runs one read, turning transport failures into ChainError (the daemon backs off)."""
+        try:
+            return fn()
+        except requests.RequestException as exc:
+            raise ChainError(f"RPC {self.rpc_url} unreachable: {type(exc).__name__}") from None
+        except Web3RPCError as exc:
+            raise ChainError(f"RPC error: {exc}") from None
+
+
+def chunks(seq: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(seq), size):
+        yield seq[start : start + size]

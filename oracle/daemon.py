@@ -1,0 +1,351 @@
+"""`verdict run`: the oracle node. Reads gate requests, scores them, posts verdicts.
+
+One loop, three phases per turn:
+1. read `PaymentRequested` / `ReleaseRequested` logs with `eth_getLogs` from the checkpoint;
+2. score the new ones in a batch and write the scores to the store, then advance the checkpoint;
+3. post every scored-but-unposted verdict with `submitVerdicts`, in batches.
+
+The store is written before the checkpoint moves and before anything is sent, so a crash at any
+point loses nothing: on restart the unposted scores are sent again, and the RiskOracle skips what
+is already final or already voted, which the daemon records as done. Nothing is ever posted
+without a loaded model whose id governance has approved (fail closed: the payment waits, and the
+reclaim path refunds it after its deadline).
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import structlog
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+from oracle.chain import ChainClient, GateRequest, VerdictItem, chunks
+from oracle.config import Settings
+from oracle.errors import ChainError, ConfigError, ModelError, StoreError
+from oracle.features import OnlineFeatures, PaymentRecord
+from oracle.model import ModelArtifact, load
+from oracle.scoring import Scorer, decide
+from oracle.store import Store, VerdictRow
+
+log = structlog.get_logger("verdict.daemon")
+
+CHECKPOINT = "gate-requests"
+INFLIGHT_RECHECK = 30.0  # seconds between looks at sent-but-unmined verdicts (and once at start)
+
+
+class Metrics:
+    """Prometheus metrics of one daemon, in a registry of its own (no global state)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.latency = Histogram(
+            "verdict_latency_seconds",
+            "From reading a gate request to its verdict being mined",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=self.registry,
+        )
+        self.verdicts = Counter(
+            "verdict_verdicts", "Verdicts posted, by predicted decision", ["decision"], registry=self.registry
+        )
+        self.backlog = Gauge("verdict_backlog", "Scored verdicts not yet posted", registry=self.registry)
+        self.errors = Counter("verdict_errors", "Errors by kind", ["kind"], registry=self.registry)
+        self.last_block = Gauge("verdict_last_block", "Last block whose logs were processed", registry=self.registry)
+        self.gas = Counter("verdict_gas_used", "Gas spent on verdict transactions", registry=self.registry)
+
+    def serve(self, port: int) -> None:
+        start_http_server(port, addr="127.0.0.1", registry=self.registry)
+
+
+@dataclass
+class ModelSlot:
+    """The current model, reloaded when its files change; `None` while missing or corrupt."""
+
+    directory: Path
+    artifact: ModelArtifact | None = None
+    scorer: Scorer | None = None
+    error: str | None = None
+    _stamp: tuple[float, ...] | None = field(default=None, repr=False)
+
+    def refresh(self) -> None:
+        stamp = tuple(p.stat().st_mtime for p in sorted(self.directory.glob("*")) if p.is_file()) if (
+            self.directory.is_dir()
+        ) else ()
+        if stamp == self._stamp:
+            return
+        self._stamp = stamp
+        try:
+            artifact = load(self.directory)
+        except ModelError as exc:
+            self.artifact, self.scorer = None, None
+            if str(exc) != self.error:
+                log.error("model unavailable, posting nothing", reason=str(exc), model_dir=str(self.directory))
+            self.error = str(exc)
+            return
+        self.artifact, self.scorer, self.error = artifact, Scorer(artifact), None
+        log.info("model loaded", model_id=artifact.model_id, features=len(artifact.feature_names))
+
+
+class OracleDaemon:
+    """One oracle node: its chain client, store, model and metrics."""
+
+    def __init__(self, settings: Settings, chain: ChainClient, store: Store, metrics: Metrics | None = None):
+        self.settings = settings
+        self.chain = chain
+        self.store = store
+        self.metrics = metrics or Metrics()
+        self.features = OnlineFeatures(store)
+        self.model = ModelSlot(Path(settings.model_dir))
+        self._approved: dict[str, tuple[bool, float]] = {}  # model id -> (approved?, checked at)
+        self._seen_at: dict[str, float] = {}  # key -> monotonic time the request was read
+        self._thresholds: tuple[tuple[int, int], float] | None = None
+        self._inflight_checked: float | None = None
+
+    # --- startup checks ------------------------------------------------------------------------
+    def preflight(self) -> None:
+        """Fails with one clear message if this node cannot work at all."""
+        account = self.chain.account
+        assert account is not None
+        if not self.chain.is_node(account.address):
+            raise ConfigError(f"{account.address} is not a registered oracle node on this RiskOracle")
+        if self.chain.balance(account.address) == 0:
+            raise ChainError(f"oracle node {account.address} has no funds to pay for gas; top it up")
+        log.info(
+            "oracle node ready",
+            node=account.address,
+            rpc=self.chain.rpc_url,
+            sources=self.chain.sources,
+        )
+
+    # --- the loop ------------------------------------------------------------------------------
+    def run(self, stop: threading.Event) -> None:
+        failures = 0
+        while not stop.is_set():
+            try:
+                busy = self.step()
+                failures = 0
+            except (ChainError, StoreError) as exc:
+                failures += 1
+                kind = "chain" if isinstance(exc, ChainError) else "store"
+                self.metrics.errors.labels(kind).inc()
+                delay = min(self.settings.max_backoff, 0.1 * 2 ** min(failures, 10))
+                log.warning(f"{kind} unavailable, backing off", error=str(exc), retry_in=round(delay, 2))
+                stop.wait(delay)
+                continue
+            if not busy:
+                stop.wait(self.settings.poll_interval)
+        log.info("oracle node stopped")
+
+    def step(self) -> bool:
+        """One turn of the loop. Returns whether there was work."""
+        self.model.refresh()
+        read = self._read_and_score()
+        posted = self._post()
+        return read or posted
+
+    # --- phase 1 and 2: read and score ---------------------------------------------------------
+    def _read_and_score(self) -> bool:
+        if self.model.scorer is None or not self._model_approved():
+            return False  # fail closed; keep the checkpoint so we catch up once a model is back
+        checkpoint = self.store.get_checkpoint(CHECKPOINT)
+        start = self.chain.deployment.block if checkpoint is None else checkpoint + 1
+        head = self.chain.block_number() - self.settings.confirmations
+        if head < start:
+            return False
+        end = min(head, start + self.settings.log_batch_blocks - 1)
+        requests = [r for r in self.chain.gate_requests(start, end) if self.store.scored(r.key) is None]
+        if requests:
+            self._score(requests)
+        self.store.set_checkpoint(CHECKPOINT, end)
+        self.metrics.last_block.set(end)
+        return True
+
+    def _score(self, requests: list[GateRequest]) -> None:
+        scorer, artifact = self.model.scorer, self.model.artifact
+        assert scorer is not None and artifact is not None
+        now = time.monotonic()
+        records: list[tuple[GateRequest, PaymentRecord]] = []
+        for req in requests:
+            record = self._record(req)
+            if record is not None:
+                records.append((req, record))
+                self._seen_at[req.key] = now
+        if not records:
+            return
+        matrix = self.features.compute_many([rec for _, rec in records])
+        results = scorer.score_many(matrix)
+        review, reject = self._policy()
+        for (req, rec), row, result in zip(records, matrix, results, strict=True):
+            decision = decide(result.score_bps, review, reject)
+            self.store.record_scored(
+                key=req.key,
+                target=req.target,
+                item_id=req.item_id,
+                score_bps=result.score_bps,
+                decision=decision,
+                model_id=artifact.model_id,
+                reasons=[r.as_dict() for r in result.reasons],
+                reasons_hash=result.reasons_hash,
+                features=dict(zip(artifact.feature_names, map(float, row), strict=False)),
+            )
+            log.info(
+                "scored",
+                key=req.key,
+                score=result.score_bps,
+                decision=decision,
+                reasons=[r.text for r in result.reasons],
+            )
+
+    def _record(self, req: GateRequest) -> PaymentRecord | None:
+        """The request as the feature code sees it; None (with one log line) if it cannot be valued."""
+        token = self.chain.token_info(req.token)
+        price = self.settings.usd_prices.get(token.symbol)
+        if price is None or not math.isfinite(price):
+            self.metrics.errors.labels("features").inc()
+            log.error(
+                "cannot value payment, no verdict (it will be refunded after its deadline)",
+                key=req.key,
+                token=token.symbol,
+                reason="no USD price configured for this token (VERDICT_USD_PRICES)",
+            )
+            return None
+        return PaymentRecord(
+            key=req.key,
+            payer=req.payer,
+            payee=req.payee,
+            token=token.symbol,
+            amount_usd=req.amount / 10**token.decimals * price,
+            timestamp=self.chain.block_timestamp(req.block_number),
+        )
+
+    def _policy(self) -> tuple[int, int]:
+        """The router's current thresholds, re-read every few seconds (governance may change them)."""
+        now = time.monotonic()
+        if self._thresholds is None or now - self._thresholds[1] > 5:
+            self._thresholds = (self.chain.thresholds(), now)
+        return self._thresholds[0]
+
+    def _model_approved(self, model_id: str | None = None) -> bool:
+        """Whether governance approves `model_id` (the loaded model's by default); cached 10 s."""
+        if model_id is None:
+            assert self.model.artifact is not None
+            model_id = self.model.artifact.model_id
+        now = time.monotonic()
+        cached = self._approved.get(model_id)
+        if cached is None or now - cached[1] > 10:
+            approved = self.chain.is_model_approved(model_id)
+            if not approved and (cached is None or cached[0]):
+                log.error(
+                    "model is not approved by governance, posting nothing for it",
+                    model_id=model_id,
+                    hint="propose approveModel(model_id) through the major track",
+                )
+            self._approved[model_id] = cached = (approved, now)
+        return cached[0]
+
+    # --- phase 3: post -------------------------------------------------------------------------
+    def _post(self) -> bool:
+        pending = self.store.unposted()
+        now = time.monotonic()
+        if self._inflight_checked is None or now - self._inflight_checked > INFLIGHT_RECHECK:
+            pending += self._inflight()
+            self._inflight_checked = now
+        self.metrics.backlog.set(len(pending))
+        if not pending:
+            return False
+        items = []
+        for row in pending:
+            # A score from a model governance has since revoked is not posted: fail closed.
+            if self._model_approved(row.model_id):
+                items.append(VerdictItem(row.target, int(row.item_id), row.score_bps, row.model_id, row.reasons_hash))
+            else:
+                self.store.mark_final(row.key, "model_not_approved")
+        by_item = {(row.target, int(row.item_id)): row for row in pending}
+        for batch in chunks(items, self.settings.verdict_batch_size):
+            tx_hash = self.chain.submit_verdicts(batch)
+            self.store.mark_posted([by_item[(i.target, i.item_id)].key for i in batch], tx_hash)
+            receipt = self.chain.wait_receipt(tx_hash)
+            if receipt is None:
+                log.warning("verdict transaction not mined yet; will check again", tx=tx_hash)
+                continue
+            self._settle(receipt, {(i.target, i.item_id): by_item[(i.target, i.item_id)] for i in batch})
+        return True
+
+    def _inflight(self) -> list[VerdictRow]:
+        """Verdicts sent but never seen mined (a crash after sending, a node restart that dropped
+        the transaction): settle those that were mined, and return the rest to be sent again. A
+        repeat is harmless: the RiskOracle skips what is already final or already voted."""
+        resend: list[VerdictRow] = []
+        by_tx: dict[str, list[VerdictRow]] = {}
+        for row in self.store.verdict_rows(posted=True, final=False):
+            by_tx.setdefault(row.tx_hash or "", []).append(row)
+        for tx_hash, rows in by_tx.items():
+            receipt = self.chain.receipt(tx_hash) if tx_hash else None
+            if receipt is not None:
+                self._settle(receipt, {(r.target, int(r.item_id)): r for r in rows})
+            else:
+                resend.extend(rows)
+        if resend:
+            log.warning("re-sending verdicts whose transaction never mined", count=len(resend))
+        return resend
+
+    def _settle(self, receipt: dict[str, Any], by_item: dict[tuple[str, int], VerdictRow]) -> None:
+        outcome = self.chain.batch_outcome(receipt)
+        self.metrics.gas.inc(outcome.gas_used)
+        if int(receipt.get("status", 1)) != 1:
+            self.metrics.errors.labels("reverted").inc()
+            log.error("verdict transaction reverted", tx=outcome.tx_hash)
+            return
+        now = time.monotonic()
+        for item, row in by_item.items():
+            if item in outcome.posted:
+                final = outcome.finals.get(item, "posted")
+                self.store.mark_final(row.key, final)
+                self.metrics.verdicts.labels(row.decision).inc()
+                seen = self._seen_at.pop(row.key, None)
+                if seen is not None:
+                    self.metrics.latency.observe(now - seen)
+                log.info("verdict posted", key=row.key, score=row.score_bps, outcome=final, tx=outcome.tx_hash)
+            elif item in outcome.skipped:
+                reason = outcome.skipped[item]
+                self.store.mark_final(row.key, reason)
+                self._seen_at.pop(row.key, None)
+                log.info("verdict skipped by the oracle", key=row.key, reason=reason)
+
+
+def run_daemon(settings: Settings) -> None:
+    """Entry point of `verdict run`: start, serve metrics, loop until SIGINT or SIGTERM."""
+    store = Store(settings.store_url)
+    chain = ChainClient.from_settings(settings)
+    daemon = OracleDaemon(settings, chain, store)
+    _retry_startup(daemon)
+    if settings.metrics_port:
+        try:
+            daemon.metrics.serve(settings.metrics_port)
+        except OSError as exc:
+            raise ConfigError(f"cannot serve metrics on 127.0.0.1:{settings.metrics_port}: {exc.strerror}") from None
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    daemon.run(stop)
+
+
+def _retry_startup(daemon: OracleDaemon) -> None:
+    """An RPC that is not up yet is waited for; a wrong key or an empty wallet is an error."""
+    delay = 0.2
+    while True:
+        try:
+            daemon.preflight()
+            return
+        except ChainError as exc:
+            if "no funds" in str(exc):
+                raise
+            log.warning("RPC unavailable at startup, retrying", error=str(exc), retry_in=delay)
+            time.sleep(delay)
+            delay = min(delay * 2, daemon.settings.max_backoff)
+

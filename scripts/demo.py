@@ -1,0 +1,143 @@
+"""`ape run demo`: Verdict's main job end to end on a fresh local chain.
+
+1. train a LightGBM fraud model on synthetic labelled payments;
+2. deploy the suite and approve the model's id;
+3. start the oracle daemon (`verdict run`) as its own process;
+4. replay a few hundred payments from many accounts, every fraud typology among them, showing
+   each decision and its reasons as it lands;
+5. write `demo-summary.json` and stop everything it started (ape stops the anvil it started).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from ape import accounts, chain, networks
+from ape.cli import ConnectedProviderCommand
+from rich.console import Console
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _demo import (  # noqa: E402
+    Replay,
+    connect,
+    demo_wallets,
+    fund_payers,
+    prime_store,
+    replay_live,
+    summarize,
+    train_model,
+)
+from _suite import deploy_suite, write_deployment  # noqa: E402
+
+from oracle.datagen import generate_scenario  # noqa: E402
+from oracle.launch import DaemonProcess  # noqa: E402
+from oracle.store import Store  # noqa: E402
+from oracle.traffic import OutcomeWatcher, Sender  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@click.command(cls=ConnectedProviderCommand)
+@click.option("--payments", default=300, show_default=True, type=click.IntRange(min=60, max=5000))
+@click.option("--accounts", "n_accounts", default=60, show_default=True, type=click.IntRange(min=10, max=2000))
+@click.option("--seed", default=7, show_default=True, help="Seed of the synthetic data and traffic.")
+@click.option("--workdir", default="var/demo", show_default=True, type=click.Path(file_okay=False))
+@click.option("--summary", default="demo-summary.json", show_default=True, type=click.Path(dir_okay=False))
+def cli(payments: int, n_accounts: int, seed: int, workdir: str, summary: str) -> None:
+    """Run the Verdict demo on a local chain."""
+    if not networks.provider.network.is_local:
+        raise click.ClickException("the demo mints test tokens and moves chain time: use a local network")
+    console = Console()
+    work = ROOT / workdir
+    work.mkdir(parents=True, exist_ok=True)
+    store_path = work / "verdict.sqlite"
+    for stale in work.glob("verdict.sqlite*"):
+        stale.unlink()
+    store_url = f"sqlite:///{store_path}"
+
+    # 1. the model
+    artifact, _ = train_model(work / "model", seed, console)
+
+    # 2. the suite, with the model approved (later models go through governance)
+    test = accounts.test_accounts
+    deployer, node, reviewer, guardian, treasury = test[0], test[3], test[4], test[5], test[6]
+    start_block = chain.blocks.height + 1
+    with console.status("deploying RiskOracle, PaymentRouter and test tokens..."):
+        suite = deploy_suite(
+            deployer,
+            treasury=treasury,
+            nodes=[node],
+            reviewers=[reviewer],
+            guardian=guardian,
+            models=[bytes.fromhex(artifact.model_id[2:])],
+        )
+        deployment_file = write_deployment("local", suite, start_block)
+    console.print(f"deployed: {', '.join(f'{k} {v.address}' for k, v in suite.items())}")
+
+    # 3. the scenario's accounts, with their KYC profiles and a month of history in the store
+    client = connect(networks.provider.uri, deployment_file, ROOT / ".build" / "__local__.json")
+    scenario = generate_scenario(n_accounts=n_accounts, n_payments=payments, seed=seed)
+    live_start = int(client.w3.eth.get_block("latest")["timestamp"]) + 120
+    stable = str(suite["MockStablecoin"].address)
+    sender = Sender(client.w3, client.chain_id())
+    watcher = OutcomeWatcher(client, from_block=start_block).start()
+    replay = Replay(
+        chain=client,
+        sender=sender,
+        scenario=scenario,
+        wallets=demo_wallets(scenario, seed),
+        tokens={"ETH": "0x" + "00" * 20, "mUSD": stable, "USDC": stable},
+        live_start=live_start,
+        watcher=watcher,
+    )
+    with console.status("funding payers and priming the feature store with their history..."):
+        fund_payers(replay, scenario)
+        primed = prime_store(store_url, scenario, replay)
+    console.print(f"{len(scenario.accounts)} accounts, {primed} past payments in the feature store")
+
+    # 4. the oracle node
+    daemon = DaemonProcess.start(
+        {
+            "VERDICT_RPC_URL": networks.provider.uri,
+            "VERDICT_NODE_KEY": node.private_key,
+            "VERDICT_DEPLOYMENT": str(deployment_file),
+            "VERDICT_BUILD_MANIFEST": str(ROOT / ".build" / "__local__.json"),
+            "VERDICT_STORE_URL": store_url,
+            "VERDICT_MODEL_DIR": str(work / "model"),
+            "VERDICT_POLL_INTERVAL": "0.005",
+            "VERDICT_METRICS_PORT": "0",
+            "VERDICT_LOG_FORMAT": "json",
+        },
+        work / "daemon.log",
+    )
+    store = Store(store_url)
+    try:
+        try:
+            daemon.wait_ready()
+        except RuntimeError as exc:
+            raise click.ClickException(str(exc)) from None
+        rows = list(scenario.live.itertuples())
+        replay_live(replay, rows, store, console, "payments")
+        result = summarize(replay, client.oracle)
+    finally:
+        daemon.stop()
+        watcher.stop()
+        store.close()
+
+    result["model_id"] = artifact.model_id
+    (ROOT / summary).write_text(json.dumps(result, indent=2) + "\n")
+    _print_summary(console, result, summary)
+    if result["settled_without_verdict"] != 0:
+        raise click.ClickException("a payment settled without a verdict: this must never happen")
+
+
+def _print_summary(console: Console, result: dict, path: str) -> None:
+    console.rule("summary")
+    for key in ("payments", "verdicts", "settled", "held", "refunded", "settled_without_verdict", "frauds",
+                "frauds_caught", "frauds_missed", "latency_ms_p50", "latency_ms_p99"):
+        console.print(f"{key:>24}  {result.get(key)}")
+    console.print(f"written to {path}")
