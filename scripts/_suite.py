@@ -1,0 +1,89 @@
+"""Deploys and wires the Verdict contract suite; shared by `ape run deploy`, the demo and tests.
+
+`deploy_suite` returns the deployed contracts by name so that later parts of the suite (escrow,
+governance) can be deployed on top of them and handed to `write_deployment` together.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ape import chain, networks, project
+from ape.contracts import ContractInstance
+
+DEPLOYMENTS_DIR = "deployments"
+
+
+def is_local_network() -> bool:
+    """Whether the connected network is a throwaway local chain (anvil, the test provider)."""
+    return bool(networks.provider.network.is_local)
+
+
+def deploy_suite(
+    deployer: Any,
+    *,
+    treasury: Any = None,
+    nodes: Iterable[Any] = (),
+    quorum: int = 1,
+    reviewers: Iterable[Any] = (),
+    guardian: Any = None,
+    models: Iterable[bytes] = (),
+    with_stablecoin: bool | None = None,
+) -> dict[str, ContractInstance]:
+    """Deploys RiskOracle and PaymentRouter, wires them both ways and grants the roles.
+
+    `deployer` keeps DEFAULT_ADMIN_ROLE on both contracts (the governance deployment hands it to
+    the DAO timelock later). `treasury` defaults to the deployer. `nodes` are registered with the
+    oracle and `quorum` set after them; `models` are approved model ids. A MockStablecoin is
+    deployed on local networks unless `with_stablecoin` says otherwise.
+    """
+    treasury = treasury or deployer
+    oracle = deployer.deploy(project.RiskOracle, deployer)
+    router = deployer.deploy(project.PaymentRouter, deployer, oracle, treasury)
+    oracle.addTarget(router, sender=deployer)
+
+    for node in nodes:
+        oracle.addNode(node, sender=deployer)
+    if quorum != oracle.quorum():
+        oracle.setQuorum(quorum, sender=deployer)
+    for model_id in models:
+        oracle.approveModel(model_id, sender=deployer)
+
+    reviewer_role = router.REVIEWER_ROLE()
+    for reviewer in reviewers:
+        router.grantRole(reviewer_role, reviewer, sender=deployer)
+    if guardian is not None:
+        router.grantRole(router.GUARDIAN_ROLE(), guardian, sender=deployer)
+
+    contracts: dict[str, ContractInstance] = {"RiskOracle": oracle, "PaymentRouter": router}
+    if is_local_network() if with_stablecoin is None else with_stablecoin:
+        contracts["MockStablecoin"] = deployer.deploy(project.MockStablecoin)
+    return contracts
+
+
+def deployment_path(network_name: str, root: Path | None = None) -> Path:
+    """Where the deployment of `network_name` is recorded."""
+    safe_name = network_name.replace(":", "-").replace("/", "-")
+    return (root or project.path) / DEPLOYMENTS_DIR / f"{safe_name}.json"
+
+
+def write_deployment(
+    network_name: str,
+    contracts: Mapping[str, Any],
+    block: int,
+    root: Path | None = None,
+) -> Path:
+    """Writes `deployments/<network>.json`: network, chain id, deployment block, name -> address."""
+    path = deployment_path(network_name, root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {
+        "network": network_name,
+        "chain_id": chain.chain_id,
+        "block": int(block),
+        "contracts": {name: str(contract.address) for name, contract in contracts.items()},
+    }
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    return path

@@ -1,0 +1,79 @@
+"""`ape run deploy --network ...`: deploys and wires the Verdict suite, records the addresses.
+
+On a local network the test accounts play every role (deployer, treasury, nodes, reviewer,
+guardian). On any other network `--account` is the deployer and the admin of everything; pass the
+other roles as options. An existing `deployments/<network>.json` on a non-local network is only
+overwritten after a confirmation.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from ape import accounts, chain
+from ape.cli import ConnectedProviderCommand, account_option, ape_cli_context
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _suite import deploy_suite, deployment_path, is_local_network, write_deployment  # noqa: E402
+
+
+@click.command(cls=ConnectedProviderCommand)
+@ape_cli_context()
+@account_option(prompt=False)
+@click.option("--treasury", default=None, help="Treasury address (default: the deployer).")
+@click.option("--node", "nodes", multiple=True, help="Oracle node address; repeat for several.")
+@click.option("--quorum", default=1, show_default=True, type=click.IntRange(min=1), help="Oracle quorum k.")
+@click.option("--reviewer", "reviewers", multiple=True, help="Reviewer address; repeat for several.")
+@click.option("--guardian", default=None, help="Guardian address (may pause the router).")
+@click.option("--model", "models", multiple=True, help="Approved model id (0x + 64 hex); repeatable.")
+@click.option("--yes", is_flag=True, help="Overwrite an existing deployment record without asking.")
+def cli(cli_ctx, network, account, treasury, nodes, quorum, reviewers, guardian, models, yes):
+    """Deploy RiskOracle + PaymentRouter (and a MockStablecoin on local networks)."""
+    network_name = network.name if hasattr(network, "name") else str(network)
+    local = is_local_network()
+    if local:
+        test = accounts.test_accounts
+        account = account or test[0]
+        treasury = treasury or test[6]
+        nodes = nodes or (test[3],)
+        reviewers = reviewers or (test[4],)
+        guardian = guardian or test[5]
+    elif account is None:
+        raise click.UsageError("--account is required on a non-local network")
+
+    model_ids = [_parse_model_id(model) for model in models]
+    path = deployment_path(network_name)
+    if path.exists() and not local and not yes:
+        click.confirm(f"{path} already records a deployment on {network_name}; overwrite it?", abort=True)
+
+    if len(nodes) < quorum:
+        raise click.BadParameter(f"quorum {quorum} needs at least {quorum} nodes", param_hint="--quorum")
+
+    start_block = chain.blocks.height + 1
+    contracts = deploy_suite(
+        account,
+        treasury=treasury,
+        nodes=nodes,
+        quorum=quorum,
+        reviewers=reviewers,
+        guardian=guardian,
+        models=model_ids,
+    )
+    written = write_deployment(network_name, contracts, start_block)
+    for name, contract in contracts.items():
+        cli_ctx.logger.success(f"{name} deployed at {click.style(str(contract.address), bold=True)}")
+    cli_ctx.logger.success(f"Deployment recorded in {written}")
+
+
+def _parse_model_id(value: str) -> bytes:
+    text = value.removeprefix("0x")
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise click.BadParameter(f"{value!r} is not 32 bytes of hex", param_hint="--model")
+    return raw
