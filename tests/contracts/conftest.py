@@ -13,6 +13,22 @@ from router_helpers import ETH, ETHER, MODEL_ID, REF, USD, verdict
 
 
 @pytest.fixture(scope="module")
+def roles(deployer, payer, payee, node, reviewer, guardian, treasury, outsider, extra_nodes):
+    """Every role account, so that a module can request them all before its first snapshot."""
+    return {
+        "deployer": deployer,
+        "payer": payer,
+        "payee": payee,
+        "node": node,
+        "reviewer": reviewer,
+        "guardian": guardian,
+        "treasury": treasury,
+        "outsider": outsider,
+        "extra_nodes": extra_nodes,
+    }
+
+
+@pytest.fixture(scope="module")
 def risk_oracle(project, deployer, node):
     oracle = deployer.deploy(project.RiskOracle, deployer)
     oracle.addNode(node, sender=deployer)
@@ -38,7 +54,7 @@ def stablecoin(project, deployer, router, payer):
     return token
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def quorum_nodes(risk_oracle, deployer, node, extra_nodes):
     """Three registered nodes and a quorum of 3."""
     for extra in extra_nodes:

@@ -36,7 +36,7 @@ REENTRANCY_SELECTOR = bytes.fromhex("3ee5aeb5")  # ReentrancyGuardReentrantCall(
 
 
 @pytest.fixture(scope="module", autouse=True)
-def world(risk_oracle, router, stablecoin):
+def world(roles, risk_oracle, router, stablecoin):
     """Deploys everything module-scoped before any test snapshot (cheap isolation)."""
 
 
