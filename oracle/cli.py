@@ -1,0 +1,244 @@
+"""The `verdict` command line: datagen, train, score (and run, explain, demo from the daemon side).
+
+User mistakes end as one red `error:` line on stderr and exit code 1, never a traceback: commands are
+wrapped in `user_errors`, and `main()` is the last line of defence for anything raised outside them.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import numpy as np
+import pandas as pd
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from oracle.errors import ConfigError, DataError, VerdictError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+app = typer.Typer(
+    name="verdict",
+    help="Verdict: AI-gated payment settlement. Off-chain risk oracle tools.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _err_console() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _out_console() -> Console:
+    return Console(highlight=False)
+
+
+def fail(message: str) -> None:
+    """Print one red error line to stderr."""
+    _err_console().print(f"[bold red]error:[/] {escape(message)}")
+
+
+def user_errors(fn: F) -> F:
+    """Decorator for commands: VerdictError -> one red line, exit 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except VerdictError as err:
+            fail(str(err))
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def load_settings() -> Any:
+    """The one Settings object; invalid VERDICT_* values become a ConfigError."""
+    from oracle.config import Settings
+
+    try:
+        return Settings()
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+        raise ConfigError(f"invalid setting VERDICT_{where.upper()}: {first.get('msg', 'invalid')}") from err
+
+
+@app.callback()
+def _root() -> None:
+    """Verdict's off-chain risk oracle."""
+
+
+# --------------------------------------------------------------------------------------------
+# data, training, scoring
+# --------------------------------------------------------------------------------------------
+
+
+@app.command()
+@user_errors
+def datagen(
+    out: Annotated[Path, typer.Option("--out", help="Output file: .csv or .parquet")],
+    rows: Annotated[int, typer.Option("--rows", min=1, help="Number of payments")] = 100_000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same table)")] = 0,
+    fraud_rate: Annotated[float, typer.Option("--fraud-rate", help="Share of fraudulent payments")] = 0.005,
+) -> None:
+    """Generate synthetic labelled payments with named fraud typologies."""
+    from oracle.datagen import generate, write_table
+
+    t0 = time.perf_counter()
+    df = generate(rows, seed, fraud_rate)
+    path = write_table(df, out)
+    counts = df.loc[df["is_fraud"] == 1, "typology"].value_counts().sort_index()
+    con = _out_console()
+    con.print(
+        f"wrote [bold]{len(df):,}[/] payments ({int(df['is_fraud'].sum()):,} fraudulent) to {escape(str(path))} "
+        f"in {time.perf_counter() - t0:.1f}s"
+    )
+    if len(counts):
+        con.print("  " + ", ".join(f"{k}: {v}" for k, v in counts.items()))
+
+
+def _parse_features(features: str | None) -> list[str] | None:
+    if features is None:
+        return None
+    names = [f.strip() for f in features.split(",") if f.strip()]
+    if not names:
+        raise DataError("--features is empty; give column names separated by commas")
+    if len(set(names)) != len(names):
+        raise DataError("--features lists a column twice")
+    return names
+
+
+@app.command("train")
+@user_errors
+def train_cmd(
+    data: Annotated[Path, typer.Option("--data", help="Labelled table: .csv or .parquet")],
+    label: Annotated[str, typer.Option("--label", help="Binary label column (1 = fraud)")],
+    out: Annotated[Path, typer.Option("--out", help="Directory for the model artifact")],
+    time_col: Annotated[str | None, typer.Option("--time", help="Time column: time-ordered split")] = None,
+    features: Annotated[str | None, typer.Option("--features", help="Comma-separated feature columns")] = None,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    fp_budget_review: Annotated[float, typer.Option("--fp-budget-review", help="Legit share allowed at review")] = 0.02,
+    fp_budget_reject: Annotated[float, typer.Option("--fp-budget-reject", help="Legit share allowed at reject")] = 0.002,
+) -> None:
+    """Train a LightGBM fraud model on any labelled table; write the artifact, metrics and a PR curve."""
+    from oracle.datagen import read_table
+    from oracle.train import train
+
+    df = read_table(data)
+    t0 = time.perf_counter()
+    artifact, m = train(
+        df,
+        label,
+        time_col=time_col,
+        features=_parse_features(features),
+        seed=seed,
+        fp_budget_review=fp_budget_review,
+        fp_budget_reject=fp_budget_reject,
+        out=out,
+    )
+    table = Table(title=f"model {artifact.model_id[:18]}… ({artifact.feature_set} features)", show_header=False)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name in ("auprc", "roc_auc", "recall_at_1pct_fpr"):
+        table.add_row(name, f"{m[name]:.4f}")
+    for name in ("n_train", "n_test", "positives_test"):
+        table.add_row(name, f"{m[name]:,}")
+    table.add_row("review threshold (proposed)", f"{artifact.review_threshold_bps} bps")
+    table.add_row("reject threshold (proposed)", f"{artifact.reject_threshold_bps} bps")
+    table.add_row("test recall / FPR at review", f"{m['test_recall_at_review']:.3f} / {m['test_fpr_at_review']:.4f}")
+    table.add_row("test recall / FPR at reject", f"{m['test_recall_at_reject']:.3f} / {m['test_fpr_at_reject']:.4f}")
+    con = _out_console()
+    con.print(table)
+    con.print(f"wrote {escape(str(out))}/ (model.txt, metadata.json, metrics.json, pr_curve.png) in {time.perf_counter() - t0:.1f}s")
+
+
+@app.command()
+@user_errors
+def score(
+    model: Annotated[Path, typer.Option("--model", help="Model artifact directory")],
+    data: Annotated[Path, typer.Option("--data", help="Table to score: .csv or .parquet")],
+    out: Annotated[Path, typer.Option("--out", help="Output file: .csv or .parquet")],
+) -> None:
+    """Score a table in batch: score_bps, decision and the top three reasons for every row."""
+    from oracle.datagen import read_table, write_table
+    from oracle.features import batch_features
+    from oracle.model import load
+    from oracle.scoring import Scorer
+    from oracle.train import is_payments_table
+
+    artifact = load(model)
+    scorer = Scorer(artifact)
+    df = read_table(data)
+    t0 = time.perf_counter()
+    if artifact.feature_set == "verdict":
+        if not is_payments_table(df):
+            raise DataError("this model scores payments: the table needs payer, payee, token, amount_usd, timestamp")
+        X = batch_features(df)[artifact.feature_names].to_numpy(dtype=np.float64)
+    else:
+        cols = list(artifact.metadata.get("source_columns", artifact.feature_names))
+        missing = [c for c in cols if c not in df.columns]
+        if missing:
+            raise DataError(f"table lacks the model's feature column(s): {', '.join(missing)}")
+        try:
+            X = df[cols].astype(np.float64).to_numpy()
+        except (TypeError, ValueError) as err:
+            raise DataError(f"feature columns must be numeric ({err})") from err
+        if np.isinf(X).any():
+            raise DataError("the table has infinite values in feature columns")
+    results = []
+    for i in range(0, len(X), 20_000):
+        results.extend(scorer.score_many(X[i : i + 20_000]))
+    elapsed = time.perf_counter() - t0
+    res = df.copy()
+    res["score_bps"] = [r.score_bps for r in results]
+    res["probability"] = [r.probability for r in results]
+    res["decision"] = [scorer.decide(r.score_bps) for r in results]
+    for k in range(3):
+        res[f"reason_{k + 1}"] = [r.reasons[k].text if len(r.reasons) > k else "" for r in results]
+    res["reasons_hash"] = [r.reasons_hash for r in results]
+    write_table(res, out)
+    counts = pd.Series(res["decision"]).value_counts()
+    _out_console().print(
+        f"scored [bold]{len(res):,}[/] rows in {elapsed:.2f}s ({len(res) / max(elapsed, 1e-9):,.0f} rows/s): "
+        + ", ".join(f"{d} {int(counts.get(d, 0)):,}" for d in ("settle", "review", "reject"))
+        + f" -> {escape(str(out))}"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# daemon & operations (lead): `run`, `explain`, `demo` are added below this line.
+# Decorate them with @app.command() and @user_errors; raise oracle.errors.* for user mistakes.
+# --------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: VerdictError -> one red line + exit 1, never a traceback."""
+    try:
+        # standalone mode: typer prints usage errors itself and exits with click's codes (2)
+        app(args=argv, prog_name="verdict")
+    except VerdictError as err:
+        fail(str(err))
+        sys.exit(1)
+    except KeyboardInterrupt:
+        fail("interrupted")
+        sys.exit(130)
+    except Exception as err:  # a bug, not a user mistake: still one line unless asked for more
+        if os.environ.get("VERDICT_DEBUG"):
+            raise
+        fail(f"unexpected {type(err).__name__}: {err} (set VERDICT_DEBUG=1 for the traceback)")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

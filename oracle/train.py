@@ -1,0 +1,399 @@
+"""Training on any labelled table: LightGBM with imbalance handling, honest splits, FP-budget thresholds.
+
+A payments table in Verdict's schema (payer, payee, token, amount_usd, timestamp) is turned into
+`oracle.features.FEATURES` first, so the model sees exactly what live scoring computes; any other
+table trains on its numeric columns directly ("generic" models, scored with `verdict score`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+
+import oracle
+from oracle.errors import DataError, ModelError
+from oracle.features import CATEGORICAL, FEATURES, REQUIRED_COLUMNS, batch_features
+from oracle.model import ModelArtifact, save
+
+NUM_THREADS = 2
+"""Fixed so that a seed reproduces the same model (and model id) on any machine."""
+MAX_ABS_VALUE = 1e30
+TEST_FRACTION = 0.2
+VALID_FRACTION = 0.15
+MIN_CLASS_COUNT = 5
+MAX_ROUNDS = 400
+EARLY_STOPPING = 40
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    X: pd.DataFrame  # model feature names as columns
+    y: np.ndarray
+    time: np.ndarray | None
+    feature_set: str
+    source_columns: list[str]
+    categorical: list[str]
+
+
+def is_payments_table(df: pd.DataFrame) -> bool:
+    """True when `df` has Verdict's payment columns, so FEATURES are derived from it."""
+    return all(c in df.columns for c in REQUIRED_COLUMNS)
+
+
+def _model_name(col: str) -> str:
+    # LightGBM rejects JSON-special characters in feature names and rewrites spaces.
+    return re.sub(r"[^0-9A-Za-z_.\-]", "_", str(col)) or "_"
+
+
+def _labels(df: pd.DataFrame, label: str) -> np.ndarray:
+    if label not in df.columns:
+        raise DataError(f"label column {label!r} not found (columns: {', '.join(map(str, df.columns[:12]))})")
+    col = df[label]
+    if col.isna().any():
+        raise DataError(f"label column {label!r} has {int(col.isna().sum())} missing value(s)")
+    if col.dtype == bool:
+        y = col.to_numpy(dtype=np.int64)
+    else:
+        num = pd.to_numeric(col, errors="coerce")
+        if num.isna().any() or not num.isin([0, 1]).all():
+            vals = ", ".join(map(str, pd.unique(col)[:5]))
+            raise DataError(f"label column {label!r} must be binary 0/1 (found: {vals})")
+        y = num.to_numpy(dtype=np.int64)
+    pos, neg = int(y.sum()), int(len(y) - y.sum())
+    if pos < MIN_CLASS_COUNT or neg < MIN_CLASS_COUNT:
+        raise DataError(
+            f"label column {label!r} needs at least {MIN_CLASS_COUNT} rows of each class (has {pos} positive, {neg} negative)"
+        )
+    return y
+
+
+def _time(df: pd.DataFrame, time_col: str) -> np.ndarray:
+    if time_col not in df.columns:
+        raise DataError(f"time column {time_col!r} not found")
+    col = df[time_col]
+    if pd.api.types.is_numeric_dtype(col):
+        t = col.to_numpy(dtype=np.float64)
+    else:
+        parsed = pd.to_datetime(col, errors="coerce", utc=True)
+        if parsed.isna().any():
+            raise DataError(f"time column {time_col!r} is neither numeric nor parseable as dates")
+        t = parsed.astype("int64").to_numpy(dtype=np.float64) / 1e9
+    if not np.isfinite(t).all():
+        raise DataError(f"time column {time_col!r} has missing or infinite values")
+    return t
+
+
+def _prepare(df: pd.DataFrame, label: str, time_col: str | None, features: list[str] | None) -> _Prepared:
+    if not isinstance(df, pd.DataFrame) or len(df) == 0:
+        raise DataError("the training table is empty")
+    y = _labels(df, label)
+    t = _time(df, time_col) if time_col else None
+    if is_payments_table(df) and (features is None or all(f in FEATURES for f in features)):
+        derived = batch_features(df)
+        names = list(features) if features else list(FEATURES)
+        return _Prepared(derived[names], y, t, "verdict", names, [c for c in CATEGORICAL if c in names])
+    if features is None:
+        cols = [
+            c
+            for c in df.columns
+            if c not in (label, time_col)
+            and (pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]))
+        ]
+        if not cols:
+            raise DataError("no numeric feature columns besides the label; name them with --features")
+    else:
+        missing = [c for c in features if c not in df.columns]
+        if missing:
+            raise DataError(f"feature column(s) not found: {', '.join(missing)}")
+        if label in features:
+            raise DataError(f"the label {label!r} cannot also be a feature")
+        cols = list(features)
+        bad = [c for c in cols if not (pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]))]
+        if bad:
+            raise DataError(f"feature column(s) are not numeric: {', '.join(map(str, bad))}")
+    X = df[cols].astype(np.float64)
+    arr = X.to_numpy()
+    if np.isinf(arr).any():
+        where = [str(c) for c in cols if np.isinf(X[c].to_numpy()).any()]
+        raise DataError(f"infinite values in column(s): {', '.join(where)}")
+    if (np.abs(np.nan_to_num(arr)) > MAX_ABS_VALUE).any():
+        raise DataError(f"values beyond ±{MAX_ABS_VALUE:.0e} in the features; rescale them (e.g. to whole tokens)")
+    if X.isna().all().any():
+        raise DataError(f"feature column(s) entirely empty: {', '.join(str(c) for c in cols if X[c].isna().all())}")
+    names = [_model_name(c) for c in cols]
+    if len(set(names)) != len(names):
+        raise DataError("feature names collide after sanitising; rename the columns")
+    X.columns = names
+    return _Prepared(X, y, t, "generic", [str(c) for c in cols], [])
+
+
+def _split(y: np.ndarray, t: np.ndarray | None, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Indices of train / validation / test."""
+    n = len(y)
+    if t is not None:
+        # Time-ordered: the latest 20% is the test; the slice just before it stops the boosting.
+        order = np.argsort(t, kind="stable")
+        n_test = max(1, int(round(n * TEST_FRACTION)))
+        n_val = max(1, int(round((n - n_test) * VALID_FRACTION)))
+        return order[: n - n_test - n_val], order[n - n_test - n_val : n - n_test], order[n - n_test :]
+    rng = np.random.default_rng(seed)
+    parts: list[list[np.ndarray]] = [[], [], []]
+    for cls in (0, 1):
+        idx = rng.permutation(np.flatnonzero(y == cls))
+        n_test = max(1, int(round(len(idx) * TEST_FRACTION)))
+        n_val = max(1, int(round((len(idx) - n_test) * VALID_FRACTION)))
+        parts[2].append(idx[:n_test])
+        parts[1].append(idx[n_test : n_test + n_val])
+        parts[0].append(idx[n_test + n_val :])
+    train, val, test = (np.sort(np.concatenate(p)) for p in parts)
+    return train, val, test
+
+
+# --- metrics (no scikit-learn in the environment; these follow its definitions) -----------------
+
+
+def _curve(y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cumulative true/false positives at each distinct score threshold, highest first."""
+    order = np.argsort(-s, kind="mergesort")
+    s_sorted, y_sorted = s[order], y[order]
+    last = np.r_[np.flatnonzero(np.diff(s_sorted)), len(s_sorted) - 1]
+    tps = np.cumsum(y_sorted)[last].astype(np.float64)
+    fps = (last + 1 - tps).astype(np.float64)
+    return tps, fps, s_sorted[last]
+
+
+def average_precision(y: np.ndarray, s: np.ndarray) -> float:
+    tps, fps, _ = _curve(y, s)
+    if tps[-1] == 0:
+        return float("nan")
+    precision = tps / (tps + fps)
+    recall = tps / tps[-1]
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
+def roc_auc(y: np.ndarray, s: np.ndarray) -> float:
+    pos = int(y.sum())
+    neg = len(y) - pos
+    if pos == 0 or neg == 0:
+        return float("nan")
+    ranks = rankdata(s)
+    return float((ranks[y == 1].sum() - pos * (pos + 1) / 2) / (pos * neg))
+
+
+def recall_at_fpr(y: np.ndarray, s: np.ndarray, max_fpr: float) -> float:
+    tps, fps, _ = _curve(y, s)
+    pos, neg = tps[-1], fps[-1]
+    if pos == 0 or neg == 0:
+        return float("nan")
+    ok = fps / neg <= max_fpr
+    return float((tps[ok] / pos).max()) if ok.any() else 0.0
+
+
+def threshold_for_budget(neg_bps: np.ndarray, budget: float) -> int:
+    """Smallest score (bps) at which at most `budget` of these legitimate payments would be flagged."""
+    if len(neg_bps) == 0:
+        return 10_000
+    d = np.sort(neg_bps)[::-1]
+    allowed = int(math.floor(budget * len(d)))
+    if allowed >= len(d):
+        return 1
+    return int(min(max(int(d[allowed]) + 1, 1), 10_000))
+
+
+def _fingerprint(df: pd.DataFrame) -> str:
+    h = hashlib.sha256()
+    h.update(json.dumps([str(c) for c in df.columns]).encode())
+    h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+    return "sha256:" + h.hexdigest()
+
+
+def _bps(p: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(p * 10_000), 0, 10_000).astype(np.int64)
+
+
+def _pr_png(path: Path, y: np.ndarray, s: np.ndarray, auprc: float, review: int, reject: int) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tps, fps, thr = _curve(y, s)
+    precision = tps / (tps + fps)
+    recall = tps / max(tps[-1], 1)
+    fig, ax = plt.subplots(figsize=(6, 4.5), dpi=110)
+    try:
+        ax.step(np.r_[0.0, recall], np.r_[1.0, precision], where="post", color="#1f5aa6", lw=1.6)
+        for bps, name, colour in ((review, "review", "#d48a00"), (reject, "reject", "#b3261e")):
+            i = np.flatnonzero(thr >= bps / 10_000)
+            if i.size:
+                j = i[-1]
+                ax.plot(recall[j], precision[j], "o", color=colour, label=f"{name} ≥ {bps} bps")
+        ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1.01), ylim=(0, 1.02),
+               title=f"Precision–recall on the test split (AUPRC {auprc:.3f})")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower left")
+        fig.tight_layout()
+        fig.savefig(path)
+    finally:
+        plt.close(fig)
+
+
+def train(
+    df: pd.DataFrame,
+    label: str,
+    time_col: str | None = None,
+    features: list[str] | None = None,
+    seed: int = 0,
+    fp_budget_review: float = 0.02,
+    fp_budget_reject: float = 0.002,
+    out: str | Path | None = None,
+) -> tuple[ModelArtifact, dict[str, Any]]:
+    """Train, evaluate on the held-out test split, choose thresholds; write the artifact if `out`.
+
+    fp_budget_*: the share of legitimate payments (validation split) allowed to score at or above the
+    review / reject threshold. The chosen thresholds are *proposed* to governance (metadata
+    "proposed_thresholds"); the on-chain values stay whatever the DAO has set.
+    """
+    if not 0 < fp_budget_reject <= fp_budget_review < 1:
+        raise DataError("false-positive budgets must satisfy 0 < reject budget <= review budget < 1")
+    prep = _prepare(df, label, time_col, features)
+    tr, va, te = _split(prep.y, prep.time, seed)
+    y = prep.y
+    if y[te].sum() == 0:
+        raise DataError("the test split holds no positive labels; more positives are needed (or drop --time)")
+    if y[tr].sum() == 0:
+        raise DataError("the training split holds no positive labels; more positives are needed (or drop --time)")
+
+    pos, neg = int(y[tr].sum()), int(len(tr) - y[tr].sum())
+    params: dict[str, Any] = {
+        "objective": "binary",
+        "learning_rate": 0.1,
+        "num_leaves": 31,
+        "max_depth": 6,  # shallow trees keep pred_contrib (TreeSHAP, cost ~ depth^2) fast for reasons
+        "min_child_samples": int(min(50, max(10, len(tr) // 1000))),
+        "min_sum_hessian_in_leaf": 1e-3,
+        "lambda_l1": 0.1,
+        "lambda_l2": 5.0,
+        "feature_fraction": 0.8,
+        "bagging_fraction": 0.8,
+        "bagging_freq": 1,
+        # sqrt of the class ratio: enough weight that rare positives shape the splits, without the
+        # unstable, badly calibrated trees full reweighting gives at 0.2% positives.
+        "scale_pos_weight": float(math.sqrt(neg / max(pos, 1))),
+        "max_bin": 255,
+        "min_data_per_group": 20,
+        "cat_smooth": 10.0,
+        "seed": int(seed),
+        "deterministic": True,
+        "force_row_wise": True,
+        "num_threads": NUM_THREADS,
+        "verbosity": -1,
+    }
+    val_has_pos = bool(y[va].sum() > 0)
+    # Early stopping on log loss: average precision over a few dozen validation positives is too
+    # noisy a signal and lets the ensemble grow long (and pred_contrib slow).
+    params["metric"] = ["binary_logloss", "average_precision"] if val_has_pos else ["binary_logloss"]
+    params["first_metric_only"] = True
+
+    names = list(prep.X.columns)
+    Xtr, Xva, Xte = (prep.X.iloc[idx].to_numpy(dtype=np.float64) for idx in (tr, va, te))
+    try:
+        dtrain = lgb.Dataset(Xtr, label=y[tr], feature_name=names, categorical_feature=prep.categorical or "auto",
+                             free_raw_data=True)
+        dvalid = lgb.Dataset(Xva, label=y[va], reference=dtrain)
+        booster = lgb.train(
+            params,
+            dtrain,
+            num_boost_round=MAX_ROUNDS,
+            valid_sets=[dvalid],
+            valid_names=["validation"],
+            callbacks=[lgb.early_stopping(EARLY_STOPPING, first_metric_only=True, verbose=False)],
+        )
+    except lgb.basic.LightGBMError as err:
+        raise ModelError(f"LightGBM could not train on this table: {str(err).splitlines()[0]}") from err
+    best = int(booster.best_iteration or booster.current_iteration())
+    # Keep only the trees up to the best iteration, so the saved text is the model that was evaluated.
+    booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
+
+    p_val = booster.predict(Xva)
+    p_test = booster.predict(Xte)
+    neg_val_bps = _bps(p_val[y[va] == 0])
+    review = threshold_for_budget(neg_val_bps, fp_budget_review)
+    reject = max(threshold_for_budget(neg_val_bps, fp_budget_reject), min(review + 1, 10_000))
+
+    yt = y[te]
+    test_bps = _bps(p_test)
+    flagged_review, flagged_reject = test_bps >= review, test_bps >= reject
+    metrics: dict[str, Any] = {
+        "auprc": average_precision(yt, p_test),
+        "roc_auc": roc_auc(yt, p_test),
+        "recall_at_1pct_fpr": recall_at_fpr(yt, p_test, 0.01),
+        "n_train": int(len(tr)),
+        "n_valid": int(len(va)),
+        "n_test": int(len(te)),
+        "positives_train": pos,
+        "positives_test": int(yt.sum()),
+        "best_iteration": best,
+        "review_threshold_bps": review,
+        "reject_threshold_bps": reject,
+        "test_recall_at_review": float(flagged_review[yt == 1].mean()),
+        "test_fpr_at_review": float(flagged_review[yt == 0].mean()),
+        "test_recall_at_reject": float(flagged_reject[yt == 1].mean()),
+        "test_fpr_at_reject": float(flagged_reject[yt == 0].mean()),
+    }
+    if "typology" in df.columns:
+        typ = df["typology"].astype(str).to_numpy()[te]
+        metrics["test_recall_at_review_by_typology"] = {
+            str(k): float(flagged_review[(typ == k) & (yt == 1)].mean())
+            for k in sorted(set(typ[yt == 1]))
+        }
+    medians = prep.X.iloc[tr][y[tr] == 0].median(numeric_only=True)
+    metadata: dict[str, Any] = {
+        "feature_set": prep.feature_set,
+        "source_columns": prep.source_columns,
+        "categorical_features": prep.categorical,
+        "label": label,
+        "time_column": time_col,
+        "split": "time" if time_col else "stratified",
+        "seed": int(seed),
+        "params": params,
+        "training_data": {
+            "fingerprint": _fingerprint(df),
+            "rows": int(len(df)),
+            "positives": int(y.sum()),
+            "columns": [str(c) for c in df.columns],
+        },
+        "metrics": metrics,
+        "feature_medians": {k: (float(v) if pd.notna(v) else None) for k, v in medians.items()},
+        "proposed_thresholds": {
+            "review_threshold_bps": review,
+            "reject_threshold_bps": reject,
+            "fp_budget_review": fp_budget_review,
+            "fp_budget_reject": fp_budget_reject,
+            "chosen_on": f"validation split, {len(neg_val_bps)} legitimate rows",
+            "status": "proposed: enact through a governance proposal; the on-chain thresholds decide",
+        },
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "lightgbm_version": lgb.__version__,
+        "verdict_version": oracle.__version__,
+    }
+    artifact = ModelArtifact.from_booster(booster, metadata, review, reject)
+    if out is not None:
+        d = save(artifact, out)
+        try:
+            (d / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+            _pr_png(d / "pr_curve.png", yt, p_test, metrics["auprc"], review, reject)
+        except OSError as err:
+            raise ModelError(f"{d}: cannot write metrics ({err.strerror or err})") from err
+    return artifact, metrics
