@@ -114,7 +114,9 @@ def _distribution(config: GovernanceConfig, founders: int, members: int) -> _Dis
     airdrop_total = config.supply * config.airdrop_bps // 10_000 if members else 0
     referral = config.supply * config.referral_bps // 10_000
     community = config.supply - founders_total - airdrop_total - referral
-    return _Distribution(community, _split(founders_total, founders), _split(airdrop_total, members), referral)
+    return _Distribution(
+        community, _split(founders_total, founders), _split(airdrop_total, members), referral
+    )
 
 
 def _selector(contract: Any, name: str) -> bytes:
@@ -131,9 +133,13 @@ def routine_rules(policy_contracts: Iterable[Any], config: GovernanceConfig) -> 
     for contract in policy_contracts:
         if not hasattr(contract, "setThresholds"):
             continue
-        rules.append((contract.address, _selector(contract, "setThresholds"), [config.review_band, config.reject_band]))
+        rules.append(
+            (contract.address, _selector(contract, "setThresholds"), [config.review_band, config.reject_band])
+        )
         rules.append((contract.address, _selector(contract, "setFeeBps"), [config.fee_band]))
-        rules.append((contract.address, _selector(contract, "setDeadlineWindow"), [config.deadline_window_band]))
+        rules.append(
+            (contract.address, _selector(contract, "setDeadlineWindow"), [config.deadline_window_band])
+        )
         rules.append((contract.address, _selector(contract, "setReviewWindow"), [config.review_window_band]))
     return rules
 
@@ -168,10 +174,16 @@ def deploy_governance(
     guardian_address = str(getattr(guardian, "address", guardian) or deployer.address)
     dist = _distribution(config, len(founders), len(members))
 
-    token = deployer.deploy(project.CommunityToken, config.token_name, config.token_symbol, deployer, config.supply)
+    token = deployer.deploy(
+        project.CommunityToken, config.token_name, config.token_symbol, deployer, config.supply
+    )
     timelock = deployer.deploy(project.CommunityTimelock, config.timelock_delay, [], [], deployer)
     membership = deployer.deploy(
-        project.Membership, token, deployer, [m.address for m in members], config.referral_bonus,
+        project.Membership,
+        token,
+        deployer,
+        [m.address for m in members],
+        config.referral_bonus,
         config.invites_per_member,
     )
     governor = deployer.deploy(
@@ -264,7 +276,9 @@ def encode_call(contract: Any, method: str, *args: Any) -> tuple[str, int, bytes
     return contract.address, 0, bytes(getattr(contract, method).encode_input(*args))
 
 
-def propose(governor: Any, calls: Sequence[tuple[str, int, bytes]], description: str, sender: Any) -> Proposal:
+def propose(
+    governor: Any, calls: Sequence[tuple[str, int, bytes]], description: str, sender: Any
+) -> Proposal:
     """Submits a proposal of `calls` ((target, value, calldata) triples); returns it with its id."""
     targets = [str(getattr(t, "address", t)) for t, _, _ in calls]
     values = [int(v) for _, v, _ in calls]
@@ -328,7 +342,9 @@ def run_threshold_round(
         f"Set the review threshold to {new_review} bps (was {before}); reject stays at {reject} bps."
         f"\n\nround at {chain.blocks.head.timestamp}"
     )
-    proposal = propose(governor, [encode_call(router, "setThresholds", new_review, reject)], description, voters[0])
+    proposal = propose(
+        governor, [encode_call(router, "setThresholds", new_review, reject)], description, voters[0]
+    )
     pid = proposal.proposal_id
 
     advance_past(int(governor.proposalSnapshot(pid)))

@@ -23,8 +23,13 @@ from _suite import deployment_path  # noqa: E402
 
 def treasury_report(timelock: Any, governor: Any, tokens: list[Any], start_block: int = 0) -> dict[str, Any]:
     """Balances of the treasury and its outflows, each with the proposal id and description behind it."""
-    descriptions = {int(log.proposalId): log.description for log in governor.ProposalCreated.range(start_block, None)}
-    executed = {log.transaction_hash: int(log.proposalId) for log in governor.ProposalExecuted.range(start_block, None)}
+    descriptions = {
+        int(log.proposalId): log.description for log in governor.ProposalCreated.range(start_block, None)
+    }
+    executed = {
+        log.transaction_hash: int(log.proposalId)
+        for log in governor.ProposalExecuted.range(start_block, None)
+    }
 
     outflows: list[dict[str, Any]] = []
     for log in timelock.CallExecuted.range(start_block, None):
@@ -37,12 +42,17 @@ def treasury_report(timelock: Any, governor: Any, tokens: list[Any], start_block
     outflows.sort(key=lambda o: (o["block"], o["log_index"]))
     return {
         "treasury": timelock.address,
-        "balances": {"ETH": int(timelock.balance), **{t.symbol(): int(t.balanceOf(timelock)) for t in tokens}},
+        "balances": {
+            "ETH": int(timelock.balance),
+            **{t.symbol(): int(t.balanceOf(timelock)) for t in tokens},
+        },
         "outflows": outflows,
     }
 
 
-def _outflow(log: Any, asset: str, to: str, amount: int, executed: dict, descriptions: dict) -> dict[str, Any]:
+def _outflow(
+    log: Any, asset: str, to: str, amount: int, executed: dict, descriptions: dict
+) -> dict[str, Any]:
     proposal_id = executed.get(log.transaction_hash)
     return {
         "block": int(log.block_number),
@@ -86,4 +96,3 @@ def cli(network: Any, as_json: bool) -> None:
         tokens.append(project.MockStablecoin.at(addresses["MockStablecoin"]))
     report = treasury_report(timelock, governor, tokens, int(record.get("block", 0)))
     click.echo(json.dumps(report, indent=2) if as_json else _format(report))
-

@@ -40,7 +40,12 @@ def dao(deployer, guardian, node, reviewer, members, founders, gov_config):
     """{PaymentRouter, RiskOracle, CommunityToken, CommunityTimelock, CommunityGovernor, Membership, Polls,
     VestingGrant1, VestingGrant2}, with the members delegated."""
     suite = deploy_suite(
-        deployer, nodes=[node], reviewers=[reviewer], guardian=guardian, models=[MODEL_ID], with_stablecoin=False
+        deployer,
+        nodes=[node],
+        reviewers=[reviewer],
+        guardian=guardian,
+        models=[MODEL_ID],
+        with_stablecoin=False,
     )
     gov = deploy_governance(
         deployer,

@@ -12,13 +12,17 @@ __all__ = ["encode_call", "make_proposal", "vote_through", "queue_execute", "sta
 _counter = iter(range(1, 10**9))
 
 
-def make_proposal(governor: Any, calls: Sequence[tuple], proposer: Any, description: str | None = None) -> Proposal:
+def make_proposal(
+    governor: Any, calls: Sequence[tuple], proposer: Any, description: str | None = None
+) -> Proposal:
     """Proposes `calls` with a unique description (so the same calls can be proposed again)."""
     text = description if description is not None else f"proposal {next(_counter)}"
     return propose(governor, calls, text, proposer)
 
 
-def vote_through(governor: Any, proposal: Proposal, votes: dict[Any, str] | Sequence[Any], end: bool = True) -> None:
+def vote_through(
+    governor: Any, proposal: Proposal, votes: dict[Any, str] | Sequence[Any], end: bool = True
+) -> None:
     """Waits for voting to open, casts `votes` ({voter: "for"|"against"|"abstain"} or voters voting For)
     and, if `end`, waits until the deadline has passed."""
     pid = proposal.proposal_id

@@ -15,7 +15,9 @@ DOMAIN_TYPE = [
 ]
 
 
-def test_tokens_bought_and_delegated_after_the_snapshot_carry_no_weight(governor, router, token, members, outsider):
+def test_tokens_bought_and_delegated_after_the_snapshot_carry_no_weight(
+    governor, router, token, members, outsider
+):
     proposal = make_proposal(governor, [encode_call(router, *FEE)], members[0])
     advance_past(governor.proposalSnapshot(proposal.proposal_id))
     token.transfer(outsider, 300_000 * TOKEN, sender=members[1])  # "bought" after the snapshot
@@ -25,7 +27,9 @@ def test_tokens_bought_and_delegated_after_the_snapshot_carry_no_weight(governor
     assert governor.proposalVotes(proposal.proposal_id) == (0, 0, 0)
 
 
-def test_flash_borrowed_and_delegated_tokens_carry_no_weight(project, governor, router, token, members, deployer):
+def test_flash_borrowed_and_delegated_tokens_carry_no_weight(
+    project, governor, router, token, members, deployer
+):
     attacker = deployer.deploy(project.GovernedFlashAttackMock, token)
     lender = members[4]
     token.approve(attacker, 2**256 - 1, sender=lender)
@@ -39,7 +43,9 @@ def test_flash_borrowed_and_delegated_tokens_carry_no_weight(project, governor, 
     assert state_name(governor, proposal.proposal_id) == "Defeated"
 
 
-def test_flash_borrowed_votes_cannot_meet_the_proposal_threshold(project, governor, router, token, members, deployer):
+def test_flash_borrowed_votes_cannot_meet_the_proposal_threshold(
+    project, governor, router, token, members, deployer
+):
     attacker = deployer.deploy(project.GovernedFlashAttackMock, token)
     token.approve(attacker, 2**256 - 1, sender=members[4])
     _, _, data = encode_call(router, *FEE)
@@ -158,10 +164,21 @@ def _delegate_by_sig(token, voter, relayer) -> None:
         {"name": "nonce", "type": "uint256"},
         {"name": "expiry", "type": "uint256"},
     ]
-    signed = _sign(token, voter.key, "Delegation", fields,
-                   {"delegatee": voter.address, "nonce": nonce, "expiry": expiry}, "1")
+    signed = _sign(
+        token,
+        voter.key,
+        "Delegation",
+        fields,
+        {"delegatee": voter.address, "nonce": nonce, "expiry": expiry},
+        "1",
+    )
     token.delegateBySig(
-        voter.address, nonce, expiry, signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big"),
+        voter.address,
+        nonce,
+        expiry,
+        signed.v,
+        signed.r.to_bytes(32, "big"),
+        signed.s.to_bytes(32, "big"),
         sender=relayer,
     )
 

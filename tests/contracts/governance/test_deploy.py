@@ -13,7 +13,9 @@ def test_distribution_matches_tokenomics(dao, token, timelock, membership, membe
     assert membership.members() == [m.address for m in members]
 
 
-def test_timelock_owns_every_policy_setter_and_the_deployer_nothing(dao, deployer, guardian, timelock, governor):
+def test_timelock_owns_every_policy_setter_and_the_deployer_nothing(
+    dao, deployer, guardian, timelock, governor
+):
     for name in ("PaymentRouter", "RiskOracle"):
         contract = dao[name]
         admin = contract.DEFAULT_ADMIN_ROLE()

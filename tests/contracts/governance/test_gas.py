@@ -26,7 +26,9 @@ def test_print_governance_gas(governor, router, members, capsys):
     desc = keccak(text="gas: routine threshold change")
     gas["queue"] = governor.queue(targets, values, datas, desc, sender=members[0]).gas_used
     advance_past(governor.proposalEta(pid) - 1)
-    gas["execute (setThresholds)"] = governor.execute(targets, values, datas, desc, sender=members[0]).gas_used
+    gas["execute (setThresholds)"] = governor.execute(
+        targets, values, datas, desc, sender=members[0]
+    ).gas_used
 
     with capsys.disabled():
         print("\n\ngovernance gas")

@@ -29,7 +29,7 @@ def test_non_members_cannot_invite_and_invites_run_out(membership, members, outs
 
 
 def test_referral_bonuses_never_exceed_the_budget(governor, membership, token, timelock, members, accounts):
-    """Governance sets a budget of 2.5 bonuses: two are paid, later ones are not, the invitations still work."""
+    """A budget of 2.5 bonuses: two are paid, later ones are not, and the invitations still work."""
     bonus = membership.referralBonus()
     proposal = make_proposal(
         governor, [encode_call(membership, "setReferralBudget", bonus * 5 // 2)], members[0]

@@ -18,13 +18,17 @@ def test_marker_flags_a_proposal_and_survives_the_proposer_suffix(governor, rout
     suffixed = make_proposal(
         governor, _fee_call(router, 2), members[0], f"Fee to 2 bps #quadratic#proposer={members[0].address}"
     )
-    plain = make_proposal(governor, _fee_call(router, 3), members[0], "Fee to 3 bps, #quadratic is not at the end")
+    plain = make_proposal(
+        governor, _fee_call(router, 3), members[0], "Fee to 3 bps, #quadratic is not at the end"
+    )
     assert governor.isQuadratic(flagged.proposal_id)
     assert governor.isQuadratic(suffixed.proposal_id)
     assert not governor.isQuadratic(plain.proposal_id)
 
 
-def test_quadratic_tally_is_sqrt_for_members_and_zero_for_non_members(governor, router, token, members, outsider):
+def test_quadratic_tally_is_sqrt_for_members_and_zero_for_non_members(
+    governor, router, token, members, outsider
+):
     # members[0] 400k -> 100k, members[1] 400k -> 700k; outsider (not a member) 200k
     token.transfer(members[1], 300_000 * TOKEN, sender=members[0])
     token.transfer(outsider, 200_000 * TOKEN, sender=members[2])
@@ -32,8 +36,12 @@ def test_quadratic_tally_is_sqrt_for_members_and_zero_for_non_members(governor, 
     advance(1)
     proposal = make_proposal(governor, _fee_call(router), members[1], "quadratic fee change #quadratic")
     pid = proposal.proposal_id
-    vote_through(governor, proposal, {members[0]: "for", members[1]: "against", members[2]: "abstain",
-                                      outsider: "for"}, end=False)
+    vote_through(
+        governor,
+        proposal,
+        {members[0]: "for", members[1]: "against", members[2]: "abstain", outsider: "for"},
+        end=False,
+    )
     against, for_, abstain = governor.proposalVotes(pid)
     assert for_ == isqrt(100_000 * TOKEN)  # the outsider adds nothing
     assert against == isqrt(700_000 * TOKEN)
@@ -44,7 +52,9 @@ def test_quadratic_tally_is_sqrt_for_members_and_zero_for_non_members(governor, 
     assert state_name(governor, pid) == "Defeated"  # 700k against beats 100k for, quadratic or not
 
 
-def test_many_small_members_outvote_one_whale_only_under_quadratic(governor, router, token, members, accounts):
+def test_many_small_members_outvote_one_whale_only_under_quadratic(
+    governor, router, token, members, accounts
+):
     """A whale member with 1.3M votes For; two members with 300k and 400k vote Against: the whale wins
     the token vote and loses the quadratic one."""
     token.transfer(members[0], 400_000 * TOKEN, sender=members[1])
@@ -79,7 +89,9 @@ def test_members_who_join_after_the_snapshot_have_no_quadratic_weight(
         st.tuples(st.booleans(), st.integers(min_value=1, max_value=10**24)), min_size=1, max_size=3
     )
 )
-def test_quadratic_weight_matches_integer_sqrt(chain, governor, token, membership, timelock, accounts, holdings):
+def test_quadratic_weight_matches_integer_sqrt(
+    chain, governor, token, membership, timelock, accounts, holdings
+):
     """For any balances, a member's weight is isqrt(votes) and a non-member's 0 (OpenZeppelin Math.sqrt)."""
     with chain.isolate():
         voters = accounts[17 : 17 + len(holdings)]

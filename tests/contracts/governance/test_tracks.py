@@ -10,7 +10,9 @@ def track(governor, proposal):
     return TRACKS[governor.proposalTrack(proposal.proposal_id)]
 
 
-def test_routine_lifecycle_sets_thresholds_with_the_short_period_and_low_quorum(governor, router, members, gov_config):
+def test_routine_lifecycle_sets_thresholds_with_the_short_period_and_low_quorum(
+    governor, router, members, gov_config
+):
     proposal = make_proposal(governor, [encode_call(router, "setThresholds", 5500, 9000)], members[0])
     pid = proposal.proposal_id
     assert track(governor, proposal) == "Routine"
@@ -67,7 +69,7 @@ def test_out_of_band_or_unlisted_router_calls_are_major(governor, router, method
 
 def test_a_routine_call_bundled_with_a_major_one_is_major(governor, router, risk_oracle, outsider):
     calls = [encode_call(router, "setFeeBps", 10), encode_call(risk_oracle, "setQuorum", 1)]
-    assert TRACKS[governor.classify(*map(list, zip(*calls)))] == "Major"
+    assert TRACKS[governor.classify(*map(list, zip(*calls, strict=True)))] == "Major"
 
 
 def test_routine_call_with_trailing_bytes_or_eth_is_major(governor, router):

@@ -16,7 +16,9 @@ def test_vesting_grant_streams_treasury_tokens_and_the_report_names_the_proposal
         encode_call(token, "transfer", grant, 10_000 * TOKEN),
         (outsider.address, 10**18, b""),
     ]
-    proposal = make_proposal(governor, calls, members[0], "Grant: oracle dashboard, 10k VCT over 1000 s + 1 ETH")
+    proposal = make_proposal(
+        governor, calls, members[0], "Grant: oracle dashboard, 10k VCT over 1000 s + 1 ETH"
+    )
     vote_through(governor, proposal, members[:3])
     queue_execute(governor, proposal, members[0])
 

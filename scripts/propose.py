@@ -1,0 +1,52 @@
+"""`ape run propose`: submit a governance proposal from the command line.
+
+ape run propose thresholds 5500 --reject 9000 --account alice --network ethereum:local:foundry
+ape run propose fee 25 --quadratic --account alice
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from ape.cli import ConnectedProviderCommand, account_option
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import ape_console_extras as gov  # noqa: E402
+
+
+@click.group()
+def cli() -> None:
+    """Submit a proposal to the CommunityGovernor (contracts from deployments/<network>.json)."""
+
+
+@cli.command(cls=ConnectedProviderCommand)
+@account_option()
+@click.argument("review", type=click.IntRange(0, 10_000))
+@click.option(
+    "--reject", type=click.IntRange(0, 10_000), default=None, help="Reject threshold (default: unchanged)."
+)
+@click.option("--quadratic", is_flag=True, help="Count votes quadratically among members.")
+def thresholds(account, review: int, reject: int | None, quadratic: bool) -> None:
+    """Propose new PaymentRouter review/reject thresholds (basis points)."""
+    _run(lambda: gov.propose_thresholds(review, reject, sender=account, quadratic=quadratic))
+
+
+@cli.command(cls=ConnectedProviderCommand)
+@account_option()
+@click.argument("fee_bps", type=click.IntRange(0, 10_000))
+@click.option("--quadratic", is_flag=True, help="Count votes quadratically among members.")
+def fee(account, fee_bps: int, quadratic: bool) -> None:
+    """Propose a new PaymentRouter fee (basis points)."""
+    _run(lambda: gov.propose_fee(fee_bps, sender=account, quadratic=quadratic))
+
+
+def _run(action) -> None:
+    try:
+        pid = action()
+    except (RuntimeError, ValueError) as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"proposal id: {pid}")
+    click.echo(gov.proposal_state(pid))
