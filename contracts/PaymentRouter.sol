@@ -398,7 +398,7 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
         return Payment({
             payer: p.payer,
             payee: p.payee,
-            token: _tokens.length > p.tokenIndex ? _tokens[p.tokenIndex] : address(0),
+            token: _tokenAt(p.tokenIndex),
             amount: p.amount,
             deadline: p.deadline,
             status: p.status

@@ -105,6 +105,7 @@ def test_verdict_posted_finalized_and_applied(risk_oracle, router, make_payment,
     ]
     assert risk_oracle.finalScore(router, 1) == (True, SAFE_SCORE)
     assert risk_oracle.voteCount(router, 1) == 1
+    assert not risk_oracle.hasVoted(router, 1, node)  # quorum 1 stores no per-node vote
     assert status_of(router, 1) == SETTLED
 
 
