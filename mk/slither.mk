@@ -2,7 +2,8 @@
 # Included from the Makefile; also runs alone: `make -f mk/slither.mk slither` (after `make setup`).
 #
 # solc-js compiles every contract into a Hardhat-format build-info file (tools/build_info.py),
-# and Slither analyses that (slither.config.json: hardhat platform, no compile, no npx).
+# and Slither analyses that (slither.config.json: hardhat platform, no compile, no npx), run
+# through tools/slither_run.py, which works around a Slither parser bug (see that file).
 # Fails on any High or Medium finding (Slither's own --fail-medium); prints Low/Informational
 # as a summary; the full report is $(SLITHER_REPORT).
 
@@ -31,7 +32,7 @@ slither: slither-build-info $(SLITHER_STAMP)
 	@rm -f $(SLITHER_REPORT) $(SLITHER_LOG)
 	@echo "slither: analysing $(SLITHER_OUT) (log: $(SLITHER_LOG))"
 	@status=0; \
-	$(BIN)/slither $(SLITHER_OUT) --fail-medium --json $(SLITHER_REPORT) $(SLITHER_ARGS) \
+	$(BIN)/python tools/slither_run.py $(SLITHER_OUT) --fail-medium --json $(SLITHER_REPORT) $(SLITHER_ARGS) \
 		> $(SLITHER_LOG) 2>&1 || status=$$?; \
 	$(BIN)/python tools/slither_summary.py $(SLITHER_REPORT) --log $(SLITHER_LOG) || status=1; \
 	exit $$status
