@@ -39,14 +39,16 @@ node_modules/.installed: package.json package-lock.json
 compile: setup
 	$(APE) compile
 
-test: setup
+test: setup slither
 	$(APE) test tests $(PYTEST_ARGS)
 
 demo: setup
-	$(BIN)/verdict demo
+	$(APE) run demo --network ethereum:local:foundry
 
 lint: setup
 	$(BIN)/ruff check oracle tests scripts
 
+include mk/slither.mk
+
 clean:
-	rm -rf .build contracts/.cache var demo-summary.json
+	rm -rf .build contracts/.cache build var demo-summary.json

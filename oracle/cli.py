@@ -14,8 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-import numpy as np
-import pandas as pd
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -171,6 +169,9 @@ def score(
     out: Annotated[Path, typer.Option("--out", help="Output file: .csv or .parquet")],
 ) -> None:
     """Score a table in batch: score_bps, decision and the top three reasons for every row."""
+    import numpy as np
+    import pandas as pd
+
     from oracle.datagen import read_table, write_table
     from oracle.features import batch_features
     from oracle.model import load
@@ -220,6 +221,32 @@ def score(
 # daemon & operations (lead): `run`, `explain`, `demo` are added below this line.
 # Decorate them with @app.command() and @user_errors; raise oracle.errors.* for user mistakes.
 # --------------------------------------------------------------------------------------------
+
+
+@app.command()
+@user_errors
+def run() -> None:
+    """Run the oracle node: read payment requests, score them, post verdicts (until Ctrl-C)."""
+    from oracle.daemon import run_daemon
+    from oracle.logging import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    run_daemon(settings)
+
+
+@app.command()
+@user_errors
+def explain(
+    payment_id: Annotated[int, typer.Argument(help="The payment id (PaymentRouter), or a release gate id.")],
+    escrow: Annotated[bool, typer.Option("--escrow", help="Explain an Escrow release instead.")] = False,
+) -> None:
+    """A payment's score, decision, model and reasons in plain sentences, checked against the chain."""
+    from oracle.explain import explain_payment
+
+    settings = load_settings()
+    _out_console().print(explain_payment(settings, "escrow" if escrow else "router", payment_id))
+
 
 
 def main(argv: list[str] | None = None) -> None:

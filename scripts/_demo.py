@@ -79,9 +79,9 @@ class Replay:
 
 def train_model(model_dir: Path, seed: int, console: Console) -> tuple[ModelArtifact, dict[str, Any]]:
     """A fresh model on synthetic history: seconds, not minutes."""
-    with console.status("generating 60,000 labelled payments and training LightGBM..."):
+    with console.status("generating 40,000 labelled payments and training LightGBM..."):
         started = time.perf_counter()
-        frame = generate(rows=60_000, seed=seed, fraud_rate=0.01)
+        frame = generate(rows=40_000, seed=seed, fraud_rate=0.01)
         artifact, metrics = train(frame, label="is_fraud", time_col="timestamp", seed=seed)
         if model_dir.exists():
             shutil.rmtree(model_dir)

@@ -1,0 +1,127 @@
+"""Payments scored by the real model and decided on-chain by the real daemon."""
+
+from __future__ import annotations
+
+import shutil
+
+from ape import chain
+from conftest import wait_until
+
+from oracle.features import OnlineFeatures, PaymentRecord
+from oracle.store import Store
+
+ETH = "0x0000000000000000000000000000000000000000"
+PENDING, HELD, SETTLED, REFUNDED = 1, 2, 3, 4
+DAY = 86_400
+
+
+def status(router, payment_id: int) -> int:
+    return int(router.payment(payment_id).status)
+
+
+def prime_regular_customer(store_path, payer, payee, now: int) -> None:
+    """Thirty days of $40-60 payments from payer to payee, and both KYC profiles: the history a
+    legitimate customer has in the operator's store."""
+    store = Store(f"sqlite:///{store_path}")
+    online = OnlineFeatures(store)
+    store.upsert_account(str(payer), "US", now - 400 * DAY)
+    store.upsert_account(str(payee), "US", now - 900 * DAY)
+    for day in range(30, 0, -1):
+        online.compute_many(
+            [PaymentRecord(f"history:{day}", str(payer), str(payee), "mUSD", 40.0 + day % 20, now - day * DAY)]
+        )
+    store.close()
+
+
+def test_fraud_is_stopped_and_legitimate_payment_settles(
+    world, start_daemon, payer, payee, accounts, deployer, tmp_path
+):
+    contracts, _ = world
+    router, stable = contracts["PaymentRouter"], contracts["MockStablecoin"]
+    now = chain.pending_timestamp
+    prime_regular_customer(tmp_path / "node.sqlite", payer, payee, now)
+    stable.mint(payer, 10_000 * 10**6, sender=deployer)
+    stable.approve(router, 2**256 - 1, sender=payer)
+    start_daemon()
+
+    router.pay(payee, stable, 52 * 10**6, b"\x01" * 32, sender=payer)
+    legit = router.paymentCount()
+    # A brand-new account with no history moves 40 ETH (~$120k) to a brand-new payee.
+    fresh, mule = accounts[15], accounts[16]
+    router.pay(mule, ETH, 40 * 10**18, b"\x02" * 32, sender=fresh, value=40 * 10**18)
+    fraud = router.paymentCount()
+
+    assert wait_until(lambda: status(router, legit) != PENDING and status(router, fraud) != PENDING)
+    assert status(router, legit) == SETTLED
+    assert status(router, fraud) in (HELD, REFUNDED)
+
+
+def test_nothing_settles_without_a_verdict(world, payer, payee, outsider):
+    contracts, _ = world
+    router = contracts["PaymentRouter"]
+    balance_before = payee.balance
+    router.pay(payee, ETH, 10**18, b"\x03" * 32, sender=payer, value=10**18)
+    payment_id = router.paymentCount()
+
+    chain.pending_timestamp += router.deadlineWindow() + 1
+    chain.mine()
+    router.reclaim(payment_id, sender=outsider)
+
+    assert status(router, payment_id) == REFUNDED
+    assert payee.balance == balance_before
+
+
+def test_corrupt_model_posts_nothing(world, start_daemon, model_dir, payer, payee, tmp_path):
+    contracts, _ = world
+    router = contracts["PaymentRouter"]
+    broken = tmp_path / "broken-model"
+    shutil.copytree(model_dir, broken)
+    model_file = next(p for p in broken.iterdir() if p.suffix == ".txt")
+    model_file.write_text(model_file.read_text().replace("tree", "tre3", 5))
+    daemon = start_daemon(model=broken)
+
+    router.pay(payee, ETH, 10**17, b"\x04" * 32, sender=payer, value=10**17)
+    payment_id = router.paymentCount()
+
+    assert daemon.wait_for("model unavailable", timeout=10)
+    assert not wait_until(lambda: status(router, payment_id) != PENDING, timeout=2)
+    assert daemon.running
+
+
+def test_daemon_restart_mid_stream_loses_and_doubles_nothing(world, start_daemon, payer, accounts, client):
+    contracts, _ = world
+    router, oracle = contracts["PaymentRouter"], contracts["RiskOracle"]
+    daemon = start_daemon(name="first")
+    ids = []
+    for i in range(24):
+        router.pay(accounts[10 + i % 5], ETH, 10**16 * (i + 1), bytes([i]) * 32, sender=payer, value=10**16 * (i + 1))
+        ids.append(router.paymentCount())
+        if i == 11:
+            daemon.kill()  # kill -9 halfway through the stream
+    start_daemon(name="first")  # same store: it resumes from its checkpoint
+
+    assert wait_until(lambda: all(status(router, i) != PENDING for i in ids), timeout=30)
+    finals = oracle.VerdictFinalized.query("id", start_block=0)
+    decided = [int(i) for i in finals["id"]]
+    assert sorted(decided) == sorted(ids)  # every payment exactly one final verdict
+
+
+def test_two_daemons_with_quorum_two_decide_together(world, start_daemon, deployer, node, extra_nodes, payer, payee):
+    contracts, _ = world
+    router, oracle = contracts["PaymentRouter"], contracts["RiskOracle"]
+    second = extra_nodes[0]
+    oracle.addNode(second, sender=deployer)
+    oracle.setQuorum(2, sender=deployer)
+    start_daemon(name="a", key_of=node)
+
+    router.pay(payee, ETH, 10**17, b"\x05" * 32, sender=payer, value=10**17)
+    payment_id = router.paymentCount()
+    # One node alone is not a quorum: the payment waits.
+    assert wait_until(lambda: oracle.voteCount(router, payment_id) == 1, timeout=15)
+    assert status(router, payment_id) == PENDING
+
+    start_daemon(name="b", key_of=second)
+    assert wait_until(lambda: status(router, payment_id) != PENDING, timeout=15)
+    is_final, _ = oracle.finalScore(router, payment_id)
+    assert is_final
+    assert oracle.voteCount(router, payment_id) == 2
