@@ -490,7 +490,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
     except Exception as err:  # pyarrow raises its own ArrowInvalid etc. for corrupt parquet
         raise DataError(f"{p}: cannot read the table ({type(err).__name__})") from err
     if len(df) == 0:
-        raise DataError(f"{p}: the table has no rows")
+        raise DataError(f"{p}: the table is empty (no rows)")
     return df
 
 

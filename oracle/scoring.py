@@ -194,12 +194,9 @@ class Scorer:
         arr = self._matrix(X)
         if arr.shape[0] == 0:
             return []
-        # One thread for daemon-sized batches: OpenMP start-up and spinning cost more than they save
-        # (and hurt badly on a busy host).
-        threads = 1 if arr.shape[0] <= 2000 else 0
-        contrib = np.asarray(
-            self.artifact.booster.predict(arr, pred_contrib=True, num_threads=threads), dtype=np.float64
-        )
+        # One thread: OpenMP start-up and spinning cost more than they save on daemon-sized batches,
+        # and slow everything down badly on a busy host.
+        contrib = np.asarray(self.artifact.booster.predict(arr, pred_contrib=True, num_threads=1), dtype=np.float64)
         raw = contrib.sum(axis=1)
         prob = 1.0 / (1.0 + np.exp(-raw))
         per_feature = contrib[:, :-1]

@@ -161,7 +161,9 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
 class Store:
     """History, profiles, checkpoints and verdicts behind one SQLAlchemy engine."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, busy_timeout: float = 5.0) -> None:
+        """busy_timeout: seconds a SQLite write waits for another writer before StoreError("locked")."""
+        self._busy_timeout = float(busy_timeout)
         try:
             parsed = make_url(url)
         except sa_exc.ArgumentError as err:
@@ -195,7 +197,7 @@ class Store:
                 Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
             except OSError as err:
                 raise StoreError(f"store {self._label}: cannot create its directory ({err})") from err
-            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5.0})
+            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": self._busy_timeout})
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -203,7 +205,7 @@ class Store:
             # WAL lets readers (explain, reports) run while the daemon writes.
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=5000")
+            cur.execute(f"PRAGMA busy_timeout={int(self._busy_timeout * 1000)}")
             cur.close()
 
         return engine

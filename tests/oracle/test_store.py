@@ -1,0 +1,85 @@
+"""The store: checkpoints, profiles, the verdict log, clear errors; SQLite always, PostgreSQL if configured."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+
+import pytest
+
+from oracle.errors import StoreError
+from oracle.store import Store
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(request, tmp_path):
+    if request.param == "sqlite":
+        s = Store(f"sqlite:///{tmp_path / 'deep' / 'dir' / 's.sqlite'}")
+    else:
+        url = os.environ.get("VERDICT_TEST_PG_URL")
+        if not url:
+            pytest.skip("VERDICT_TEST_PG_URL not set")
+        s = Store(url)
+    yield s
+    s.close()
+
+
+def test_checkpoints(any_store):
+    assert any_store.get_checkpoint("router") is None
+    any_store.set_checkpoint("router", 10)
+    any_store.set_checkpoint("router", 12)
+    assert any_store.get_checkpoint("router") == 12
+
+
+def test_verdict_log_lifecycle_is_idempotent(any_store):
+    reasons = [{"feature": "amount", "value": 1.0, "contribution": 0.5, "text": "amount is $1.00"}]
+    args = dict(target="0xrouter", item_id=2**200, score_bps=9100, decision="reject", model_id="0x" + "ab" * 32,
+                reasons=reasons, reasons_hash="0x" + "cd" * 32, features={"amount": 1.0})
+    assert any_store.record_scored("router:1", **args) is True
+    assert any_store.record_scored("router:1", **{**args, "score_bps": 1}) is False
+    any_store.record_scored("router:2", **{**args, "decision": "settle", "score_bps": 3})
+    assert [v.key for v in any_store.unposted()] == ["router:1", "router:2"]
+    any_store.mark_posted(["router:1"], "0x" + "ee" * 32)
+    assert [v.key for v in any_store.unposted()] == ["router:2"]
+    any_store.mark_final("router:2", "Settled")
+    assert any_store.unposted() == []
+    row = any_store.scored("router:1")
+    assert row.score_bps == 9100 and row.item_id == str(2**200) and row.reasons == reasons
+    assert row.tx_hash == "0x" + "ee" * 32
+    assert any_store.scored("router:404") is None
+    assert [v.key for v in any_store.verdict_rows(decision="settle")] == ["router:2"]
+    assert [v.key for v in any_store.verdict_rows(newest_first=True, limit=1)] == ["router:2"]
+
+
+def test_account_profiles_upsert(any_store):
+    any_store.upsert_account("0xA", "us", 123)
+    any_store.upsert_account("0xA", "DE", None)
+    assert any_store.account_profiles(["0xA", "0xB"]) == {"0xA": ("DE", None)}
+
+
+def test_sqlite_file_uses_wal(tmp_path):
+    path = tmp_path / "w.sqlite"
+    Store(f"sqlite:///{path}").set_checkpoint("x", 1)
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_corrupt_locked_or_bad_urls_raise_store_errors(tmp_path):
+    bad = tmp_path / "bad.sqlite"
+    bad.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="not a database"):
+        Store(f"sqlite:///{bad}")
+    with pytest.raises(StoreError, match="only sqlite and postgresql"):
+        Store("mysql://u@h/db")
+    with pytest.raises(StoreError, match="not a valid"):
+        Store("::nonsense::")
+    path = tmp_path / "locked.sqlite"
+    s = Store(f"sqlite:///{path}", busy_timeout=0.2)
+    s.set_checkpoint("a", 1)
+    holder = sqlite3.connect(path, timeout=0)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StoreError, match="locked"):
+            s.set_checkpoint("a", 2)
+    finally:
+        holder.rollback()
+        holder.close()

@@ -1,0 +1,81 @@
+"""Training: our payments, any other labelled table, splits, thresholds and the files written."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from oracle.errors import DataError
+from oracle.features import FEATURES
+from oracle.train import average_precision, recall_at_fpr, roc_auc, threshold_for_budget, train
+
+
+def test_model_on_generated_payments_beats_chance_and_writes_everything(model_dir, artifact):
+    m = json.loads((model_dir / "metrics.json").read_text())
+    for k in ("auprc", "roc_auc", "recall_at_1pct_fpr", "n_train", "n_test", "positives_test"):
+        assert k in m
+    assert m["roc_auc"] > 0.9 and m["auprc"] > 0.3
+    assert (model_dir / "pr_curve.png").stat().st_size > 1_000
+    assert artifact.feature_names == list(FEATURES)
+    assert artifact.feature_set == "verdict"
+    meta = artifact.metadata
+    assert meta["proposed_thresholds"]["review_threshold_bps"] == artifact.review_threshold_bps
+    assert 0 < artifact.review_threshold_bps < artifact.reject_threshold_bps <= 10_000
+    assert meta["training_data"]["fingerprint"].startswith("sha256:")
+
+
+def test_same_seed_same_model_id(payments):
+    small = payments.iloc[-3_000:]
+    a, _ = train(small, "is_fraud", seed=1)
+    b, _ = train(small, "is_fraud", seed=1)
+    c, _ = train(small, "is_fraud", seed=2)
+    assert a.model_id == b.model_id != c.model_id
+
+
+def _generic(n: int = 3_000, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x1, x2 = rng.normal(size=n), rng.normal(size=n)
+    y = (x1 + 0.5 * x2 + rng.normal(scale=0.3, size=n) > 2.6).astype(int)
+    return pd.DataFrame({"x1": x1, "x2": x2, "noise": rng.normal(size=n), "when": np.arange(n),
+                         "name": ["r"] * n, "label": y})
+
+
+def test_generic_table_uses_numeric_columns_except_label_and_time(tmp_path):
+    df = _generic()
+    art, m = train(df, "label", time_col="when", out=tmp_path / "g")
+    assert art.feature_names == ["x1", "x2", "noise"]
+    assert art.feature_set == "generic"
+    assert m["roc_auc"] > 0.9
+    art2, _ = train(df, "label", features=["x1"])
+    assert art2.feature_names == ["x1"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.assign(label=d["label"] * 2), "binary"),
+        (lambda d: d.assign(label=np.nan), "missing"),
+        (lambda d: d.assign(x1=np.inf), "infinite"),
+        (lambda d: d.assign(x1=1e40), "rescale"),
+        (lambda d: d.assign(label=0), "at least"),
+        (lambda d: d.drop(columns=["label"]), "not found"),
+        (lambda d: d.iloc[:0], "empty"),
+    ],
+)
+def test_bad_tables_raise_data_errors(change, message):
+    with pytest.raises(DataError, match=message):
+        train(change(_generic()), "label")
+
+
+def test_metrics_match_their_definitions():
+    y = np.array([0, 0, 1, 1])
+    s = np.array([0.1, 0.4, 0.35, 0.8])
+    assert roc_auc(y, s) == pytest.approx(0.75)
+    assert average_precision(y, s) == pytest.approx(0.8333333)
+    assert recall_at_fpr(y, s, 0.0) == pytest.approx(0.5)
+    neg = np.arange(1, 1001)
+    t = threshold_for_budget(neg, 0.01)
+    assert (neg >= t).mean() <= 0.01 and (neg >= t - 1).mean() > 0.01
