@@ -180,9 +180,7 @@ def write_build_info(out_dir: Path, long_version: str, std_input: dict, output: 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="project root (default: cwd)")
-    parser.add_argument(
-        "--out", type=Path, default=None, help="output dir (default: ROOT/build/slither)"
-    )
+    parser.add_argument("--out", type=Path, default=None, help="output dir (default: ROOT/build/slither)")
     args = parser.parse_args(argv)
     root = args.root.resolve()
     out_dir = (args.out or root / "build" / "slither").resolve()
@@ -198,9 +196,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"build_info: {exc}", file=sys.stderr)
         return 1
     n_contracts = sum(len(c) for c in output.get("contracts", {}).values())
+    shown = path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
     print(
         f"build_info: {len(sources)} project files, {len(output.get('sources', {}))} sources, "
-        f"{n_contracts} contracts, {warnings} warning(s) -> {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}"
+        f"{n_contracts} contracts, {warnings} warning(s) -> {shown}"
     )
     return 0
 
