@@ -32,7 +32,22 @@ REPORTING_THRESHOLD_USD = 10_000.0
 USD_PRICES: dict[str, float] = {"ETH": 3000.0, "mUSD": 1.0, "USDC": 1.0}
 TOKENS: tuple[str, ...] = ("mUSD", "USDC", "ETH")
 _TOKEN_PREF = np.array([0.6, 0.25, 0.15])
-COUNTRIES: tuple[str, ...] = ("US", "GB", "DE", "FR", "NL", "ES", "BR", "MX", "IN", "SG", "NG", "PH", "CA", "JP")
+COUNTRIES: tuple[str, ...] = (
+    "US",
+    "GB",
+    "DE",
+    "FR",
+    "NL",
+    "ES",
+    "BR",
+    "MX",
+    "IN",
+    "SG",
+    "NG",
+    "PH",
+    "CA",
+    "JP",
+)
 _COUNTRY_W = np.array([30, 10, 9, 7, 4, 5, 6, 4, 7, 3, 4, 3, 5, 3], dtype=float)
 _COUNTRY_W /= _COUNTRY_W.sum()
 MAX_ROWS = 5_000_000
@@ -70,7 +85,9 @@ class _Population:
         return self.n_consumers + i
 
 
-def _population(rng: np.random.Generator, n_consumers: int, n_merchants: int, t0: int, t1: int) -> _Population:
+def _population(
+    rng: np.random.Generator, n_consumers: int, n_merchants: int, t0: int, t1: int
+) -> _Population:
     c, m = n_consumers, n_merchants
     country = list(rng.choice(COUNTRIES, size=c, p=_COUNTRY_W))
     # Most merchants are in the big markets, so consumers elsewhere pay cross-border regularly.
@@ -172,15 +189,21 @@ def _legit(rng: np.random.Generator, pp: _Population, count: int, t0: int, t1: i
     spree = np.zeros(len(frame), dtype=bool)
     spree[1:] = prev_same & (rng.random(len(frame) - 1) < 0.12)
     prev_ts = np.roll(frame["timestamp"].to_numpy(), 1)
-    frame["timestamp"] = np.where(spree, prev_ts + rng.exponential(900, size=len(frame)) + 30, frame["timestamp"])
+    frame["timestamp"] = np.where(
+        spree, prev_ts + rng.exponential(900, size=len(frame)) + 30, frame["timestamp"]
+    )
     frame["timestamp"] = np.minimum(frame["timestamp"], t1 - 1)
     main_tok = pp.token[frame["payer"].to_numpy()]
-    frame["token"] = np.where(rng.random(len(frame)) < 0.88, main_tok, rng.integers(0, len(TOKENS), size=len(frame)))
+    frame["token"] = np.where(
+        rng.random(len(frame)) < 0.88, main_tok, rng.integers(0, len(TOKENS), size=len(frame))
+    )
     frame["typology"] = "none"
     return frame
 
 
-def _episode(rng: np.random.Generator, pp: _Population, typology: str, t0: float) -> list[tuple[float, int, int, float, int]]:
+def _episode(
+    rng: np.random.Generator, pp: _Population, typology: str, t0: float
+) -> list[tuple[float, int, int, float, int]]:
     """One fraud episode starting near t0: rows (timestamp, payer, payee, amount_usd, token)."""
     c = pp.n_consumers
     rows: list[tuple[float, int, int, float, int]] = []
@@ -202,7 +225,9 @@ def _episode(rng: np.random.Generator, pp: _Population, typology: str, t0: float
         if rng.random() < 0.6:
             t0 = t0 - (t0 % DAY) + rng.uniform(0, 5) * 3600
         if rng.random() < 0.35:  # cashing out through established merchants (gift cards, electronics)
-            payees = [pp.merchant(int(rng.integers(0, pp.n_merchants))) for _ in range(int(rng.integers(1, 3)))]
+            payees = [
+                pp.merchant(int(rng.integers(0, pp.n_merchants))) for _ in range(int(rng.integers(1, 3)))
+            ]
         else:
             payees = [new_account(30, foreign=rng.random() < 0.6) for _ in range(int(rng.integers(1, 3)))]
         n = int(rng.integers(3, 9))
@@ -214,7 +239,9 @@ def _episode(rng: np.random.Generator, pp: _Population, typology: str, t0: float
             rows.append((t, victim, int(rng.choice(payees)), round(amt, 2), tok))
     elif typology == "mule_fan_in":
         # Scam victims all pay one freshly opened mule account within a day.
-        mule = new_account(7) if rng.random() < 0.6 else new_account(900)  # fresh, or a bought dormant account
+        mule = (
+            new_account(7) if rng.random() < 0.6 else new_account(900)
+        )  # fresh, or a bought dormant account
         k = int(rng.integers(5, 16))
         times = t0 + np.sort(rng.uniform(0, 20 * 3600, size=k))
         for t in times:
@@ -223,8 +250,10 @@ def _episode(rng: np.random.Generator, pp: _Population, typology: str, t0: float
     elif typology == "structuring":
         # Splitting a large sum into payments just below the reporting threshold.
         payer = old_consumer() if rng.random() < 0.5 else new_account(20)
-        payees = [new_account(60) if rng.random() < 0.6 else pp.merchant(int(rng.integers(0, pp.n_merchants)))
-                  for _ in range(int(rng.integers(1, 4)))]
+        payees = [
+            new_account(60) if rng.random() < 0.6 else pp.merchant(int(rng.integers(0, pp.n_merchants)))
+            for _ in range(int(rng.integers(1, 4)))
+        ]
         n = int(rng.integers(3, 7))
         times = t0 + np.sort(rng.uniform(0, rng.uniform(1, 48) * 3600, size=n))
         for t in times:
@@ -233,18 +262,34 @@ def _episode(rng: np.random.Generator, pp: _Population, typology: str, t0: float
     elif typology == "card_testing":
         # Many micro-payments in minutes to probe which stolen credentials work.
         payer = new_account(3) if rng.random() < 0.7 else old_consumer()
-        merchants = [pp.merchant(int(rng.integers(0, pp.n_merchants))) for _ in range(int(rng.integers(1, 5)))]
+        merchants = [
+            pp.merchant(int(rng.integers(0, pp.n_merchants))) for _ in range(int(rng.integers(1, 5)))
+        ]
         n = int(rng.integers(8, 26))
         times = t0 + np.sort(rng.uniform(0, rng.uniform(300, 1800), size=n))
         for t in times:
-            rows.append((t, payer, int(rng.choice(merchants)), round(rng.uniform(0.5, 3.0), 2), int(rng.integers(0, 2))))
+            rows.append(
+                (
+                    t,
+                    payer,
+                    int(rng.choice(merchants)),
+                    round(rng.uniform(0.5, 3.0), 2),
+                    int(rng.integers(0, 2)),
+                )
+            )
     elif typology == "new_account_large":
         # A days-old account moves a large sum to a fresh, often foreign, payee.
         payer = new_account(2)
-        payee = new_account(10, foreign=True) if rng.random() < 0.7 else pp.merchant(int(rng.integers(0, pp.n_merchants)))
+        payee = (
+            new_account(10, foreign=True)
+            if rng.random() < 0.7
+            else pp.merchant(int(rng.integers(0, pp.n_merchants)))
+        )
         for j in range(int(rng.integers(1, 3))):
             amt = float(np.clip(rng.lognormal(np.log(8000), 0.6), 2500, 60_000))
-            rows.append((t0 + j * rng.uniform(600, 6 * 3600), payer, payee, round(amt, 2), int(rng.integers(0, 3))))
+            rows.append(
+                (t0 + j * rng.uniform(600, 6 * 3600), payer, payee, round(amt, 2), int(rng.integers(0, 3)))
+            )
     elif typology == "round_trip":
         # Funds cycle through shell accounts back to the originator, a little less each hop.
         origin = old_consumer()
@@ -261,8 +306,14 @@ def _episode(rng: np.random.Generator, pp: _Population, typology: str, t0: float
     return rows
 
 
-def _fraud(rng: np.random.Generator, pp: _Population, target_rows: int | None, episodes: list[str] | None,
-           t0: int, t1: int) -> pd.DataFrame:
+def _fraud(
+    rng: np.random.Generator,
+    pp: _Population,
+    target_rows: int | None,
+    episodes: list[str] | None,
+    t0: int,
+    t1: int,
+) -> pd.DataFrame:
     """Fraud rows: either exactly `target_rows` (typologies in rotation) or the given episodes."""
     rows: list[tuple[float, int, int, float, int, str]] = []
     plan = list(episodes) if episodes is not None else []
@@ -419,7 +470,9 @@ def generate_scenario(
                 "payer": frame["payer"].to_numpy(dtype=np.int64),
                 "payee": frame["payee"].to_numpy(dtype=np.int64),
                 "token": token,
-                "amount": np.round(frame["amount_usd"].to_numpy(dtype=np.float64) / np.where(price > 0, price, 1), 8),
+                "amount": np.round(
+                    frame["amount_usd"].to_numpy(dtype=np.float64) / np.where(price > 0, price, 1), 8
+                ),
                 "amount_usd": frame["amount_usd"].to_numpy(dtype=np.float64),
                 "is_fraud": (frame["typology"].to_numpy() != "none").astype(np.int64),
                 "typology": frame["typology"].to_numpy(dtype=object),
@@ -454,8 +507,14 @@ def prime_history(online: object, scenario: Scenario, address_of: object, live_s
         for r in scenario.accounts.itertuples()
     )
     recs = [
-        PaymentRecord(f"history:{i}", str(address_of(int(r.payer))), str(address_of(int(r.payee))), r.token,
-                      float(r.amount_usd), int(live_start + r.offset_s))
+        PaymentRecord(
+            f"history:{i}",
+            str(address_of(int(r.payer))),
+            str(address_of(int(r.payee))),
+            r.token,
+            float(r.amount_usd),
+            int(live_start + r.offset_s),
+        )
         for i, r in enumerate(scenario.history.itertuples())
     ]
     for i in range(0, len(recs), 2000):

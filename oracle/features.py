@@ -263,7 +263,10 @@ def batch_features(df: pd.DataFrame) -> pd.DataFrame:
     amt_po = amt[po]
     cs_amt = exclusive_cumsum(amt_po)
     feats = np.zeros((n, len(FEATURES)), dtype=np.float64)
-    for window, cnt_name, sum_name in ((HOUR, "payer_count_1h", "payer_sum_1h"), (DAY, "payer_count_24h", "payer_sum_24h")):
+    for window, cnt_name, sum_name in (
+        (HOUR, "payer_count_1h", "payer_sum_1h"),
+        (DAY, "payer_count_24h", "payer_sum_24h"),
+    ):
         lo = np.minimum(np.searchsorted(pk, p * big + ts - window, side="right"), pos)
         feats[:, _IDX[cnt_name]] = pos - lo
         # window sum: direct sums where short (exact), cumsum difference otherwise
@@ -408,7 +411,12 @@ class OnlineFeatures:
                     if self._apply(rec, touched):
                         new_pairs.append((rec.payer, rec.payee, rec.timestamp))
                     new.append(
-                        (StoredPayment(rec.key, rec.payer, rec.payee, rec.token, rec.amount_usd, rec.timestamp), feats)
+                        (
+                            StoredPayment(
+                                rec.key, rec.payer, rec.payee, rec.token, rec.amount_usd, rec.timestamp
+                            ),
+                            feats,
+                        )
                     )
             if new:
                 self._store.record_payments(new, [s.stats() for s in touched.values()], new_pairs)

@@ -42,11 +42,13 @@ class ModelArtifact:
 
     @property
     def feature_set(self) -> str:
-        """"verdict" when the features are oracle.features.FEATURES (derived from payments), else "generic"."""
+        """`verdict` when the features are oracle.features.FEATURES (from payments), else `generic`."""
         return str(self.metadata.get("feature_set", "generic"))
 
     @classmethod
-    def from_booster(cls, booster: lgb.Booster, metadata: dict[str, Any], review_bps: int, reject_bps: int) -> ModelArtifact:
+    def from_booster(
+        cls, booster: lgb.Booster, metadata: dict[str, Any], review_bps: int, reject_bps: int
+    ) -> ModelArtifact:
         text = booster.model_to_string()
         # Re-parse from the text so the in-memory booster is exactly what the id names.
         parsed = lgb.Booster(model_str=text)
@@ -68,6 +70,7 @@ def _atomic_write(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; other users (reviewers, explain) read models
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -119,7 +122,10 @@ def load(directory: str | Path) -> ModelArtifact:
     expected = meta.get("model_id")
     actual = model_id_of(text)
     if not isinstance(expected, str) or expected.lower() != actual:
-        raise ModelError(f"{d}: model text hash {actual[:18]}… does not match the recorded model id; refusing a tampered model")
+        raise ModelError(
+            f"{d}: model text hash {actual[:18]}… does not match the recorded model id; "
+            "refusing a tampered model"
+        )
     try:
         booster = lgb.Booster(model_str=text)
     except lgb.basic.LightGBMError as err:

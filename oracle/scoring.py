@@ -51,7 +51,12 @@ def canonical_reasons_json(reasons: Sequence[Reason | dict[str, Any]]) -> str:
     """Sorted keys, no spaces, ASCII: the exact bytes the reasons hash commits to."""
     items = [r.as_dict() if isinstance(r, Reason) else dict(r) for r in reasons]
     clean = [
-        {"contribution": float(i["contribution"]), "feature": str(i["feature"]), "text": str(i["text"]), "value": float(i["value"])}
+        {
+            "contribution": float(i["contribution"]),
+            "feature": str(i["feature"]),
+            "text": str(i["text"]),
+            "value": float(i["value"]),
+        }
         for i in items
     ]
     return json.dumps(clean, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
@@ -105,7 +110,9 @@ def reason_text(feature: str, value: float, typical: float | None) -> str:
         case "amount":
             return f"amount is {_money(v)}{usual(_money)}"
         case "log_amount":
-            return f"amount is {_money(math.expm1(v))}" + (f" (usual: {_money(math.expm1(t))})" if t is not None else "")
+            return f"amount is {_money(math.expm1(v))}" + (
+                f" (usual: {_money(math.expm1(t))})" if t is not None else ""
+            )
         case "payer_count_1h":
             return f"payer made {_count(v)} payments in the last hour{usual(_count)}"
         case "payer_sum_1h":
@@ -119,7 +126,11 @@ def reason_text(feature: str, value: float, typical: float | None) -> str:
                 return "payer made no payment in the previous 30 days"
             return f"payer's previous payment was {_duration(v)} earlier{usual(_duration)}"
         case "pair_is_new":
-            return "first payment from this payer to this payee" if v >= 0.5 else "payer has paid this payee before"
+            return (
+                "first payment from this payer to this payee"
+                if v >= 0.5
+                else "payer has paid this payee before"
+            )
         case "payee_fanin_24h":
             return f"payee received money from {_count(v)} different payers in the last day{usual(_count)}"
         case "amount_zscore_payer":
@@ -130,7 +141,11 @@ def reason_text(feature: str, value: float, typical: float | None) -> str:
         case "token":
             return f"paid in {token_symbol(v)}"
         case "cross_border":
-            return "payer and payee are in different countries" if v >= 0.5 else "payer and payee are not known to be in different countries"
+            return (
+                "payer and payee are in different countries"
+                if v >= 0.5
+                else "payer and payee are not known to be in different countries"
+            )
         case "account_age_days":
             return f"payer's account is {_days(v)} old{usual(_days)}"
         case "payer_txn_count":
@@ -142,7 +157,9 @@ def reason_text(feature: str, value: float, typical: float | None) -> str:
         case "reverse_pair":
             return "payee has paid this payer before" if v >= 0.5 else "payee has never paid this payer"
         case _:
-            return f"{feature} is {v:,.6g}" + (f" (usual: {t:,.6g})" if t is not None and math.isfinite(t) else "")
+            return f"{feature} is {v:,.6g}" + (
+                f" (usual: {t:,.6g})" if t is not None and math.isfinite(t) else ""
+            )
 
 
 class Scorer:
@@ -196,7 +213,9 @@ class Scorer:
             return []
         # One thread: OpenMP start-up and spinning cost more than they save on daemon-sized batches,
         # and slow everything down badly on a busy host.
-        contrib = np.asarray(self.artifact.booster.predict(arr, pred_contrib=True, num_threads=1), dtype=np.float64)
+        contrib = np.asarray(
+            self.artifact.booster.predict(arr, pred_contrib=True, num_threads=1), dtype=np.float64
+        )
         raw = contrib.sum(axis=1)
         prob = 1.0 / (1.0 + np.exp(-raw))
         per_feature = contrib[:, :-1]
@@ -209,8 +228,14 @@ class Scorer:
             for j in top[i]:
                 name = self.feature_names[j]
                 value = round(float(arr[i, j]), 6) if math.isfinite(arr[i, j]) else 0.0
-                text = reason_text(name, value, self._typical[j]) if math.isfinite(arr[i, j]) else f"{name} is missing"
+                text = (
+                    reason_text(name, value, self._typical[j])
+                    if math.isfinite(arr[i, j])
+                    else f"{name} is missing"
+                )
                 reasons.append(Reason(name, value, round(float(per_feature[i, j]), 6), text))
             p = float(prob[i])
-            out.append(ScoreResult(int(min(max(round(p * 10_000), 0), 10_000)), p, reasons, reasons_hash(reasons)))
+            out.append(
+                ScoreResult(int(min(max(round(p * 10_000), 0), 10_000)), p, reasons, reasons_hash(reasons))
+            )
         return out

@@ -189,15 +189,15 @@ class Store:
         in_memory = not database or database == ":memory:" or database.startswith("file::memory:")
         if in_memory:
             # One shared connection, or each checkout would see its own empty database.
-            engine = create_engine(
-                url, poolclass=StaticPool, connect_args={"check_same_thread": False}
-            )
+            engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
         else:
             try:
                 Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
             except OSError as err:
                 raise StoreError(f"store {self._label}: cannot create its directory ({err})") from err
-            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": self._busy_timeout})
+            engine = create_engine(
+                url, connect_args={"check_same_thread": False, "timeout": self._busy_timeout}
+            )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -215,7 +215,9 @@ class Store:
         try:
             yield
         except sa_exc.DBAPIError as err:
-            detail = str(getattr(err, "orig", err)).strip().splitlines()[0] if str(err) else type(err).__name__
+            detail = (
+                str(getattr(err, "orig", err)).strip().splitlines()[0] if str(err) else type(err).__name__
+            )
             raise StoreError(f"store {self._label}: {what} failed: {detail}") from err
         except sa_exc.SQLAlchemyError as err:
             raise StoreError(f"store {self._label}: {what} failed: {err}") from err
@@ -333,7 +335,9 @@ class Store:
                 for col in (payments.c.payer, payments.c.payee):
                     q = select(*cols).where(col.in_(chunk), payments.c.timestamp > since)
                     for r in conn.execute(q):
-                        seen[r.id] = StoredPayment(r.key, r.payer, r.payee, r.token, r.amount_usd, r.timestamp)
+                        seen[r.id] = StoredPayment(
+                            r.key, r.payer, r.payee, r.token, r.amount_usd, r.timestamp
+                        )
         return [seen[i] for i in sorted(seen)]
 
     def record_payments(

@@ -74,7 +74,8 @@ def _labels(df: pd.DataFrame, label: str) -> np.ndarray:
     pos, neg = int(y.sum()), int(len(y) - y.sum())
     if pos < MIN_CLASS_COUNT or neg < MIN_CLASS_COUNT:
         raise DataError(
-            f"label column {label!r} needs at least {MIN_CLASS_COUNT} rows of each class (has {pos} positive, {neg} negative)"
+            f"label column {label!r} needs at least {MIN_CLASS_COUNT} rows of each class "
+            f"(has {pos} positive, {neg} negative)"
         )
     return y
 
@@ -120,7 +121,9 @@ def _prepare(df: pd.DataFrame, label: str, time_col: str | None, features: list[
         if label in features:
             raise DataError(f"the label {label!r} cannot also be a feature")
         cols = list(features)
-        bad = [c for c in cols if not (pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]))]
+        bad = [
+            c for c in cols if not (pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]))
+        ]
         if bad:
             raise DataError(f"feature column(s) are not numeric: {', '.join(map(str, bad))}")
     X = df[cols].astype(np.float64)
@@ -129,9 +132,13 @@ def _prepare(df: pd.DataFrame, label: str, time_col: str | None, features: list[
         where = [str(c) for c in cols if np.isinf(X[c].to_numpy()).any()]
         raise DataError(f"infinite values in column(s): {', '.join(where)}")
     if (np.abs(np.nan_to_num(arr)) > MAX_ABS_VALUE).any():
-        raise DataError(f"values beyond ±{MAX_ABS_VALUE:.0e} in the features; rescale them (e.g. to whole tokens)")
+        raise DataError(
+            f"values beyond ±{MAX_ABS_VALUE:.0e} in the features; rescale them (e.g. to whole tokens)"
+        )
     if X.isna().all().any():
-        raise DataError(f"feature column(s) entirely empty: {', '.join(str(c) for c in cols if X[c].isna().all())}")
+        raise DataError(
+            f"feature column(s) entirely empty: {', '.join(str(c) for c in cols if X[c].isna().all())}"
+        )
     names = [_model_name(c) for c in cols]
     if len(set(names)) != len(names):
         raise DataError("feature names collide after sanitising; rename the columns")
@@ -240,8 +247,13 @@ def _pr_png(path: Path, y: np.ndarray, s: np.ndarray, auprc: float, review: int,
             if i.size:
                 j = i[-1]
                 ax.plot(recall[j], precision[j], "o", color=colour, label=f"{name} ≥ {bps} bps")
-        ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1.01), ylim=(0, 1.02),
-               title=f"Precision–recall on the test split (AUPRC {auprc:.3f})")
+        ax.set(
+            xlabel="recall",
+            ylabel="precision",
+            xlim=(0, 1.01),
+            ylim=(0, 1.02),
+            title=f"Precision–recall on the test split (AUPRC {auprc:.3f})",
+        )
         ax.grid(alpha=0.3)
         ax.legend(loc="lower left")
         fig.tight_layout()
@@ -274,7 +286,9 @@ def train(
     if y[te].sum() == 0:
         raise DataError("the test split holds no positive labels; more positives are needed (or drop --time)")
     if y[tr].sum() == 0:
-        raise DataError("the training split holds no positive labels; more positives are needed (or drop --time)")
+        raise DataError(
+            "the training split holds no positive labels; more positives are needed (or drop --time)"
+        )
 
     pos, neg = int(y[tr].sum()), int(len(tr) - y[tr].sum())
     params: dict[str, Any] = {
@@ -310,8 +324,13 @@ def train(
     names = list(prep.X.columns)
     Xtr, Xva, Xte = (prep.X.iloc[idx].to_numpy(dtype=np.float64) for idx in (tr, va, te))
     try:
-        dtrain = lgb.Dataset(Xtr, label=y[tr], feature_name=names, categorical_feature=prep.categorical or "auto",
-                             free_raw_data=True)
+        dtrain = lgb.Dataset(
+            Xtr,
+            label=y[tr],
+            feature_name=names,
+            categorical_feature=prep.categorical or "auto",
+            free_raw_data=True,
+        )
         dvalid = lgb.Dataset(Xva, label=y[va], reference=dtrain)
         booster = lgb.train(
             params,
@@ -356,8 +375,7 @@ def train(
     if "typology" in df.columns:
         typ = df["typology"].astype(str).to_numpy()[te]
         metrics["test_recall_at_review_by_typology"] = {
-            str(k): float(flagged_review[(typ == k) & (yt == 1)].mean())
-            for k in sorted(set(typ[yt == 1]))
+            str(k): float(flagged_review[(typ == k) & (yt == 1)].mean()) for k in sorted(set(typ[yt == 1]))
         }
     medians = prep.X.iloc[tr][y[tr] == 0].median(numeric_only=True)
     metadata: dict[str, Any] = {

@@ -35,7 +35,9 @@ def test_datagen_train_score(tmp_path, model_dir):
     res = run("score", "--model", str(model_dir), "--data", str(data), "--out", str(out))
     assert res.exit_code == 0, res.output
     scored = pd.read_csv(out)
-    assert {"score_bps", "decision", "reason_1", "reason_2", "reason_3", "reasons_hash"} <= set(scored.columns)
+    assert {"score_bps", "decision", "reason_1", "reason_2", "reason_3", "reasons_hash"} <= set(
+        scored.columns
+    )
     assert scored["decision"].isin(["settle", "review", "reject"]).all()
 
 
@@ -47,7 +49,15 @@ def test_train_on_a_generic_table(tmp_path):
     res = run("train", "--data", str(tmp_path / "g.csv"), "--label", "y", "--out", str(tmp_path / "m"))
     assert res.exit_code == 0, res.output
     assert "auprc" in res.output
-    res = run("score", "--model", str(tmp_path / "m"), "--data", str(tmp_path / "g.csv"), "--out", str(tmp_path / "s.csv"))
+    res = run(
+        "score",
+        "--model",
+        str(tmp_path / "m"),
+        "--data",
+        str(tmp_path / "g.csv"),
+        "--out",
+        str(tmp_path / "s.csv"),
+    )
     assert res.exit_code == 0, res.output
 
 
@@ -68,42 +78,85 @@ def _good() -> pd.DataFrame:
 
 def test_bad_training_inputs(tmp_path, table):
     out = str(tmp_path / "m")
-    assert_one_line_error(run("train", "--data", str(tmp_path / "none.csv"), "--label", "y", "--out", out), "no such file")
-    (tmp_path / "empty.csv").write_text("")
-    assert_one_line_error(run("train", "--data", str(tmp_path / "empty.csv"), "--label", "y", "--out", out), "empty")
-    (tmp_path / "x.txt").write_text("a")
-    assert_one_line_error(run("train", "--data", str(tmp_path / "x.txt"), "--label", "y", "--out", out), "unsupported")
-    (tmp_path / "bad.parquet").write_bytes(b"\x00\x01 not parquet")
-    assert_one_line_error(run("train", "--data", str(tmp_path / "bad.parquet"), "--label", "y", "--out", out), "bad.parquet")
-    assert_one_line_error(run("train", "--data", table(_good()), "--label", "nope", "--out", out), "not found")
-    assert_one_line_error(run("train", "--data", table(_good().assign(y=[0, 1, 2, 3, 4] * 100)), "--label", "y", "--out", out), "binary")
-    assert_one_line_error(run("train", "--data", table(_good().assign(a=np.inf)), "--label", "y", "--out", out), "infinite")
-    assert_one_line_error(run("train", "--data", table(_good()), "--label", "y", "--features", "zz", "--out", out), "not found")
-    assert_one_line_error(run("train", "--data", table(_good().iloc[:0]), "--label", "y", "--out", out), "empty")
     assert_one_line_error(
-        run("train", "--data", table(_good().assign(t="x")), "--label", "y", "--time", "t", "--out", out), "time column")
+        run("train", "--data", str(tmp_path / "none.csv"), "--label", "y", "--out", out), "no such file"
+    )
+    (tmp_path / "empty.csv").write_text("")
+    assert_one_line_error(
+        run("train", "--data", str(tmp_path / "empty.csv"), "--label", "y", "--out", out), "empty"
+    )
+    (tmp_path / "x.txt").write_text("a")
+    assert_one_line_error(
+        run("train", "--data", str(tmp_path / "x.txt"), "--label", "y", "--out", out), "unsupported"
+    )
+    (tmp_path / "bad.parquet").write_bytes(b"\x00\x01 not parquet")
+    assert_one_line_error(
+        run("train", "--data", str(tmp_path / "bad.parquet"), "--label", "y", "--out", out), "bad.parquet"
+    )
+    assert_one_line_error(
+        run("train", "--data", table(_good()), "--label", "nope", "--out", out), "not found"
+    )
+    assert_one_line_error(
+        run("train", "--data", table(_good().assign(y=[0, 1, 2, 3, 4] * 100)), "--label", "y", "--out", out),
+        "binary",
+    )
+    assert_one_line_error(
+        run("train", "--data", table(_good().assign(a=np.inf)), "--label", "y", "--out", out), "infinite"
+    )
+    assert_one_line_error(
+        run("train", "--data", table(_good()), "--label", "y", "--features", "zz", "--out", out), "not found"
+    )
+    assert_one_line_error(
+        run("train", "--data", table(_good().iloc[:0]), "--label", "y", "--out", out), "empty"
+    )
+    assert_one_line_error(
+        run("train", "--data", table(_good().assign(t="x")), "--label", "y", "--time", "t", "--out", out),
+        "time column",
+    )
 
 
 def test_bad_scoring_inputs(tmp_path, table, model_dir):
     out = str(tmp_path / "s.csv")
-    assert_one_line_error(run("score", "--model", str(tmp_path / "nomodel"), "--data", table(_good()), "--out", out), "no model")
-    assert_one_line_error(run("score", "--model", str(model_dir), "--data", table(_good()), "--out", out), "payer")
-    pays = pd.DataFrame({"payer": ["a"], "payee": ["b"], "token": ["ETH"], "amount_usd": [float("nan")], "timestamp": [1]})
+    assert_one_line_error(
+        run("score", "--model", str(tmp_path / "nomodel"), "--data", table(_good()), "--out", out), "no model"
+    )
+    assert_one_line_error(
+        run("score", "--model", str(model_dir), "--data", table(_good()), "--out", out), "payer"
+    )
+    pays = pd.DataFrame(
+        {"payer": ["a"], "payee": ["b"], "token": ["ETH"], "amount_usd": [float("nan")], "timestamp": [1]}
+    )
     assert_one_line_error(run("score", "--model", str(model_dir), "--data", table(pays), "--out", out), "NaN")
     pays["amount_usd"] = 1e300
-    assert_one_line_error(run("score", "--model", str(model_dir), "--data", table(pays), "--out", out), "between")
+    assert_one_line_error(
+        run("score", "--model", str(model_dir), "--data", table(pays), "--out", out), "between"
+    )
 
 
 def test_bad_datagen_inputs(tmp_path):
     assert_one_line_error(run("datagen", "--rows", "10", "--out", str(tmp_path / "x.json")), "unsupported")
-    assert_one_line_error(run("datagen", "--rows", "10", "--fraud-rate", "2", "--out", str(tmp_path / "x.csv")), "fraud rate")
+    assert_one_line_error(
+        run("datagen", "--rows", "10", "--fraud-rate", "2", "--out", str(tmp_path / "x.csv")), "fraud rate"
+    )
 
 
 def test_console_script_main_prints_one_line(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-c", "from oracle.cli import main; main()", "score", "--model", str(tmp_path),
-         "--data", "x.csv", "--out", "y.csv"],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            "from oracle.cli import main; main()",
+            "score",
+            "--model",
+            str(tmp_path),
+            "--data",
+            "x.csv",
+            "--out",
+            "y.csv",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr and proc.stderr.strip().startswith("error:")

@@ -9,8 +9,19 @@ from oracle.datagen import TYPOLOGIES, generate, generate_scenario
 from oracle.errors import DataError
 
 COLUMNS = [
-    "payment_id", "timestamp", "payer", "payee", "token", "amount", "amount_usd", "payer_country",
-    "payee_country", "payer_created_at", "payee_created_at", "is_fraud", "typology",
+    "payment_id",
+    "timestamp",
+    "payer",
+    "payee",
+    "token",
+    "amount",
+    "amount_usd",
+    "payer_country",
+    "payee_country",
+    "payer_created_at",
+    "payee_created_at",
+    "is_fraud",
+    "typology",
 ]
 
 

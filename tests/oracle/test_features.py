@@ -132,7 +132,12 @@ def test_live_state_survives_a_restart(tmp_path: Path):
     half = len(recs) // 2
     first = OnlineFeatures(Store(url)).compute_many(recs[:half])
     second = OnlineFeatures(Store(url)).compute_many(recs[half:])  # a fresh process over the same store
-    np.testing.assert_allclose(np.vstack([first, second]), batch_features(df).to_numpy()[np.argsort(df["timestamp"], kind="stable")], rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(
+        np.vstack([first, second]),
+        batch_features(df).to_numpy()[np.argsort(df["timestamp"], kind="stable")],
+        rtol=1e-9,
+        atol=1e-6,
+    )
 
 
 def test_observing_twice_changes_nothing_and_keeps_first_features(store: Store):

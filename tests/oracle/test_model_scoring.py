@@ -20,7 +20,9 @@ def test_round_trip_keeps_id_thresholds_and_predictions(artifact, payments, tmp_
     assert again.model_id == artifact.model_id == model_id_of((tmp_path / "copy" / "model.txt").read_text())
     assert len(bytes.fromhex(again.model_id[2:])) == 32
     assert (again.review_threshold_bps, again.reject_threshold_bps) == (
-        artifact.review_threshold_bps, artifact.reject_threshold_bps)
+        artifact.review_threshold_bps,
+        artifact.reject_threshold_bps,
+    )
     X = batch_features(payments.iloc[:200]).to_numpy()
     np.testing.assert_array_equal(again.booster.predict(X), artifact.booster.predict(X))
 
@@ -100,4 +102,10 @@ def test_reason_sentences():
 
 def test_decisions_follow_thresholds():
     assert [decide(s, 100, 900) for s in (0, 99, 100, 899, 900, 10_000)] == [
-        "settle", "settle", "review", "review", "reject", "reject"]
+        "settle",
+        "settle",
+        "review",
+        "review",
+        "reject",
+        "reject",
+    ]

@@ -1,4 +1,4 @@
-"""The store: checkpoints, profiles, the verdict log, clear errors; SQLite always, PostgreSQL if configured."""
+"""The store: checkpoints, profiles, verdict log, clear errors; SQLite always, PostgreSQL if configured."""
 
 from __future__ import annotations
 
@@ -33,8 +33,16 @@ def test_checkpoints(any_store):
 
 def test_verdict_log_lifecycle_is_idempotent(any_store):
     reasons = [{"feature": "amount", "value": 1.0, "contribution": 0.5, "text": "amount is $1.00"}]
-    args = dict(target="0xrouter", item_id=2**200, score_bps=9100, decision="reject", model_id="0x" + "ab" * 32,
-                reasons=reasons, reasons_hash="0x" + "cd" * 32, features={"amount": 1.0})
+    args = dict(
+        target="0xrouter",
+        item_id=2**200,
+        score_bps=9100,
+        decision="reject",
+        model_id="0x" + "ab" * 32,
+        reasons=reasons,
+        reasons_hash="0x" + "cd" * 32,
+        features={"amount": 1.0},
+    )
     assert any_store.record_scored("router:1", **args) is True
     assert any_store.record_scored("router:1", **{**args, "score_bps": 1}) is False
     any_store.record_scored("router:2", **{**args, "decision": "settle", "score_bps": 3})

@@ -39,8 +39,9 @@ def _generic(n: int = 3_000, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     x1, x2 = rng.normal(size=n), rng.normal(size=n)
     y = (x1 + 0.5 * x2 + rng.normal(scale=0.3, size=n) > 2.6).astype(int)
-    return pd.DataFrame({"x1": x1, "x2": x2, "noise": rng.normal(size=n), "when": np.arange(n),
-                         "name": ["r"] * n, "label": y})
+    return pd.DataFrame(
+        {"x1": x1, "x2": x2, "noise": rng.normal(size=n), "when": np.arange(n), "name": ["r"] * n, "label": y}
+    )
 
 
 def test_generic_table_uses_numeric_columns_except_label_and_time(tmp_path):
