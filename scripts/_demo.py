@@ -61,7 +61,15 @@ class Replay:
             self.base_units(row.token, float(row.amount)),
             keccak(text=f"demo:{len(self.sent)}"),
         )
-        receipt = self.sender.wait(self.sender.send(self.wallets[int(row.payer)], tx))
+        account = self.wallets[int(row.payer)]
+        receipt = self.sender.wait(self.sender.send(account, tx))
+        if int(receipt["status"]) != 1:
+            try:
+                w3.eth.call({**tx, "from": account.address}, receipt["blockNumber"] - 1)
+                reason = "out of gas?"
+            except Exception as exc:  # noqa: BLE001 - the revert reason is all we want from it
+                reason = str(exc)
+            raise RuntimeError(f"pay() reverted for {row.token} {row.amount}: {reason}")
         payment_id = payment_id_from_receipt(self.chain, receipt)
         self.watcher.requested(payment_id)
         self.sent.append((payment_id, row))

@@ -31,6 +31,7 @@ from _demo import (  # noqa: E402
     summarize,
     train_model,
 )
+from _governance import GovernanceConfig, deploy_governance, run_threshold_round  # noqa: E402
 from _suite import deploy_suite, write_deployment  # noqa: E402
 
 from oracle.datagen import generate_scenario  # noqa: E402
@@ -66,7 +67,9 @@ def cli(payments: int, n_accounts: int, seed: int, workdir: str, summary: str) -
     test = accounts.test_accounts
     deployer, node, reviewer, guardian, treasury = test[0], test[3], test[4], test[5], test[6]
     start_block = chain.blocks.height + 1
-    with console.status("deploying RiskOracle, PaymentRouter and test tokens..."):
+    review, reject = artifact.review_threshold_bps, artifact.reject_threshold_bps
+    members = [test[i] for i in (7, 8, 9, 10)]
+    with console.status("deploying the suite and handing its policy to the DAO..."):
         suite = deploy_suite(
             deployer,
             treasury=treasury,
@@ -75,8 +78,25 @@ def cli(payments: int, n_accounts: int, seed: int, workdir: str, summary: str) -
             guardian=guardian,
             models=[bytes.fromhex(artifact.model_id[2:])],
         )
-        deployment_file = write_deployment("local", suite, start_block)
-    console.print(f"deployed: {', '.join(f'{k} {v.address}' for k, v in suite.items())}")
+        router = suite["PaymentRouter"]
+        # Genesis policy: the thresholds the model proposes from its false-positive budgets. From
+        # here on only the DAO changes them, the routine track within the bands set below.
+        router.setThresholds(review, reject, sender=deployer)
+        config = GovernanceConfig.local(
+            review_band=(max(1, review // 4), min(reject - 1, review * 4)),
+            reject_band=(max(review + 1, reject // 2), min(10_000, reject * 2)),
+        )
+        dao = deploy_governance(
+            deployer,
+            policy_contracts=[router, suite["RiskOracle"]],
+            guardian=guardian,
+            founders=[test[11], test[12]],
+            members=members,
+            config=config,
+        )
+        contracts = {**suite, **dao}
+        deployment_file = write_deployment("local", contracts, start_block)
+    console.print(f"deployed {len(contracts)} contracts; policy: review {review} bps, reject {reject} bps")
 
     # 3. the scenario's accounts, with their KYC profiles and a month of history in the store
     client = connect(networks.provider.uri, deployment_file, ROOT / ".build" / "__local__.json")
@@ -120,9 +140,21 @@ def cli(payments: int, n_accounts: int, seed: int, workdir: str, summary: str) -
             daemon.wait_ready()
         except RuntimeError as exc:
             raise click.ClickException(str(exc)) from None
-        rows = list(scenario.live.itertuples())
-        replay_live(replay, rows, store, console, "payments")
+        # A contract refuses to let an account pay itself; the generator occasionally draws one.
+        rows = [r for r in scenario.live.itertuples() if r.payer != r.payee]
+        half = len(rows) // 2
+        replay_live(replay, rows[:half], store, console, "payments, first half")
+        # Reviewers are swamped: the community votes (routine track) to raise the review threshold.
+        new_review = min(config.review_band[1], review * 2)
+        with console.status(f"DAO vote: review threshold {review} -> {new_review} bps..."):
+            governance = run_threshold_round(contracts, members, new_review)
+        console.print(
+            f"proposal {str(governance['proposal_id'])[:12]}… {governance['state']} on the {governance['track']} "
+            f"track: review threshold {governance['threshold_before']} -> {governance['threshold_after']} bps"
+        )
+        replay_live(replay, rows[half:], store, console, "payments, second half")
         result = summarize(replay, client.oracle)
+        result["governance"] = {**governance, "proposal_id": str(governance["proposal_id"])}
     finally:
         daemon.stop()
         watcher.stop()
