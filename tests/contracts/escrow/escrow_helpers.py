@@ -75,11 +75,9 @@ def balance_of(chain, token, account) -> int:
     return token.balanceOf(address)
 
 
-def sign_cancel(escrow, chain, signer, agreement_id, milestone, deadline, nonce=None) -> bytes:
-    """EIP-712 CancelMilestone signature by `signer` (a test account), over its current nonce."""
-    if nonce is None:
-        nonce = escrow.nonces(signer)
-    typed = {
+def cancel_typed_data(escrow, chain, agreement_id, milestone, nonce, deadline) -> dict:
+    """The EIP-712 typed data of CancelMilestone for this escrow."""
+    return {
         "types": {
             "EIP712Domain": [
                 {"name": "name", "type": "string"},
@@ -108,6 +106,13 @@ def sign_cancel(escrow, chain, signer, agreement_id, milestone, deadline, nonce=
             "deadline": deadline,
         },
     }
+
+
+def sign_cancel(escrow, chain, signer, agreement_id, milestone, deadline, nonce=None) -> bytes:
+    """EIP-712 CancelMilestone signature by `signer` (a test account), over its current nonce."""
+    if nonce is None:
+        nonce = escrow.nonces(signer)
+    typed = cancel_typed_data(escrow, chain, agreement_id, milestone, nonce, deadline)
     signed = Account.sign_message(encode_typed_data(full_message=typed), signer.private_key)
     return bytes(signed.signature)
 
