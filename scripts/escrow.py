@@ -1,0 +1,95 @@
+"""`ape run escrow --network ...`: the milestone-escrow scenario against a deployed suite.
+
+Reads `deployments/<network>.json` (written by `ape run deploy`). If it records no `Escrow`, one is
+deployed under the recorded PaymentRouter and RiskOracle and added to the record. Then a buyer
+funds three milestones for a supplier, the second is disputed and ruled on, and every release waits
+for the oracle daemon's verdict (start it first: `verdict daemon`). Prints the summary as JSON.
+
+On a local network the test accounts play the roles (deployer 0, buyer 10, supplier 11,
+arbiter 12); elsewhere pass account aliases with --deployer/--buyer/--supplier/--arbiter.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from ape import accounts, project
+from ape.cli import ConnectedProviderCommand, ape_cli_context
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _escrow import EscrowScenarioError, deploy_escrow, gate_waiter, run_escrow_scenario  # noqa: E402
+from _suite import deployment_path, is_local_network  # noqa: E402
+
+
+@click.command(cls=ConnectedProviderCommand)
+@ape_cli_context()
+@click.option(
+    "--deployer", "deployer_alias", default=None, help="Account alias that deploys the Escrow if needed."
+)
+@click.option("--buyer", "buyer_alias", default=None, help="Account alias of the buyer.")
+@click.option("--supplier", "supplier_alias", default=None, help="Account alias of the supplier.")
+@click.option("--arbiter", "arbiter_alias", default=None, help="Account alias of an arbiter (ARBITER_ROLE).")
+@click.option("--timeout", default=60.0, show_default=True, help="Seconds to wait for each verdict.")
+@click.option("--out", default=None, type=click.Path(dir_okay=False), help="Also write the summary here.")
+def cli(cli_ctx, network, deployer_alias, buyer_alias, supplier_alias, arbiter_alias, timeout, out):
+    """Run the escrow scenario: three milestones, one disputed, every release risk-gated."""
+    network_name = network.name if hasattr(network, "name") else str(network)
+    path = deployment_path(network_name)
+    if not path.exists():
+        raise click.ClickException(f"{path} not found: run `ape run deploy --network {network_name}` first")
+    record = json.loads(path.read_text())
+    recorded = record.get("contracts", {})
+    for name in ("PaymentRouter", "RiskOracle", "MockStablecoin"):
+        if name not in recorded:
+            raise click.ClickException(f"{path} records no {name}")
+
+    if is_local_network():
+        test = accounts.test_accounts
+        deployer, buyer, supplier, arbiter = test[0], test[10], test[11], test[12]
+    else:
+        aliases = {
+            "--deployer": deployer_alias,
+            "--buyer": buyer_alias,
+            "--supplier": supplier_alias,
+            "--arbiter": arbiter_alias,
+        }
+        missing = [flag for flag, alias in aliases.items() if not alias]
+        if missing:
+            raise click.UsageError(f"on a non-local network pass {', '.join(missing)}")
+        deployer, buyer, supplier, arbiter = (accounts.load(alias) for alias in aliases.values())
+
+    stablecoin = project.MockStablecoin.at(recorded["MockStablecoin"])
+    if "Escrow" in recorded:
+        escrow = project.Escrow.at(recorded["Escrow"])
+    else:
+        router = project.PaymentRouter.at(recorded["PaymentRouter"])
+        oracle = project.RiskOracle.at(recorded["RiskOracle"])
+        escrow = deploy_escrow(deployer, router, oracle, arbiters=[arbiter])
+        record["contracts"]["Escrow"] = str(escrow.address)
+        path.write_text(json.dumps(record, indent=2) + "\n")
+        cli_ctx.logger.success(f"Escrow deployed at {escrow.address} and recorded in {path}")
+
+    if not escrow.hasRole(escrow.ARBITER_ROLE(), arbiter):
+        raise click.ClickException(f"{arbiter.address} is not an arbiter of {escrow.address}")
+
+    try:
+        summary = run_escrow_scenario(
+            escrow,
+            stablecoin,
+            buyer,
+            supplier,
+            arbiter,
+            wait_for_verdict=gate_waiter(escrow, timeout=timeout),
+        )
+    except EscrowScenarioError as error:
+        raise click.ClickException(f"{error} (is the oracle daemon running?)") from error
+
+    text = json.dumps(summary, indent=2)
+    click.echo(text)
+    if out:
+        Path(out).write_text(text + "\n")
+        cli_ctx.logger.success(f"Summary written to {out}")
