@@ -160,8 +160,8 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
         _checkPayee(payee);
         _checkAmount(amount);
 
-        uint32 tokenIndex;
-        uint96 received;
+        uint32 tokenIndex = 0; // ETH
+        uint96 received = 0;
         if (token == address(0)) {
             if (msg.value != amount) revert PaymentRouterValueMismatch(amount, msg.value);
             received = uint96(amount); // fits: checked by _checkAmount
@@ -174,10 +174,13 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
         Schedule memory schedule = _schedule;
         id = schedule.paymentCount + 1;
         _schedule.paymentCount = uint64(id);
-        Batch memory batch;
-        batch.token = token;
-        batch.tokenIndex = tokenIndex;
-        batch.deadline = uint40(block.timestamp) + schedule.deadlineWindow;
+        Batch memory batch = Batch({
+            token: token,
+            tokenIndex: tokenIndex,
+            deadline: uint40(block.timestamp) + schedule.deadlineWindow,
+            total: received,
+            received: received
+        });
         _record(id, payee, received, ref, batch);
     }
 
@@ -195,8 +198,7 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
         if (n == 0 || amounts.length != n || refs.length != n) revert PaymentRouterLengthMismatch();
         _checkParty(msg.sender);
 
-        Batch memory batch;
-        batch.token = token;
+        Batch memory batch = Batch({token: token, tokenIndex: 0, deadline: 0, total: 0, received: 0});
         for (uint256 i = 0; i < n; ++i) {
             _checkPayee(payees[i]);
             _checkAmount(amounts[i]);
@@ -279,7 +281,7 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
     function reclaim(uint256 id) external nonReentrant {
         PaymentRecord memory p = _payments[id];
         if (p.status == Status.None) revert PaymentRouterUnknownPayment(id);
-        uint256 reclaimableAfter;
+        uint256 reclaimableAfter = 0;
         if (p.status == Status.Pending) {
             reclaimableAfter = p.deadline;
         } else if (p.status == Status.Held) {
@@ -503,6 +505,8 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
     /// @dev Pulls `amount` of `token` from the sender; returns what actually arrived.
     function _pullToken(address token, uint256 amount) private returns (uint96) {
         uint256 received = _pullTokenUnbounded(token, amount);
+        // a zero test on a balance delta measured around our own transferFrom
+        // slither-disable-next-line incorrect-equality
         if (received == 0) revert PaymentRouterZeroAmount();
         if (received > type(uint96).max) revert PaymentRouterAmountTooLarge(received);
         return uint96(received);
@@ -540,12 +544,13 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
         bytes32[] calldata refs
     ) private {
         uint256 n = payees.length;
-        uint256 allotted;
+        uint256 allotted = 0;
         for (uint256 i = 0; i < n; ++i) {
             uint256 share = amounts[i];
             if (batch.received != batch.total) {
                 share = i + 1 == n ? batch.received - allotted : Math.mulDiv(share, batch.received, batch.total);
                 allotted += share;
+                // slither-disable-next-line incorrect-equality
                 if (share == 0) revert PaymentRouterZeroAmount();
             }
             // each share <= its amount, which fits in 96 bits (checked by _checkAmount)
@@ -582,6 +587,8 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
     }
 
     function _tokenAt(uint32 index) private view returns (address) {
+        // index 0 is ETH by construction (a token index, not a balance)
+        // slither-disable-next-line incorrect-equality
         return index == 0 ? address(0) : _tokens[index];
     }
 
@@ -589,7 +596,8 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
     /// because of the recipient or the token. Every caller is `nonReentrant`, so the credit after
     /// the external call cannot be raced.
     function _pushOrCredit(uint256 id, address to, uint32 tokenIndex, address token, uint256 amount) private {
-        bool ok;
+        bool ok = false;
+        // slither-disable-next-line incorrect-equality
         if (tokenIndex == 0) {
             // A gas-limited call that copies no return data (no return-data bomb).
             assembly ("memory-safe") {

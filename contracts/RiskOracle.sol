@@ -69,6 +69,9 @@ contract RiskOracle is IRiskOracle, AccessControl, ReentrancyGuardTransient {
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IRiskOracle
+    // Each item's effects precede its call to the target; across the loop, item i+1 writes after
+    // item i's call. `nonReentrant`, and targets are governance-registered contracts of ours.
+    // slither-disable-next-line reentrancy-no-eth
     function submitVerdicts(Verdict[] calldata verdicts) external nonReentrant {
         if (!_nodes.contains(msg.sender)) revert RiskOracleUnauthorizedNode(msg.sender);
         uint256 n = verdicts.length;
@@ -212,16 +215,19 @@ contract RiskOracle is IRiskOracle, AccessControl, ReentrancyGuardTransient {
         if (!_targets[v.target]) revert RiskOracleUnknownTarget(v.target);
     }
 
-    /// @dev Quorum 1: the target applies the verdict, or tells why it could not. The target's
-    /// status is the source of truth, so the record here follows its answer; the call cannot
-    /// re-enter `submitVerdicts` (nonReentrant).
+    /// @dev Quorum 1: record the verdict as final, then let the target apply it. The target's
+    /// answer is the source of truth: if it had no awaiting item, the record is restored and the
+    /// item skipped (the restore costs next to nothing: the slot goes back to its original value).
+    // Only the fallback after a disagreeing answer writes after the call; nonReentrant caller.
+    // slither-disable-next-line reentrancy-no-eth
     function _submitSole(Verdict calldata v) private {
+        uint256 previous = _setLane(v.target, v.id, _FINAL | v.score);
         IRiskGated.GateStatus prior = IRiskGated(v.target).applyVerdict(v.id, v.score);
         if (prior != IRiskGated.GateStatus.Awaiting) {
+            _restoreLanes(v.target, v.id, previous);
             emit VerdictSkipped(v.target, v.id, msg.sender, _skipReason(prior));
             return;
         }
-        _setLane(v.target, v.id, _FINAL | v.score);
         emit VerdictPosted(v.target, v.id, msg.sender, v.score, v.modelId, v.reasonsHash);
         emit VerdictFinalized(v.target, v.id, v.score, 1);
     }
@@ -251,14 +257,28 @@ contract RiskOracle is IRiskOracle, AccessControl, ReentrancyGuardTransient {
             // the running count may include votes of removed nodes: recount the current set
             (uint256 counted, uint16 median) = _tally(v.target, v.id);
             if (counted >= k) {
-                _setLane(v.target, v.id, _FINAL | median);
-                emit VerdictFinalized(v.target, v.id, median, uint8(counted)); // <= MAX_NODES
-                IRiskGated(v.target).applyVerdict(v.id, median);
+                _finalizeQuorum(v, median, counted);
                 return;
             }
             count = counted;
         }
         _setLane(v.target, v.id, uint16(count)); // count < k <= 255
+    }
+
+    /// @dev Records the median as final, then lets the target apply it. `gateStatus` said
+    /// Awaiting in this same call, so the target applies it; should it answer otherwise, the
+    /// record falls back to the vote count and the item is reported skipped, never finalized.
+    // Only the fallback after a disagreeing answer writes after the call; nonReentrant caller.
+    // slither-disable-next-line reentrancy-no-eth
+    function _finalizeQuorum(Verdict calldata v, uint16 median, uint256 counted) private {
+        _setLane(v.target, v.id, _FINAL | median);
+        IRiskGated.GateStatus prior = IRiskGated(v.target).applyVerdict(v.id, median);
+        if (prior != IRiskGated.GateStatus.Awaiting) {
+            _setLane(v.target, v.id, uint16(counted));
+            emit VerdictSkipped(v.target, v.id, msg.sender, _skipReason(prior));
+            return;
+        }
+        emit VerdictFinalized(v.target, v.id, median, uint8(counted)); // counted <= MAX_NODES
     }
 
     /// @dev The number of stored votes on (`target`, `id`) by currently registered nodes, and
@@ -293,10 +313,16 @@ contract RiskOracle is IRiskOracle, AccessControl, ReentrancyGuardTransient {
         return uint16(_lanes[target][id >> 4] >> ((id & 15) << 4));
     }
 
-    function _setLane(address target, uint256 id, uint16 value) private {
+    /// @dev Sets the lane of `id` to `value`; returns the whole previous word of its bucket.
+    function _setLane(address target, uint256 id, uint16 value) private returns (uint256 word) {
         uint256 shift = (id & 15) << 4;
         mapping(uint256 bucket => uint256) storage lanes = _lanes[target];
-        uint256 word = lanes[id >> 4];
+        word = lanes[id >> 4];
         lanes[id >> 4] = (word & ~(uint256(0xffff) << shift)) | (uint256(value) << shift);
+    }
+
+    /// @dev Puts back the bucket word of `id` that `_setLane` returned.
+    function _restoreLanes(address target, uint256 id, uint256 word) private {
+        _lanes[target][id >> 4] = word;
     }
 }
