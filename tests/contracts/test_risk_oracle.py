@@ -263,6 +263,25 @@ def test_late_quorum_vote_is_skipped_as_expired(risk_oracle, make_payment, post,
     assert skips(receipt, risk_oracle) == [(1, SKIP_EXPIRED)]
 
 
+def test_target_refusing_the_final_verdict_leaves_nothing_final(project, risk_oracle, deployer, quorum_nodes):
+    gate = deployer.deploy(project.DisagreeingGate)
+    risk_oracle.addTarget(gate, sender=deployer)
+    risk_oracle.setQuorum(2, sender=deployer)
+    item = (gate.address, 5, SAFE_SCORE, MODEL_ID, REASONS_HASH)
+
+    risk_oracle.submitVerdicts([item], sender=quorum_nodes[0])
+    receipt = risk_oracle.submitVerdicts([item], sender=quorum_nodes[1])
+
+    assert receipt.events.filter(risk_oracle.VerdictFinalized) == []
+    assert skips(receipt, risk_oracle) == [(5, ALREADY_FINAL)]
+    assert risk_oracle.finalScore(gate, 5) == (False, 0)
+
+    risk_oracle.setQuorum(1, sender=deployer)
+    receipt = risk_oracle.submitVerdicts([item], sender=quorum_nodes[2])
+    assert skips(receipt, risk_oracle) == [(5, ALREADY_FINAL)]
+    assert risk_oracle.finalScore(gate, 5) == (False, 0)
+
+
 # --------------------------------------------------------------------------------------------
 # administration
 # --------------------------------------------------------------------------------------------
