@@ -77,3 +77,20 @@ def test_oracle_skips_an_expired_escrow_gate(real, chain, node, buyer, supplier)
     tx = real["oracle"].submitVerdicts([_verdict(real, gate_id, 0)], sender=node)
     assert len(list(tx.decode_logs(real["oracle"].VerdictSkipped))) == 1
     assert real["token"].balanceOf(supplier) == 0
+
+
+def test_release_gas_through_the_real_oracle(real, chain, node, buyer, supplier):
+    escrow = real["escrow"]
+    dues = [chain.pending_timestamp + 30 * DAY]
+    agreement_id = escrow.createAgreement(
+        supplier, real["token"], [100 * USD], dues, sender=buyer
+    ).return_value
+    request = escrow.requestRelease(agreement_id, 0, sender=supplier)
+    confirm = escrow.confirmRelease(agreement_id, 0, sender=buyer)
+    verdict = real["oracle"].submitVerdicts([_verdict(real, confirm.return_value, 100)], sender=node)
+    total = request.gas_used + confirm.gas_used + verdict.gas_used
+    print(
+        f"\nGAS release via RiskOracle: request={request.gas_used} confirm={confirm.gas_used} "
+        f"submitVerdicts+paid={verdict.gas_used} total={total}"
+    )
+    assert escrow.milestoneOf(agreement_id, 0).status == RELEASED
