@@ -117,7 +117,7 @@ contract Escrow is IEscrow, AccessControl, Pausable, ReentrancyGuardTransient, E
         if (count == 0 || count > MAX_MILESTONES) revert EscrowInvalidMilestones(count);
         if (dueDates.length != count) revert EscrowLengthMismatch();
 
-        uint256 total;
+        uint256 total = 0;
         for (uint256 i = 0; i < count; ++i) {
             if (amounts[i] == 0) revert EscrowZeroAmount(i);
             if (dueDates[i] <= block.timestamp) revert EscrowInvalidDueDate(i, dueDates[i]);
@@ -136,9 +136,11 @@ contract Escrow is IEscrow, AccessControl, Pausable, ReentrancyGuardTransient, E
             token: token
         });
         mapping(uint256 => Milestone) storage milestones = _milestones[agreementId];
-        uint256 allocated;
+        uint256 allocated = 0;
         for (uint256 i = 0; i < count; ++i) {
             // Fee-on-transfer: what arrived is split pro rata, the rounding remainder to the last.
+            // An exact comparison of our own two amounts, not of a balance anyone can move.
+            // slither-disable-next-line incorrect-equality
             uint256 amount = received == total
                 ? amounts[i]
                 : (i == count - 1 ? received - allocated : (amounts[i] * received) / total);
@@ -549,6 +551,8 @@ contract Escrow is IEscrow, AccessControl, Pausable, ReentrancyGuardTransient, E
         uint256 before = IERC20(token).balanceOf(address(this));
         IERC20(token).safeTransferFrom(msg.sender, address(this), total);
         received = IERC20(token).balanceOf(address(this)) - before;
+        // Zero received is the one case to reject; any positive amount is accounted as it is.
+        // slither-disable-next-line incorrect-equality
         if (received == 0) revert EscrowNothingReceived();
         if (received > total) revert EscrowValueMismatch(total, received);
     }

@@ -101,6 +101,8 @@ contract Membership is IMembership, Ownable {
     /// Requirements: the caller is the owner (governance); `account` is a member.
     function removeMember(address account) external onlyOwner {
         if (!_members.remove(account)) revert MembershipNotMember(account);
+        // The checkpoint's previous and new values are not needed here.
+        // slither-disable-next-line unused-return
         _history[account].push(Time.timestamp(), 0);
         emit MemberRemoved(account);
     }
@@ -206,6 +208,8 @@ contract Membership is IMembership, Ownable {
     function _addMember(address account, address referrer) internal virtual {
         if (account == address(0)) revert MembershipZeroAddress();
         if (!_members.add(account)) revert MembershipAlreadyMember(account);
+        // The checkpoint's previous and new values are not needed here.
+        // slither-disable-next-line unused-return
         _history[account].push(Time.timestamp(), 1);
         if (referrer != address(0)) _referrerOf[account] = referrer;
         emit MemberAdded(account, referrer);
