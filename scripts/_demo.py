@@ -18,7 +18,7 @@ from rich.table import Table
 
 from oracle.chain import ChainClient, Deployment, load_abis
 from oracle.datagen import Scenario, generate, prime_history
-from oracle.features import OnlineFeatures
+from oracle.features import OnlineFeatures, PaymentRecord
 from oracle.model import ModelArtifact, save
 from oracle.store import Store
 from oracle.traffic import OutcomeWatcher, Sender, fund, pay_tx, payment_id_from_receipt, percentile, wallets
@@ -112,6 +112,22 @@ def prime_store(store_url: str, scenario: Scenario, replay: Replay) -> int:
     store = Store(store_url)
     try:
         return prime_history(OnlineFeatures(store), scenario, replay.address_of, replay.live_start)
+    finally:
+        store.close()
+
+
+def prime_trading_partners(store_url: str, buyer: str, supplier: str, now: int) -> None:
+    """A buyer and a supplier who have traded monthly for two years: their KYC profiles and history."""
+    store = Store(store_url)
+    try:
+        store.upsert_account(buyer, "US", now - 900 * 86_400)
+        store.upsert_account(supplier, "US", now - 1200 * 86_400)
+        OnlineFeatures(store).compute_many(
+            [
+                PaymentRecord(f"history:escrow:{m}", buyer, supplier, "mUSD", 1000.0 + 250 * (m % 7), now - m * 30 * 86_400)
+                for m in range(24, 0, -1)
+            ]
+        )
     finally:
         store.close()
 

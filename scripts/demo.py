@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from _demo import (  # noqa: E402
     Replay,
+    prime_trading_partners,
     connect,
     demo_wallets,
     fund_payers,
@@ -31,6 +32,7 @@ from _demo import (  # noqa: E402
     summarize,
     train_model,
 )
+from _escrow import deploy_escrow, gate_waiter, run_escrow_scenario  # noqa: E402
 from _governance import GovernanceConfig, deploy_governance, run_threshold_round  # noqa: E402
 from _suite import deploy_suite, write_deployment  # noqa: E402
 
@@ -66,6 +68,7 @@ def cli(payments: int, n_accounts: int, seed: int, workdir: str, summary: str) -
     # 2. the suite, with the model approved (later models go through governance)
     test = accounts.test_accounts
     deployer, node, reviewer, guardian, treasury = test[0], test[3], test[4], test[5], test[6]
+    arbiter, buyer, supplier = test[13], test[14], test[15]
     start_block = chain.blocks.height + 1
     review, reject = artifact.review_threshold_bps, artifact.reject_threshold_bps
     members = [test[i] for i in (7, 8, 9, 10)]
@@ -79,6 +82,9 @@ def cli(payments: int, n_accounts: int, seed: int, workdir: str, summary: str) -
             models=[bytes.fromhex(artifact.model_id[2:])],
         )
         router = suite["PaymentRouter"]
+        suite["Escrow"] = deploy_escrow(
+            deployer, router, suite["RiskOracle"], arbiters=[arbiter], reviewers=[reviewer], guardian=guardian
+        )
         # Genesis policy: the thresholds the model proposes from its false-positive budgets. From
         # here on only the DAO changes them, the routine track within the bands set below.
         router.setThresholds(review, reject, sender=deployer)
@@ -88,7 +94,7 @@ def cli(payments: int, n_accounts: int, seed: int, workdir: str, summary: str) -
         )
         dao = deploy_governance(
             deployer,
-            policy_contracts=[router, suite["RiskOracle"]],
+            policy_contracts=[router, suite["RiskOracle"], suite["Escrow"]],
             guardian=guardian,
             founders=[test[11], test[12]],
             members=members,
@@ -154,6 +160,12 @@ def cli(payments: int, n_accounts: int, seed: int, workdir: str, summary: str) -
         )
         replay_live(replay, rows[half:], store, console, "payments, second half")
         result = summarize(replay, client.oracle)
+        # Supply-chain finance: three milestones behind the same risk gate, one disputed.
+        prime_trading_partners(store_url, str(buyer), str(supplier), int(client.w3.eth.get_block("latest")["timestamp"]))
+        with console.status("escrow: three milestones, one disputed and ruled on..."):
+            result["escrow"] = run_escrow_scenario(
+                suite["Escrow"], suite["MockStablecoin"], buyer, supplier, arbiter, gate_waiter(suite["Escrow"])
+            )
         result["governance"] = {**governance, "proposal_id": str(governance["proposal_id"])}
     finally:
         daemon.stop()
