@@ -5,7 +5,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 SOLC_VERSION := 0.8.28
 ROOT := $(CURDIR)
-SITE = $(shell $(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 APE := $(BIN)/ape
 PYTEST_ARGS ?=
 
@@ -25,7 +24,8 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	@# ape, pytest and the daemon find the npm toolchain without an activated venv: the
 	@# solc-js bridge (as py-solc-x's solc) and node_modules/.bin (anvil) come from this .pth.
-	@echo 'import os; os.environ.setdefault("SOLCX_BINARY_PATH", "$(ROOT)/.solcx"); os.environ["PATH"] = "$(ROOT)/node_modules/.bin" + os.pathsep + os.environ.get("PATH", "")' > $(SITE)/verdict_toolchain.pth
+	@site=$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') && \
+	echo 'import os; os.environ.setdefault("SOLCX_BINARY_PATH", "$(ROOT)/.solcx"); os.environ["PATH"] = "$(ROOT)/node_modules/.bin" + os.pathsep + os.environ.get("PATH", "")' > $$site/verdict_toolchain.pth
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
