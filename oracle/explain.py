@@ -93,8 +93,11 @@ def explain_payment(settings: Settings, source: str, item_id: int) -> Group:
         lines.append(
             Text(
                 f"Node {verdict['node']} posted score {verdict['score']:,} in {verdict['tx']}; "
-                + ("its reasons hash matches the reasons above." if match else
-                   f"its reasons hash {verdict['reasons_hash']} does NOT match the reasons above ({expected})."),
+                + (
+                    "its reasons hash matches the reasons above."
+                    if match
+                    else f"its reasons hash {verdict['reasons_hash']} does NOT match the reasons above ({expected})."
+                ),
                 style="green" if match else "bold red",
             )
         )

@@ -150,10 +150,14 @@ class OutcomeWatcher:
             try:
                 head = w3.eth.block_number
                 if head >= self._next:
-                    logs = w3.eth.get_logs({
-                        "fromBlock": self._next, "toBlock": head, "address": self.chain.router.address,
-                        "topics": [[Web3.to_hex(t) for t in self._topics]],
-                    })
+                    logs = w3.eth.get_logs(
+                        {
+                            "fromBlock": self._next,
+                            "toBlock": head,
+                            "address": self.chain.router.address,
+                            "topics": [[Web3.to_hex(t) for t in self._topics]],
+                        }
+                    )
                     now = time.perf_counter()
                     with self._lock:
                         for log in logs:
@@ -188,5 +192,3 @@ def percentile(sorted_values: Sequence[float], q: float) -> float | None:
         return None
     index = min(len(sorted_values) - 1, max(0, round(q / 100 * (len(sorted_values) - 1))))
     return float(sorted_values[index])
-
-

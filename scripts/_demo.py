@@ -97,8 +97,12 @@ def train_model(model_dir: Path, seed: int, console: Console) -> tuple[ModelArti
     table = Table(title=f"model {artifact.model_id[:18]}… trained in {time.perf_counter() - started:.1f} s")
     for column in ("auprc", "roc_auc", "recall_at_1pct_fpr", "n_train", "n_test", "positives_test"):
         table.add_column(column, justify="right")
-    table.add_row(*(_fmt(metrics.get(c)) for c in ("auprc", "roc_auc", "recall_at_1pct_fpr", "n_train", "n_test",
-                                                   "positives_test")))
+    table.add_row(
+        *(
+            _fmt(metrics.get(c))
+            for c in ("auprc", "roc_auc", "recall_at_1pct_fpr", "n_train", "n_test", "positives_test")
+        )
+    )
     console.print(table)
     return artifact, metrics
 
@@ -124,7 +128,14 @@ def prime_trading_partners(store_url: str, buyer: str, supplier: str, now: int) 
         store.upsert_account(supplier, "US", now - 1200 * 86_400)
         OnlineFeatures(store).compute_many(
             [
-                PaymentRecord(f"history:escrow:{m}", buyer, supplier, "mUSD", 1000.0 + 250 * (m % 7), now - m * 30 * 86_400)
+                PaymentRecord(
+                    f"history:escrow:{m}",
+                    buyer,
+                    supplier,
+                    "mUSD",
+                    1000.0 + 250 * (m % 7),
+                    now - m * 30 * 86_400,
+                )
                 for m in range(24, 0, -1)
             ]
         )
@@ -226,7 +237,12 @@ def fund_payers(replay: Replay, scenario: Scenario) -> None:
     accounts = [replay.wallets[i] for i in payers]
     for symbol in sorted(set(scenario.live["token"]) - {"ETH"}):
         need = scenario.live.loc[scenario.live["token"] == symbol, "amount"].sum()
-        fund(replay.chain, accounts, eth_wei=10**24, token=replay.tokens[symbol],
-             token_units=replay.base_units(symbol, float(need) * 2 + 1), sender=replay.sender)
+        fund(
+            replay.chain,
+            accounts,
+            eth_wei=10**24,
+            token=replay.tokens[symbol],
+            token_units=replay.base_units(symbol, float(need) * 2 + 1),
+            sender=replay.sender,
+        )
     fund(replay.chain, accounts, eth_wei=10**24, token=None, token_units=0, sender=replay.sender)
-

@@ -23,11 +23,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from _demo import (  # noqa: E402
     Replay,
-    prime_trading_partners,
     connect,
     demo_wallets,
     fund_payers,
     prime_store,
+    prime_trading_partners,
     replay_live,
     summarize,
     train_model,
@@ -46,7 +46,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @click.command(cls=ConnectedProviderCommand)
 @click.option("--payments", default=300, show_default=True, type=click.IntRange(min=60, max=5000))
-@click.option("--accounts", "n_accounts", default=60, show_default=True, type=click.IntRange(min=10, max=2000))
+@click.option(
+    "--accounts", "n_accounts", default=60, show_default=True, type=click.IntRange(min=10, max=2000)
+)
 @click.option("--seed", default=7, show_default=True, help="Seed of the synthetic data and traffic.")
 @click.option("--workdir", default="var/demo", show_default=True, type=click.Path(file_okay=False))
 @click.option("--summary", default="demo-summary.json", show_default=True, type=click.Path(dir_okay=False))
@@ -161,10 +163,17 @@ def cli(payments: int, n_accounts: int, seed: int, workdir: str, summary: str) -
         replay_live(replay, rows[half:], store, console, "payments, second half")
         result = summarize(replay, client.oracle)
         # Supply-chain finance: three milestones behind the same risk gate, one disputed.
-        prime_trading_partners(store_url, str(buyer), str(supplier), int(client.w3.eth.get_block("latest")["timestamp"]))
+        prime_trading_partners(
+            store_url, str(buyer), str(supplier), int(client.w3.eth.get_block("latest")["timestamp"])
+        )
         with console.status("escrow: three milestones, one disputed and ruled on..."):
             result["escrow"] = run_escrow_scenario(
-                suite["Escrow"], suite["MockStablecoin"], buyer, supplier, arbiter, gate_waiter(suite["Escrow"])
+                suite["Escrow"],
+                suite["MockStablecoin"],
+                buyer,
+                supplier,
+                arbiter,
+                gate_waiter(suite["Escrow"]),
             )
         result["governance"] = {**governance, "proposal_id": str(governance["proposal_id"])}
     finally:
@@ -181,7 +190,18 @@ def cli(payments: int, n_accounts: int, seed: int, workdir: str, summary: str) -
 
 def _print_summary(console: Console, result: dict, path: str) -> None:
     console.rule("summary")
-    for key in ("payments", "verdicts", "settled", "held", "refunded", "settled_without_verdict", "frauds",
-                "frauds_caught", "frauds_missed", "latency_ms_p50", "latency_ms_p99"):
+    for key in (
+        "payments",
+        "verdicts",
+        "settled",
+        "held",
+        "refunded",
+        "settled_without_verdict",
+        "frauds",
+        "frauds_caught",
+        "frauds_missed",
+        "latency_ms_p50",
+        "latency_ms_p99",
+    ):
         console.print(f"{key:>24}  {result.get(key)}")
     console.print(f"written to {path}")

@@ -75,8 +75,15 @@ def start_daemon(world, model_dir, node, tmp_path) -> Iterator[Callable[..., Dae
     _, deployment = world
     started: list[DaemonProcess] = []
 
-    def start(*, key_of=node, store: Path | None = None, model: Path | None = None, name: str = "node",
-              wait: bool = True, **env: str) -> DaemonProcess:
+    def start(
+        *,
+        key_of=node,
+        store: Path | None = None,
+        model: Path | None = None,
+        name: str = "node",
+        wait: bool = True,
+        **env: str,
+    ) -> DaemonProcess:
         settings = {
             "VERDICT_RPC_URL": networks.provider.uri,
             "VERDICT_NODE_KEY": key_of.private_key,

@@ -28,7 +28,11 @@ def prime_regular_customer(store_path, payer, payee, now: int) -> None:
     store.upsert_account(str(payee), "US", now - 900 * DAY)
     for day in range(30, 0, -1):
         online.compute_many(
-            [PaymentRecord(f"history:{day}", str(payer), str(payee), "mUSD", 40.0 + day % 20, now - day * DAY)]
+            [
+                PaymentRecord(
+                    f"history:{day}", str(payer), str(payee), "mUSD", 40.0 + day % 20, now - day * DAY
+                )
+            ]
         )
     store.close()
 
@@ -94,7 +98,9 @@ def test_daemon_restart_mid_stream_loses_and_doubles_nothing(world, start_daemon
     daemon = start_daemon(name="first")
     ids = []
     for i in range(24):
-        router.pay(accounts[10 + i % 5], ETH, 10**16 * (i + 1), bytes([i]) * 32, sender=payer, value=10**16 * (i + 1))
+        router.pay(
+            accounts[10 + i % 5], ETH, 10**16 * (i + 1), bytes([i]) * 32, sender=payer, value=10**16 * (i + 1)
+        )
         ids.append(router.paymentCount())
         if i == 11:
             daemon.kill()  # kill -9 halfway through the stream
@@ -106,7 +112,9 @@ def test_daemon_restart_mid_stream_loses_and_doubles_nothing(world, start_daemon
     assert sorted(decided) == sorted(ids)  # every payment exactly one final verdict
 
 
-def test_two_daemons_with_quorum_two_decide_together(world, start_daemon, deployer, node, extra_nodes, payer, payee):
+def test_two_daemons_with_quorum_two_decide_together(
+    world, start_daemon, deployer, node, extra_nodes, payer, payee
+):
     contracts, _ = world
     router, oracle = contracts["PaymentRouter"], contracts["RiskOracle"]
     second = extra_nodes[0]
