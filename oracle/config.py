@@ -49,3 +49,17 @@ class Settings(BaseSettings):
 
     # --- token valuation for features (symbol -> USD per whole token) -------------------------
     usd_prices: dict[str, float] = {"ETH": 3000.0, "mUSD": 1.0, "USDC": 1.0}
+
+    # --- dashboard (`verdict dashboard`) and compliance reports (`verdict report`) ------------
+    dashboard_port: int = Field(8050, ge=1, le=65535)
+    """The dashboard listens on 127.0.0.1 only, on this port."""
+    reviewer_key: SecretStr | None = None
+    """Hex private key of a REVIEWER_ROLE account; the review queue is read-only without it. Never logged."""
+    report_threshold_usd: float = Field(10_000.0, gt=0)
+    """The reporting threshold structuring tries to stay under (USD)."""
+    structuring_band: float = Field(0.10, gt=0, lt=1)
+    """A payment is "just below" the threshold when it is within this share under it (0.10: $9,000-9,999)."""
+    structuring_window_hours: float = Field(48.0, gt=0)
+    """Payments just below the threshold are counted per payer within this sliding window."""
+    structuring_min_count: int = Field(3, ge=2)
+    """This many such payments by one payer within the window are reported as structuring."""
