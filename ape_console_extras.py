@@ -34,6 +34,7 @@ _CONTRACT_TYPES = {
     "Polls": "Polls",
     "PaymentRouter": "PaymentRouter",
     "RiskOracle": "RiskOracle",
+    "Escrow": "Escrow",
 }
 _session: dict[str, Any] = {}
 
@@ -48,7 +49,7 @@ def dao() -> dict[str, Any]:
     """The governance and policy contracts, by name."""
     if _session:
         return _session
-    path = _deployment_path(networks.provider.network.choice)
+    path = _deployment_path(networks.provider.network.name)
     if not path.exists():
         raise RuntimeError(f"no deployment record at {path}: run `ape run deploy` or call use(contracts)")
     addresses = json.loads(path.read_text())["contracts"]

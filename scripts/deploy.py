@@ -13,10 +13,13 @@ from pathlib import Path
 
 import click
 from ape import accounts, chain
+from ape.api.address import Address
 from ape.cli import ConnectedProviderCommand, account_option, ape_cli_context
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from _escrow import deploy_escrow  # noqa: E402
+from _governance import GovernanceConfig, deploy_governance  # noqa: E402
 from _suite import deploy_suite, deployment_path, is_local_network, write_deployment  # noqa: E402
 
 
@@ -29,9 +32,14 @@ from _suite import deploy_suite, deployment_path, is_local_network, write_deploy
 @click.option("--reviewer", "reviewers", multiple=True, help="Reviewer address; repeat for several.")
 @click.option("--guardian", default=None, help="Guardian address (may pause the router).")
 @click.option("--model", "models", multiple=True, help="Approved model id (0x + 64 hex); repeatable.")
+@click.option("--arbiter", "arbiters", multiple=True, help="Escrow arbiter address; repeat for several.")
+@click.option("--member", "members", multiple=True, help="Founding DAO member (shares the airdrop); repeatable.")
+@click.option("--founder", "founders", multiple=True, help="Founder (gets a vesting grant); repeatable.")
+@click.option("--no-dao", is_flag=True, help="Keep the deployer as admin instead of handing over to the DAO.")
 @click.option("--yes", is_flag=True, help="Overwrite an existing deployment record without asking.")
-def cli(cli_ctx, network, account, treasury, nodes, quorum, reviewers, guardian, models, yes):
-    """Deploy RiskOracle + PaymentRouter (and a MockStablecoin on local networks)."""
+def cli(cli_ctx, network, account, treasury, nodes, quorum, reviewers, guardian, models, arbiters, members,
+        founders, no_dao, yes):
+    """Deploy the suite: RiskOracle, PaymentRouter, Escrow and the DAO that governs them."""
     network_name = network.name if hasattr(network, "name") else str(network)
     local = is_local_network()
     if local:
@@ -41,9 +49,14 @@ def cli(cli_ctx, network, account, treasury, nodes, quorum, reviewers, guardian,
         nodes = nodes or (test[3],)
         reviewers = reviewers or (test[4],)
         guardian = guardian or test[5]
+        arbiters = arbiters or (test[13],)
+        members = members or tuple(test[i] for i in (7, 8, 9, 10))
+        founders = founders or (test[11], test[12])
     elif account is None:
         raise click.UsageError("--account is required on a non-local network")
 
+    # Role holders given as addresses on the command line act like accounts for the deployment.
+    members, founders = (tuple(Address(m) if isinstance(m, str) else m for m in ms) for ms in (members, founders))
     model_ids = [_parse_model_id(model) for model in models]
     path = deployment_path(network_name)
     if path.exists() and not local and not yes:
@@ -62,6 +75,22 @@ def cli(cli_ctx, network, account, treasury, nodes, quorum, reviewers, guardian,
         guardian=guardian,
         models=model_ids,
     )
+    contracts["Escrow"] = deploy_escrow(
+        account, contracts["PaymentRouter"], contracts["RiskOracle"], arbiters=arbiters, reviewers=reviewers,
+        guardian=guardian,
+    )
+    if not no_dao:
+        # Last: from here on only executed proposals change the policy; the deployer keeps no role.
+        contracts.update(
+            deploy_governance(
+                account,
+                policy_contracts=[contracts["PaymentRouter"], contracts["RiskOracle"], contracts["Escrow"]],
+                guardian=guardian,
+                founders=founders,
+                members=members,
+                config=GovernanceConfig.local() if local else GovernanceConfig(),
+            )
+        )
     written = write_deployment(network_name, contracts, start_block)
     for name, contract in contracts.items():
         cli_ctx.logger.success(f"{name} deployed at {click.style(str(contract.address), bold=True)}")
