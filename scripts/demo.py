@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 from ape import accounts, chain, networks
 from ape.cli import ConnectedProviderCommand
+from ape.logging import LogLevel, logger
 from rich.console import Console
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -57,6 +58,7 @@ def cli(payments: int, n_accounts: int, seed: int, workdir: str, summary: str) -
     if not networks.provider.network.is_local:
         raise click.ClickException("the demo mints test tokens and moves chain time: use a local network")
     console = Console()
+    logger.set_level(LogLevel.WARNING)  # one line per transaction would bury the story
     work = ROOT / workdir
     work.mkdir(parents=True, exist_ok=True)
     store_path = work / "verdict.sqlite"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 
-from ape import chain
-from conftest import wait_until
+from ape import chain, networks
+from conftest import MANIFEST, wait_until
 
 from oracle.features import OnlineFeatures, PaymentRecord
 from oracle.store import Store
@@ -133,3 +136,35 @@ def test_two_daemons_with_quorum_two_decide_together(
     is_final, _ = oracle.finalScore(router, payment_id)
     assert is_final
     assert oracle.voteCount(router, payment_id) == 2
+
+
+def test_explain_tells_why_and_checks_the_on_chain_reasons_hash(world, start_daemon, payer, payee, tmp_path):
+    contracts, deployment = world
+    router = contracts["PaymentRouter"]
+    start_daemon()
+    router.pay(payee, ETH, 2 * 10**18, b"\x06" * 32, sender=payer, value=2 * 10**18)
+    payment_id = router.paymentCount()
+    assert wait_until(lambda: status(router, payment_id) != PENDING)
+
+    env = {
+        **os.environ,
+        "VERDICT_RPC_URL": networks.provider.uri,
+        "VERDICT_DEPLOYMENT": str(deployment),
+        "VERDICT_BUILD_MANIFEST": str(MANIFEST),
+        "VERDICT_STORE_URL": f"sqlite:///{tmp_path / 'node.sqlite'}",
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "oracle.cli", "explain", str(payment_id)],
+        env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert f"Payment {payment_id}" in out.stdout
+    assert "Why:" in out.stdout and "1. " in out.stdout
+    assert "reasons hash matches" in " ".join(out.stdout.split())  # rich wraps long lines
+
+    unknown = subprocess.run(
+        [sys.executable, "-m", "oracle.cli", "explain", "999999"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert unknown.returncode == 1
+    assert "never scored" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
