@@ -249,6 +249,55 @@ def explain(
 
 
 
+@app.command()
+@user_errors
+def dashboard(
+    port: Annotated[
+        int | None,
+        typer.Option("--port", min=1, max=65535, help="Port on 127.0.0.1 [VERDICT_DASHBOARD_PORT]"),
+    ] = None,
+) -> None:
+    """The operator dashboard on 127.0.0.1: payments, review queue, governance, model, oracle health."""
+    from oracle.dashboard import serve
+    from oracle.logging import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    serve(settings, port or settings.dashboard_port)
+
+
+report_app = typer.Typer(help="Compliance reports.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("suspicious")
+@user_errors
+def report_suspicious(
+    start: Annotated[
+        str | None, typer.Option("--from", help="First day (YYYY-MM-DD, UTC) or date-time [-30 days]")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day (inclusive) or date-time [now]")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
+    out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout")] = None,
+) -> None:
+    """Flagged payments (held, refunded, structuring) in the shape of a suspicious-activity report."""
+    from oracle.report import build_report, parse_period
+
+    if fmt not in ("csv", "json"):
+        raise DataError(f"--format {fmt!r}: use csv or json")
+    settings = load_settings()
+    lo, hi = parse_period(start, end)
+    text = build_report(settings, lo, hi).render(fmt)
+    if out is None:
+        sys.stdout.write(text)
+        return
+    try:
+        out.write_text(text)
+    except OSError as err:
+        raise DataError(f"cannot write {out}: {err.strerror or err}") from None
+    _err_console().print(f"wrote {escape(str(out))}")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: VerdictError -> one red line + exit 1, never a traceback."""
     try:

@@ -1,0 +1,197 @@
+"""The dashboard's web app: server-rendered pages (Starlette + Jinja2), a little vanilla JS.
+
+Listens on 127.0.0.1 only. The one state-changing endpoint (`POST /api/review/<id>`) needs the
+per-process token embedded in the pages, JSON, and a local Host header, so another web page open in
+the same browser cannot make the reviewer key sign anything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import structlog
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from oracle.config import Settings
+from oracle.dashboard.data import Dashboard
+from oracle.errors import ChainError, DataError, StoreError, VerdictError
+from oracle.report import build_report, parse_period
+
+HERE = Path(__file__).parent
+PAGES = (
+    ("/", "live", "Live payments"),
+    ("/review", "review", "Review queue"),
+    ("/governance", "governance", "Governance"),
+    ("/model", "model", "Model card"),
+    ("/health", "health", "Oracle health"),
+    ("/report", "report", "Compliance report"),
+)
+log = structlog.get_logger("verdict.dashboard")
+
+
+def create_app(settings: Settings, dashboard: Dashboard | None = None) -> Starlette:
+    board = dashboard or Dashboard(settings)
+    token = secrets.token_urlsafe(24)
+    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
+    env.filters["short"] = lambda v, n=10: (str(v)[: n + 2] + "…") if v and len(str(v)) > n + 4 else (v or "")
+
+    def render(request: Request, page: str, status: int = 200, **context: Any) -> HTMLResponse:
+        html = env.get_template(f"{page}.html").render(
+            pages=PAGES,
+            page=page,
+            token=token,
+            head=board.header(),
+            request=request,
+            **context,
+        )
+        return HTMLResponse(html, status_code=status)
+
+    def page(name: str, loader: Any) -> Any:
+        def endpoint(request: Request) -> HTMLResponse:
+            try:
+                return render(request, name, data=loader(request))
+            except (ChainError, StoreError) as exc:
+                return render(request, name, status=503, data=None, error=str(exc))
+
+        return endpoint
+
+    async def review(request: Request) -> JSONResponse:
+        if request.headers.get("x-verdict-token") != token:
+            return JSONResponse(
+                {"error": "missing or wrong dashboard token; reload the page"}, status_code=403
+            )
+        try:
+            pid = int(request.path_params["pid"])
+            body = json.loads(await request.body())
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not isinstance(body.get("approve"), bool):
+            return JSONResponse(
+                {"error": 'send JSON {"approve": true|false} to /api/review/<id>'}, status_code=400
+            )
+        try:
+            # web3 blocks: sign, send and wait for the receipt in a worker thread
+            result = await run_in_threadpool(board.review, pid, body["approve"])
+        except VerdictError as exc:
+            log.warning("review refused", payment=pid, error=str(exc))
+            return JSONResponse({"error": str(exc)}, status_code=409)
+        log.info("reviewed", payment=pid, approve=result.approve, tx=result.tx_hash, status=result.status)
+        return JSONResponse(
+            {
+                "payment_id": result.payment_id,
+                "approve": result.approve,
+                "tx_hash": result.tx_hash,
+                "status": result.status,
+                "block": result.block,
+                "reviewer": result.reviewer,
+            }
+        )
+
+    def report_download(request: Request) -> Response:
+        fmt = request.query_params.get("format", "csv")
+        try:
+            if fmt not in ("csv", "json"):
+                raise DataError(f"format {fmt!r}: use csv or json")
+            lo, hi = parse_period(
+                request.query_params.get("from") or None, request.query_params.get("to") or None
+            )
+            report = build_report(settings, lo, hi, store=board.store, chain=board.chain)
+        except DataError as exc:
+            return Response(f"error: {exc}\n", status_code=400, media_type="text/plain")
+        except VerdictError as exc:
+            return Response(f"error: {exc}\n", status_code=503, media_type="text/plain")
+        name = f"suspicious-activity-{report.period_from[:10]}-to-{report.period_to[:10]}.{fmt}"
+        return Response(
+            report.render(fmt),
+            media_type="text/csv" if fmt == "csv" else "application/json",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    def report_page(request: Request) -> dict[str, Any]:
+        q = request.query_params
+        preview = None
+        if q.get("from") or q.get("to") or q.get("preview"):
+            try:
+                lo, hi = parse_period(q.get("from") or None, q.get("to") or None)
+                preview = build_report(settings, lo, hi, store=board.store, chain=board.chain)
+            except DataError as exc:
+                return {"error_input": str(exc), "from": q.get("from", ""), "to": q.get("to", "")}
+        return {
+            "preview": preview,
+            "from": q.get("from", ""),
+            "to": q.get("to", ""),
+            "rule": build_rule_text(settings),
+        }
+
+    def pr_curve(request: Request) -> Response:
+        path = Path(settings.model_dir) / "pr_curve.png"
+        if not path.is_file():
+            return Response("no PR curve in the model directory\n", status_code=404, media_type="text/plain")
+        return FileResponse(path, media_type="image/png")
+
+    def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"ok": True})
+
+    routes = [
+        Route("/", page("live", lambda r: board.live_payments())),
+        Route("/review", page("review", lambda r: board.review_queue())),
+        Route("/governance", page("governance", lambda r: board.governance())),
+        Route("/model", page("model", lambda r: board.model_card())),
+        Route("/health", page("health", lambda r: board.health())),
+        Route("/report", page("report", report_page)),
+        Route("/report/suspicious", report_download),
+        Route("/model/pr_curve.png", pr_curve),
+        Route("/api/review/{pid}", review, methods=["POST"]),
+        Route("/healthz", healthz),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost"])]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        board.close()
+
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.dashboard = board
+    return app
+
+
+def build_rule_text(settings: Settings) -> str:
+    from oracle.report import StructuringRule
+
+    return StructuringRule.from_settings(settings).describe()
+
+
+def serve(settings: Settings, port: int) -> None:
+    """Runs the dashboard on 127.0.0.1:`port` until Ctrl-C."""
+    import socket
+
+    import uvicorn
+
+    app = create_app(settings)
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise VerdictError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
+    log.info(
+        "dashboard ready",
+        url=f"http://127.0.0.1:{port}/",
+        reviewer=app.state.dashboard.reviewer.address if app.state.dashboard.reviewer else None,
+    )
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)

@@ -1,0 +1,500 @@
+"""What the dashboard shows, read from the chain and the daemon's store; and the one write it
+makes, a reviewer's `review(id, approve)` signed with the key from the settings.
+
+Every page is built from plain dicts and dataclasses here, so the templates only lay them out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.exceptions import ContractLogicError, Web3RPCError
+
+from oracle.chain import ETH, ChainClient, Deployment, load_abis
+from oracle.config import Settings
+from oracle.daemon import CHECKPOINT
+from oracle.errors import ChainError, ConfigError, ModelError, VerdictError
+from oracle.model import load as load_model
+from oracle.report import STATUS, _router_logs
+from oracle.store import Store, VerdictRow
+
+PROPOSAL_STATES = ("Pending", "Active", "Canceled", "Defeated", "Succeeded", "Queued", "Expired", "Executed")
+TRACKS = ("Major", "Routine")
+LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+SCORE_BUCKETS = 20  # of 500 bps each
+
+
+@dataclass
+class ReviewResult:
+    payment_id: int
+    approve: bool
+    tx_hash: str
+    status: str
+    block: int
+    reviewer: str
+
+
+@dataclass
+class Bar:
+    label: str
+    count: int
+    share: float  # 0..1 of the largest bar, for the drawing
+    css: str = ""
+
+
+@dataclass
+class Histogram:
+    bars: list[Bar] = field(default_factory=list)
+    total: int = 0
+
+
+def histogram(labels: list[str], counts: list[int], css: list[str] | None = None) -> Histogram:
+    top = max(counts, default=0) or 1
+    css = css or [""] * len(counts)
+    return Histogram(
+        [Bar(lbl, c, c / top, k) for lbl, c, k in zip(labels, counts, css, strict=True)], sum(counts)
+    )
+
+
+class Dashboard:
+    """One per dashboard process: a read-only chain client, the store, the governance contracts."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.deployment = Deployment.load(settings.deployment)
+        self.abis = load_abis(settings.build_manifest)
+        self.chain = ChainClient(settings.rpc_url, self.deployment, self.abis, None)
+        self.store = Store(settings.store_url)
+        self.w3 = self.chain.w3
+        contracts = self.deployment.contracts
+        self.governor = self._contract("CommunityGovernor")
+        self.token = self._contract("CommunityToken")
+        self.timelock_address = contracts.get("CommunityTimelock")
+        self.reviewer: LocalAccount | None = None
+        if settings.reviewer_key is not None:
+            try:
+                self.reviewer = Account.from_key(settings.reviewer_key.get_secret_value())
+            except (ValueError, TypeError):
+                raise ConfigError("VERDICT_REVIEWER_KEY is not a valid private key") from None
+
+    def _contract(self, name: str) -> Any:
+        address = self.deployment.contracts.get(name)
+        if address is None or name not in self.abis:
+            return None
+        return self.w3.eth.contract(address, abi=self.abis[name])
+
+    def close(self) -> None:
+        self.store.close()
+
+    # --- shared --------------------------------------------------------------------------------
+    def header(self) -> dict[str, Any]:
+        try:
+            head = self.chain.block_number()
+            review, reject = self.chain.thresholds()
+            return {
+                "ok": True,
+                "block": head,
+                "review": review,
+                "reject": reject,
+                "rpc": self.settings.rpc_url,
+            }
+        except ChainError as exc:
+            return {"ok": False, "error": str(exc), "rpc": self.settings.rpc_url}
+
+    def _token_label(self, token: str, amount: int) -> str:
+        info = self.chain.token_info(token)
+        value = amount / 10**info.decimals
+        return f"{value:,.4f}".rstrip("0").rstrip(".") + f" {info.symbol}"
+
+    def _payment(self, pid: int) -> dict[str, Any]:
+        raw = self.chain._rpc(lambda: self.chain.router.functions.payment(pid).call())
+        return {
+            "id": pid,
+            "payer": raw[0],
+            "payee": raw[1],
+            "token": raw[2],
+            "amount": int(raw[3]),
+            "amount_label": self._token_label(raw[2], int(raw[3])),
+            "deadline": int(raw[4]),
+            "status": STATUS[int(raw[5])],
+        }
+
+    def _verdicts(self, pids: list[int]) -> dict[int, VerdictRow]:
+        out = {}
+        for pid in pids:
+            row = self.store.scored(f"router:{pid}")
+            if row is not None:
+                out[pid] = row
+        return out
+
+    # --- live payments -------------------------------------------------------------------------
+    def live_payments(self, limit: int = 40) -> dict[str, Any]:
+        count = int(self.chain._rpc(lambda: self.chain.router.functions.paymentCount().call()))
+        pids = list(range(count, max(0, count - limit), -1))
+        scored = self._verdicts(pids)
+        rows = []
+        totals: dict[str, int] = {}
+        for pid in pids:
+            p = self._payment(pid)
+            v = scored.get(pid)
+            p["score"] = v.score_bps if v else None
+            p["decision"] = v.decision if v else None
+            p["reasons"] = [r.get("text", "") for r in v.reasons] if v else []
+            totals[p["status"]] = totals.get(p["status"], 0) + 1
+            rows.append(p)
+        return {"payments": rows, "count": count, "shown": len(rows), "totals": totals}
+
+    # --- review queue --------------------------------------------------------------------------
+    def review_queue(self) -> dict[str, Any]:
+        held_topic = ChainClient._topic(self.chain.router, "PaymentHeld")
+        logs = self.chain._rpc(
+            lambda: self.w3.eth.get_logs(
+                {
+                    "fromBlock": self.deployment.block,
+                    "toBlock": "latest",
+                    "address": self.chain.router.address,
+                    "topics": [Web3.to_hex(held_topic)],
+                }
+            )
+        )
+        pids = sorted({int.from_bytes(bytes(log["topics"][1]), "big") for log in logs})
+        scored = self._verdicts(pids)
+        facts = _router_logs(self.chain) if pids else None
+        queue, decided = [], []
+        for pid in pids:
+            p = self._payment(pid)
+            v = scored.get(pid)
+            p["score"] = v.score_bps if v else None
+            p["reasons"] = [r.get("text", "") for r in v.reasons] if v else []
+            p["verdict_tx"] = v.tx_hash if v else None
+            review = facts.review_tx.get(pid) if facts else None
+            p["review_tx"] = review[0] if review else None
+            p["reviewed"] = ("approved" if review[1] else "rejected") if review else None
+            (queue if p["status"] == "held" else decided).append(p)
+        return {
+            "queue": queue,
+            "decided": decided[-20:][::-1],
+            "reviewer": self.reviewer.address if self.reviewer else None,
+            "reviewer_allowed": self._reviewer_allowed(),
+        }
+
+    def _reviewer_allowed(self) -> bool | None:
+        if self.reviewer is None:
+            return None
+        router = self.w3.eth.contract(
+            self.chain.router.address, abi=self.abis.get("PaymentRouter", self.chain.router.abi)
+        )
+        try:
+            role = router.functions.REVIEWER_ROLE().call()
+            return bool(router.functions.hasRole(role, self.reviewer.address).call())
+        except (ContractLogicError, ValueError, Web3RPCError, AttributeError):
+            return None
+
+    def review(self, pid: int, approve: bool) -> ReviewResult:
+        """Sends `review(pid, approve)` signed with the reviewer key and waits for it to be mined."""
+        if self.reviewer is None:
+            raise ConfigError("no reviewer key: set VERDICT_REVIEWER_KEY to review from the dashboard")
+        current = self._payment(pid)["status"] if pid > 0 else "none"
+        if current != "held":
+            raise VerdictError(f"payment {pid} is {current}, not held: nothing to review")
+        call = self.chain.router.functions.review(pid, approve)
+        sender = self.reviewer.address
+        try:
+            gas = int(call.estimate_gas({"from": sender}) * 1.2) + 20_000
+            base = int(self.w3.eth.gas_price)
+            tx = call.build_transaction(
+                {
+                    "from": sender,
+                    "nonce": self.w3.eth.get_transaction_count(sender, "pending"),
+                    "gas": gas,
+                    "chainId": self.chain.chain_id(),
+                    "maxFeePerGas": 2 * base + 1,
+                    "maxPriorityFeePerGas": min(base, 1_000_000_000) + 1,
+                }
+            )
+            tx_hash = Web3.to_hex(
+                self.w3.eth.send_raw_transaction(self.reviewer.sign_transaction(tx).raw_transaction)
+            )
+        except ContractLogicError as exc:
+            raise ChainError(f"review reverted: {exc}") from None
+        except (Web3RPCError, ValueError) as exc:
+            message = str(exc)
+            if "insufficient funds" in message.lower():
+                message = f"reviewer {sender} has no funds to pay for gas"
+            raise ChainError(f"review failed: {message}") from None
+        receipt = self.chain.wait_receipt(tx_hash, timeout=30)
+        if receipt is None:
+            raise ChainError(f"review transaction {tx_hash} was not mined within 30 s")
+        if int(receipt.get("status", 0)) != 1:
+            raise ChainError(f"review transaction {tx_hash} reverted")
+        return ReviewResult(
+            pid, approve, tx_hash, self._payment(pid)["status"], int(receipt["blockNumber"]), sender
+        )
+
+    # --- governance ----------------------------------------------------------------------------
+    def governance(self) -> dict[str, Any]:
+        if self.governor is None:
+            return {"deployed": False, "proposals": [], "treasury": []}
+        gov = self.governor
+        topic = ChainClient._topic(gov, "ProposalCreated")
+        logs = self.chain._rpc(
+            lambda: self.w3.eth.get_logs(
+                {
+                    "fromBlock": self.deployment.block,
+                    "toBlock": "latest",
+                    "address": gov.address,
+                    "topics": [Web3.to_hex(topic)],
+                }
+            )
+        )
+        event = gov.events.ProposalCreated()
+        names = {e["name"] for e in gov.abi if e.get("type") == "function"}
+        proposals = []
+        for log in reversed(logs):
+            args = event.process_log(log)["args"]
+            pid = int(args["proposalId"])
+            against, for_, abstain = (int(x) for x in gov.functions.proposalVotes(pid).call())
+            quorum = int(gov.functions.proposalQuorum(pid).call()) if "proposalQuorum" in names else 0
+            participation = (
+                int(gov.functions.quorumParticipation(pid).call())
+                if "quorumParticipation" in names
+                else for_ + abstain
+            )
+            track = TRACKS[int(gov.functions.proposalTrack(pid).call())] if "proposalTrack" in names else ""
+            description = str(args["description"])
+            total = for_ + against + abstain
+            proposals.append(
+                {
+                    "id": str(pid),
+                    "short_id": f"{str(pid)[:10]}…",
+                    "title": description.strip().splitlines()[0][:140]
+                    if description.strip()
+                    else "(no title)",
+                    "description": description,
+                    "proposer": args["proposer"],
+                    "state": PROPOSAL_STATES[int(gov.functions.state(pid).call())],
+                    "track": track,
+                    "for": _tokens(for_),
+                    "against": _tokens(against),
+                    "abstain": _tokens(abstain),
+                    "for_raw": for_,
+                    "against_raw": against,
+                    "abstain_raw": abstain,
+                    "for_share": for_ / total if total else 0,
+                    "against_share": against / total if total else 0,
+                    "abstain_share": abstain / total if total else 0,
+                    "quorum": _tokens(quorum),
+                    "participation": _tokens(participation),
+                    "quorum_progress": min(1.0, participation / quorum) if quorum else 1.0,
+                    "vote_start": int(args["voteStart"]),
+                    "vote_end": int(args["voteEnd"]),
+                    "block": int(log["blockNumber"]),
+                }
+            )
+        return {
+            "deployed": True,
+            "proposals": proposals,
+            "treasury": self.treasury(),
+            "governor": gov.address,
+        }
+
+    def treasury(self) -> list[dict[str, str]]:
+        if self.timelock_address is None:
+            return []
+        holder = self.timelock_address
+        rows = [{"asset": "ETH", "balance": self._token_label(ETH, self.chain.balance(holder))}]
+        erc20 = [
+            {
+                "name": "balanceOf",
+                "type": "function",
+                "stateMutability": "view",
+                "inputs": [{"name": "a", "type": "address"}],
+                "outputs": [{"type": "uint256"}],
+            },
+        ]
+        for name in ("CommunityToken", "MockStablecoin"):
+            address = self.deployment.contracts.get(name)
+            if address is None:
+                continue
+            balance = int(self.w3.eth.contract(address, abi=erc20).functions.balanceOf(holder).call())
+            rows.append(
+                {
+                    "asset": self.chain.token_info(address).symbol,
+                    "balance": self._token_label(address, balance),
+                }
+            )
+        router_fees = []
+        try:
+            for name in ("MockStablecoin",):
+                address = self.deployment.contracts.get(name)
+                if address:
+                    fees = int(self.chain.router.functions.feesAccrued(address).call())
+                    router_fees.append(
+                        {
+                            "asset": f"{self.chain.token_info(address).symbol} fees accrued in the router",
+                            "balance": self._token_label(address, fees),
+                        }
+                    )
+            eth_fees = int(self.chain.router.functions.feesAccrued(ETH).call())
+            router_fees.append(
+                {"asset": "ETH fees accrued in the router", "balance": self._token_label(ETH, eth_fees)}
+            )
+        except (ContractLogicError, Web3RPCError, ValueError):
+            pass
+        return rows + router_fees
+
+    # --- model card ----------------------------------------------------------------------------
+    def model_card(self) -> dict[str, Any]:
+        directory = Path(self.settings.model_dir)
+        card: dict[str, Any] = {"dir": str(directory), "error": None}
+        try:
+            artifact = load_model(directory)
+        except ModelError as exc:
+            card["error"] = str(exc)
+            artifact = None
+        if artifact is not None:
+            meta = artifact.metadata
+            metrics = dict(meta.get("metrics", {}))
+            metrics_file = directory / "metrics.json"
+            if metrics_file.is_file():
+                with contextlib.suppress(OSError, ValueError):
+                    metrics.update(json.loads(metrics_file.read_text()))
+            try:
+                approved: bool | None = self.chain.is_model_approved(artifact.model_id)
+            except ChainError:
+                approved = None
+            card.update(
+                model_id=artifact.model_id,
+                approved=approved,
+                created_at=meta.get("created_at"),
+                features=artifact.feature_names,
+                proposed=(artifact.review_threshold_bps, artifact.reject_threshold_bps),
+                metrics=[(k, _fmt(v)) for k, v in sorted(metrics.items()) if not isinstance(v, dict | list)],
+                by_typology=metrics.get("test_recall_at_review_by_typology") or {},
+                pr_curve=(directory / "pr_curve.png").is_file(),
+            )
+        card["approved_ids"] = self._approved_models()
+        rows = self.store.verdict_rows(limit=5000, newest_first=True)
+        counts = [0] * SCORE_BUCKETS
+        for r in rows:
+            counts[min(SCORE_BUCKETS - 1, r.score_bps * SCORE_BUCKETS // 10_000)] += 1
+        head = self.header()
+        review, reject = head.get("review", 10_001), head.get("reject", 10_001)
+        width = 10_000 // SCORE_BUCKETS
+        css = [
+            "reject" if i * width >= reject else "review" if (i + 1) * width > review else "settle"
+            for i in range(SCORE_BUCKETS)
+        ]
+        card["scores"] = histogram([f"{i * width}" for i in range(SCORE_BUCKETS)], counts, css)
+        # Most scores sit near zero: the first 500 bps in finer steps too.
+        fine = [0] * 10
+        for r in rows:
+            if r.score_bps < 500:
+                fine[r.score_bps // 50] += 1
+        card["scores_low"] = histogram([f"{i * 50}" for i in range(10)], fine)
+        return card
+
+    def _approved_models(self) -> list[dict[str, Any]]:
+        oracle = self.chain.oracle
+        out = []
+        for name in ("ModelApproved", "ModelRevoked"):
+            topic = ChainClient._topic(oracle, name)
+            try:
+                logs = self.w3.eth.get_logs(
+                    {
+                        "fromBlock": self.deployment.block,
+                        "toBlock": "latest",
+                        "address": oracle.address,
+                        "topics": [Web3.to_hex(topic)],
+                    }
+                )
+            except (Web3RPCError, ValueError):
+                continue
+            for log in logs:
+                out.append(
+                    {
+                        "model_id": Web3.to_hex(log["topics"][1]),
+                        "event": name,
+                        "block": int(log["blockNumber"]),
+                    }
+                )
+        ids = {o["model_id"] for o in out}
+        return [{"model_id": m, "approved": self.chain.is_model_approved(m)} for m in sorted(ids)]
+
+    # --- oracle health -------------------------------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        checkpoint = self.store.get_checkpoint(CHECKPOINT)
+        try:
+            head: int | None = self.chain.block_number()
+        except ChainError:
+            head = None
+        unposted = self.store.verdict_rows(posted=False, final=False)
+        inflight = self.store.verdict_rows(posted=True, final=False)
+        rows = self.store.verdict_rows(limit=5000, newest_first=True)
+        # From scoring to the verdict mined and recorded by the daemon (its log, not a scrape).
+        latencies = [
+            r.finalized_at - r.scored_at
+            for r in rows
+            if r.posted_at is not None
+            and r.finalized_at is not None
+            and r.final_status != "model_not_approved"
+        ]
+        counts = [0] * (len(LATENCY_BUCKETS) + 1)
+        for value in latencies:
+            i = next((k for k, edge in enumerate(LATENCY_BUCKETS) if value <= edge), len(LATENCY_BUCKETS))
+            counts[i] += 1
+        labels = [f"≤{_secs(e)}" for e in LATENCY_BUCKETS] + [f">{_secs(LATENCY_BUCKETS[-1])}"]
+        decisions: dict[str, int] = {}
+        finals: dict[str, int] = {}
+        for r in rows:
+            decisions[r.decision] = decisions.get(r.decision, 0) + 1
+            finals[r.final_status or "pending"] = finals.get(r.final_status or "pending", 0) + 1
+        last_scored = rows[0].scored_at if rows else None
+        latencies.sort()
+        return {
+            "checkpoint": checkpoint,
+            "head": head,
+            "behind": (head - checkpoint) if head is not None and checkpoint is not None else None,
+            "backlog": len(unposted),
+            "inflight": len(inflight),
+            "latency": histogram(labels, counts),
+            "p50": _pct(latencies, 50),
+            "p99": _pct(latencies, 99),
+            "decisions": sorted(decisions.items()),
+            "finals": sorted(finals.items()),
+            "last_scored_ago": (time.time() - last_scored) if last_scored else None,
+            "verdicts": len(rows),
+            "store": self.store.label,
+            "payments_seen": self.store.payment_count(),
+        }
+
+
+def _tokens(raw: int) -> str:
+    return f"{raw / 10**18:,.0f}"
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _secs(value: float) -> str:
+    return f"{value * 1000:g} ms" if value < 1 else f"{value:g} s"
+
+
+def _pct(values: list[float], q: float) -> str | None:
+    if not values:
+        return None
+    v = values[min(len(values) - 1, round(q / 100 * (len(values) - 1)))]
+    return _secs(round(v, 3))

@@ -1,0 +1,189 @@
+"""The dashboard in a real headless Chromium against a real chain.
+
+ape's anvil, the suite and the DAO deployed for each test (as in tests/e2e), the oracle daemon and
+`verdict dashboard` as separate processes, and Debian's chromium driven by Playwright (never
+`playwright install`: the browser is the system's, /usr/bin/chromium, installed by `make browser`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from ape import chain, networks
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from _governance import GovernanceConfig, deploy_governance  # noqa: E402
+from _suite import deploy_suite, write_deployment  # noqa: E402
+
+from oracle.chain import ChainClient, Deployment, load_abis  # noqa: E402
+from oracle.datagen import generate  # noqa: E402
+from oracle.launch import DaemonProcess  # noqa: E402
+from oracle.model import ModelArtifact, load  # noqa: E402
+from oracle.train import train  # noqa: E402
+
+MANIFEST = ROOT / ".build" / "__local__.json"
+CHROMIUM = os.environ.get("VERDICT_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def dash_model_dir(tmp_path_factory) -> Path:
+    """A real model with its metrics.json and PR curve (what `verdict train --out` writes)."""
+    directory = tmp_path_factory.mktemp("dash-model")
+    frame = generate(rows=30_000, seed=11, fraud_rate=0.02)
+    train(frame, label="is_fraud", time_col="timestamp", seed=11, out=directory)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def dash_artifact(dash_model_dir) -> ModelArtifact:
+    return load(dash_model_dir)
+
+
+@pytest.fixture(scope="session")
+def members(accounts):
+    """The DAO's founding members, who share the airdrop and vote."""
+    return [accounts[i] for i in (10, 11, 12, 13)]
+
+
+@pytest.fixture
+def dao_world(deployer, node, reviewer, guardian, treasury, members, dash_artifact, tmp_path):
+    """Suite + DAO for this test. The deployer keeps the router's admin role (the DAO gets no policy
+    contracts), so a test can set the thresholds directly. Returns (contracts, deployment file)."""
+    start = chain.blocks.height + 1
+    suite = deploy_suite(
+        deployer,
+        treasury=treasury,
+        nodes=[node],
+        reviewers=[reviewer],
+        guardian=guardian,
+        models=[bytes.fromhex(dash_artifact.model_id[2:])],
+    )
+    dao = deploy_governance(
+        deployer, policy_contracts=[], guardian=guardian, members=members, config=GovernanceConfig.local()
+    )
+    contracts = {**suite, **dao}
+    return contracts, write_deployment("local", contracts, start, root=tmp_path)
+
+
+@pytest.fixture
+def dash_client(dao_world) -> ChainClient:
+    _, path = dao_world
+    return ChainClient(networks.provider.uri, Deployment.load(path), load_abis(MANIFEST))
+
+
+@pytest.fixture
+def verdict_env(dao_world, dash_model_dir, tmp_path) -> dict[str, str]:
+    _, deployment = dao_world
+    return {
+        "VERDICT_RPC_URL": networks.provider.uri,
+        "VERDICT_DEPLOYMENT": str(deployment),
+        "VERDICT_BUILD_MANIFEST": str(MANIFEST),
+        "VERDICT_STORE_URL": f"sqlite:///{tmp_path / 'node.sqlite'}",
+        "VERDICT_MODEL_DIR": str(dash_model_dir),
+        "VERDICT_POLL_INTERVAL": "0.01",
+        "VERDICT_METRICS_PORT": "0",
+        "VERDICT_LOG_FORMAT": "json",
+    }
+
+
+@pytest.fixture
+def oracle_node(verdict_env, node, tmp_path) -> Iterator[DaemonProcess]:
+    daemon = DaemonProcess.start({**verdict_env, "VERDICT_NODE_KEY": node.private_key}, tmp_path / "node.log")
+    try:
+        daemon.wait_ready()
+        yield daemon
+    finally:
+        daemon.stop()
+
+
+@pytest.fixture
+def dashboard(verdict_env, reviewer, tmp_path) -> Iterator[str]:
+    """`verdict dashboard` as its own process, with the reviewer's key; yields its base URL."""
+    port = free_port()
+    env = {**os.environ, **verdict_env, "VERDICT_REVIEWER_KEY": reviewer.private_key}
+    log_path = tmp_path / "dashboard.log"
+    with log_path.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "oracle.cli", "dashboard", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    url = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as res:
+                return res.status == 200
+        except OSError:
+            return proc.poll() is not None
+
+    try:
+        assert wait_until(up, timeout=30) and proc.poll() is None, log_path.read_text()
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    assert reviewer.private_key[2:] not in log_path.read_text(), "the reviewer key leaked into the log"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+        pytest.fail(f"no chromium at {CHROMIUM}: run `make browser` (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, tmp_path):
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1360, "height": 900})
+    tab = context.new_page()
+    tab.set_default_timeout(20_000)
+    yield tab
+    context.close()

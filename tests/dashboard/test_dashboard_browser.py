@@ -1,0 +1,172 @@
+"""What an operator does in the dashboard, in a real headless Chromium, against a real chain with the
+oracle daemon running: every page loads, a held payment is approved from the queue and settles on
+chain, a proposal's votes show up as members vote, and the compliance report downloads."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from _governance import SUPPORT, advance, advance_past, encode_call, ensure_delegated, propose
+from ape import chain
+from conftest import wait_until
+from playwright.sync_api import expect
+
+ETH = "0x0000000000000000000000000000000000000000"
+PENDING, HELD, SETTLED, REFUNDED = 1, 2, 3, 4
+PAGES = {
+    "/": "Live payments",
+    "/review": "Review queue",
+    "/governance": "Governance",
+    "/model": "Model card",
+    "/health": "Oracle health",
+    "/report": "Compliance report",
+}
+
+
+def status(router, payment_id: int) -> int:
+    return int(router.payment(payment_id).status)
+
+
+def decided(router, ids) -> bool:
+    return all(status(router, i) != PENDING for i in ids)
+
+
+def test_every_page_loads_and_the_report_downloads_with_structuring(
+    dao_world, oracle_node, dashboard, page, deployer, payer, payee, accounts, dash_artifact
+):
+    contracts, _ = dao_world
+    router, stable = contracts["PaymentRouter"], contracts["MockStablecoin"]
+    stable.mint(payer, 100_000 * 10**6, sender=deployer)
+    stable.approve(router, 2**256 - 1, sender=payer)
+    # Three payments just below the $10,000 reporting threshold, minutes apart, and one ordinary one.
+    ids = []
+    for n, amount in enumerate((9_500, 9_800, 9_650)):
+        router.pay(payee, stable, amount * 10**6, bytes([n + 1]) * 32, sender=payer)
+        ids.append(int(router.paymentCount()))
+    router.pay(accounts[16], ETH, 10**16, b"\x09" * 32, sender=accounts[15], value=10**16)
+    ids.append(int(router.paymentCount()))
+    assert wait_until(lambda: decided(router, ids), timeout=30)
+
+    for path, title in PAGES.items():
+        response = page.goto(dashboard + path)
+        assert response is not None and response.ok, f"{path}: HTTP {response and response.status}"
+        expect(page.locator("h1")).to_have_text(title)
+        expect(page.locator("nav a.active")).to_have_text(title)
+        expect(page.locator(".panel.error")).to_have_count(0)
+
+    page.goto(dashboard + "/")
+    for pid in ids:
+        expect(page.locator(f'#payments tr[data-payment="{pid}"]')).to_be_visible()
+    expect(page.locator(f'#payments tr[data-payment="{ids[0]}"] td.reasons div')).to_have_count(3)
+    page.goto(dashboard + "/model")
+    expect(page.locator("#model-id")).to_have_text(dash_artifact.model_id)
+    expect(page.locator(".panel.ok")).to_contain_text("approved")
+    assert page.locator("#pr-curve").evaluate("img => img.complete && img.naturalWidth > 0")
+    page.goto(dashboard + "/health")
+    expect(page.locator('[data-kpi="backlog"]')).to_have_text("0")
+    expect(page.locator('[data-kpi="checkpoint"]')).not_to_have_text("—")
+
+    # The report for the chain's day, from the dashboard's download button.
+    today = datetime.fromtimestamp(chain.blocks.head.timestamp, UTC).date()
+    page.goto(f"{dashboard}/report?from={today - timedelta(days=1)}&to={today + timedelta(days=1)}&preview=1")
+    for pid in ids[:3]:
+        expect(page.locator(f'#report-rows tr[data-case="router:{pid}"]')).to_contain_text("structuring")
+    with page.expect_download() as info:
+        page.click("#download-csv")
+    download = info.value
+    assert download.suggested_filename.endswith(".csv")
+    rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text())))
+    structuring = [r for r in rows if "structuring" in r["flags"]]
+    assert sorted(int(r["payment_id"]) for r in structuring) == ids[:3]
+    first = next(r for r in structuring if int(r["payment_id"]) == ids[0])
+    assert first["subject"] == str(payer) and first["counterparty"] == str(payee)
+    assert (
+        first["amount"] == "9500"
+        and first["token"] == "mUSD"
+        and first["amount_base_units"] == str(9_500 * 10**6)
+    )
+    assert first["request_tx"].startswith("0x") and first["verdict_tx"].startswith("0x")
+    assert first["structuring_alert"].startswith("structuring:")
+
+    with page.expect_download() as info:
+        page.click("#download-json")
+    report = json.loads(Path(info.value.path()).read_text())
+    assert report["report"]["type"] == "suspicious-activity"
+    assert {a["payment_id"] for a in report["activities"]} >= set(ids[:3])
+    assert report["subjects"][0]["address"] == str(payer)
+
+
+def test_reviewer_approves_a_held_payment_from_the_queue_and_it_settles_on_chain(
+    dao_world, oracle_node, dashboard, page, deployer, accounts, dash_artifact
+):
+    contracts, _ = dao_world
+    router, oracle = contracts["PaymentRouter"], contracts["RiskOracle"]
+    assert oracle.isModelApproved(bytes.fromhex(dash_artifact.model_id[2:]))
+    # Policy for this test: every score from 1 bps up is held for review.
+    router.setThresholds(1, 10_000, sender=deployer)
+    fresh, mule, other = accounts[15], accounts[16], accounts[17]
+    router.pay(mule, ETH, 40 * 10**18, b"\x01" * 32, sender=fresh, value=40 * 10**18)
+    approved_id = int(router.paymentCount())
+    router.pay(other, ETH, 30 * 10**18, b"\x02" * 32, sender=fresh, value=30 * 10**18)
+    rejected_id = int(router.paymentCount())
+    assert wait_until(lambda: decided(router, [approved_id, rejected_id]), timeout=30)
+    assert status(router, approved_id) == HELD and status(router, rejected_id) == HELD
+    mule_before = mule.balance
+
+    page.goto(dashboard + "/review")
+    expect(page.locator(".panel.ok")).to_contain_text("Reviewing as")
+    row = page.locator(f'#queue tr[data-payment="{approved_id}"]')
+    expect(row).to_contain_text("40 ETH")
+    row.locator("button.approve").click()
+    expect(page.locator("#review-status")).to_have_text("settled", timeout=30_000)
+    tx_hash = page.locator("#review-tx").inner_text()
+    assert tx_hash.startswith("0x") and len(tx_hash) == 66
+
+    assert status(router, approved_id) == SETTLED
+    assert mule.balance > mule_before  # paid, less the fee
+    receipt = chain.provider.web3.eth.get_transaction_receipt(tx_hash)
+    assert receipt["from"] == str(accounts[4]) and receipt["status"] == 1
+    # The queue no longer offers it; the decided table shows the review.
+    expect(page.locator(f'#queue tr[data-payment="{approved_id}"]')).to_have_count(0)
+    expect(page.locator(f'#decided tr[data-payment="{approved_id}"]')).to_contain_text("approved")
+
+    page.locator(f'#queue tr[data-payment="{rejected_id}"] button.reject').click()
+    expect(page.locator("#review-status")).to_have_text("refunded", timeout=30_000)
+    assert status(router, rejected_id) == REFUNDED
+    expect(page.locator("#queue-empty")).to_be_visible()
+
+
+def test_a_proposals_votes_update_on_the_governance_page(dao_world, oracle_node, dashboard, page, members):
+    contracts, _ = dao_world
+    governor, token, router = (
+        contracts["CommunityGovernor"],
+        contracts["CommunityToken"],
+        contracts["PaymentRouter"],
+    )
+    ensure_delegated(token, members)
+    advance(1)
+    proposal = propose(governor, [encode_call(router, "setFeeBps", 25)], "Set the fee to 25 bps", members[0])
+    advance_past(int(governor.proposalSnapshot(proposal.proposal_id)))
+
+    page.goto(dashboard + "/governance")
+    card = page.locator(f'article[data-proposal="{proposal.proposal_id}"]')
+    expect(card).to_contain_text("Set the fee to 25 bps")
+    expect(card.locator("[data-state]")).to_have_text("Active")
+    expect(card.locator('[data-votes="for"]')).to_have_text("0")
+    expect(page.locator("#treasury")).to_contain_text("VCT")
+
+    governor.castVote(proposal.proposal_id, SUPPORT["for"], sender=members[0])
+    governor.castVote(proposal.proposal_id, SUPPORT["against"], sender=members[1])
+    governor.castVote(proposal.proposal_id, SUPPORT["abstain"], sender=members[2])
+    # No reload: the page refreshes itself.
+    share = f"{int(token.getVotes(members[0])) // 10**18:,}"
+    expect(card.locator('[data-votes="for"]')).to_have_text(share, timeout=15_000)
+    expect(card.locator('[data-votes="against"]')).to_have_text(share)
+    expect(card.locator('[data-votes="abstain"]')).to_have_text(share)
+    expect(card.locator("[data-participation]")).to_have_text(
+        f"{2 * int(token.getVotes(members[0])) // 10**18:,}"
+    )
