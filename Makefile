@@ -39,7 +39,7 @@ node_modules/.installed: package.json package-lock.json
 compile: setup
 	$(APE) compile
 
-test: setup slither
+test: setup slither browser
 	$(APE) test tests $(PYTEST_ARGS)
 
 demo: setup
@@ -49,6 +49,7 @@ lint: setup
 	$(BIN)/ruff check oracle tests scripts
 
 include mk/slither.mk
+include mk/browser.mk
 
 clean:
 	rm -rf .build contracts/.cache build var demo-summary.json
