@@ -19,7 +19,7 @@ from rich.table import Table
 from oracle.chain import ChainClient, Deployment, load_abis
 from oracle.datagen import Scenario, generate, prime_history
 from oracle.features import OnlineFeatures, PaymentRecord
-from oracle.model import ModelArtifact, save
+from oracle.model import ModelArtifact
 from oracle.store import Store
 from oracle.traffic import OutcomeWatcher, Sender, fund, pay_tx, payment_id_from_receipt, percentile, wallets
 from oracle.train import train
@@ -90,10 +90,9 @@ def train_model(model_dir: Path, seed: int, console: Console) -> tuple[ModelArti
     with console.status("generating 40,000 labelled payments and training LightGBM..."):
         started = time.perf_counter()
         frame = generate(rows=40_000, seed=seed, fraud_rate=0.01)
-        artifact, metrics = train(frame, label="is_fraud", time_col="timestamp", seed=seed)
         if model_dir.exists():
             shutil.rmtree(model_dir)
-        save(artifact, model_dir)
+        artifact, metrics = train(frame, label="is_fraud", time_col="timestamp", seed=seed, out=model_dir)
     table = Table(title=f"model {artifact.model_id[:18]}… trained in {time.perf_counter() - started:.1f} s")
     for column in ("auprc", "roc_auc", "recall_at_1pct_fpr", "n_train", "n_test", "positives_test"):
         table.add_column(column, justify="right")

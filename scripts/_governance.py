@@ -11,7 +11,7 @@ threshold, vote, advance time, queue, execute.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from ape import chain, project
@@ -77,6 +77,16 @@ class GovernanceConfig:
         }
         values.update(overrides)
         return cls(**values)
+
+    def with_bands_around(self, review: int, reject: int) -> GovernanceConfig:
+        """The routine track's threshold bands centred on a model's proposed thresholds (bps): the
+        community may tune review within [review/4, 4*review] and reject within [reject/2, 2*reject]
+        by a routine vote; anything further needs the major track."""
+        return replace(
+            self,
+            review_band=(max(1, review // 4), min(reject - 1, review * 4)),
+            reject_band=(max(review + 1, reject // 2), min(10_000, reject * 2)),
+        )
 
     def governor_tuple(self, guardian: str) -> tuple:
         return (

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import click
-from ape import accounts, chain, networks
+from ape import accounts, chain, networks, project
 from ape.cli import ConnectedProviderCommand
 from ape.logging import LogLevel, logger
 from rich.console import Console
@@ -86,16 +86,14 @@ def cli(payments: int, n_accounts: int, seed: int, workdir: str, summary: str) -
             models=[bytes.fromhex(artifact.model_id[2:])],
         )
         router = suite["PaymentRouter"]
+        suite["MockUSDC"] = deployer.deploy(project.MockUSDC)
         suite["Escrow"] = deploy_escrow(
             deployer, router, suite["RiskOracle"], arbiters=[arbiter], reviewers=[reviewer], guardian=guardian
         )
         # Genesis policy: the thresholds the model proposes from its false-positive budgets. From
         # here on only the DAO changes them, the routine track within the bands set below.
         router.setThresholds(review, reject, sender=deployer)
-        config = GovernanceConfig.local(
-            review_band=(max(1, review // 4), min(reject - 1, review * 4)),
-            reject_band=(max(review + 1, reject // 2), min(10_000, reject * 2)),
-        )
+        config = GovernanceConfig.local().with_bands_around(review, reject)
         dao = deploy_governance(
             deployer,
             policy_contracts=[router, suite["RiskOracle"], suite["Escrow"]],
@@ -113,6 +111,7 @@ def cli(payments: int, n_accounts: int, seed: int, workdir: str, summary: str) -
     scenario = generate_scenario(n_accounts=n_accounts, n_payments=payments, seed=seed)
     live_start = int(client.w3.eth.get_block("latest")["timestamp"]) + 120
     stable = str(suite["MockStablecoin"].address)
+    usdc = str(suite["MockUSDC"].address)
     sender = Sender(client.w3, client.chain_id())
     watcher = OutcomeWatcher(client, from_block=start_block).start()
     replay = Replay(
@@ -120,7 +119,7 @@ def cli(payments: int, n_accounts: int, seed: int, workdir: str, summary: str) -
         sender=sender,
         scenario=scenario,
         wallets=demo_wallets(scenario, seed),
-        tokens={"ETH": "0x" + "00" * 20, "mUSD": stable, "USDC": stable},
+        tokens={"ETH": "0x" + "00" * 20, "mUSD": stable, "USDC": usdc},
         live_start=live_start,
         watcher=watcher,
     )
@@ -191,6 +190,7 @@ def cli(payments: int, n_accounts: int, seed: int, workdir: str, summary: str) -
 
 
 def _print_summary(console: Console, result: dict, path: str) -> None:
+    console.print()
     console.rule("summary")
     for key in (
         "payments",

@@ -16,6 +16,9 @@ from ape import accounts, chain
 from ape.api.address import Address
 from ape.cli import ConnectedProviderCommand, account_option, ape_cli_context
 
+from oracle.errors import VerdictError
+from oracle.model import load as load_model
+
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _escrow import deploy_escrow  # noqa: E402
@@ -32,13 +35,37 @@ from _suite import deploy_suite, deployment_path, is_local_network, write_deploy
 @click.option("--reviewer", "reviewers", multiple=True, help="Reviewer address; repeat for several.")
 @click.option("--guardian", default=None, help="Guardian address (may pause the router).")
 @click.option("--model", "models", multiple=True, help="Approved model id (0x + 64 hex); repeatable.")
+@click.option(
+    "--model-dir",
+    type=click.Path(exists=True, file_okay=False),
+    default=None,
+    help="A trained model (verdict train --out DIR): approve its id, adopt its proposed thresholds as the "
+    "genesis policy and centre the DAO's routine bands on them.",
+)
 @click.option("--arbiter", "arbiters", multiple=True, help="Escrow arbiter address; repeat for several.")
-@click.option("--member", "members", multiple=True, help="Founding DAO member (shares the airdrop); repeatable.")
+@click.option(
+    "--member", "members", multiple=True, help="Founding DAO member (shares the airdrop); repeatable."
+)
 @click.option("--founder", "founders", multiple=True, help="Founder (gets a vesting grant); repeatable.")
 @click.option("--no-dao", is_flag=True, help="Keep the deployer as admin instead of handing over to the DAO.")
 @click.option("--yes", is_flag=True, help="Overwrite an existing deployment record without asking.")
-def cli(cli_ctx, network, account, treasury, nodes, quorum, reviewers, guardian, models, arbiters, members,
-        founders, no_dao, yes):
+def cli(
+    cli_ctx,
+    network,
+    account,
+    treasury,
+    nodes,
+    quorum,
+    reviewers,
+    guardian,
+    models,
+    model_dir,
+    arbiters,
+    members,
+    founders,
+    no_dao,
+    yes,
+):
     """Deploy the suite: RiskOracle, PaymentRouter, Escrow and the DAO that governs them."""
     network_name = network.name if hasattr(network, "name") else str(network)
     local = is_local_network()
@@ -56,8 +83,18 @@ def cli(cli_ctx, network, account, treasury, nodes, quorum, reviewers, guardian,
         raise click.UsageError("--account is required on a non-local network")
 
     # Role holders given as addresses on the command line act like accounts for the deployment.
-    members, founders = (tuple(Address(m) if isinstance(m, str) else m for m in ms) for ms in (members, founders))
+    members, founders = (
+        tuple(Address(m) if isinstance(m, str) else m for m in ms) for ms in (members, founders)
+    )
     model_ids = [_parse_model_id(model) for model in models]
+    thresholds = None
+    if model_dir is not None:
+        try:
+            artifact = load_model(model_dir)
+        except VerdictError as exc:
+            raise click.BadParameter(str(exc), param_hint="--model-dir") from None
+        model_ids.append(bytes.fromhex(artifact.model_id[2:]))
+        thresholds = (artifact.review_threshold_bps, artifact.reject_threshold_bps)
     path = deployment_path(network_name)
     if path.exists() and not local and not yes:
         click.confirm(f"{path} already records a deployment on {network_name}; overwrite it?", abort=True)
@@ -75,8 +112,17 @@ def cli(cli_ctx, network, account, treasury, nodes, quorum, reviewers, guardian,
         guardian=guardian,
         models=model_ids,
     )
+    if thresholds is not None:
+        contracts["PaymentRouter"].setThresholds(*thresholds, sender=account)
+        cli_ctx.logger.success(
+            f"Genesis policy from the model: review {thresholds[0]} bps, reject {thresholds[1]} bps"
+        )
     contracts["Escrow"] = deploy_escrow(
-        account, contracts["PaymentRouter"], contracts["RiskOracle"], arbiters=arbiters, reviewers=reviewers,
+        account,
+        contracts["PaymentRouter"],
+        contracts["RiskOracle"],
+        arbiters=arbiters,
+        reviewers=reviewers,
         guardian=guardian,
     )
     if not no_dao:
@@ -88,13 +134,18 @@ def cli(cli_ctx, network, account, treasury, nodes, quorum, reviewers, guardian,
                 guardian=guardian,
                 founders=founders,
                 members=members,
-                config=GovernanceConfig.local() if local else GovernanceConfig(),
+                config=_governance_config(local, thresholds),
             )
         )
     written = write_deployment(network_name, contracts, start_block)
     for name, contract in contracts.items():
         cli_ctx.logger.success(f"{name} deployed at {click.style(str(contract.address), bold=True)}")
     cli_ctx.logger.success(f"Deployment recorded in {written}")
+
+
+def _governance_config(local: bool, thresholds: tuple[int, int] | None) -> GovernanceConfig:
+    config = GovernanceConfig.local() if local else GovernanceConfig()
+    return config if thresholds is None else config.with_bands_around(*thresholds)
 
 
 def _parse_model_id(value: str) -> bytes:
