@@ -50,6 +50,7 @@ lint: setup
 
 include mk/slither.mk
 include mk/browser.mk
+include mk/bench.mk
 
 clean:
 	rm -rf .build contracts/.cache build var demo-summary.json

@@ -1,0 +1,153 @@
+"""Gas figures for `make bench`, all measured on the bench's own chain in the same run.
+
+Payment path: payments sent the way wallets send them (oracle.traffic), verdicts posted by the
+node's own ChainClient in one `submitVerdicts` batch of the daemon's batch size, each payment to a
+payee that never held the asset (the same condition as the ERC-20 baseline, a transfer to a new
+holder). Governance and escrow through ape, on a suite deployed here for them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eth_utils import keccak
+from web3 import Web3
+
+from oracle.chain import ETH, ChainClient, VerdictItem
+from oracle.traffic import ERC20_ABI, Sender, call_tx, fund, pay_tx, payment_id_from_receipt, wallets
+
+REASONS_HASH = "0x" + "11" * 32
+TRANSFER_ABI = {
+    "name": "transfer",
+    "type": "function",
+    "stateMutability": "nonpayable",
+    "inputs": [{"name": "to", "type": "address"}, {"name": "amount", "type": "uint256"}],
+    "outputs": [{"type": "bool"}],
+}
+
+
+def payment_gas(
+    client: ChainClient, node_client: ChainClient, token: str, model_id: str, batch: int
+) -> dict[str, Any]:
+    """Gas from pay() through settlement, per payment, for ETH and the stablecoin; and the baseline.
+
+    `node_client` signs as the oracle node (the daemon must be stopped: it would post these too)."""
+    w3 = client.w3
+    sender = Sender(w3, client.chain_id())
+    payer = wallets(1, seed="verdict-bench-gas:payer")[0]
+    fund(client, [payer], eth_wei=10**24, token=token, token_units=10**15, sender=sender)
+    fresh = iter(wallets(3 * batch + 2, seed="verdict-bench-gas:payee"))
+
+    stablecoin = w3.eth.contract(Web3.to_checksum_address(token), abi=[*ERC20_ABI, TRANSFER_ABI])
+    baseline = sender.wait(
+        sender.send(payer, call_tx(stablecoin.functions.transfer(next(fresh).address, 10**6), gas=100_000))
+    )
+
+    out: dict[str, Any] = {"erc20_transfer_to_new_holder": int(baseline["gasUsed"]), "verdict_batch": batch}
+    for symbol, address, amount in (("eth", ETH, 10**15), ("erc20", token, 25 * 10**6)):
+        hashes = [
+            sender.send(
+                payer, pay_tx(client, next(fresh).address, address, amount, keccak(text=f"gas:{symbol}:{i}"))
+            )
+            for i in range(batch)
+        ]
+        receipts = [sender.wait(h) for h in hashes]
+        pay_gas = [int(r["gasUsed"]) for r in receipts]
+        ids = [payment_id_from_receipt(client, r) for r in receipts]
+        items = [VerdictItem(client.router.address, pid, 0, model_id, REASONS_HASH) for pid in ids]
+        receipt = node_client.wait_receipt(node_client.submit_verdicts(items))
+        assert receipt is not None and int(receipt["status"]) == 1, "verdict batch failed"
+        settled = node_client.batch_outcome(receipt).finals
+        assert sum(1 for v in settled.values() if v == "settled") == batch, "not every payment settled"
+        pay_avg = sum(pay_gas) / len(pay_gas)
+        share = int(receipt["gasUsed"]) / batch
+        out[f"pay_{symbol}"] = round(pay_avg)
+        out[f"verdict_batch_{symbol}"] = int(receipt["gasUsed"])
+        out[f"verdict_share_{symbol}"] = round(share)
+        out[f"payment_{symbol}_pay_to_settlement"] = round(pay_avg + share)
+    out["ratio_erc20_payment_to_transfer"] = round(
+        out["payment_erc20_pay_to_settlement"] / out["erc20_transfer_to_new_holder"], 2
+    )
+    return out
+
+
+def governance_and_escrow_gas(test_accounts: Any, model_id: str) -> dict[str, Any]:
+    """castVote (simple and quadratic) and one escrow milestone release, on a suite of their own."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _escrow import deploy_escrow
+    from _governance import SUPPORT, GovernanceConfig, advance, advance_past, deploy_governance, encode_call
+    from _suite import deploy_suite
+
+    deployer, node, reviewer, guardian = (
+        test_accounts[0],
+        test_accounts[3],
+        test_accounts[4],
+        test_accounts[5],
+    )
+    buyer, supplier, arbiter = test_accounts[14], test_accounts[15], test_accounts[13]
+    members = [test_accounts[i] for i in (7, 8, 9, 10)]
+    suite = deploy_suite(
+        deployer,
+        nodes=[node],
+        reviewers=[reviewer],
+        guardian=guardian,
+        models=[bytes.fromhex(model_id[2:])],
+        with_stablecoin=True,
+    )
+    router, oracle, stablecoin = suite["PaymentRouter"], suite["RiskOracle"], suite["MockStablecoin"]
+    escrow = deploy_escrow(
+        deployer, router, oracle, arbiters=[arbiter], reviewers=[reviewer], guardian=guardian
+    )
+
+    # One milestone: the supplier asks, the buyer confirms, the node's verdict releases it.
+    amount = 1_000 * 10**6
+    stablecoin.mint(buyer, amount, sender=buyer)
+    stablecoin.approve(escrow, amount, sender=buyer)
+    from ape import chain
+
+    due = chain.pending_timestamp + 7 * 86_400
+    agreement = int(escrow.createAgreement(supplier, stablecoin, [amount], [due], sender=buyer).return_value)
+    request = escrow.requestRelease(agreement, 0, sender=supplier)
+    confirm = escrow.confirmRelease(agreement, 0, sender=buyer)
+    gate = int(confirm.return_value)
+    verdict = oracle.submitVerdicts(
+        [(escrow.address, gate, 0, bytes.fromhex(model_id[2:]), bytes.fromhex(REASONS_HASH[2:]))], sender=node
+    )
+    released = int(stablecoin.balanceOf(supplier)) > 0
+    escrow_gas = {
+        "request_release": int(request.gas_used),
+        "confirm_release": int(confirm.gas_used),
+        "verdict_batch_of_1": int(verdict.gas_used),
+        "milestone_release_total": int(request.gas_used + confirm.gas_used + verdict.gas_used),
+        "released": released,
+    }
+
+    # Governance over the same suite: a simple and a quadratic proposal, one vote on each.
+    gov = deploy_governance(
+        deployer,
+        policy_contracts=[router, oracle, escrow],
+        guardian=guardian,
+        members=members,
+        config=GovernanceConfig.local(),
+    )
+    governor, token = gov["CommunityGovernor"], gov["CommunityToken"]
+    for member in members:
+        token.invoke_transaction("delegate", member, sender=member)
+    advance(1)
+    calls = [encode_call(router, "setFeeBps", 10)]
+    targets, values, datas = (list(x) for x in zip(*calls, strict=True))
+    simple = governor.propose(targets, values, datas, "bench: fee to 10 bps", sender=members[0])
+    quad = governor.propose(targets, values, datas, "bench: fee to 10 bps #quadratic", sender=members[0])
+    pid = simple.events.filter(governor.ProposalCreated)[0].proposalId
+    qid = quad.events.filter(governor.ProposalCreated)[0].proposalId
+    advance_past(int(governor.proposalSnapshot(qid)))
+    vote_simple = governor.castVote(pid, SUPPORT["for"], sender=members[1])
+    vote_quad = governor.castVote(qid, SUPPORT["for"], sender=members[1])
+    return {
+        "escrow": escrow_gas,
+        "cast_vote_simple": int(vote_simple.gas_used),
+        "cast_vote_quadratic": int(vote_quad.gas_used),
+    }

@@ -1,0 +1,179 @@
+"""Scoring speed for `make bench`: single payments with their features, batches, and LightGBM's own
+Booster.predict against lleaves, a compiled predictor from PyPI.
+
+No chain here. The store is a real SQLite file primed with history, so a single payment pays for
+what the daemon pays for: reading the accounts, computing features, recording the payment, then
+LightGBM with per-feature contributions and the three reasons.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from oracle.features import FEATURES, OnlineFeatures, PaymentRecord
+from oracle.model import ModelArtifact
+from oracle.scoring import Scorer
+from oracle.store import Store
+
+DAY = 86_400
+T0 = 1_767_225_600  # 2026-01-01: any fixed time; only differences between timestamps matter
+
+
+def _percentiles_us(samples: list[float]) -> dict[str, float]:
+    arr = np.asarray(samples) * 1e6
+    return {"p50": round(float(np.percentile(arr, 50)), 1), "p99": round(float(np.percentile(arr, 99)), 1)}
+
+
+def _history(rng: np.random.Generator, accounts: list[str], count: int, start: int) -> list[PaymentRecord]:
+    out = []
+    for i in range(count):
+        payer, payee = rng.choice(len(accounts), size=2, replace=False)
+        out.append(
+            PaymentRecord(
+                key=f"bench:history:{i}",
+                payer=accounts[payer],
+                payee=accounts[payee],
+                token=("ETH", "mUSD")[i % 2],
+                amount_usd=float(rng.lognormal(4, 1)),
+                timestamp=start + i * 30,
+            )
+        )
+    return out
+
+
+def single_payment(artifact: ModelArtifact, store_path: Path, iterations: int = 2000) -> dict[str, Any]:
+    """p50/p99 of one payment through features (store read and write included) and scoring."""
+    for stale in store_path.parent.glob(store_path.name + "*"):
+        stale.unlink()
+    store = Store(f"sqlite:///{store_path}")
+    try:
+        rng = np.random.default_rng(5)
+        accounts = [f"0x{i + 1:040x}" for i in range(300)]
+        store.upsert_accounts(
+            [(a, ("US", "GB", "DE")[i % 3], T0 - (30 + i) * DAY) for i, a in enumerate(accounts)]
+        )
+        history = _history(rng, accounts, 6000, T0)
+        online = OnlineFeatures(store)
+        online.compute_many(history)  # a month-like history, in one go
+        scorer = Scorer(artifact)
+        live = _history(rng, accounts, iterations, T0 + 6000 * 30)
+        live = [replace(rec, key=f"bench:live:{i}") for i, rec in enumerate(live)]
+        total, features, scoring = [], [], []
+        for rec in live[:50]:  # warm-up: caches, LightGBM's first call
+            scorer.score_many(online.compute_many([rec], observe=False))
+        for rec in live:
+            t0 = time.perf_counter()
+            row = online.compute_many([rec])
+            t1 = time.perf_counter()
+            scorer.score_many(row)
+            t2 = time.perf_counter()
+            features.append(t1 - t0)
+            scoring.append(t2 - t1)
+            total.append(t2 - t0)
+        # Features without the store write, to show where the time goes.
+        no_write = []
+        for rec in live[:500]:
+            t0 = time.perf_counter()
+            scorer.score_many(online.compute_many([replace(rec, key="bench:probe")], observe=False))
+            no_write.append(time.perf_counter() - t0)
+        return {
+            "iterations": iterations,
+            "total_us": _percentiles_us(total),
+            "features_us": _percentiles_us(features),
+            "score_us": _percentiles_us(scoring),
+            "total_without_store_write_us": _percentiles_us(no_write),
+        }
+    finally:
+        store.close()
+
+
+def feature_matrix(rows: int, seed: int = 3) -> np.ndarray:
+    """FEATURES-ordered rows with realistic ranges (the batch benches need values, not meaning)."""
+    rng = np.random.default_rng(seed)
+    cols = []
+    for name in FEATURES:
+        if name in ("pair_is_new", "cross_border", "reverse_pair"):
+            cols.append(rng.integers(0, 2, rows).astype(float))
+        elif name == "hour_of_day":
+            cols.append(rng.integers(0, 24, rows).astype(float))
+        elif name == "token":
+            cols.append(rng.integers(0, 3, rows).astype(float))
+        elif name == "amount_zscore_payer":
+            cols.append(rng.normal(0, 1.5, rows))
+        elif name == "log_amount":
+            cols.append(rng.normal(4, 1.2, rows))
+        else:
+            cols.append(rng.lognormal(3, 1.5, rows))
+    return np.ascontiguousarray(np.column_stack(cols))
+
+
+def _rate(fn: Any, rows: int, repeats: int = 3) -> float:
+    best = min(_timed(fn) for _ in range(repeats))
+    return rows / best
+
+
+def _timed(fn: Any) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def batch_scoring(artifact: ModelArtifact, rows: int = 100_000) -> dict[str, Any]:
+    """Rows per second: the daemon's full path (contributions + reasons + hash) and the bare
+    probability, both single-threaded as in the daemon."""
+    scorer = Scorer(artifact)
+    X = feature_matrix(rows)
+    Xm = scorer._matrix(X)  # the model's own column order
+    booster = artifact.booster
+    # Contributions (TreeSHAP) cost about a millisecond a row: a smaller sample keeps the bench short.
+    small = min(rows, 4_000)
+    return {
+        "rows": rows,
+        "rows_with_contributions": small,
+        "score_many_rows_per_s": round(_rate(lambda: scorer.score_many(X[:small]), small, 2)),
+        "pred_contrib_rows_per_s": round(
+            _rate(lambda: booster.predict(Xm[:small], pred_contrib=True, num_threads=1), small, 2)
+        ),
+        "booster_predict_rows_per_s": round(_rate(lambda: booster.predict(Xm, num_threads=1), rows)),
+    }
+
+
+def compiled_predictor(
+    artifact: ModelArtifact, model_dir: Path, cache: Path, rows: int = 100_000
+) -> dict[str, Any]:
+    """Booster.predict against lleaves (the model compiled to native code through LLVM)."""
+    import lleaves
+
+    booster = artifact.booster
+    scorer = Scorer(artifact)
+    Xm = scorer._matrix(feature_matrix(rows))
+    t0 = time.perf_counter()
+    compiled = lleaves.Model(model_file=str(model_dir / "model.txt"))
+    compiled.compile(cache=str(cache))
+    compile_s = time.perf_counter() - t0
+    ours = booster.predict(Xm, num_threads=1)
+    theirs = compiled.predict(Xm, n_jobs=1)
+    single_lgb, single_ll = [], []
+    for i in range(2000):
+        row = Xm[i : i + 1]
+        t0 = time.perf_counter()
+        booster.predict(row, num_threads=1)
+        t1 = time.perf_counter()
+        compiled.predict(row, n_jobs=1)
+        single_ll.append(time.perf_counter() - t1)
+        single_lgb.append(t1 - t0)
+    return {
+        "predictor": "lleaves 1.3.0",
+        "trees": int(booster.num_trees()),
+        "compile_s": round(compile_s, 1),
+        "booster_predict_rows_per_s": round(_rate(lambda: booster.predict(Xm, num_threads=1), rows)),
+        "compiled_predict_rows_per_s": round(_rate(lambda: compiled.predict(Xm, n_jobs=1), rows)),
+        "booster_single_us": _percentiles_us(single_lgb),
+        "compiled_single_us": _percentiles_us(single_ll),
+        "max_abs_difference": float(np.max(np.abs(ours - theirs))),
+    }

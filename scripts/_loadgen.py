@@ -1,0 +1,177 @@
+"""The benchmark's load generator: runs as its own process, so that signing and sending never share
+an interpreter (or its lock) with the oracle daemon or with the process that watches outcomes.
+
+    python scripts/_loadgen.py SPEC.json      # prints one JSON object on stdout
+
+SPEC: {"mode": "transfer" | "burst" | "paced", "rpc_url", "deployment", "manifest", "chain_id",
+       "seed", "payers", "payees", "count", "batch", "rate", "tokens": {"ETH": addr, "mUSD": addr}}
+
+Every transaction is signed before the clock starts (eth-account with coincurve, as the daemon
+signs), then sent as raw transactions over the same web3 HTTP client the daemon uses: in JSON-RPC
+batches of `batch` for "transfer" and "burst", one at a time at `rate` per second for "paced".
+Times are `time.perf_counter()` (CLOCK_MONOTONIC on Linux), comparable across processes.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+from web3 import Web3
+
+from oracle.chain import ChainClient, Deployment, load_abis
+from oracle.traffic import pay_tx, payment_id_from_receipt, wallets
+
+TRANSFER_GAS = 21_000
+
+
+def send_batch(w3: Web3, raws: Sequence[bytes]) -> list[str]:
+    """Sends signed transactions in one JSON-RPC batch; raises if the node refused any of them."""
+    responses = w3.provider.make_batch_request(
+        [("eth_sendRawTransaction", [Web3.to_hex(raw)]) for raw in raws]  # type: ignore[misc]
+    )
+    if isinstance(responses, dict):  # the whole batch was refused
+        raise RuntimeError(f"batch refused: {responses.get('error')}")
+    errors = [r["error"] for r in responses if "error" in r]
+    if errors:
+        raise RuntimeError(f"{len(errors)} of {len(raws)} transactions refused, first: {errors[0]}")
+    return [str(r["result"]) for r in responses]
+
+
+class Signer:
+    """Signs for many accounts with local nonces, the way `oracle.traffic.Sender` does."""
+
+    def __init__(self, w3: Web3, chain_id: int) -> None:
+        self.w3 = w3
+        self.chain_id = chain_id
+        self._nonces: dict[str, int] = {}
+
+    def sign(self, account: LocalAccount, tx: dict[str, Any]) -> bytes:
+        address = account.address
+        if address not in self._nonces:
+            self._nonces[address] = self.w3.eth.get_transaction_count(address, "pending")
+        full = {"chainId": self.chain_id, "nonce": self._nonces[address], "gasPrice": 0, **tx}
+        self._nonces[address] += 1
+        return bytes(account.sign_transaction(full).raw_transaction)
+
+
+def wait_mined(w3: Web3, hashes: Sequence[str], timeout: float = 120.0) -> float:
+    """Waits for the receipts of `hashes` (the last transaction of each sender suffices);
+    returns the time the last one was seen."""
+    deadline = time.perf_counter() + timeout
+    for tx_hash in hashes:
+        while True:
+            try:
+                receipt = w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+                if receipt is not None:
+                    break
+            except Exception:  # noqa: BLE001 - TransactionNotFound until mined
+                pass
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"transaction {tx_hash} not mined in {timeout:.0f}s")
+            time.sleep(0.002)
+    return time.perf_counter()
+
+
+def _payments(spec: dict[str, Any], client: ChainClient, signer: Signer) -> list[tuple[LocalAccount, bytes]]:
+    """(payer, signed pay transaction), alternating ETH and the stablecoin, amounts of $5-$2,000."""
+    rng = np.random.default_rng(int(spec.get("traffic_seed", 1)))
+    payers = wallets(int(spec["payers"]), seed=f"{spec['seed']}:payer")
+    payees = wallets(int(spec["payees"]), seed=f"{spec['seed']}:payee")
+    tokens = spec["tokens"]
+    out = []
+    for i in range(int(spec["count"])):
+        payer = payers[i % len(payers)]
+        payee = payees[int(rng.integers(len(payees)))]
+        usd = float(np.clip(rng.lognormal(3.5, 1.0), 5, 2000))
+        symbol = "ETH" if i % 2 == 0 else "mUSD"
+        amount = int(usd / 3000 * 10**18) if symbol == "ETH" else int(usd * 10**6)
+        tx = pay_tx(client, payee.address, tokens[symbol], amount, keccak(text=f"bench:{spec['mode']}:{i}"))
+        out.append((payer, signer.sign(payer, tx)))
+    return out
+
+
+def _transfers(spec: dict[str, Any], signer: Signer) -> list[tuple[LocalAccount, bytes]]:
+    payers = wallets(int(spec["payers"]), seed=f"{spec['seed']}:payer")
+    sink = wallets(1, seed=f"{spec['seed']}:sink")[0].address
+    return [
+        (
+            payers[i % len(payers)],
+            signer.sign(payers[i % len(payers)], {"to": sink, "value": 1, "gas": TRANSFER_GAS}),
+        )
+        for i in range(int(spec["count"]))
+    ]
+
+
+def _batched(w3: Web3, signed: list[tuple[LocalAccount, bytes]], batch: int) -> dict[str, Any]:
+    last_of: dict[str, str] = {}
+    start = time.perf_counter()
+    for i in range(0, len(signed), batch):
+        chunk = signed[i : i + batch]
+        for (account, _), tx_hash in zip(chunk, send_batch(w3, [raw for _, raw in chunk]), strict=True):
+            last_of[account.address] = tx_hash
+    sent = time.perf_counter()
+    mined = wait_mined(w3, list(last_of.values()))
+    return {"count": len(signed), "start": start, "sent": sent, "mined": mined}
+
+
+def _paced(
+    w3: Web3, client: ChainClient, signed: list[tuple[LocalAccount, bytes]], rate: float
+) -> dict[str, Any]:
+    """One payment every 1/rate seconds; each one's id and the time its receipt came back."""
+    receipts: list[tuple[int, float]] = []
+    start = time.perf_counter()
+    late = 0
+    for i, (_, raw) in enumerate(signed):
+        due = start + i / rate
+        now = time.perf_counter()
+        if now < due:
+            time.sleep(due - now)
+        elif now - due > 1 / rate:
+            late += 1
+        tx_hash = w3.eth.send_raw_transaction(raw)
+        while True:
+            try:
+                receipt = w3.eth.get_transaction_receipt(tx_hash)
+                if receipt is not None:
+                    break
+            except Exception:  # noqa: BLE001 - TransactionNotFound until mined
+                pass
+            time.sleep(0.0005)
+        receipts.append((payment_id_from_receipt(client, dict(receipt)), time.perf_counter()))
+    end = time.perf_counter()
+    return {
+        "count": len(signed),
+        "start": start,
+        "end": end,
+        "offered_per_s": round(len(signed) / (end - start), 1),
+        "late": late,
+        "receipts": receipts,
+    }
+
+
+def main(spec_path: str) -> None:
+    spec = json.loads(Path(spec_path).read_text())
+    client = ChainClient(
+        spec["rpc_url"], Deployment.load(Path(spec["deployment"])), load_abis(Path(spec["manifest"]))
+    )
+    w3 = client.w3
+    signer = Signer(w3, int(spec["chain_id"]))
+    mode = spec["mode"]
+    signed = _transfers(spec, signer) if mode == "transfer" else _payments(spec, client, signer)
+    if mode == "paced":
+        result = _paced(w3, client, signed, float(spec["rate"]))
+    else:
+        result = _batched(w3, signed, int(spec["batch"]))
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

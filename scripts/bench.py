@@ -1,0 +1,164 @@
+"""`ape run bench` (`make bench`): throughput, latency, gas and scoring speed, side by side, in one run.
+
+Everything is measured in the same run on the same machine, so that the ratios hold even when the
+machine is noisy: the chain's own ceiling (plain transfers), the whole path under a burst, latency
+at a fixed offered load, the daemon's memory, gas of every user-facing step, and scoring speed.
+Writes `bench/results.json` and `docs/benchmarks.md`. A benchmark, not a test: nothing here fails
+on a missed target; the report says which figures miss.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from ape import accounts, chain, networks
+from ape.cli import ConnectedProviderCommand
+from eth_account import Account
+from rich.console import Console
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _bench_chain import ChainBench, RssSampler, e2e_burst, latency, raw_transfers  # noqa: E402
+from _bench_gas import governance_and_escrow_gas, payment_gas  # noqa: E402
+from _bench_report import headline, machine_info, write_markdown  # noqa: E402
+from _bench_scoring import batch_scoring, compiled_predictor, single_payment  # noqa: E402
+from _suite import deploy_suite, write_deployment  # noqa: E402
+
+from oracle.chain import ETH, ChainClient, Deployment, load_abis  # noqa: E402
+from oracle.datagen import generate  # noqa: E402
+from oracle.launch import DaemonProcess  # noqa: E402
+from oracle.model import load, save  # noqa: E402
+from oracle.traffic import OutcomeWatcher  # noqa: E402
+from oracle.train import train  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+MANIFEST = ROOT / ".build" / "__local__.json"
+
+
+@click.command(cls=ConnectedProviderCommand)
+@click.option("--burst", default=3000, show_default=True, help="Payments in the end-to-end burst.")
+@click.option("--transfers", default=3000, show_default=True, help="Plain transfers for the chain ceiling.")
+@click.option("--rate", default=100.0, show_default=True, help="Offered load of the latency run, per second.")
+@click.option("--seconds", default=10.0, show_default=True, help="Length of the latency run.")
+@click.option("--poll", default="0.01", show_default=True, help="The daemon's VERDICT_POLL_INTERVAL.")
+@click.option("--out", default="bench/results.json", show_default=True, type=click.Path(dir_okay=False))
+@click.option("--doc", default="docs/benchmarks.md", show_default=True, type=click.Path(dir_okay=False))
+def cli(burst: int, transfers: int, rate: float, seconds: float, poll: str, out: str, doc: str) -> None:
+    """Run every benchmark against a fresh local chain and write the results."""
+    if not networks.provider.network.is_local:
+        raise click.ClickException(
+            "the benchmark mints test tokens and moves chain time: use a local network"
+        )
+    console = Console()
+    work = ROOT / "var" / "bench"
+    work.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    results: dict = {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine_info()}
+
+    # --- the model (the demo's recipe) -------------------------------------------------------
+    with console.status("training the model..."):
+        frame = generate(rows=40_000, seed=7, fraud_rate=0.01)
+        artifact, _ = train(frame, label="is_fraud", time_col="timestamp", seed=7)
+        save(artifact, work / "model")
+        artifact = load(work / "model")
+
+    # --- scoring, no chain --------------------------------------------------------------------
+    with console.status("scoring: single payments, batches, Booster.predict against lleaves..."):
+        results["scoring"] = {
+            "single": single_payment(artifact, work / "scoring.sqlite"),
+            "batch": batch_scoring(artifact),
+            "compiled": compiled_predictor(artifact, work / "model", work / "model-lleaves.so"),
+        }
+    console.print(f"scoring done ({time.perf_counter() - started:.0f} s)")
+
+    # --- the suite ----------------------------------------------------------------------------
+    test = accounts.test_accounts
+    deployer, node, reviewer, guardian, treasury = test[0], test[3], test[4], test[5], test[6]
+    start_block = chain.blocks.height + 1
+    suite = deploy_suite(
+        deployer,
+        treasury=treasury,
+        nodes=[node],
+        reviewers=[reviewer],
+        guardian=guardian,
+        models=[bytes.fromhex(artifact.model_id[2:])],
+        with_stablecoin=True,
+    )
+    deployment = write_deployment("local", suite, start_block, root=work)
+    abis = load_abis(MANIFEST)
+    client = ChainClient(networks.provider.uri, Deployment.load(deployment), abis)
+    tokens = {"ETH": ETH, "mUSD": str(suite["MockStablecoin"].address)}
+    bench = ChainBench(client, deployment, MANIFEST, work, tokens)
+
+    with console.status(f"chain ceiling: {transfers} plain transfers..."):
+        results["raw"] = raw_transfers(bench, count=transfers)
+    console.print(f"raw transfers: {results['raw']['raw_transfer_tps']} tx/s")
+
+    # --- the daemon under load ----------------------------------------------------------------
+    store = work / "daemon.sqlite"
+    for stale in work.glob("daemon.sqlite*"):
+        stale.unlink()
+    log_path = work / "daemon.log"
+    log_path.unlink(missing_ok=True)
+    daemon = DaemonProcess.start(
+        {
+            "VERDICT_RPC_URL": networks.provider.uri,
+            "VERDICT_NODE_KEY": node.private_key,
+            "VERDICT_DEPLOYMENT": str(deployment),
+            "VERDICT_BUILD_MANIFEST": str(MANIFEST),
+            "VERDICT_STORE_URL": f"sqlite:///{store}",
+            "VERDICT_MODEL_DIR": str(work / "model"),
+            "VERDICT_POLL_INTERVAL": poll,
+            "VERDICT_METRICS_PORT": "0",
+        },
+        log_path,
+    )
+    watcher = OutcomeWatcher(client, from_block=chain.blocks.height).start()
+    try:
+        daemon.wait_ready()
+        rss = RssSampler(daemon.proc.pid).start()
+        with console.status(f"end to end: a burst of {burst} payments..."):
+            results["e2e"] = e2e_burst(bench, watcher, count=burst)
+        console.print(f"end to end: {results['e2e']['e2e_payments_per_s']} payments decided/s")
+        with console.status(f"latency: {rate:.0f} payments/s for {seconds:.0f} s..."):
+            results["latency"] = latency(bench, watcher, rate=rate, seconds=seconds)
+        console.print(
+            f"latency p50 {results['latency']['latency_ms_p50']} ms, p99 {results['latency']['latency_ms_p99']} ms"
+        )
+        results["memory"] = rss.stop()
+    finally:
+        watcher.stop()
+        daemon.stop()
+    results["daemon"] = {
+        "poll_interval_s": float(poll),
+        "verdict_batch_size": 100,
+        "log": str(log_path.relative_to(ROOT)),
+    }
+
+    # --- gas (the daemon is stopped: the node's own client posts these verdicts) ------------------
+    with console.status("gas: payments, votes, an escrow release..."):
+        node_client = ChainClient(
+            networks.provider.uri, Deployment.load(deployment), abis, Account.from_key(node.private_key)
+        )
+        gas = payment_gas(client, node_client, tokens["mUSD"], artifact.model_id, batch=100)
+        gas.update(governance_and_escrow_gas(test, artifact.model_id))
+        results["gas"] = gas
+
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    results["machine"]["load_average_end"] = machine_info()["load_average_start"]
+    results["headline"] = headline(results)
+    out_path, doc_path = ROOT / out, ROOT / doc
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps(results, indent=2) + "\n")
+    write_markdown(results, doc_path)
+    for row in results["headline"]:
+        mark = {True: "[green]meets[/]", False: "[red]misses[/]", None: ""}[row["met"]]
+        console.print(f"{row['figure']:<36} {row['value']!s:>12}  {row.get('target') or '':<10} {mark}")
+    console.print(
+        f"wrote {out_path.relative_to(ROOT)} and {doc_path.relative_to(ROOT)} in {results['seconds']:.0f} s"
+    )
