@@ -39,8 +39,12 @@ node_modules/.installed: package.json package-lock.json
 compile: setup
 	$(APE) compile
 
+# The store tests also run against a throwaway PostgreSQL server when the machine has one.
 test: setup slither browser
-	$(APE) test tests $(PYTEST_ARGS)
+	@pgdir=$$(mktemp -d /tmp/verdict-pg.XXXXXX); \
+	url=$$(tools/pg-test-server start $$pgdir) || { url=; echo "no PostgreSQL here: the store tests run on SQLite only"; }; \
+	VERDICT_TEST_PG_URL=$$url $(APE) test tests $(PYTEST_ARGS); status=$$?; \
+	tools/pg-test-server stop $$pgdir; rm -rf $$pgdir; exit $$status
 
 demo: setup
 	$(APE) run demo --network ethereum:local:foundry

@@ -427,8 +427,9 @@ class Store:
             "scored_at": time.time(),
         }
         with self._tx("logging a verdict") as conn:
-            res = conn.execute(self._insert(verdicts).on_conflict_do_nothing(index_elements=["key"]), [row])
-            return bool(res.rowcount)
+            # RETURNING tells whether the row went in; rowcount cannot (psycopg reports -1 here).
+            stmt = self._insert(verdicts).on_conflict_do_nothing(index_elements=["key"]).returning(verdicts.c.seq)
+            return conn.execute(stmt, row).first() is not None
 
     def mark_posted(self, keys: Sequence[str], tx_hash: str) -> None:
         now = time.time()
