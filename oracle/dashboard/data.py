@@ -147,7 +147,7 @@ class Dashboard:
             v = scored.get(pid)
             p["score"] = v.score_bps if v else None
             p["decision"] = v.decision if v else None
-            p["reasons"] = [r.get("text", "") for r in v.reasons] if v else []
+            p["reasons"] = reason_texts(v)
             totals[p["status"]] = totals.get(p["status"], 0) + 1
             rows.append(p)
         return {"payments": rows, "count": count, "shown": len(rows), "totals": totals}
@@ -173,7 +173,7 @@ class Dashboard:
             p = self._payment(pid)
             v = scored.get(pid)
             p["score"] = v.score_bps if v else None
-            p["reasons"] = [r.get("text", "") for r in v.reasons] if v else []
+            p["reasons"] = reason_texts(v)
             p["verdict_tx"] = v.tx_hash if v else None
             review = facts.review_tx.get(pid) if facts else None
             p["review_tx"] = review[0] if review else None
@@ -389,17 +389,15 @@ class Dashboard:
         head = self.header()
         review, reject = head.get("review", 10_001), head.get("reject", 10_001)
         width = 10_000 // SCORE_BUCKETS
-        css = [
-            "reject" if i * width >= reject else "review" if (i + 1) * width > review else "settle"
-            for i in range(SCORE_BUCKETS)
-        ]
+        css = [band_css(i * width, (i + 1) * width, review, reject) for i in range(SCORE_BUCKETS)]
         card["scores"] = histogram([f"{i * width}" for i in range(SCORE_BUCKETS)], counts, css)
         # Most scores sit near zero: the first 500 bps in finer steps too.
         fine = [0] * 10
         for r in rows:
             if r.score_bps < 500:
                 fine[r.score_bps // 50] += 1
-        card["scores_low"] = histogram([f"{i * 50}" for i in range(10)], fine)
+        fine_css = [band_css(i * 50, (i + 1) * 50, review, reject) for i in range(10)]
+        card["scores_low"] = histogram([f"{i * 50}" for i in range(10)], fine, fine_css)
         return card
 
     def _approved_models(self) -> list[dict[str, Any]]:
@@ -475,6 +473,20 @@ class Dashboard:
             "store": self.store.label,
             "payments_seen": self.store.payment_count(),
         }
+
+
+def reason_texts(row: VerdictRow | None) -> list[str]:
+    """The reasons' sentences, each once (two features can explain the same fact in the same words)."""
+    return list(dict.fromkeys(str(r.get("text", "")) for r in row.reasons)) if row is not None else []
+
+
+def band_css(low: int, high: int, review: int, reject: int) -> str:
+    """Colour of a score bucket [low, high) under the router's thresholds; `mixed` if one crosses it."""
+    if low >= reject:
+        return "reject"
+    if low >= review:
+        return "review" if high <= reject else "mixed"
+    return "settle" if high <= review else "mixed"
 
 
 def _tokens(raw: int) -> str:

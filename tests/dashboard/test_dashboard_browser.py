@@ -7,12 +7,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from _governance import SUPPORT, advance, advance_past, encode_call, ensure_delegated, propose
 from ape import chain
-from conftest import wait_until
 from playwright.sync_api import expect
 
 ETH = "0x0000000000000000000000000000000000000000"
@@ -25,6 +25,15 @@ PAGES = {
     "/health": "Oracle health",
     "/report": "Compliance report",
 }
+
+
+def wait_until(predicate, timeout: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
 
 
 def status(router, payment_id: int) -> int:

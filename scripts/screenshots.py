@@ -1,0 +1,277 @@
+"""`ape run screenshots --network ethereum:local:foundry`: docs/screenshots/*.png of every dashboard page.
+
+On a fresh local chain, a demo in small: a model trained with its PR curve, the suite and the DAO,
+the oracle daemon, a scenario's payments (every fraud typology, some held for review), a structuring
+run just below the reporting threshold, one executed governance round and one proposal mid-vote.
+Then `verdict dashboard` with the reviewer's key, and Debian's headless chromium through Playwright
+takes a full-page screenshot of each page (the review queue after one approval).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+from ape import accounts, chain, networks
+from ape.cli import ConnectedProviderCommand
+from eth_utils import keccak
+from rich.console import Console
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _demo import Replay, connect, demo_wallets, fund_payers, prime_store  # noqa: E402
+from _governance import (  # noqa: E402
+    SUPPORT,
+    GovernanceConfig,
+    advance,
+    advance_past,
+    deploy_governance,
+    encode_call,
+    ensure_delegated,
+    propose,
+    run_threshold_round,
+)
+from _suite import deploy_suite, write_deployment  # noqa: E402
+
+from oracle.datagen import generate, generate_scenario  # noqa: E402
+from oracle.launch import DaemonProcess  # noqa: E402
+from oracle.traffic import OutcomeWatcher, Sender, call_tx  # noqa: E402
+from oracle.train import train  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+MANIFEST = ROOT / ".build" / "__local__.json"
+CHROMIUM = os.environ.get("VERDICT_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PAGES = (
+    ("live", "/"),
+    ("review", "/review"),
+    ("governance", "/governance"),
+    ("model", "/model"),
+    ("health", "/health"),
+    ("report", "/report"),
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@click.command(cls=ConnectedProviderCommand)
+@click.option("--payments", default=120, show_default=True, type=click.IntRange(min=60, max=2000))
+@click.option("--seed", default=7, show_default=True)
+@click.option("--workdir", default="var/screenshots", show_default=True, type=click.Path(file_okay=False))
+@click.option(
+    "--out", "out_dir", default="docs/screenshots", show_default=True, type=click.Path(file_okay=False)
+)
+def cli(payments: int, seed: int, workdir: str, out_dir: str) -> None:
+    """Screenshots of every dashboard page against a demo-like local chain."""
+    if not networks.provider.network.is_local:
+        raise click.ClickException("this script mints test tokens and moves chain time: use a local network")
+    if not Path(CHROMIUM).exists():
+        raise click.ClickException(f"no chromium at {CHROMIUM}: run `make browser`")
+    console = Console()
+    work = ROOT / workdir
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    store_url = f"sqlite:///{work / 'verdict.sqlite'}"
+
+    with console.status("training a model (with its PR curve)..."):
+        frame = generate(rows=40_000, seed=seed, fraud_rate=0.01)
+        artifact, _ = train(frame, label="is_fraud", time_col="timestamp", seed=seed, out=work / "model")
+
+    test = accounts.test_accounts
+    deployer, node, reviewer, guardian, treasury = test[0], test[3], test[4], test[5], test[6]
+    members = [test[i] for i in (7, 8, 9, 10)]
+    start_block = chain.blocks.height + 1
+    review, reject = artifact.review_threshold_bps, artifact.reject_threshold_bps
+    with console.status("deploying the suite and the DAO..."):
+        suite = deploy_suite(
+            deployer,
+            treasury=treasury,
+            nodes=[node],
+            reviewers=[reviewer],
+            guardian=guardian,
+            models=[bytes.fromhex(artifact.model_id[2:])],
+        )
+        router = suite["PaymentRouter"]
+        router.setThresholds(review, reject, sender=deployer)
+        config = GovernanceConfig.local(
+            review_band=(max(1, review // 4), min(reject - 1, review * 4)),
+            reject_band=(max(review + 1, reject // 2), min(10_000, reject * 2)),
+        )
+        dao = deploy_governance(
+            deployer,
+            policy_contracts=[router, suite["RiskOracle"]],
+            guardian=guardian,
+            founders=[test[11], test[12]],
+            members=members,
+            config=config,
+        )
+        contracts = {**suite, **dao}
+        deployment = write_deployment("local", contracts, start_block, root=work)
+
+    client = connect(networks.provider.uri, deployment, MANIFEST)
+    scenario = generate_scenario(n_accounts=40, n_payments=payments, seed=seed)
+    sender = Sender(client.w3, client.chain_id())
+    watcher = OutcomeWatcher(client, from_block=start_block).start()
+    stable = str(suite["MockStablecoin"].address)
+    replay = Replay(
+        chain=client,
+        sender=sender,
+        scenario=scenario,
+        wallets=demo_wallets(scenario, seed),
+        tokens={"ETH": "0x" + "00" * 20, "mUSD": stable, "USDC": stable},
+        live_start=int(client.w3.eth.get_block("latest")["timestamp"]) + 120,
+        watcher=watcher,
+    )
+    with console.status("funding payers, priming the store..."):
+        fund_payers(replay, scenario)
+        prime_store(store_url, scenario, replay)
+
+    env = {
+        "VERDICT_RPC_URL": networks.provider.uri,
+        "VERDICT_DEPLOYMENT": str(deployment),
+        "VERDICT_BUILD_MANIFEST": str(MANIFEST),
+        "VERDICT_STORE_URL": store_url,
+        "VERDICT_MODEL_DIR": str(work / "model"),
+        "VERDICT_POLL_INTERVAL": "0.005",
+        "VERDICT_METRICS_PORT": "0",
+        "VERDICT_LOG_FORMAT": "json",
+    }
+    daemon = DaemonProcess.start({**env, "VERDICT_NODE_KEY": node.private_key}, work / "daemon.log")
+    dashboard: subprocess.Popen[bytes] | None = None
+    try:
+        daemon.wait_ready()
+        rows = [r for r in scenario.live.itertuples() if r.payer != r.payee]
+        with console.status(f"replaying {len(rows)} payments..."):
+            for row in rows:
+                replay.wait_outcome(replay.send(row))
+        with console.status("a structuring run: three payments just below $10,000..."):
+            smurf, receiver = replay.wallets[1], replay.wallets[2]
+            erc20 = client.w3.eth.contract(stable, abi=_ERC20)
+            for call in (
+                erc20.functions.mint(smurf.address, 50_000 * 10**6),
+                erc20.functions.approve(router.address, 2**256 - 1),
+            ):
+                sender.wait(sender.send(smurf, call_tx(call, gas=120_000)))
+            for n, usd in enumerate((9_450, 9_800, 9_620)):
+                latest = int(client.w3.eth.get_block("latest")["timestamp"])
+                client.w3.provider.make_request("evm_setNextBlockTimestamp", [latest + 1800])
+                call = client.router.functions.pay(
+                    receiver.address, stable, usd * 10**6, keccak(text=f"smurf:{n}")
+                )
+                receipt = sender.wait(sender.send(smurf, call_tx(call, gas=250_000)))
+                assert int(receipt["status"]) == 1
+            time.sleep(2)
+        with console.status("governance: one routine round executed, one proposal mid-vote..."):
+            run_threshold_round(contracts, members, min(config.review_band[1], review * 2))
+            ensure_delegated(dao["CommunityToken"], members)
+            advance(1)
+            proposal = propose(
+                dao["CommunityGovernor"],
+                [encode_call(router, "setFeeBps", 40)],
+                "Raise the protocol fee to 40 bps to fund the reviewers' desk",
+                members[0],
+            )
+            advance_past(int(dao["CommunityGovernor"].proposalSnapshot(proposal.proposal_id)))
+            dao["CommunityGovernor"].castVote(proposal.proposal_id, SUPPORT["for"], sender=members[0])
+            dao["CommunityGovernor"].castVote(proposal.proposal_id, SUPPORT["against"], sender=members[1])
+
+        port = free_port()
+        log = (work / "dashboard.log").open("wb")
+        dashboard = subprocess.Popen(
+            [sys.executable, "-m", "oracle.cli", "dashboard", "--port", str(port)],
+            env={**os.environ, **env, "VERDICT_REVIEWER_KEY": reviewer.private_key},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        _wait_http(f"{base}/healthz", dashboard)
+        day = datetime.fromtimestamp(int(client.w3.eth.get_block("latest")["timestamp"]), UTC).date()
+        out = ROOT / out_dir
+        out.mkdir(parents=True, exist_ok=True)
+        _shoot(base, out, day - timedelta(days=2), day, console)
+    finally:
+        if dashboard is not None:
+            dashboard.terminate()
+            dashboard.wait(timeout=10)
+        daemon.stop()
+        watcher.stop()
+
+
+_ERC20 = [
+    {
+        "name": "approve",
+        "type": "function",
+        "stateMutability": "nonpayable",
+        "inputs": [{"name": "s", "type": "address"}, {"name": "a", "type": "uint256"}],
+        "outputs": [{"type": "bool"}],
+    },
+    {
+        "name": "mint",
+        "type": "function",
+        "stateMutability": "nonpayable",
+        "inputs": [{"name": "t", "type": "address"}, {"name": "a", "type": "uint256"}],
+        "outputs": [],
+    },
+]
+
+
+def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise click.ClickException("the dashboard exited; see its log in the work directory")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise click.ClickException("the dashboard did not come up")
+
+
+def _shoot(base: str, out: Path, start, end, console: Console) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1360, "height": 900}, device_scale_factor=1)
+        page.set_default_timeout(30_000)
+        for name, path in PAGES:
+            url = base + path
+            if name == "report":
+                url += f"?from={start}&to={end}&preview=1"
+            page.goto(url)
+            page.evaluate("document.getElementById('auto-refresh').checked = false")
+            if name == "review" and page.locator("button.approve").count():
+                page.locator("button.approve").first.click()
+                page.locator("#review-status").wait_for()
+                page.locator("#decided").wait_for()
+                page.wait_for_function("!document.querySelector('button[data-review]:disabled')")
+            if name == "model":
+                page.locator("#pr-curve").wait_for()
+            target = out / f"{name}.png"
+            page.screenshot(path=str(target), full_page=True)
+            console.print(f"wrote {target.relative_to(ROOT)}")
+        browser.close()
