@@ -15,7 +15,9 @@ reclaim path refunds it after its deadline).
 from __future__ import annotations
 
 import math
+import os
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -37,6 +39,12 @@ log = structlog.get_logger("verdict.daemon")
 
 CHECKPOINT = "gate-requests"
 INFLIGHT_RECHECK = 30.0  # seconds between looks at sent-but-unmined verdicts (and once at start)
+FAULT_POINTS = ("scored", "sent", "posted")
+"""Test-only crash points (tests/faults/): with `VERDICT_FAULT_POINT` set to one of these, the
+process dies with `os._exit(137)`, like kill -9, the first time it reaches that point:
+`scored` after the scores are stored and before the checkpoint moves; `sent` after a verdict
+transaction is sent and before the store records it; `posted` after the store records it and before
+the receipt is read. Never set it in production."""
 
 
 class Metrics:
@@ -105,6 +113,15 @@ class OracleDaemon:
         self._seen_at: dict[str, float] = {}  # key -> monotonic time the request was read
         self._thresholds: tuple[tuple[int, int], float] | None = None
         self._inflight_checked: float | None = None
+        self._fault_point = os.environ.get("VERDICT_FAULT_POINT") or None  # read once; see FAULT_POINTS
+        if self._fault_point is not None and self._fault_point not in FAULT_POINTS:
+            raise ConfigError(f"VERDICT_FAULT_POINT must be one of {', '.join(FAULT_POINTS)}")
+
+    def _fault(self, point: str) -> None:
+        if point == self._fault_point:
+            log.warning("test fault point reached, exiting like kill -9", point=point)
+            sys.stdout.flush()
+            os._exit(137)
 
     # --- startup checks ------------------------------------------------------------------------
     def preflight(self) -> None:
@@ -161,6 +178,7 @@ class OracleDaemon:
         requests = [r for r in self.chain.gate_requests(start, end) if self.store.scored(r.key) is None]
         if requests:
             self._score(requests)
+            self._fault("scored")
         self.store.set_checkpoint(CHECKPOINT, end)
         self.metrics.last_block.set(end)
         return True
@@ -268,7 +286,9 @@ class OracleDaemon:
         by_item = {(row.target, int(row.item_id)): row for row in pending}
         for batch in chunks(items, self.settings.verdict_batch_size):
             tx_hash = self.chain.submit_verdicts(batch)
+            self._fault("sent")
             self.store.mark_posted([by_item[(i.target, i.item_id)].key for i in batch], tx_hash)
+            self._fault("posted")
             receipt = self.chain.wait_receipt(tx_hash)
             if receipt is None:
                 log.warning("verdict transaction not mined yet; will check again", tx=tx_hash)

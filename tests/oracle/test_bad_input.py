@@ -197,7 +197,8 @@ def test_score_rejects_an_unwritable_output(tmp_path, write, model_dir):
     data = write(payments_row())
     blocker = tmp_path / "file"
     blocker.write_text("")
-    assert_clean_failure(invoke("score", "--model", str(model_dir), "--data", data, "--out", str(blocker / "s.csv")))
+    args = ["score", "--model", str(model_dir), "--data", data, "--out", str(blocker / "s.csv")]
+    assert_clean_failure(invoke(*args))
 
 
 # --- run, explain, report, dashboard: settings from VERDICT_* -------------------------------

@@ -1,0 +1,168 @@
+"""Helpers of the fault-injection tests: payments, outcomes read from the chain, a TCP proxy that
+can cut the daemon off its RPC, and a private anvil whose state survives a restart."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+ETH = "0x0000000000000000000000000000000000000000"
+PENDING, HELD, SETTLED, REFUNDED = 1, 2, 3, 4
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+def pay_eth(router, payer, payees, count: int, start: int = 0) -> list[int]:
+    """`count` small ETH payments from payer, round-robin over payees; returns their ids."""
+    ids = []
+    for i in range(start, start + count):
+        amount = 10**15 * (i % 7 + 1)
+        router.pay(payees[i % len(payees)], ETH, amount, i.to_bytes(32, "big"), sender=payer, value=amount)
+        ids.append(router.paymentCount())
+    return ids
+
+
+def finalized_counts(oracle) -> Counter:
+    """Payment id -> how many VerdictFinalized events the RiskOracle emitted for it."""
+    logs = oracle.VerdictFinalized.query("event_arguments", start_block=0)
+    return Counter(int(args["id"]) for args in logs["event_arguments"])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class TcpProxy:
+    """127.0.0.1:port -> target; `down()` closes the listener and every open connection, `up()`
+    listens again on the same port. The daemon sees connection refused while it is down."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self._server: socket.socket | None = None
+        self._conns: list[socket.socket] = []
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def up(self) -> TcpProxy:
+        server = socket.socket()
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", self.port))
+        server.listen(64)
+        self._server = server
+        threading.Thread(target=self._accept, args=(server,), daemon=True).start()
+        return self
+
+    def down(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+        with self._lock:
+            conns, self._conns = self._conns, []
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.close()
+
+    def _accept(self, server: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = server.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                with contextlib.suppress(OSError):
+                    s.close()
+
+
+class PrivateAnvil:
+    """An anvil process of our own on a free port, started from a state file and dumping its state
+    back to that file when it stops (`--load-state` / `--dump-state`)."""
+
+    def __init__(self, state: Path, log: Path) -> None:
+        self.state = state
+        self.log = log
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> PrivateAnvil:
+        binary = shutil.which("anvil") or str(Path(__file__).parents[2] / "node_modules" / ".bin" / "anvil")
+        args = [binary, "--port", str(self.port), "--silent", "--dump-state", str(self.state)]
+        if self.state.exists():
+            args += ["--load-state", str(self.state)]
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        if not wait_until(self._answers, timeout=30):
+            raise RuntimeError(f"anvil did not start: {self.log.read_text()[-500:]}")
+        return self
+
+    def _answers(self) -> bool:
+        import requests
+
+        try:
+            body = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
+            return requests.post(self.url, json=body, timeout=1).ok
+        except requests.RequestException:
+            return False
+
+    def rpc(self, method: str, params: list) -> object:
+        import requests
+
+        body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+        reply = requests.post(self.url, json=body, timeout=30).json()
+        if "error" in reply:
+            raise RuntimeError(json.dumps(reply["error"]))
+        return reply["result"]
+
+    def stop(self) -> None:
+        """SIGTERM: anvil writes its state to the dump file on the way out."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+        self.proc = None
+
+
+def env_without(*names: str) -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in names}
