@@ -8,6 +8,8 @@ import csv
 import io
 import json
 import time
+import urllib.error
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -34,6 +36,20 @@ def wait_until(predicate, timeout: float = 20.0) -> bool:
             return True
         time.sleep(0.05)
     return predicate()
+
+
+def post_review(base: str, payment_id: int, headers: dict[str, str]) -> int:
+    request = urllib.request.Request(
+        f"{base}/api/review/{payment_id}",
+        data=b'{"approve": true}',
+        headers={"Content-Type": "application/json", **headers},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as err:
+        return err.code
 
 
 def status(router, payment_id: int) -> int:
@@ -125,6 +141,10 @@ def test_reviewer_approves_a_held_payment_from_the_queue_and_it_settles_on_chain
     assert wait_until(lambda: decided(router, [approved_id, rejected_id]), timeout=30)
     assert status(router, approved_id) == HELD and status(router, rejected_id) == HELD
     mule_before = mule.balance
+    # Another web page cannot make the reviewer key sign: no token, or a foreign Host, is refused.
+    assert post_review(dashboard, approved_id, headers={}) == 403
+    assert post_review(dashboard, approved_id, headers={"Host": "evil.example"}) == 400
+    assert status(router, approved_id) == HELD
 
     page.goto(dashboard + "/review")
     expect(page.locator(".panel.ok")).to_contain_text("Reviewing as")
