@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -66,6 +68,11 @@ def load_settings() -> Any:
 
     try:
         return Settings()
+    except SettingsError as err:
+        # A VERDICT_* value that should be JSON (e.g. VERDICT_USD_PRICES) and does not parse.
+        match = re.search(r'field "(\w+)"', str(err))
+        name = f"VERDICT_{match.group(1).upper()}" if match else "a VERDICT_* variable"
+        raise ConfigError(f"invalid setting {name}: not valid JSON") from None
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
