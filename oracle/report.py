@@ -288,7 +288,7 @@ class _ChainFacts:
     review_tx: dict[int, tuple[str, bool]] = field(default_factory=dict)
 
 
-def _router_logs(chain: ChainClient) -> _ChainFacts:
+def router_logs(chain: ChainClient) -> _ChainFacts:
     """Request, outcome and review transactions of every router payment, by payment id."""
     router = chain.router
     names = ["PaymentRequested", "PaymentReviewed", *OUTCOME_EVENTS]
@@ -355,7 +355,7 @@ def build_report(
     try:
         chain = chain or ChainClient.from_settings(settings, with_key=False)
         pays, scored = _store_rows(store, start - rule.window_s, end)
-        facts = _router_logs(chain)
+        facts = router_logs(chain)
         router = chain.router
 
         def on_chain(pid: int) -> tuple[str, int, str, int]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ from oracle.config import Settings
 from oracle.daemon import CHECKPOINT
 from oracle.errors import ChainError, ConfigError, ModelError, VerdictError
 from oracle.model import load as load_model
-from oracle.report import STATUS, _router_logs
+from oracle.report import STATUS, router_logs
 from oracle.store import Store, VerdictRow
 
 PROPOSAL_STATES = ("Pending", "Active", "Canceled", "Defeated", "Succeeded", "Queued", "Expired", "Executed")
@@ -79,6 +80,7 @@ class Dashboard:
         self.token = self._contract("CommunityToken")
         self.timelock_address = contracts.get("CommunityTimelock")
         self.reviewer: LocalAccount | None = None
+        self._review_lock = threading.Lock()  # one review at a time: the nonce is read per send
         if settings.reviewer_key is not None:
             try:
                 self.reviewer = Account.from_key(settings.reviewer_key.get_secret_value())
@@ -167,7 +169,7 @@ class Dashboard:
         )
         pids = sorted({int.from_bytes(bytes(log["topics"][1]), "big") for log in logs})
         scored = self._verdicts(pids)
-        facts = _router_logs(self.chain) if pids else None
+        facts = router_logs(self.chain) if pids else None
         queue, decided = [], []
         for pid in pids:
             p = self._payment(pid)
@@ -200,6 +202,10 @@ class Dashboard:
 
     def review(self, pid: int, approve: bool) -> ReviewResult:
         """Sends `review(pid, approve)` signed with the reviewer key and waits for it to be mined."""
+        with self._review_lock:
+            return self._review(pid, approve)
+
+    def _review(self, pid: int, approve: bool) -> ReviewResult:
         if self.reviewer is None:
             raise ConfigError("no reviewer key: set VERDICT_REVIEWER_KEY to review from the dashboard")
         current = self._payment(pid)["status"] if pid > 0 else "none"
