@@ -199,6 +199,7 @@ class SuspiciousActivityReport:
     criteria: dict[str, Any]
     activities: list[Activity] = field(default_factory=list)
     subjects: list[dict[str, Any]] = field(default_factory=list)
+    structuring_alerts: list[dict[str, Any]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         flags: dict[str, int] = {}
@@ -209,6 +210,7 @@ class SuspiciousActivityReport:
         return {
             "activities": len(self.activities),
             "subjects": len(self.subjects),
+            "structuring_alerts": len(self.structuring_alerts),
             "total_usd": round(sum(a.amount_usd for a in self.activities), 2),
             "by_flag": flags,
         }
@@ -224,6 +226,7 @@ class SuspiciousActivityReport:
                 "summary": self.summary(),
             },
             "subjects": self.subjects,
+            "structuring_alerts": self.structuring_alerts,
             "activities": [asdict(a) for a in self.activities],
         }
         return json.dumps(body, indent=2) + "\n"
@@ -441,6 +444,20 @@ def build_report(
             },
             activities=activities,
             subjects=sorted(subjects.values(), key=lambda s: -s["total_usd"]),
+            structuring_alerts=[
+                {
+                    "alert_id": a.alert_id,
+                    "subject": a.payer,
+                    "payments": len(a.keys),
+                    "payment_ids": [int(k.split(":", 1)[1]) for k in a.keys],
+                    "total_usd": a.total_usd,
+                    "first_at": iso(a.first_ts),
+                    "last_at": iso(a.last_ts),
+                    "hours": round((a.last_ts - a.first_ts) / 3600, 2),
+                }
+                for a in alerts
+                if any(a.alert_id == x.structuring_alert for x in activities)
+            ],
         )
     except ChainError as exc:
         raise ChainError(f"cannot build the report: {exc}") from None

@@ -59,6 +59,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+MAX_HEIGHT = 1400
 PAGES = (
     ("live", "/"),
     ("review", "/review"),
@@ -272,6 +273,10 @@ def _shoot(base: str, out: Path, start, end, console: Console) -> None:
             if name == "model":
                 page.locator("#pr-curve").wait_for()
             target = out / f"{name}.png"
-            page.screenshot(path=str(target), full_page=True)
+            # The whole page, but at most MAX_HEIGHT pixels of it: long tables need not bloat the repo.
+            height = min(MAX_HEIGHT, int(page.evaluate("document.documentElement.scrollHeight")))
+            page.screenshot(
+                path=str(target), full_page=True, clip={"x": 0, "y": 0, "width": 1360, "height": height}
+            )
             console.print(f"wrote {target.relative_to(ROOT)}")
         browser.close()

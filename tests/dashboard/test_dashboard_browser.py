@@ -7,6 +7,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -61,7 +64,17 @@ def decided(router, ids) -> bool:
 
 
 def test_every_page_loads_and_the_report_downloads_with_structuring(
-    dao_world, oracle_node, dashboard, page, deployer, payer, payee, accounts, dash_artifact
+    dao_world,
+    oracle_node,
+    dashboard,
+    page,
+    deployer,
+    payer,
+    payee,
+    accounts,
+    dash_artifact,
+    verdict_env,
+    tmp_path,
 ):
     contracts, _ = dao_world
     router, stable = contracts["PaymentRouter"], contracts["MockStablecoin"]
@@ -100,6 +113,9 @@ def test_every_page_loads_and_the_report_downloads_with_structuring(
     page.goto(f"{dashboard}/report?from={today - timedelta(days=1)}&to={today + timedelta(days=1)}&preview=1")
     for pid in ids[:3]:
         expect(page.locator(f'#report-rows tr[data-case="router:{pid}"]')).to_contain_text("structuring")
+    alert = page.locator("#structuring-alerts tbody tr")
+    expect(alert).to_have_count(1)
+    expect(alert).to_contain_text("$28,950.00")
     with page.expect_download() as info:
         page.click("#download-csv")
     download = info.value
@@ -123,6 +139,33 @@ def test_every_page_loads_and_the_report_downloads_with_structuring(
     assert report["report"]["type"] == "suspicious-activity"
     assert {a["payment_id"] for a in report["activities"]} >= set(ids[:3])
     assert report["subjects"][0]["address"] == str(payer)
+    [alert_json] = report["structuring_alerts"]
+    assert (alert_json["subject"], alert_json["payment_ids"]) == (str(payer), ids[:3])
+
+    # The command line gives the same report.
+    out = tmp_path / "sar.json"
+    period = ["--from", str(today - timedelta(days=1)), "--to", str(today + timedelta(days=1))]
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "oracle.cli",
+            "report",
+            "suspicious",
+            *period,
+            "--format",
+            "json",
+            "--out",
+            str(out),
+        ],
+        env={**os.environ, **verdict_env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    from_cli = json.loads(out.read_text())
+    assert from_cli["activities"] == report["activities"]
 
 
 def test_reviewer_approves_a_held_payment_from_the_queue_and_it_settles_on_chain(
