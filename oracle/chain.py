@@ -21,7 +21,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 from web3 import Web3
-from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
+from web3.exceptions import BadResponseFormat, ContractLogicError, TransactionNotFound, Web3RPCError
 from web3.providers.rpc import HTTPProvider
 
 from oracle.config import Settings
@@ -376,6 +376,8 @@ class ChainClient:
             return None
         except requests.RequestException as exc:
             raise ChainError(f"RPC {self.rpc_url} unreachable: {type(exc).__name__}") from None
+        except (json.JSONDecodeError, BadResponseFormat) as exc:
+            raise ChainError(f"RPC {self.rpc_url} sent a malformed response: {type(exc).__name__}") from None
         return dict(receipt) if receipt is not None else None
 
     def wait_receipt(self, tx_hash: str, timeout: float = 60.0) -> dict[str, Any] | None:
@@ -425,6 +427,9 @@ class ChainClient:
             raise ChainError(f"RPC {self.rpc_url} unreachable: {type(exc).__name__}") from None
         except Web3RPCError as exc:
             raise ChainError(f"RPC error: {exc}") from None
+        except (json.JSONDecodeError, BadResponseFormat) as exc:
+            # Not JSON-RPC at all (a proxy's HTML error page, a truncated body): back off like an outage.
+            raise ChainError(f"RPC {self.rpc_url} sent a malformed response: {type(exc).__name__}") from None
 
 
 def chunks(seq: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:

@@ -177,3 +177,49 @@ class PrivateAnvil:
 
 def env_without(*names: str) -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in names}
+
+
+class FlakyRpc:
+    """An HTTP JSON-RPC front to a real node that can go bad without going away: while `broken`,
+    every request gets `200 OK` with an HTML error page (a load balancer or captive proxy in the
+    way), which no JSON parser accepts. Otherwise requests are forwarded unchanged."""
+
+    def __init__(self, target_url: str) -> None:
+        import http.server
+
+        import requests
+
+        self.broken = False
+        session = requests.Session()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                if outer.broken:
+                    reply, kind = b"<html><body>502 Bad Gateway</body></html>", "text/html"
+                else:
+                    upstream = session.post(
+                        target_url, data=body, headers={"content-type": "application/json"}
+                    )
+                    reply, kind = upstream.content, "application/json"
+                self.send_response(200)
+                self.send_header("content-type", kind)
+                self.send_header("content-length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 
 from ape import networks
 from eth_account import Account
-from fault_helpers import PENDING, PrivateAnvil, TcpProxy, finalized_counts, pay_eth, wait_until
+from fault_helpers import PENDING, FlakyRpc, PrivateAnvil, TcpProxy, finalized_counts, pay_eth, wait_until
 
 from oracle.chain import ChainClient, Deployment, load_abis
 from oracle.traffic import Sender, pay_tx
@@ -115,3 +115,26 @@ def test_node_restarted_from_its_dumped_state_under_a_running_daemon(
         assert daemon.running
     finally:
         anvil.stop()
+
+
+def test_rpc_answering_garbage_for_a_while_backs_off_and_catches_up(world, start_daemon, payer, accounts):
+    """A proxy in front of the node answers `200 OK` with an HTML page instead of JSON-RPC."""
+    contracts, _ = world
+    router, oracle = contracts["PaymentRouter"], contracts["RiskOracle"]
+    rpc = FlakyRpc(networks.provider.uri)
+    try:
+        daemon = start_daemon(rpc_url=rpc.url)
+        first = pay_eth(router, payer, accounts[10:12], 2)
+        assert wait_until(lambda: all_decided(router, first))
+
+        rpc.broken = True
+        during = pay_eth(router, payer, accounts[10:12], 3, start=2)
+        assert daemon.wait_for("chain unavailable, backing off", timeout=30)
+        assert daemon.running, daemon.log_text()[-2000:]
+
+        rpc.broken = False
+        assert wait_until(lambda: all_decided(router, during), timeout=60)
+        assert finalized_counts(oracle) == {i: 1 for i in first + during}
+        assert daemon.running
+    finally:
+        rpc.close()
