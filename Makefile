@@ -8,7 +8,7 @@ ROOT := $(CURDIR)
 APE := $(BIN)/ape
 PYTEST_ARGS ?=
 
-.PHONY: help setup test test-oracle test-contracts test-e2e demo bench slither lint clean
+.PHONY: help setup test demo demo-dashboard bench slither lint clean
 
 help:
 	@echo "make demo   - start anvil, deploy, train a model, run the oracle daemon, send payments"
@@ -48,6 +48,10 @@ test: setup slither browser
 
 demo: setup
 	$(APE) run demo --network ethereum:local:foundry
+
+# The demo, then its chain stays up with the dashboard on http://127.0.0.1:8050/ until Ctrl-C.
+demo-dashboard: setup
+	$(APE) run demo --network ethereum:local:foundry --dashboard
 
 lint: setup
 	$(BIN)/ruff check oracle tests scripts

@@ -11,6 +11,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -53,7 +55,15 @@ ROOT = Path(__file__).resolve().parents[1]
 @click.option("--seed", default=7, show_default=True, help="Seed of the synthetic data and traffic.")
 @click.option("--workdir", default="var/demo", show_default=True, type=click.Path(file_okay=False))
 @click.option("--summary", default="demo-summary.json", show_default=True, type=click.Path(dir_okay=False))
-def cli(payments: int, n_accounts: int, seed: int, workdir: str, summary: str) -> None:
+@click.option(
+    "--dashboard", is_flag=True, help="Afterwards keep the chain up and serve the dashboard until Ctrl-C."
+)
+@click.option(
+    "--port", default=8050, show_default=True, type=click.IntRange(1, 65535), help="Dashboard port."
+)
+def cli(
+    payments: int, n_accounts: int, seed: int, workdir: str, summary: str, dashboard: bool, port: int
+) -> None:
     """Run the Verdict demo on a local chain."""
     if not networks.provider.network.is_local:
         raise click.ClickException("the demo mints test tokens and moves chain time: use a local network")
@@ -129,17 +139,19 @@ def cli(payments: int, n_accounts: int, seed: int, workdir: str, summary: str) -
     console.print(f"{len(scenario.accounts)} accounts, {primed} past payments in the feature store")
 
     # 4. the oracle node
+    daemon_env = {
+        "VERDICT_RPC_URL": networks.provider.uri,
+        "VERDICT_DEPLOYMENT": str(deployment_file),
+        "VERDICT_BUILD_MANIFEST": str(ROOT / ".build" / "__local__.json"),
+        "VERDICT_STORE_URL": store_url,
+        "VERDICT_MODEL_DIR": str(work / "model"),
+    }
     daemon = DaemonProcess.start(
         {
-            "VERDICT_RPC_URL": networks.provider.uri,
+            **daemon_env,
             "VERDICT_NODE_KEY": node.private_key,
-            "VERDICT_DEPLOYMENT": str(deployment_file),
-            "VERDICT_BUILD_MANIFEST": str(ROOT / ".build" / "__local__.json"),
-            "VERDICT_STORE_URL": store_url,
-            "VERDICT_MODEL_DIR": str(work / "model"),
             "VERDICT_POLL_INTERVAL": "0.005",
             "VERDICT_METRICS_PORT": "0",
-            "VERDICT_LOG_FORMAT": "json",
         },
         work / "daemon.log",
     )
@@ -177,16 +189,42 @@ def cli(payments: int, n_accounts: int, seed: int, workdir: str, summary: str) -
                 gate_waiter(suite["Escrow"]),
             )
         result["governance"] = {**governance, "proposal_id": str(governance["proposal_id"])}
+        result["model_id"] = artifact.model_id
+        (ROOT / summary).write_text(json.dumps(result, indent=2) + "\n")
+        _print_summary(console, result, summary)
+        if dashboard:
+            _serve_dashboard(
+                console, {**daemon_env, "VERDICT_REVIEWER_KEY": reviewer.private_key}, work, port
+            )
     finally:
         daemon.stop()
         watcher.stop()
         store.close()
 
-    result["model_id"] = artifact.model_id
-    (ROOT / summary).write_text(json.dumps(result, indent=2) + "\n")
-    _print_summary(console, result, summary)
     if result["settled_without_verdict"] != 0:
         raise click.ClickException("a payment settled without a verdict: this must never happen")
+
+
+def _serve_dashboard(console: Console, env: dict[str, str], work: Path, port: int) -> None:
+    """Keeps the chain and the node up and serves the dashboard until Ctrl-C."""
+    env = {**os.environ, **env, "VERDICT_DASHBOARD_PORT": str(port), "VERDICT_LOG_FORMAT": "json"}
+    with (work / "dashboard.log").open("ab") as log_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "oracle.cli", "dashboard"],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    console.print(
+        f"[bold]dashboard:[/] http://127.0.0.1:{port}/  (reviewing as the demo's reviewer; Ctrl-C stops)"
+    )
+    try:
+        proc.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def _print_summary(console: Console, result: dict, path: str) -> None:
