@@ -229,3 +229,48 @@ def test_unreachable_store_fails_at_start_with_one_clear_line(world, start_daemo
     assert daemon.proc.returncode == 1
     text = daemon.log_text()
     assert "store" in text and "Traceback" not in text
+
+
+def test_store_deleted_under_a_running_daemon_loses_nothing(world, start_daemon, payer, accounts, tmp_path):
+    """SQLite keeps writing to the unlinked file: the running daemon carries on; its successor
+    starts from an empty store and rebuilds from the chain logs."""
+    contracts, _ = world
+    router, oracle = contracts["PaymentRouter"], contracts["RiskOracle"]
+    daemon = start_daemon(name="node")
+    first = pay_eth(router, payer, accounts[10:12], 2)
+    assert wait_until(lambda: all_decided(router, first))
+
+    for path in tmp_path.glob("node.sqlite*"):
+        path.unlink()
+    during = pay_eth(router, payer, accounts[10:12], 2, start=2)
+    assert wait_until(lambda: all_decided(router, during))
+    assert daemon.running
+    daemon.stop()
+
+    start_daemon(name="node")
+    after = pay_eth(router, payer, accounts[10:12], 2, start=4)
+    assert wait_until(lambda: all_decided(router, after))
+    assert finalized_counts(oracle) == {i: 1 for i in first + during + after}
+
+
+def test_store_locked_when_the_daemon_starts_backs_off_then_catches_up(
+    world, start_daemon, payer, accounts, tmp_path
+):
+    contracts, _ = world
+    router, oracle = contracts["PaymentRouter"], contracts["RiskOracle"]
+    first = start_daemon(name="node")  # creates the store and its tables
+    first.stop()
+    lock = sqlite3.connect(tmp_path / "node.sqlite", timeout=0)
+    lock.execute("BEGIN EXCLUSIVE")
+    try:
+        ids = pay_eth(router, payer, accounts[10:12], 2)
+        daemon = start_daemon(name="node")
+        assert daemon.wait_for("store unavailable, backing off", timeout=40)
+        assert "database is locked" in daemon.log_text()
+        assert daemon.running
+    finally:
+        lock.rollback()
+        lock.close()
+    assert wait_until(lambda: all_decided(router, ids))
+    assert finalized_counts(oracle) == {i: 1 for i in ids}
+    assert "Traceback" not in daemon.log_text()
