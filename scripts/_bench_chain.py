@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from web3 import Web3
+
 from oracle.chain import ChainClient
-from oracle.traffic import OutcomeWatcher, Sender, fund, percentile, wallets
+from oracle.traffic import Sender, fund, percentile, wallets
 
 LOADGEN = Path(__file__).with_name("_loadgen.py")
 
@@ -80,6 +82,74 @@ class ChainBench:
         return int(self.client.router.functions.paymentCount().call())
 
 
+class EventClock:
+    """Times the router's events as they appear on chain, in a background thread.
+
+    One `eth_getLogs` poll for the request and the outcome events together: a payment's latency is
+    the time its outcome event was first seen minus the time its `PaymentRequested` event (the pay
+    receipt's log) was first seen. Both ends carry the same polling delay, so it cancels out.
+    """
+
+    def __init__(self, client: ChainClient, from_block: int, poll: float = 0.004) -> None:
+        router = client.router
+        self._w3 = client.w3
+        self._address = router.address
+        self._next = from_block
+        self._poll = poll
+        self._request = ChainClient._topic(router, "PaymentRequested")
+        self._outcome = {
+            ChainClient._topic(router, "PaymentSettled"): "settled",
+            ChainClient._topic(router, "PaymentHeld"): "held",
+            ChainClient._topic(router, "PaymentRefunded"): "refunded",
+        }
+        self._topics = [Web3.to_hex(t) for t in (self._request, *self._outcome)]
+        self.requested: dict[int, float] = {}  # payment id -> perf_counter when first seen
+        self.outcomes: dict[int, tuple[str, float]] = {}  # payment id -> (outcome, first seen)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="event-clock", daemon=True)
+
+    def start(self) -> EventClock:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                logs = self._w3.eth.get_logs(
+                    {
+                        "fromBlock": self._next,
+                        "toBlock": "latest",
+                        "address": self._address,
+                        "topics": [self._topics],
+                    }
+                )
+                now = time.perf_counter()
+                for log in logs:
+                    topic = bytes(log["topics"][0])
+                    pid = int.from_bytes(bytes(log["topics"][1]), "big")
+                    if topic == self._request:
+                        self.requested.setdefault(pid, now)
+                    else:
+                        self.outcomes.setdefault(
+                            pid, (self._outcome[topic], now)
+                        )  # a held one may settle later
+                    self._next = max(self._next, int(log["blockNumber"]) + 1)
+            except Exception:  # noqa: BLE001 - a watcher must outlive RPC hiccups
+                pass
+            self._stop.wait(self._poll)
+
+    def latencies_ms(self, ids: range) -> list[float]:
+        return sorted(
+            (self.outcomes[i][1] - self.requested[i]) * 1000
+            for i in ids
+            if i in self.outcomes and i in self.requested
+        )
+
+
 class RssSampler:
     """Samples a process's resident memory (from /proc) in a background thread."""
 
@@ -137,7 +207,7 @@ def raw_transfers(bench: ChainBench, count: int = 3000, payers: int = 30) -> dic
     }
 
 
-def _wait_outcomes(watcher: OutcomeWatcher, ids: range, timeout: float) -> int:
+def _wait_outcomes(watcher: EventClock, ids: range, timeout: float) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         missing = sum(1 for i in ids if i not in watcher.outcomes)
@@ -147,9 +217,7 @@ def _wait_outcomes(watcher: OutcomeWatcher, ids: range, timeout: float) -> int:
     return sum(1 for i in ids if i not in watcher.outcomes)
 
 
-def e2e_burst(
-    bench: ChainBench, watcher: OutcomeWatcher, count: int = 3000, payers: int = 60
-) -> dict[str, Any]:
+def e2e_burst(bench: ChainBench, watcher: EventClock, count: int = 3000, payers: int = 60) -> dict[str, Any]:
     """Payments sent as fast as the load generator can while the daemon scores and posts."""
     spec = bench.spec("burst", count, payers)
     bench.fund_payers(spec, with_token=True)
@@ -177,18 +245,18 @@ def e2e_burst(
 
 
 def latency(
-    bench: ChainBench, watcher: OutcomeWatcher, rate: float = 100.0, seconds: float = 10.0
+    bench: ChainBench, watcher: EventClock, rate: float = 100.0, seconds: float = 10.0
 ) -> dict[str, Any]:
-    """A steady `rate` of payments, each timed from its PaymentRequested receipt to its outcome event."""
+    """A steady `rate` of payments, each timed from its PaymentRequested event to its outcome event."""
     count = int(rate * seconds)
-    spec = bench.spec("paced", count, 50, rate=rate)
+    spec = bench.spec("paced", count, 48, rate=rate)
+    spec["seed"] = f"verdict-bench-paced-{rate:g}"
     bench.fund_payers(spec, with_token=True)
+    first = bench.payment_count() + 1
     out = bench.loadgen(spec)
-    receipts = {int(pid): float(t) for pid, t in out["receipts"]}
-    missing = _wait_outcomes(watcher, range(min(receipts), max(receipts) + 1), timeout=120)
-    latencies = sorted(
-        (watcher.outcomes[pid][1] - t) * 1000 for pid, t in receipts.items() if pid in watcher.outcomes
-    )
+    ids = range(first, first + count)
+    missing = _wait_outcomes(watcher, ids, timeout=180)
+    latencies = watcher.latencies_ms(ids)
     return {
         "offered_per_s": rate,
         "achieved_per_s": out["offered_per_s"],

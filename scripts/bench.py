@@ -10,6 +10,8 @@ on a missed target; the report says which figures miss.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -23,7 +25,7 @@ from rich.console import Console
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _bench_chain import ChainBench, RssSampler, e2e_burst, latency, raw_transfers  # noqa: E402
+from _bench_chain import ChainBench, EventClock, RssSampler, e2e_burst, latency, raw_transfers  # noqa: E402
 from _bench_gas import governance_and_escrow_gas, payment_gas  # noqa: E402
 from _bench_report import headline, machine_info, write_markdown  # noqa: E402
 from _bench_scoring import batch_scoring, compiled_predictor, single_payment  # noqa: E402
@@ -33,22 +35,53 @@ from oracle.chain import ETH, ChainClient, Deployment, load_abis  # noqa: E402
 from oracle.datagen import generate  # noqa: E402
 from oracle.launch import DaemonProcess  # noqa: E402
 from oracle.model import load, save  # noqa: E402
-from oracle.traffic import OutcomeWatcher  # noqa: E402
 from oracle.train import train  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / ".build" / "__local__.json"
+LIGHT_RATE, LIGHT_SECONDS = 10.0, 6.0
+
+
+def start_daemon(env: dict[str, str], log_path: Path, profile: Path | None) -> DaemonProcess:
+    """`verdict run` as its own process; under cProfile when `profile` is given (it stops on SIGTERM
+    by returning, so the profile is written)."""
+    if profile is None:
+        return DaemonProcess.start(env, log_path)
+    with log_path.open("ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "oracle.cli", "run"],
+            env={**os.environ, "VERDICT_LOG_FORMAT": "json", **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    return DaemonProcess(proc, log_path)
 
 
 @click.command(cls=ConnectedProviderCommand)
-@click.option("--burst", default=3000, show_default=True, help="Payments in the end-to-end burst.")
+@click.option("--burst", default=2000, show_default=True, help="Payments in the end-to-end burst.")
 @click.option("--transfers", default=3000, show_default=True, help="Plain transfers for the chain ceiling.")
 @click.option("--rate", default=100.0, show_default=True, help="Offered load of the latency run, per second.")
 @click.option("--seconds", default=10.0, show_default=True, help="Length of the latency run.")
 @click.option("--poll", default="0.01", show_default=True, help="The daemon's VERDICT_POLL_INTERVAL.")
+@click.option(
+    "--profile",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Run the daemon under cProfile and write its profile here (where does its time go?).",
+)
 @click.option("--out", default="bench/results.json", show_default=True, type=click.Path(dir_okay=False))
 @click.option("--doc", default="docs/benchmarks.md", show_default=True, type=click.Path(dir_okay=False))
-def cli(burst: int, transfers: int, rate: float, seconds: float, poll: str, out: str, doc: str) -> None:
+def cli(
+    burst: int,
+    transfers: int,
+    rate: float,
+    seconds: float,
+    poll: str,
+    profile: str | None,
+    out: str,
+    doc: str,
+) -> None:
     """Run every benchmark against a fresh local chain and write the results."""
     if not networks.provider.network.is_local:
         raise click.ClickException(
@@ -105,20 +138,18 @@ def cli(burst: int, transfers: int, rate: float, seconds: float, poll: str, out:
         stale.unlink()
     log_path = work / "daemon.log"
     log_path.unlink(missing_ok=True)
-    daemon = DaemonProcess.start(
-        {
-            "VERDICT_RPC_URL": networks.provider.uri,
-            "VERDICT_NODE_KEY": node.private_key,
-            "VERDICT_DEPLOYMENT": str(deployment),
-            "VERDICT_BUILD_MANIFEST": str(MANIFEST),
-            "VERDICT_STORE_URL": f"sqlite:///{store}",
-            "VERDICT_MODEL_DIR": str(work / "model"),
-            "VERDICT_POLL_INTERVAL": poll,
-            "VERDICT_METRICS_PORT": "0",
-        },
-        log_path,
-    )
-    watcher = OutcomeWatcher(client, from_block=chain.blocks.height).start()
+    env = {
+        "VERDICT_RPC_URL": networks.provider.uri,
+        "VERDICT_NODE_KEY": node.private_key,
+        "VERDICT_DEPLOYMENT": str(deployment),
+        "VERDICT_BUILD_MANIFEST": str(MANIFEST),
+        "VERDICT_STORE_URL": f"sqlite:///{store}",
+        "VERDICT_MODEL_DIR": str(work / "model"),
+        "VERDICT_POLL_INTERVAL": poll,
+        "VERDICT_METRICS_PORT": "0",
+    }
+    daemon = start_daemon(env, log_path, Path(profile).resolve() if profile else None)
+    watcher = EventClock(client, from_block=chain.blocks.height).start()
     try:
         daemon.wait_ready()
         rss = RssSampler(daemon.proc.pid).start()
@@ -127,9 +158,11 @@ def cli(burst: int, transfers: int, rate: float, seconds: float, poll: str, out:
         console.print(f"end to end: {results['e2e']['e2e_payments_per_s']} payments decided/s")
         with console.status(f"latency: {rate:.0f} payments/s for {seconds:.0f} s..."):
             results["latency"] = latency(bench, watcher, rate=rate, seconds=seconds)
-        console.print(
-            f"latency p50 {results['latency']['latency_ms_p50']} ms, p99 {results['latency']['latency_ms_p99']} ms"
-        )
+        lat = results["latency"]
+        console.print(f"latency p50 {lat['latency_ms_p50']} ms, p99 {lat['latency_ms_p99']} ms")
+        # The same measurement at a load the node can keep up with: latency without a queue.
+        with console.status(f"latency: {LIGHT_RATE:.0f} payments/s for {LIGHT_SECONDS:.0f} s..."):
+            results["latency_light"] = latency(bench, watcher, rate=LIGHT_RATE, seconds=LIGHT_SECONDS)
         results["memory"] = rss.stop()
     finally:
         watcher.stop()
