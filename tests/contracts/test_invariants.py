@@ -25,7 +25,8 @@ step the chain must agree with it:
 
 Each Hypothesis example starts from an anvil snapshot and restores it at the end, so examples
 never see each other's state. Example counts: `VERDICT_HYPOTHESIS_PROFILE=ci` (default: 8
-examples of up to 30 steps, about a minute here) or `long` (300 examples of 60 steps) for a soak.
+examples of up to 30 steps, about 1.5 minutes on 2 shared cores) or `long` (300 examples of 60
+steps) for a soak.
 """
 
 from __future__ import annotations
@@ -69,7 +70,12 @@ class RouterMachine(RuleBasedStateMachine):
     @initialize()
     def start(self):
         env = self.env
-        self.chain, self.router, self.oracle, self.coin = env["chain"], env["router"], env["oracle"], env["coin"]
+        self.chain, self.router, self.oracle, self.coin = (
+            env["chain"],
+            env["router"],
+            env["oracle"],
+            env["coin"],
+        )
         self.snapshot = self.chain.snapshot()
         self.tokens = [ETH, self.coin.address]
         self.payments: dict[int, dict] = {}
@@ -151,8 +157,12 @@ class RouterMachine(RuleBasedStateMachine):
             assert on_chain.amount == amount and on_chain.status == PENDING
             self.touched.add(pid)
             self.payments[pid] = {
-                "payer": str(payer), "payee": str(payee), "token": token, "amount": amount,
-                "status": PENDING, "deadline": on_chain.deadline,
+                "payer": str(payer),
+                "payee": str(payee),
+                "token": token,
+                "amount": amount,
+                "status": PENDING,
+                "deadline": on_chain.deadline,
             }
 
     # --- paying --------------------------------------------------------------------------------
@@ -174,8 +184,11 @@ class RouterMachine(RuleBasedStateMachine):
         self._record(first, payer, [payee], token, [value])
 
     @precondition(lambda self: len(self.payments) < MAX_PAYMENTS)
-    @rule(payer=st.integers(0, 2), eth=st.booleans(),
-          items=st.lists(st.tuples(st.integers(0, 2), st.integers(1, 10**6)), min_size=1, max_size=4))
+    @rule(
+        payer=st.integers(0, 2),
+        eth=st.booleans(),
+        items=st.lists(st.tuples(st.integers(0, 2), st.integers(1, 10**6)), min_size=1, max_size=4),
+    )
     def pay_many(self, payer, eth, items):
         payer = self.env["payers"][payer]
         payees = [self.env["payees"][i] for i, _ in items]
@@ -183,8 +196,16 @@ class RouterMachine(RuleBasedStateMachine):
         amounts = [a * 10**9 if eth else a for _, a in items]
         first = self.router.paymentCount() + 1
         kwargs = {"value": sum(amounts)} if eth else {}
-        receipt = self._send("pay_many", self.router.payMany, payees, token, amounts, [REF] * len(items),
-                             sender=payer, **kwargs)
+        receipt = self._send(
+            "pay_many",
+            self.router.payMany,
+            payees,
+            token,
+            amounts,
+            [REF] * len(items),
+            sender=payer,
+            **kwargs,
+        )
         if receipt is None:
             assert self.router.paused(), "payMany reverted while not paused"
             return
@@ -209,7 +230,11 @@ class RouterMachine(RuleBasedStateMachine):
     def _post(self, ids, score):
         self.touched.update(ids)
         batch = [verdict(self.router, i, score) for i in ids]
-        review, reject, paused = self.router.reviewThreshold(), self.router.rejectThreshold(), self.router.paused()
+        review, reject, paused = (
+            self.router.reviewThreshold(),
+            self.router.rejectThreshold(),
+            self.router.paused(),
+        )
         fee = self.fee
         receipt = self._send("verdict", self.oracle.submitVerdicts, batch, sender=self.env["node"])
         assert receipt is not None, "a batch of in-range verdicts from a registered node reverted"
@@ -257,7 +282,9 @@ class RouterMachine(RuleBasedStateMachine):
             assert receipt is not None, f"{name} of a held payment reverted (paused={paused})"
             self._settle(pid) if approve else self._refund(pid)
         else:
-            assert receipt is None, "review of a payment that is not held (or approval while paused) succeeded"
+            assert receipt is None, (
+                "review of a payment that is not held (or approval while paused) succeeded"
+            )
 
     @precondition(lambda self: len(self.payments) < MAX_PAYMENTS)
     @rule(data=st.data(), eth=st.booleans())
@@ -305,9 +332,13 @@ class RouterMachine(RuleBasedStateMachine):
     def reclaim_due(self, data):
         """A reclaim that is due succeeds, paused or not."""
         due = [
-            pid for pid, p in self.payments.items()
+            pid
+            for pid, p in self.payments.items()
             if (p["status"] == PENDING and self.chain.pending_timestamp > p["deadline"] + 5)
-            or (p["status"] == HELD and self.chain.pending_timestamp > p["deadline"] + self.router.reviewWindow() + 5)
+            or (
+                p["status"] == HELD
+                and self.chain.pending_timestamp > p["deadline"] + self.router.reviewWindow() + 5
+            )
         ]
         if not due:
             return
@@ -360,7 +391,10 @@ class RouterMachine(RuleBasedStateMachine):
         refuser, key = self.env["refuser"], (str(self.env["refuser"]), ETH)
         refuser.setAccepting(True, sender=self.env["deployer"])
         self.accepting = True
-        if self._send("withdraw", refuser.withdrawFrom, self.router, ETH, sender=self.env["deployer"]) is not None:
+        if (
+            self._send("withdraw", refuser.withdrawFrom, self.router, ETH, sender=self.env["deployer"])
+            is not None
+        ):
             self.ghost_received[key] += self.ghost_credit.pop(key, 0)
         else:
             assert self.ghost_credit[key] == 0
@@ -377,8 +411,11 @@ class RouterMachine(RuleBasedStateMachine):
         # (`_check_all` at the end of each example reads every account's credit.)
         accounts = [str(self.env["refuser"])]
         for token in self.tokens:
-            unsettled = sum(p["amount"] for p in self.payments.values()
-                            if p["token"] == token and p["status"] in (PENDING, HELD))
+            unsettled = sum(
+                p["amount"]
+                for p in self.payments.values()
+                if p["token"] == token and p["status"] in (PENDING, HELD)
+            )
             credited = sum(self.router.credited(a, token) for a in accounts)
             fees = self.router.feesAccrued(token)
             assert credited == sum(v for (a, t), v in self.ghost_credit.items() if t == token)
@@ -394,13 +431,17 @@ class RouterMachine(RuleBasedStateMachine):
         for account in self.watched:
             for token in self.tokens:
                 moved = self._balance(account, token) - self.start_balances[(str(account), token)]
-                assert moved == self.ghost_received[(str(account), token)], f"{account} received {moved} in {token}"
+                assert moved == self.ghost_received[(str(account), token)], (
+                    f"{account} received {moved} in {token}"
+                )
 
     def _check_states(self, ids):
         for pid in ids:
             p = self.payments[pid]
             assert self.router.payment(pid).status == p["status"], f"payment {pid}"
-            assert self.paid_out[pid] == (1 if p["status"] in (SETTLED, REFUNDED) else 0), f"payment {pid} paid {self.paid_out[pid]}x"
+            assert self.paid_out[pid] == (1 if p["status"] in (SETTLED, REFUNDED) else 0), (
+                f"payment {pid} paid {self.paid_out[pid]}x"
+            )
 
     def _check_all(self):
         """Every payment's state and every account's credit, once per example (costly to read)."""
@@ -411,8 +452,20 @@ class RouterMachine(RuleBasedStateMachine):
 
 
 def test_router_books_states_and_payouts_hold_under_random_sequences(
-    project, chain, router, risk_oracle, stablecoin, deployer, payer, payee, node, reviewer, guardian,
-    treasury, outsider, accounts,
+    project,
+    chain,
+    router,
+    risk_oracle,
+    stablecoin,
+    deployer,
+    payer,
+    payee,
+    node,
+    reviewer,
+    guardian,
+    treasury,
+    outsider,
+    accounts,
 ):
     payers = [payer, accounts[10], accounts[11]]
     for extra in payers[1:]:
@@ -420,16 +473,38 @@ def test_router_books_states_and_payouts_hold_under_random_sequences(
         stablecoin.approve(router, 2**256 - 1, sender=extra)
     refuser = deployer.deploy(project.RevertingPayee)
     RouterMachine.env = {
-        "chain": chain, "router": router, "oracle": risk_oracle, "coin": stablecoin, "deployer": deployer,
-        "payers": payers, "payees": [payee, accounts[12], refuser], "refuser": refuser, "node": node,
-        "reviewer": reviewer, "guardian": guardian, "treasury": treasury, "outsider": outsider,
+        "chain": chain,
+        "router": router,
+        "oracle": risk_oracle,
+        "coin": stablecoin,
+        "deployer": deployer,
+        "payers": payers,
+        "payees": [payee, accounts[12], refuser],
+        "refuser": refuser,
+        "node": node,
+        "reviewer": reviewer,
+        "guardian": guardian,
+        "treasury": treasury,
+        "outsider": outsider,
     }
     RouterMachine.stats = Counter()
     profile = PROFILES[os.environ.get("VERDICT_HYPOTHESIS_PROFILE", "ci")]
     run_state_machine_as_test(
         RouterMachine,
-        settings=settings(**profile, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True),
+        settings=settings(
+            **profile, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True
+        ),
     )
     print("\nactions:", dict(sorted(RouterMachine.stats.items())))
-    for action in ("pay", "pay_many", "verdict", "approve", "reject", "reclaim", "pause", "sweep", "withdraw"):
+    for action in (
+        "pay",
+        "pay_many",
+        "verdict",
+        "approve",
+        "reject",
+        "reclaim",
+        "pause",
+        "sweep",
+        "withdraw",
+    ):
         assert RouterMachine.stats[action] > 0, f"the machine never managed to {action}"
