@@ -182,6 +182,9 @@ class ChainClient:
         self.account = account
         self._nonce: int | None = None
         self._chain_id: int | None = None
+        # Block number -> timestamp, from the `blockTimestamp` that anvil and recent geth put in each
+        # log: saves one eth_getBlock per block holding a request (under automine, per payment).
+        self._log_timestamps: dict[int, int] = {}
         self.oracle = self.w3.eth.contract(deployment.address("RiskOracle"), abi=abis["IRiskOracle"])
         self.router = self.w3.eth.contract(deployment.address("PaymentRouter"), abi=abis["IPaymentRouter"])
         self._erc20 = [
@@ -237,7 +240,8 @@ class ChainClient:
         return self._chain_id
 
     def block_timestamp(self, number: int) -> int:
-        return self._block_timestamp(number)
+        known = self._log_timestamps.get(number)
+        return known if known is not None else self._block_timestamp(number)
 
     @lru_cache(maxsize=4096)  # noqa: B019 - one client per process; blocks never change once mined
     def _block_timestamp(self, number: int) -> int:
@@ -259,6 +263,7 @@ class ChainClient:
         )
         out = []
         for log in logs:
+            self._remember_timestamp(log)
             prefix, event = self._topics[bytes(log["topics"][0])]
             args = event.process_log(log)["args"]
             item_id = args.get("id", args.get("gateId"))
@@ -277,6 +282,14 @@ class ChainClient:
                 )
             )
         return out
+
+    def _remember_timestamp(self, log: Any) -> None:
+        raw = log.get("blockTimestamp")
+        if raw is None:
+            return  # an older node: block_timestamp asks for the block instead
+        if len(self._log_timestamps) >= 4096:
+            self._log_timestamps.pop(next(iter(self._log_timestamps)))  # the oldest block
+        self._log_timestamps[int(log["blockNumber"])] = int(raw, 16) if isinstance(raw, str) else int(raw)
 
     def token_info(self, token: str) -> TokenInfo:
         return self._token_info(to_checksum_address(token))

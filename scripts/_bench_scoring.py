@@ -152,6 +152,7 @@ def compiled_predictor(
     booster = artifact.booster
     scorer = Scorer(artifact)
     Xm = scorer._matrix(feature_matrix(rows))
+    cache.unlink(missing_ok=True)  # lleaves trusts any cache file it finds, even an older model's
     t0 = time.perf_counter()
     compiled = lleaves.Model(model_file=str(model_dir / "model.txt"))
     compiled.compile(cache=str(cache))
