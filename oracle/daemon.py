@@ -38,6 +38,7 @@ from oracle.store import Store, VerdictRow
 log = structlog.get_logger("verdict.daemon")
 
 CHECKPOINT = "gate-requests"
+HEAD_REFRESH = 0.5  # seconds between eth_blockNumber reads while caught up
 INFLIGHT_RECHECK = 30.0  # seconds between looks at sent-but-unmined verdicts (and once at start)
 FAULT_POINTS = ("scored", "sent", "posted")
 """Test-only crash points (tests/faults/): with `VERDICT_FAULT_POINT` set to one of these, the
@@ -113,6 +114,9 @@ class OracleDaemon:
         self._seen_at: dict[str, float] = {}  # key -> monotonic time the request was read
         self._thresholds: tuple[tuple[int, int], float] | None = None
         self._inflight_checked: float | None = None
+        self._checkpoint: int | None = None  # last block whose logs are processed (mirrors the store)
+        self._head: int | None = None
+        self._head_read_at = 0.0
         self._fault_point = os.environ.get("VERDICT_FAULT_POINT") or None  # read once; see FAULT_POINTS
         if self._fault_point is not None and self._fault_point not in FAULT_POINTS:
             raise ConfigError(f"VERDICT_FAULT_POINT must be one of {', '.join(FAULT_POINTS)}")
@@ -169,17 +173,36 @@ class OracleDaemon:
     def _read_and_score(self) -> bool:
         if self.model.scorer is None or not self._model_approved():
             return False  # fail closed; keep the checkpoint so we catch up once a model is back
-        checkpoint = self.store.get_checkpoint(CHECKPOINT)
-        start = self.chain.deployment.block if checkpoint is None else checkpoint + 1
-        head = self.chain.block_number() - self.settings.confirmations
-        if head < start:
-            return False
-        end = min(head, start + self.settings.log_batch_blocks - 1)
-        requests = [r for r in self.chain.gate_requests(start, end) if self.store.scored(r.key) is None]
-        if requests:
-            self._score(requests)
+        if self._checkpoint is None:
+            stored = self.store.get_checkpoint(CHECKPOINT)
+            self._checkpoint = self.chain.deployment.block - 1 if stored is None else stored
+        start = self._checkpoint + 1
+        now = time.monotonic()
+        # Caught up and no confirmations to wait for: ask for the logs up to 'latest' directly and
+        # skip the eth_blockNumber round trip (a fifth of the loop's time under load). The head is
+        # still read now and then so the checkpoint moves across blocks without requests.
+        tail_mode = self.settings.confirmations == 0 and self._head is not None and (
+            self._head - start < self.settings.log_batch_blocks
+        )
+        if tail_mode and now - self._head_read_at < HEAD_REFRESH:
+            requests = self.chain.gate_requests(start, "latest")
+            if not requests:
+                return False
+            end = max(r.block_number for r in requests)
+        else:
+            self._head = self.chain.block_number() - self.settings.confirmations
+            self._head_read_at = now
+            if self._head < start:
+                return False
+            end = min(self._head, start + self.settings.log_batch_blocks - 1)
+            requests = self.chain.gate_requests(start, end)
+        known = self.store.scored_keys([r.key for r in requests])
+        fresh = [r for r in requests if r.key not in known]
+        if fresh:
+            self._score(fresh)
             self._fault("scored")
         self.store.set_checkpoint(CHECKPOINT, end)
+        self._checkpoint = end
         self.metrics.last_block.set(end)
         return True
 
@@ -317,25 +340,28 @@ class OracleDaemon:
     def _settle(self, receipt: dict[str, Any], by_item: dict[tuple[str, int], VerdictRow]) -> None:
         outcome = self.chain.batch_outcome(receipt)
         self.metrics.gas.inc(outcome.gas_used)
-        if int(receipt.get("status", 1)) != 1:
+        failed = int(receipt.get("status", 1)) != 1
+        # A failed batch may have run out of gas: the next ones get twice the room.
+        self.chain.observe_gas(outcome.gas_used, len(by_item), out_of_gas=failed)
+        if failed:
             self.metrics.errors.labels("reverted").inc()
             log.error("verdict transaction reverted", tx=outcome.tx_hash)
             return
         now = time.monotonic()
+        finals: dict[str, str] = {}
         for item, row in by_item.items():
             if item in outcome.posted:
-                final = outcome.finals.get(item, "posted")
-                self.store.mark_final(row.key, final)
+                finals[row.key] = final = outcome.finals.get(item, "posted")
                 self.metrics.verdicts.labels(row.decision).inc()
                 seen = self._seen_at.pop(row.key, None)
                 if seen is not None:
                     self.metrics.latency.observe(now - seen)
                 log.info("verdict posted", key=row.key, score=row.score_bps, outcome=final, tx=outcome.tx_hash)
             elif item in outcome.skipped:
-                reason = outcome.skipped[item]
-                self.store.mark_final(row.key, reason)
+                finals[row.key] = reason = outcome.skipped[item]
                 self._seen_at.pop(row.key, None)
                 log.info("verdict skipped by the oracle", key=row.key, reason=reason)
+        self.store.mark_final_many(finals)
 
 
 def run_daemon(settings: Settings) -> None:

@@ -439,6 +439,17 @@ class Store:
                     update(verdicts).where(verdicts.c.key.in_(chunk)).values(tx_hash=tx_hash, posted_at=now)
                 )
 
+    def mark_final_many(self, statuses: dict[str, str]) -> None:
+        """`mark_final` for many keys in one transaction."""
+        if not statuses:
+            return
+        now = time.time()
+        with self._tx("marking verdicts final") as conn:
+            for key, status in statuses.items():
+                conn.execute(
+                    update(verdicts).where(verdicts.c.key == key).values(final_status=status, finalized_at=now)
+                )
+
     def mark_final(self, key: str, status: str) -> None:
         with self._tx("marking a verdict final") as conn:
             conn.execute(
@@ -450,6 +461,16 @@ class Store:
     def unposted(self) -> list[VerdictRow]:
         """Scored verdicts not yet posted and not final, oldest first."""
         return self.verdict_rows(posted=False, final=False)
+
+    def scored_keys(self, keys: Sequence[str]) -> set[str]:
+        """Which of `keys` are already in the verdict log (one query per few hundred keys)."""
+        found: set[str] = set()
+        if not keys:
+            return found
+        with self._tx("reading verdict keys") as conn:
+            for chunk in _chunks(list(keys)):
+                found.update(conn.execute(select(verdicts.c.key).where(verdicts.c.key.in_(chunk))).scalars())
+        return found
 
     def scored(self, key: str) -> VerdictRow | None:
         with self._tx("reading a verdict") as conn:

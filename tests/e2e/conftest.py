@@ -8,7 +8,6 @@ around each test cannot confuse a daemon: its contracts never existed before the
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from _suite import deploy_suite, write_deployment  # noqa: E402
+from e2e_helpers import MANIFEST  # noqa: E402
 
 from oracle.chain import ChainClient, Deployment, load_abis  # noqa: E402
 from oracle.datagen import generate  # noqa: E402
@@ -26,8 +26,6 @@ from oracle.launch import DaemonProcess  # noqa: E402
 from oracle.model import ModelArtifact, save  # noqa: E402
 from oracle.traffic import OutcomeWatcher, Sender  # noqa: E402
 from oracle.train import train  # noqa: E402
-
-MANIFEST = ROOT / ".build" / "__local__.json"
 
 
 @pytest.fixture(scope="session")
@@ -116,12 +114,3 @@ def watcher(client) -> Iterator[OutcomeWatcher]:
 @pytest.fixture
 def sender(client) -> Sender:
     return Sender(client.w3, client.chain_id())
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from ape import chain, networks
-from conftest import MANIFEST, wait_until
+from e2e_helpers import MANIFEST, wait_until
 
 from oracle.features import OnlineFeatures, PaymentRecord
 from oracle.store import Store
