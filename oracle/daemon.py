@@ -221,18 +221,21 @@ class OracleDaemon:
         matrix = self.features.compute_many([rec for _, rec in records])
         results = scorer.score_many(matrix)
         review, reject = self._policy()
-        for (req, rec), row, result in zip(records, matrix, results, strict=True):
+        rows = []
+        for (req, _), features, result in zip(records, matrix, results, strict=True):
             decision = decide(result.score_bps, review, reject)
-            self.store.record_scored(
-                key=req.key,
-                target=req.target,
-                item_id=req.item_id,
-                score_bps=result.score_bps,
-                decision=decision,
-                model_id=artifact.model_id,
-                reasons=[r.as_dict() for r in result.reasons],
-                reasons_hash=result.reasons_hash,
-                features=dict(zip(artifact.feature_names, map(float, row), strict=False)),
+            rows.append(
+                {
+                    "key": req.key,
+                    "target": req.target,
+                    "item_id": req.item_id,
+                    "score_bps": result.score_bps,
+                    "decision": decision,
+                    "model_id": artifact.model_id,
+                    "reasons": [r.as_dict() for r in result.reasons],
+                    "reasons_hash": result.reasons_hash,
+                    "features": dict(zip(artifact.feature_names, map(float, features), strict=False)),
+                }
             )
             log.info(
                 "scored",
@@ -241,6 +244,7 @@ class OracleDaemon:
                 decision=decision,
                 reasons=[r.text for r in result.reasons],
             )
+        self.store.record_scored_many(rows)
 
     def _record(self, req: GateRequest) -> PaymentRecord | None:
         """The request as the feature code sees it; None (with one log line) if it cannot be valued."""

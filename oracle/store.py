@@ -414,22 +414,43 @@ class Store:
         features: dict[str, float],
     ) -> bool:
         """Log a scored payment once; returns False if `key` was already logged (kept unchanged)."""
-        row = {
-            "key": key,
-            "target": target,
-            "item_id": str(item_id),
-            "score_bps": int(score_bps),
-            "decision": decision,
-            "model_id": model_id,
-            "reasons": json.dumps(reasons, sort_keys=True),
-            "reasons_hash": reasons_hash,
-            "features": json.dumps(features, sort_keys=True),
-            "scored_at": time.time(),
-        }
-        with self._tx("logging a verdict") as conn:
-            # RETURNING tells whether the row went in; rowcount cannot (psycopg reports -1 here).
-            stmt = self._insert(verdicts).on_conflict_do_nothing(index_elements=["key"]).returning(verdicts.c.seq)
-            return conn.execute(stmt, row).first() is not None
+        return bool(
+            self.record_scored_many(
+                [
+                    {
+                        "key": key,
+                        "target": target,
+                        "item_id": item_id,
+                        "score_bps": score_bps,
+                        "decision": decision,
+                        "model_id": model_id,
+                        "reasons": reasons,
+                        "reasons_hash": reasons_hash,
+                        "features": features,
+                    }
+                ]
+            )
+        )
+
+    def record_scored_many(self, items: Sequence[dict[str, Any]]) -> int:
+        """`record_scored` for a batch in one transaction (a commit per row was a sixth of the
+        daemon's time under load); returns how many were new."""
+        now = time.time()
+        added = 0
+        with self._tx("logging verdicts") as conn:
+            for item in items:
+                row = {
+                    **item,
+                    "item_id": str(item["item_id"]),
+                    "score_bps": int(item["score_bps"]),
+                    "reasons": json.dumps(item["reasons"], sort_keys=True),
+                    "features": json.dumps(item["features"], sort_keys=True),
+                    "scored_at": now,
+                }
+                # RETURNING tells whether the row went in; rowcount cannot (psycopg reports -1 here).
+                stmt = self._insert(verdicts).on_conflict_do_nothing(index_elements=["key"]).returning(verdicts.c.seq)
+                added += conn.execute(stmt, row).first() is not None
+        return added
 
     def mark_posted(self, keys: Sequence[str], tx_hash: str) -> None:
         now = time.time()
