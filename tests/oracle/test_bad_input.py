@@ -110,8 +110,15 @@ def train_args(tmp_path, data: str, *extra: str) -> list[str]:
         (good_generic()[["a", "b"]], "not found"),
         (good_generic().iloc[:3], ""),
     ],
-    ids=["string-labels", "one-class", "fractional-labels", "nan-labels", "minus-inf",
-         "no-label-column", "three-rows"],
+    ids=[
+        "string-labels",
+        "one-class",
+        "fractional-labels",
+        "nan-labels",
+        "minus-inf",
+        "no-label-column",
+        "three-rows",
+    ],
 )
 def test_train_rejects_bad_tables(tmp_path, write, frame, expected):
     assert_clean_failure(invoke(*train_args(tmp_path, write(frame))), expected)
@@ -266,9 +273,21 @@ def test_the_console_script_never_prints_a_traceback_for_bad_input(tmp_path):
     """The real entry point in a subprocess: the one line goes to stderr, exit 1."""
     (tmp_path / "empty.csv").write_text("")
     proc = subprocess.run(
-        [sys.executable, "-m", "oracle.cli", "train", "--data", str(tmp_path / "empty.csv"), "--label", "y",
-         "--out", str(tmp_path / "m")],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "oracle.cli",
+            "train",
+            "--data",
+            str(tmp_path / "empty.csv"),
+            "--label",
+            "y",
+            "--out",
+            str(tmp_path / "m"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr + proc.stdout
