@@ -25,8 +25,8 @@ step the chain must agree with it:
 
 Each Hypothesis example starts from an anvil snapshot and restores it at the end, so examples
 never see each other's state. Example counts: `VERDICT_HYPOTHESIS_PROFILE=ci` (default: 8
-examples of up to 30 steps, about 1.5 minutes on 2 shared cores) or `long` (300 examples of 60
-steps) for a soak.
+examples of up to 30 steps, about 1.5 minutes on 2 shared cores), `soak` (40 of 40, about ten
+minutes) or `long` (300 of 60, over an hour).
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ MAX_PAYMENTS = 24
 SCORES = [0, 1, 2999, 5999, 6000, 7500, 8999, 9000, 9999, 10_000]
 PROFILES = {
     "ci": {"max_examples": 8, "stateful_step_count": 30},
+    "soak": {"max_examples": 40, "stateful_step_count": 40},
     "long": {"max_examples": 300, "stateful_step_count": 60},
 }
 
