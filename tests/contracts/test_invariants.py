@@ -25,7 +25,7 @@ step the chain must agree with it:
 
 Each Hypothesis example starts from an anvil snapshot and restores it at the end, so examples
 never see each other's state. Example counts: `VERDICT_HYPOTHESIS_PROFILE=ci` (default: 8
-examples of up to 30 steps, about 1.5 minutes on 2 shared cores), `soak` (40 of 40, about ten
+examples of up to 30 steps, about 1.5 minutes on 2 shared cores), `soak` (40 of 40, about 4.5
 minutes) or `long` (300 of 60, over an hour).
 """
 
