@@ -80,6 +80,7 @@ def test_a_burst_of_payments_is_decided_completely_and_exactly_once(
     assert router.paymentCount() == PAYMENTS
 
     peak = idle
+
     def all_final() -> bool:
         nonlocal peak
         if daemon.running:
