@@ -43,7 +43,7 @@ from _suite import deploy_suite, write_deployment  # noqa: E402
 
 from oracle.datagen import generate, generate_scenario  # noqa: E402
 from oracle.launch import DaemonProcess  # noqa: E402
-from oracle.traffic import OutcomeWatcher, Sender, call_tx  # noqa: E402
+from oracle.traffic import ERC20_ABI, OutcomeWatcher, Sender, call_tx  # noqa: E402
 from oracle.train import train  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -169,7 +169,7 @@ def cli(payments: int, seed: int, workdir: str, out_dir: str) -> None:
                 replay.wait_outcome(replay.send(row))
         with console.status("a structuring run: three payments just below $10,000..."):
             smurf, receiver = replay.wallets[1], replay.wallets[2]
-            erc20 = client.w3.eth.contract(stable, abi=_ERC20)
+            erc20 = client.w3.eth.contract(stable, abi=ERC20_ABI)
             for call in (
                 erc20.functions.mint(smurf.address, 50_000 * 10**6),
                 erc20.functions.approve(router.address, 2**256 - 1),
@@ -220,23 +220,6 @@ def cli(payments: int, seed: int, workdir: str, out_dir: str) -> None:
         daemon.stop()
         watcher.stop()
 
-
-_ERC20 = [
-    {
-        "name": "approve",
-        "type": "function",
-        "stateMutability": "nonpayable",
-        "inputs": [{"name": "s", "type": "address"}, {"name": "a", "type": "uint256"}],
-        "outputs": [{"type": "bool"}],
-    },
-    {
-        "name": "mint",
-        "type": "function",
-        "stateMutability": "nonpayable",
-        "inputs": [{"name": "t", "type": "address"}, {"name": "a", "type": "uint256"}],
-        "outputs": [],
-    },
-]
 
 
 def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
