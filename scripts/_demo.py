@@ -182,6 +182,7 @@ def replay_live(replay: Replay, rows: list[Any], store: Store, console: Console,
                 console.print(f"[red]payment {payment_id} got no verdict in time (it stays pending)[/]")
             progress.advance(task)
             live.update(Group(progress, decision_feed(replay, store)))
+    console.print()  # rich's Live leaves the cursor on its last line
 
 
 def summarize(replay: Replay, risk_oracle: Any) -> dict[str, Any]:

@@ -228,7 +228,6 @@ def _serve_dashboard(console: Console, env: dict[str, str], work: Path, port: in
 
 
 def _print_summary(console: Console, result: dict, path: str) -> None:
-    console.print()
     console.rule("summary")
     for key in (
         "payments",
