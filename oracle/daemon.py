@@ -344,10 +344,7 @@ class OracleDaemon:
     def _settle(self, receipt: dict[str, Any], by_item: dict[tuple[str, int], VerdictRow]) -> None:
         outcome = self.chain.batch_outcome(receipt)
         self.metrics.gas.inc(outcome.gas_used)
-        failed = int(receipt.get("status", 1)) != 1
-        # A failed batch may have run out of gas: the next ones get twice the room.
-        self.chain.observe_gas(outcome.gas_used, len(by_item), out_of_gas=failed)
-        if failed:
+        if int(receipt.get("status", 1)) != 1:
             self.metrics.errors.labels("reverted").inc()
             log.error("verdict transaction reverted", tx=outcome.tx_hash)
             return
