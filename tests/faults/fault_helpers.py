@@ -4,6 +4,7 @@ can cut the daemon off its RPC, and a private anvil whose state survives a resta
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 import os
 import random
@@ -125,8 +126,12 @@ class TcpProxy:
 
 
 class PrivateAnvil:
-    """An anvil process of our own on a free port, started from a state file and dumping its state
-    back to that file when it stops (`--load-state` / `--dump-state`)."""
+    """An anvil process of our own on a free port, started from a state file (`--load-state`) and
+    saving its state back to that file when it stops.
+
+    The state is taken with `anvil_dumpState` just before SIGTERM rather than by `--dump-state` on
+    exit: with a large state (a whole test session's contracts, tens of MB) the exit-time dump was
+    seen cut short on a loaded machine, leaving a file the next start cannot parse."""
 
     def __init__(self, state: Path, log: Path) -> None:
         self.state = state
@@ -140,7 +145,7 @@ class PrivateAnvil:
 
     def start(self) -> PrivateAnvil:
         binary = shutil.which("anvil") or str(Path(__file__).parents[2] / "node_modules" / ".bin" / "anvil")
-        args = [binary, "--port", str(self.port), "--silent", "--dump-state", str(self.state)]
+        args = [binary, "--port", str(self.port), "--silent"]
         if self.state.exists():
             args += ["--load-state", str(self.state)]
         with self.log.open("ab") as out:
@@ -168,8 +173,10 @@ class PrivateAnvil:
         return reply["result"]
 
     def stop(self) -> None:
-        """SIGTERM: anvil writes its state to the dump file on the way out."""
+        """Saves the node's state to the state file, then SIGTERM."""
         if self.proc is not None and self.proc.poll() is None:
+            dumped = str(self.rpc("anvil_dumpState", []))
+            self.state.write_bytes(gzip.decompress(bytes.fromhex(dumped.removeprefix("0x"))))
             self.proc.terminate()
             self.proc.wait(timeout=30)
         self.proc = None
