@@ -139,6 +139,19 @@ class BatchOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class RouterPayment:
+    """One payment as the router stores it (`IPaymentRouter.payment(id)`)."""
+
+    id: int
+    payer: str
+    payee: str
+    token: str  # token address, ETH = zero address
+    amount: int  # base units
+    deadline: int  # unix seconds
+    status: int  # IPaymentRouter.Status: 0 none, 1 pending, 2 held, 3 settled, 4 refunded
+
+
+@dataclass(frozen=True, slots=True)
 class TokenInfo:
     symbol: str
     decimals: int
@@ -201,15 +214,15 @@ class ChainClient:
                 continue
             contract = self.w3.eth.contract(deployment.contracts[name], abi=abis[iface])
             self._sources[contract.address] = (prefix, contract)
-            self._topics[self._topic(contract, event)] = (prefix, getattr(contract.events, event)())
+            self._topics[self.topic(contract, event)] = (prefix, getattr(contract.events, event)())
         # Outcome events emitted by gated contracts inside a verdict transaction.
         self._outcomes: dict[bytes, tuple[str, Any]] = {}
         for address, (_, contract) in self._sources.items():
             for event, outcome in OUTCOME_EVENTS.items():
                 if any(e.get("name") == event for e in contract.abi):
-                    self._outcomes[self._topic(contract, event)] = (outcome, address)
-        self._posted_topic = self._topic(self.oracle, "VerdictPosted")
-        self._skipped_topic = self._topic(self.oracle, "VerdictSkipped")
+                    self._outcomes[self.topic(contract, event)] = (outcome, address)
+        self._posted_topic = self.topic(self.oracle, "VerdictPosted")
+        self._skipped_topic = self.topic(self.oracle, "VerdictSkipped")
 
     @classmethod
     def from_settings(cls, settings: Settings, *, with_key: bool = True) -> ChainClient:
@@ -222,10 +235,13 @@ class ChainClient:
         )
 
     @staticmethod
-    def _topic(contract: Any, event: str) -> bytes:
+    def topic(contract: Any, event: str) -> bytes:
+        """topic0 of `event` as declared in `contract`'s ABI."""
         abi = next(e for e in contract.abi if e.get("type") == "event" and e.get("name") == event)
         signature = f"{event}({','.join(i['type'] for i in abi['inputs'])})"
         return bytes(Web3.keccak(text=signature))
+
+    _topic = topic  # the older name, still used by scripts and tests
 
     # --- reads ---------------------------------------------------------------------------------
     @property
@@ -324,6 +340,31 @@ class ChainClient:
 
     def balance(self, address: str) -> int:
         return int(self._rpc(lambda: self.w3.eth.get_balance(address)))
+
+    def payment(self, pid: int) -> RouterPayment:
+        """The router's record of payment `pid`."""
+        raw = self._rpc(lambda: self.router.functions.payment(pid).call())
+        return RouterPayment(pid, raw[0], raw[1], raw[2], int(raw[3]), int(raw[4]), int(raw[5]))
+
+    def payment_count(self) -> int:
+        return int(self._rpc(lambda: self.router.functions.paymentCount().call()))
+
+    def logs(
+        self,
+        address: str | Sequence[str],
+        topics: Iterable[bytes],
+        from_block: int | None = None,
+        to_block: int | str = "latest",
+    ) -> list[Any]:
+        """`eth_getLogs` for any of `topics` (as topic0) emitted by `address`, from the deployment
+        block by default; transport failures become ChainError."""
+        query = {
+            "fromBlock": self.deployment.block if from_block is None else from_block,
+            "toBlock": to_block,
+            "address": address if isinstance(address, str) else list(address),
+            "topics": [[Web3.to_hex(t) for t in topics]],
+        }
+        return list(self._rpc(lambda: self.w3.eth.get_logs(query)))  # type: ignore[arg-type]
 
     # --- writes --------------------------------------------------------------------------------
     def submit_verdicts(self, items: Sequence[VerdictItem]) -> str:

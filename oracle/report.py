@@ -20,13 +20,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from web3 import Web3
 
 from oracle.chain import ChainClient
 from oracle.config import Settings
 from oracle.errors import ChainError, DataError
-from oracle.store import Store, payments, verdicts
+from oracle.store import Store, StoredPayment, VerdictRow
 
 STATUS = ("none", "pending", "held", "settled", "refunded")
 FLAGGING_DECISIONS = ("review", "reject")
@@ -295,17 +294,8 @@ def router_logs(chain: ChainClient) -> _ChainFacts:
     """Request, outcome and review transactions of every router payment, by payment id."""
     router = chain.router
     names = ["PaymentRequested", "PaymentReviewed", *OUTCOME_EVENTS]
-    topics = {ChainClient._topic(router, n): n for n in names}
-    logs = chain._rpc(
-        lambda: chain.w3.eth.get_logs(
-            {
-                "fromBlock": chain.deployment.block,
-                "toBlock": "latest",
-                "address": router.address,
-                "topics": [[Web3.to_hex(t) for t in topics]],
-            }
-        )
-    )
+    topics = {ChainClient.topic(router, n): n for n in names}
+    logs = chain.logs(router.address, topics)
     facts = _ChainFacts()
     for log in logs:
         name = topics[bytes(log["topics"][0])]
@@ -321,24 +311,9 @@ def router_logs(chain: ChainClient) -> _ChainFacts:
     return facts
 
 
-def _store_rows(store: Store, lo: int, hi: int) -> tuple[list[Any], dict[str, Any]]:
-    """Router payments in [lo, hi] from the history, and the verdict rows of those payments."""
-    with store._tx("reading payments for a report") as conn:
-        pays = list(
-            conn.execute(
-                select(payments)
-                .where(
-                    payments.c.key.like("router:%"), payments.c.timestamp >= lo, payments.c.timestamp <= hi
-                )
-                .order_by(payments.c.timestamp, payments.c.id)
-            )
-        )
-        keys = [p.key for p in pays]
-        rows: dict[str, Any] = {}
-        for i in range(0, len(keys), 400):
-            for r in conn.execute(select(verdicts).where(verdicts.c.key.in_(keys[i : i + 400]))):
-                rows[r.key] = r
-    return pays, rows
+def _store_rows(store: Store, lo: int, hi: int) -> list[tuple[StoredPayment, VerdictRow | None]]:
+    """Router payments in [lo, hi] from the history, each with its verdict row if it has one."""
+    return store.payments_with_verdicts("router:", lo, hi)
 
 
 def build_report(
@@ -357,14 +332,16 @@ def build_report(
     store = store or Store(settings.store_url)
     try:
         chain = chain or ChainClient.from_settings(settings, with_key=False)
-        pays, scored = _store_rows(store, start - rule.window_s, end)
+        stored = _store_rows(store, start - rule.window_s, end)
+        pays = [p for p, _ in stored]
+        scored = {p.key: row for p, row in stored if row is not None}
         facts = router_logs(chain)
         router = chain.router
 
         def on_chain(pid: int) -> tuple[str, int, str, int]:
-            raw = chain._rpc(lambda: router.functions.payment(pid).call())
-            token = chain.token_info(raw[2])
-            return STATUS[int(raw[5])], int(raw[3]), token.symbol, token.decimals
+            payment = chain.payment(pid)
+            token = chain.token_info(payment.token)
+            return STATUS[payment.status], payment.amount, token.symbol, token.decimals
 
         alerts = detect_structuring(
             (PaymentFact(p.key, p.payer, float(p.amount_usd), int(p.timestamp)) for p in pays), rule
@@ -466,8 +443,8 @@ def build_report(
             store.close()
 
 
-def _reason_texts(row: Any) -> list[str]:
-    return [str(r.get("text", "")) for r in json.loads(row.reasons)] if row is not None else []
+def _reason_texts(row: VerdictRow | None) -> list[str]:
+    return [str(r.get("text", "")) for r in row.reasons] if row is not None else []
 
 
 def _decimal(units: int, decimals: int) -> str:

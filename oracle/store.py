@@ -384,6 +384,37 @@ class Store:
                     self._insert(pairs).on_conflict_do_nothing(index_elements=["payer", "payee"]), pair_rows
                 )
 
+    def payments_with_verdicts(
+        self, prefix: str, since: int, until: int
+    ) -> list[tuple[StoredPayment, VerdictRow | None]]:
+        """Payments whose key starts with `prefix` (e.g. "router:") and whose timestamp is in
+        [since, until], in time then arrival order, each with its verdict row if it has one. One
+        read transaction, so the two sides are consistent (reports and the dashboard read these)."""
+        cols = (
+            payments.c.key,
+            payments.c.payer,
+            payments.c.payee,
+            payments.c.token,
+            payments.c.amount_usd,
+            payments.c.timestamp,
+        )
+        q = (
+            select(*cols)
+            .where(
+                payments.c.key.like(f"{prefix}%"), payments.c.timestamp >= since, payments.c.timestamp <= until
+            )
+            .order_by(payments.c.timestamp, payments.c.id)
+        )
+        with self._tx("reading payments and their verdicts") as conn:
+            pays = [
+                StoredPayment(r.key, r.payer, r.payee, r.token, r.amount_usd, r.timestamp) for r in conn.execute(q)
+            ]
+            rows: dict[str, VerdictRow] = {}
+            for chunk in _chunks([p.key for p in pays]):
+                for r in conn.execute(select(verdicts).where(verdicts.c.key.in_(chunk))):
+                    rows[r.key] = _verdict(r)
+        return [(p, rows.get(p.key)) for p in pays]
+
     def payment_count(self) -> int:
         with self._tx("counting payments") as conn:
             return int(conn.execute(select(func.count()).select_from(payments)).scalar_one())

@@ -117,16 +117,16 @@ class Dashboard:
         return f"{value:,.4f}".rstrip("0").rstrip(".") + f" {info.symbol}"
 
     def _payment(self, pid: int) -> dict[str, Any]:
-        raw = self.chain._rpc(lambda: self.chain.router.functions.payment(pid).call())
+        p = self.chain.payment(pid)
         return {
             "id": pid,
-            "payer": raw[0],
-            "payee": raw[1],
-            "token": raw[2],
-            "amount": int(raw[3]),
-            "amount_label": self._token_label(raw[2], int(raw[3])),
-            "deadline": int(raw[4]),
-            "status": STATUS[int(raw[5])],
+            "payer": p.payer,
+            "payee": p.payee,
+            "token": p.token,
+            "amount": p.amount,
+            "amount_label": self._token_label(p.token, p.amount),
+            "deadline": p.deadline,
+            "status": STATUS[p.status],
         }
 
     def _verdicts(self, pids: list[int]) -> dict[int, VerdictRow]:
@@ -139,7 +139,7 @@ class Dashboard:
 
     # --- live payments -------------------------------------------------------------------------
     def live_payments(self, limit: int = 40) -> dict[str, Any]:
-        count = int(self.chain._rpc(lambda: self.chain.router.functions.paymentCount().call()))
+        count = self.chain.payment_count()
         pids = list(range(count, max(0, count - limit), -1))
         scored = self._verdicts(pids)
         rows = []
@@ -156,17 +156,8 @@ class Dashboard:
 
     # --- review queue --------------------------------------------------------------------------
     def review_queue(self) -> dict[str, Any]:
-        held_topic = ChainClient._topic(self.chain.router, "PaymentHeld")
-        logs = self.chain._rpc(
-            lambda: self.w3.eth.get_logs(
-                {
-                    "fromBlock": self.deployment.block,
-                    "toBlock": "latest",
-                    "address": self.chain.router.address,
-                    "topics": [Web3.to_hex(held_topic)],
-                }
-            )
-        )
+        held_topic = ChainClient.topic(self.chain.router, "PaymentHeld")
+        logs = self.chain.logs(self.chain.router.address, [held_topic], from_block=self.deployment.block)
         pids = sorted({int.from_bytes(bytes(log["topics"][1]), "big") for log in logs})
         scored = self._verdicts(pids)
         facts = router_logs(self.chain) if pids else None
@@ -250,17 +241,8 @@ class Dashboard:
         if self.governor is None:
             return {"deployed": False, "proposals": [], "treasury": []}
         gov = self.governor
-        topic = ChainClient._topic(gov, "ProposalCreated")
-        logs = self.chain._rpc(
-            lambda: self.w3.eth.get_logs(
-                {
-                    "fromBlock": self.deployment.block,
-                    "toBlock": "latest",
-                    "address": gov.address,
-                    "topics": [Web3.to_hex(topic)],
-                }
-            )
-        )
+        topic = ChainClient.topic(gov, "ProposalCreated")
+        logs = self.chain.logs(gov.address, [topic], from_block=self.deployment.block)
         event = gov.events.ProposalCreated()
         names = {e["name"] for e in gov.abi if e.get("type") == "function"}
         proposals = []
@@ -410,7 +392,7 @@ class Dashboard:
         oracle = self.chain.oracle
         out = []
         for name in ("ModelApproved", "ModelRevoked"):
-            topic = ChainClient._topic(oracle, name)
+            topic = ChainClient.topic(oracle, name)
             try:
                 logs = self.w3.eth.get_logs(
                     {

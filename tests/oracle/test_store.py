@@ -91,3 +91,22 @@ def test_corrupt_locked_or_bad_urls_raise_store_errors(tmp_path):
     finally:
         holder.rollback()
         holder.close()
+
+
+def test_payments_with_verdicts_reads_a_window_with_its_verdicts(any_store):
+    from oracle.store import StoredPayment
+
+    pays = [
+        (StoredPayment("router:1", "0xa", "0xb", "ETH", 10.0, 100), {"amount": 10.0}),
+        (StoredPayment("router:2", "0xa", "0xc", "ETH", 20.0, 200), None),
+        (StoredPayment("escrow:1", "0xa", "0xc", "ETH", 30.0, 150), None),
+        (StoredPayment("router:3", "0xa", "0xc", "ETH", 40.0, 300), None),
+    ]
+    any_store.record_payments(pays, [], [])
+    any_store.record_scored(
+        "router:2", "0xrouter", 2, 7000, "review", "0x" + "ab" * 32, [], "0x" + "cd" * 32, {"amount": 20.0}
+    )
+    got = any_store.payments_with_verdicts("router:", 100, 250)
+    assert [(p.key, p.amount_usd) for p, _ in got] == [("router:1", 10.0), ("router:2", 20.0)]
+    assert got[0][1] is None
+    assert got[1][1] is not None and got[1][1].decision == "review"
