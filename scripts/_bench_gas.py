@@ -8,8 +8,12 @@ holder). Governance and escrow through ape, on a suite deployed here for them.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from _governance import SUPPORT, advance, advance_past, encode_call
+from _world import Dao, Roles, deploy_world
+from ape import accounts, chain
 from eth_utils import keccak
 from web3 import Web3
 
@@ -71,43 +75,21 @@ def payment_gas(
     return out
 
 
-def governance_and_escrow_gas(test_accounts: Any, model_id: str) -> dict[str, Any]:
-    """castVote (simple and quadratic) and one escrow milestone release, on a suite of their own."""
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).parent))
-    from _escrow import deploy_escrow
-    from _governance import SUPPORT, GovernanceConfig, advance, advance_past, deploy_governance, encode_call
-    from _suite import deploy_suite
-
-    deployer, node, reviewer, guardian = (
-        test_accounts[0],
-        test_accounts[3],
-        test_accounts[4],
-        test_accounts[5],
+def governance_and_escrow_gas(model_id: str, work: Path) -> dict[str, Any]:
+    """castVote (simple and quadratic) and one escrow milestone release, on a world of their own (its
+    deployment record under `work`): the treasury is the deployer and there are no founders."""
+    roles = Roles.local(treasury=None, founders=())
+    world = deploy_world(
+        roles, models=[model_id], escrow=True, dao=Dao.GOVERNS, with_stablecoin=True, root=work
     )
-    buyer, supplier, arbiter = test_accounts[14], test_accounts[15], test_accounts[13]
-    members = [test_accounts[i] for i in (7, 8, 9, 10)]
-    suite = deploy_suite(
-        deployer,
-        nodes=[node],
-        reviewers=[reviewer],
-        guardian=guardian,
-        models=[bytes.fromhex(model_id[2:])],
-        with_stablecoin=True,
-    )
-    router, oracle, stablecoin = suite["PaymentRouter"], suite["RiskOracle"], suite["MockStablecoin"]
-    escrow = deploy_escrow(
-        deployer, router, oracle, arbiters=[arbiter], reviewers=[reviewer], guardian=guardian
-    )
+    router, oracle, stablecoin, escrow = world.router, world.oracle, world.stablecoin, world.escrow
+    node, members = roles.node, roles.members
+    buyer, supplier = accounts.test_accounts[14], accounts.test_accounts[15]
 
     # One milestone: the supplier asks, the buyer confirms, the node's verdict releases it.
     amount = 1_000 * 10**6
     stablecoin.mint(buyer, amount, sender=buyer)
     stablecoin.approve(escrow, amount, sender=buyer)
-    from ape import chain
-
     due = chain.pending_timestamp + 7 * 86_400
     agreement = int(escrow.createAgreement(supplier, stablecoin, [amount], [due], sender=buyer).return_value)
     request = escrow.requestRelease(agreement, 0, sender=supplier)
@@ -126,14 +108,7 @@ def governance_and_escrow_gas(test_accounts: Any, model_id: str) -> dict[str, An
     }
 
     # Governance over the same suite: a simple and a quadratic proposal, one vote on each.
-    gov = deploy_governance(
-        deployer,
-        policy_contracts=[router, oracle, escrow],
-        guardian=guardian,
-        members=members,
-        config=GovernanceConfig.local(),
-    )
-    governor, token = gov["CommunityGovernor"], gov["CommunityToken"]
+    governor, token = world.contracts["CommunityGovernor"], world.contracts["CommunityToken"]
     for member in members:
         token.invoke_transaction("delegate", member, sender=member)
     advance(1)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from ape import accounts, chain, networks
+from ape import chain, networks
 from ape.cli import ConnectedProviderCommand
 from eth_account import Account
 from rich.console import Console
@@ -29,7 +29,7 @@ from _bench_chain import ChainBench, EventClock, RssSampler, e2e_burst, latency,
 from _bench_gas import governance_and_escrow_gas, payment_gas  # noqa: E402
 from _bench_report import headline, machine_info, write_markdown  # noqa: E402
 from _bench_scoring import batch_scoring, compiled_predictor, single_payment  # noqa: E402
-from _suite import deploy_suite, write_deployment  # noqa: E402
+from _world import Roles, deploy_world  # noqa: E402
 
 from oracle.chain import ETH, ChainClient, Deployment, load_abis  # noqa: E402
 from oracle.datagen import generate  # noqa: E402
@@ -110,22 +110,13 @@ def cli(
     console.print(f"scoring done ({time.perf_counter() - started:.0f} s)")
 
     # --- the suite ----------------------------------------------------------------------------
-    test = accounts.test_accounts
-    deployer, node, reviewer, guardian, treasury = test[0], test[3], test[4], test[5], test[6]
-    start_block = chain.blocks.height + 1
-    suite = deploy_suite(
-        deployer,
-        treasury=treasury,
-        nodes=[node],
-        reviewers=[reviewer],
-        guardian=guardian,
-        models=[bytes.fromhex(artifact.model_id[2:])],
-        with_stablecoin=True,
-    )
-    deployment = write_deployment("local", suite, start_block, root=work)
+    roles = Roles.local()
+    node = roles.node
+    world = deploy_world(roles, models=[artifact.model_id], with_stablecoin=True, root=work)
+    deployment = world.deployment
     abis = load_abis(MANIFEST)
     client = ChainClient(networks.provider.uri, Deployment.load(deployment), abis)
-    tokens = {"ETH": ETH, "mUSD": str(suite["MockStablecoin"].address)}
+    tokens = {"ETH": ETH, "mUSD": str(world.stablecoin.address)}
     bench = ChainBench(client, deployment, MANIFEST, work, tokens)
 
     with console.status(f"chain ceiling: {transfers} plain transfers..."):
@@ -179,7 +170,7 @@ def cli(
             networks.provider.uri, Deployment.load(deployment), abis, Account.from_key(node.private_key)
         )
         gas = payment_gas(client, node_client, tokens["mUSD"], artifact.model_id, batch=100)
-        gas.update(governance_and_escrow_gas(test, artifact.model_id))
+        gas.update(governance_and_escrow_gas(artifact.model_id, work / "gas"))
         results["gas"] = gas
 
     results["seconds"] = round(time.perf_counter() - started, 1)

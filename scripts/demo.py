@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import click
-from ape import accounts, chain, networks, project
+from ape import accounts, networks
 from ape.cli import ConnectedProviderCommand
 from ape.logging import LogLevel, logger
 from rich.console import Console
@@ -35,9 +35,9 @@ from _demo import (  # noqa: E402
     summarize,
     train_model,
 )
-from _escrow import deploy_escrow, gate_waiter, run_escrow_scenario  # noqa: E402
-from _governance import GovernanceConfig, deploy_governance, run_threshold_round  # noqa: E402
-from _suite import deploy_suite, write_deployment  # noqa: E402
+from _escrow import gate_waiter, run_escrow_scenario  # noqa: E402
+from _governance import run_threshold_round  # noqa: E402
+from _world import Dao, Roles, deploy_world, thresholds_of  # noqa: E402
 
 from oracle.datagen import generate_scenario  # noqa: E402
 from oracle.launch import DaemonProcess  # noqa: E402
@@ -79,51 +79,34 @@ def cli(
     # 1. the model
     artifact, _ = train_model(work / "model", seed, console)
 
-    # 2. the suite, with the model approved (later models go through governance)
+    # 2. the suite, with the model approved (later models go through governance). Genesis policy:
+    # the thresholds the model proposes from its false-positive budgets; from here on only the DAO
+    # changes them, the routine track within bands centred on them.
     test = accounts.test_accounts
-    deployer, node, reviewer, guardian, treasury = test[0], test[3], test[4], test[5], test[6]
-    arbiter, buyer, supplier = test[13], test[14], test[15]
-    start_block = chain.blocks.height + 1
-    review, reject = artifact.review_threshold_bps, artifact.reject_threshold_bps
-    members = [test[i] for i in (7, 8, 9, 10)]
+    buyer, supplier = test[14], test[15]
+    roles = Roles.local()
+    review, reject = thresholds_of(artifact)
     with console.status("deploying the suite and handing its policy to the DAO..."):
-        suite = deploy_suite(
-            deployer,
-            treasury=treasury,
-            nodes=[node],
-            reviewers=[reviewer],
-            guardian=guardian,
-            models=[bytes.fromhex(artifact.model_id[2:])],
+        world = deploy_world(
+            roles,
+            models=[artifact.model_id],
+            thresholds=(review, reject),
+            escrow=True,
+            dao=Dao.GOVERNS,
+            usdc=True,
         )
-        router = suite["PaymentRouter"]
-        suite["MockUSDC"] = deployer.deploy(project.MockUSDC)
-        suite["Escrow"] = deploy_escrow(
-            deployer, router, suite["RiskOracle"], arbiters=[arbiter], reviewers=[reviewer], guardian=guardian
-        )
-        # Genesis policy: the thresholds the model proposes from its false-positive budgets. From
-        # here on only the DAO changes them, the routine track within the bands set below.
-        router.setThresholds(review, reject, sender=deployer)
-        config = GovernanceConfig.local().with_bands_around(review, reject)
-        dao = deploy_governance(
-            deployer,
-            policy_contracts=[router, suite["RiskOracle"], suite["Escrow"]],
-            guardian=guardian,
-            founders=[test[11], test[12]],
-            members=members,
-            config=config,
-        )
-        contracts = {**suite, **dao}
-        deployment_file = write_deployment("local", contracts, start_block)
+    contracts, config, deployment_file = world.contracts, world.governance, world.deployment
+    assert config is not None  # Dao.GOVERNS deployed one
     console.print(f"deployed {len(contracts)} contracts; policy: review {review} bps, reject {reject} bps")
 
     # 3. the scenario's accounts, with their KYC profiles and a month of history in the store
     client = connect(networks.provider.uri, deployment_file, ROOT / ".build" / "__local__.json")
     scenario = generate_scenario(n_accounts=n_accounts, n_payments=payments, seed=seed)
     live_start = int(client.w3.eth.get_block("latest")["timestamp"]) + 120
-    stable = str(suite["MockStablecoin"].address)
-    usdc = str(suite["MockUSDC"].address)
+    stable = str(world.stablecoin.address)
+    usdc = str(contracts["MockUSDC"].address)
     sender = Sender(client.w3, client.chain_id())
-    watcher = OutcomeWatcher(client, from_block=start_block).start()
+    watcher = OutcomeWatcher(client, from_block=world.start_block).start()
     replay = Replay(
         chain=client,
         sender=sender,
@@ -149,7 +132,7 @@ def cli(
     daemon = DaemonProcess.start(
         {
             **daemon_env,
-            "VERDICT_NODE_KEY": node.private_key,
+            "VERDICT_NODE_KEY": roles.node.private_key,
             "VERDICT_POLL_INTERVAL": "0.005",
             "VERDICT_METRICS_PORT": "0",
         },
@@ -168,10 +151,11 @@ def cli(
         # Reviewers are swamped: the community votes (routine track) to raise the review threshold.
         new_review = min(config.review_band[1], review * 2)
         with console.status(f"DAO vote: review threshold {review} -> {new_review} bps..."):
-            governance = run_threshold_round(contracts, members, new_review)
+            governance = run_threshold_round(contracts, roles.members, new_review)
+        before, after = governance["threshold_before"], governance["threshold_after"]
         console.print(
-            f"proposal {str(governance['proposal_id'])[:12]}… {governance['state']} on the {governance['track']} "
-            f"track: review threshold {governance['threshold_before']} -> {governance['threshold_after']} bps"
+            f"proposal {str(governance['proposal_id'])[:12]}… {governance['state']} on the "
+            f"{governance['track']} track: review threshold {before} -> {after} bps"
         )
         replay_live(replay, rows[half:], store, console, "payments, second half")
         result = summarize(replay, client.oracle)
@@ -181,12 +165,7 @@ def cli(
         )
         with console.status("escrow: three milestones, one disputed and ruled on..."):
             result["escrow"] = run_escrow_scenario(
-                suite["Escrow"],
-                suite["MockStablecoin"],
-                buyer,
-                supplier,
-                arbiter,
-                gate_waiter(suite["Escrow"]),
+                world.escrow, world.stablecoin, buyer, supplier, roles.arbiters[0], gate_waiter(world.escrow)
             )
         result["governance"] = {**governance, "proposal_id": str(governance["proposal_id"])}
         result["model_id"] = artifact.model_id
@@ -194,7 +173,7 @@ def cli(
         _print_summary(console, result, summary)
         if dashboard:
             _serve_dashboard(
-                console, {**daemon_env, "VERDICT_REVIEWER_KEY": reviewer.private_key}, work, port
+                console, {**daemon_env, "VERDICT_REVIEWER_KEY": roles.reviewer.private_key}, work, port
             )
     finally:
         daemon.stop()

@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import click
-from ape import accounts, chain
 from ape.api.address import Address
 from ape.cli import ConnectedProviderCommand, account_option, ape_cli_context
 
@@ -21,9 +20,8 @@ from oracle.model import load as load_model
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _escrow import deploy_escrow  # noqa: E402
-from _governance import GovernanceConfig, deploy_governance  # noqa: E402
-from _suite import deploy_suite, deployment_path, is_local_network, write_deployment  # noqa: E402
+from _suite import deployment_path, is_local_network  # noqa: E402
+from _world import Dao, Roles, deploy_world, model_id_bytes, thresholds_of  # noqa: E402
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -69,23 +67,25 @@ def cli(
     """Deploy the suite: RiskOracle, PaymentRouter, Escrow and the DAO that governs them."""
     network_name = network.name if hasattr(network, "name") else str(network)
     local = is_local_network()
-    if local:
-        test = accounts.test_accounts
-        account = account or test[0]
-        treasury = treasury or test[6]
-        nodes = nodes or (test[3],)
-        reviewers = reviewers or (test[4],)
-        guardian = guardian or test[5]
-        arbiters = arbiters or (test[13],)
-        members = members or tuple(test[i] for i in (7, 8, 9, 10))
-        founders = founders or (test[11], test[12])
-    elif account is None:
+    if not local and account is None:
         raise click.UsageError("--account is required on a non-local network")
-
     # Role holders given as addresses on the command line act like accounts for the deployment.
-    members, founders = (
-        tuple(Address(m) if isinstance(m, str) else m for m in ms) for ms in (members, founders)
-    )
+    given = {
+        "treasury": treasury,
+        "nodes": nodes,
+        "reviewers": reviewers,
+        "guardian": guardian,
+        "arbiters": arbiters,
+        "members": tuple(Address(m) for m in members),
+        "founders": tuple(Address(f) for f in founders),
+    }
+    given = {role: value for role, value in given.items() if value}
+    given["quorum"] = quorum
+    if account is not None:
+        given["deployer"] = account
+    # On a local chain the test accounts play every role not given.
+    roles = Roles.local(**given) if local else Roles(**given)
+
     model_ids = [_parse_model_id(model) for model in models]
     thresholds = None
     if model_dir is not None:
@@ -93,59 +93,32 @@ def cli(
             artifact = load_model(model_dir)
         except VerdictError as exc:
             raise click.BadParameter(str(exc), param_hint="--model-dir") from None
-        model_ids.append(bytes.fromhex(artifact.model_id[2:]))
-        thresholds = (artifact.review_threshold_bps, artifact.reject_threshold_bps)
+        model_ids.append(model_id_bytes(artifact.model_id))
+        thresholds = thresholds_of(artifact)
     path = deployment_path(network_name)
     if path.exists() and not local and not yes:
         click.confirm(f"{path} already records a deployment on {network_name}; overwrite it?", abort=True)
 
-    if len(nodes) < quorum:
+    if len(roles.nodes) < quorum:
         raise click.BadParameter(f"quorum {quorum} needs at least {quorum} nodes", param_hint="--quorum")
 
-    start_block = chain.blocks.height + 1
-    contracts = deploy_suite(
-        account,
-        treasury=treasury,
-        nodes=nodes,
-        quorum=quorum,
-        reviewers=reviewers,
-        guardian=guardian,
+    # Unless --no-dao the DAO comes last and takes the policy contracts over: from then on only
+    # executed proposals change the policy, and the deployer keeps no role.
+    world = deploy_world(
+        roles,
         models=model_ids,
+        thresholds=thresholds,
+        escrow=True,
+        dao=Dao.NONE if no_dao else Dao.GOVERNS,
+        network=network_name,
     )
     if thresholds is not None:
-        contracts["PaymentRouter"].setThresholds(*thresholds, sender=account)
         cli_ctx.logger.success(
             f"Genesis policy from the model: review {thresholds[0]} bps, reject {thresholds[1]} bps"
         )
-    contracts["Escrow"] = deploy_escrow(
-        account,
-        contracts["PaymentRouter"],
-        contracts["RiskOracle"],
-        arbiters=arbiters,
-        reviewers=reviewers,
-        guardian=guardian,
-    )
-    if not no_dao:
-        # Last: from here on only executed proposals change the policy; the deployer keeps no role.
-        contracts.update(
-            deploy_governance(
-                account,
-                policy_contracts=[contracts["PaymentRouter"], contracts["RiskOracle"], contracts["Escrow"]],
-                guardian=guardian,
-                founders=founders,
-                members=members,
-                config=_governance_config(local, thresholds),
-            )
-        )
-    written = write_deployment(network_name, contracts, start_block)
-    for name, contract in contracts.items():
-        cli_ctx.logger.success(f"{name} deployed at {click.style(str(contract.address), bold=True)}")
-    cli_ctx.logger.success(f"Deployment recorded in {written}")
-
-
-def _governance_config(local: bool, thresholds: tuple[int, int] | None) -> GovernanceConfig:
-    config = GovernanceConfig.local() if local else GovernanceConfig()
-    return config if thresholds is None else config.with_bands_around(*thresholds)
+    for name, address in world.addresses.items():
+        cli_ctx.logger.success(f"{name} deployed at {click.style(address, bold=True)}")
+    cli_ctx.logger.success(f"Deployment recorded in {world.deployment}")
 
 
 def _parse_model_id(value: str) -> bytes:

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
-from ape import accounts, chain, networks
+from ape import networks
 from ape.cli import ConnectedProviderCommand
 from eth_utils import keccak
 from rich.console import Console
@@ -30,16 +30,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _demo import Replay, connect, demo_wallets, fund_payers, prime_store  # noqa: E402
 from _governance import (  # noqa: E402
     SUPPORT,
-    GovernanceConfig,
     advance,
     advance_past,
-    deploy_governance,
     encode_call,
     ensure_delegated,
     propose,
     run_threshold_round,
 )
-from _suite import deploy_suite, write_deployment  # noqa: E402
+from _world import Dao, Roles, deploy_world, thresholds_of  # noqa: E402
 
 from oracle.datagen import generate, generate_scenario  # noqa: E402
 from oracle.launch import DaemonProcess  # noqa: E402
@@ -100,42 +98,23 @@ def cli(payments: int, seed: int, workdir: str, out_dir: str) -> None:
         frame = generate(rows=40_000, seed=seed, fraud_rate=0.01)
         artifact, _ = train(frame, label="is_fraud", time_col="timestamp", seed=seed, out=work / "model")
 
-    test = accounts.test_accounts
-    deployer, node, reviewer, guardian, treasury = test[0], test[3], test[4], test[5], test[6]
-    members = [test[i] for i in (7, 8, 9, 10)]
-    start_block = chain.blocks.height + 1
-    review, reject = artifact.review_threshold_bps, artifact.reject_threshold_bps
+    roles = Roles.local()
+    node, reviewer, members = roles.node, roles.reviewer, roles.members
+    review, reject = thresholds_of(artifact)
     with console.status("deploying the suite and the DAO..."):
-        suite = deploy_suite(
-            deployer,
-            treasury=treasury,
-            nodes=[node],
-            reviewers=[reviewer],
-            guardian=guardian,
-            models=[bytes.fromhex(artifact.model_id[2:])],
+        world = deploy_world(
+            roles, models=[artifact.model_id], thresholds=(review, reject), dao=Dao.GOVERNS, root=work
         )
-        router = suite["PaymentRouter"]
-        router.setThresholds(review, reject, sender=deployer)
-        config = GovernanceConfig.local(
-            review_band=(max(1, review // 4), min(reject - 1, review * 4)),
-            reject_band=(max(review + 1, reject // 2), min(10_000, reject * 2)),
-        )
-        dao = deploy_governance(
-            deployer,
-            policy_contracts=[router, suite["RiskOracle"]],
-            guardian=guardian,
-            founders=[test[11], test[12]],
-            members=members,
-            config=config,
-        )
-        contracts = {**suite, **dao}
-        deployment = write_deployment("local", contracts, start_block, root=work)
+    contracts, router, deployment = world.contracts, world.router, world.deployment
+    governor = contracts["CommunityGovernor"]
+    config = world.governance
+    assert config is not None  # Dao.GOVERNS deployed one
 
     client = connect(networks.provider.uri, deployment, MANIFEST)
     scenario = generate_scenario(n_accounts=40, n_payments=payments, seed=seed)
     sender = Sender(client.w3, client.chain_id())
-    watcher = OutcomeWatcher(client, from_block=start_block).start()
-    stable = str(suite["MockStablecoin"].address)
+    watcher = OutcomeWatcher(client, from_block=world.start_block).start()
+    stable = str(world.stablecoin.address)
     replay = Replay(
         chain=client,
         sender=sender,
@@ -186,17 +165,17 @@ def cli(payments: int, seed: int, workdir: str, out_dir: str) -> None:
             time.sleep(2)
         with console.status("governance: one routine round executed, one proposal mid-vote..."):
             run_threshold_round(contracts, members, min(config.review_band[1], review * 2))
-            ensure_delegated(dao["CommunityToken"], members)
+            ensure_delegated(contracts["CommunityToken"], members)
             advance(1)
             proposal = propose(
-                dao["CommunityGovernor"],
+                governor,
                 [encode_call(router, "setFeeBps", 40)],
                 "Raise the protocol fee to 40 bps to fund the reviewers' desk",
                 members[0],
             )
-            advance_past(int(dao["CommunityGovernor"].proposalSnapshot(proposal.proposal_id)))
-            dao["CommunityGovernor"].castVote(proposal.proposal_id, SUPPORT["for"], sender=members[0])
-            dao["CommunityGovernor"].castVote(proposal.proposal_id, SUPPORT["against"], sender=members[1])
+            advance_past(int(governor.proposalSnapshot(proposal.proposal_id)))
+            governor.castVote(proposal.proposal_id, SUPPORT["for"], sender=members[0])
+            governor.castVote(proposal.proposal_id, SUPPORT["against"], sender=members[1])
 
         port = free_port()
         log = (work / "dashboard.log").open("wb")
@@ -219,7 +198,6 @@ def cli(payments: int, seed: int, workdir: str, out_dir: str) -> None:
             dashboard.wait(timeout=10)
         daemon.stop()
         watcher.stop()
-
 
 
 def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:

@@ -18,13 +18,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from ape import chain, networks
+from ape import networks
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from _governance import GovernanceConfig, deploy_governance  # noqa: E402
-from _suite import deploy_suite, write_deployment  # noqa: E402
+from _world import Dao, Roles, deploy_world  # noqa: E402
 
 from oracle.chain import ChainClient, Deployment, load_abis  # noqa: E402
 from oracle.datagen import generate  # noqa: E402
@@ -85,20 +84,11 @@ def members(accounts):
 def dao_world(deployer, node, reviewer, guardian, treasury, members, dash_artifact, tmp_path):
     """Suite + DAO for this test. The deployer keeps the router's admin role (the DAO gets no policy
     contracts), so a test can set the thresholds directly. Returns (contracts, deployment file)."""
-    start = chain.blocks.height + 1
-    suite = deploy_suite(
-        deployer,
-        treasury=treasury,
-        nodes=[node],
-        reviewers=[reviewer],
-        guardian=guardian,
-        models=[bytes.fromhex(dash_artifact.model_id[2:])],
+    roles = Roles(
+        deployer, treasury=treasury, nodes=[node], reviewers=[reviewer], guardian=guardian, members=members
     )
-    dao = deploy_governance(
-        deployer, policy_contracts=[], guardian=guardian, members=members, config=GovernanceConfig.local()
-    )
-    contracts = {**suite, **dao}
-    return contracts, write_deployment("local", contracts, start, root=tmp_path)
+    world = deploy_world(roles, models=[dash_artifact.model_id], dao=Dao.BESIDE, root=tmp_path)
+    return world.contracts, world.deployment
 
 
 @pytest.fixture

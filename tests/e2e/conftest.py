@@ -17,7 +17,7 @@ from ape import chain, networks
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from _suite import deploy_suite, write_deployment  # noqa: E402
+from _world import Roles, deploy_world  # noqa: E402
 from e2e_helpers import MANIFEST  # noqa: E402
 
 from oracle.chain import ChainClient, Deployment, load_abis  # noqa: E402
@@ -48,17 +48,9 @@ def artifact(model_dir) -> ModelArtifact:
 @pytest.fixture
 def world(deployer, node, reviewer, guardian, treasury, artifact, tmp_path):
     """The suite deployed for this test, with the model approved; returns (contracts, deployment file)."""
-    start = chain.blocks.height + 1
-    contracts = deploy_suite(
-        deployer,
-        treasury=treasury,
-        nodes=[node],
-        reviewers=[reviewer],
-        guardian=guardian,
-        models=[bytes.fromhex(artifact.model_id[2:])],
-    )
-    path = write_deployment("local", contracts, start, root=tmp_path)
-    return contracts, path
+    roles = Roles(deployer, treasury=treasury, nodes=[node], reviewers=[reviewer], guardian=guardian)
+    deployed = deploy_world(roles, models=[artifact.model_id], root=tmp_path)
+    return deployed.contracts, deployed.deployment
 
 
 @pytest.fixture

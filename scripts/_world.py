@@ -1,0 +1,189 @@
+"""Deploys "the world" every entry point starts from; shared by deploy, demo, screenshots, bench, tests.
+
+    world = deploy_world(Roles.local(), models=[artifact.model_id], thresholds=thresholds_of(artifact),
+                         escrow=True, dao=Dao.GOVERNS)
+    world.router, world.contracts, world.deployment, world.governance.review_band
+
+In order: the suite (RiskOracle, PaymentRouter, MockStablecoin on a local chain), MockUSDC, the
+Escrow, the model's genesis thresholds, the DAO (taking the policy contracts over or not), and the
+`deployments/<network>.json` record. The order matters only at the end: the DAO comes last because
+once the timelock holds the admin roles the deployer can configure nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from _escrow import deploy_escrow
+from _governance import GovernanceConfig, deploy_governance
+from _suite import deploy_suite, is_local_network, write_deployment
+from ape import accounts, chain, project
+from ape.contracts import ContractInstance
+
+
+class Dao(Enum):
+    """Whether the community DAO is deployed, and whether it takes the policy contracts over."""
+
+    NONE = "none"  # no DAO: the deployer administers everything (e2e tests, bench)
+    BESIDE = "beside"  # the DAO is deployed but the deployer keeps the policy contracts (dashboard tests)
+    GOVERNS = "governs"  # the timelock administers router, oracle and escrow; the deployer keeps no role
+
+
+@dataclass(frozen=True)
+class Roles:
+    """Who holds which role. `treasury` None means the deployer; `quorum` is the oracle's k."""
+
+    deployer: Any
+    treasury: Any = None
+    nodes: Sequence[Any] = ()
+    quorum: int = 1
+    reviewers: Sequence[Any] = ()
+    guardian: Any = None
+    arbiters: Sequence[Any] = ()  # escrow arbiters (used only with escrow=True)
+    members: Sequence[Any] = ()  # founding DAO members, who share the airdrop
+    founders: Sequence[Any] = ()  # each gets a VestingGrant
+
+    @classmethod
+    def local(cls, **overrides: Any) -> Roles:
+        """The local chain's test accounts in the roles `ape run deploy` and the demo give them (0 deploys,
+        3 is the node, 13 the arbiter, 7-10 the members...); `overrides` replace any."""
+        test = accounts.test_accounts
+        roles: dict[str, Any] = {
+            "deployer": test[0],
+            "treasury": test[6],
+            "nodes": (test[3],),
+            "reviewers": (test[4],),
+            "guardian": test[5],
+            "arbiters": (test[13],),
+            "members": tuple(test[i] for i in (7, 8, 9, 10)),
+            "founders": (test[11], test[12]),
+        }
+        roles.update(overrides)
+        return cls(**roles)
+
+    @property
+    def node(self) -> Any:
+        return self.nodes[0]
+
+    @property
+    def reviewer(self) -> Any:
+        return self.reviewers[0]
+
+
+@dataclass(frozen=True)
+class World:
+    """What `deploy_world` deployed: the contracts by name (as `write_deployment` records them)."""
+
+    contracts: dict[str, ContractInstance]
+    roles: Roles
+    start_block: int  # the first block of the deployment: where event readers start
+    deployment: Path  # the deployment record
+    governance: GovernanceConfig | None = None  # the DAO's parameters, if deployed
+
+    @property
+    def router(self) -> ContractInstance:
+        return self.contracts["PaymentRouter"]
+
+    @property
+    def oracle(self) -> ContractInstance:
+        return self.contracts["RiskOracle"]
+
+    @property
+    def stablecoin(self) -> ContractInstance:
+        return self.contracts["MockStablecoin"]
+
+    @property
+    def escrow(self) -> ContractInstance:
+        return self.contracts["Escrow"]
+
+    @property
+    def addresses(self) -> dict[str, str]:
+        return {name: str(contract.address) for name, contract in self.contracts.items()}
+
+
+def model_id_bytes(model_id: str | bytes) -> bytes:
+    """A model id as the contracts take it: 32 raw bytes (from the artifact's 0x-hex string)."""
+    return model_id if isinstance(model_id, bytes) else bytes.fromhex(model_id.removeprefix("0x"))
+
+
+def thresholds_of(artifact: Any) -> tuple[int, int]:
+    """The (review, reject) thresholds in bps that a trained model proposes as the genesis policy."""
+    return int(artifact.review_threshold_bps), int(artifact.reject_threshold_bps)
+
+
+def governance_config(thresholds: tuple[int, int] | None = None) -> GovernanceConfig:
+    """Short periods on a local chain, live ones elsewhere; routine bands centred on `thresholds`."""
+    config = GovernanceConfig.local() if is_local_network() else GovernanceConfig()
+    return config if thresholds is None else config.with_bands_around(*thresholds)
+
+
+def deploy_world(
+    roles: Roles,
+    *,
+    models: Iterable[str | bytes] = (),
+    thresholds: tuple[int, int] | None = None,
+    escrow: bool = False,
+    dao: Dao = Dao.NONE,
+    governance: GovernanceConfig | None = None,
+    usdc: bool = False,
+    with_stablecoin: bool | None = None,
+    network: str = "local",
+    root: Path | None = None,
+) -> World:
+    """Deploys and wires the suite and, as asked, the escrow and the DAO; records the addresses.
+
+    - `models`: approved model ids; `thresholds`: the genesis (review, reject) policy in bps, which
+      also centres the DAO's routine bands (unless `governance` is given).
+    - `escrow`: deploy the milestone Escrow (arbiters, reviewers, guardian from `roles`).
+    - `dao`: see `Dao`. With GOVERNS every policy contract deployed here goes to the timelock.
+    - `usdc`: a second mock token, MockUSDC (the demo pays in two stablecoins).
+    - `with_stablecoin`: MockStablecoin; by default on local networks only (see `deploy_suite`).
+    - `network`, `root`: where the record goes: `deployments/<network>.json` under `root` (default:
+      the project).
+    """
+    deployer = roles.deployer
+    start_block = chain.blocks.height + 1
+    contracts: dict[str, ContractInstance] = deploy_suite(
+        deployer,
+        treasury=roles.treasury,
+        nodes=roles.nodes,
+        quorum=roles.quorum,
+        reviewers=roles.reviewers,
+        guardian=roles.guardian,
+        models=[model_id_bytes(m) for m in models],
+        with_stablecoin=with_stablecoin,
+    )
+    router, oracle = contracts["PaymentRouter"], contracts["RiskOracle"]
+    if usdc:
+        contracts["MockUSDC"] = deployer.deploy(project.MockUSDC)
+    if escrow:
+        contracts["Escrow"] = deploy_escrow(
+            deployer,
+            router,
+            oracle,
+            arbiters=roles.arbiters,
+            reviewers=roles.reviewers,
+            guardian=roles.guardian,
+        )
+    if thresholds is not None:
+        router.setThresholds(*thresholds, sender=deployer)
+    config = None
+    if dao is not Dao.NONE:
+        config = governance or governance_config(thresholds)
+        policy = [contracts[name] for name in ("PaymentRouter", "RiskOracle", "Escrow") if name in contracts]
+        contracts.update(
+            deploy_governance(
+                deployer,
+                policy_contracts=policy if dao is Dao.GOVERNS else [],
+                guardian=roles.guardian,
+                founders=roles.founders,
+                members=roles.members,
+                config=config,
+            )
+        )
+    deployment = write_deployment(network, contracts, start_block, root)
+    return World(contracts, roles, start_block, deployment, config)
