@@ -14,6 +14,7 @@ import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/Signa
 import {IEscrow} from "./interfaces/IEscrow.sol";
 import {IRiskGated} from "./interfaces/IRiskGated.sol";
 import {IPaymentRouter} from "./interfaces/IPaymentRouter.sol";
+import {SafePush} from "./utils/SafePush.sol";
 
 /// @title Escrow
 /// @notice Milestone escrow for supply-chain finance behind the Verdict risk gate. See {IEscrow}
@@ -45,6 +46,10 @@ contract Escrow is IEscrow, AccessControl, Pausable, ReentrancyGuardTransient, E
     uint16 public constant MAX_ARBITER_FEE_BPS = 1000;
     uint48 public constant MIN_WINDOW = 1 minutes;
     uint48 public constant MAX_WINDOW = 30 days;
+    /// @notice Gas forwarded to a token's `transfer` on a push: enough for real tokens (proxied
+    /// stablecoins, fee-on-transfer tokens), little enough that a token which burns gas cannot
+    /// starve the rest of a verdict batch. See {SafePush-TOKEN_PUSH_GAS}.
+    uint256 public constant TOKEN_PUSH_GAS = SafePush.TOKEN_PUSH_GAS;
 
     uint256 private constant _BPS = 10_000;
     /// @dev Gas forwarded to an ETH recipient on a push: enough for a smart wallet's receive, too
@@ -600,21 +605,12 @@ contract Escrow is IEscrow, AccessControl, Pausable, ReentrancyGuardTransient, E
         emit ReleaseRejected(gateId, agreementId, milestone, score, contestDeadline);
     }
 
-    /// @dev Sends `amount` to `to` without ever reverting: ETH with a bounded gas stipend, tokens
-    /// with `trySafeTransfer`; on failure the amount is credited for {withdraw}.
+    /// @dev Sends `amount` to `to` without ever reverting, with a bounded amount of gas
+    /// (`_ETH_PUSH_GAS` for ETH, {TOKEN_PUSH_GAS} for a token); on failure the amount is credited
+    /// for {withdraw}. Callers are `nonReentrant` and have finished their effects.
     function _push(address token, address to, uint256 amount) private {
         if (amount == 0) return;
-        bool ok;
-        if (token == address(0)) {
-            uint256 gasLimit = _ETH_PUSH_GAS;
-            assembly ("memory-safe") {
-                ok := call(gasLimit, to, amount, 0, 0, 0, 0)
-            }
-        } else {
-            ok = IERC20(token).trySafeTransfer(to, amount);
-        }
-        if (!ok) {
-            _credited[to][token] += amount;
+        if (!SafePush.pushOrCredit(_credited, token, to, amount, _ETH_PUSH_GAS)) {
             emit Credited(to, token, amount);
         }
     }

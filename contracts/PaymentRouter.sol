@@ -12,6 +12,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IPaymentRouter} from "./interfaces/IPaymentRouter.sol";
 import {IRiskGated} from "./interfaces/IRiskGated.sol";
+import {SafePush} from "./utils/SafePush.sol";
 
 /// @title PaymentRouter
 /// @notice Escrows ETH and ERC-20 payments until the RiskOracle applies a final risk verdict:
@@ -19,8 +20,8 @@ import {IRiskGated} from "./interfaces/IRiskGated.sol";
 /// the payment for a human reviewer, a high score refunds the payer. With no verdict by the
 /// deadline anyone may reclaim the payment for the payer (fail closed).
 ///
-/// Payouts never revert a verdict batch: an ETH push is a gas-limited call and a token push is a
-/// `trySafeTransfer`; when either fails, the amount is credited to the recipient for {withdraw}.
+/// Payouts never revert a verdict batch: an ETH push and a token push are both gas-limited calls
+/// ({SafePush}); when either fails, the amount is credited to the recipient for {withdraw}.
 ///
 /// Storage: a payment takes two slots (payer + uint96 amount; payee + uint40 deadline + status +
 /// uint32 token index + uint16 score). Token addresses are registered in an index on first use;
@@ -47,6 +48,10 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
     /// @notice Gas forwarded with an ETH push: enough for a smart wallet's `receive`, too little
     /// for a payee to starve a verdict batch. A push that fails is credited instead.
     uint256 public constant PUSH_GAS = 30_000;
+    /// @notice Gas forwarded to a token's `transfer` on a push: enough for real tokens (proxied
+    /// stablecoins, fee-on-transfer tokens), little enough that a token which burns gas cannot
+    /// starve the rest of a verdict batch. See {SafePush-TOKEN_PUSH_GAS}.
+    uint256 public constant TOKEN_PUSH_GAS = SafePush.TOKEN_PUSH_GAS;
 
     uint16 private constant _DEFAULT_REVIEW_THRESHOLD = 6000;
     uint16 private constant _DEFAULT_REJECT_THRESHOLD = 9000;
@@ -566,7 +571,7 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
         _setOutcome(id, Status.Settled, score);
         if (fee != 0) _feesAccrued[token] += fee;
         emit PaymentSettled(id, p.payee, payeeAmount, fee, score);
-        _pushOrCredit(id, p.payee, p.tokenIndex, token, payeeAmount);
+        _pushOrCredit(id, p.payee, token, payeeAmount);
     }
 
     function _hold(uint256 id, uint16 score) private {
@@ -577,7 +582,7 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
     function _refund(uint256 id, PaymentRecord memory p, uint16 score) private {
         _setOutcome(id, Status.Refunded, score);
         emit PaymentRefunded(id, p.payer, p.amount, score);
-        _pushOrCredit(id, p.payer, p.tokenIndex, _tokenAt(p.tokenIndex), p.amount);
+        _pushOrCredit(id, p.payer, _tokenAt(p.tokenIndex), p.amount);
     }
 
     function _setOutcome(uint256 id, Status status, uint16 score) private {
@@ -592,22 +597,12 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
         return index == 0 ? address(0) : _tokens[index];
     }
 
-    /// @dev Pushes `amount` to `to`; if the push fails, credits it for {withdraw}. Never reverts
-    /// because of the recipient or the token. Every caller is `nonReentrant`, so the credit after
-    /// the external call cannot be raced.
-    function _pushOrCredit(uint256 id, address to, uint32 tokenIndex, address token, uint256 amount) private {
-        bool ok = false;
-        // slither-disable-next-line incorrect-equality
-        if (tokenIndex == 0) {
-            // A gas-limited call that copies no return data (no return-data bomb).
-            assembly ("memory-safe") {
-                ok := call(PUSH_GAS, to, amount, 0, 0, 0, 0)
-            }
-        } else {
-            ok = IERC20(token).trySafeTransfer(to, amount);
-        }
-        if (!ok) {
-            _credited[to][token] += amount;
+    /// @dev Pushes `amount` of `token` to `to` with a bounded amount of gas ({PUSH_GAS} for ETH,
+    /// {TOKEN_PUSH_GAS} for a token); if the push fails, credits it for {withdraw}. Never reverts
+    /// because of the recipient or the token. Every caller is `nonReentrant` and has already
+    /// recorded the outcome, so the credit after the external call cannot be raced.
+    function _pushOrCredit(uint256 id, address to, address token, uint256 amount) private {
+        if (!SafePush.pushOrCredit(_credited, token, to, amount, PUSH_GAS)) {
             emit PaymentCredited(id, to, token, amount);
         }
     }
