@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from eth_abi import decode as abi_decode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
@@ -45,6 +46,46 @@ OUTCOME_EVENTS = {
 }
 GATE_STATUS = ("unknown", "awaiting", "expired", "decided")
 FEE_REFRESH = 3.0  # seconds a gas price reading is reused
+VERDICT_LAYOUT = ("address", "uint256", "uint16", "bytes32", "bytes32")  # IRiskOracle.Verdict
+GAS_MARGIN = 1.2  # gas limit = the node's estimate x this + GAS_HEADROOM (state may move before mining)
+GAS_HEADROOM = 20_000
+
+
+@lru_cache(maxsize=65536)
+def _checksum(address: str) -> str:
+    """Checksummed address, cached: a busy node sees the same few thousand accounts again and again."""
+    return to_checksum_address(address)
+
+
+def _raw(value: Any) -> bytes:
+    """bytes from a raw JSON-RPC hex string or from web3's HexBytes."""
+    return bytes.fromhex(value[2:]) if isinstance(value, str) else bytes(value)
+
+
+def _int(value: Any) -> int:
+    return int(value, 16) if isinstance(value, str) else int(value)
+
+
+class EventDecoder:
+    """Decodes one event's raw logs with eth_abi directly. web3's `process_log` was a large share of
+    the daemon's time under load (it builds an event ABI codec per log and formats every field)."""
+
+    def __init__(self, abi: dict[str, Any]) -> None:
+        inputs = abi["inputs"]
+        self.indexed = [(i["name"], i["type"]) for i in inputs if i.get("indexed")]
+        self.names = [i["name"] for i in inputs if not i.get("indexed")]
+        self.types = [i["type"] for i in inputs if not i.get("indexed")]
+
+    def decode(self, log: dict[str, Any]) -> dict[str, Any]:
+        """Argument name -> value; addresses checksummed, as web3 gives them."""
+        out: dict[str, Any] = {}
+        for (name, typ), topic in zip(self.indexed, log["topics"][1:], strict=False):
+            out[name] = abi_decode([typ], _raw(topic))[0]
+        out.update(zip(self.names, abi_decode(self.types, _raw(log["data"])), strict=True))
+        for name, typ in (*self.indexed, *zip(self.names, self.types, strict=True)):
+            if typ == "address" and name in out:
+                out[name] = _checksum(out[name])
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +169,15 @@ class VerdictItem:
 
 
 @dataclass(frozen=True, slots=True)
+class SentTx:
+    """A signed and sent transaction: its hash, nonce and gas limit."""
+
+    tx_hash: str
+    nonce: int
+    gas: int
+
+
+@dataclass(frozen=True, slots=True)
 class BatchOutcome:
     """What one mined `submitVerdicts` transaction did, item by item."""
 
@@ -173,7 +223,9 @@ def load_node_account(settings: Settings) -> LocalAccount:
         except FileNotFoundError:
             raise ConfigError(f"keystore {settings.keystore} does not exist") from None
         except ValueError:
-            raise ConfigError(f"cannot decrypt keystore {settings.keystore}: wrong password or file") from None
+            raise ConfigError(
+                f"cannot decrypt keystore {settings.keystore}: wrong password or file"
+            ) from None
         return Account.from_key(key)
     raise ConfigError("no node key: set VERDICT_NODE_KEY, or VERDICT_KEYSTORE and VERDICT_KEYSTORE_PASSWORD")
 
@@ -208,13 +260,14 @@ class ChainClient:
         ]
         # Sources of gate requests: address -> (prefix, contract, request event object).
         self._sources: dict[str, tuple[str, Any]] = {}
-        self._topics: dict[bytes, tuple[str, Any]] = {}
+        self._topics: dict[bytes, tuple[str, EventDecoder]] = {}
         for name, (prefix, iface, event) in GATED_SOURCES.items():
             if name not in deployment.contracts or iface not in abis:
                 continue
             contract = self.w3.eth.contract(deployment.contracts[name], abi=abis[iface])
             self._sources[contract.address] = (prefix, contract)
-            self._topics[self.topic(contract, event)] = (prefix, getattr(contract.events, event)())
+            abi = next(e for e in contract.abi if e.get("type") == "event" and e.get("name") == event)
+            self._topics[self.topic(contract, event)] = (prefix, EventDecoder(abi))
         # Outcome events emitted by gated contracts inside a verdict transaction.
         self._outcomes: dict[bytes, tuple[str, Any]] = {}
         for address, (_, contract) in self._sources.items():
@@ -223,6 +276,16 @@ class ChainClient:
                     self._outcomes[self.topic(contract, event)] = (outcome, address)
         self._posted_topic = self.topic(self.oracle, "VerdictPosted")
         self._skipped_topic = self.topic(self.oracle, "VerdictSkipped")
+        self._topic_filter = [[Web3.to_hex(t) for t in self._topics]]
+        # submitVerdicts((address,uint256,uint16,bytes32,bytes32)[]) is encoded by hand (see
+        # verdicts_calldata); any other shape of the interface falls back to web3's encoder.
+        submit = next((e for e in self.oracle.abi if e.get("name") == "submitVerdicts"), {"inputs": [{}]})
+        shape = [c.get("type") for c in submit["inputs"][0].get("components", [])]
+        self._submit_selector: bytes | None = None
+        if submit["inputs"][0].get("type") == "tuple[]" and shape == list(VERDICT_LAYOUT):
+            self._submit_selector = bytes(Web3.keccak(text=f"submitVerdicts(({','.join(shape)})[])"))[:4]
+        self._source_list = list(self._sources)
+        self._oracle_address = self.oracle.address
 
     @classmethod
     def from_settings(cls, settings: Settings, *, with_key: bool = True) -> ChainClient:
@@ -270,36 +333,42 @@ class ChainClient:
         in chain order."""
         if not self._sources:
             return []
-        logs = self._rpc(
-            lambda: self.w3.eth.get_logs(
+        # Raw eth_getLogs and eth_abi decoding: web3's log formatting and `process_log` cost more
+        # than the request itself once a turn holds a few hundred logs.
+        logs = self.request(
+            "eth_getLogs",
+            [
                 {
-                    "fromBlock": from_block,
-                    "toBlock": to_block,
-                    "address": list(self._sources),
-                    "topics": [[Web3.to_hex(t) for t in self._topics]],
+                    "fromBlock": hex(from_block),
+                    "toBlock": to_block if isinstance(to_block, str) else hex(to_block),
+                    "address": self._source_list,
+                    "topics": self._topic_filter,
                 }
-            )
+            ],
         )
         out = []
-        for log in logs:
-            self._remember_timestamp(log)
-            prefix, event = self._topics[bytes(log["topics"][0])]
-            args = event.process_log(log)["args"]
-            item_id = args.get("id", args.get("gateId"))
-            out.append(
-                GateRequest(
-                    source=prefix,
-                    target=to_checksum_address(log["address"]),
-                    item_id=int(item_id),
-                    payer=args["payer"],
-                    payee=args["payee"],
-                    token=args["token"],
-                    amount=int(args["amount"]),
-                    deadline=int(args["deadline"]),
-                    block_number=int(log["blockNumber"]),
-                    tx_hash=Web3.to_hex(log["transactionHash"]),
+        try:
+            for log in logs:
+                self._remember_timestamp(log)
+                prefix, decoder = self._topics[_raw(log["topics"][0])]
+                args = decoder.decode(log)
+                item_id = args.get("id", args.get("gateId"))
+                out.append(
+                    GateRequest(
+                        source=prefix,
+                        target=_checksum(log["address"]),
+                        item_id=int(item_id),
+                        payer=args["payer"],
+                        payee=args["payee"],
+                        token=args["token"],
+                        amount=int(args["amount"]),
+                        deadline=int(args["deadline"]),
+                        block_number=_int(log["blockNumber"]),
+                        tx_hash=str(log["transactionHash"]),
+                    )
                 )
-            )
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise ChainError(f"RPC {self.rpc_url} sent malformed logs: {type(exc).__name__}") from None
         return out
 
     def _remember_timestamp(self, log: Any) -> None:
@@ -308,7 +377,7 @@ class ChainClient:
             return  # an older node: block_timestamp asks for the block instead
         if len(self._log_timestamps) >= 4096:
             self._log_timestamps.pop(next(iter(self._log_timestamps)))  # the oldest block
-        self._log_timestamps[int(log["blockNumber"])] = int(raw, 16) if isinstance(raw, str) else int(raw)
+        self._log_timestamps[_int(log["blockNumber"])] = _int(raw)
 
     def token_info(self, token: str) -> TokenInfo:
         return self._token_info(to_checksum_address(token))
@@ -368,28 +437,34 @@ class ChainClient:
 
     # --- writes --------------------------------------------------------------------------------
     def submit_verdicts(self, items: Sequence[VerdictItem]) -> str:
-        """Signs and sends one `submitVerdicts` transaction; returns its hash.
+        """Signs and sends one `submitVerdicts` transaction; returns its hash (see `send_verdicts`)."""
+        return self.send_verdicts(items).tx_hash
 
-        Nonces are kept locally (one RPC round trip saved per batch). If another sender took our
-        nonce, or a restart left us behind, the node tells us and we resync once.
+    def send_verdicts(self, items: Sequence[VerdictItem]) -> SentTx:
+        """Signs and sends one `submitVerdicts` transaction without waiting for it to be mined.
+
+        Nonces are kept locally (one RPC round trip saved per batch, and several transactions can be
+        in flight at once). If another sender took our nonce, or a restart left us behind, the node
+        tells us and we resync once. The calldata is encoded once and reused for the estimate.
         """
         if self.account is None:
             raise ChainError("this client has no node key")
-        payload = [item.as_tuple() for item in items]
-        call = self.oracle.functions.submitVerdicts(payload)
+        data = self.verdicts_calldata(items)
+        call = {"from": self.account.address, "to": self._oracle_address, "data": data}
         for attempt in range(3):
             nonce = self._next_nonce()
             try:
-                gas = self._gas_limit(call, len(items))
-                tx = call.build_transaction(
-                    {
-                        "from": self.account.address,
-                        "nonce": nonce,
-                        "gas": gas,
-                        "chainId": self.chain_id(),
-                        **self._fees(),
-                    }
-                )
+                gas = self._gas_limit(call)
+                tx = {
+                    "type": 2,
+                    "chainId": self.chain_id(),
+                    "nonce": nonce,
+                    "to": self._oracle_address,
+                    "data": data,
+                    "value": 0,
+                    "gas": gas,
+                    **self._fees(),
+                }
                 signed = self.account.sign_transaction(tx)
                 tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
             except (Web3RPCError, ValueError) as exc:
@@ -409,14 +484,42 @@ class ChainClient:
                 self._nonce = None
                 raise ChainError(f"RPC unreachable while sending: {exc}") from None
             self._nonce = nonce + 1
-            return Web3.to_hex(tx_hash)
+            return SentTx(Web3.to_hex(tx_hash), nonce, gas)
         raise ChainError("could not find a free nonce for submitVerdicts")
 
-    def _gas_limit(self, call: Any, n: int) -> int:
+    def verdicts_calldata(self, items: Sequence[VerdictItem]) -> str:
+        """`submitVerdicts(items)` calldata as 0x hex. The array of static tuples is laid out by hand
+        (offset, length, five words per item): web3's encoder took about 2 ms per item, which was
+        most of the cost of sending a batch (and it ran twice, for the estimate and the send)."""
+        if self._submit_selector is None:
+            return str(self.oracle.encode_abi("submitVerdicts", args=[[item.as_tuple() for item in items]]))
+        words = [self._submit_selector, (32).to_bytes(32, "big"), len(items).to_bytes(32, "big")]
+        for item in items:
+            target = bytes.fromhex(item.target.removeprefix("0x"))
+            model_id = bytes.fromhex(item.model_id.removeprefix("0x"))
+            reasons = bytes.fromhex(item.reasons_hash.removeprefix("0x"))
+            if len(target) != 20 or len(model_id) != 32 or len(reasons) != 32:
+                raise ValueError(f"malformed verdict for {item.target}:{item.item_id}")
+            if not 0 <= item.score_bps < 2**16 or not 0 <= item.item_id < 2**256:
+                raise ValueError(f"verdict for {item.target}:{item.item_id} is out of range")
+            words += [
+                target.rjust(32, b"\0"),
+                item.item_id.to_bytes(32, "big"),
+                item.score_bps.to_bytes(32, "big"),
+                model_id,
+                reasons,
+            ]
+        return "0x" + b"".join(words).hex()
+
+    def _gas_limit(self, call: dict[str, Any]) -> int:
         """The node's estimate for this batch, with a margin. A fixed per-item allowance was tried and
         dropped: on an automining dev chain a batch with a large gas limit cannot share a block with
         another large transaction, and both may then wait in the pool for a block that never comes."""
-        return int(call.estimate_gas({"from": self.account.address}) * 1.2) + 20_000
+        return int(self.w3.eth.estimate_gas(call) * GAS_MARGIN) + GAS_HEADROOM  # type: ignore[arg-type]
+
+    def resync_nonce(self) -> None:
+        """Forget the local nonce; the next send reads it from the node ("pending")."""
+        self._nonce = None
 
     def _next_nonce(self) -> int:
         if self._nonce is None:
@@ -448,6 +551,37 @@ class ChainClient:
             raise ChainError(f"RPC {self.rpc_url} sent a malformed response: {type(exc).__name__}") from None
         return dict(receipt) if receipt is not None else None
 
+    def receipts(self, tx_hashes: Sequence[str]) -> dict[str, dict[str, Any] | None]:
+        """Receipts of several transactions in one JSON-RPC batch, None for those not mined yet;
+        raw logs (hex strings), with status, gasUsed and blockNumber as ints. Never waits."""
+        if not tx_hashes:
+            return {}
+        try:
+            answers = self.w3.provider.make_batch_request(
+                [("eth_getTransactionReceipt", [h]) for h in tx_hashes]  # type: ignore[misc]
+            )
+        except requests.RequestException as exc:
+            raise ChainError(f"RPC {self.rpc_url} unreachable: {type(exc).__name__}") from None
+        except (json.JSONDecodeError, BadResponseFormat, ValueError, TypeError) as exc:
+            raise ChainError(f"RPC {self.rpc_url} sent a malformed response: {type(exc).__name__}") from None
+        if not isinstance(answers, list) or len(answers) != len(tx_hashes):
+            raise ChainError(f"RPC {self.rpc_url} sent a malformed batch response")
+        out: dict[str, dict[str, Any] | None] = {}
+        try:
+            for tx_hash, answer in zip(tx_hashes, answers, strict=True):
+                if "error" in answer:
+                    raise ChainError(f"RPC error: {answer['error']}")
+                receipt = answer.get("result")
+                if receipt is not None:
+                    receipt = dict(receipt)
+                    for key in ("status", "gasUsed", "blockNumber"):
+                        if key in receipt:
+                            receipt[key] = _int(receipt[key])
+                out[tx_hash] = receipt
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise ChainError(f"RPC {self.rpc_url} sent a malformed receipt: {type(exc).__name__}") from None
+        return out
+
     def wait_receipt(self, tx_hash: str, timeout: float = 60.0) -> dict[str, Any] | None:
         """The receipt, or None if the transaction is not mined within `timeout`."""
         deadline = time.monotonic() + timeout
@@ -468,25 +602,36 @@ class ChainClient:
             topics = log["topics"]
             if not topics:
                 continue
-            topic0 = bytes(topics[0])
+            topic0 = _raw(topics[0])
             if topic0 == self._posted_topic or topic0 == self._skipped_topic:
-                item = (to_checksum_address(bytes(topics[1])[-20:]), int.from_bytes(bytes(topics[2]), "big"))
+                item = (_checksum("0x" + _raw(topics[1])[-20:].hex()), int.from_bytes(_raw(topics[2]), "big"))
                 if topic0 == self._posted_topic:
                     posted.add(item)
                 else:
-                    skipped[item] = reasons[int.from_bytes(bytes(log["data"])[-32:], "big")]
-            elif topic0 in self._outcomes and to_checksum_address(log["address"]) == self._outcomes[topic0][1]:
+                    skipped[item] = reasons[int.from_bytes(_raw(log["data"])[-32:], "big")]
+            elif topic0 in self._outcomes and _checksum(str(log["address"])) == self._outcomes[topic0][1]:
                 outcome, address = self._outcomes[topic0]
-                finals[(address, int.from_bytes(bytes(topics[1]), "big"))] = outcome
+                finals[(address, int.from_bytes(_raw(topics[1]), "big"))] = outcome
         return BatchOutcome(
-            tx_hash=Web3.to_hex(receipt["transactionHash"]),
-            gas_used=int(receipt.get("gasUsed", 0)),
+            tx_hash="0x" + _raw(receipt["transactionHash"]).hex(),
+            gas_used=_int(receipt.get("gasUsed", 0)),
             posted=frozenset(posted),
             skipped=skipped,
             finals=finals,
         )
 
     # --- plumbing ------------------------------------------------------------------------------
+    def request(self, method: str, params: list[Any]) -> Any:
+        """One raw JSON-RPC call (no web3 formatting of the result); failures become ChainError."""
+        response = self._rpc(lambda: self.w3.provider.make_request(method, params))  # type: ignore[arg-type]
+        if not isinstance(response, dict):
+            raise ChainError(f"RPC {self.rpc_url} sent a malformed response")
+        if "error" in response:
+            raise ChainError(f"RPC error: {response['error']}")
+        if "result" not in response:
+            raise ChainError(f"RPC {self.rpc_url} sent a malformed response")
+        return response["result"]
+
     def _rpc(self, fn: Any) -> Any:
         """Runs one read, turning transport failures into ChainError (the daemon backs off)."""
         try:

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     """Largest block range asked of `eth_getLogs` at once."""
     verdict_batch_size: int = Field(100, gt=0, le=500)
     """Most verdicts sent in one `submitVerdicts` transaction."""
+    verdict_batch_max: int = Field(200, gt=0, le=500)  # batch size while the backlog is larger (fewer txs)
     confirmations: int = Field(0, ge=0)
     max_backoff: float = Field(10.0, gt=0)
     metrics_port: int | None = Field(9464, ge=0, le=65535)

@@ -3,7 +3,9 @@
 One loop, three phases per turn:
 1. read `PaymentRequested` / `ReleaseRequested` logs with `eth_getLogs` from the checkpoint;
 2. score the new ones in a batch and write the scores to the store, then advance the checkpoint;
-3. post every scored-but-unposted verdict with `submitVerdicts`, in batches.
+3. settle the verdict transactions that were mined since the last turn, then post every
+   scored-but-unposted verdict with `submitVerdicts`, in batches, without waiting for them to be
+   mined: the next turn reads and scores while they are (a few in flight, nonces kept locally).
 
 The store is written before the checkpoint moves and before anything is sent, so a crash at any
 point loses nothing: on restart the unposted scores are sent again, and the RiskOracle skips what
@@ -20,6 +22,7 @@ import signal
 import sys
 import threading
 import time
+from collections import Counter as Tally
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +30,7 @@ from typing import Any
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
-from oracle.chain import ChainClient, GateRequest, VerdictItem, chunks
+from oracle.chain import ChainClient, GateRequest, SentTx, VerdictItem
 from oracle.config import Settings
 from oracle.errors import ChainError, ConfigError, ModelError, StoreError
 from oracle.features import OnlineFeatures, PaymentRecord
@@ -40,6 +43,14 @@ log = structlog.get_logger("verdict.daemon")
 CHECKPOINT = "gate-requests"
 HEAD_REFRESH = 0.5  # seconds between eth_blockNumber reads while caught up
 INFLIGHT_RECHECK = 30.0  # seconds between looks at sent-but-unmined verdicts (and once at start)
+RECEIPT_TIMEOUT = 60.0  # seconds a sent verdict transaction is watched before the recheck takes over
+MAX_INFLIGHT_TXS = 4  # verdict transactions sent and not yet seen mined
+INFLIGHT_GAS = 15_000_000
+"""Most gas (the sum of the gas limits) of the verdict transactions in flight at once: half a 30M
+block, so our transactions never crowd out another large one on an automining dev chain (two large
+transactions that cannot share a block can both wait in the pool for good). A single batch above it
+is still sent, alone."""
+RECEIPT_POLL = 0.005  # seconds between receipt polls while only waiting for verdicts to be mined
 FAULT_POINTS = ("scored", "sent", "posted")
 """Test-only crash points (tests/faults/): with `VERDICT_FAULT_POINT` set to one of these, the
 process dies with `os._exit(137)`, like kill -9, the first time it reaches that point:
@@ -64,7 +75,9 @@ class Metrics:
         )
         self.backlog = Gauge("verdict_backlog", "Scored verdicts not yet posted", registry=self.registry)
         self.errors = Counter("verdict_errors", "Errors by kind", ["kind"], registry=self.registry)
-        self.last_block = Gauge("verdict_last_block", "Last block whose logs were processed", registry=self.registry)
+        self.last_block = Gauge(
+            "verdict_last_block", "Last block whose logs were processed", registry=self.registry
+        )
         self.gas = Counter("verdict_gas_used", "Gas spent on verdict transactions", registry=self.registry)
 
     def serve(self, port: int) -> None:
@@ -93,11 +106,22 @@ class ModelSlot:
         except ModelError as exc:
             self.artifact, self.scorer = None, None
             if str(exc) != self.error:
-                log.error("model unavailable, posting nothing", reason=str(exc), model_dir=str(self.directory))
+                log.error(
+                    "model unavailable, posting nothing", reason=str(exc), model_dir=str(self.directory)
+                )
             self.error = str(exc)
             return
         self.artifact, self.scorer, self.error = artifact, Scorer(artifact), None
         log.info("model loaded", model_id=artifact.model_id, features=len(artifact.feature_names))
+
+
+@dataclass
+class _Sent:
+    """A verdict transaction sent by this process and not yet seen mined."""
+
+    tx: SentTx
+    rows: dict[tuple[str, int], VerdictRow]
+    sent_at: float
 
 
 class OracleDaemon:
@@ -117,6 +141,10 @@ class OracleDaemon:
         self._checkpoint: int | None = None  # last block whose logs are processed (mirrors the store)
         self._head: int | None = None
         self._head_read_at = 0.0
+        self._sent: dict[str, _Sent] = {}  # tx hash -> verdicts in it, in sending (nonce) order
+        self._resend: dict[str, VerdictRow] = {}  # key -> verdict whose transaction never mined
+        self._maybe_unposted = True  # scored verdicts may be waiting in the store (always at start)
+        self._gas_per_item: float | None = None  # from the last estimate; predicts a batch's gas
         self._fault_point = os.environ.get("VERDICT_FAULT_POINT") or None  # read once; see FAULT_POINTS
         if self._fault_point is not None and self._fault_point not in FAULT_POINTS:
             raise ConfigError(f"VERDICT_FAULT_POINT must be one of {', '.join(FAULT_POINTS)}")
@@ -159,7 +187,9 @@ class OracleDaemon:
                 stop.wait(delay)
                 continue
             if not busy:
-                stop.wait(self.settings.poll_interval)
+                # Verdicts in flight: look for their receipts again soon rather than a whole poll later.
+                poll = self.settings.poll_interval
+                stop.wait(min(poll, RECEIPT_POLL) if self._sent else poll)
         log.info("oracle node stopped")
 
     def step(self) -> bool:
@@ -237,7 +267,7 @@ class OracleDaemon:
                     "features": dict(zip(artifact.feature_names, map(float, features), strict=False)),
                 }
             )
-            log.info(
+            log.debug(
                 "scored",
                 key=req.key,
                 score=result.score_bps,
@@ -245,6 +275,9 @@ class OracleDaemon:
                 reasons=[r.text for r in result.reasons],
             )
         self.store.record_scored_many(rows)
+        self._maybe_unposted = True
+        # One line per batch at info: two lines per payment were a visible share of the loop.
+        log.info("scored", count=len(rows), decisions=dict(Tally(r["decision"] for r in rows)))
 
     def _record(self, req: GateRequest) -> PaymentRecord | None:
         """The request as the feature code sees it; None (with one log line) if it cannot be valued."""
@@ -295,33 +328,95 @@ class OracleDaemon:
 
     # --- phase 3: post -------------------------------------------------------------------------
     def _post(self) -> bool:
-        pending = self.store.unposted()
+        busy = self._collect()
         now = time.monotonic()
         if self._inflight_checked is None or now - self._inflight_checked > INFLIGHT_RECHECK:
-            pending += self._inflight()
+            for row in self._inflight():
+                self._resend.setdefault(row.key, row)
             self._inflight_checked = now
+        # The store is asked only when something may be waiting (this node is the store's only
+        # writer): a full look at the verdict log on every receipt poll was wasted work.
+        pending = (self.store.unposted() if self._maybe_unposted else []) + list(self._resend.values())
         self.metrics.backlog.set(len(pending))
         if not pending:
-            return False
+            return busy
         items = []
         for row in pending:
             # A score from a model governance has since revoked is not posted: fail closed.
             if self._model_approved(row.model_id):
-                items.append(VerdictItem(row.target, int(row.item_id), row.score_bps, row.model_id, row.reasons_hash))
+                items.append(
+                    VerdictItem(row.target, int(row.item_id), row.score_bps, row.model_id, row.reasons_hash)
+                )
             else:
                 self.store.mark_final(row.key, "model_not_approved")
+                self._resend.pop(row.key, None)
         by_item = {(row.target, int(row.item_id)): row for row in pending}
-        for batch in chunks(items, self.settings.verdict_batch_size):
-            tx_hash = self.chain.submit_verdicts(batch)
+        size = self._batch_size(len(items))
+        # Cleared first, set again if anything is left behind (a full window, an error on the way).
+        self._maybe_unposted = False
+        try:
+            busy = self._send(items, by_item, size) or busy
+        except BaseException:
+            self._maybe_unposted = True
+            raise
+        return busy
+
+    def _send(self, items: list[VerdictItem], by_item: dict[tuple[str, int], VerdictRow], size: int) -> bool:
+        """Sends `items` in batches of `size` while the in-flight window has room; whether any went."""
+        busy = False
+        for start in range(0, len(items), size):
+            batch = items[start : start + size]
+            if not self._room_for(len(batch)):
+                self._maybe_unposted = True  # the rest waits for the transactions in flight (next turn)
+                break
+            sent = self.chain.send_verdicts(batch)
             self._fault("sent")
-            self.store.mark_posted([by_item[(i.target, i.item_id)].key for i in batch], tx_hash)
+            self.store.mark_posted([by_item[(i.target, i.item_id)].key for i in batch], sent.tx_hash)
             self._fault("posted")
-            receipt = self.chain.wait_receipt(tx_hash)
+            self._gas_per_item = sent.gas / len(batch)
+            rows = {(i.target, i.item_id): by_item[(i.target, i.item_id)] for i in batch}
+            self._sent[sent.tx_hash] = _Sent(sent, rows, time.monotonic())
+            for row in rows.values():
+                self._resend.pop(row.key, None)
+            busy = True
+        return busy
+
+    def _batch_size(self, backlog: int) -> int:
+        """`verdict_batch_size`, or up to `verdict_batch_max` when the backlog is larger: fewer
+        transactions, and so fewer gas estimates, round trips and receipts per verdict."""
+        size = self.settings.verdict_batch_size
+        if backlog <= size:
+            return size
+        return min(max(self.settings.verdict_batch_max, size), backlog)
+
+    def _room_for(self, n: int) -> bool:
+        """Whether a batch of `n` may be sent now, given the transactions already in flight."""
+        if not self._sent:
+            return True
+        if len(self._sent) >= MAX_INFLIGHT_TXS:
+            return False
+        predicted = (self._gas_per_item or 0.0) * n
+        return sum(s.tx.gas for s in self._sent.values()) + predicted <= INFLIGHT_GAS
+
+    def _collect(self) -> bool:
+        """Settles the verdict transactions in flight that have been mined (one batched receipt
+        request). One unmined for too long is left to the in-flight recheck, which re-sends it."""
+        if not self._sent:
+            return False
+        receipts = self.chain.receipts(list(self._sent))
+        now = time.monotonic()
+        settled = False
+        for tx_hash, receipt in receipts.items():
+            sent = self._sent[tx_hash]
             if receipt is None:
-                log.warning("verdict transaction not mined yet; will check again", tx=tx_hash)
+                if now - sent.sent_at > RECEIPT_TIMEOUT:
+                    log.warning("verdict transaction not mined yet; will check again", tx=tx_hash)
+                    del self._sent[tx_hash]
                 continue
-            self._settle(receipt, {(i.target, i.item_id): by_item[(i.target, i.item_id)] for i in batch})
-        return True
+            self._settle(receipt, sent.rows)
+            del self._sent[tx_hash]
+            settled = True
+        return settled
 
     def _inflight(self) -> list[VerdictRow]:
         """Verdicts sent but never seen mined (a crash after sending, a node restart that dropped
@@ -330,7 +425,8 @@ class OracleDaemon:
         resend: list[VerdictRow] = []
         by_tx: dict[str, list[VerdictRow]] = {}
         for row in self.store.verdict_rows(posted=True, final=False):
-            by_tx.setdefault(row.tx_hash or "", []).append(row)
+            if row.tx_hash not in self._sent and row.key not in self._resend:  # already handled
+                by_tx.setdefault(row.tx_hash or "", []).append(row)
         for tx_hash, rows in by_tx.items():
             receipt = self.chain.receipt(tx_hash) if tx_hash else None
             if receipt is not None:
@@ -339,6 +435,8 @@ class OracleDaemon:
                 resend.extend(rows)
         if resend:
             log.warning("re-sending verdicts whose transaction never mined", count=len(resend))
+            if not self._sent:
+                self.chain.resync_nonce()  # a dropped transaction leaves a gap our local nonce would keep
         return resend
 
     def _settle(self, receipt: dict[str, Any], by_item: dict[tuple[str, int], VerdictRow]) -> None:
@@ -350,6 +448,7 @@ class OracleDaemon:
             return
         now = time.monotonic()
         finals: dict[str, str] = {}
+        skipped: dict[str, str] = {}
         for item, row in by_item.items():
             if item in outcome.posted:
                 finals[row.key] = final = outcome.finals.get(item, "posted")
@@ -357,12 +456,22 @@ class OracleDaemon:
                 seen = self._seen_at.pop(row.key, None)
                 if seen is not None:
                     self.metrics.latency.observe(now - seen)
-                log.info("verdict posted", key=row.key, score=row.score_bps, outcome=final, tx=outcome.tx_hash)
+                log.debug(
+                    "verdict posted", key=row.key, score=row.score_bps, outcome=final, tx=outcome.tx_hash
+                )
             elif item in outcome.skipped:
-                finals[row.key] = reason = outcome.skipped[item]
+                finals[row.key] = skipped[row.key] = reason = outcome.skipped[item]
                 self._seen_at.pop(row.key, None)
-                log.info("verdict skipped by the oracle", key=row.key, reason=reason)
+                log.debug("verdict skipped by the oracle", key=row.key, reason=reason)
         self.store.mark_final_many(finals)
+        log.info(
+            "verdicts mined",
+            tx=outcome.tx_hash,
+            posted=len(finals) - len(skipped),
+            outcomes=dict(Tally(v for k, v in finals.items() if k not in skipped)),
+            skipped=dict(Tally(skipped.values())),
+            gas=outcome.gas_used,
+        )
 
 
 def run_daemon(settings: Settings) -> None:
@@ -375,7 +484,9 @@ def run_daemon(settings: Settings) -> None:
         try:
             daemon.metrics.serve(settings.metrics_port)
         except OSError as exc:
-            raise ConfigError(f"cannot serve metrics on 127.0.0.1:{settings.metrics_port}: {exc.strerror}") from None
+            raise ConfigError(
+                f"cannot serve metrics on 127.0.0.1:{settings.metrics_port}: {exc.strerror}"
+            ) from None
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -110,3 +110,28 @@ def test_payments_with_verdicts_reads_a_window_with_its_verdicts(any_store):
     assert [(p.key, p.amount_usd) for p, _ in got] == [("router:1", 10.0), ("router:2", 20.0)]
     assert got[0][1] is None
     assert got[1][1] is not None and got[1][1].decision == "review"
+
+
+def test_record_scored_many_counts_new_rows_and_mark_final_many_marks_each(any_store):
+    def row(key: str, score: int) -> dict:
+        return {
+            "key": key,
+            "target": "0xrouter",
+            "item_id": int(key.split(":")[1]),
+            "score_bps": score,
+            "decision": "settle",
+            "model_id": "0x" + "ab" * 32,
+            "reasons": [],
+            "reasons_hash": "0x" + "cd" * 32,
+            "features": {"amount": 1.0},
+        }
+
+    assert any_store.record_scored_many([row("router:1", 1), row("router:2", 2)]) == 2
+    # a known key and a key twice in one batch: each is logged once, the first score kept
+    assert any_store.record_scored_many([row("router:2", 99), row("router:3", 3), row("router:3", 98)]) == 1
+    assert any_store.record_scored_many([]) == 0
+    assert {v.key: v.score_bps for v in any_store.unposted()} == {"router:1": 1, "router:2": 2, "router:3": 3}
+    any_store.mark_final_many({"router:1": "settled", "router:3": "already_final"})
+    assert [v.key for v in any_store.unposted()] == ["router:2"]
+    assert any_store.scored("router:3").final_status == "already_final"
+    assert any_store.scored("router:1").finalized_at is not None

@@ -1,0 +1,141 @@
+"""The daemon's fast paths against web3's own: log decoding with eth_abi, raw receipts (no chain)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from eth_abi import encode
+from web3 import Web3
+
+from oracle.chain import ChainClient, Deployment, EventDecoder, load_abis
+
+MANIFEST = Path(__file__).resolve().parents[2] / ".build" / "__local__.json"
+ROUTER = "0x" + "11" * 20
+ORACLE = "0x" + "22" * 20
+PAYER = "0x" + "ab" * 20
+PAYEE = "0x" + "cd" * 20
+TOKEN = "0x" + "ef" * 20
+
+pytestmark = pytest.mark.skipif(not MANIFEST.exists(), reason="contracts not compiled (ape compile)")
+
+
+@pytest.fixture(scope="module")
+def client() -> ChainClient:
+    deployment = Deployment("local", 31337, 5, {"RiskOracle": ORACLE, "PaymentRouter": ROUTER})
+    return ChainClient("http://127.0.0.1:9", deployment, load_abis(MANIFEST))
+
+
+def topic(value: int | str) -> str:
+    raw = encode(["address"], [value]) if isinstance(value, str) else encode(["uint256"], [value])
+    return Web3.to_hex(raw)
+
+
+def request_log(client: ChainClient, pid: int, block: int) -> dict:
+    data = encode(
+        ["address", "uint256", "bytes32", "uint64"], [TOKEN, 10**18 + pid, b"\x07" * 32, 1_900_000_000]
+    )
+    return {
+        "address": ROUTER.lower(),
+        "topics": [
+            Web3.to_hex(ChainClient.topic(client.router, "PaymentRequested")),
+            topic(pid),
+            topic(PAYER),
+            topic(PAYEE),
+        ],
+        "data": Web3.to_hex(data),
+        "blockNumber": hex(block),
+        "blockTimestamp": hex(1_800_000_000 + block),
+        "transactionHash": "0x" + f"{pid:064x}",
+        "logIndex": "0x0",
+    }
+
+
+def test_event_decoder_matches_web3_process_log(client):
+    log = request_log(client, 42, 9)
+    ours = EventDecoder(next(e for e in client.router.abi if e.get("name") == "PaymentRequested")).decode(log)
+    formatted = {
+        **log,
+        "address": Web3.to_checksum_address(log["address"]),
+        "topics": [Web3.to_bytes(hexstr=t) for t in log["topics"]],
+        "data": Web3.to_bytes(hexstr=log["data"]),
+        "blockNumber": 9,
+        "logIndex": 0,
+        "transactionIndex": 0,
+        "blockHash": b"\x00" * 32,
+        "transactionHash": Web3.to_bytes(hexstr=log["transactionHash"]),
+    }
+    theirs = dict(client.router.events.PaymentRequested().process_log(formatted)["args"])
+    assert ours == theirs
+    assert ours["payer"] == Web3.to_checksum_address(PAYER)
+
+
+def test_gate_requests_from_raw_logs(client, monkeypatch):
+    logs = [request_log(client, 1, 7), request_log(client, 2, 8)]
+    monkeypatch.setattr(client, "request", lambda method, params: logs)
+    got = client.gate_requests(7, "latest")
+    assert [(r.key, r.block_number, r.amount) for r in got] == [
+        ("router:1", 7, 10**18 + 1),
+        ("router:2", 8, 10**18 + 2),
+    ]
+    assert got[0].target == Web3.to_checksum_address(ROUTER)
+    assert got[0].token == Web3.to_checksum_address(TOKEN)
+    assert client.block_timestamp(8) == 1_800_000_008  # from the log, no eth_getBlock
+
+
+def test_malformed_logs_are_a_chain_error(client, monkeypatch):
+    from oracle.errors import ChainError
+
+    monkeypatch.setattr(client, "request", lambda method, params: [{"topics": []}])
+    with pytest.raises(ChainError):
+        client.gate_requests(1, 2)
+
+
+def test_batch_outcome_reads_raw_and_formatted_receipts_alike(client):
+    posted = Web3.to_hex(ChainClient.topic(client.oracle, "VerdictPosted"))
+    skipped = Web3.to_hex(ChainClient.topic(client.oracle, "VerdictSkipped"))
+    settled = Web3.to_hex(ChainClient.topic(client.router, "PaymentSettled"))
+    node = topic("0x" + "33" * 20)
+    raw = {
+        "transactionHash": "0x" + "aa" * 32,
+        "gasUsed": 123,
+        "status": 1,
+        "logs": [
+            {"address": ORACLE, "topics": [posted, topic(ROUTER), topic(1), node], "data": "0x" + "00" * 96},
+            {"address": ROUTER, "topics": [settled, topic(1)], "data": "0x"},
+            {"address": ORACLE, "topics": [skipped, topic(ROUTER), topic(2), node], "data": topic(1)},
+        ],
+    }
+    formatted = {
+        **raw,
+        "transactionHash": Web3.to_bytes(hexstr=raw["transactionHash"]),
+        "logs": [
+            {
+                "address": Web3.to_checksum_address(log["address"]),
+                "topics": [Web3.to_bytes(hexstr=t) for t in log["topics"]],
+                "data": Web3.to_bytes(hexstr=log["data"]),
+            }
+            for log in raw["logs"]
+        ],
+    }
+    router = Web3.to_checksum_address(ROUTER)
+    for receipt in (raw, formatted):
+        out = client.batch_outcome(receipt)
+        assert out.posted == frozenset({(router, 1)})
+        assert out.finals == {(router, 1): "settled"}
+        assert out.skipped == {(router, 2): "already_final"}
+        assert out.tx_hash == raw["transactionHash"] and out.gas_used == 123
+
+
+def test_verdict_calldata_is_what_web3_encodes(client):
+    from oracle.chain import VerdictItem
+
+    router = Web3.to_checksum_address(ROUTER)
+    items = [
+        VerdictItem(router, i * 2**190 + 7, 9_999 - i, "0x" + "ab" * 32, "0x" + f"{i:064x}") for i in range(5)
+    ]
+    ref = client.oracle.encode_abi("submitVerdicts", args=[[i.as_tuple() for i in items]])
+    assert client.verdicts_calldata(items) == ref
+    assert client.verdicts_calldata([]) == client.oracle.encode_abi("submitVerdicts", args=[[]])
+    with pytest.raises(ValueError):
+        client.verdicts_calldata([VerdictItem(ROUTER, 1, 70_000, "0x" + "ab" * 32, "0x" + "cd" * 32)])
