@@ -100,15 +100,20 @@ def test_gas_burning_token_cannot_starve_a_verdict_batch(
         else:
             assert stablecoin.balanceOf(account) == payout
     assert receipt.events.filter(router.PaymentCredited) == [
-        router.PaymentCredited(id=hostile_ids[HOSTILE_AT], account=hostile_payees[HOSTILE_AT], token=burner, amount=payout)
+        router.PaymentCredited(
+            id=hostile_ids[HOSTILE_AT], account=hostile_payees[HOSTILE_AT], token=burner, amount=payout
+        )
     ]
     # the hostile token cost the batch at most the cap plus the credit (a fresh storage slot)
     extra = receipt.gas_used - control.gas_used
-    print(f"\nbatch of {BATCH}: {control.gas_used:,} gas behaving, {receipt.gas_used:,} with a gas burner (+{extra:,})")
+    print(f"\nbatch of {BATCH}: {control.gas_used:,} gas behaving, ", end="")
+    print(f"{receipt.gas_used:,} with a gas burner (+{extra:,})")
     assert extra < TOKEN_PUSH_GAS + 30_000
 
 
-def test_gas_burning_token_refund_is_credited_to_the_payer(router, stablecoin, burner, payer, payee, post, deployer):
+def test_gas_burning_token_refund_is_credited_to_the_payer(
+    router, stablecoin, burner, payer, payee, post, deployer
+):
     router.pay(payee, stablecoin, 100 * USD, REF, sender=payer)
     router.pay(payee, burner, 100 * USD, REF, sender=payer)
     burner.setMode(BURN_ALL_GAS, 0, sender=deployer)
@@ -187,7 +192,9 @@ def test_gas_burning_eth_payee_is_credited_and_the_batch_settles(
     assert burning.balance == owed
 
 
-def test_normal_and_fee_on_transfer_tokens_still_settle(project, router, stablecoin, payer, payee, post, deployer):
+def test_normal_and_fee_on_transfer_tokens_still_settle(
+    project, router, stablecoin, payer, payee, post, deployer
+):
     fot = deployer.deploy(project.FeeOnTransferToken, 100)
     fot.mint(payer, 10_000 * USD, sender=deployer)
     fot.approve(router, 2**256 - 1, sender=payer)
@@ -240,7 +247,9 @@ def test_return_bomb_costs_the_caller_at_most_the_cap(harness, burner, deployer)
     assert burner.balanceOf(to) == 1
 
 
-def test_token_push_reads_the_return_value_like_try_safe_transfer(project, harness, burner, deployer, outsider):
+def test_token_push_reads_the_return_value_like_try_safe_transfer(
+    project, harness, burner, deployer, outsider
+):
     burner.mint(harness, 10, sender=deployer)
     false_token = deployer.deploy(project.FalseReturningToken)
     false_token.mint(harness, 10, sender=deployer)

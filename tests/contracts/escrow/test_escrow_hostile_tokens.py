@@ -64,7 +64,9 @@ def burner(project, deployer, escrow, buyer):
 
 def _create(escrow, chain, buyer, supplier, token, amounts, value=0):
     dues = [chain.pending_timestamp + 30 * DAY] * len(amounts)
-    return escrow.createAgreement(supplier, token, list(amounts), dues, sender=buyer, value=value).return_value
+    return escrow.createAgreement(
+        supplier, token, list(amounts), dues, sender=buyer, value=value
+    ).return_value
 
 
 def _gate_all(escrow, buyer, supplier, agreement_id, count) -> list[int]:
@@ -114,7 +116,9 @@ def test_hostile_token_and_supplier_cannot_starve_an_escrow_verdict_batch(
     assert escrow.credited(mal, ETH) == eth_payout
     credited = [(c.account, c.token, c.amount) for c in receipt.decode_logs(escrow.Credited)]
     assert credited == [(supplier.address, burner.address, payout), (mal.address, ETH, eth_payout)]
-    print(f"\nescrow verdict batch of {BATCH} with a gas-burning token and supplier: {receipt.gas_used:,} gas")
+    print(
+        f"\nescrow verdict batch of {BATCH} with a gas-burning token and supplier: {receipt.gas_used:,} gas"
+    )
     assert receipt.gas_used < BATCH * 60_000 + TOKEN_PUSH_GAS + 50_000 + 60_000
 
 
@@ -160,7 +164,9 @@ def test_return_bomb_token_release_pays_the_supplier(world, escrow, burner, supp
     assert receipt.gas_used < TOKEN_PUSH_GAS + 150_000
 
 
-def test_token_needing_more_than_the_cap_is_credited_then_withdrawn(world, escrow, burner, supplier, deployer):
+def test_token_needing_more_than_the_cap_is_credited_then_withdrawn(
+    world, escrow, burner, supplier, deployer
+):
     agreement_id, _ = world.create(burner, amounts=(100 * USD,))
     gate_id = world.gate(agreement_id)
     burner.setMode(BURN_GAS, 200_000, sender=deployer)  # honest, but dearer than the cap
