@@ -6,8 +6,9 @@
 
 In order: the suite (RiskOracle, PaymentRouter, MockStablecoin on a local chain), MockUSDC, the
 Escrow, the model's genesis thresholds, the DAO (taking the policy contracts over or not), and the
-`deployments/<network>.json` record. The order matters only at the end: the DAO comes last because
-once the timelock holds the admin roles the deployer can configure nothing.
+`deployments/<network>.json` record. The DAO comes last because once the timelock holds the admin
+roles the deployer can configure nothing; the rest keeps the order (and so the addresses) the demo
+has always had.
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ from typing import Any
 from _escrow import deploy_escrow
 from _governance import GovernanceConfig, deploy_governance
 from _suite import deploy_suite, is_local_network, write_deployment
-from ape import accounts, chain, project
+from ape import accounts, chain, networks, project
 from ape.contracts import ContractInstance
+
+# The compiled contracts' ABIs, which `verdict run` and `verdict dashboard` read.
+MANIFEST = Path(__file__).resolve().parents[1] / ".build" / "__local__.json"
 
 
 class Dao(Enum):
@@ -187,3 +191,17 @@ def deploy_world(
         )
     deployment = write_deployment(network, contracts, start_block, root)
     return World(contracts, roles, start_block, deployment, config)
+
+
+def verdict_settings(deployment: Path, *, store_url: str, model_dir: Path, **settings: str) -> dict[str, str]:
+    """The VERDICT_* settings of a `verdict run` or `verdict dashboard` process against `deployment`
+    on the connected chain; each of `settings` adds one more (poll_interval="0.01" sets
+    VERDICT_POLL_INTERVAL)."""
+    return {
+        "VERDICT_RPC_URL": networks.provider.uri,
+        "VERDICT_DEPLOYMENT": str(deployment),
+        "VERDICT_BUILD_MANIFEST": str(MANIFEST),
+        "VERDICT_STORE_URL": store_url,
+        "VERDICT_MODEL_DIR": str(model_dir),
+        **{f"VERDICT_{name.upper()}": value for name, value in settings.items()},
+    }

@@ -29,7 +29,7 @@ from _bench_chain import ChainBench, EventClock, RssSampler, e2e_burst, latency,
 from _bench_gas import governance_and_escrow_gas, payment_gas  # noqa: E402
 from _bench_report import headline, machine_info, write_markdown  # noqa: E402
 from _bench_scoring import batch_scoring, compiled_predictor, single_payment  # noqa: E402
-from _world import Roles, deploy_world  # noqa: E402
+from _world import MANIFEST, Roles, deploy_world, verdict_settings  # noqa: E402
 
 from oracle.chain import ETH, ChainClient, Deployment, load_abis  # noqa: E402
 from oracle.datagen import generate  # noqa: E402
@@ -38,7 +38,6 @@ from oracle.model import load, save  # noqa: E402
 from oracle.train import train  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-MANIFEST = ROOT / ".build" / "__local__.json"
 LIGHT_RATE, LIGHT_SECONDS = 10.0, 6.0
 
 
@@ -129,16 +128,14 @@ def cli(
         stale.unlink()
     log_path = work / "daemon.log"
     log_path.unlink(missing_ok=True)
-    env = {
-        "VERDICT_RPC_URL": networks.provider.uri,
-        "VERDICT_NODE_KEY": node.private_key,
-        "VERDICT_DEPLOYMENT": str(deployment),
-        "VERDICT_BUILD_MANIFEST": str(MANIFEST),
-        "VERDICT_STORE_URL": f"sqlite:///{store}",
-        "VERDICT_MODEL_DIR": str(work / "model"),
-        "VERDICT_POLL_INTERVAL": poll,
-        "VERDICT_METRICS_PORT": "0",
-    }
+    env = verdict_settings(
+        deployment,
+        store_url=f"sqlite:///{store}",
+        model_dir=work / "model",
+        node_key=node.private_key,
+        poll_interval=poll,
+        metrics_port="0",
+    )
     daemon = start_daemon(env, log_path, Path(profile).resolve() if profile else None)
     watcher = EventClock(client, from_block=chain.blocks.height).start()
     try:

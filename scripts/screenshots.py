@@ -37,7 +37,7 @@ from _governance import (  # noqa: E402
     propose,
     run_threshold_round,
 )
-from _world import Dao, Roles, deploy_world, thresholds_of  # noqa: E402
+from _world import MANIFEST, Dao, Roles, deploy_world, thresholds_of, verdict_settings  # noqa: E402
 
 from oracle.datagen import generate, generate_scenario  # noqa: E402
 from oracle.launch import DaemonProcess  # noqa: E402
@@ -45,7 +45,6 @@ from oracle.traffic import ERC20_ABI, OutcomeWatcher, Sender, call_tx  # noqa: E
 from oracle.train import train  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-MANIFEST = ROOT / ".build" / "__local__.json"
 CHROMIUM = os.environ.get("VERDICT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -128,16 +127,14 @@ def cli(payments: int, seed: int, workdir: str, out_dir: str) -> None:
         fund_payers(replay, scenario)
         prime_store(store_url, scenario, replay)
 
-    env = {
-        "VERDICT_RPC_URL": networks.provider.uri,
-        "VERDICT_DEPLOYMENT": str(deployment),
-        "VERDICT_BUILD_MANIFEST": str(MANIFEST),
-        "VERDICT_STORE_URL": store_url,
-        "VERDICT_MODEL_DIR": str(work / "model"),
-        "VERDICT_POLL_INTERVAL": "0.005",
-        "VERDICT_METRICS_PORT": "0",
-        "VERDICT_LOG_FORMAT": "json",
-    }
+    env = verdict_settings(
+        deployment,
+        store_url=store_url,
+        model_dir=work / "model",
+        poll_interval="0.005",
+        metrics_port="0",
+        log_format="json",
+    )
     daemon = DaemonProcess.start({**env, "VERDICT_NODE_KEY": node.private_key}, work / "daemon.log")
     dashboard: subprocess.Popen[bytes] | None = None
     try:

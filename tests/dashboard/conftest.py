@@ -23,7 +23,7 @@ from ape import networks
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from _world import Dao, Roles, deploy_world  # noqa: E402
+from _world import MANIFEST, Dao, Roles, deploy_world, verdict_settings  # noqa: E402
 
 from oracle.chain import ChainClient, Deployment, load_abis  # noqa: E402
 from oracle.datagen import generate  # noqa: E402
@@ -31,7 +31,6 @@ from oracle.launch import DaemonProcess  # noqa: E402
 from oracle.model import ModelArtifact, load  # noqa: E402
 from oracle.train import train  # noqa: E402
 
-MANIFEST = ROOT / ".build" / "__local__.json"
 CHROMIUM = os.environ.get("VERDICT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -100,16 +99,14 @@ def dash_client(dao_world) -> ChainClient:
 @pytest.fixture
 def verdict_env(dao_world, dash_model_dir, tmp_path) -> dict[str, str]:
     _, deployment = dao_world
-    return {
-        "VERDICT_RPC_URL": networks.provider.uri,
-        "VERDICT_DEPLOYMENT": str(deployment),
-        "VERDICT_BUILD_MANIFEST": str(MANIFEST),
-        "VERDICT_STORE_URL": f"sqlite:///{tmp_path / 'node.sqlite'}",
-        "VERDICT_MODEL_DIR": str(dash_model_dir),
-        "VERDICT_POLL_INTERVAL": "0.01",
-        "VERDICT_METRICS_PORT": "0",
-        "VERDICT_LOG_FORMAT": "json",
-    }
+    return verdict_settings(
+        deployment,
+        store_url=f"sqlite:///{tmp_path / 'node.sqlite'}",
+        model_dir=dash_model_dir,
+        poll_interval="0.01",
+        metrics_port="0",
+        log_format="json",
+    )
 
 
 @pytest.fixture

@@ -17,8 +17,7 @@ from ape import chain, networks
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from _world import Roles, deploy_world  # noqa: E402
-from e2e_helpers import MANIFEST  # noqa: E402
+from _world import MANIFEST, Roles, deploy_world, verdict_settings  # noqa: E402
 
 from oracle.chain import ChainClient, Deployment, load_abis  # noqa: E402
 from oracle.datagen import generate  # noqa: E402
@@ -74,17 +73,13 @@ def start_daemon(world, model_dir, node, tmp_path) -> Iterator[Callable[..., Dae
         wait: bool = True,
         **env: str,
     ) -> DaemonProcess:
-        settings = {
-            "VERDICT_RPC_URL": networks.provider.uri,
-            "VERDICT_NODE_KEY": key_of.private_key,
-            "VERDICT_DEPLOYMENT": str(deployment),
-            "VERDICT_BUILD_MANIFEST": str(MANIFEST),
-            "VERDICT_STORE_URL": f"sqlite:///{store or tmp_path / f'{name}.sqlite'}",
-            "VERDICT_MODEL_DIR": str(model or model_dir),
-            "VERDICT_POLL_INTERVAL": "0.01",
-            "VERDICT_METRICS_PORT": "0",
-            **{f"VERDICT_{k.upper()}": v for k, v in env.items()},
-        }
+        settings = verdict_settings(
+            deployment,
+            store_url=f"sqlite:///{store or tmp_path / f'{name}.sqlite'}",
+            model_dir=model or model_dir,
+            node_key=key_of.private_key,
+            **{"poll_interval": "0.01", "metrics_port": "0", **env},  # a test's settings win
+        )
         daemon = DaemonProcess.start(settings, tmp_path / f"{name}.log")
         started.append(daemon)
         if wait:
