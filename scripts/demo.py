@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from types import FrameType
 
 import click
 from ape import accounts, networks
@@ -37,7 +40,7 @@ from _demo import (  # noqa: E402
 )
 from _escrow import gate_waiter, run_escrow_scenario  # noqa: E402
 from _governance import run_threshold_round  # noqa: E402
-from _world import Dao, Roles, deploy_world, thresholds_of  # noqa: E402
+from _world import MANIFEST, Dao, Roles, deploy_world, thresholds_of, verdict_settings  # noqa: E402
 
 from oracle.datagen import generate_scenario  # noqa: E402
 from oracle.launch import DaemonProcess  # noqa: E402
@@ -100,7 +103,7 @@ def cli(
     console.print(f"deployed {len(contracts)} contracts; policy: review {review} bps, reject {reject} bps")
 
     # 3. the scenario's accounts, with their KYC profiles and a month of history in the store
-    client = connect(networks.provider.uri, deployment_file, ROOT / ".build" / "__local__.json")
+    client = connect(networks.provider.uri, deployment_file, MANIFEST)
     scenario = generate_scenario(n_accounts=n_accounts, n_payments=payments, seed=seed)
     live_start = int(client.w3.eth.get_block("latest")["timestamp"]) + 120
     stable = str(world.stablecoin.address)
@@ -122,13 +125,7 @@ def cli(
     console.print(f"{len(scenario.accounts)} accounts, {primed} past payments in the feature store")
 
     # 4. the oracle node
-    daemon_env = {
-        "VERDICT_RPC_URL": networks.provider.uri,
-        "VERDICT_DEPLOYMENT": str(deployment_file),
-        "VERDICT_BUILD_MANIFEST": str(ROOT / ".build" / "__local__.json"),
-        "VERDICT_STORE_URL": store_url,
-        "VERDICT_MODEL_DIR": str(work / "model"),
-    }
+    daemon_env = verdict_settings(deployment_file, store_url=store_url, model_dir=work / "model")
     daemon = DaemonProcess.start(
         {
             **daemon_env,
@@ -179,31 +176,60 @@ def cli(
         daemon.stop()
         watcher.stop()
         store.close()
+    if dashboard:
+        console.print("stopped")
 
     if result["settled_without_verdict"] != 0:
         raise click.ClickException("a payment settled without a verdict: this must never happen")
 
 
 def _serve_dashboard(console: Console, env: dict[str, str], work: Path, port: int) -> None:
-    """Keeps the chain and the node up and serves the dashboard until Ctrl-C."""
+    """Keeps the chain and the node up and serves the dashboard until Ctrl-C (or SIGTERM)."""
     env = {**os.environ, **env, "VERDICT_DASHBOARD_PORT": str(port), "VERDICT_LOG_FORMAT": "json"}
-    with (work / "dashboard.log").open("ab") as log_file:
+    log_path = work / "dashboard.log"
+    with log_path.open("ab") as log_file:
         proc = subprocess.Popen(
             [sys.executable, "-m", "oracle.cli", "dashboard"],
             env=env,
             stdout=log_file,
             stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
     console.print(
         f"[bold]dashboard:[/] http://127.0.0.1:{port}/  (reviewing as the demo's reviewer; Ctrl-C stops)"
     )
     try:
-        proc.wait()
-    except KeyboardInterrupt:
-        pass
+        _wait_for_stop_signal(proc)
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    if proc.returncode not in (0, -signal.SIGTERM, -signal.SIGINT):
+        console.print(f"[red]the dashboard exited with code {proc.returncode}; see {log_path}[/]")
+
+
+def _wait_for_stop_signal(proc: subprocess.Popen[bytes]) -> None:
+    """Returns on the first SIGINT or SIGTERM, or when `proc` exits; later ones are ignored from then on.
+
+    ape's own handlers for these signals stop anvil and exit from inside whatever is running, before
+    the demo has stopped its daemon and dashboard; and a second Ctrl-C lands inside ape's atexit hooks
+    and prints a traceback. So the demo takes the signals over here, stops its processes on the way
+    out as on any return, and leaves anvil to ape's ordinary exit.
+    """
+    stop = threading.Event()
+
+    def note(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, note)
+    while not stop.is_set() and proc.poll() is None:
+        stop.wait(0.2)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)  # the shutdown is short and bounded: let it finish
 
 
 def _print_summary(console: Console, result: dict, path: str) -> None:
