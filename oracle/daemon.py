@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 from collections import Counter as Tally
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +45,17 @@ HEAD_REFRESH = 0.5  # seconds between eth_blockNumber reads while caught up
 INFLIGHT_RECHECK = 30.0  # seconds between looks at sent-but-unmined verdicts (and once at start)
 RECEIPT_TIMEOUT = 60.0  # seconds a sent verdict transaction is watched before the recheck takes over
 MAX_INFLIGHT_TXS = 4  # verdict transactions sent and not yet seen mined
-INFLIGHT_GAS = 15_000_000
-"""Most gas (the sum of the gas limits) of the verdict transactions in flight at once: half a 30M
-block, so our transactions never crowd out another large one on an automining dev chain (two large
-transactions that cannot share a block can both wait in the pool for good). A single batch above it
-is still sent, alone."""
+INFLIGHT_GAS = 16_000_000
+"""Most gas (the sum of the gas limits) of the verdict transactions in flight at once: two batches of
+200 (about 7.7M each), about half a 30M block, so our transactions do not crowd out another large
+one on an automining dev chain (two large transactions that cannot share a block can both wait in
+the pool for good). A single batch above it is still sent, alone."""
+REORG_WINDOW = 30.0  # seconds a mined verdict transaction's block is watched for a reorganisation
+REORG_CHECK = 1.0  # seconds between those looks (one batched header request)
+READ_WHILE_SENDING = 0.025
+"""Least seconds between two reads of new requests while verdicts are in flight: the loop polls for
+receipts every few milliseconds, and scoring one request per poll paid the per-batch store and RPC
+costs for each; a few at a time amortise them. With nothing in flight, requests are read at once."""
 RECEIPT_POLL = 0.005  # seconds between receipt polls while only waiting for verdicts to be mined
 FAULT_POINTS = ("scored", "sent", "posted")
 """Test-only crash points (tests/faults/): with `VERDICT_FAULT_POINT` set to one of these, the
@@ -124,6 +130,17 @@ class _Sent:
     sent_at: float
 
 
+@dataclass
+class _Mined:
+    """A verdict transaction seen mined, watched for a while in case its block is reorganised away."""
+
+    tx_hash: str
+    block: int
+    block_hash: str
+    rows: dict[tuple[str, int], VerdictRow]
+    seen_at: float
+
+
 class OracleDaemon:
     """One oracle node: its chain client, store, model and metrics."""
 
@@ -142,8 +159,13 @@ class OracleDaemon:
         self._head: int | None = None
         self._head_read_at = 0.0
         self._sent: dict[str, _Sent] = {}  # tx hash -> verdicts in it, in sending (nonce) order
-        self._resend: dict[str, VerdictRow] = {}  # key -> verdict whose transaction never mined
-        self._maybe_unposted = True  # scored verdicts may be waiting in the store (always at start)
+        # Scored verdicts not sent yet, and sent ones whose transaction never mined: key -> row.
+        # Loaded from the store once (None until then), then kept here: this node is its store's
+        # only writer, and re-reading the verdict log every turn was a large share of the loop.
+        self._queue: dict[str, VerdictRow] | None = None
+        self._mined: list[_Mined] = []
+        self._read_at = 0.0  # monotonic time of the last read of new requests
+        self._reorg_checked = 0.0
         self._gas_per_item: float | None = None  # from the last estimate; predicts a batch's gas
         self._fault_point = os.environ.get("VERDICT_FAULT_POINT") or None  # read once; see FAULT_POINTS
         if self._fault_point is not None and self._fault_point not in FAULT_POINTS:
@@ -195,7 +217,11 @@ class OracleDaemon:
     def step(self) -> bool:
         """One turn of the loop. Returns whether there was work."""
         self.model.refresh()
-        read = self._read_and_score()
+        now = time.monotonic()
+        read = False
+        if not self._sent or now - self._read_at >= READ_WHILE_SENDING:
+            self._read_at = now
+            read = self._read_and_score()
         posted = self._post()
         return read or posted
 
@@ -215,7 +241,10 @@ class OracleDaemon:
             self._head - start < self.settings.log_batch_blocks
         )
         if tail_mode and now - self._head_read_at < HEAD_REFRESH:
-            requests = self.chain.gate_requests(start, "latest")
+            # From the last processed block, not the one after it: a node answers an error, not an
+            # empty list, for a range that starts past its head (every idle turn, once caught up).
+            tail = self.chain.gate_requests(max(start - 1, 0), "latest")
+            requests = [r for r in tail if r.block_number >= start]
             if not requests:
                 return False
             end = max(r.block_number for r in requests)
@@ -226,6 +255,12 @@ class OracleDaemon:
                 return False
             end = min(self._head, start + self.settings.log_batch_blocks - 1)
             requests = self.chain.gate_requests(start, end)
+        # A big backlog is scored a slice at a time (whole blocks, so the checkpoint stays exact),
+        # with the verdicts posted between slices: the chain mines one batch while the next is scored.
+        most = max(self.settings.verdict_batch_max, self.settings.verdict_batch_size)
+        if len(requests) > most:
+            end = requests[most - 1].block_number
+            requests = [r for r in requests if r.block_number <= end]
         known = self.store.scored_keys([r.key for r in requests])
         fresh = [r for r in requests if r.key not in known]
         if fresh:
@@ -275,7 +310,25 @@ class OracleDaemon:
                 reasons=[r.text for r in result.reasons],
             )
         self.store.record_scored_many(rows)
-        self._maybe_unposted = True
+        if self._queue is not None:
+            at = time.time()
+            for r in rows:
+                self._queue[r["key"]] = VerdictRow(
+                    key=r["key"],
+                    target=r["target"],
+                    item_id=str(r["item_id"]),
+                    score_bps=int(r["score_bps"]),
+                    decision=r["decision"],
+                    model_id=r["model_id"],
+                    reasons=r["reasons"],
+                    reasons_hash=r["reasons_hash"],
+                    features=r["features"],
+                    scored_at=at,
+                    tx_hash=None,
+                    posted_at=None,
+                    final_status=None,
+                    finalized_at=None,
+                )
         # One line per batch at info: two lines per payment were a visible share of the loop.
         log.info("scored", count=len(rows), decisions=dict(Tally(r["decision"] for r in rows)))
 
@@ -329,14 +382,16 @@ class OracleDaemon:
     # --- phase 3: post -------------------------------------------------------------------------
     def _post(self) -> bool:
         busy = self._collect()
+        if self._queue is None:
+            self._queue = {row.key: row for row in self.store.unposted()}
+        queue = self._queue
+        self._check_reorgs()
         now = time.monotonic()
         if self._inflight_checked is None or now - self._inflight_checked > INFLIGHT_RECHECK:
             for row in self._inflight():
-                self._resend.setdefault(row.key, row)
+                queue.setdefault(row.key, row)
             self._inflight_checked = now
-        # The store is asked only when something may be waiting (this node is the store's only
-        # writer): a full look at the verdict log on every receipt poll was wasted work.
-        pending = (self.store.unposted() if self._maybe_unposted else []) + list(self._resend.values())
+        pending = list(queue.values())
         self.metrics.backlog.set(len(pending))
         if not pending:
             return busy
@@ -349,26 +404,20 @@ class OracleDaemon:
                 )
             else:
                 self.store.mark_final(row.key, "model_not_approved")
-                self._resend.pop(row.key, None)
+                queue.pop(row.key, None)
         by_item = {(row.target, int(row.item_id)): row for row in pending}
         size = self._batch_size(len(items))
-        # Cleared first, set again if anything is left behind (a full window, an error on the way).
-        self._maybe_unposted = False
-        try:
-            busy = self._send(items, by_item, size) or busy
-        except BaseException:
-            self._maybe_unposted = True
-            raise
-        return busy
+        return self._send(items, by_item, size) or busy
 
     def _send(self, items: list[VerdictItem], by_item: dict[tuple[str, int], VerdictRow], size: int) -> bool:
         """Sends `items` in batches of `size` while the in-flight window has room; whether any went."""
         busy = False
         for start in range(0, len(items), size):
             batch = items[start : start + size]
+            if self._sent and len(batch) < self.settings.verdict_batch_size:
+                break  # a part batch waits while another is in flight, and fills up meanwhile
             if not self._room_for(len(batch)):
-                self._maybe_unposted = True  # the rest waits for the transactions in flight (next turn)
-                break
+                break  # the rest waits in the queue for the transactions in flight (next turn)
             sent = self.chain.send_verdicts(batch)
             self._fault("sent")
             self.store.mark_posted([by_item[(i.target, i.item_id)].key for i in batch], sent.tx_hash)
@@ -376,8 +425,9 @@ class OracleDaemon:
             self._gas_per_item = sent.gas / len(batch)
             rows = {(i.target, i.item_id): by_item[(i.target, i.item_id)] for i in batch}
             self._sent[sent.tx_hash] = _Sent(sent, rows, time.monotonic())
+            assert self._queue is not None
             for row in rows.values():
-                self._resend.pop(row.key, None)
+                self._queue.pop(row.key, None)
             busy = True
         return busy
 
@@ -418,6 +468,41 @@ class OracleDaemon:
             settled = True
         return settled
 
+    def _check_reorgs(self) -> None:
+        """Verdict transactions mined in the last REORG_WINDOW seconds whose block is no longer on
+        the node's chain, and which were not mined again elsewhere: their verdicts go back to the
+        queue (and the store) to be posted again. The store's "final" is not trusted over the chain.
+        A repeat is harmless, as everywhere: the RiskOracle skips what is final or already voted."""
+        now = time.monotonic()
+        self._mined = [m for m in self._mined if now - m.seen_at <= REORG_WINDOW]
+        if not self._mined or now - self._reorg_checked < REORG_CHECK:
+            return
+        self._reorg_checked = now
+        current = self.chain.block_hashes(sorted({m.block for m in self._mined}))
+        moved = [m for m in self._mined if current.get(m.block) != m.block_hash]
+        if not moved:
+            return
+        receipts = self.chain.receipts([m.tx_hash for m in moved])
+        assert self._queue is not None
+        for m in moved:
+            receipt = receipts.get(m.tx_hash)
+            if receipt is not None and receipt.get("blockHash"):
+                m.block, m.block_hash = int(receipt["blockNumber"]), _hex(receipt["blockHash"])  # mined again
+                continue
+            self.store.reopen([row.key for row in m.rows.values()])
+            for row in m.rows.values():
+                self._queue[row.key] = replace(
+                    row, tx_hash=None, posted_at=None, final_status=None, finalized_at=None
+                )
+            self._mined.remove(m)
+            self.chain.resync_nonce()  # the dropped transaction's nonce is free again
+            self.metrics.errors.labels("reorg").inc()
+            log.warning(
+                "verdict transaction dropped by a chain reorganisation, posting again",
+                tx=m.tx_hash,
+                count=len(m.rows),
+            )
+
     def _inflight(self) -> list[VerdictRow]:
         """Verdicts sent but never seen mined (a crash after sending, a node restart that dropped
         the transaction): settle those that were mined, and return the rest to be sent again. A
@@ -425,7 +510,7 @@ class OracleDaemon:
         resend: list[VerdictRow] = []
         by_tx: dict[str, list[VerdictRow]] = {}
         for row in self.store.verdict_rows(posted=True, final=False):
-            if row.tx_hash not in self._sent and row.key not in self._resend:  # already handled
+            if row.tx_hash not in self._sent and row.key not in (self._queue or {}):  # handled already
                 by_tx.setdefault(row.tx_hash or "", []).append(row)
         for tx_hash, rows in by_tx.items():
             receipt = self.chain.receipt(tx_hash) if tx_hash else None
@@ -447,6 +532,9 @@ class OracleDaemon:
             log.error("verdict transaction reverted", tx=outcome.tx_hash)
             return
         now = time.monotonic()
+        if receipt.get("blockHash") is not None and receipt.get("blockNumber") is not None:
+            block_hash = _hex(receipt["blockHash"])
+            self._mined.append(_Mined(outcome.tx_hash, int(receipt["blockNumber"]), block_hash, by_item, now))
         finals: dict[str, str] = {}
         skipped: dict[str, str] = {}
         for item, row in by_item.items():
@@ -472,6 +560,11 @@ class OracleDaemon:
             skipped=dict(Tally(skipped.values())),
             gas=outcome.gas_used,
         )
+
+
+def _hex(value: Any) -> str:
+    """0x hex of a raw JSON-RPC hex string or of web3's HexBytes."""
+    return value.lower() if isinstance(value, str) else "0x" + bytes(value).hex()
 
 
 def run_daemon(settings: Settings) -> None:

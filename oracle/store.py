@@ -503,6 +503,16 @@ class Store:
                     update(verdicts).where(verdicts.c.key.in_(chunk)).values(tx_hash=tx_hash, posted_at=now)
                 )
 
+    def reopen(self, keys: Sequence[str]) -> None:
+        """Back to scored-but-unposted: their verdict transaction was dropped by a reorganisation."""
+        with self._tx("reopening verdicts") as conn:
+            for chunk in _chunks(list(keys)):
+                conn.execute(
+                    update(verdicts)
+                    .where(verdicts.c.key.in_(chunk))
+                    .values(tx_hash=None, posted_at=None, final_status=None, finalized_at=None)
+                )
+
     def mark_final_many(self, statuses: dict[str, str]) -> None:
         """`mark_final` for many keys in one transaction (one executemany)."""
         if not statuses:
