@@ -40,7 +40,7 @@ _session: dict[str, Any] = {}
 
 
 def use(contracts: dict[str, Any]) -> None:
-    """Points the helpers at `contracts` (e.g. the result of deploy_suite + deploy_governance)."""
+    """Points the helpers at `contracts` (e.g. `deploy_world(...).contracts` from scripts/_world.py)."""
     _session.clear()
     _session.update(contracts)
 

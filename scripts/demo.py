@@ -11,9 +11,7 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -27,6 +25,7 @@ from rich.console import Console
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from _dashboard import start_dashboard  # noqa: E402
 from _demo import (  # noqa: E402
     Replay,
     connect,
@@ -185,34 +184,21 @@ def cli(
 
 def _serve_dashboard(console: Console, env: dict[str, str], work: Path, port: int) -> None:
     """Keeps the chain and the node up and serves the dashboard until Ctrl-C (or SIGTERM)."""
-    env = {**os.environ, **env, "VERDICT_DASHBOARD_PORT": str(port), "VERDICT_LOG_FORMAT": "json"}
-    log_path = work / "dashboard.log"
-    with log_path.open("ab") as log_file:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "oracle.cli", "dashboard"],
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
+    dashboard = start_dashboard({**env, "VERDICT_LOG_FORMAT": "json"}, work / "dashboard.log", port)
     console.print(
         f"[bold]dashboard:[/] http://127.0.0.1:{port}/  (reviewing as the demo's reviewer; Ctrl-C stops)"
     )
     try:
-        _wait_for_stop_signal(proc)
+        _wait_for_stop_signal(dashboard)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    if proc.returncode not in (0, -signal.SIGTERM, -signal.SIGINT):
-        console.print(f"[red]the dashboard exited with code {proc.returncode}; see {log_path}[/]")
+        code = dashboard.stop()
+    if code not in (0, -signal.SIGTERM, -signal.SIGINT):
+        console.print(f"[red]the dashboard exited with code {code}; see {dashboard.log_path}[/]")
 
 
-def _wait_for_stop_signal(proc: subprocess.Popen[bytes]) -> None:
-    """Returns on the first SIGINT or SIGTERM, or when `proc` exits; later ones are ignored from then on.
+def _wait_for_stop_signal(dashboard: DaemonProcess) -> None:
+    """Returns on the first SIGINT or SIGTERM, or if the dashboard exits; later ones are ignored from
+    then on.
 
     ape's own handlers for these signals stop anvil and exit from inside whatever is running, before
     the demo has stopped its daemon and dashboard; and a second Ctrl-C lands inside ape's atexit hooks
@@ -226,7 +212,7 @@ def _wait_for_stop_signal(proc: subprocess.Popen[bytes]) -> None:
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, note)
-    while not stop.is_set() and proc.poll() is None:
+    while not stop.is_set() and dashboard.running:
         stop.wait(0.2)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.SIG_IGN)  # the shutdown is short and bounded: let it finish

@@ -9,13 +9,9 @@ takes a full-page screenshot of each page (the review queue after one approval).
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,6 +23,7 @@ from rich.console import Console
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from _dashboard import CHROMIUM, CHROMIUM_ARGS, free_port, start_dashboard, wait_healthy  # noqa: E402
 from _demo import Replay, connect, demo_wallets, fund_payers, prime_store  # noqa: E402
 from _governance import (  # noqa: E402
     SUPPORT,
@@ -45,17 +42,6 @@ from oracle.traffic import ERC20_ABI, OutcomeWatcher, Sender, call_tx  # noqa: E
 from oracle.train import train  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("VERDICT_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 MAX_HEIGHT = 1400
 PAGES = (
     ("live", "/"),
@@ -65,12 +51,6 @@ PAGES = (
     ("health", "/health"),
     ("report", "/report"),
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -136,7 +116,7 @@ def cli(payments: int, seed: int, workdir: str, out_dir: str) -> None:
         log_format="json",
     )
     daemon = DaemonProcess.start({**env, "VERDICT_NODE_KEY": node.private_key}, work / "daemon.log")
-    dashboard: subprocess.Popen[bytes] | None = None
+    dashboard: DaemonProcess | None = None
     try:
         daemon.wait_ready()
         rows = [r for r in scenario.live.itertuples() if r.payer != r.payee]
@@ -175,39 +155,21 @@ def cli(payments: int, seed: int, workdir: str, out_dir: str) -> None:
             governor.castVote(proposal.proposal_id, SUPPORT["against"], sender=members[1])
 
         port = free_port()
-        log = (work / "dashboard.log").open("wb")
-        dashboard = subprocess.Popen(
-            [sys.executable, "-m", "oracle.cli", "dashboard", "--port", str(port)],
-            env={**os.environ, **env, "VERDICT_REVIEWER_KEY": reviewer.private_key},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
+        dashboard = start_dashboard(
+            {**env, "VERDICT_REVIEWER_KEY": reviewer.private_key}, work / "dashboard.log", port
         )
         base = f"http://127.0.0.1:{port}"
-        _wait_http(f"{base}/healthz", dashboard)
+        if not wait_healthy(base, dashboard):
+            raise click.ClickException(f"the dashboard did not come up; see {dashboard.log_path}")
         day = datetime.fromtimestamp(int(client.w3.eth.get_block("latest")["timestamp"]), UTC).date()
         out = ROOT / out_dir
         out.mkdir(parents=True, exist_ok=True)
         _shoot(base, out, day - timedelta(days=2), day, console)
     finally:
         if dashboard is not None:
-            dashboard.terminate()
-            dashboard.wait(timeout=10)
+            dashboard.stop()
         daemon.stop()
         watcher.stop()
-
-
-def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise click.ClickException("the dashboard exited; see its log in the work directory")
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise click.ClickException("the dashboard did not come up")
 
 
 def _shoot(base: str, out: Path, start, end, console: Console) -> None:

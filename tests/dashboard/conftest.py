@@ -7,14 +7,9 @@ ape's anvil, the suite and the DAO deployed for each test (as in tests/e2e), the
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +18,7 @@ from ape import networks
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from _dashboard import CHROMIUM, CHROMIUM_ARGS, free_port, start_dashboard, wait_healthy  # noqa: E402
 from _world import MANIFEST, Dao, Roles, deploy_world, verdict_settings  # noqa: E402
 
 from oracle.chain import ChainClient, Deployment, load_abis  # noqa: E402
@@ -30,33 +26,6 @@ from oracle.datagen import generate  # noqa: E402
 from oracle.launch import DaemonProcess  # noqa: E402
 from oracle.model import ModelArtifact, load  # noqa: E402
 from oracle.train import train  # noqa: E402
-
-CHROMIUM = os.environ.get("VERDICT_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -123,35 +92,14 @@ def oracle_node(verdict_env, node, tmp_path) -> Iterator[DaemonProcess]:
 def dashboard(verdict_env, reviewer, tmp_path) -> Iterator[str]:
     """`verdict dashboard` as its own process, with the reviewer's key; yields its base URL."""
     port = free_port()
-    env = {**os.environ, **verdict_env, "VERDICT_REVIEWER_KEY": reviewer.private_key}
     log_path = tmp_path / "dashboard.log"
-    with log_path.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "oracle.cli", "dashboard", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
+    process = start_dashboard({**verdict_env, "VERDICT_REVIEWER_KEY": reviewer.private_key}, log_path, port)
     url = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as res:
-                return res.status == 200
-        except OSError:
-            return proc.poll() is not None
-
     try:
-        assert wait_until(up, timeout=30) and proc.poll() is None, log_path.read_text()
+        assert wait_healthy(url, process), log_path.read_text()
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        process.stop()
     assert reviewer.private_key[2:] not in log_path.read_text(), "the reviewer key leaked into the log"
 
 

@@ -1,0 +1,65 @@
+"""`verdict dashboard` as a child process, and the headless Chromium that looks at it; shared by the
+demo, `ape run screenshots` and tests/dashboard.
+
+The browser is Debian's chromium (/usr/bin/chromium, `make browser`), driven by Playwright: never
+`playwright install`.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+
+from oracle.launch import DaemonProcess
+
+CHROMIUM = os.environ.get("VERDICT_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_dashboard(env: Mapping[str, str], log_path: Path, port: int) -> DaemonProcess:
+    """`verdict dashboard --port PORT` with the VERDICT_* settings `env` over this process's own
+    environment, its output appended to `log_path`. `.stop()` ends it (SIGTERM, then SIGKILL)."""
+    with log_path.open("ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "oracle.cli", "dashboard", "--port", str(port)],
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    return DaemonProcess(proc, log_path)
+
+
+def wait_healthy(base_url: str, dashboard: DaemonProcess, timeout: float = 30.0) -> bool:
+    """Polls `base_url`/healthz until it answers 200; False on timeout or once the process has exited."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and dashboard.running:
+        try:
+            with urllib.request.urlopen(f"{base_url}/healthz", timeout=1) as res:
+                if res.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.1)
+    return False
