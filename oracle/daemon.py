@@ -51,6 +51,7 @@ INFLIGHT_GAS = 16_000_000
 one on an automining dev chain (two large transactions that cannot share a block can both wait in
 the pool for good). A single batch above it is still sent, alone."""
 REORG_WINDOW = 30.0  # seconds a mined verdict transaction's block is watched for a reorganisation
+REORG_WATCHED = 128  # at most this many of the latest (one header request each per check)
 REORG_CHECK = 1.0  # seconds between those looks (one batched header request)
 READ_WHILE_SENDING = 0.025
 """Least seconds between two reads of new requests while verdicts are in flight: the loop polls for
@@ -418,8 +419,11 @@ class OracleDaemon:
                 break  # a part batch waits while another is in flight, and fills up meanwhile
             if not self._room_for(len(batch)):
                 break  # the rest waits in the queue for the transactions in flight (next turn)
+            began = time.monotonic()
             sent = self.chain.send_verdicts(batch)
             self._fault("sent")
+            took = round(time.monotonic() - began, 3)  # the node's gas estimate is most of it
+            log.debug("verdicts sent", tx=sent.tx_hash, count=len(batch), seconds=took)
             self.store.mark_posted([by_item[(i.target, i.item_id)].key for i in batch], sent.tx_hash)
             self._fault("posted")
             self._gas_per_item = sent.gas / len(batch)
@@ -463,7 +467,7 @@ class OracleDaemon:
                     log.warning("verdict transaction not mined yet; will check again", tx=tx_hash)
                     del self._sent[tx_hash]
                 continue
-            self._settle(receipt, sent.rows)
+            self._settle(receipt, sent.rows, now - sent.sent_at)
             del self._sent[tx_hash]
             settled = True
         return settled
@@ -474,7 +478,7 @@ class OracleDaemon:
         queue (and the store) to be posted again. The store's "final" is not trusted over the chain.
         A repeat is harmless, as everywhere: the RiskOracle skips what is final or already voted."""
         now = time.monotonic()
-        self._mined = [m for m in self._mined if now - m.seen_at <= REORG_WINDOW]
+        self._mined = [m for m in self._mined[-REORG_WATCHED:] if now - m.seen_at <= REORG_WINDOW]
         if not self._mined or now - self._reorg_checked < REORG_CHECK:
             return
         self._reorg_checked = now
@@ -524,7 +528,9 @@ class OracleDaemon:
                 self.chain.resync_nonce()  # a dropped transaction leaves a gap our local nonce would keep
         return resend
 
-    def _settle(self, receipt: dict[str, Any], by_item: dict[tuple[str, int], VerdictRow]) -> None:
+    def _settle(
+        self, receipt: dict[str, Any], by_item: dict[tuple[str, int], VerdictRow], waited: float | None = None
+    ) -> None:
         outcome = self.chain.batch_outcome(receipt)
         self.metrics.gas.inc(outcome.gas_used)
         if int(receipt.get("status", 1)) != 1:
@@ -559,6 +565,7 @@ class OracleDaemon:
             outcomes=dict(Tally(v for k, v in finals.items() if k not in skipped)),
             skipped=dict(Tally(skipped.values())),
             gas=outcome.gas_used,
+            seconds_since_sent=None if waited is None else round(waited, 3),
         )
 
 

@@ -24,6 +24,10 @@ class FakeChain:
         self.sent: list[tuple[str, list[VerdictItem]]] = []
         self.mined: set[str] = set()
         self.resyncs = 0
+        self.hashes: dict[int, str] = {}  # block number -> hash of the current chain
+
+    def block_of(self, tx_hash: str) -> int:
+        return int(tx_hash, 16)  # one block per transaction, numbered like the hashes
 
     def send_verdicts(self, items: list[VerdictItem]) -> SentTx:
         tx_hash = "0x" + f"{len(self.sent) + 1:064x}"
@@ -34,7 +38,25 @@ class FakeChain:
         return {h: self.receipt(h) for h in hashes}
 
     def receipt(self, tx_hash: str) -> dict[str, Any] | None:
-        return {"transactionHash": tx_hash, "status": 1, "gasUsed": 1} if tx_hash in self.mined else None
+        if tx_hash not in self.mined:
+            return None
+        block = self.block_of(tx_hash)
+        self.hashes.setdefault(block, "0x" + f"{block:064x}")
+        return {
+            "transactionHash": tx_hash,
+            "status": 1,
+            "gasUsed": 1,
+            "blockNumber": block,
+            "blockHash": self.hashes[block],
+        }
+
+    def block_hashes(self, numbers: list[int]) -> dict[int, str | None]:
+        return {n: self.hashes.get(n) for n in numbers}
+
+    def reorg(self, tx_hash: str) -> None:
+        """The transaction's block is replaced by an empty one."""
+        self.mined.discard(tx_hash)
+        self.hashes[self.block_of(tx_hash)] = "0x" + "ee" * 32
 
     def batch_outcome(self, receipt: dict[str, Any]) -> BatchOutcome:
         items = next(items for h, items in self.sent if h == receipt["transactionHash"])
@@ -104,3 +126,29 @@ def test_verdicts_are_pipelined_within_the_window_and_settled_when_mined(store: 
     daemon._post()
     assert len(store.verdict_rows(final=True)) == 260
     assert store.verdict_rows(final=False) == []
+
+
+def test_a_verdict_whose_block_is_reorganised_away_is_posted_again(store: Store, tmp_path: Path):
+    configure_logging("json", "info", stream=io.StringIO())
+    settings = Settings(model_dir=tmp_path, metrics_port=None)
+    chain = FakeChain()
+    daemon = OracleDaemon(settings, chain, store)  # type: ignore[arg-type]
+    scored(store, range(1, 4))
+    daemon._post()
+    chain.mined.add(chain.sent[0][0])
+    daemon._post()
+    assert len(store.verdict_rows(final=True)) == 3
+
+    daemon._reorg_checked = -1e9
+    daemon._post()  # the block is still there: nothing to do
+    assert len(chain.sent) == 1
+
+    chain.reorg(chain.sent[0][0])
+    daemon._reorg_checked = -1e9
+    daemon._post()  # seen dropped: back to unposted, and sent again at once
+    assert [len(items) for _, items in chain.sent] == [3, 3]
+    assert chain.resyncs == 1
+    assert store.verdict_rows(final=True) == []
+    chain.mined.add(chain.sent[1][0])
+    daemon._post()
+    assert len(store.verdict_rows(final=True)) == 3
