@@ -230,3 +230,64 @@ class FlakyRpc:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+class PrivateWorld:
+    """The test's deployed world on a PrivateAnvil of its own, driven with raw transactions.
+
+    `ChainClient` reads it; `Sender` signs payments locally, so nonces and chain id come from the
+    private node (they are read again with `resync`, e.g. after a restart or a reorganisation)."""
+
+    def __init__(self, anvil: PrivateAnvil, client, payer_key: str, payees: list[str]) -> None:
+        from eth_account import Account
+
+        self.anvil = anvil
+        self.client = client
+        self.payer = Account.from_key(payer_key)
+        self.payees = payees
+        self.resync()
+
+    def resync(self) -> None:
+        from oracle.traffic import Sender
+
+        self.sender = Sender(self.client.w3, self.client.chain_id())
+
+    def pay(self, count: int, start: int = 0, *, payee: int | None = None, amount: int | None = None) -> list[int]:
+        """`count` ETH payments, round-robin over the payees unless one is named; their ids."""
+        from oracle.traffic import pay_tx
+
+        hashes = [
+            self.sender.send(
+                self.payer,
+                pay_tx(
+                    self.client,
+                    self.payees[i % len(self.payees) if payee is None else payee],
+                    ETH,
+                    amount or 10**15 * (i + 1),
+                    i.to_bytes(32, "big"),
+                ),
+            )
+            for i in range(start, start + count)
+        ]
+        receipts = [self.sender.wait(h) for h in hashes]
+        topic = self.client.topic(self.client.router, "PaymentRequested")
+        return [
+            int.from_bytes(bytes(log["topics"][1]), "big")
+            for r in receipts
+            for log in r["logs"]
+            if bytes(log["topics"][0]) == topic
+        ]
+
+    def status(self, payment_id: int) -> int:
+        return int(self.client.router.functions.payment(payment_id).call()[5])
+
+    def decided(self, ids: list[int]) -> bool:
+        try:
+            return all(self.status(i) != PENDING for i in ids)
+        except Exception:  # noqa: BLE001 - the node may be between stop and start
+            return False
+
+    def finals(self) -> Counter:
+        """Payment id -> VerdictFinalized events on the private chain."""
+        logs = self.client.oracle.events.VerdictFinalized().get_logs(from_block=0)
+        return Counter(int(log["args"]["id"]) for log in logs)

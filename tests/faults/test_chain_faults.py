@@ -1,20 +1,31 @@
 """The oracle daemon when the chain goes away: the RPC unreachable for a while (a TCP proxy that is
 cut and restored), at start and mid-run, and the node itself stopped and restarted from its dumped
-state (`anvil --dump-state` / `--load-state`). The daemon backs off without crashing, reconnects
-and catches up, and every payment gets exactly one final verdict."""
+state (`anvil --dump-state` / `--load-state`), and the chain reorganised under the daemon. The
+daemon backs off without crashing, reconnects and catches up, and every payment gets exactly one
+final verdict."""
 
 from __future__ import annotations
 
 import gzip
+import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
+import pytest
 from ape import networks
-from eth_account import Account
-from fault_helpers import PENDING, FlakyRpc, PrivateAnvil, TcpProxy, finalized_counts, pay_eth, wait_until
+from fault_helpers import (
+    PENDING,
+    FlakyRpc,
+    PrivateAnvil,
+    PrivateWorld,
+    TcpProxy,
+    finalized_counts,
+    pay_eth,
+    wait_until,
+)
 
 from oracle.chain import ChainClient, Deployment, load_abis
-from oracle.traffic import Sender, pay_tx
 
 MANIFEST = Path(__file__).resolve().parents[2] / ".build" / "__local__.json"
 
@@ -55,71 +66,76 @@ def test_rpc_unreachable_for_a_while_backs_off_and_catches_up(world, start_daemo
         proxy.down()
 
 
-def test_node_restarted_from_its_dumped_state_under_a_running_daemon(
-    world, start_daemon, payer, accounts, tmp_path
-):
-    """A private anvil carries the deployed world (ape's chain, dumped and loaded with --load-state);
-    it is stopped (dumping its state) and started again from that dump while the daemon runs."""
+@pytest.fixture
+def private(world, payer, accounts, tmp_path) -> Iterator[PrivateWorld]:
+    """The test's world on a private anvil: ape's chain dumped (anvil_dumpState is gzip'd JSON; a
+    large state is too big to send back through anvil_loadState, so the private node reads it with
+    --load-state)."""
     _, deployment = world
-    # ape's chain as a state file (anvil_dumpState is gzip'd JSON; a large state is too big to
-    # send back through anvil_loadState, so the private node reads it with --load-state).
     dumped = networks.provider.make_request("anvil_dumpState", [])
     state = tmp_path / "anvil-state.json"
     state.write_bytes(gzip.decompress(bytes.fromhex(str(dumped).removeprefix("0x"))))
     anvil = PrivateAnvil(state, tmp_path / "anvil.log").start()
     try:
         client = ChainClient(anvil.url, Deployment.load(deployment), load_abis(MANIFEST))
-        paying = Account.from_key(payer.private_key)
-        sender = Sender(client.w3, client.chain_id())
-        payees = [str(a) for a in accounts[10:12]]
-
-        def pay(count: int, start: int) -> list[int]:
-            eth = "0x" + "00" * 20
-            hashes = [
-                sender.send(paying, pay_tx(client, payees[i % 2], eth, 10**15 * (i + 1), bytes(32)))
-                for i in range(start, start + count)
-            ]
-            receipts = [sender.wait(h) for h in hashes]
-            topic = ChainClient._topic(client.router, "PaymentRequested")
-            return [
-                int.from_bytes(bytes(log["topics"][1]), "big")
-                for r in receipts
-                for log in r["logs"]
-                if bytes(log["topics"][0]) == topic
-            ]
-
-        def decided(ids) -> bool:
-            try:
-                return all(client.router.functions.payment(i).call()[5] != PENDING for i in ids)
-            except Exception:  # noqa: BLE001 - the node may be between stop and start
-                return False
-
-        def finals() -> dict[int, int]:
-            logs = client.oracle.events.VerdictFinalized().get_logs(from_block=0)
-            counts: dict[int, int] = {}
-            for log in logs:
-                counts[int(log["args"]["id"])] = counts.get(int(log["args"]["id"]), 0) + 1
-            return counts
-
-        daemon = start_daemon(rpc_url=anvil.url)
-        before = pay(2, 0)
-        assert wait_until(lambda: decided(before))
-        head_before = client.block_number()
-
-        anvil.stop()
-        assert anvil.state.exists() and anvil.state.stat().st_size > 0
-        assert daemon.wait_for("chain unavailable, backing off", timeout=30)
-        anvil.start()  # same port, state loaded from the dump
-        assert client.block_number() >= head_before, "the restarted node lost blocks"
-
-        sender = Sender(client.w3, client.chain_id())  # nonces are read again from the node
-        after = pay(3, 2)
-        assert wait_until(lambda: decided(after), timeout=60)
-        counts = finals()
-        assert all(counts.get(i) == 1 for i in before + after), counts
-        assert daemon.running
+        yield PrivateWorld(anvil, client, payer.private_key, [str(a) for a in accounts[10:12]])
     finally:
         anvil.stop()
+
+
+def test_node_restarted_from_its_dumped_state_under_a_running_daemon(private, start_daemon):
+    """The private node is stopped (dumping its state) and started again from that dump while the
+    daemon runs."""
+    daemon = start_daemon(rpc_url=private.anvil.url)
+    before = private.pay(2, 0)
+    assert wait_until(lambda: private.decided(before))
+    head_before = private.client.block_number()
+
+    private.anvil.stop()
+    assert private.anvil.state.exists() and private.anvil.state.stat().st_size > 0
+    assert daemon.wait_for("chain unavailable, backing off", timeout=30)
+    private.anvil.start()  # same port, state loaded from the dump
+    assert private.client.block_number() >= head_before, "the restarted node lost blocks"
+
+    private.resync()
+    after = private.pay(3, 2)
+    assert wait_until(lambda: private.decided(after), timeout=60)
+    counts = private.finals()
+    assert all(counts.get(i) == 1 for i in before + after), counts
+    assert daemon.running
+
+
+def test_a_reorg_shallower_than_the_confirmations_never_reaches_the_daemon(private, start_daemon, tmp_path):
+    """With VERDICT_CONFIRMATIONS=2, a payment whose block is reorganised away one block later was
+    never seen; the payment that takes its id on the new chain is scored and decided exactly once."""
+    daemon = start_daemon(rpc_url=private.anvil.url, confirmations="2")
+    (orphan,) = private.pay(1, 0, payee=0, amount=10**15)
+    private.anvil.rpc("anvil_reorg", [1, []])  # the block with the payment becomes an empty one
+    assert private.client.router.functions.paymentCount().call() == orphan - 1
+    private.resync()
+    (replacement,) = private.pay(1, 1, payee=1, amount=3 * 10**15)
+    assert replacement == orphan  # the same id, another payment
+    for _ in range(2):
+        private.anvil.rpc("evm_mine", [])
+    assert wait_until(lambda: private.decided([replacement]), timeout=60), daemon.log_text()[-2000:]
+    assert private.finals()[replacement] == 1
+    with sqlite3.connect(tmp_path / "node.sqlite") as db:
+        seen = {payee.lower() for (payee,) in db.execute("SELECT payee FROM payments")}
+    assert seen == {private.payees[1].lower()}, "the daemon saw the orphaned payment"
+    assert daemon.running
+
+
+def test_a_reorg_that_drops_a_mined_verdict_gets_it_posted_again(private, start_daemon):
+    """The block holding a final verdict is reorganised away after the daemon saw its receipt: the
+    payment is pending again on the new chain, and the daemon must post again, not trust its store."""
+    daemon = start_daemon(rpc_url=private.anvil.url)
+    (payment,) = private.pay(1, 0)
+    assert wait_until(lambda: private.decided([payment]), timeout=60)
+    private.anvil.rpc("anvil_reorg", [1, []])  # the verdict's block becomes an empty one
+    assert private.status(payment) == PENDING and private.finals()[payment] == 0
+    assert wait_until(lambda: private.decided([payment]), timeout=60), daemon.log_text()[-2000:]
+    assert private.finals()[payment] == 1
+    assert daemon.running
 
 
 def test_rpc_answering_garbage_for_a_while_backs_off_and_catches_up(world, start_daemon, payer, accounts):

@@ -3,9 +3,10 @@
 one final verdict and one outcome event. The daemon's resident memory is read from
 /proc/<pid>/status (VmRSS now, VmHWM the peak) and printed.
 
-`make test` runs 1,000 payments; `VERDICT_LOAD_PAYMENTS=5000` runs the full burst on demand:
+`make test` runs the full burst of 5,000 payments (about a minute on a quiet machine);
+`VERDICT_LOAD_PAYMENTS` sets another size, e.g. a quick look or a longer soak:
 
-    VERDICT_LOAD_PAYMENTS=5000 .venv/bin/ape test tests/faults/test_load.py -s
+    VERDICT_LOAD_PAYMENTS=20000 .venv/bin/ape test tests/faults/test_load.py -s
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from web3 import Web3
 
 from oracle.chain import ChainClient
 
-PAYMENTS = int(os.environ.get("VERDICT_LOAD_PAYMENTS", "1000"))
+PAYMENTS = int(os.environ.get("VERDICT_LOAD_PAYMENTS", "5000"))
 PER_TX = 100  # payments per payMany transaction
 
 
