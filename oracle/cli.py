@@ -106,8 +106,8 @@ def datagen(
     counts = df.loc[df["is_fraud"] == 1, "typology"].value_counts().sort_index()
     con = _out_console()
     con.print(
-        f"wrote [bold]{len(df):,}[/] payments ({int(df['is_fraud'].sum()):,} fraudulent) to {escape(str(path))} "
-        f"in {time.perf_counter() - t0:.1f}s"
+        f"wrote [bold]{len(df):,}[/] payments ({int(df['is_fraud'].sum()):,} fraudulent) "
+        f"to {escape(str(path))} in {time.perf_counter() - t0:.1f}s"
     )
     if len(counts):
         con.print("  " + ", ".join(f"{k}: {v}" for k, v in counts.items()))
@@ -131,10 +131,16 @@ def train_cmd(
     label: Annotated[str, typer.Option("--label", help="Binary label column (1 = fraud)")],
     out: Annotated[Path, typer.Option("--out", help="Directory for the model artifact")],
     time_col: Annotated[str | None, typer.Option("--time", help="Time column: time-ordered split")] = None,
-    features: Annotated[str | None, typer.Option("--features", help="Comma-separated feature columns")] = None,
+    features: Annotated[
+        str | None, typer.Option("--features", help="Comma-separated feature columns")
+    ] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
-    fp_budget_review: Annotated[float, typer.Option("--fp-budget-review", help="Legit share allowed at review")] = 0.02,
-    fp_budget_reject: Annotated[float, typer.Option("--fp-budget-reject", help="Legit share allowed at reject")] = 0.002,
+    fp_budget_review: Annotated[
+        float, typer.Option("--fp-budget-review", help="Legit share allowed at review")
+    ] = 0.02,
+    fp_budget_reject: Annotated[
+        float, typer.Option("--fp-budget-reject", help="Legit share allowed at reject")
+    ] = 0.002,
 ) -> None:
     """Train a LightGBM fraud model on any labelled table; write the artifact, metrics and a PR curve."""
     from oracle.datagen import read_table
@@ -152,7 +158,9 @@ def train_cmd(
         fp_budget_reject=fp_budget_reject,
         out=out,
     )
-    table = Table(title=f"model {artifact.model_id[:18]}… ({artifact.feature_set} features)", show_header=False)
+    table = Table(
+        title=f"model {artifact.model_id[:18]}… ({artifact.feature_set} features)", show_header=False
+    )
     table.add_column("metric")
     table.add_column("value", justify="right")
     for name in ("auprc", "roc_auc", "recall_at_1pct_fpr"):
@@ -161,11 +169,18 @@ def train_cmd(
         table.add_row(name, f"{m[name]:,}")
     table.add_row("review threshold (proposed)", f"{artifact.review_threshold_bps} bps")
     table.add_row("reject threshold (proposed)", f"{artifact.reject_threshold_bps} bps")
-    table.add_row("test recall / FPR at review", f"{m['test_recall_at_review']:.3f} / {m['test_fpr_at_review']:.4f}")
-    table.add_row("test recall / FPR at reject", f"{m['test_recall_at_reject']:.3f} / {m['test_fpr_at_reject']:.4f}")
+    table.add_row(
+        "test recall / FPR at review", f"{m['test_recall_at_review']:.3f} / {m['test_fpr_at_review']:.4f}"
+    )
+    table.add_row(
+        "test recall / FPR at reject", f"{m['test_recall_at_reject']:.3f} / {m['test_fpr_at_reject']:.4f}"
+    )
     con = _out_console()
     con.print(table)
-    con.print(f"wrote {escape(str(out))}/ (model.txt, metadata.json, metrics.json, pr_curve.png) in {time.perf_counter() - t0:.1f}s")
+    con.print(
+        f"wrote {escape(str(out))}/ (model.txt, metadata.json, metrics.json, pr_curve.png) "
+        f"in {time.perf_counter() - t0:.1f}s"
+    )
 
 
 @app.command()
@@ -191,7 +206,9 @@ def score(
     t0 = time.perf_counter()
     if artifact.feature_set == "verdict":
         if not is_payments_table(df):
-            raise DataError("this model scores payments: the table needs payer, payee, token, amount_usd, timestamp")
+            raise DataError(
+                "this model scores payments: the table needs payer, payee, token, amount_usd, timestamp"
+            )
         X = batch_features(df)[artifact.feature_names].to_numpy(dtype=np.float64)
     else:
         cols = list(artifact.metadata.get("source_columns", artifact.feature_names))
@@ -253,7 +270,6 @@ def explain(
 
     settings = load_settings()
     _out_console().print(explain_payment(settings, "escrow" if escrow else "router", payment_id))
-
 
 
 @app.command()

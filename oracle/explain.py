@@ -96,7 +96,8 @@ def explain_payment(settings: Settings, source: str, item_id: int) -> Group:
                 + (
                     "its reasons hash matches the reasons above."
                     if match
-                    else f"its reasons hash {verdict['reasons_hash']} does NOT match the reasons above ({expected})."
+                    else f"its reasons hash {verdict['reasons_hash']} does NOT match "
+                    f"the reasons above ({expected})."
                 ),
                 style="green" if match else "bold red",
             )

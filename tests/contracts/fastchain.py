@@ -57,7 +57,7 @@ def _type(param: dict) -> str:
     kind = param["type"]
     if kind.startswith("tuple"):
         inner = ",".join(_type(c) for c in param["components"])
-        return f"({inner}){kind[len('tuple'):]}"
+        return f"({inner}){kind[len('tuple') :]}"
     return kind
 
 
@@ -241,7 +241,9 @@ class FastContract:
         args: dict[str, Any] = {}
         for param, topic in zip(indexed, log["topics"][1:], strict=True):
             args[param["name"]] = decode([_type(param)], bytes.fromhex(topic[2:]))[0]
-        for param, value in zip(plain, decode([_type(p) for p in plain], bytes.fromhex(log["data"][2:])), strict=True):
+        for param, value in zip(
+            plain, decode([_type(p) for p in plain], bytes.fromhex(log["data"][2:])), strict=True
+        ):
             args[param["name"]] = value
         return Event(item["name"], self.address, args)
 

@@ -141,7 +141,9 @@ class RouterMachine(RuleBasedStateMachine):
             raise AssertionError(f"{name} moved money to a payee: only a verdict or a review may")
         for event in settled:
             p = self.payments[event.args["id"]]
-            assert event.args["fee"] == p["amount"] * self.policy["fee"] // BPS, "fee differs from the configured bps"
+            assert event.args["fee"] == p["amount"] * self.policy["fee"] // BPS, (
+                "fee differs from the configured bps"
+            )
             assert event.args["fee"] * BPS <= p["amount"] * MAX_FEE_BPS, "fee above MAX_FEE_BPS"
         return receipt
 
@@ -275,7 +277,13 @@ class RouterMachine(RuleBasedStateMachine):
         self.touched.add(pid)
         outsider = self.env["outsider"]
         self._send(
-            "forged_verdict", self.router, outsider, "applyVerdict", pid, 0, expect_error="PaymentRouterOnlyOracle"
+            "forged_verdict",
+            self.router,
+            outsider,
+            "applyVerdict",
+            pid,
+            0,
+            expect_error="PaymentRouterOnlyOracle",
         )
         self._send(
             "outsider_review",
@@ -309,7 +317,9 @@ class RouterMachine(RuleBasedStateMachine):
             assert receipt is not None, f"{name} of a held payment reverted (paused={paused})"
             self._settle(pid) if approve else self._refund(pid)
         else:
-            assert receipt is None, "review of a payment that is not held (or approval while paused) succeeded"
+            assert receipt is None, (
+                "review of a payment that is not held (or approval while paused) succeeded"
+            )
 
     @precondition(lambda self: len(self.payments) < MAX_PAYMENTS)
     @rule(data=st.data(), eth=st.booleans())
@@ -402,7 +412,11 @@ class RouterMachine(RuleBasedStateMachine):
             fee = data.draw(st.sampled_from([0, 1, 30, 999, 1000, 1001, 5000]))
             valid = fee <= MAX_FEE_BPS
             self._admin_send(
-                action, env["deployer"], "setFeeBps", fee, expect_error=None if valid else "PaymentRouterFeeTooHigh"
+                action,
+                env["deployer"],
+                "setFeeBps",
+                fee,
+                expect_error=None if valid else "PaymentRouterFeeTooHigh",
             )
             if valid:
                 self.policy["fee"] = fee
@@ -466,7 +480,9 @@ class RouterMachine(RuleBasedStateMachine):
             # Pushes to EOAs and token pushes always succeed here: only the refuser can hold credit.
             # (`_check_all` at the end of each example reads every account's credit.)
             unsettled = sum(
-                p["amount"] for p in self.payments.values() if p["token"] == token and p["status"] in (PENDING, HELD)
+                p["amount"]
+                for p in self.payments.values()
+                if p["token"] == token and p["status"] in (PENDING, HELD)
             )
             assert credit == self.ghost_credit[(refuser, token)], f"{token}: credit off"
             assert fee == self.ghost_fees[token], f"{token}: fees off"

@@ -155,7 +155,10 @@ def test_explain_tells_why_and_checks_the_on_chain_reasons_hash(world, start_dae
     }
     out = subprocess.run(
         [sys.executable, "-m", "oracle.cli", "explain", str(payment_id)],
-        env=env, capture_output=True, text=True, timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert out.returncode == 0, out.stderr
     assert f"Payment {payment_id}" in out.stdout
@@ -163,7 +166,11 @@ def test_explain_tells_why_and_checks_the_on_chain_reasons_hash(world, start_dae
     assert "reasons hash matches" in " ".join(out.stdout.split())  # rich wraps long lines
 
     unknown = subprocess.run(
-        [sys.executable, "-m", "oracle.cli", "explain", "999999"], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "oracle.cli", "explain", "999999"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert unknown.returncode == 1
     assert "never scored" in unknown.stderr

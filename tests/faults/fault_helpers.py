@@ -252,7 +252,9 @@ class PrivateWorld:
 
         self.sender = Sender(self.client.w3, self.client.chain_id())
 
-    def pay(self, count: int, start: int = 0, *, payee: int | None = None, amount: int | None = None) -> list[int]:
+    def pay(
+        self, count: int, start: int = 0, *, payee: int | None = None, amount: int | None = None
+    ) -> list[int]:
         """`count` ETH payments, round-robin over the payees unless one is named; their ids."""
         from oracle.traffic import pay_tx
 

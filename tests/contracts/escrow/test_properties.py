@@ -201,7 +201,14 @@ class EscrowMachine(RuleBasedStateMachine):
         values = [a * (10**12 if use_eth else USD) for a in amounts]
         dues = [self.chain.latest_timestamp() + 60 * DAY] * len(values)
         receipt = self._try(
-            "create", env["buyer"], "createAgreement", supplier, token, values, dues, value=sum(values) if use_eth else 0
+            "create",
+            env["buyer"],
+            "createAgreement",
+            supplier,
+            token,
+            values,
+            dues,
+            value=sum(values) if use_eth else 0,
         )
         if receipt is None:
             assert self.paused, "createAgreement reverted while not paused"
@@ -332,12 +339,16 @@ class EscrowMachine(RuleBasedStateMachine):
         )
         ledgers, amounts = env["probe"].result("read", raw[0])
         for token, (balance, unreleased, credited, fees) in zip(tokens, ledgers, strict=True):
-            assert balance == unreleased + credited + fees, f"{token}: {balance} != {unreleased}+{credited}+{fees}"
+            assert balance == unreleased + credited + fees, (
+                f"{token}: {balance} != {unreleased}+{credited}+{fees}"
+            )
         assert escrow.result("paused", raw[-1]) == self.paused
         offset = 0
         for agreement, one in zip(self.agreements, raw[1:-1], strict=True):
             _, milestones = escrow.result("agreementState", one)
-            assert sum(amounts[offset : offset + agreement["count"]]) <= agreement["funded"], "more than escrowed"
+            assert sum(amounts[offset : offset + agreement["count"]]) <= agreement["funded"], (
+                "more than escrowed"
+            )
             offset += agreement["count"]
             for index, m in enumerate(milestones):
                 self._check_milestone((agreement["id"], index), m[M_STATUS], m[M_AMOUNT])
@@ -345,7 +356,9 @@ class EscrowMachine(RuleBasedStateMachine):
     def _check_milestone(self, key, status, amount):
         ghost = self.milestones[key]
         if ghost["status"] in TERMINAL:
-            assert status == ghost["status"], f"milestone {key} left terminal state {ghost['status']} for {status}"
+            assert status == ghost["status"], (
+                f"milestone {key} left terminal state {ghost['status']} for {status}"
+            )
         assert amount <= ghost["amount"], f"milestone {key}: amount grew"
         live = 0 if status in TERMINAL else amount
         assert ghost["out"] + live == ghost["original"], (
@@ -355,7 +368,21 @@ class EscrowMachine(RuleBasedStateMachine):
 
 
 @pytest.fixture
-def fast_world(project, chain, escrow, stablecoin, deployer, buyer, supplier, arbiter, reviewer, guardian, outsider, oracle_node, policy):
+def fast_world(
+    project,
+    chain,
+    escrow,
+    stablecoin,
+    deployer,
+    buyer,
+    supplier,
+    arbiter,
+    reviewer,
+    guardian,
+    outsider,
+    oracle_node,
+    policy,
+):
     mal_supplier = deployer.deploy(project.EscrowMaliciousSupplier, escrow)
     mal_supplier.arm(3, b"", sender=deployer)  # burns the push gas: every ETH push to it is credited
     probe = deployer.deploy(project.EscrowLedgerProbe)
@@ -381,7 +408,10 @@ def fast_world(project, chain, escrow, stablecoin, deployer, buyer, supplier, ar
         "outsider": lower(outsider.address),
         "oracle": lower(oracle_node.address),
         "accounts": [buyer.address, supplier.address, mal_supplier.address, arbiter.address],
-        "windows": {name: getattr(windows, name) for name in ("confirmGrace", "verdict", "review", "contest", "ruling")},
+        "windows": {
+            name: getattr(windows, name)
+            for name in ("confirmGrace", "verdict", "review", "contest", "ruling")
+        },
         "fee_bps": min(policy.feeBps(), BPS),
         "arbiter_fee_bps": escrow.arbiterFeeBps(),
         "first_gate": escrow.gateCount(),
