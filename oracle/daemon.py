@@ -51,13 +51,13 @@ INFLIGHT_GAS = 16_000_000
 one on an automining dev chain (two large transactions that cannot share a block can both wait in
 the pool for good). A single batch above it is still sent, alone."""
 REORG_WINDOW = 30.0  # seconds a mined verdict transaction's block is watched for a reorganisation
-REORG_WATCHED = 128  # at most this many of the latest (one header request each per check)
+REORG_WATCHED = 128  # at most this many of the latest mined verdict transactions
 REORG_CHECK = 1.0  # seconds between those looks (one batched header request)
 READ_WHILE_SENDING = 0.025
 """Least seconds between two reads of new requests while verdicts are in flight: the loop polls for
 receipts every few milliseconds, and scoring one request per poll paid the per-batch store and RPC
 costs for each; a few at a time amortise them. With nothing in flight, requests are read at once."""
-RECEIPT_POLL = 0.005  # seconds between receipt polls while only waiting for verdicts to be mined
+RECEIPT_POLL = 0.02  # seconds between receipt polls while verdicts are in flight (each one loads the node)
 FAULT_POINTS = ("scored", "sent", "posted")
 """Test-only crash points (tests/faults/): with `VERDICT_FAULT_POINT` set to one of these, the
 process dies with `os._exit(137)`, like kill -9, the first time it reaches that point:
@@ -482,6 +482,11 @@ class OracleDaemon:
         if not self._mined or now - self._reorg_checked < REORG_CHECK:
             return
         self._reorg_checked = now
+        # A reorganisation that replaced any watched block also changed every block after it, so
+        # the latest watched block alone tells whether to look closer (one header per check).
+        top = max(self._mined, key=lambda m: m.block)
+        if self.chain.block_hashes([top.block]).get(top.block) == top.block_hash:
+            return
         current = self.chain.block_hashes(sorted({m.block for m in self._mined}))
         moved = [m for m in self._mined if current.get(m.block) != m.block_hash]
         if not moved:
