@@ -71,6 +71,7 @@ class FastChain:
     def __init__(self, uri: str) -> None:
         self.uri = uri
         self._session = requests.Session()
+        self._session.trust_env = False  # no proxy lookup in os.environ on every request
         self._ids = itertools.count(1)
         self._contracts: dict[str, FastContract] = {}
 
