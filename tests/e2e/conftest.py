@@ -75,7 +75,7 @@ def start_daemon(world, model_dir, node, tmp_path) -> Iterator[Callable[..., Dae
     ) -> DaemonProcess:
         settings = verdict_settings(
             deployment,
-            store_url=f"sqlite:///{store or tmp_path / f'{name}.sqlite'}",
+            store_url=env.pop("store_url", f"sqlite:///{store or tmp_path / f'{name}.sqlite'}"),
             model_dir=model or model_dir,
             node_key=key_of.private_key,
             **{"poll_interval": "0.01", "metrics_port": "0", **env},  # a test's settings win
