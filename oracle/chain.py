@@ -329,8 +329,6 @@ class ChainClient:
         signature = f"{event}({','.join(i['type'] for i in abi['inputs'])})"
         return bytes(Web3.keccak(text=signature))
 
-    _topic = topic  # the older name, still used by scripts and tests
-
     # --- reads ---------------------------------------------------------------------------------
     @property
     def sources(self) -> dict[str, str]:

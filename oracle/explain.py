@@ -32,7 +32,7 @@ def posted_verdicts(chain: ChainClient, target: str, item_id: int) -> list[dict[
             "toBlock": "latest",
             "address": chain.oracle.address,
             "topics": [
-                Web3.to_hex(ChainClient._topic(chain.oracle, "VerdictPosted")),
+                Web3.to_hex(ChainClient.topic(chain.oracle, "VerdictPosted")),
                 "0x" + "00" * 12 + target[2:].lower(),
                 "0x" + item_id.to_bytes(32, "big").hex(),
             ],

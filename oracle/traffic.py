@@ -127,9 +127,9 @@ class OutcomeWatcher:
         self._thread = threading.Thread(target=self._loop, name="outcome-watcher", daemon=True)
         router = chain.router
         self._topics = {
-            ChainClient._topic(router, "PaymentSettled"): "settled",
-            ChainClient._topic(router, "PaymentHeld"): "held",
-            ChainClient._topic(router, "PaymentRefunded"): "refunded",
+            ChainClient.topic(router, "PaymentSettled"): "settled",
+            ChainClient.topic(router, "PaymentHeld"): "held",
+            ChainClient.topic(router, "PaymentRefunded"): "refunded",
         }
 
     def start(self) -> OutcomeWatcher:
@@ -180,7 +180,7 @@ class OutcomeWatcher:
 
 
 def payment_id_from_receipt(chain: ChainClient, receipt: dict[str, Any]) -> int:
-    topic = ChainClient._topic(chain.router, "PaymentRequested")
+    topic = ChainClient.topic(chain.router, "PaymentRequested")
     for log in receipt["logs"]:
         if log["topics"] and bytes(log["topics"][0]) == topic:
             return int.from_bytes(bytes(log["topics"][1]), "big")

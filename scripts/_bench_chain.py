@@ -96,11 +96,11 @@ class EventClock:
         self._address = router.address
         self._next = from_block
         self._poll = poll
-        self._request = ChainClient._topic(router, "PaymentRequested")
+        self._request = ChainClient.topic(router, "PaymentRequested")
         self._outcome = {
-            ChainClient._topic(router, "PaymentSettled"): "settled",
-            ChainClient._topic(router, "PaymentHeld"): "held",
-            ChainClient._topic(router, "PaymentRefunded"): "refunded",
+            ChainClient.topic(router, "PaymentSettled"): "settled",
+            ChainClient.topic(router, "PaymentHeld"): "held",
+            ChainClient.topic(router, "PaymentRefunded"): "refunded",
         }
         self._topics = [Web3.to_hex(t) for t in (self._request, *self._outcome)]
         self.requested: dict[int, float] = {}  # payment id -> perf_counter when first seen

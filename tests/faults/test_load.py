@@ -38,7 +38,7 @@ def memory_kib(pid: int) -> dict[str, int]:
 def count_logs(client: ChainClient, contract, event: str, from_block: int) -> dict[int, int]:
     """Id (first indexed topic after the event's own for the router, the target's id for the oracle)
     -> number of logs."""
-    topic = Web3.to_hex(ChainClient._topic(contract, event))
+    topic = Web3.to_hex(ChainClient.topic(contract, event))
     logs = client.w3.eth.get_logs(
         {"fromBlock": from_block, "toBlock": "latest", "address": contract.address, "topics": [topic]}
     )
