@@ -15,6 +15,7 @@ help:
 	@echo "make test   - the whole test suite (contracts, oracle, end to end, faults)"
 	@echo "make bench  - throughput, latency, gas and scoring benchmarks -> docs/benchmarks.md"
 	@echo "make slither - static analysis of the contracts"
+	@echo "make lint   - ruff over the Python code (part of make test)"
 
 setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
 
@@ -40,7 +41,7 @@ compile: setup
 	$(APE) compile
 
 # The store tests also run against a throwaway PostgreSQL server when the machine has one.
-test: setup slither browser
+test: setup lint slither browser
 	@pgdir=$$(mktemp -d /tmp/verdict-pg.XXXXXX); \
 	url=$$(tools/pg-test-server start $$pgdir) || { url=; echo "no PostgreSQL here: the store tests run on SQLite only"; }; \
 	VERDICT_TEST_PG_URL=$$url $(APE) test tests $(PYTEST_ARGS); status=$$?; \
@@ -54,7 +55,7 @@ demo-dashboard: setup
 	$(APE) run demo --network ethereum:local:foundry --dashboard
 
 lint: setup
-	$(BIN)/ruff check oracle tests scripts
+	$(BIN)/ruff check oracle tests scripts ape_console_extras.py
 
 include mk/slither.mk
 include mk/browser.mk
