@@ -33,6 +33,18 @@ def artifact(model_dir: Path) -> ModelArtifact:
     return load(model_dir)
 
 
+@pytest.fixture(scope="session")
+def manifest() -> Path:
+    """The compiled contracts' ABIs (`.build/__local__.json`); ape compiles them on first use, so
+    these tests never depend on what ran before them."""
+    from ape import project
+
+    project.load_contracts()
+    path = Path(__file__).resolve().parents[2] / ".build" / "__local__.json"
+    assert path.exists(), f"ape compiled the contracts but wrote no {path}"
+    return path
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
     s = Store(f"sqlite:///{tmp_path / 'state' / 'verdict.sqlite'}")

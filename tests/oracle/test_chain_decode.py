@@ -10,20 +10,17 @@ from web3 import Web3
 
 from oracle.chain import ChainClient, Deployment, EventDecoder, load_abis
 
-MANIFEST = Path(__file__).resolve().parents[2] / ".build" / "__local__.json"
 ROUTER = "0x" + "11" * 20
 ORACLE = "0x" + "22" * 20
 PAYER = "0x" + "ab" * 20
 PAYEE = "0x" + "cd" * 20
 TOKEN = "0x" + "ef" * 20
 
-pytestmark = pytest.mark.skipif(not MANIFEST.exists(), reason="contracts not compiled (ape compile)")
-
 
 @pytest.fixture(scope="module")
-def client() -> ChainClient:
+def client(manifest: Path) -> ChainClient:
     deployment = Deployment("local", 31337, 5, {"RiskOracle": ORACLE, "PaymentRouter": ROUTER})
-    return ChainClient("http://127.0.0.1:9", deployment, load_abis(MANIFEST))
+    return ChainClient("http://127.0.0.1:9", deployment, load_abis(manifest))
 
 
 def topic(value: int | str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from eth_abi import encode
 from web3 import Web3
 
@@ -14,15 +13,14 @@ from oracle.config import Settings
 from oracle.report import build_report
 from oracle.store import Store, StoredPayment
 
-MANIFEST = Path(__file__).resolve().parents[2] / ".build" / "__local__.json"
 ROUTER = Web3.to_checksum_address("0x" + "11" * 20)
 
-pytestmark = pytest.mark.skipif(not MANIFEST.exists(), reason="contracts not compiled (ape compile)")
 
-
-def test_report_lists_held_and_high_scored_payments_from_public_reads(store: Store, monkeypatch):
+def test_report_lists_held_and_high_scored_payments_from_public_reads(
+    store: Store, manifest: Path, monkeypatch
+):
     deployment = Deployment("local", 31337, 5, {"RiskOracle": "0x" + "22" * 20, "PaymentRouter": ROUTER})
-    chain = ChainClient("http://127.0.0.1:9", deployment, load_abis(MANIFEST))
+    chain = ChainClient("http://127.0.0.1:9", deployment, load_abis(manifest))
     requested = ChainClient.topic(chain.router, "PaymentRequested")
     held = ChainClient.topic(chain.router, "PaymentHeld")
     settled = ChainClient.topic(chain.router, "PaymentSettled")
