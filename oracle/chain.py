@@ -579,16 +579,7 @@ class ChainClient:
         raw logs (hex strings), with status, gasUsed and blockNumber as ints. Never waits."""
         if not tx_hashes:
             return {}
-        try:
-            answers = self.w3.provider.make_batch_request(
-                [("eth_getTransactionReceipt", [h]) for h in tx_hashes]  # type: ignore[misc]
-            )
-        except requests.RequestException as exc:
-            raise ChainError(f"RPC {self.rpc_url} unreachable: {type(exc).__name__}") from None
-        except (json.JSONDecodeError, BadResponseFormat, ValueError, TypeError) as exc:
-            raise ChainError(f"RPC {self.rpc_url} sent a malformed response: {type(exc).__name__}") from None
-        if not isinstance(answers, list) or len(answers) != len(tx_hashes):
-            raise ChainError(f"RPC {self.rpc_url} sent a malformed batch response")
+        answers = self._batch([("eth_getTransactionReceipt", [h]) for h in tx_hashes])
         out: dict[str, dict[str, Any] | None] = {}
         try:
             for tx_hash, answer in zip(tx_hashes, answers, strict=True):
@@ -609,22 +600,26 @@ class ChainClient:
         """Block number -> hash (0x hex) of the node's current chain, None past its head; one batch."""
         if not numbers:
             return {}
-        try:
-            answers = self.w3.provider.make_batch_request(
-                [("eth_getBlockByNumber", [hex(n), False]) for n in numbers]  # type: ignore[misc]
-            )
-        except requests.RequestException as exc:
-            raise ChainError(f"RPC {self.rpc_url} unreachable: {type(exc).__name__}") from None
-        except (json.JSONDecodeError, BadResponseFormat, ValueError, TypeError) as exc:
-            raise ChainError(f"RPC {self.rpc_url} sent a malformed response: {type(exc).__name__}") from None
-        if not isinstance(answers, list) or len(answers) != len(numbers):
-            raise ChainError(f"RPC {self.rpc_url} sent a malformed batch response")
+        answers = self._batch([("eth_getBlockByNumber", [hex(n), False]) for n in numbers])
         out: dict[int, str | None] = {}
         for number, answer in zip(numbers, answers, strict=True):
             block = answer.get("result") if isinstance(answer, dict) else None
             found = isinstance(block, dict) and block.get("hash")
             out[number] = "0x" + _raw(block["hash"]).hex() if found else None  # type: ignore[index]
         return out
+
+    def _batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+        """One JSON-RPC batch; the answers in order, one per call. Transport failures and answers
+        that are not a batch of the right length are ChainErrors (the daemon backs off on those)."""
+        try:
+            answers = self.w3.provider.make_batch_request(calls)  # type: ignore[arg-type]
+        except requests.RequestException as exc:
+            raise ChainError(f"RPC {self.rpc_url} unreachable: {type(exc).__name__}") from None
+        except (json.JSONDecodeError, BadResponseFormat, ValueError, TypeError) as exc:
+            raise ChainError(f"RPC {self.rpc_url} sent a malformed response: {type(exc).__name__}") from None
+        if not isinstance(answers, list) or len(answers) != len(calls):
+            raise ChainError(f"RPC {self.rpc_url} sent a malformed batch response")
+        return answers
 
     def wait_receipt(self, tx_hash: str, timeout: float = 60.0) -> dict[str, Any] | None:
         """The receipt, or None if the transaction is not mined within `timeout`."""
