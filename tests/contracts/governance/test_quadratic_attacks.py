@@ -83,6 +83,26 @@ def test_quadratic_flag_cannot_carry_treasury_spend(
     assert token.balanceOf(timelock) == treasury_before
 
 
+def test_deployment_lists_only_the_fee_and_windows_for_quadratic_counting(
+    governor, router, risk_oracle, token, membership
+):
+    def listed(contract, method):
+        return governor.isQuadraticCall(contract, keccak(text=getattr(contract, method).abis[0].selector)[:4])
+
+    assert all(listed(router, m) for m in ("setFeeBps", "setDeadlineWindow", "setReviewWindow"))
+    for contract, method in [
+        (router, "setThresholds"),
+        (router, "setTreasury"),
+        (router, "grantRole"),
+        (risk_oracle, "addNode"),
+        (risk_oracle, "approveModel"),
+        (token, "transfer"),
+        (membership, "addMember"),
+        (governor, "setQuadraticCall"),
+    ]:
+        assert not listed(contract, method), method
+
+
 @pytest.mark.parametrize(
     "method,args",
     [
