@@ -203,8 +203,9 @@ abstract contract GovernorQuadratic is GovernorCountingSimple {
 
     function _setMembership(IMembership newMembership) internal virtual {
         if (address(newMembership).code.length == 0) revert GovernorQuadraticInvalidMembership(address(newMembership));
-        emit MembershipSet(address(_membership), address(newMembership));
+        address oldMembership = address(_membership);
         _membership = newMembership;
+        emit MembershipSet(oldMembership, address(newMembership));
     }
 
     function _setQuadraticCall(address target, bytes4 selector, bool allowed) internal virtual {

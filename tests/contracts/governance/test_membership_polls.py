@@ -72,6 +72,7 @@ def test_only_governance_admits_removes_or_sets_terms(membership, members, outsi
         lambda: membership.removeMember(members[1], sender=members[0]),
         lambda: membership.setReferralBudget(10**30, sender=members[0]),
         lambda: membership.setReferralTerms(1, 100, sender=members[0]),
+        lambda: membership.setReferralVesting(0, sender=members[0]),
     ):
         with ape.reverts(membership.OwnableUnauthorizedAccount):
             call()
