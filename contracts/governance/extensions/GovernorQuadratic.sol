@@ -64,7 +64,8 @@ abstract contract GovernorQuadratic is GovernorCountingSimple {
 
     /// @notice Points quadratic weighting at another membership registry.
     ///
-    /// Requirements: called by governance (a major proposal); `newMembership` has code.
+    /// Requirements: called by governance (a major proposal); `newMembership` has code and implements
+    /// {IMembership} in full (quadratic ballots read {IMembership-inviteRootOf}).
     ///
     /// Emits {MembershipSet}.
     function setMembership(IMembership newMembership) public virtual onlyGovernance {

@@ -182,7 +182,7 @@ def test_the_quadratic_list_is_set_by_a_token_weighted_vote_only(
 # ------------------------------------------------------------------------------------------------
 
 
-def _build_tree(membership, token, root, puppets, levels):
+def _build_tree(membership, root, puppets, levels):
     """`root` invites the first 3 puppets; then each puppet in turn invites up to 3 more, breadth first,
     `levels` deep. Returns the identities (root first)."""
     identities = [root]
@@ -218,7 +218,7 @@ def test_splitting_across_invitees_does_not_multiply_quadratic_weight(
     attacker = members[0]
     token.transfer(attacker, 100_000 * TOKEN, sender=members[1])  # 500k
     puppets = _fresh_accounts(accounts, 6)
-    identities = _build_tree(membership, token, attacker, puppets, levels=2)
+    identities = _build_tree(membership, attacker, puppets, levels=2)
     assert len(identities) == 7
     # the referral bonuses vest: nothing arrives at invitation time, so the tree holds exactly 500k
     _split_and_delegate(token, attacker, identities, token.balanceOf(attacker))
@@ -239,11 +239,12 @@ def test_splitting_across_invitees_does_not_multiply_quadratic_weight(
 def test_deeper_invite_trees_do_not_raise_the_quadratic_weight_either(
     governor, router, token, membership, members, accounts
 ):
-    """Each invitee's three invitations made the factor unbounded: 13 identities over three levels."""
+    """Each invitee's three invitations made the factor unbounded: 16 identities over three invite levels
+    (a member, its 3 invitees, their 9, and 3 more below those)."""
     attacker = members[0]
-    puppets = _fresh_accounts(accounts, 12)
-    identities = _build_tree(membership, token, attacker, puppets, levels=3)
-    assert len(identities) == 13
+    puppets = _fresh_accounts(accounts, 15)
+    identities = _build_tree(membership, attacker, puppets, levels=3)
+    assert len(identities) == 16
     _split_and_delegate(token, attacker, identities, token.balanceOf(attacker))
     advance(1)
     proposal = make_proposal(governor, [encode_call(router, "setFeeBps", 50)], members[2], "fee #quadratic")
@@ -261,7 +262,7 @@ def test_split_tree_still_loses_to_independent_members_it_would_lose_to_unsplit(
     attacker = members[0]
     token.transfer(attacker, 100_000 * TOKEN, sender=members[1])
     puppets = _fresh_accounts(accounts, 6)
-    identities = _build_tree(membership, token, attacker, puppets, levels=2)
+    identities = _build_tree(membership, attacker, puppets, levels=2)
     _split_and_delegate(token, attacker, identities, token.balanceOf(attacker))
     advance(1)
     proposal = make_proposal(governor, [encode_call(router, "setFeeBps", 50)], members[2], "fee #quadratic")
