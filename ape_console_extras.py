@@ -9,7 +9,9 @@
 
 Contracts come from deployments/<network>.json (written by `ape run deploy`); `use(contracts)` points the
 helpers at contracts deployed in the same session instead. Quadratic proposals: pass `quadratic=True`
-to a propose helper (it appends the `#quadratic` marker); `vote` is the same call for both kinds.
+to a propose helper (it appends the `#quadratic` marker; the governor accepts it only for calls on the
+DAO's quadratic list within their routine bounds, e.g. the fee, and the helper says so before sending);
+`vote` is the same call for both kinds.
 """
 
 from __future__ import annotations

@@ -56,6 +56,7 @@ class GovernanceConfig:
     # Membership.
     referral_bonus: int = 100 * TOKEN
     invites_per_member: int = 3
+    referral_vesting: int = 30 * 24 * 3600  # time to find sock puppets before their inviter is paid
     # Routine bands on PaymentRouter (basis points; seconds for the windows).
     review_band: tuple[int, int] = (3_000, 7_000)
     reject_band: tuple[int, int] = (6_000, 9_500)
@@ -74,6 +75,7 @@ class GovernanceConfig:
             "timelock_delay": 60,
             "founders_vesting": 3600,
             "proposal_threshold": 1_000 * TOKEN,
+            "referral_vesting": 300,
         }
         values.update(overrides)
         return cls(**values)
@@ -154,6 +156,23 @@ def routine_rules(policy_contracts: Iterable[Any], config: GovernanceConfig) -> 
     return rules
 
 
+# The router setters whose (bounded) changes may be counted quadratically: fee and windows, which payers
+# and payees feel. Thresholds (what settles), the oracle, models, roles, the treasury, membership and the
+# governor itself stay counted by tokens.
+QUADRATIC_SETTERS = ("setFeeBps", "setDeadlineWindow", "setReviewWindow")
+
+
+def quadratic_calls(policy_contracts: Iterable[Any]) -> list[tuple]:
+    """The initial quadratic list: (target, selector) of the router's `QUADRATIC_SETTERS`. The governor
+    also requires each such call to fit its routine rule's bounds."""
+    return [
+        (contract.address, _selector(contract, name))
+        for contract in policy_contracts
+        if hasattr(contract, "setThresholds")
+        for name in QUADRATIC_SETTERS
+    ]
+
+
 def deploy_governance(
     deployer: Any,
     *,
@@ -195,6 +214,7 @@ def deploy_governance(
         [m.address for m in members],
         config.referral_bonus,
         config.invites_per_member,
+        config.referral_vesting,
     )
     governor = deployer.deploy(
         project.CommunityGovernor,
@@ -203,6 +223,7 @@ def deploy_governance(
         membership,
         config.governor_tuple(guardian_address),
         routine_rules(policy_contracts, config),
+        quadratic_calls(policy_contracts),
     )
     polls = deployer.deploy(project.Polls, token)
 
@@ -286,13 +307,41 @@ def encode_call(contract: Any, method: str, *args: Any) -> tuple[str, int, bytes
     return contract.address, 0, bytes(getattr(contract, method).encode_input(*args))
 
 
-def propose(
-    governor: Any, calls: Sequence[tuple[str, int, bytes]], description: str, sender: Any
-) -> Proposal:
-    """Submits a proposal of `calls` ((target, value, calldata) triples); returns it with its id."""
+def is_quadratic_description(description: str) -> bool:
+    """Whether the governor will read `description` as flagged `#quadratic` (at the end, optionally
+    followed by OpenZeppelin's `#proposer=0x<40 hex>` suffix)."""
+    text = description
+    if len(text) >= 52 and text[-52:].startswith("#proposer="):
+        text = text[:-52]
+    return text.endswith(QUADRATIC_MARKER)
+
+
+def check_quadratic_allowed(governor: Any, calls: Sequence[tuple[str, int, bytes]]) -> None:
+    """Raises ValueError, with a sentence a user can act on, if the governor would refuse these calls in
+    a `#quadratic` proposal (only listed, bounded parameter changes may be counted quadratically)."""
     targets = [str(getattr(t, "address", t)) for t, _, _ in calls]
     values = [int(v) for _, v, _ in calls]
     calldatas = [bytes(c) for _, _, c in calls]
+    if not governor.quadraticAllowed(targets, values, calldatas):
+        raise ValueError(
+            "quadratic counting is not allowed for these calls: only calls on the DAO's quadratic list "
+            "(governor.isQuadraticCall), within their routine bounds and sending no ETH, may be flagged "
+            f"{QUADRATIC_MARKER}; propose them without the flag"
+        )
+
+
+def propose(
+    governor: Any, calls: Sequence[tuple[str, int, bytes]], description: str, sender: Any
+) -> Proposal:
+    """Submits a proposal of `calls` ((target, value, calldata) triples); returns it with its id.
+
+    A description flagged `#quadratic` is checked first (`check_quadratic_allowed`): ValueError instead of
+    a reverted transaction."""
+    targets = [str(getattr(t, "address", t)) for t, _, _ in calls]
+    values = [int(v) for _, v, _ in calls]
+    calldatas = [bytes(c) for _, _, c in calls]
+    if is_quadratic_description(description):
+        check_quadratic_allowed(governor, calls)
     governor.propose(targets, values, calldatas, description, sender=sender)
     proposal_id = governor.getProposalId(targets, values, calldatas, keccak(text=description))
     return Proposal(int(proposal_id), targets, values, calldatas, description)

@@ -16,6 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import ape_console_extras as gov  # noqa: E402
 
+QUADRATIC_HELP = "Count votes quadratically among members (only calls the DAO listed for it, within bounds)."
+
 
 @click.group()
 def cli() -> None:
@@ -28,7 +30,7 @@ def cli() -> None:
 @click.option(
     "--reject", type=click.IntRange(0, 10_000), default=None, help="Reject threshold (default: unchanged)."
 )
-@click.option("--quadratic", is_flag=True, help="Count votes quadratically among members.")
+@click.option("--quadratic", is_flag=True, help=QUADRATIC_HELP)
 def thresholds(account, review: int, reject: int | None, quadratic: bool) -> None:
     """Propose new PaymentRouter review/reject thresholds (basis points)."""
     _run(lambda: gov.propose_thresholds(review, reject, sender=account, quadratic=quadratic))
@@ -37,7 +39,7 @@ def thresholds(account, review: int, reject: int | None, quadratic: bool) -> Non
 @cli.command(cls=ConnectedProviderCommand)
 @account_option()
 @click.argument("fee_bps", type=click.IntRange(0, 10_000))
-@click.option("--quadratic", is_flag=True, help="Count votes quadratically among members.")
+@click.option("--quadratic", is_flag=True, help=QUADRATIC_HELP)
 def fee(account, fee_bps: int, quadratic: bool) -> None:
     """Propose a new PaymentRouter fee (basis points)."""
     _run(lambda: gov.propose_fee(fee_bps, sender=account, quadratic=quadratic))

@@ -23,8 +23,10 @@ import {IMembership} from "./IMembership.sol";
 /// castVoteBySig, queue, execute, cancel and their events, so existing governance front ends drive it)
 /// with a proposal threshold, a quorum fraction, a timelock ({TimelockController} holds the treasury and
 /// every policy role), late-quorum protection, a proposal guardian that may cancel any live proposal, two
-/// decision tracks ({GovernorTracks}) and quadratic voting among members on flagged proposals
-/// ({GovernorQuadratic}).
+/// decision tracks ({GovernorTracks}) and quadratic voting among members ({GovernorQuadratic}) on flagged
+/// proposals whose every call is on the DAO's quadratic list **and** fits a routine rule's bounds: quadratic
+/// counting is for bounded, listed parameter changes, never for treasury, role, oracle, model, membership or
+/// governance changes.
 ///
 /// The clock is the token's (timestamps for {CommunityToken}): every period is in seconds.
 contract CommunityGovernor is
@@ -66,12 +68,15 @@ contract CommunityGovernor is
     /// @param membership_ the member registry for quadratic weight
     /// @param config see {Config}
     /// @param routineRules the initial routine whitelist (e.g. router.setThresholds within a band)
+    /// @param quadraticCalls the initial quadratic list (e.g. router.setFeeBps); each call must also fit a
+    /// routine rule to be counted quadratically
     constructor(
         IVotes token_,
         TimelockController timelock_,
         IMembership membership_,
         Config memory config,
-        RoutineRule[] memory routineRules
+        RoutineRule[] memory routineRules,
+        QuadraticCall[] memory quadraticCalls
     )
         Governor(config.name)
         GovernorSettings(config.votingDelay, config.votingPeriod, config.proposalThreshold)
@@ -85,6 +90,9 @@ contract CommunityGovernor is
         _setProposalGuardian(config.guardian);
         for (uint256 i = 0; i < routineRules.length; ++i) {
             _setRoutineRule(routineRules[i].target, routineRules[i].selector, routineRules[i].bounds);
+        }
+        for (uint256 i = 0; i < quadraticCalls.length; ++i) {
+            _setQuadraticCall(quadraticCalls[i].target, quadraticCalls[i].selector, true);
         }
     }
 
@@ -101,6 +109,18 @@ contract CommunityGovernor is
         returns (bool)
     {
         return proposalQuorum(proposalId) <= quorumParticipation(proposalId);
+    }
+
+    /// @dev A call may be counted quadratically only if it is on the quadratic list
+    /// ({GovernorQuadratic-_isQuadraticCall}) and fits its routine rule's bounds
+    /// ({GovernorTracks-_isRoutineCall}).
+    function _isQuadraticCall(address target, uint256 value, bytes memory data)
+        internal
+        view
+        override
+        returns (bool)
+    {
+        return super._isQuadraticCall(target, value, data) && _isRoutineCall(target, data);
     }
 
     function votingPeriod() public view override(Governor, GovernorSettings, GovernorTracks) returns (uint256) {

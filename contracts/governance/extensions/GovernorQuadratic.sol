@@ -6,25 +6,43 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IMembership} from "../IMembership.sol";
 
 /// @title GovernorQuadratic
-/// @notice Extension of {GovernorCountingSimple}: quadratic voting among registered members for proposals
-/// flagged so. A proposal is flagged when its description ends with `#quadratic` (optionally followed by
-/// OpenZeppelin's `#proposer=0x...` suffix); the flag is part of the description, hence of the proposal
-/// id, so nobody can submit the same calls with a different flag under the same id.
+/// @notice Extension of {GovernorCountingSimple}: quadratic voting among registered members, on proposals
+/// flagged so **and made only of calls the DAO listed for it**.
 ///
-/// On a flagged proposal a voter's weight is `floor(sqrt(votes))` of their delegated votes at the
-/// snapshot if they were a member at the snapshot ({IMembership-wasMemberAt}), and 0 otherwise. The
-/// outcome compares these weights; the quorum is measured on the raw votes of the members who voted For or
-/// Abstain (see {quorumParticipation}), so a quadratic proposal needs as much real participation as any.
-/// Unflagged proposals count raw votes as {GovernorCountingSimple} does.
+/// A proposal is flagged when its description ends with `#quadratic` (optionally followed by
+/// OpenZeppelin's `#proposer=0x...` suffix); the flag is part of the description, hence of the proposal
+/// id. A flagged proposal is accepted only if every call sends no ETH and its (target, selector) is on
+/// the DAO's quadratic list ({setQuadraticCall}; {_isQuadraticCall} may narrow it further), otherwise
+/// `propose` reverts with {GovernorQuadraticNotAllowed}: the proposer cannot pick the counting rule of
+/// a treasury spend, a role, oracle or model change. The list never holds this governor or its executor,
+/// so changing it is always counted by tokens.
+///
+/// On a quadratic proposal only members at the snapshot ({IMembership-wasMemberAt}) weigh, with their
+/// delegated votes at the snapshot. Members are grouped by invite tree ({IMembership-inviteRootOf}: the
+/// founding or governance-admitted member an invitation chain starts from), and each tree votes as one
+/// voter per side: its weight for a side is `floor(sqrt(sum of its members' votes on that side))`,
+/// added vote by vote (each ballot adds `sqrt(S + v) - sqrt(S)`). Splitting tokens across invitees
+/// therefore weighs exactly what one holder of them weighs. The quorum is measured on the raw votes of
+/// the members who voted For or Abstain (see {quorumParticipation}). Unflagged proposals count raw votes
+/// as {GovernorCountingSimple} does.
 abstract contract GovernorQuadratic is GovernorCountingSimple {
+    /// @notice A (target, selector) pair allowed in quadratic proposals.
+    struct QuadraticCall {
+        address target;
+        bytes4 selector;
+    }
+
     /*//////////////////////////////////////////////////////////////
                              EVENTS / ERRORS
     //////////////////////////////////////////////////////////////*/
 
     event ProposalMarkedQuadratic(uint256 indexed proposalId);
     event MembershipSet(address oldMembership, address newMembership);
+    event QuadraticCallSet(address indexed target, bytes4 indexed selector, bool allowed);
 
     error GovernorQuadraticInvalidMembership(address membership);
+    error GovernorQuadraticNotAllowed(address target, bytes4 selector);
+    error GovernorQuadraticInvalidTarget(address target);
 
     /*//////////////////////////////////////////////////////////////
                                 STORAGE
@@ -33,6 +51,8 @@ abstract contract GovernorQuadratic is GovernorCountingSimple {
     IMembership private _membership;
     mapping(uint256 proposalId => bool) private _quadratic;
     mapping(uint256 proposalId => uint256) private _memberParticipation;
+    mapping(address target => mapping(bytes4 selector => bool)) private _quadraticCalls;
+    mapping(uint256 proposalId => mapping(address root => uint256[3])) private _treeVotes;
 
     constructor(IMembership membership_) {
         _setMembership(membership_);
@@ -44,11 +64,23 @@ abstract contract GovernorQuadratic is GovernorCountingSimple {
 
     /// @notice Points quadratic weighting at another membership registry.
     ///
-    /// Requirements: called by governance (a major proposal); `newMembership` has code.
+    /// Requirements: called by governance (a major proposal); `newMembership` has code and implements
+    /// {IMembership} in full (quadratic ballots read {IMembership-inviteRootOf}).
     ///
     /// Emits {MembershipSet}.
     function setMembership(IMembership newMembership) public virtual onlyGovernance {
         _setMembership(newMembership);
+    }
+
+    /// @notice Allows (or stops allowing) calls of `selector` on `target` in quadratic proposals.
+    ///
+    /// Requirements:
+    /// - called by governance (a proposal counted by tokens: this governor is never on the list);
+    /// - when allowing, `target` is neither address(0), this governor nor its executor.
+    ///
+    /// Emits {QuadraticCallSet}.
+    function setQuadraticCall(address target, bytes4 selector, bool allowed) public virtual onlyGovernance {
+        _setQuadraticCall(target, selector, allowed);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -65,11 +97,33 @@ abstract contract GovernorQuadratic is GovernorCountingSimple {
         return _quadratic[proposalId];
     }
 
-    /// @notice The weight `account` would have on a quadratic proposal with snapshot `timepoint`.
+    /// @notice Whether calls of `selector` on `target` are on the DAO's quadratic list.
+    function isQuadraticCall(address target, bytes4 selector) public view virtual returns (bool) {
+        return _quadraticCalls[target][selector];
+    }
+
+    /// @notice Whether a proposal of these calls may be flagged `#quadratic` (see {_isQuadraticCall}).
+    function quadraticAllowed(address[] memory targets, uint256[] memory values, bytes[] memory calldatas)
+        public
+        view
+        virtual
+        returns (bool)
+    {
+        return _firstDisallowedCall(targets, values, calldatas) == type(uint256).max;
+    }
+
+    /// @notice The weight `account` would have alone (its invite tree casting no other vote) on a
+    /// quadratic proposal with snapshot `timepoint`.
     /// Requirements: `timepoint` is in the past.
     function quadraticWeight(address account, uint256 timepoint) public view virtual returns (uint256) {
         if (!_membership.wasMemberAt(account, timepoint)) return 0;
         return Math.sqrt(getVotes(account, timepoint));
+    }
+
+    /// @notice The raw votes cast on side `support` of quadratic proposal `proposalId` by the invite tree
+    /// rooted at `root`.
+    function treeVotes(uint256 proposalId, address root, uint8 support) public view virtual returns (uint256) {
+        return _treeVotes[proposalId][root][support];
     }
 
     /// @notice The votes counted toward the quorum of `proposalId`: For + Abstain votes, or for a
@@ -84,7 +138,8 @@ abstract contract GovernorQuadratic is GovernorCountingSimple {
                                INTERNALS
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev Records the quadratic flag of a new proposal. Emits {ProposalMarkedQuadratic} when set.
+    /// @dev Records the quadratic flag of a new proposal, after checking that every call may be counted
+    /// quadratically. Emits {ProposalMarkedQuadratic} when set.
     function _propose(
         address[] memory targets,
         uint256[] memory values,
@@ -92,15 +147,30 @@ abstract contract GovernorQuadratic is GovernorCountingSimple {
         string memory description,
         address proposer
     ) internal virtual override returns (uint256 proposalId) {
+        bool quadratic = _hasQuadraticMarker(description);
+        if (quadratic) {
+            uint256 bad = _firstDisallowedCall(targets, values, calldatas);
+            if (bad != type(uint256).max) {
+                bytes memory data = bad < calldatas.length ? calldatas[bad] : bytes("");
+                revert GovernorQuadraticNotAllowed(bad < targets.length ? targets[bad] : address(0), bytes4(data));
+            }
+        }
         proposalId = super._propose(targets, values, calldatas, description, proposer);
-        if (_hasQuadraticMarker(description)) {
+        if (quadratic) {
             _quadratic[proposalId] = true;
             emit ProposalMarkedQuadratic(proposalId);
         }
     }
 
-    /// @dev On a quadratic proposal, replaces the raw weight by floor(sqrt) for members and 0 for others,
-    /// and accumulates members' raw For/Abstain weight for the quorum.
+    /// @dev Whether one call may be part of a quadratic proposal: it sends no ETH and its (target,
+    /// selector) is listed. Override to narrow the rule (e.g. to bounded arguments).
+    function _isQuadraticCall(address target, uint256 value, bytes memory data) internal view virtual returns (bool) {
+        return value == 0 && data.length >= 4 && _quadraticCalls[target][bytes4(data)];
+    }
+
+    /// @dev On a quadratic proposal, a member's ballot adds to its invite tree's raw votes on that side and
+    /// counts the growth of the tree's square root; non-members weigh 0. Members' raw For/Abstain votes
+    /// accumulate for the quorum.
     function _countVote(uint256 proposalId, address account, uint8 support, uint256 totalWeight, bytes memory params)
         internal
         virtual
@@ -110,8 +180,12 @@ abstract contract GovernorQuadratic is GovernorCountingSimple {
         if (!_quadratic[proposalId]) return super._countVote(proposalId, account, support, totalWeight, params);
 
         uint256 weight = 0;
-        if (_membership.wasMemberAt(account, proposalSnapshot(proposalId))) {
-            weight = Math.sqrt(totalWeight);
+        if (support <= uint8(VoteType.Abstain) && _membership.wasMemberAt(account, proposalSnapshot(proposalId))) {
+            uint256[3] storage tree = _treeVotes[proposalId][_membership.inviteRootOf(account)];
+            uint256 before = tree[support];
+            uint256 sum = before + totalWeight;
+            tree[support] = sum;
+            weight = Math.sqrt(sum) - Math.sqrt(before);
             if (support == uint8(VoteType.For) || support == uint8(VoteType.Abstain)) {
                 _memberParticipation[proposalId] += totalWeight;
             }
@@ -130,8 +204,32 @@ abstract contract GovernorQuadratic is GovernorCountingSimple {
 
     function _setMembership(IMembership newMembership) internal virtual {
         if (address(newMembership).code.length == 0) revert GovernorQuadraticInvalidMembership(address(newMembership));
-        emit MembershipSet(address(_membership), address(newMembership));
+        address oldMembership = address(_membership);
         _membership = newMembership;
+        emit MembershipSet(oldMembership, address(newMembership));
+    }
+
+    function _setQuadraticCall(address target, bytes4 selector, bool allowed) internal virtual {
+        if (allowed && (target == address(0) || target == address(this) || target == _executor())) {
+            revert GovernorQuadraticInvalidTarget(target);
+        }
+        _quadraticCalls[target][selector] = allowed;
+        emit QuadraticCallSet(target, selector, allowed);
+    }
+
+    /// @dev The index of the first call that may not be counted quadratically, or type(uint256).max if
+    /// none (an empty or malformed proposal is reported at index 0).
+    function _firstDisallowedCall(address[] memory targets, uint256[] memory values, bytes[] memory calldatas)
+        private
+        view
+        returns (uint256)
+    {
+        uint256 n = targets.length;
+        if (n == 0 || values.length != n || calldatas.length != n) return 0;
+        for (uint256 i = 0; i < n; ++i) {
+            if (!_isQuadraticCall(targets[i], values[i], calldatas[i])) return i;
+        }
+        return type(uint256).max;
     }
 
     /// @dev Reads 32 bytes of `buffer` at `offset`; callers only compare the leading bytes that lie

@@ -5,13 +5,16 @@ from _governance import TOKEN, advance, advance_past
 from dao_helpers import encode_call, make_proposal, queue_execute, vote_through
 
 
-def test_member_invites_and_is_paid_the_bonus(membership, token, members, outsider, gov_config):
+def test_member_invites_and_is_paid_the_bonus_once_vested(membership, token, members, outsider, gov_config):
     before = token.balanceOf(members[0])
     budget = membership.referralBudget()
     membership.invite(outsider, sender=members[0])
     assert membership.isMember(outsider)
     assert outsider.address in membership.members()
     assert membership.referrerOf(outsider) == members[0].address
+    assert token.balanceOf(members[0]) == before  # reserved, vesting
+    advance(gov_config.referral_vesting + 1)
+    membership.releaseReferralBonus(outsider, sender=members[0])
     assert token.balanceOf(members[0]) - before == gov_config.referral_bonus
     assert membership.referralBudget() == budget - gov_config.referral_bonus
     assert membership.invitesLeft(members[0]) == gov_config.invites_per_member - 1
@@ -28,8 +31,11 @@ def test_non_members_cannot_invite_and_invites_run_out(membership, members, outs
         membership.invite(accounts[17], sender=members[1])
 
 
-def test_referral_bonuses_never_exceed_the_budget(governor, membership, token, timelock, members, accounts):
-    """A budget of 2.5 bonuses: two are paid, later ones are not, and the invitations still work."""
+def test_referral_bonuses_never_exceed_the_budget(
+    governor, membership, token, timelock, members, accounts, gov_config
+):
+    """A budget of 2.5 bonuses: two are reserved and paid, later ones are not, and the invitations still
+    work."""
     bonus = membership.referralBonus()
     proposal = make_proposal(
         governor, [encode_call(membership, "setReferralBudget", bonus * 5 // 2)], members[0]
@@ -41,6 +47,10 @@ def test_referral_bonuses_never_exceed_the_budget(governor, membership, token, t
     invitees = accounts[15:20]
     for i, invitee in enumerate(invitees):
         membership.invite(invitee, sender=members[i % 5])
+    assert membership.referralsReserved() == 2 * bonus
+    advance(gov_config.referral_vesting + 1)
+    for invitee in invitees[:2]:
+        membership.releaseReferralBonus(invitee, sender=invitee)
     assert membership.referralsPaid() == 2 * bonus
     assert membership.referralBudget() == bonus // 2
     assert held - token.balanceOf(membership) == 2 * bonus
@@ -62,6 +72,7 @@ def test_only_governance_admits_removes_or_sets_terms(membership, members, outsi
         lambda: membership.removeMember(members[1], sender=members[0]),
         lambda: membership.setReferralBudget(10**30, sender=members[0]),
         lambda: membership.setReferralTerms(1, 100, sender=members[0]),
+        lambda: membership.setReferralVesting(0, sender=members[0]),
     ):
         with ape.reverts(membership.OwnableUnauthorizedAccount):
             call()
