@@ -25,16 +25,22 @@ from web3 import Web3
 from oracle.chain import ChainClient
 from oracle.config import Settings
 from oracle.errors import ChainError, DataError
-from oracle.store import Store, StoredPayment, VerdictRow
+from oracle.gate import (
+    HELD,
+    OUTCOME_EVENTS,
+    REFUNDED,
+    REJECT,
+    REVIEW,
+    ROUTER,
+    ROUTER_STATUS,
+    key_of,
+    parse_key,
+)
+from oracle.records import PaymentRecord
+from oracle.store import Store, VerdictRow
 
-STATUS = ("none", "pending", "held", "settled", "refunded")
-FLAGGING_DECISIONS = ("review", "reject")
-FLAGGING_STATUSES = ("held", "refunded")
-OUTCOME_EVENTS = {
-    "PaymentSettled": "settled",
-    "PaymentHeld": "held",
-    "PaymentRefunded": "refunded",
-}
+FLAGGING_DECISIONS = (REVIEW, REJECT)
+FLAGGING_STATUSES = (HELD, REFUNDED)  # the router's outcomes that stop a payment
 CSV_LIST_SEPARATOR = " | "
 
 
@@ -293,7 +299,7 @@ class _ChainFacts:
 def router_logs(chain: ChainClient) -> _ChainFacts:
     """Request, outcome and review transactions of every router payment, by payment id."""
     router = chain.router
-    names = ["PaymentRequested", "PaymentReviewed", *OUTCOME_EVENTS]
+    names = ["PaymentRequested", "PaymentReviewed", *OUTCOME_EVENTS[ROUTER]]
     topics = {ChainClient.topic(router, n): n for n in names}
     logs = chain.logs(router.address, topics)
     facts = _ChainFacts()
@@ -311,9 +317,9 @@ def router_logs(chain: ChainClient) -> _ChainFacts:
     return facts
 
 
-def _store_rows(store: Store, lo: int, hi: int) -> list[tuple[StoredPayment, VerdictRow | None]]:
+def _store_rows(store: Store, lo: int, hi: int) -> list[tuple[PaymentRecord, VerdictRow | None]]:
     """Router payments in [lo, hi] from the history, each with its verdict row if it has one."""
-    return store.payments_with_verdicts("router:", lo, hi)
+    return store.payments_with_verdicts(key_of(ROUTER, ""), lo, hi)
 
 
 def build_report(
@@ -341,7 +347,7 @@ def build_report(
         def on_chain(pid: int) -> tuple[str, int, str, int]:
             payment = chain.payment(pid)
             token = chain.token_info(payment.token)
-            return STATUS[payment.status], payment.amount, token.symbol, token.decimals
+            return ROUTER_STATUS[payment.status], payment.amount, token.symbol, token.decimals
 
         alerts = detect_structuring(
             (PaymentFact(p.key, p.payer, float(p.amount_usd), int(p.timestamp)) for p in pays), rule
@@ -352,7 +358,7 @@ def build_report(
         for p in pays:
             if not start <= int(p.timestamp) <= end:
                 continue
-            pid = int(p.key.split(":", 1)[1])
+            pid = parse_key(p.key)[1]
             row = scored.get(p.key)
             flags: list[str] = []
             status, amount_units, symbol, decimals = on_chain(pid)

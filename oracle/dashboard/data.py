@@ -21,10 +21,11 @@ from web3.exceptions import ContractLogicError, Web3RPCError
 
 from oracle.chain import ETH, ChainClient, Deployment, load_abis
 from oracle.config import Settings
-from oracle.daemon import CHECKPOINT
 from oracle.errors import ChainError, ConfigError, ModelError, VerdictError
+from oracle.gate import ROUTER, ROUTER_STATUS, band_of, key_of
 from oracle.model import load as load_model
-from oracle.report import STATUS, router_logs
+from oracle.reader import CHECKPOINT
+from oracle.report import router_logs
 from oracle.store import Store, VerdictRow
 
 PROPOSAL_STATES = ("Pending", "Active", "Canceled", "Defeated", "Succeeded", "Queued", "Expired", "Executed")
@@ -126,16 +127,12 @@ class Dashboard:
             "amount": p.amount,
             "amount_label": self._token_label(p.token, p.amount),
             "deadline": p.deadline,
-            "status": STATUS[p.status],
+            "status": ROUTER_STATUS[p.status],
         }
 
     def _verdicts(self, pids: list[int]) -> dict[int, VerdictRow]:
-        out = {}
-        for pid in pids:
-            row = self.store.scored(f"router:{pid}")
-            if row is not None:
-                out[pid] = row
-        return out
+        rows = self.store.scored_many([key_of(ROUTER, pid) for pid in pids])
+        return {pid: row for pid in pids if (row := rows.get(key_of(ROUTER, pid))) is not None}
 
     # --- live payments -------------------------------------------------------------------------
     def live_payments(self, limit: int = 40) -> dict[str, Any]:
@@ -470,11 +467,7 @@ def reason_texts(row: VerdictRow | None) -> list[str]:
 
 def band_css(low: int, high: int, review: int, reject: int) -> str:
     """Colour of a score bucket [low, high) under the router's thresholds; `mixed` if one crosses it."""
-    if low >= reject:
-        return "reject"
-    if low >= review:
-        return "review" if high <= reject else "mixed"
-    return "settle" if high <= review else "mixed"
+    return band_of(low, high, review, reject)
 
 
 def _tokens(raw: int) -> str:
