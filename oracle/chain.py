@@ -26,8 +26,10 @@ from oracle.config import Settings
 from oracle.deployment import Deployment, load_abis, load_node_account
 from oracle.errors import ChainError
 from oracle.events import EventDecoder, as_int, checksum, raw_bytes
-from oracle.gate import OUTCOME_EVENTS, GateKey, key_of
+from oracle.gate import GateKey, key_of
 from oracle.sender import SentTx, TxSender
+from oracle.verdict_codec import BatchOutcome, VerdictCodec, VerdictItem
+from oracle.verdict_codec import topic as event_topic
 
 __all__ = [
     "ETH",
@@ -53,7 +55,6 @@ GATED_SOURCES: dict[str, tuple[str, str, str]] = {
     "Escrow": ("escrow", "IEscrow", "ReleaseRequested"),
 }
 GATE_STATUS = ("unknown", "awaiting", "expired", "decided")
-VERDICT_LAYOUT = ("address", "uint256", "uint16", "bytes32", "bytes32")  # IRiskOracle.Verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,35 +80,6 @@ class GateRequest:
     @property
     def gate_key(self) -> GateKey:
         return GateKey(self.source, self.target, self.item_id)
-
-
-@dataclass(frozen=True, slots=True)
-class VerdictItem:
-    target: str
-    item_id: int
-    score_bps: int
-    model_id: str  # 0x hex of 32 bytes
-    reasons_hash: str  # 0x hex of 32 bytes
-
-    def as_tuple(self) -> tuple[str, int, int, bytes, bytes]:
-        return (
-            self.target,
-            self.item_id,
-            self.score_bps,
-            bytes.fromhex(self.model_id.removeprefix("0x")),
-            bytes.fromhex(self.reasons_hash.removeprefix("0x")),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class BatchOutcome:
-    """What one mined `submitVerdicts` transaction did, item by item."""
-
-    tx_hash: str
-    gas_used: int
-    posted: frozenset[tuple[str, int]]  # (target, id) whose vote counted
-    skipped: dict[tuple[str, int], str]  # (target, id) -> skip reason
-    finals: dict[tuple[str, int], str]  # (target, id) -> outcome named by its gate (gate.OUTCOME_EVENTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,22 +138,8 @@ class ChainClient:
             self._sources[contract.address] = (prefix, contract)
             abi = next(e for e in contract.abi if e.get("type") == "event" and e.get("name") == event)
             self._topics[self.topic(contract, event)] = (prefix, EventDecoder(abi))
-        # Outcome events emitted by gated contracts inside a verdict transaction.
-        self._outcomes: dict[bytes, tuple[str, Any]] = {}
-        for address, (prefix, contract) in self._sources.items():
-            for event, outcome in OUTCOME_EVENTS.get(prefix, {}).items():
-                if any(e.get("name") == event for e in contract.abi):
-                    self._outcomes[self.topic(contract, event)] = (outcome, address)
-        self._posted_topic = self.topic(self.oracle, "VerdictPosted")
-        self._skipped_topic = self.topic(self.oracle, "VerdictSkipped")
         self._topic_filter = [[Web3.to_hex(t) for t in self._topics]]
-        # submitVerdicts((address,uint256,uint16,bytes32,bytes32)[]) is encoded by hand (see
-        # verdicts_calldata); any other shape of the interface falls back to web3's encoder.
-        submit = next((e for e in self.oracle.abi if e.get("name") == "submitVerdicts"), {"inputs": [{}]})
-        shape = [c.get("type") for c in submit["inputs"][0].get("components", [])]
-        self._submit_selector: bytes | None = None
-        if submit["inputs"][0].get("type") == "tuple[]" and shape == list(VERDICT_LAYOUT):
-            self._submit_selector = bytes(Web3.keccak(text=f"submitVerdicts(({','.join(shape)})[])"))[:4]
+        self.codec = VerdictCodec(self.oracle, {a: (p, c) for a, (p, c) in self._sources.items()})
         self._source_list = list(self._sources)
         self._oracle_address = self.oracle.address
 
@@ -198,9 +156,7 @@ class ChainClient:
     @staticmethod
     def topic(contract: Any, event: str) -> bytes:
         """topic0 of `event` as declared in `contract`'s ABI."""
-        abi = next(e for e in contract.abi if e.get("type") == "event" and e.get("name") == event)
-        signature = f"{event}({','.join(i['type'] for i in abi['inputs'])})"
-        return bytes(Web3.keccak(text=signature))
+        return event_topic(contract, event)
 
     # --- reads ---------------------------------------------------------------------------------
     @property
@@ -344,28 +300,8 @@ class ChainClient:
         return self.sender.send(self._oracle_address, self.verdicts_calldata(items), "submitVerdicts")
 
     def verdicts_calldata(self, items: Sequence[VerdictItem]) -> str:
-        """`submitVerdicts(items)` calldata as 0x hex. The array of static tuples is laid out by hand
-        (offset, length, five words per item): web3's encoder took about 2 ms per item, which was
-        most of the cost of sending a batch (and it ran twice, for the estimate and the send)."""
-        if self._submit_selector is None:
-            return str(self.oracle.encode_abi("submitVerdicts", args=[[item.as_tuple() for item in items]]))
-        words = [self._submit_selector, (32).to_bytes(32, "big"), len(items).to_bytes(32, "big")]
-        for item in items:
-            target = bytes.fromhex(item.target.removeprefix("0x"))
-            model_id = bytes.fromhex(item.model_id.removeprefix("0x"))
-            reasons = bytes.fromhex(item.reasons_hash.removeprefix("0x"))
-            if len(target) != 20 or len(model_id) != 32 or len(reasons) != 32:
-                raise ValueError(f"malformed verdict for {item.target}:{item.item_id}")
-            if not 0 <= item.score_bps < 2**16 or not 0 <= item.item_id < 2**256:
-                raise ValueError(f"verdict for {item.target}:{item.item_id} is out of range")
-            words += [
-                target.rjust(32, b"\0"),
-                item.item_id.to_bytes(32, "big"),
-                item.score_bps.to_bytes(32, "big"),
-                model_id,
-                reasons,
-            ]
-        return "0x" + b"".join(words).hex()
+        """`submitVerdicts(items)` calldata as 0x hex."""
+        return self.codec.calldata(items)
 
     def resync_nonce(self) -> None:
         """Forget the local nonce; the next send reads it from the node ("pending")."""
@@ -443,34 +379,7 @@ class ChainClient:
 
     def batch_outcome(self, receipt: dict[str, Any]) -> BatchOutcome:
         """Splits a verdict transaction's logs into posted, skipped and finally decided items."""
-        posted: set[tuple[str, int]] = set()
-        skipped: dict[tuple[str, int], str] = {}
-        finals: dict[tuple[str, int], str] = {}
-        reasons = ("unknown", "already_final", "expired", "duplicate_vote")
-        for log in receipt.get("logs", []):
-            topics = log["topics"]
-            if not topics:
-                continue
-            topic0 = raw_bytes(topics[0])
-            if topic0 == self._posted_topic or topic0 == self._skipped_topic:
-                item = (
-                    checksum("0x" + raw_bytes(topics[1])[-20:].hex()),
-                    int.from_bytes(raw_bytes(topics[2]), "big"),
-                )
-                if topic0 == self._posted_topic:
-                    posted.add(item)
-                else:
-                    skipped[item] = reasons[int.from_bytes(raw_bytes(log["data"])[-32:], "big")]
-            elif topic0 in self._outcomes and checksum(str(log["address"])) == self._outcomes[topic0][1]:
-                outcome, address = self._outcomes[topic0]
-                finals[(address, int.from_bytes(raw_bytes(topics[1]), "big"))] = outcome
-        return BatchOutcome(
-            tx_hash="0x" + raw_bytes(receipt["transactionHash"]).hex(),
-            gas_used=as_int(receipt.get("gasUsed", 0)),
-            posted=frozenset(posted),
-            skipped=skipped,
-            finals=finals,
-        )
+        return self.codec.outcome(receipt)
 
     # --- plumbing ------------------------------------------------------------------------------
     def request(self, method: str, params: list[Any]) -> Any:
