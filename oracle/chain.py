@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 import requests
+from eth_abi.exceptions import DecodingError
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 from web3 import Web3
@@ -25,7 +26,7 @@ from web3.providers.rpc import HTTPProvider
 from oracle.config import Settings
 from oracle.deployment import Deployment, load_abis, load_node_account
 from oracle.errors import ChainError
-from oracle.events import EventDecoder, as_int, checksum, raw_bytes
+from oracle.events import EventDecoder, as_int, checksum, decode_call, raw_bytes
 from oracle.gate import GateKey, key_of
 from oracle.sender import SentTx, TxSender
 from oracle.verdict_codec import BatchOutcome, VerdictCodec, VerdictItem
@@ -266,6 +267,36 @@ class ChainClient:
         """The router's record of payment `pid`."""
         raw = self.rpc(lambda: self.router.functions.payment(pid).call())
         return RouterPayment(pid, raw[0], raw[1], raw[2], int(raw[3]), int(raw[4]), int(raw[5]))
+
+    def payments(self, ids: Sequence[int]) -> dict[int, RouterPayment]:
+        """`payment` for many ids in one JSON-RPC batch."""
+        raws = self.call_many([(self.router, "payment", [pid]) for pid in ids])
+        return {
+            pid: RouterPayment(pid, r[0], r[1], r[2], int(r[3]), int(r[4]), int(r[5]))
+            for pid, r in zip(ids, raws, strict=True)
+        }
+
+    def call_many(self, calls: Sequence[tuple[Any, str, Sequence[Any]]]) -> list[Any]:
+        """Several view calls (contract, function name, arguments) in one JSON-RPC batch, each
+        decoded as web3's `.call()` would; any failing call is a ChainError."""
+        if not calls:
+            return []
+        fns, requests_ = [], []
+        for contract, name, args in calls:
+            fn = contract.get_function_by_name(name)
+            fns.append(fn.abi)
+            data = contract.encode_abi(name, args=list(args))
+            requests_.append(("eth_call", [{"to": contract.address, "data": data}, "latest"]))
+        out = []
+        for (_, name, _), fn_abi, answer in zip(calls, fns, self._batch(requests_), strict=True):
+            if not isinstance(answer, dict) or "error" in answer or "result" not in answer:
+                error = answer.get("error") if isinstance(answer, dict) else answer
+                raise ChainError(f"RPC error in {name}: {error}")
+            try:
+                out.append(decode_call(fn_abi, answer["result"]))
+            except (DecodingError, ValueError, TypeError) as exc:
+                raise ChainError(f"RPC {self.rpc_url} sent a malformed {name} result: {exc}") from None
+        return out
 
     def payment_count(self) -> int:
         return int(self.rpc(lambda: self.router.functions.paymentCount().call()))

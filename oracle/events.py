@@ -1,4 +1,4 @@
-"""Raw log decoding without web3, and the small conversions of raw JSON-RPC values it needs."""
+"""Raw log and call-result decoding without web3, and the small conversions of raw JSON-RPC values."""
 
 from __future__ import annotations
 
@@ -69,3 +69,27 @@ class EventDecoder:
             if typ == "address" and name in out:
                 out[name] = checksum(out[name])
         return out
+
+
+def _abi_type(param: dict[str, Any]) -> str:
+    if param["type"].startswith("tuple"):
+        return f"({','.join(_abi_type(c) for c in param['components'])}){param['type'][5:]}"
+    return str(param["type"])
+
+
+def _checksummed(param: dict[str, Any], value: Any) -> Any:
+    typ = param["type"]
+    if typ == "address":
+        return checksum(value)
+    if typ == "tuple":
+        return tuple(_checksummed(c, v) for c, v in zip(param["components"], value, strict=True))
+    return value
+
+
+def decode_call(fn_abi: dict[str, Any], data: Any) -> Any:
+    """An `eth_call` result decoded as web3's `.call()` gives it: one output as its value, several
+    as a tuple; addresses checksummed."""
+    outputs = fn_abi.get("outputs", [])
+    values = abi_decode([_abi_type(o) for o in outputs], raw_bytes(data))
+    decoded = [_checksummed(o, v) for o, v in zip(outputs, values, strict=True)]
+    return decoded[0] if len(decoded) == 1 else tuple(decoded)

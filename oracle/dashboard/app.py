@@ -172,7 +172,7 @@ def create_app(settings: Settings, dashboard: Dashboard | None = None) -> Starle
 
 
 def build_rule_text(settings: Settings) -> str:
-    from oracle.report import StructuringRule
+    from oracle.structuring import StructuringRule
 
     return StructuringRule.from_settings(settings).describe()
 

@@ -19,13 +19,14 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.exceptions import ContractLogicError, Web3RPCError
 
-from oracle.chain import ETH, ChainClient, Deployment, load_abis
+from oracle.chain import ETH, ChainClient, Deployment, RouterPayment, load_abis
 from oracle.config import Settings
 from oracle.errors import ChainError, ConfigError, ModelError, VerdictError
 from oracle.gate import ROUTER, ROUTER_STATUS, band_of, key_of
 from oracle.model import load as load_model
 from oracle.reader import CHECKPOINT
 from oracle.report import router_logs
+from oracle.sender import TxSender
 from oracle.store import Store, VerdictRow
 
 PROPOSAL_STATES = ("Pending", "Active", "Canceled", "Defeated", "Succeeded", "Queued", "Expired", "Executed")
@@ -87,6 +88,11 @@ class Dashboard:
                 self.reviewer = Account.from_key(settings.reviewer_key.get_secret_value())
             except (ValueError, TypeError):
                 raise ConfigError("VERDICT_REVIEWER_KEY is not a valid private key") from None
+        self._sender = (
+            TxSender(self.w3, self.reviewer, self.chain.chain_id, self.chain.rpc, role="reviewer")
+            if self.reviewer is not None
+            else None
+        )
 
     def _contract(self, name: str) -> Any:
         address = self.deployment.contracts.get(name)
@@ -118,9 +124,16 @@ class Dashboard:
         return f"{value:,.4f}".rstrip("0").rstrip(".") + f" {info.symbol}"
 
     def _payment(self, pid: int) -> dict[str, Any]:
-        p = self.chain.payment(pid)
+        return self._payment_view(self.chain.payment(pid))
+
+    def _payments(self, pids: list[int]) -> list[dict[str, Any]]:
+        """The router's records of `pids`, in order, read in one JSON-RPC batch."""
+        found = self.chain.payments(pids)
+        return [self._payment_view(found[pid]) for pid in pids]
+
+    def _payment_view(self, p: RouterPayment) -> dict[str, Any]:
         return {
-            "id": pid,
+            "id": p.id,
             "payer": p.payer,
             "payee": p.payee,
             "token": p.token,
@@ -141,9 +154,8 @@ class Dashboard:
         scored = self._verdicts(pids)
         rows = []
         totals: dict[str, int] = {}
-        for pid in pids:
-            p = self._payment(pid)
-            v = scored.get(pid)
+        for p in self._payments(pids):
+            v = scored.get(p["id"])
             p["score"] = v.score_bps if v else None
             p["decision"] = v.decision if v else None
             p["reasons"] = reason_texts(v)
@@ -159,8 +171,8 @@ class Dashboard:
         scored = self._verdicts(pids)
         facts = router_logs(self.chain) if pids else None
         queue, decided = [], []
-        for pid in pids:
-            p = self._payment(pid)
+        for p in self._payments(pids):
+            pid = p["id"]
             v = scored.get(pid)
             p["score"] = v.score_bps if v else None
             p["reasons"] = reason_texts(v)
@@ -199,38 +211,21 @@ class Dashboard:
         current = self._payment(pid)["status"] if pid > 0 else "none"
         if current != "held":
             raise VerdictError(f"payment {pid} is {current}, not held: nothing to review")
-        call = self.chain.router.functions.review(pid, approve)
-        sender = self.reviewer.address
-        try:
-            gas = int(call.estimate_gas({"from": sender}) * 1.2) + 20_000
-            base = int(self.w3.eth.gas_price)
-            tx = call.build_transaction(
-                {
-                    "from": sender,
-                    "nonce": self.w3.eth.get_transaction_count(sender, "pending"),
-                    "gas": gas,
-                    "chainId": self.chain.chain_id(),
-                    "maxFeePerGas": 2 * base + 1,
-                    "maxPriorityFeePerGas": min(base, 1_000_000_000) + 1,
-                }
-            )
-            tx_hash = Web3.to_hex(
-                self.w3.eth.send_raw_transaction(self.reviewer.sign_transaction(tx).raw_transaction)
-            )
-        except ContractLogicError as exc:
-            raise ChainError(f"review reverted: {exc}") from None
-        except (Web3RPCError, ValueError) as exc:
-            message = str(exc)
-            if "insufficient funds" in message.lower():
-                message = f"reviewer {sender} has no funds to pay for gas"
-            raise ChainError(f"review failed: {message}") from None
+        assert self._sender is not None
+        data = self.chain.router.encode_abi("review", args=[pid, approve])
+        tx_hash = self._sender.send(self.chain.router.address, data, "review").tx_hash
         receipt = self.chain.wait_receipt(tx_hash, timeout=30)
         if receipt is None:
             raise ChainError(f"review transaction {tx_hash} was not mined within 30 s")
         if int(receipt.get("status", 0)) != 1:
             raise ChainError(f"review transaction {tx_hash} reverted")
         return ReviewResult(
-            pid, approve, tx_hash, self._payment(pid)["status"], int(receipt["blockNumber"]), sender
+            pid,
+            approve,
+            tx_hash,
+            self._payment(pid)["status"],
+            int(receipt["blockNumber"]),
+            self.reviewer.address,
         )
 
     # --- governance ----------------------------------------------------------------------------
@@ -242,18 +237,23 @@ class Dashboard:
         logs = self.chain.logs(gov.address, [topic], from_block=self.deployment.block)
         event = gov.events.ProposalCreated()
         names = {e["name"] for e in gov.abi if e.get("type") == "function"}
+        created = [event.process_log(log) for log in reversed(logs)]
+        # Every proposal's votes, quorum, participation, track and state in one JSON-RPC batch.
+        reads = ["proposalVotes", "state"] + [
+            n for n in ("proposalQuorum", "quorumParticipation", "proposalTrack") if n in names
+        ]
+        answers = self.chain.call_many(
+            [(gov, fn, [int(c["args"]["proposalId"])]) for c in created for fn in reads]
+        )
         proposals = []
-        for log in reversed(logs):
-            args = event.process_log(log)["args"]
+        for k, entry in enumerate(created):
+            args = entry["args"]
             pid = int(args["proposalId"])
-            against, for_, abstain = (int(x) for x in gov.functions.proposalVotes(pid).call())
-            quorum = int(gov.functions.proposalQuorum(pid).call()) if "proposalQuorum" in names else 0
-            participation = (
-                int(gov.functions.quorumParticipation(pid).call())
-                if "quorumParticipation" in names
-                else for_ + abstain
-            )
-            track = TRACKS[int(gov.functions.proposalTrack(pid).call())] if "proposalTrack" in names else ""
+            got = dict(zip(reads, answers[k * len(reads) : (k + 1) * len(reads)], strict=True))
+            against, for_, abstain = (int(x) for x in got["proposalVotes"])
+            quorum = int(got.get("proposalQuorum", 0))
+            participation = int(got.get("quorumParticipation", for_ + abstain))
+            track = TRACKS[int(got["proposalTrack"])] if "proposalTrack" in got else ""
             description = str(args["description"])
             total = for_ + against + abstain
             proposals.append(
@@ -265,7 +265,7 @@ class Dashboard:
                     else "(no title)",
                     "description": description,
                     "proposer": args["proposer"],
-                    "state": PROPOSAL_STATES[int(gov.functions.state(pid).call())],
+                    "state": PROPOSAL_STATES[int(got["state"])],
                     "track": track,
                     "for": _tokens(for_),
                     "against": _tokens(against),
@@ -281,7 +281,7 @@ class Dashboard:
                     "quorum_progress": min(1.0, participation / quorum) if quorum else 1.0,
                     "vote_start": int(args["voteStart"]),
                     "vote_end": int(args["voteEnd"]),
-                    "block": int(log["blockNumber"]),
+                    "block": int(entry["blockNumber"]),
                 }
             )
         return {
@@ -292,49 +292,46 @@ class Dashboard:
         }
 
     def treasury(self) -> list[dict[str, str]]:
+        """The timelock's ETH and token balances, and the fees accrued in the router per asset. The
+        tokens are the deployed contracts whose ABI is an ERC20 (from the deployment record)."""
         if self.timelock_address is None:
             return []
         holder = self.timelock_address
+        tokens = self._erc20_assets()
         rows = [{"asset": "ETH", "balance": self._token_label(ETH, self.chain.balance(holder))}]
-        erc20 = [
-            {
-                "name": "balanceOf",
-                "type": "function",
-                "stateMutability": "view",
-                "inputs": [{"name": "a", "type": "address"}],
-                "outputs": [{"type": "uint256"}],
-            },
-        ]
-        for name in ("CommunityToken", "MockStablecoin"):
-            address = self.deployment.contracts.get(name)
-            if address is None:
-                continue
-            balance = int(self.w3.eth.contract(address, abi=erc20).functions.balanceOf(holder).call())
+        balances = self.chain.call_many([(token, "balanceOf", [holder]) for token in tokens.values()])
+        for token, balance in zip(tokens.values(), balances, strict=True):
             rows.append(
                 {
-                    "asset": self.chain.token_info(address).symbol,
-                    "balance": self._token_label(address, balance),
+                    "asset": self.chain.token_info(token.address).symbol,
+                    "balance": self._token_label(token.address, int(balance)),
                 }
             )
-        router_fees = []
+        router = self.chain.router
+        fee_assets = [t.address for name, t in tokens.items() if name != "CommunityToken"] + [ETH]
         try:
-            for name in ("MockStablecoin",):
-                address = self.deployment.contracts.get(name)
-                if address:
-                    fees = int(self.chain.router.functions.feesAccrued(address).call())
-                    router_fees.append(
-                        {
-                            "asset": f"{self.chain.token_info(address).symbol} fees accrued in the router",
-                            "balance": self._token_label(address, fees),
-                        }
-                    )
-            eth_fees = int(self.chain.router.functions.feesAccrued(ETH).call())
-            router_fees.append(
-                {"asset": "ETH fees accrued in the router", "balance": self._token_label(ETH, eth_fees)}
+            fees = self.chain.call_many([(router, "feesAccrued", [asset]) for asset in fee_assets])
+        except (ChainError, AttributeError):  # a router without fee accounting
+            return rows
+        for asset, fee in zip(fee_assets, fees, strict=True):
+            symbol = "ETH" if asset == ETH else self.chain.token_info(asset).symbol
+            rows.append(
+                {
+                    "asset": f"{symbol} fees accrued in the router",
+                    "balance": self._token_label(asset, int(fee)),
+                }
             )
-        except (ContractLogicError, Web3RPCError, ValueError):
-            pass
-        return rows + router_fees
+        return rows
+
+    def _erc20_assets(self) -> dict[str, Any]:
+        """Deployment name -> contract, for every deployed contract with an ERC20 ABI."""
+        needed = {"balanceOf", "decimals", "symbol"}
+        out = {}
+        for name, address in self.deployment.contracts.items():
+            abi = self.abis.get(name, [])
+            if needed <= {e.get("name") for e in abi if e.get("type") == "function"}:
+                out[name] = self.w3.eth.contract(address, abi=abi)
+        return out
 
     # --- model card ----------------------------------------------------------------------------
     def model_card(self) -> dict[str, Any]:
