@@ -49,6 +49,11 @@ payments = Table(
     Column("features", Text, nullable=True),  # features as computed at first sight (JSON)
 )
 
+PAYMENT_RECORD_COLUMNS = tuple(
+    payments.c[name] for name in ("key", "payer", "payee", "token", "amount_usd", "timestamp")
+)
+"""The columns of a `PaymentRecord`, in its field order."""
+
 accounts = Table(
     "accounts",
     _META,
@@ -201,3 +206,18 @@ class Database:
     def label(self) -> str:
         """The URL with any password hidden, for messages and logs."""
         return self._label
+
+
+class OverDatabase:
+    """Base of a store over the one database: given a `Database`, or a URL to open one of its own."""
+
+    def __init__(self, db: Database | str) -> None:
+        self._db = db if isinstance(db, Database) else Database(db)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @property
+    def label(self) -> str:
+        """The URL with any password hidden, for messages and logs."""
+        return self._db.label

@@ -10,24 +10,12 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import func, select
 
-from oracle.db import Database, account_stats, accounts, chunks, pairs, payments
+from oracle.db import PAYMENT_RECORD_COLUMNS, OverDatabase, account_stats, accounts, chunks, pairs, payments
 from oracle.records import AccountStats, PaymentRecord
 
 
-class HistoryStore:
+class HistoryStore(OverDatabase):
     """Payments seen, account profiles (off-chain KYC), per-account aggregates and payer-payee pairs."""
-
-    def __init__(self, db: Database | str) -> None:
-        """Over `db`, or over a database of its own opened from a URL."""
-        self._db = db if isinstance(db, Database) else Database(db)
-
-    def close(self) -> None:
-        self._db.close()
-
-    @property
-    def label(self) -> str:
-        """The URL with any password hidden, for messages and logs."""
-        return self._db.label
 
     # --- account profiles (off-chain KYC) -----------------------------------------------------
 
@@ -99,15 +87,7 @@ class HistoryStore:
         """Payments sent or received by any of `addresses` with timestamp > since, in arrival order."""
         seen: dict[int, PaymentRecord] = {}
         uniq = list(dict.fromkeys(addresses))
-        cols = (
-            payments.c.id,
-            payments.c.key,
-            payments.c.payer,
-            payments.c.payee,
-            payments.c.token,
-            payments.c.amount_usd,
-            payments.c.timestamp,
-        )
+        cols = (payments.c.id, *PAYMENT_RECORD_COLUMNS)
         with self._db.tx("reading recent payments") as conn:
             for chunk in chunks(uniq):
                 for col in (payments.c.payer, payments.c.payee):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from oracle.db import Database, chunks, payments, verdicts
+from oracle.db import PAYMENT_RECORD_COLUMNS, Database, chunks, payments, verdicts
 from oracle.history import HistoryStore
 from oracle.records import AccountStats, PaymentRecord
 from oracle.verdicts import VerdictLog, VerdictRow, verdict_row
@@ -29,17 +29,9 @@ class Store(HistoryStore, VerdictLog):
         """Payments whose key starts with `prefix` (e.g. "router:") and whose timestamp is in
         [since, until], in time then arrival order, each with its verdict row if it has one. One
         read transaction, so the two sides are consistent (reports and the dashboard read these)."""
-        cols = (
-            payments.c.key,
-            payments.c.payer,
-            payments.c.payee,
-            payments.c.token,
-            payments.c.amount_usd,
-            payments.c.timestamp,
-        )
         ts = payments.c.timestamp
         q = (
-            select(*cols)
+            select(*PAYMENT_RECORD_COLUMNS)
             .where(payments.c.key.like(f"{prefix}%"), ts >= since, ts <= until)
             .order_by(ts, payments.c.id)
         )

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 
-from oracle.db import Database, checkpoints, chunks, verdicts
+from oracle.db import OverDatabase, checkpoints, chunks, verdicts
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,20 +35,8 @@ class VerdictRow:
     finalized_at: float | None
 
 
-class VerdictLog:
+class VerdictLog(OverDatabase):
     """Scored verdicts, their posting and final status, and named read checkpoints."""
-
-    def __init__(self, db: Database | str) -> None:
-        """Over `db`, or over a database of its own opened from a URL."""
-        self._db = db if isinstance(db, Database) else Database(db)
-
-    def close(self) -> None:
-        self._db.close()
-
-    @property
-    def label(self) -> str:
-        """The URL with any password hidden, for messages and logs."""
-        return self._db.label
 
     # --- checkpoints -------------------------------------------------------------------------
 
