@@ -276,7 +276,7 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
         f"the whole life of the process), {results['memory']['rss_mb_hwm']} MB.",
         "",
     ]
-    notes = Path(__file__).with_name("_bench_notes.md")
+    notes = Path(__file__).with_name("NOTES.md")
     if notes.exists():
         lines += [notes.read_text().rstrip(), ""]
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -23,19 +23,16 @@ from ape.cli import ConnectedProviderCommand
 from eth_account import Account
 from rich.console import Console
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from _bench_chain import ChainBench, EventClock, RssSampler, e2e_burst, latency, raw_transfers  # noqa: E402
-from _bench_gas import governance_and_escrow_gas, payment_gas  # noqa: E402
-from _bench_report import headline, machine_info, write_markdown  # noqa: E402
-from _bench_scoring import batch_scoring, compiled_predictor, single_payment  # noqa: E402
-from _world import MANIFEST, Roles, deploy_world, verdict_settings  # noqa: E402
-
-from oracle.chain import ETH, ChainClient, Deployment, load_abis  # noqa: E402
-from oracle.datagen import generate  # noqa: E402
-from oracle.launch import DaemonProcess  # noqa: E402
-from oracle.model import load, save  # noqa: E402
-from oracle.train import train  # noqa: E402
+from bench.chain import ChainBench, EventClock, RssSampler, e2e_burst, latency, raw_transfers
+from bench.gas import governance_and_escrow_gas, payment_gas
+from bench.report import headline, machine_info, write_markdown
+from bench.scoring import batch_scoring, compiled_predictor, single_payment
+from oracle.chain import ETH, ChainClient, Deployment, load_abis
+from oracle.datagen import generate
+from oracle.launch import DaemonProcess
+from oracle.model import load, save
+from oracle.train import train
+from verdict_deploy import MANIFEST, Roles, deploy_world, verdict_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 LIGHT_RATE, LIGHT_SECONDS = 10.0, 6.0

@@ -12,21 +12,22 @@ from __future__ import annotations
 
 import json
 import signal
-import sys
 import threading
 from pathlib import Path
 from types import FrameType
 
 import click
-from ape import accounts, networks
+from ape import networks
 from ape.cli import ConnectedProviderCommand
 from ape.logging import LogLevel, logger
 from rich.console import Console
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from _dashboard import start_dashboard  # noqa: E402
-from _demo import (  # noqa: E402
+from oracle.datagen import generate_scenario
+from oracle.launch import DaemonProcess
+from oracle.store import Store  # noqa: E402
+from oracle.traffic import OutcomeWatcher, Sender  # noqa: E402
+from verdict_demo.dashboard import start_dashboard
+from verdict_demo.replay import (
     Replay,
     connect,
     demo_wallets,
@@ -37,14 +38,9 @@ from _demo import (  # noqa: E402
     summarize,
     train_model,
 )
-from _escrow import gate_waiter, run_escrow_scenario  # noqa: E402
-from _governance import run_threshold_round  # noqa: E402
-from _world import MANIFEST, Dao, Roles, deploy_world, thresholds_of, verdict_settings  # noqa: E402
-
-from oracle.datagen import generate_scenario  # noqa: E402
-from oracle.launch import DaemonProcess  # noqa: E402
-from oracle.store import Store  # noqa: E402
-from oracle.traffic import OutcomeWatcher, Sender  # noqa: E402
+from verdict_deploy import MANIFEST, Dao, Roles, deploy_world, thresholds_of, verdict_settings
+from verdict_deploy.escrow import gate_waiter, run_escrow_scenario
+from verdict_deploy.governance import run_threshold_round
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,9 +80,8 @@ def cli(
     # 2. the suite, with the model approved (later models go through governance). Genesis policy:
     # the thresholds the model proposes from its false-positive budgets; from here on only the DAO
     # changes them, the routine track within bands centred on them.
-    test = accounts.test_accounts
-    buyer, supplier = test[14], test[15]
     roles = Roles.local()
+    buyer, supplier = roles.buyer, roles.supplier
     review, reject = thresholds_of(artifact)
     with console.status("deploying the suite and handing its policy to the DAO..."):
         world = deploy_world(

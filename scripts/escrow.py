@@ -5,24 +5,21 @@ deployed under the recorded PaymentRouter and RiskOracle and added to the record
 funds three milestones for a supplier, the second is disputed and ruled on, and every release waits
 for the oracle daemon's verdict (start it first: `verdict daemon`). Prints the summary as JSON.
 
-On a local network the test accounts play the roles (deployer 0, buyer 10, supplier 11,
-arbiter 12); elsewhere pass account aliases with --deployer/--buyer/--supplier/--arbiter.
+On a local network the test accounts play the roles `Roles.local()` gives them (the same arbiter
+`ape run deploy` grants); elsewhere pass account aliases with --deployer/--buyer/--supplier/--arbiter.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 from ape import accounts, project
 from ape.cli import ConnectedProviderCommand, ape_cli_context
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from _escrow import EscrowScenarioError, deploy_escrow, gate_waiter, run_escrow_scenario  # noqa: E402
-from _suite import deployment_path, is_local_network  # noqa: E402
+from verdict_deploy import Roles, deployment_path, is_local_network
+from verdict_deploy.escrow import EscrowScenarioError, deploy_escrow, gate_waiter, run_escrow_scenario
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -48,8 +45,8 @@ def cli(cli_ctx, network, deployer_alias, buyer_alias, supplier_alias, arbiter_a
             raise click.ClickException(f"{path} records no {name}")
 
     if is_local_network():
-        test = accounts.test_accounts
-        deployer, buyer, supplier, arbiter = test[0], test[10], test[11], test[12]
+        roles = Roles.local()
+        deployer, buyer, supplier, arbiter = roles.deployer, roles.buyer, roles.supplier, roles.arbiters[0]
     else:
         aliases = {
             "--deployer": deployer_alias,

@@ -10,7 +10,6 @@ takes a full-page screenshot of each page (the review queue after one approval).
 from __future__ import annotations
 
 import shutil
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,11 +20,14 @@ from ape.cli import ConnectedProviderCommand
 from eth_utils import keccak
 from rich.console import Console
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from _dashboard import CHROMIUM, CHROMIUM_ARGS, free_port, start_dashboard, wait_healthy  # noqa: E402
-from _demo import Replay, connect, demo_wallets, fund_payers, prime_store  # noqa: E402
-from _governance import (  # noqa: E402
+from oracle.datagen import generate, generate_scenario
+from oracle.launch import DaemonProcess
+from oracle.traffic import ERC20_ABI, OutcomeWatcher, Sender, call_tx
+from oracle.train import train
+from verdict_demo.dashboard import CHROMIUM, CHROMIUM_ARGS, free_port, start_dashboard, wait_healthy
+from verdict_demo.replay import Replay, connect, demo_wallets, fund_payers, prime_store
+from verdict_deploy import MANIFEST, Dao, Roles, deploy_world, thresholds_of, verdict_settings
+from verdict_deploy.governance import (
     SUPPORT,
     advance,
     advance_past,
@@ -34,12 +36,6 @@ from _governance import (  # noqa: E402
     propose,
     run_threshold_round,
 )
-from _world import MANIFEST, Dao, Roles, deploy_world, thresholds_of, verdict_settings  # noqa: E402
-
-from oracle.datagen import generate, generate_scenario  # noqa: E402
-from oracle.launch import DaemonProcess  # noqa: E402
-from oracle.traffic import ERC20_ABI, OutcomeWatcher, Sender, call_tx  # noqa: E402
-from oracle.train import train  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_HEIGHT = 1400

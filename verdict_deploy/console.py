@@ -1,4 +1,4 @@
-"""Governance helpers for `ape console` (loaded automatically into the console's namespace).
+"""Governance helpers for `ape console` (re-exported by `ape_console_extras.py`) and `ape run propose|vote`.
 
     ape console --network ethereum:local:foundry
     In [1]: delegate(sender=alice)                      # self-delegate once, before proposing
@@ -15,16 +15,12 @@ to a propose helper (it appends the `#quadratic` marker); `vote` is the same cal
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 from typing import Any
 
 from ape import chain, networks, project
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "scripts"))
-
-import _governance as _gov  # noqa: E402
-from _suite import deployment_path as _deployment_path  # noqa: E402
+from verdict_deploy import governance as _gov
+from verdict_deploy.suite import deployment_path as _deployment_path
 
 _CONTRACT_TYPES = {
     "CommunityToken": "CommunityToken",
@@ -40,7 +36,7 @@ _session: dict[str, Any] = {}
 
 
 def use(contracts: dict[str, Any]) -> None:
-    """Points the helpers at `contracts` (e.g. `deploy_world(...).contracts` from scripts/_world.py)."""
+    """Points the helpers at `contracts` (e.g. `deploy_world(...).contracts`)."""
     _session.clear()
     _session.update(contracts)
 

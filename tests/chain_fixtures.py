@@ -1,5 +1,6 @@
-"""The whole path on a real chain: ape's anvil, the deployed suite, a trained model and oracle
-daemons running as separate `verdict run` processes.
+"""Fixtures for the whole path on a real chain, shared by tests/e2e and tests/faults (each conftest
+imports them): ape's anvil, the deployed suite, a trained model and oracle daemons running as
+separate `verdict run` processes.
 
 Every test deploys its own suite and gives its daemons a fresh store, so ape's snapshot and revert
 around each test cannot confuse a daemon: its contracts never existed before the test.
@@ -7,24 +8,19 @@ around each test cannot confuse a daemon: its contracts never existed before the
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from ape import chain, networks
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from _world import MANIFEST, Roles, deploy_world, verdict_settings  # noqa: E402
-
-from oracle.chain import ChainClient, Deployment, load_abis  # noqa: E402
-from oracle.datagen import generate  # noqa: E402
-from oracle.launch import DaemonProcess  # noqa: E402
-from oracle.model import ModelArtifact, save  # noqa: E402
-from oracle.traffic import OutcomeWatcher, Sender  # noqa: E402
-from oracle.train import train  # noqa: E402
+from oracle.chain import ChainClient, Deployment, load_abis
+from oracle.datagen import generate
+from oracle.launch import DaemonProcess
+from oracle.model import ModelArtifact, save
+from oracle.traffic import OutcomeWatcher, Sender
+from oracle.train import train
+from verdict_deploy import MANIFEST, deploy_world, verdict_settings
 
 
 @pytest.fixture(scope="session")
@@ -45,10 +41,9 @@ def artifact(model_dir) -> ModelArtifact:
 
 
 @pytest.fixture
-def world(deployer, node, reviewer, guardian, treasury, artifact, tmp_path):
+def world(local_roles, artifact, tmp_path):
     """The suite deployed for this test, with the model approved; returns (contracts, deployment file)."""
-    roles = Roles(deployer, treasury=treasury, nodes=[node], reviewers=[reviewer], guardian=guardian)
-    deployed = deploy_world(roles, models=[artifact.model_id], root=tmp_path)
+    deployed = deploy_world(local_roles, models=[artifact.model_id], root=tmp_path)
     return deployed.contracts, deployed.deployment
 
 

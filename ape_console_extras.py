@@ -1,0 +1,40 @@
+"""Governance helpers for `ape console`: ape loads this file (by this name, at the project root) into
+the console's namespace. The helpers live in `verdict_deploy.console`; see its docstring for a session.
+
+    ape console --network ethereum:local:foundry
+    In [1]: delegate(sender=alice); pid = propose_thresholds(5500, sender=alice)
+"""
+
+from verdict_deploy.console import (
+    advance_to,
+    cancel,
+    dao,
+    delegate,
+    encode_call,
+    execute,
+    proposal_state,
+    propose_calls,
+    propose_fee,
+    propose_thresholds,
+    queue,
+    use,
+    vote,
+    voting_power,
+)
+
+__all__ = [
+    "advance_to",
+    "cancel",
+    "dao",
+    "delegate",
+    "encode_call",
+    "execute",
+    "proposal_state",
+    "propose_calls",
+    "propose_fee",
+    "propose_thresholds",
+    "queue",
+    "use",
+    "vote",
+    "voting_power",
+]
