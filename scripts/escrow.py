@@ -15,11 +15,11 @@ import json
 from pathlib import Path
 
 import click
-from ape import accounts, project
+from ape import accounts
 from ape.cli import ConnectedProviderCommand, ape_cli_context
 
 from verdict_deploy import Roles, deployment_path, is_local_network
-from verdict_deploy.escrow import EscrowScenarioError, deploy_escrow, gate_waiter, run_escrow_scenario
+from verdict_deploy.escrow import EscrowScenarioError, escrow_of_record, gate_waiter, run_escrow_scenario
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -38,12 +38,6 @@ def cli(cli_ctx, network, deployer_alias, buyer_alias, supplier_alias, arbiter_a
     path = deployment_path(network_name)
     if not path.exists():
         raise click.ClickException(f"{path} not found: run `ape run deploy --network {network_name}` first")
-    record = json.loads(path.read_text())
-    recorded = record.get("contracts", {})
-    for name in ("PaymentRouter", "RiskOracle", "MockStablecoin"):
-        if name not in recorded:
-            raise click.ClickException(f"{path} records no {name}")
-
     if is_local_network():
         roles = Roles.local()
         deployer, buyer, supplier, arbiter = roles.deployer, roles.buyer, roles.supplier, roles.arbiters[0]
@@ -59,19 +53,12 @@ def cli(cli_ctx, network, deployer_alias, buyer_alias, supplier_alias, arbiter_a
             raise click.UsageError(f"on a non-local network pass {', '.join(missing)}")
         deployer, buyer, supplier, arbiter = (accounts.load(alias) for alias in aliases.values())
 
-    stablecoin = project.MockStablecoin.at(recorded["MockStablecoin"])
-    if "Escrow" in recorded:
-        escrow = project.Escrow.at(recorded["Escrow"])
-    else:
-        router = project.PaymentRouter.at(recorded["PaymentRouter"])
-        oracle = project.RiskOracle.at(recorded["RiskOracle"])
-        escrow = deploy_escrow(deployer, router, oracle, arbiters=[arbiter])
-        record["contracts"]["Escrow"] = str(escrow.address)
-        path.write_text(json.dumps(record, indent=2) + "\n")
+    try:
+        escrow, stablecoin, deployed = escrow_of_record(path, deployer, arbiter)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    if deployed:
         cli_ctx.logger.success(f"Escrow deployed at {escrow.address} and recorded in {path}")
-
-    if not escrow.hasRole(escrow.ARBITER_ROLE(), arbiter):
-        raise click.ClickException(f"{arbiter.address} is not an arbiter of {escrow.address}")
 
     try:
         summary = run_escrow_scenario(
