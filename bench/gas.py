@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ape import accounts, chain
+from ape import chain
 from eth_utils import keccak
 from web3 import Web3
 
@@ -84,7 +84,7 @@ def governance_and_escrow_gas(model_id: str, work: Path) -> dict[str, Any]:
     )
     router, oracle, stablecoin, escrow = world.router, world.oracle, world.stablecoin, world.escrow
     node, members = roles.node, roles.members
-    buyer, supplier = accounts.test_accounts[14], accounts.test_accounts[15]
+    buyer, supplier = roles.buyer, roles.supplier
 
     # One milestone: the supplier asks, the buyer confirms, the node's verdict releases it.
     amount = 1_000 * 10**6
