@@ -1,4 +1,4 @@
-"""The demo's moving parts, kept out of `demo.py` so that file reads as the story it tells."""
+"""The demo's moving parts, kept out of `verdict_demo/story.py` so that file reads as the story it tells."""
 
 from __future__ import annotations
 
