@@ -1,18 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {Address} from "@openzeppelin/contracts/utils/Address.sol";
-import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IPaymentRouter} from "./interfaces/IPaymentRouter.sol";
 import {IRiskGated} from "./interfaces/IRiskGated.sol";
-import {SafePush} from "./utils/SafePush.sol";
+import {RiskGatedVault} from "./vault/RiskGatedVault.sol";
 
 /// @title PaymentRouter
 /// @notice Escrows ETH and ERC-20 payments until the RiskOracle applies a final risk verdict:
@@ -21,37 +17,26 @@ import {SafePush} from "./utils/SafePush.sol";
 /// deadline anyone may reclaim the payment for the payer (fail closed).
 ///
 /// Payouts never revert a verdict batch: an ETH push and a token push are both gas-limited calls
-/// ({SafePush}); when either fails, the amount is credited to the recipient for {withdraw}.
+/// ({RiskGatedVault-_pushOrCredit}); when either fails, the amount is credited to the recipient
+/// for {withdraw}. Credits, fees, the treasury and the pause live in {RiskGatedVault}, shared
+/// with Escrow.
 ///
 /// Storage: a payment takes two slots (payer + uint96 amount; payee + uint40 deadline + status +
 /// uint32 token index + uint16 score). Token addresses are registered in an index on first use;
 /// index 0 is ETH.
-contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGuardTransient {
+contract PaymentRouter is IPaymentRouter, RiskGatedVault {
     using SafeERC20 for IERC20;
 
     /*//////////////////////////////////////////////////////////////
                                CONSTANTS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice May approve or reject Held payments.
-    bytes32 public constant REVIEWER_ROLE = keccak256("REVIEWER_ROLE");
-    /// @notice May pause the router in an emergency (unpausing is the admin's).
-    bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
-
-    /// @notice Upper bound of the protocol fee: 10%.
-    uint16 public constant MAX_FEE_BPS = 1000;
-    /// @notice Scores and fees are in basis points of this.
-    uint16 public constant BPS = 10_000;
     /// @notice Bounds of the deadline and review windows.
     uint64 public constant MIN_WINDOW = 1 minutes;
     uint64 public constant MAX_WINDOW = 30 days;
-    /// @notice Gas forwarded with an ETH push: enough for a smart wallet's `receive`, too little
-    /// for a payee to starve a verdict batch. A push that fails is credited instead.
-    uint256 public constant PUSH_GAS = 30_000;
-    /// @notice Gas forwarded to a token's `transfer` on a push: enough for real tokens (proxied
-    /// stablecoins, fee-on-transfer tokens), little enough that a token which burns gas cannot
-    /// starve the rest of a verdict batch. See {SafePush-TOKEN_PUSH_GAS}.
-    uint256 public constant TOKEN_PUSH_GAS = SafePush.TOKEN_PUSH_GAS;
+    /// @notice The ETH push gas, under the name this contract's ABI has always had.
+    /// See {RiskGatedVault-ETH_PUSH_GAS}.
+    uint256 public constant PUSH_GAS = ETH_PUSH_GAS;
 
     uint16 private constant _DEFAULT_REVIEW_THRESHOLD = 6000;
     uint16 private constant _DEFAULT_REJECT_THRESHOLD = 9000;
@@ -102,7 +87,6 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
 
     Policy private _policy;
     Schedule private _schedule;
-    address private _treasury;
 
     mapping(uint256 id => PaymentRecord) private _payments;
     /// @dev Index 0 is ETH (address(0)); tokens get 1, 2, ... on first use.
@@ -110,8 +94,6 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
     mapping(address token => uint32) private _tokenIndexes;
 
     mapping(address account => bool) private _blocked;
-    mapping(address account => mapping(address token => uint256)) private _credited;
-    mapping(address token => uint256) private _feesAccrued;
 
     /*//////////////////////////////////////////////////////////////
                                MODIFIERS
@@ -129,7 +111,7 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
     /// @param admin holder of DEFAULT_ADMIN_ROLE (the policy owner; later the DAO timelock)
     /// @param oracle_ the RiskOracle allowed to apply verdicts
     /// @param treasury_ where swept protocol fees go
-    constructor(address admin, address oracle_, address treasury_) {
+    constructor(address admin, address oracle_, address treasury_) RiskGatedVault(treasury_) {
         if (admin == address(0) || oracle_ == address(0) || treasury_ == address(0)) {
             revert PaymentRouterZeroAddress();
         }
@@ -145,7 +127,6 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
             deadlineWindow: _DEFAULT_DEADLINE_WINDOW,
             reviewWindow: _DEFAULT_REVIEW_WINDOW
         });
-        _treasury = treasury_;
         _tokens.push(address(0));
     }
 
@@ -250,9 +231,10 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
 
         Policy memory policy = _policy;
         PaymentRecord memory p = _payments[id];
-        if (score >= policy.rejectThreshold) {
+        Band band = _band(score, _riskPolicy(policy));
+        if (band == Band.Reject) {
             _refund(id, p, score);
-        } else if (score >= policy.reviewThreshold || paused()) {
+        } else if (band == Band.Hold) {
             _hold(id, score);
         } else {
             _settle(id, p, score, policy.feeBps);
@@ -260,7 +242,7 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
     }
 
     /*//////////////////////////////////////////////////////////////
-                          REVIEW, RECLAIM, WITHDRAW
+                            REVIEW, RECLAIM
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IPaymentRouter
@@ -296,30 +278,6 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
         }
         if (block.timestamp <= reclaimableAfter) revert PaymentRouterNotReclaimable(id);
         _refund(id, p, p.score);
-    }
-
-    /// @inheritdoc IPaymentRouter
-    /// @dev Sends the whole credit with all remaining gas; reverts if that transfer fails.
-    ///
-    /// Requirements:
-    /// - the sender has a non-zero credit in `token` (address(0) = ETH).
-    function withdraw(address token) external nonReentrant {
-        uint256 amount = _credited[msg.sender][token];
-        if (amount == 0) revert PaymentRouterNothingToWithdraw();
-        _credited[msg.sender][token] = 0;
-        emit Withdrawn(msg.sender, token, amount);
-        _send(token, msg.sender, amount);
-    }
-
-    /// @inheritdoc IPaymentRouter
-    /// @dev Requirements: some fees of `token` have accrued (else `PaymentRouterNothingToWithdraw`).
-    function sweepFees(address token) external nonReentrant {
-        uint256 amount = _feesAccrued[token];
-        if (amount == 0) revert PaymentRouterNothingToWithdraw();
-        _feesAccrued[token] = 0;
-        address treasury_ = _treasury;
-        emit FeesSwept(token, treasury_, amount);
-        _send(token, treasury_, amount);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -361,13 +319,6 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
     }
 
     /// @inheritdoc IPaymentRouter
-    function setTreasury(address newTreasury) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (newTreasury == address(0)) revert PaymentRouterZeroAddress();
-        _treasury = newTreasury;
-        emit TreasuryChanged(newTreasury);
-    }
-
-    /// @inheritdoc IPaymentRouter
     function setOracle(address newOracle) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (newOracle == address(0)) revert PaymentRouterZeroAddress();
         _policy.oracle = newOracle;
@@ -379,19 +330,6 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
     function setBlocked(address account, bool blocked) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _blocked[account] = blocked;
         emit BlocklistUpdated(account, blocked);
-    }
-
-    /// @inheritdoc IPaymentRouter
-    function pause() external {
-        if (!hasRole(GUARDIAN_ROLE, msg.sender) && !hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) {
-            revert AccessControlUnauthorizedAccount(msg.sender, GUARDIAN_ROLE);
-        }
-        _pause();
-    }
-
-    /// @inheritdoc IPaymentRouter
-    function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _unpause();
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -438,13 +376,13 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
     }
 
     /// @inheritdoc IPaymentRouter
-    function oracle() external view returns (address) {
-        return _policy.oracle;
+    function riskPolicy() external view returns (RiskPolicy memory) {
+        return _riskPolicy(_policy);
     }
 
     /// @inheritdoc IPaymentRouter
-    function treasury() external view returns (address) {
-        return _treasury;
+    function oracle() external view returns (address) {
+        return _policy.oracle;
     }
 
     /// @inheritdoc IPaymentRouter
@@ -460,16 +398,6 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
     /// @inheritdoc IPaymentRouter
     function isBlocked(address account) external view returns (bool) {
         return _blocked[account];
-    }
-
-    /// @inheritdoc IPaymentRouter
-    function credited(address account, address token) external view returns (uint256) {
-        return _credited[account][token];
-    }
-
-    /// @inheritdoc IPaymentRouter
-    function feesAccrued(address token) external view returns (uint256) {
-        return _feesAccrued[token];
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -565,13 +493,12 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
 
     function _settle(uint256 id, PaymentRecord memory p, uint16 score, uint16 fee_bps) private {
         address token = _tokenAt(p.tokenIndex);
-        // amount < 2^96 and fee_bps <= 1000: no overflow, and fee <= amount
-        uint256 fee = (uint256(p.amount) * fee_bps) / BPS;
-        uint256 payeeAmount = p.amount - fee;
         _setOutcome(id, Status.Settled, score);
-        if (fee != 0) _feesAccrued[token] += fee;
+        // fee_bps <= MAX_FEE_BPS (checked by setFeeBps): fee <= amount
+        uint256 fee = _accrueFee(token, p.amount, fee_bps);
+        uint256 payeeAmount = p.amount - fee;
         emit PaymentSettled(id, p.payee, payeeAmount, fee, score);
-        _pushOrCredit(id, p.payee, token, payeeAmount);
+        _pushOrCreditPayment(id, p.payee, token, payeeAmount);
     }
 
     function _hold(uint256 id, uint16 score) private {
@@ -582,7 +509,7 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
     function _refund(uint256 id, PaymentRecord memory p, uint16 score) private {
         _setOutcome(id, Status.Refunded, score);
         emit PaymentRefunded(id, p.payer, p.amount, score);
-        _pushOrCredit(id, p.payer, _tokenAt(p.tokenIndex), p.amount);
+        _pushOrCreditPayment(id, p.payer, _tokenAt(p.tokenIndex), p.amount);
     }
 
     function _setOutcome(uint256 id, Status status, uint16 score) private {
@@ -597,22 +524,28 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
         return index == 0 ? address(0) : _tokens[index];
     }
 
-    /// @dev Pushes `amount` of `token` to `to` with a bounded amount of gas ({PUSH_GAS} for ETH,
-    /// {TOKEN_PUSH_GAS} for a token); if the push fails, credits it for {withdraw}. Never reverts
-    /// because of the recipient or the token. Every caller is `nonReentrant` and has already
-    /// recorded the outcome, so the credit after the external call cannot be raced.
-    function _pushOrCredit(uint256 id, address to, address token, uint256 amount) private {
-        if (!SafePush.pushOrCredit(_credited, token, to, amount, PUSH_GAS)) {
+    /// @dev The verdict-relevant part of the stored policy.
+    function _riskPolicy(Policy memory policy) private pure returns (RiskPolicy memory) {
+        return RiskPolicy({
+            reviewThreshold: policy.reviewThreshold,
+            rejectThreshold: policy.rejectThreshold,
+            feeBps: policy.feeBps
+        });
+    }
+
+    /// @dev Pushes `amount` of `token` to `to` ({RiskGatedVault-_pushOrCredit}); a failed push is
+    /// credited and reported with `PaymentCredited`.
+    function _pushOrCreditPayment(uint256 id, address to, address token, uint256 amount) private {
+        if (!_pushOrCredit(token, to, amount)) {
             emit PaymentCredited(id, to, token, amount);
         }
     }
 
-    /// @dev Sends `amount` of `token` (address(0) = ETH) with all remaining gas; reverts on failure.
-    function _send(address token, address to, uint256 amount) private {
-        if (token == address(0)) {
-            Address.sendValue(payable(to), amount);
-        } else {
-            IERC20(token).safeTransfer(to, amount);
-        }
+    function _revertNothingToWithdraw() internal pure override {
+        revert PaymentRouterNothingToWithdraw();
+    }
+
+    function _revertZeroAddress() internal pure override {
+        revert PaymentRouterZeroAddress();
     }
 }

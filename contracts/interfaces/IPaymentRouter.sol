@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {IRiskGated} from "./IRiskGated.sol";
+import {IRiskGatedVault} from "./IRiskGatedVault.sol";
 
 /// @title IPaymentRouter
 /// @notice Escrowed ETH and ERC-20 payments settled only by a final risk verdict.
-interface IPaymentRouter is IRiskGated {
+interface IPaymentRouter is IRiskGatedVault {
     enum Status {
         None,
         Pending,
@@ -38,13 +38,10 @@ interface IPaymentRouter is IRiskGated {
     event PaymentReviewed(uint256 indexed id, address indexed reviewer, bool approved);
     /// @notice A push to the payee (or payer) failed; the amount is credited for `withdraw`.
     event PaymentCredited(uint256 indexed id, address indexed account, address token, uint256 amount);
-    event Withdrawn(address indexed account, address indexed token, uint256 amount);
-    event FeesSwept(address indexed token, address indexed treasury, uint256 amount);
     event ThresholdsChanged(uint16 reviewThreshold, uint16 rejectThreshold);
     event FeeChanged(uint16 feeBps);
     event DeadlineWindowChanged(uint64 window);
     event ReviewWindowChanged(uint64 window);
-    event TreasuryChanged(address treasury);
     event OracleChanged(address oracle);
     event BlocklistUpdated(address indexed account, bool blocked);
 
@@ -95,9 +92,6 @@ interface IPaymentRouter is IRiskGated {
     /// review window has also passed). Anyone may call; works while paused.
     function reclaim(uint256 id) external;
 
-    /// @notice Withdraws what a failed push credited to the sender.
-    function withdraw(address token) external;
-
     // --- policy: DEFAULT_ADMIN_ROLE (the DAO timelock once governance takes over) -------------
     /// @notice Requirements: caller has DEFAULT_ADMIN_ROLE; review < reject <= 10000.
     function setThresholds(uint16 newReviewThreshold, uint16 newRejectThreshold) external;
@@ -108,31 +102,22 @@ interface IPaymentRouter is IRiskGated {
     /// @notice Requirements: caller has DEFAULT_ADMIN_ROLE; window within [1 minute, 30 days].
     function setReviewWindow(uint64 window) external;
     /// @notice Requirements: caller has DEFAULT_ADMIN_ROLE; non-zero address.
-    function setTreasury(address newTreasury) external;
-    /// @notice Requirements: caller has DEFAULT_ADMIN_ROLE; non-zero address.
     function setOracle(address newOracle) external;
     /// @notice Requirements: caller has DEFAULT_ADMIN_ROLE.
     function setBlocked(address account, bool blocked) external;
-    /// @notice Sends accrued protocol fees of `token` to the treasury. Anyone may call.
-    function sweepFees(address token) external;
-    /// @notice Requirements: caller has GUARDIAN_ROLE or DEFAULT_ADMIN_ROLE.
-    function pause() external;
-    /// @notice Requirements: caller has DEFAULT_ADMIN_ROLE.
-    function unpause() external;
 
     function payment(uint256 id) external view returns (Payment memory);
     function paymentCount() external view returns (uint256);
     function reviewThreshold() external view returns (uint16);
     function rejectThreshold() external view returns (uint16);
     function feeBps() external view returns (uint16);
-    function credited(address account, address token) external view returns (uint256);
-    function feesAccrued(address token) external view returns (uint256);
+    /// @notice The thresholds and fee in one call (what Escrow applies its verdicts under).
+    function riskPolicy() external view returns (RiskPolicy memory);
 
     // --- added with the implementation: policy and per-payment views ---------------------------
     /// @notice The score of the verdict applied to `id` (0 while none was applied).
     function paymentScore(uint256 id) external view returns (uint16);
     function oracle() external view returns (address);
-    function treasury() external view returns (address);
     function deadlineWindow() external view returns (uint64);
     function reviewWindow() external view returns (uint64);
     function isBlocked(address account) external view returns (bool);
