@@ -219,7 +219,7 @@ contract Escrow is IEscrow, RiskGatedVault, EIP712, Nonces {
         Agreement storage a = _agreements[agreementId];
         Milestone storage ms = _milestones[agreementId][milestone];
         RiskPolicy memory policy = IPaymentRouter(_router).riskPolicy();
-        Band band = _band(score, policy);
+        Band band = _band(score, policy.reviewThreshold, policy.rejectThreshold);
 
         if (band == Band.Reject) {
             _flag(gateId, agreementId, milestone, ms, score);

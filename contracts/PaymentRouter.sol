@@ -231,7 +231,7 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
 
         Policy memory policy = _policy;
         PaymentRecord memory p = _payments[id];
-        Band band = _band(score, _riskPolicy(policy));
+        Band band = _band(score, policy.reviewThreshold, policy.rejectThreshold);
         if (band == Band.Reject) {
             _refund(id, p, score);
         } else if (band == Band.Hold) {

@@ -143,9 +143,16 @@ abstract contract RiskGatedVault is IRiskGatedVault, AccessControl, Pausable, Re
 
     /// @dev The score-to-band rule: at or above the reject threshold rejects; in the review band,
     /// or while paused, holds for a reviewer; below it settles. A pause never blocks a rejection.
-    function _band(uint16 score, RiskPolicy memory policy) internal view virtual returns (Band) {
-        if (score >= policy.rejectThreshold) return Band.Reject;
-        if (score >= policy.reviewThreshold || paused()) return Band.Hold;
+    /// Takes the two thresholds of a {RiskPolicy} rather than the struct: no memory copy per item
+    /// of a verdict batch.
+    function _band(uint16 score, uint16 reviewThreshold, uint16 rejectThreshold)
+        internal
+        view
+        virtual
+        returns (Band)
+    {
+        if (score >= rejectThreshold) return Band.Reject;
+        if (score >= reviewThreshold || paused()) return Band.Hold;
         return Band.Settle;
     }
 
