@@ -66,6 +66,9 @@ contract Escrow is IEscrow, RiskGatedVault, EIP712, Nonces {
     mapping(uint256 agreementId => Agreement) private _agreements;
     mapping(uint256 agreementId => mapping(uint256 index => Milestone)) private _milestones;
     mapping(uint256 gateId => GateRef) private _gates;
+    /// @dev Bit i set: milestone i of the agreement has paid its one arbiter fee (MAX_MILESTONES
+    /// is 64, so one word per agreement holds them all).
+    mapping(uint256 agreementId => uint256) private _arbiterFeePaid;
 
     // =============================================================================================
     //                                         CONSTRUCTOR
@@ -310,7 +313,16 @@ contract Escrow is IEscrow, RiskGatedVault, EIP712, Nonces {
         if (supplierBps != 0) _requireNotPaused();
 
         uint256 amount = ms.amount;
-        uint256 arbiterFee = (amount * _arbiterFeeBps) / BPS;
+        // One paid ruling per milestone (issue 13.4): a dispute reopened on the share a ruling sent
+        // back through the gate is ruled without a fee, so the sum of arbiter fees on a milestone
+        // is at most arbiterFeeBps of what it held when first ruled on.
+        uint256 arbiterFee = 0;
+        uint256 paid = _arbiterFeePaid[agreementId];
+        uint256 bit = 1 << milestone; // milestone < MAX_MILESTONES = 64 (checked by _load)
+        if (paid & bit == 0) {
+            _arbiterFeePaid[agreementId] = paid | bit;
+            arbiterFee = (amount * _arbiterFeeBps) / BPS;
+        }
         uint256 rest = amount - arbiterFee;
         uint256 supplierAmount = (rest * supplierBps) / BPS;
         uint256 buyerAmount = rest - supplierAmount;
@@ -463,6 +475,11 @@ contract Escrow is IEscrow, RiskGatedVault, EIP712, Nonces {
         return _arbiterFeeBps;
     }
 
+    /// @inheritdoc IEscrow
+    function arbiterFeePaid(uint256 agreementId, uint256 milestone) external view returns (bool) {
+        return milestone < MAX_MILESTONES && _arbiterFeePaid[agreementId] & (1 << milestone) != 0;
+    }
+
     function windows() external view returns (Windows memory) {
         return _windows;
     }
@@ -523,7 +540,7 @@ contract Escrow is IEscrow, RiskGatedVault, EIP712, Nonces {
         Milestone storage ms,
         uint256 feeBps
     ) private returns (address supplier, address token, uint256 payout) {
-        if (feeBps > BPS) feeBps = BPS;
+        // the rate comes from the router; _accrueFee caps it at this contract's MAX_FEE_BPS
         uint256 amount = ms.amount;
         supplier = a.supplier;
         token = a.token;

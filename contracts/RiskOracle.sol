@@ -11,7 +11,9 @@ import {IRiskOracle} from "./interfaces/IRiskOracle.sol";
 /// @title RiskOracle
 /// @notice Collects risk verdicts from registered oracle nodes and applies the final score to a
 /// gated target (PaymentRouter, Escrow) once a quorum of k distinct nodes has voted. The final
-/// score is the median of the counted votes (the lower median for an even count).
+/// score is the median of the counted votes; for an even count, the higher of the two middle
+/// scores (fail safe: with quorum 2, one node scoring 0 cannot settle what the other rejects; it
+/// can at most hold or refund what the other would settle).
 ///
 /// Quorum 1 takes a fast path: no per-node vote is stored; the verdict goes straight to the
 /// target, whose returned prior status tells a posted verdict from a skipped one (the target's own
@@ -282,7 +284,7 @@ contract RiskOracle is IRiskOracle, AccessControl, ReentrancyGuardTransient {
     }
 
     /// @dev The number of stored votes on (`target`, `id`) by currently registered nodes, and
-    /// their lower median (0 when there are none).
+    /// their median, the higher middle for an even count (0 when there are none).
     function _tally(address target, uint256 id) private view returns (uint256 counted, uint16 median) {
         address[] memory members = _nodes.values();
         uint16[] memory scores = new uint16[](members.length);
@@ -300,7 +302,8 @@ contract RiskOracle is IRiskOracle, AccessControl, ReentrancyGuardTransient {
             scores[j] = score;
             ++counted;
         }
-        if (counted != 0) median = scores[(counted - 1) / 2];
+        // counted / 2 is the middle of an odd count and the higher middle of an even one
+        if (counted != 0) median = scores[counted / 2];
     }
 
     function _skipReason(IRiskGated.GateStatus status) private pure returns (SkipReason) {

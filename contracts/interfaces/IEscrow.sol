@@ -225,7 +225,7 @@ interface IEscrow is IRiskGatedVault {
     function openDispute(uint256 agreementId, uint256 milestone) external;
 
     /// @notice An arbiter rules on a Disputed milestone: the arbiter fee (arbiterFeeBps of the
-    /// disputed amount) goes to the arbiter, `supplierBps` of the rest to the supplier through the
+    /// disputed amount, paid on the first ruling of a milestone only) goes to the arbiter, `supplierBps` of the rest to the supplier through the
     /// risk gate (the milestone is Gated again for that share), the remainder back to the buyer.
     /// 10000 = release, 0 = refund, anything between = split.
     ///
@@ -282,6 +282,9 @@ interface IEscrow is IRiskGatedVault {
     function agreementCount() external view returns (uint256);
     function gateCount() external view returns (uint256);
     function arbiterFeeBps() external view returns (uint16);
+    /// @notice Whether a ruling on the milestone has already paid the arbiter fee; later rulings on
+    /// it pay none.
+    function arbiterFeePaid(uint256 agreementId, uint256 milestone) external view returns (bool);
     function windows() external view returns (Windows memory);
     function oracle() external view returns (address);
     function router() external view returns (address);

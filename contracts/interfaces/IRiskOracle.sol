@@ -3,7 +3,7 @@ pragma solidity ^0.8.24;
 
 /// @title IRiskOracle
 /// @notice Collects risk verdicts from a registered set of oracle nodes and applies a final score
-/// (the median of a quorum of k distinct nodes; the lower median for even k) to a gated target.
+/// (the median of a quorum of k distinct nodes; the higher middle score for even k) to a gated target.
 interface IRiskOracle {
     /// @notice One node's verdict on one gated item.
     /// @param target the gated contract (PaymentRouter or Escrow) that owns `id`

@@ -156,9 +156,12 @@ abstract contract RiskGatedVault is IRiskGatedVault, AccessControl, Pausable, Re
         return Band.Settle;
     }
 
-    /// @dev Accrues the protocol fee of `amount` at `feeBps` for `token` and returns it. The
-    /// caller bounds `feeBps` (at most {BPS}), so the fee never exceeds `amount`.
+    /// @dev Accrues the protocol fee of `amount` at `feeBps` for `token` and returns it. The rate
+    /// is capped here at {MAX_FEE_BPS}, whatever the caller passes: Escrow takes its rate from the
+    /// router it is pointed at, and a replaced router may answer anything (issue 13.3). So the fee
+    /// is at most 10% of `amount`, the promise of docs/security.md.
     function _accrueFee(address token, uint256 amount, uint256 feeBps) internal virtual returns (uint256 fee) {
+        if (feeBps > MAX_FEE_BPS) feeBps = MAX_FEE_BPS;
         fee = (amount * feeBps) / BPS;
         if (fee != 0) _feesAccrued[token] += fee;
     }
