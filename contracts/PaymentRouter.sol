@@ -22,7 +22,7 @@ import {RiskGatedVault} from "./vault/RiskGatedVault.sol";
 /// with Escrow.
 ///
 /// Storage: a payment takes two slots (payer + uint96 amount; payee + uint40 deadline + status +
-/// uint32 token index + uint16 score). Token addresses are registered in an index on first use;
+/// uint16 token index + uint16 score + uint16 fee quoted at pay time). Token addresses are registered in an index on first use;
 /// index 0 is ETH.
 contract PaymentRouter is IPaymentRouter, RiskGatedVault {
     using SafeERC20 for IERC20;
@@ -57,8 +57,9 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
         address payee;
         uint40 deadline;
         Status status;
-        uint32 tokenIndex;
+        uint16 tokenIndex;
         uint16 score; // the verdict's score once one was applied, 0 before
+        uint16 feeBps; // the fee in force when the payment was made: the one it settles at
     }
 
     /// @dev What a verdict needs, in one slot.
@@ -66,20 +67,22 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
         address oracle;
         uint16 reviewThreshold;
         uint16 rejectThreshold;
-        uint16 feeBps;
     }
 
-    /// @dev What a payment needs, in one slot: the id counter and the windows.
+    /// @dev What a payment needs, in one slot: the id counter, the windows and the fee it is
+    /// quoted (read by `pay` anyway, so quoting the fee costs no extra storage read).
     struct Schedule {
         uint64 paymentCount;
         uint40 deadlineWindow;
         uint40 reviewWindow;
+        uint16 feeBps;
     }
 
     /// @dev The shared facts of a `pay` or `payMany` call (in memory only).
     struct Batch {
         address token;
-        uint32 tokenIndex;
+        uint16 tokenIndex;
+        uint16 feeBps;
         uint40 deadline;
         uint256 total;
         uint256 received;
@@ -91,7 +94,7 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
     mapping(uint256 id => PaymentRecord) private _payments;
     /// @dev Index 0 is ETH (address(0)); tokens get 1, 2, ... on first use.
     address[] private _tokens;
-    mapping(address token => uint32) private _tokenIndexes;
+    mapping(address token => uint16) private _tokenIndexes;
 
     mapping(address account => bool) private _blocked;
 
@@ -119,13 +122,13 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
         _policy = Policy({
             oracle: oracle_,
             reviewThreshold: _DEFAULT_REVIEW_THRESHOLD,
-            rejectThreshold: _DEFAULT_REJECT_THRESHOLD,
-            feeBps: _DEFAULT_FEE_BPS
+            rejectThreshold: _DEFAULT_REJECT_THRESHOLD
         });
         _schedule = Schedule({
             paymentCount: 0,
             deadlineWindow: _DEFAULT_DEADLINE_WINDOW,
-            reviewWindow: _DEFAULT_REVIEW_WINDOW
+            reviewWindow: _DEFAULT_REVIEW_WINDOW,
+            feeBps: _DEFAULT_FEE_BPS
         });
         _tokens.push(address(0));
     }
@@ -146,7 +149,7 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
         _checkPayee(payee);
         _checkAmount(amount);
 
-        uint32 tokenIndex = 0; // ETH
+        uint16 tokenIndex = 0; // ETH
         uint96 received = 0;
         if (token == address(0)) {
             if (msg.value != amount) revert PaymentRouterValueMismatch(amount, msg.value);
@@ -163,6 +166,7 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
         Batch memory batch = Batch({
             token: token,
             tokenIndex: tokenIndex,
+            feeBps: schedule.feeBps,
             deadline: uint40(block.timestamp) + schedule.deadlineWindow,
             total: received,
             received: received
@@ -184,7 +188,7 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
         if (n == 0 || amounts.length != n || refs.length != n) revert PaymentRouterLengthMismatch();
         _checkParty(msg.sender);
 
-        Batch memory batch = Batch({token: token, tokenIndex: 0, deadline: 0, total: 0, received: 0});
+        Batch memory batch = Batch({token: token, tokenIndex: 0, feeBps: 0, deadline: 0, total: 0, received: 0});
         for (uint256 i = 0; i < n; ++i) {
             _checkPayee(payees[i]);
             _checkAmount(amounts[i]);
@@ -204,6 +208,7 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
         firstId = schedule.paymentCount + 1;
         _schedule.paymentCount = uint64(schedule.paymentCount + n);
         batch.deadline = uint40(block.timestamp) + schedule.deadlineWindow;
+        batch.feeBps = schedule.feeBps;
         _recordMany(firstId, batch, payees, amounts, refs);
     }
 
@@ -237,7 +242,7 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
         } else if (band == Band.Hold) {
             _hold(id, score);
         } else {
-            _settle(id, p, score, policy.feeBps);
+            _settle(id, p, score);
         }
     }
 
@@ -246,13 +251,17 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IPaymentRouter
+    /// @dev The review window closes where {reclaim} opens (after deadline + review window), so a
+    /// late approval can never race the payer's reclaim: at any time exactly one of them is open.
     function review(uint256 id, bool approve) external nonReentrant onlyRole(REVIEWER_ROLE) {
         PaymentRecord memory p = _payments[id];
         if (p.status == Status.None) revert PaymentRouterUnknownPayment(id);
         if (p.status != Status.Held) revert PaymentRouterNotHeld(id);
+        uint256 reviewDeadline = uint256(p.deadline) + _schedule.reviewWindow;
+        if (block.timestamp > reviewDeadline) revert PaymentRouterReviewWindowPassed(id, reviewDeadline);
         if (approve) {
             _requireNotPaused();
-            _settle(id, p, p.score, _policy.feeBps);
+            _settle(id, p, p.score);
         } else {
             _refund(id, p, p.score);
         }
@@ -300,7 +309,7 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
     /// @inheritdoc IPaymentRouter
     function setFeeBps(uint16 newFeeBps) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (newFeeBps > MAX_FEE_BPS) revert PaymentRouterFeeTooHigh(newFeeBps);
-        _policy.feeBps = newFeeBps;
+        _schedule.feeBps = newFeeBps;
         emit FeeChanged(newFeeBps);
     }
 
@@ -356,6 +365,11 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
     }
 
     /// @inheritdoc IPaymentRouter
+    function paymentFeeBps(uint256 id) external view returns (uint16) {
+        return _payments[id].feeBps;
+    }
+
+    /// @inheritdoc IPaymentRouter
     function paymentCount() external view returns (uint256) {
         return _schedule.paymentCount;
     }
@@ -372,12 +386,17 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
 
     /// @inheritdoc IPaymentRouter
     function feeBps() external view returns (uint16) {
-        return _policy.feeBps;
+        return _schedule.feeBps;
     }
 
     /// @inheritdoc IPaymentRouter
     function riskPolicy() external view returns (RiskPolicy memory) {
-        return _riskPolicy(_policy);
+        Policy memory policy = _policy;
+        return RiskPolicy({
+            reviewThreshold: policy.reviewThreshold,
+            rejectThreshold: policy.rejectThreshold,
+            feeBps: _schedule.feeBps
+        });
     }
 
     /// @inheritdoc IPaymentRouter
@@ -425,11 +444,11 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
     }
 
     /// @dev The index of `token`, registering it (and checking it has code) on first use.
-    function _tokenIndexOrRegister(address token) private returns (uint32 index) {
+    function _tokenIndexOrRegister(address token) private returns (uint16 index) {
         index = _tokenIndexes[token];
         if (index == 0) {
             if (token.code.length == 0) revert PaymentRouterNotAToken(token);
-            index = SafeCast.toUint32(_tokens.length);
+            index = SafeCast.toUint16(_tokens.length); // at most 65,535 tokens
             _tokens.push(token);
             _tokenIndexes[token] = index;
         }
@@ -462,7 +481,8 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
             deadline: batch.deadline,
             status: Status.Pending,
             tokenIndex: batch.tokenIndex,
-            score: 0
+            score: 0,
+            feeBps: batch.feeBps
         });
         emit PaymentRequested(id, msg.sender, payee, batch.token, amount, ref, batch.deadline);
     }
@@ -491,11 +511,12 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
         }
     }
 
-    function _settle(uint256 id, PaymentRecord memory p, uint16 score, uint16 fee_bps) private {
+    /// @dev Settles at the fee quoted when the payment was made (`p.feeBps`), not the one in force now.
+    function _settle(uint256 id, PaymentRecord memory p, uint16 score) private {
         address token = _tokenAt(p.tokenIndex);
         _setOutcome(id, Status.Settled, score);
-        // fee_bps <= MAX_FEE_BPS (checked by setFeeBps): fee <= amount
-        uint256 fee = _accrueFee(token, p.amount, fee_bps);
+        // feeBps <= MAX_FEE_BPS (checked by setFeeBps, capped again by _accrueFee): fee <= amount
+        uint256 fee = _accrueFee(token, p.amount, p.feeBps);
         uint256 payeeAmount = p.amount - fee;
         emit PaymentSettled(id, p.payee, payeeAmount, fee, score);
         _pushOrCreditPayment(id, p.payee, token, payeeAmount);
@@ -518,19 +539,10 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
         p.score = score;
     }
 
-    function _tokenAt(uint32 index) private view returns (address) {
+    function _tokenAt(uint16 index) private view returns (address) {
         // index 0 is ETH by construction (a token index, not a balance)
         // slither-disable-next-line incorrect-equality
         return index == 0 ? address(0) : _tokens[index];
-    }
-
-    /// @dev The verdict-relevant part of the stored policy.
-    function _riskPolicy(Policy memory policy) private pure returns (RiskPolicy memory) {
-        return RiskPolicy({
-            reviewThreshold: policy.reviewThreshold,
-            rejectThreshold: policy.rejectThreshold,
-            feeBps: policy.feeBps
-        });
     }
 
     /// @dev Pushes `amount` of `token` to `to` ({RiskGatedVault-_pushOrCredit}); a failed push is

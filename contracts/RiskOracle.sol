@@ -53,6 +53,10 @@ contract RiskOracle is IRiskOracle, AccessControl, ReentrancyGuardTransient {
     mapping(address target => mapping(uint256 bucket => uint256)) private _lanes;
     /// @dev score + 1 of a node's vote (0 = no vote); written only when the quorum is above 1.
     mapping(address target => mapping(uint256 id => mapping(address node => uint16))) private _votes;
+    /// @dev Addresses once registered and then removed. Their stored votes are never cleared (that
+    /// would cost a write per vote), so such an address may not come back: re-added, its old votes
+    /// on undecided items would count again.
+    mapping(address node => bool) private _retired;
 
     /*//////////////////////////////////////////////////////////////
                               CONSTRUCTOR
@@ -98,17 +102,20 @@ contract RiskOracle is IRiskOracle, AccessControl, ReentrancyGuardTransient {
     /// @dev Also requires fewer than MAX_NODES nodes (`RiskOracleTooManyNodes`).
     function addNode(address node) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (node == address(0)) revert RiskOracleZeroAddress();
+        if (_retired[node]) revert RiskOracleNodeRetired(node);
         if (_nodes.length() >= MAX_NODES) revert RiskOracleTooManyNodes(MAX_NODES);
         if (!_nodes.add(node)) revert RiskOracleNodeExists(node);
         emit NodeAdded(node);
     }
 
     /// @inheritdoc IRiskOracle
-    /// @dev The removed node's votes on undecided items stop counting at once.
+    /// @dev The removed node's votes on undecided items stop counting at once, for good: the
+    /// address is retired and {addNode} refuses it (an operator rejoins with a fresh key).
     function removeNode(address node) external onlyRole(DEFAULT_ADMIN_ROLE) {
         uint256 remaining = _nodes.length() - (_nodes.contains(node) ? 1 : 0);
         if (!_nodes.remove(node)) revert RiskOracleNodeMissing(node);
         if (_quorum > remaining) revert RiskOracleInvalidQuorum(_quorum, remaining);
+        _retired[node] = true;
         emit NodeRemoved(node);
     }
 

@@ -56,6 +56,8 @@ interface IPaymentRouter is IRiskGatedVault {
     error PaymentRouterUnknownPayment(uint256 id);
     error PaymentRouterNotHeld(uint256 id);
     error PaymentRouterNotReclaimable(uint256 id);
+    /// @notice The review window of a Held payment closed at `reviewDeadline`; only reclaim is left.
+    error PaymentRouterReviewWindowPassed(uint256 id, uint256 reviewDeadline);
     error PaymentRouterOnlyOracle(address caller);
     error PaymentRouterInvalidThresholds(uint16 reviewThreshold, uint16 rejectThreshold);
     error PaymentRouterFeeTooHigh(uint16 feeBps);
@@ -85,7 +87,8 @@ interface IPaymentRouter is IRiskGatedVault {
 
     /// @notice A reviewer approves (settles) or rejects (refunds) a Held payment.
     ///
-    /// Requirements: the caller has REVIEWER_ROLE; the payment is Held; approving needs not paused.
+    /// Requirements: the caller has REVIEWER_ROLE; the payment is Held and its review window
+    /// (deadline + reviewWindow) has not passed; approving needs not paused.
     function review(uint256 id, bool approve) external;
 
     /// @notice Refunds a payment with no final verdict after its deadline (or a Held payment whose
@@ -95,7 +98,9 @@ interface IPaymentRouter is IRiskGatedVault {
     // --- policy: DEFAULT_ADMIN_ROLE (the DAO timelock once governance takes over) -------------
     /// @notice Requirements: caller has DEFAULT_ADMIN_ROLE; review < reject <= 10000.
     function setThresholds(uint16 newReviewThreshold, uint16 newRejectThreshold) external;
-    /// @notice Requirements: caller has DEFAULT_ADMIN_ROLE; fee <= MAX_FEE_BPS (1000 = 10%).
+    /// @notice Sets the fee quoted to payments made from now on; a payment already made settles at
+    /// the fee it was quoted.
+    /// Requirements: caller has DEFAULT_ADMIN_ROLE; fee <= MAX_FEE_BPS (1000 = 10%).
     function setFeeBps(uint16 newFeeBps) external;
     /// @notice Requirements: caller has DEFAULT_ADMIN_ROLE; window within [1 minute, 30 days].
     function setDeadlineWindow(uint64 window) external;
@@ -117,6 +122,9 @@ interface IPaymentRouter is IRiskGatedVault {
     // --- added with the implementation: policy and per-payment views ---------------------------
     /// @notice The score of the verdict applied to `id` (0 while none was applied).
     function paymentScore(uint256 id) external view returns (uint16);
+    /// @notice The fee (basis points) quoted to `id` when it was paid: the fee it settles at, even
+    /// if governance changed `feeBps` since (0 for an unknown id).
+    function paymentFeeBps(uint256 id) external view returns (uint16);
     function oracle() external view returns (address);
     function deadlineWindow() external view returns (uint64);
     function reviewWindow() external view returns (uint64);
