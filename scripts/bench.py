@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from ape import networks
 from ape.cli import ConnectedProviderCommand
@@ -24,19 +26,10 @@ from bench.run import run_bench
 )
 @click.option("--out", default="bench/results.json", show_default=True, type=click.Path(dir_okay=False))
 @click.option("--doc", default="docs/benchmarks.md", show_default=True, type=click.Path(dir_okay=False))
-def cli(
-    burst: int,
-    transfers: int,
-    rate: float,
-    seconds: float,
-    poll: str,
-    profile: str | None,
-    out: str,
-    doc: str,
-) -> None:
+def cli(**options: Any) -> None:
     """Run every benchmark against a fresh local chain and write the results."""
     if not networks.provider.network.is_local:
         raise click.ClickException(
             "the benchmark mints test tokens and moves chain time: use a local network"
         )
-    run_bench(burst, transfers, rate, seconds, poll, profile, out, doc)
+    run_bench(**options)
