@@ -45,9 +45,11 @@ def decided(router, ids: list[int]) -> bool:
 def store_finals(store: Path) -> dict[str, tuple[str | None, str | None]]:
     """Verdict key -> (final status, parked reason) as the daemon's store has them."""
     with sqlite3.connect(store) as db:
-        cols = {row[1] for row in db.execute("PRAGMA table_info(verdicts)")}
-        reason = "parked_reason" if "parked_reason" in cols else "NULL"
-        return {k: (s, r) for k, s, r in db.execute(f"SELECT key, final_status, {reason} FROM verdicts")}
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "parked" not in tables:  # a daemon without split and park
+            return {k: (s, None) for k, s in db.execute("SELECT key, final_status FROM verdicts")}
+        query = "SELECT v.key, v.final_status, p.reason FROM verdicts v LEFT JOIN parked p ON p.key = v.key"
+        return {k: (s, r) for k, s, r in db.execute(query)}
 
 
 def pay_token_many(router, token, payer, payees, count: int, chunk: int = 120) -> list[int]:
