@@ -94,6 +94,8 @@ def reason_label(reason: str) -> str:
         return "over_gas_cap"
     if reason.startswith("reverted once mined"):
         return "reverted_once_mined"
+    if "out of gas" in reason.lower():
+        return "out_of_gas"
     head = reason.split("(", 1)[0].strip() if "(" in reason else " ".join(reason.split()[:4])
     return head[:60] or "unknown"
 
@@ -438,7 +440,11 @@ class Outbox:
         if len(rows) == 1:
             self._park(
                 {rows[0].key: rows[0]},
-                {rows[0].key: f"reverted once mined, alone (tx {outcome.tx_hash}, gas used {outcome.gas_used:,})"},
+                {
+                    rows[
+                        0
+                    ].key: f"reverted once mined, alone (tx {outcome.tx_hash}, gas used {outcome.gas_used:,})"
+                },
             )
             return
         self._metrics.splits.labels("reverted").inc()

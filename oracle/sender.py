@@ -1,8 +1,9 @@
 """Signs and sends transactions from one local key: nonces kept locally, EIP-1559 fees from the
 node's gas price, the gas limit from the node's estimate with a margin. The estimate carries the
 same fee fields (type 2) as the transaction: a contract that looks at `tx.gasprice` runs the same
-way in both (issue 13, attack 7: estimated at gas price 0, a batch came out too low and reverted). The oracle node's verdict
-batches and the dashboard's reviews both go through it, so the formulas live in one place.
+way in both (issue 13, attack 7: estimated at gas price 0, a batch came out too low and reverted).
+The oracle node's verdict batches and the dashboard's reviews both go through it, so the formulas
+live in one place.
 """
 
 from __future__ import annotations

@@ -180,8 +180,15 @@ class VerdictLog(OverDatabase):
     def parked_items(self, limit: int = 500) -> list[dict[str, Any]]:
         """Parked verdicts, newest first: key, target, item id, score, reason, parked_at."""
         q = (
-            select(verdicts.c.key, verdicts.c.target, verdicts.c.item_id, verdicts.c.score_bps,
-                   verdicts.c.decision, parked.c.reason, parked.c.parked_at)
+            select(
+                verdicts.c.key,
+                verdicts.c.target,
+                verdicts.c.item_id,
+                verdicts.c.score_bps,
+                verdicts.c.decision,
+                parked.c.reason,
+                parked.c.parked_at,
+            )
             .join(parked, parked.c.key == verdicts.c.key)
             .where(verdicts.c.final_status == "parked")
             .order_by(parked.c.parked_at.desc())

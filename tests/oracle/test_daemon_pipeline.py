@@ -10,9 +10,9 @@ from typing import Any
 from oracle.chain import BatchOutcome, SentTx, VerdictItem
 from oracle.clock import ManualClock
 from oracle.config import Settings
+from oracle.isolate import Probe
 from oracle.logging import configure_logging
 from oracle.outbox import INFLIGHT_RECHECK, Outbox
-from oracle.isolate import Probe
 from oracle.policy import PolicyCache
 from oracle.reorg import REORG_CHECK
 from oracle.store import Store

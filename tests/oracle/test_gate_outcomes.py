@@ -15,9 +15,9 @@ from oracle.chain import BatchOutcome, ChainClient, Deployment, SentTx, VerdictI
 from oracle.clock import ManualClock
 from oracle.config import Settings
 from oracle.gate import ESCROW, FLAGGED, OUTCOME_EVENTS, ROUTER, GateKey, band_of, decide, key_of, parse_key
+from oracle.isolate import Probe
 from oracle.logging import configure_logging
 from oracle.outbox import Outbox
-from oracle.isolate import Probe
 from oracle.policy import PolicyCache
 from oracle.store import Store
 
