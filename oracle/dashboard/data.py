@@ -276,7 +276,7 @@ class Dashboard:
             for r in rows
             if r.posted_at is not None
             and r.finalized_at is not None
-            and r.final_status != "model_not_approved"
+            and r.final_status not in ("model_not_approved", "parked")
         ]
         counts = [0] * (len(LATENCY_BUCKETS) + 1)
         for value in latencies:
