@@ -8,6 +8,7 @@ live in one place.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from web3.exceptions import ContractLogicError, Web3RPCError
 
 from oracle.errors import ChainError
 
+_ALLOWANCE = re.compile(r"exceeds allowance\D{0,4}(\d+)")
+FUNDS_FLOOR = 1_000_000  # gas: a balance that pays for less cannot send even one verdict with a push
 FEE_REFRESH = 3.0  # seconds a gas price reading is reused
 GAS_MARGIN = 1.2  # gas limit = the node's estimate x this + GAS_HEADROOM (state may move before mining)
 GAS_HEADROOM = 20_000
@@ -96,7 +99,7 @@ class TxSender:
         if error is not None:
             error = dict(error) if isinstance(error, dict) else {"message": str(error)}
             message = str(error.get("message", ""))
-            if "insufficient funds" in message.lower():
+            if "insufficient funds" in message.lower() or self._short_of_funds(message):
                 raise ChainError(
                     f"{self._role} {self.account.address} has no funds to pay for gas; top it up"
                 )
@@ -151,6 +154,14 @@ class TxSender:
             self._nonce = nonce + 1
             return SentTx(Web3.to_hex(tx_hash), nonce, gas)
         raise ChainError(f"could not find a free nonce for {what}")
+
+    def _short_of_funds(self, message: str) -> bool:
+        """Whether an estimate failed for want of gas money rather than for what it runs: with fee
+        fields the node caps the gas at what our balance pays for ("gas required exceeds allowance:
+        0"). Below FUNDS_FLOOR gas not even a one-verdict transaction could be paid for: that is no
+        reason to split or park anything. (Above it, the batch is split to what the balance pays.)"""
+        found = _ALLOWANCE.search(message)
+        return found is not None and int(found.group(1)) < FUNDS_FLOOR
 
     def resync_nonce(self) -> None:
         """Forget the local nonce; the next send reads it from the node ("pending")."""

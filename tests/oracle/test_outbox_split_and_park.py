@@ -269,3 +269,34 @@ def test_the_estimate_carries_the_fee_fields_the_transaction_will_carry():
     assert call["type"] == "0x2"
     assert int(call["maxFeePerGas"], 16) == 2 * 7_000_000_000 + 1
     assert int(call["maxPriorityFeePerGas"], 16) > 0
+
+
+def test_an_estimate_refused_for_want_of_gas_money_is_a_chain_error_not_a_reason_to_park():
+    """With fee fields the node caps the estimate at what the balance pays for: an empty wallet reads
+    "exceeds allowance: 0", which must back off with the usual message, never split or park."""
+    from eth_account import Account
+
+    from oracle.errors import ChainError
+    from oracle.sender import EstimateRefused
+
+    def sender_answering(message: str) -> TxSender:
+        answer = {"jsonrpc": "2.0", "id": 1, "error": {"code": -32003, "message": message}}
+        return TxSender(_W3(_Provider(answer)), Account.create(), lambda: 1, lambda fn: fn())  # type: ignore[arg-type]
+
+    broke = sender_answering("Out of gas: gas required exceeds allowance: 0")
+    try:
+        broke.estimate(TARGET, "0x")
+    except EstimateRefused:
+        raise AssertionError("an empty wallet was taken for a refused batch") from None
+    except ChainError as exc:
+        assert "has no funds to pay for gas; top it up" in str(exc)
+    else:
+        raise AssertionError("no error")
+
+    too_big = sender_answering("Out of gas: gas required exceeds allowance: 30000000")
+    try:
+        too_big.estimate(TARGET, "0x")
+    except EstimateRefused as exc:
+        assert "30000000" in str(exc)
+    else:
+        raise AssertionError("a batch past the block gas limit was not refused")
