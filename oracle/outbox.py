@@ -9,7 +9,8 @@ final or already voted, which the outbox records as done.
 
 Split and park (issue 13, attacks 6 to 8): no verdict may stall the others. Every batch is
 estimated with the fee fields it will be sent with; one the node refuses, or that needs more gas
-than the cap, is bisected (`oracle.isolate`): the parts that pass are sent, a single item that
+than the cap, is bisected (`oracle.isolate`, its first half at once, the second on a later turn;
+the parts go one per turn after fresh verdicts): the parts that pass are sent, a single item that
 fails alone is *parked* (final status "parked", its decoded reason in the log, counted in
 `verdict_parked_total{reason}`, listed on the dashboard's health page) and never sent again by the
 daemon. A batch mined but reverted is not sent again as it was: its halves are sent apart (each
@@ -238,14 +239,18 @@ class Outbox:
             gas_cap=cap,
             reason=first.reason,
         )
-        whole = batch
+        # Only the first half is isolated now; the second waits its turn as a group of its own (it is
+        # estimated, and split if need be, then): the loop goes back to reading requests sooner, and
+        # fresh verdicts go ahead of the rest of a heavy backlog.
+        middle = len(batch) // 2
+        now, later = (batch[:middle], batch[middle:]) if middle else (batch, [])
 
         def probe(group: Sequence[VerdictRow]) -> Probe:
-            if len(group) == len(whole) and group[0] is whole[0]:
-                return first  # already asked
+            if len(group) == len(batch):
+                return first  # a single refused verdict: already asked
             return self._chain.estimate_verdicts([_verdict_item(r) for r in group])
 
-        split = isolate(batch, probe, cap)
+        split = isolate(now, probe, cap)
         if split.parked:
             self._park({r.key: r for r, _ in split.parked}, {r.key: why for r, why in split.parked})
         log.info(
@@ -253,12 +258,18 @@ class Outbox:
             count=len(batch),
             batches=[len(g) for g, _ in split.batches],
             parked=len(split.parked),
-            estimates=split.probes,
+            later=len(later),
+            estimates=split.probes + 1,
         )
+        # The first part goes now; the others wait their turn, behind fresh verdicts (see `_send`).
+        waiting: list[tuple[list[str], int | None]] = [
+            ([r.key for r in group], gas) for group, gas in split.batches[1:]
+        ]
+        if later:
+            waiting.append(([r.key for r in later], None))
+        self._groups[0:0] = waiting
         if not split.batches:
             return []
-        # The first part goes now; the others wait their turn, behind fresh verdicts (see `_send`).
-        self._groups[0:0] = [([r.key for r in group], gas) for group, gas in split.batches[1:]]
         group, gas = split.batches[0]
         return [self._post(group, gas)]
 
