@@ -28,7 +28,8 @@ from oracle.deployment import Deployment, load_abis, load_node_account
 from oracle.errors import ChainError
 from oracle.events import EventDecoder, as_int, checksum, decode_call, raw_bytes
 from oracle.gate import GateKey, key_of
-from oracle.sender import SentTx, TxSender
+from oracle.isolate import Probe, RevertDecoder
+from oracle.sender import EstimateRefused, SentTx, TxSender
 from oracle.verdict_codec import BatchOutcome, VerdictCodec, VerdictItem
 from oracle.verdict_codec import topic as event_topic
 
@@ -56,6 +57,10 @@ GATED_SOURCES: dict[str, tuple[str, str, str]] = {
     "Escrow": ("escrow", "IEscrow", "ReleaseRequested"),
 }
 GATE_STATUS = ("unknown", "awaiting", "expired", "decided")
+NODE_WIDE_REVERTS = ("RiskOracleUnauthorizedNode", "RiskOracleEmptyBatch")
+"""Reverts that say nothing about the items: every batch would fail the same way. These are a
+ChainError (the daemon backs off and says why), never a reason to park an item."""
+GAS_LIMIT_TTL = 30.0  # seconds the block gas limit is reused
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +147,8 @@ class ChainClient:
         self._topic_filter = [[Web3.to_hex(t) for t in self._topics]]
         self.codec = VerdictCodec(self.oracle, {a: (p, c) for a, (p, c) in self._sources.items()})
         self._source_list = list(self._sources)
+        self.revert_decoder = RevertDecoder(abis)  # names the custom errors of every deployed interface
+        self._gas_limit: tuple[int, float] | None = None
         self._oracle_address = self.oracle.address
 
     @classmethod
@@ -323,12 +330,38 @@ class ChainClient:
         """Signs and sends one `submitVerdicts` transaction; returns its hash (see `send_verdicts`)."""
         return self.send_verdicts(items).tx_hash
 
-    def send_verdicts(self, items: Sequence[VerdictItem]) -> SentTx:
+    def send_verdicts(self, items: Sequence[VerdictItem], estimate: int | None = None) -> SentTx:
         """Signs and sends one `submitVerdicts` transaction without waiting for it to be mined
-        (`TxSender`: local nonces, so several can be in flight at once)."""
+        (`TxSender`: local nonces, so several can be in flight at once). `estimate`: the gas
+        `estimate_verdicts` measured for these items, so the node is not asked twice."""
         if self.sender is None:
             raise ChainError("this client has no node key")
-        return self.sender.send(self._oracle_address, self.verdicts_calldata(items), "submitVerdicts")
+        return self.sender.send(
+            self._oracle_address, self.verdicts_calldata(items), "submitVerdicts", estimate=estimate
+        )
+
+    def estimate_verdicts(self, items: Sequence[VerdictItem]) -> Probe:
+        """The gas `submitVerdicts(items)` needs, estimated with the fee fields it will be sent
+        with; or why the node refuses it (the decoded revert: `RiskOracleUnknownTarget(0x..)`, out of
+        gas, ...). A refusal that is not about the items (our node removed, no funds, the RPC down)
+        is a ChainError, so no item is ever parked for it."""
+        if self.sender is None:
+            raise ChainError("this client has no node key")
+        try:
+            return Probe(self.sender.estimate(self._oracle_address, self.verdicts_calldata(items)))
+        except EstimateRefused as exc:
+            reason = self.revert_decoder.from_rpc_error(exc.error)
+            if reason.startswith(NODE_WIDE_REVERTS):
+                raise ChainError(f"submitVerdicts refused for every item: {reason}") from None
+            return Probe(None, reason)
+
+    def block_gas_limit(self) -> int:
+        """The latest block's gas limit (re-read every GAS_LIMIT_TTL seconds)."""
+        now = time.monotonic()
+        if self._gas_limit is None or now - self._gas_limit[1] > GAS_LIMIT_TTL:
+            limit = int(self.rpc(lambda: self.w3.eth.get_block("latest")["gasLimit"]))
+            self._gas_limit = (limit, now)
+        return self._gas_limit[0]
 
     def verdicts_calldata(self, items: Sequence[VerdictItem]) -> str:
         """`submitVerdicts(items)` calldata as 0x hex."""

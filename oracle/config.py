@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     verdict_batch_size: int = Field(100, gt=0, le=500)
     """Most verdicts sent in one `submitVerdicts` transaction."""
     verdict_batch_max: int = Field(200, gt=0, le=500)  # batch size while the backlog is larger (fewer txs)
+    verdict_gas_cap: int = Field(15_000_000, ge=500_000)
+    """Most gas one verdict transaction may need (and at most half the block gas limit): a batch
+    estimated above it, or refused by the node, is split until its parts fit (split and park)."""
     confirmations: int = Field(0, ge=0)
     max_backoff: float = Field(10.0, gt=0)
     metrics_port: int | None = Field(9464, ge=0, le=65535)

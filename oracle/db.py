@@ -108,6 +108,16 @@ verdicts = Table(
     Column("finalized_at", Double, nullable=True),
 )
 
+parked = Table(
+    "parked",
+    _META,
+    # Verdicts the chain refuses on their own (issue 13, split and park): final status "parked" in
+    # `verdicts`, the decoded reason here (a table of its own: older stores gain it on open).
+    Column("key", String(200), primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("parked_at", Double, nullable=False),
+)
+
 CHUNK = 400  # stays under SQLite's bound-parameter limit for IN (...) lists
 
 

@@ -24,6 +24,19 @@ class Metrics:
         self.last_block = Gauge(
             "verdict_last_block", "Last block whose logs were processed", registry=self.registry
         )
+        self.parked = Counter(
+            "verdict_parked",
+            "Verdicts parked: refused by the chain on their own, never retried (split and park)",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.splits = Counter(
+            "verdict_batch_splits",
+            "Verdict batches split because the node refused them, they needed more gas than the cap, "
+            "or they reverted once mined",
+            ["cause"],
+            registry=self.registry,
+        )
         self.gas = Counter("verdict_gas_used", "Gas spent on verdict transactions", registry=self.registry)
 
     def serve(self, port: int) -> None:

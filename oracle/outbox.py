@@ -7,8 +7,15 @@ The verdict log is written before anything is sent and after every change, so a 
 nothing: on restart the unposted verdicts are sent again, and the RiskOracle skips what is already
 final or already voted, which the outbox records as done.
 
-Seams for later rules: `_send_batch` sends one batch (the place to bisect a batch the node
-refuses), and `_reverted` handles a mined transaction that reverted (the place to park items).
+Split and park (issue 13, attacks 6 to 8): no verdict may stall the others. Every batch is
+estimated with the fee fields it will be sent with; one the node refuses, or that needs more gas
+than the cap, is bisected (`oracle.isolate`, its first half at once, the second on a later turn;
+the parts go one per turn after fresh verdicts): the parts that pass are sent, a single item that
+fails alone is *parked* (final status "parked", its decoded reason in the log, counted in
+`verdict_parked_total{reason}`, listed on the dashboard's health page) and never sent again by the
+daemon. A batch mined but reverted is not sent again as it was: its halves are sent apart (each
+estimated and split again if need be), and a single verdict whose own transaction reverted is
+parked. With k failing items among n this costs about 2·k·log2(n) estimates, none when all is well.
 """
 
 from __future__ import annotations
@@ -23,9 +30,11 @@ import structlog
 from oracle.chain import BatchOutcome, SentTx, VerdictItem
 from oracle.clock import Clock, SystemClock
 from oracle.config import Settings
+from oracle.isolate import Probe, isolate
 from oracle.metrics import Metrics
 from oracle.policy import PolicyCache
 from oracle.reorg import ReorgWatch
+from oracle.sender import gas_limit
 from oracle.verdicts import VerdictLog, VerdictRow
 
 log = structlog.get_logger("verdict.daemon")
@@ -45,7 +54,11 @@ Item = tuple[str, int]  # (target, id): how the RiskOracle names a gated item
 class VerdictChain(Protocol):
     """The chain calls the outbox needs (`oracle.chain.ChainClient` is one)."""
 
-    def send_verdicts(self, items: Sequence[VerdictItem]) -> SentTx: ...
+    def send_verdicts(self, items: Sequence[VerdictItem], estimate: int | None = None) -> SentTx: ...
+
+    def estimate_verdicts(self, items: Sequence[VerdictItem]) -> Probe: ...
+
+    def block_gas_limit(self) -> int: ...
 
     def receipt(self, tx_hash: str) -> dict[str, Any] | None: ...
 
@@ -69,6 +82,23 @@ class InFlight:
 
 def _item(row: VerdictRow) -> Item:
     return (row.target, int(row.item_id))
+
+
+def _verdict_item(row: VerdictRow) -> VerdictItem:
+    return VerdictItem(row.target, int(row.item_id), row.score_bps, row.model_id, row.reasons_hash)
+
+
+def reason_label(reason: str) -> str:
+    """A bounded metrics label for a parked reason: the error's name without its arguments
+    ("RiskOracleUnknownTarget"), or the first words of a node's message."""
+    if reason.startswith("needs ") and "more than the cap" in reason:
+        return "over_gas_cap"
+    if reason.startswith("reverted once mined"):
+        return "reverted_once_mined"
+    if "out of gas" in reason.lower():
+        return "out_of_gas"
+    head = reason.split("(", 1)[0].strip() if "(" in reason else " ".join(reason.split()[:4])
+    return head[:60] or "unknown"
 
 
 class Outbox:
@@ -101,6 +131,9 @@ class Outbox:
         self._seen_at: dict[str, float] = {}  # key -> monotonic time its request was read
         self._inflight_checked: float | None = None
         self._gas_per_item: float | None = None  # from the last estimate; predicts a batch's gas
+        # Keys of verdicts whose batch reverted once mined, in the groups they are to be sent in
+        # (each half of the reverted batch alone; see `_reverted`).
+        self._groups: list[tuple[list[str], int | None]] = []  # (keys, estimate or None)
 
     @property
     def in_flight(self) -> int:
@@ -132,39 +165,122 @@ class Outbox:
         if not pending:
             return busy
         ready = []
+        strangers: dict[str, str] = {}
+        targets = self._targets()
         for row in pending:
+            if targets is not None and row.target.lower() not in targets:
+                # A row left over from another deployment (its target is no gated contract here):
+                # it could only ever fail, so it waits for no one.
+                strangers[row.key] = f"target {row.target} is not a gated contract of this deployment"
             # A score from a model governance has since revoked is not posted: fail closed.
-            if self._policy.model_approved(row.model_id):
+            elif self._policy.model_approved(row.model_id):
                 ready.append(row)
             else:
                 self._verdicts.mark_final(row.key, "model_not_approved")
                 queue.pop(row.key, None)
+        if strangers:
+            self._park({k: queue[k] for k in strangers}, strangers)
         return self._send(ready) or busy
+
+    def _targets(self) -> set[str] | None:
+        try:
+            return {address.lower() for address in self._policy.targets.values()}
+        except (AttributeError, TypeError):
+            return None  # a chain that does not say (tests' fakes): every target is taken
 
     # --- sending -------------------------------------------------------------------------------
     def _send(self, rows: list[VerdictRow]) -> bool:
-        """Sends `rows` in batches while the in-flight window has room; whether any went."""
-        size = self._batch_size(len(rows))
+        """Sends `rows` in batches while the in-flight window has room; whether any went.
+
+        Verdicts held back in groups (the parts of a split batch, the halves of a reverted one) go
+        one group per turn, after the fresh verdicts: a heavy or suspect group never makes the
+        honest verdicts behind it wait, and the loop keeps reading new requests in between."""
         busy = False
-        for start in range(0, len(rows), size):
-            batch = rows[start : start + size]
-            if self._sent and len(batch) < self._settings.verdict_batch_size:
+        waiting = {key for keys, _ in self._groups for key in keys}
+        fresh = [r for r in rows if r.key not in waiting] if waiting else rows
+        size = self._batch_size(len(fresh))
+        for start in range(0, len(fresh), size):
+            batch = fresh[start : start + size]
+            if self._sent and len(batch) < self._settings.verdict_batch_size and not self._groups:
                 break  # a part batch waits while another is in flight, and fills up meanwhile
             if not self._room_for(len(batch)):
                 break  # the rest waits in the queue for the transactions in flight (next turn)
             self._send_batch(batch)
             busy = True
+        if self._groups:
+            by_key = {row.key: row for row in rows}
+            keys, gas = self._groups[0]
+            group = [by_key[k] for k in keys if k in by_key]
+            if not group:
+                self._groups.pop(0)  # parked or settled meanwhile
+            elif self._room_for(len(group), None if gas is None else gas_limit(gas)):
+                self._groups.pop(0)
+                if gas is None:
+                    self._send_batch(group)
+                else:
+                    self._post(group, gas)
+                busy = True
         return busy
 
-    def _send_batch(self, batch: list[VerdictRow]) -> SentTx:
-        """Sends one batch, records it as posted and in flight, and takes it off the queue."""
-        items = [
-            VerdictItem(r.target, int(r.item_id), r.score_bps, r.model_id, r.reasons_hash) for r in batch
+    def _send_batch(self, batch: list[VerdictRow]) -> list[SentTx]:
+        """Sends one batch: estimated with its fee fields and sent as it is when the node accepts it
+        within the gas cap; otherwise split (`isolate`) into the parts that pass, which are sent,
+        and single verdicts that fail alone, which are parked. Returns the transactions sent."""
+        cap = self._gas_cap()
+        first = self._chain.estimate_verdicts([_verdict_item(r) for r in batch])
+        if first.gas is not None and first.gas <= cap:
+            return [self._post(batch, first.gas)]
+        cause = "over_gas_cap" if first.gas is not None else "refused"
+        self._metrics.splits.labels(cause).inc()
+        log.warning(
+            "verdict batch refused or over the gas cap; splitting it",
+            count=len(batch),
+            gas=first.gas,
+            gas_cap=cap,
+            reason=first.reason,
+        )
+        # Only the first half is isolated now; the second waits its turn as a group of its own (it is
+        # estimated, and split if need be, then): the loop goes back to reading requests sooner, and
+        # fresh verdicts go ahead of the rest of a heavy backlog.
+        middle = len(batch) // 2
+        now, later = (batch[:middle], batch[middle:]) if middle else (batch, [])
+
+        def probe(group: Sequence[VerdictRow]) -> Probe:
+            if len(group) == len(batch):
+                return first  # a single refused verdict: already asked
+            return self._chain.estimate_verdicts([_verdict_item(r) for r in group])
+
+        split = isolate(now, probe, cap)
+        if split.parked:
+            self._park({r.key: r for r, _ in split.parked}, {r.key: why for r, why in split.parked})
+        log.info(
+            "verdict batch split",
+            count=len(batch),
+            batches=[len(g) for g, _ in split.batches],
+            parked=len(split.parked),
+            later=len(later),
+            estimates=split.probes + 1,
+        )
+        # The first part goes now; the others wait their turn, behind fresh verdicts (see `_send`).
+        waiting: list[tuple[list[str], int | None]] = [
+            ([r.key for r in group], gas) for group, gas in split.batches[1:]
         ]
+        if later:
+            waiting.append(([r.key for r in later], None))
+        self._groups[0:0] = waiting
+        if not split.batches:
+            return []
+        group, gas = split.batches[0]
+        return [self._post(group, gas)]
+
+    def _post(self, batch: list[VerdictRow], estimate: int) -> SentTx:
+        """Sends one batch the node estimated at `estimate` gas, records it as posted and in
+        flight, and takes it off the queue."""
+        items = [_verdict_item(r) for r in batch]
         began = self._clock.monotonic()
-        sent = self._chain.send_verdicts(items)
+        sent = self._chain.send_verdicts(items, estimate)
         self._fault("sent")
-        took = round(self._clock.monotonic() - began, 3)  # the node's gas estimate is most of it
+        took = round(self._clock.monotonic() - began, 3)
         log.debug("verdicts sent", tx=sent.tx_hash, count=len(batch), seconds=took)
         self._verdicts.mark_posted([r.key for r in batch], sent.tx_hash)
         self._fault("posted")
@@ -175,6 +291,34 @@ class Outbox:
             self._queue.pop(row.key, None)
         return sent
 
+    def _gas_cap(self) -> int:
+        """Most gas one verdict transaction may need: the configured cap, and at most half a block
+        (the gas limit adds a margin to the estimate; other transactions need room too)."""
+        cap = self._settings.verdict_gas_cap
+        try:
+            return min(cap, self._chain.block_gas_limit() // 2)
+        except AttributeError:
+            return cap
+
+    def _park(self, rows: dict[str, VerdictRow], reasons: dict[str, str]) -> None:
+        """Final status "parked" with the reason: never sent again, never in anyone's way."""
+        if not reasons:
+            return
+        self._verdicts.mark_parked(reasons)
+        for key, reason in reasons.items():
+            self._metrics.parked.labels(reason_label(reason)).inc()
+            self._seen_at.pop(key, None)
+            if self._queue is not None:
+                self._queue.pop(key, None)
+            row = rows.get(key)
+            log.error(
+                "verdict parked: the chain refuses it on its own; not retried",
+                key=key,
+                target=row.target if row else None,
+                reason=reason,
+                hint="see `Parked verdicts` on the dashboard's health page (docs/operator-guide.md)",
+            )
+
     def _batch_size(self, backlog: int) -> int:
         """`verdict_batch_size`, or up to `verdict_batch_max` when the backlog is larger: fewer
         transactions, and so fewer gas estimates, round trips and receipts per verdict."""
@@ -183,13 +327,14 @@ class Outbox:
             return size
         return min(max(self._settings.verdict_batch_max, size), backlog)
 
-    def _room_for(self, n: int) -> bool:
-        """Whether a batch of `n` may be sent now, given the transactions already in flight."""
+    def _room_for(self, n: int, gas: int | None = None) -> bool:
+        """Whether a batch of `n` (of `gas` gas limit, if known) may be sent now, given the
+        transactions already in flight."""
         if not self._sent:
             return True
         if len(self._sent) >= MAX_INFLIGHT_TXS:
             return False
-        predicted = (self._gas_per_item or 0.0) * n
+        predicted = (self._gas_per_item or 0.0) * n if gas is None else gas
         return sum(s.tx.gas for s in self._sent.values()) + predicted <= INFLIGHT_GAS
 
     # --- receipts ------------------------------------------------------------------------------
@@ -290,7 +435,35 @@ class Outbox:
         )
 
     def _reverted(self, outcome: BatchOutcome, by_item: dict[Item, VerdictRow]) -> None:
-        """A mined verdict transaction that reverted: counted and logged; its verdicts stay posted
-        but not final, so the in-flight recheck sends them again."""
+        """A mined verdict transaction that reverted (status 0): not left alone, and not sent again
+        as it was. Its verdicts go back to the queue; each half of the batch is sent apart (and
+        estimated, so split further if the node now refuses it), so the failing ones are isolated
+        in about log2(n) rounds. A single verdict whose own transaction reverted is parked."""
         self._metrics.errors.labels("reverted").inc()
-        log.error("verdict transaction reverted", tx=outcome.tx_hash, count=len(by_item))
+        rows = list(by_item.values())
+        log.error(
+            "verdict transaction reverted",
+            tx=outcome.tx_hash,
+            count=len(rows),
+            gas=outcome.gas_used,
+            hint="its verdicts are sent again in halves (split and park)",
+        )
+        if len(rows) == 1:
+            self._park(
+                {rows[0].key: rows[0]},
+                {
+                    rows[
+                        0
+                    ].key: f"reverted once mined, alone (tx {outcome.tx_hash}, gas used {outcome.gas_used:,})"
+                },
+            )
+            return
+        self._metrics.splits.labels("reverted").inc()
+        self._verdicts.reopen([r.key for r in rows])
+        if self._queue is not None:
+            for row in rows:
+                self._queue[row.key] = replace(
+                    row, tx_hash=None, posted_at=None, final_status=None, finalized_at=None
+                )
+        middle = len(rows) // 2
+        self._groups += [([r.key for r in rows[:middle]], None), ([r.key for r in rows[middle:]], None)]

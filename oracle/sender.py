@@ -1,10 +1,14 @@
 """Signs and sends transactions from one local key: nonces kept locally, EIP-1559 fees from the
-node's gas price, the gas limit from the node's estimate with a margin. The oracle node's verdict
-batches and the dashboard's reviews both go through it, so the formulas live in one place.
+node's gas price, the gas limit from the node's estimate with a margin. The estimate carries the
+same fee fields (type 2) as the transaction: a contract that looks at `tx.gasprice` runs the same
+way in both (issue 13, attack 7: estimated at gas price 0, a batch came out too low and reverted).
+The oracle node's verdict batches and the dashboard's reviews both go through it, so the formulas
+live in one place.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,10 +21,21 @@ from web3.exceptions import ContractLogicError, Web3RPCError
 
 from oracle.errors import ChainError
 
+_ALLOWANCE = re.compile(r"exceeds allowance\D{0,4}(\d+)")
+FUNDS_FLOOR = 1_000_000  # gas: a balance that pays for less cannot send even one verdict with a push
 FEE_REFRESH = 3.0  # seconds a gas price reading is reused
 GAS_MARGIN = 1.2  # gas limit = the node's estimate x this + GAS_HEADROOM (state may move before mining)
 GAS_HEADROOM = 20_000
 SEND_ATTEMPTS = 3  # a nonce taken by another sender is resynced and retried this often
+
+
+class EstimateRefused(ChainError):
+    """The node would not estimate the transaction: it reverts, or needs more gas than a block
+    holds. `error` is the JSON-RPC error object (its `data` holds the revert data, if any)."""
+
+    def __init__(self, message: str, error: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.error = error
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,15 +78,51 @@ class TxSender:
         self._nonce: int | None = None
         self._fee_cache: tuple[dict[str, int], float] | None = None
 
-    def send(self, to: str, data: str, what: str, value: int = 0) -> SentTx:
+    def estimate(self, to: str, data: str, value: int = 0) -> int:
+        """The node's gas estimate for the transaction as it will be sent: from our account, with
+        the EIP-1559 fee fields it will carry. EstimateRefused when it would revert (or cannot fit
+        a block); ChainError when the node is unreachable or our account cannot pay for gas."""
+        fees = self._fees()
+        call = {
+            "from": self.account.address,
+            "to": to,
+            "data": data,
+            "value": hex(value),
+            "type": "0x2",
+            "maxFeePerGas": hex(fees["maxFeePerGas"]),
+            "maxPriorityFeePerGas": hex(fees["maxPriorityFeePerGas"]),
+        }
+        answer = self._rpc(lambda: self.w3.provider.make_request("eth_estimateGas", [call]))  # type: ignore[arg-type]
+        if not isinstance(answer, dict):
+            raise ChainError("the node sent a malformed eth_estimateGas answer")
+        error = answer.get("error")
+        if error is not None:
+            error = dict(error) if isinstance(error, dict) else {"message": str(error)}
+            message = str(error.get("message", ""))
+            if "insufficient funds" in message.lower() or self._short_of_funds(message):
+                raise ChainError(
+                    f"{self._role} {self.account.address} has no funds to pay for gas; top it up"
+                )
+            raise EstimateRefused(f"gas estimate refused: {message}", error)
+        try:
+            return int(answer["result"], 16)
+        except (KeyError, TypeError, ValueError):
+            raise ChainError("the node sent a malformed eth_estimateGas answer") from None
+
+    def send(self, to: str, data: str, what: str, value: int = 0, estimate: int | None = None) -> SentTx:
         """Signs and sends one transaction without waiting for it to be mined; `what` names it in
-        errors ("submitVerdicts"). If another sender took our nonce, or a restart left us behind,
-        the node tells us and we resync and retry."""
-        call = {"from": self.account.address, "to": to, "data": data, "value": value}
+        errors ("submitVerdicts"). `estimate`: the node's gas estimate if the caller already has it
+        (`estimate`), else it is asked for here. If another sender took our nonce, or a restart left
+        us behind, the node tells us and we resync and retry."""
         for attempt in range(SEND_ATTEMPTS):
             nonce = self._next_nonce()
             try:
-                gas = gas_limit(self.w3.eth.estimate_gas(call))  # type: ignore[arg-type]
+                if estimate is None:
+                    try:
+                        estimate = self.estimate(to, data, value)
+                    except EstimateRefused as exc:
+                        raise ChainError(f"{what} reverted: {exc}") from None
+                gas = gas_limit(estimate)
                 tx = {
                     "type": 2,
                     "chainId": self._chain_id(),
@@ -103,6 +154,14 @@ class TxSender:
             self._nonce = nonce + 1
             return SentTx(Web3.to_hex(tx_hash), nonce, gas)
         raise ChainError(f"could not find a free nonce for {what}")
+
+    def _short_of_funds(self, message: str) -> bool:
+        """Whether an estimate failed for want of gas money rather than for what it runs: with fee
+        fields the node caps the gas at what our balance pays for ("gas required exceeds allowance:
+        0"). Below FUNDS_FLOOR gas not even a one-verdict transaction could be paid for: that is no
+        reason to split or park anything. (Above it, the batch is split to what the balance pays.)"""
+        found = _ALLOWANCE.search(message)
+        return found is not None and int(found.group(1)) < FUNDS_FLOOR
 
     def resync_nonce(self) -> None:
         """Forget the local nonce; the next send reads it from the node ("pending")."""

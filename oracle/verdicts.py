@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 
-from oracle.db import OverDatabase, checkpoints, chunks, verdicts
+from oracle.db import OverDatabase, checkpoints, chunks, parked, verdicts
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +156,46 @@ class VerdictLog(OverDatabase):
                 .where(verdicts.c.key == key)
                 .values(final_status=status, finalized_at=time.time())
             )
+
+    def mark_parked(self, reasons: dict[str, str]) -> None:
+        """Final status "parked" for each key, with the decoded reason the chain refused it for
+        (split and park, issue 13). A parked verdict is never sent again by the daemon."""
+        if not reasons:
+            return
+        now = time.time()
+        stmt = (
+            update(verdicts)
+            .where(verdicts.c.key == bindparam("k"))
+            .values(final_status="parked", finalized_at=bindparam("t"))
+        )
+        with self._db.tx("parking verdicts") as conn:
+            conn.execute(stmt, [{"k": k, "t": now} for k in reasons])
+            self._db.upsert(
+                conn,
+                parked,
+                [{"key": k, "reason": r[:2000], "parked_at": now} for k, r in reasons.items()],
+                ["key"],
+            )
+
+    def parked_items(self, limit: int = 500) -> list[dict[str, Any]]:
+        """Parked verdicts, newest first: key, target, item id, score, reason, parked_at."""
+        q = (
+            select(
+                verdicts.c.key,
+                verdicts.c.target,
+                verdicts.c.item_id,
+                verdicts.c.score_bps,
+                verdicts.c.decision,
+                parked.c.reason,
+                parked.c.parked_at,
+            )
+            .join(parked, parked.c.key == verdicts.c.key)
+            .where(verdicts.c.final_status == "parked")
+            .order_by(parked.c.parked_at.desc())
+            .limit(limit)
+        )
+        with self._db.tx("reading parked verdicts") as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
 
     def unposted(self) -> list[VerdictRow]:
         """Scored verdicts not yet posted and not final, oldest first."""

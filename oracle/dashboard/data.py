@@ -35,6 +35,9 @@ LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 SCORE_BUCKETS = 20  # of 500 bps each
 
 
+PARKED_SHOWN = 200  # parked verdicts listed on the health page, newest first
+
+
 class Dashboard:
     """One per dashboard process: a read-only chain client, the store, the governance contracts."""
 
@@ -273,7 +276,7 @@ class Dashboard:
             for r in rows
             if r.posted_at is not None
             and r.finalized_at is not None
-            and r.final_status != "model_not_approved"
+            and r.final_status not in ("model_not_approved", "parked")
         ]
         counts = [0] * (len(LATENCY_BUCKETS) + 1)
         for value in latencies:
@@ -287,6 +290,10 @@ class Dashboard:
             finals[r.final_status or "pending"] = finals.get(r.final_status or "pending", 0) + 1
         last_scored = rows[0].scored_at if rows else None
         latencies.sort()
+        parked = self.store.parked_items(limit=PARKED_SHOWN)
+        now = time.time()
+        for item in parked:
+            item["ago"] = now - float(item["parked_at"])
         return {
             "checkpoint": checkpoint,
             "head": head,
@@ -302,6 +309,9 @@ class Dashboard:
             "verdicts": len(rows),
             "store": self.store.label,
             "payments_seen": self.store.payment_count(),
+            # Split and park (issue 13): verdicts the chain refused on their own, never retried.
+            "parked": parked,
+            "parked_count": finals.get("parked", 0),
         }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from oracle.chain import BatchOutcome, SentTx, VerdictItem
 from oracle.clock import ManualClock
 from oracle.config import Settings
+from oracle.isolate import Probe
 from oracle.logging import configure_logging
 from oracle.outbox import INFLIGHT_RECHECK, Outbox
 from oracle.policy import PolicyCache
@@ -32,7 +33,13 @@ class FakeChain:
     def block_of(self, tx_hash: str) -> int:
         return int(tx_hash, 16)  # one block per transaction, numbered like the hashes
 
-    def send_verdicts(self, items: list[VerdictItem]) -> SentTx:
+    def estimate_verdicts(self, items: list[VerdictItem]) -> Probe:
+        return Probe(GAS_PER_ITEM * len(items))
+
+    def block_gas_limit(self) -> int:
+        return 30_000_000
+
+    def send_verdicts(self, items: list[VerdictItem], estimate: int | None = None) -> SentTx:
         tx_hash = "0x" + f"{len(self.sent) + 1:064x}"
         self.sent.append((tx_hash, list(items)))
         return SentTx(tx_hash, len(self.sent) - 1, GAS_PER_ITEM * len(items))

@@ -15,6 +15,7 @@ from oracle.chain import BatchOutcome, ChainClient, Deployment, SentTx, VerdictI
 from oracle.clock import ManualClock
 from oracle.config import Settings
 from oracle.gate import ESCROW, FLAGGED, OUTCOME_EVENTS, ROUTER, GateKey, band_of, decide, key_of, parse_key
+from oracle.isolate import Probe
 from oracle.logging import configure_logging
 from oracle.outbox import Outbox
 from oracle.policy import PolicyCache
@@ -75,7 +76,13 @@ class OneTxChain:
         self.receipt_of = receipt_of
         self.sent: list[list[VerdictItem]] = []
 
-    def send_verdicts(self, items: list[VerdictItem]) -> SentTx:
+    def estimate_verdicts(self, items: list[VerdictItem]) -> Probe:
+        return Probe(100_000)
+
+    def block_gas_limit(self) -> int:
+        return 30_000_000
+
+    def send_verdicts(self, items: list[VerdictItem], estimate: int | None = None) -> SentTx:
         self.sent.append(list(items))
         return SentTx("0x" + f"{len(self.sent):064x}", len(self.sent) - 1, 100_000)
 
