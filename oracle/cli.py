@@ -136,11 +136,13 @@ def train_cmd(
     ] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     fp_budget_review: Annotated[
-        float, typer.Option("--fp-budget-review", help="Legit share allowed at review")
-    ] = 0.02,
+        float,
+        typer.Option("--fp-budget-review", help="Legit share to review: proposes 10,000 x (1 - it) bps"),
+    ] = 0.01,
     fp_budget_reject: Annotated[
-        float, typer.Option("--fp-budget-reject", help="Legit share allowed at reject")
-    ] = 0.002,
+        float,
+        typer.Option("--fp-budget-reject", help="Legit share to refund: proposes 10,000 x (1 - it) bps"),
+    ] = 0.001,
 ) -> None:
     """Train a LightGBM fraud model on any labelled table; write the artifact, metrics and a PR curve."""
     from oracle.datagen import read_table
@@ -169,16 +171,21 @@ def train_cmd(
         table.add_row(name, f"{m[name]:,}")
     table.add_row("review threshold (proposed)", f"{artifact.review_threshold_bps} bps")
     table.add_row("reject threshold (proposed)", f"{artifact.reject_threshold_bps} bps")
+    table.add_row("score scale", "legitimate-traffic quantile (bps)")
+    table.add_row("test: legitimate sent to review", f"{m['test_legit_review_rate']:.2%}")
+    table.add_row("test: legitimate refunded", f"{m['test_legit_refund_rate']:.2%}")
     table.add_row(
-        "test recall / FPR at review", f"{m['test_recall_at_review']:.3f} / {m['test_fpr_at_review']:.4f}"
+        "test: recall / precision at review",
+        f"{m['test_recall_at_review']:.3f} / {m['test_precision_at_review']:.3f}",
     )
     table.add_row(
-        "test recall / FPR at reject", f"{m['test_recall_at_reject']:.3f} / {m['test_fpr_at_reject']:.4f}"
+        "test: recall / precision at reject",
+        f"{m['test_recall_at_reject']:.3f} / {m['test_precision_at_reject']:.3f}",
     )
     con = _out_console()
     con.print(table)
     con.print(
-        f"wrote {escape(str(out))}/ (model.txt, metadata.json, metrics.json, pr_curve.png) "
+        f"wrote {escape(str(out))}/ (model.txt, calibration.json, metadata.json, metrics.json, pr_curve.png) "
         f"in {time.perf_counter() - t0:.1f}s"
     )
 

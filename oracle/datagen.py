@@ -51,6 +51,7 @@ COUNTRIES: tuple[str, ...] = (
 _COUNTRY_W = np.array([30, 10, 9, 7, 4, 5, 6, 4, 7, 3, 4, 3, 5, 3], dtype=float)
 _COUNTRY_W /= _COUNTRY_W.sum()
 MAX_ROWS = 5_000_000
+NEW_CONSUMER_SHARE = 0.3
 
 
 @dataclass
@@ -94,8 +95,9 @@ def _population(
     m_country = list(rng.choice(COUNTRIES, size=m, p=_COUNTRY_W))
     age_days = np.clip(rng.lognormal(np.log(400), 0.9, size=c), 20, 4000)
     created = (t0 - age_days * DAY).astype(np.int64)
-    # ~3% of consumers open their account during the period (legitimate new accounts).
-    new = np.flatnonzero(rng.random(c) < 0.03)
+    # ~12% of consumers open their account during the period (legitimate new accounts): enough
+    # ordinary first payments of young accounts that a model does not read "new" as "fraud".
+    new = np.flatnonzero(rng.random(c) < NEW_CONSUMER_SHARE)
     created[new] = (t0 + rng.random(new.size) * (t1 - t0) * 0.8).astype(np.int64)
     m_created = (t0 - rng.uniform(200, 3000, size=m) * DAY).astype(np.int64)
     # ~8% of merchants open during the period: legitimate young payees (mules are not the only ones).
@@ -171,6 +173,17 @@ def _legit(rng: np.random.Generator, pp: _Population, count: int, t0: int, t1: i
     created = np.maximum(created_all[payer], created_all[payee])
     late = created > t0
     ts = np.where(late, created + 3600 + (ts - t0) / (t1 - t0) * np.maximum(t1 - created - 3600, 1), ts)
+
+    # A new account's first payment usually comes soon after sign-up (within a day, at the payer's
+    # usual hours), not weeks later: move each new payer's earliest payment there, so young
+    # accounts paying ordinary amounts are common enough that a model does not read "new" as "fraud".
+    young = np.flatnonzero(created_all[payer] > t0)
+    if young.size:
+        by_payer = young[np.lexsort((ts[young], payer[young]))]
+        first = by_payer[np.unique(payer[by_payer], return_index=True)[1]]
+        after = np.mod(ts[first] - created[first], DAY)  # same time of day as drawn, first day
+        after = np.where(after < 600, after + DAY, after)
+        ts[first] = np.minimum(np.minimum(created[first] + after, ts[first]), t1 - 1)
 
     level = np.where(p2p | random_p2p, np.log(1.5), pp.merchant_level[merchant_idx])
     amount = np.exp(pp.mu[payer] + level + rng.normal(0, 1, size=count) * pp.sigma[payer])
