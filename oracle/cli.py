@@ -143,6 +143,15 @@ def train_cmd(
         float,
         typer.Option("--fp-budget-reject", help="Legit share to refund: proposes 10,000 x (1 - it) bps"),
     ] = 0.001,
+    time_budget: Annotated[
+        float,
+        typer.Option(
+            "--time-budget", help="Seconds for the hyper-parameter search (0: defaults only)", min=0
+        ),
+    ] = 120.0,
+    trials: Annotated[
+        int | None, typer.Option("--trials", help="At most this many search configurations", min=1)
+    ] = None,
 ) -> None:
     """Train a LightGBM fraud model on any labelled table; write the artifact, metrics and a PR curve."""
     from oracle.datagen import read_table
@@ -159,6 +168,8 @@ def train_cmd(
         fp_budget_review=fp_budget_review,
         fp_budget_reject=fp_budget_reject,
         out=out,
+        time_budget=time_budget,
+        max_trials=trials,
     )
     table = Table(
         title=f"model {artifact.model_id[:18]}… ({artifact.feature_set} features)", show_header=False
@@ -169,6 +180,15 @@ def train_cmd(
         table.add_row(name, f"{m[name]:.4f}")
     for name in ("n_train", "n_test", "positives_test"):
         table.add_row(name, f"{m[name]:,}")
+    sr, d = m["search"], m["defaults_test"]
+    table.add_row(
+        "search",
+        f"{sr['trials']} configurations in {sr['seconds']:.0f}s; validation AUPRC "
+        f"{sr['default_cv_auprc']:.4f} (defaults) -> {sr['best_cv_auprc']:.4f}",
+    )
+    table.add_row(
+        "test AUPRC / recall@1%FPR with defaults", f"{d['auprc']:.4f} / {d['recall_at_1pct_fpr']:.4f}"
+    )
     table.add_row("review threshold (proposed)", f"{artifact.review_threshold_bps} bps")
     table.add_row("reject threshold (proposed)", f"{artifact.reject_threshold_bps} bps")
     table.add_row("score scale", "legitimate-traffic quantile (bps)")

@@ -23,9 +23,11 @@ from scipy.stats import rankdata
 
 import oracle
 from oracle.calibration import MIN_CALIBRATION_LEGIT, MIN_PLATT_POSITIVES, SCALE, Calibration
+from oracle.drift import build_reference
 from oracle.errors import DataError, ModelError
 from oracle.features import CATEGORICAL, FEATURES, REQUIRED_COLUMNS, batch_features
 from oracle.model import ModelArtifact, save
+from oracle.search import FOLD_FRACTION, make_folds, search
 
 NUM_THREADS = 1
 """Fixed so that a seed reproduces the same model (and model id) on any machine. One thread: on a
@@ -36,8 +38,6 @@ CALIB_FRACTION = 0.2
 """Share of the non-test rows (the newest ones before the test, with --time) that place the risk scale."""
 VALID_FRACTION = 0.15
 MIN_CLASS_COUNT = 5
-MAX_ROUNDS = 400
-EARLY_STOPPING = 40
 
 
 @dataclass(frozen=True)
@@ -318,6 +318,8 @@ def train(
     fp_budget_review: float = 0.01,
     fp_budget_reject: float = 0.001,
     out: str | Path | None = None,
+    time_budget: float = 0.0,
+    max_trials: int | None = None,
 ) -> tuple[ModelArtifact, dict[str, Any]]:
     """Train, calibrate the risk scale, evaluate on the held-out test split; write the artifact if `out`.
 
@@ -325,6 +327,10 @@ def train(
     thresholds follow from the budgets alone: review = 10,000 x (1 - fp_budget_review), reject =
     10,000 x (1 - fp_budget_reject); the defaults (1%, 0.1%) give 9,900 / 9,990. They are *proposed*
     to governance (metadata "proposed_thresholds"); the on-chain values stay whatever the DAO has set.
+
+    time_budget: seconds for the hyper-parameter search (oracle.search) over time-ordered folds of
+    the train + validation rows; 0 evaluates the defaults only. max_trials caps the number of
+    configurations (with a generous budget, the same seed and cap give the same model id).
     """
     if not 0 < fp_budget_reject < fp_budget_review < 1:
         raise DataError("false-positive budgets must satisfy 0 < reject budget < review budget < 1")
@@ -373,44 +379,48 @@ def train(
         "num_threads": NUM_THREADS,
         "verbosity": -1,
     }
-    val_has_pos = bool(y[va].sum() > 0)
-    # Early stopping on log loss: average precision over a few dozen validation positives is too
-    # noisy a signal and lets the ensemble grow long (and pred_contrib slow).
-    params["metric"] = ["binary_logloss", "average_precision"] if val_has_pos else ["binary_logloss"]
-    params["first_metric_only"] = True
-
     names = list(prep.X.columns)
-    Xtr, Xva, Xca, Xte = (prep.X.iloc[idx].to_numpy(dtype=np.float64) for idx in (tr, va, ca, te))
-    try:
-        dtrain = lgb.Dataset(
-            Xtr,
-            label=y[tr],
+    # development rows = train + validation, in time order with --time (train precedes validation)
+    dev = np.r_[tr, va] if time_col else np.sort(np.r_[tr, va])
+    Xdev, ydev = prep.X.iloc[dev].to_numpy(dtype=np.float64), y[dev]
+    Xca, Xte = (prep.X.iloc[idx].to_numpy(dtype=np.float64) for idx in (ca, te))
+    folds = make_folds(len(dev), ydev, time_col is not None, seed)
+    folds_label = (
+        f"{len(folds)} expanding-window time folds (validation slices of {FOLD_FRACTION:.0%})"
+        if time_col
+        else f"{len(folds)} stratified random validation sets of {FOLD_FRACTION:.0%}"
+    )
+
+    def dataset(Xs: np.ndarray, ys: np.ndarray) -> lgb.Dataset:
+        return lgb.Dataset(
+            Xs,
+            label=ys,
             feature_name=names,
             categorical_feature=prep.categorical or "auto",
             free_raw_data=True,
         )
-        dvalid = lgb.Dataset(Xva, label=y[va], reference=dtrain)
-        booster = lgb.train(
-            params,
-            dtrain,
-            num_boost_round=MAX_ROUNDS,
-            valid_sets=[dvalid],
-            valid_names=["validation"],
-            callbacks=[lgb.early_stopping(EARLY_STOPPING, first_metric_only=True, verbose=False)],
-        )
+
+    def refit(p: dict[str, Any], rounds: int) -> lgb.Booster:
+        return lgb.train({**p, "metric": ["binary_logloss"]}, dataset(Xdev, ydev), num_boost_round=rounds)
+
+    try:
+        result = search(params, Xdev, ydev, folds, dataset, time_budget, seed, max_trials, folds_label)
+        if not math.isfinite(result.default.cv_auprc):
+            raise DataError(
+                "no validation fold holds positives on both sides; more positives are needed (or drop --time)"
+            )
+        final_params = {**params, **result.best.overrides}
+        # The chosen configuration, refit on train + validation with the chosen number of rounds.
+        booster = refit(final_params, result.best.rounds)
+        default_booster = booster if result.best.number == 0 else refit(params, result.default.rounds)
     except lgb.basic.LightGBMError as err:
         raise ModelError(f"LightGBM could not train on this table: {str(err).splitlines()[0]}") from err
-    best = int(booster.best_iteration or booster.current_iteration())
-    # Keep only the trees up to the best iteration, so the saved text is the model that was evaluated.
-    booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
+    best = int(result.best.rounds)
+    params = {**final_params, "metric": ["binary_logloss"]}
+    booster = lgb.Booster(model_str=booster.model_to_string())
+    raw_test_default = default_booster.predict(Xte, raw_score=True)
 
     raw_cal = booster.predict(Xca, raw_score=True)
-    # The probability needs frauds to fit; a small calibration split may hold too few, and then the
-    # validation rows (held out from the trees' fitting) join it for the probability only.
-    prob_raw, prob_y, prob_rows = raw_cal, y[ca], "calibration"
-    if y[ca].sum() < MIN_PLATT_POSITIVES:
-        prob_raw = np.r_[booster.predict(Xva, raw_score=True), raw_cal]
-        prob_y, prob_rows = np.r_[y[va], y[ca]], "validation + calibration"
     calibration = Calibration.fit(
         raw_cal,
         y[ca],
@@ -421,10 +431,10 @@ def train(
             "rows": int(len(ca)),
             "legitimate_rows": int((y[ca] == 0).sum()),
             "positives": int(y[ca].sum()),
-            "probability_rows": prob_rows,
+            "probability": "platt"
+            if y[ca].sum() >= MIN_PLATT_POSITIVES
+            else "too few frauds for a slope: the model's log-odds shifted to the base rate",
         },
-        prob_raw,
-        prob_y,
     )
     raw_test = booster.predict(Xte, raw_score=True)
     yt = y[te]
@@ -442,6 +452,13 @@ def train(
         "positives_train": pos,
         "positives_test": int(yt.sum()),
         "best_iteration": best,
+        "search": result.report(),
+        "defaults_test": {
+            "auprc": average_precision(yt, raw_test_default),
+            "roc_auc": roc_auc(yt, raw_test_default),
+            "recall_at_1pct_fpr": recall_at_fpr(yt, raw_test_default, 0.01),
+            "rounds": int(result.default.rounds),
+        },
         "score_scale": SCALE,
         "review_threshold_bps": review,
         "reject_threshold_bps": reject,
@@ -460,7 +477,10 @@ def train(
             str(k): float(flagged_review[(typ == k) & (yt == 1)].mean()) for k in sorted(set(typ[yt == 1]))
         }
     medians = prep.X.iloc[tr][y[tr] == 0].median(numeric_only=True)
+    # drift reference: the calibration split, the traffic the score's scale was fitted on
+    drift_reference = build_reference(prep.X.iloc[ca], calibration.score_bps(raw_cal), prep.categorical)
     metadata: dict[str, Any] = {
+        "search": {k: v for k, v in metrics["search"].items() if k != "history"},
         "feature_set": prep.feature_set,
         "source_columns": prep.source_columns,
         "categorical_features": prep.categorical,
@@ -477,6 +497,7 @@ def train(
         },
         "metrics": metrics,
         "feature_medians": {k: (float(v) if pd.notna(v) else None) for k, v in medians.items()},
+        "drift_reference": drift_reference,
         "score_scale": {
             "name": SCALE,
             "meaning": "score_bps = round(10,000 x share of legitimate calibration payments the model "
