@@ -13,7 +13,7 @@ from oracle.datagen import START_TS, generate
 from oracle.errors import ModelError
 from oracle.features import batch_features
 from oracle.model import CALIBRATION_FILE, ModelArtifact, load, save
-from oracle.train import train
+from oracle.train import threshold_report, train
 
 
 @pytest.fixture(scope="module")
@@ -119,3 +119,13 @@ def test_calibrated_probability_tracks_the_fraud_rate(two_models):
         assert m["test_mean_calibrated_probability"] == pytest.approx(
             m["test_fraud_rate"], rel=0.6, abs=0.004
         )
+
+
+def test_threshold_report_says_what_given_thresholds_would_do(two_models):
+    df, art, _ = two_models[1]
+    newest = df.iloc[-6_000:]
+    at_defaults = threshold_report(art, newest, "is_fraud")
+    looser = threshold_report(art, newest, "is_fraud", review=9_800, reject=9_950)
+    assert looser["legit_review_rate"] >= at_defaults["legit_review_rate"]
+    assert looser["recall_at_review"] >= at_defaults["recall_at_review"]
+    assert 0 < at_defaults["legit_review_rate"] < 0.05 and at_defaults["recall_at_review"] > 0.5
