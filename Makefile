@@ -55,7 +55,7 @@ demo-dashboard: setup
 	$(APE) run demo --network ethereum:local:foundry --dashboard
 
 lint: setup
-	$(BIN)/ruff check oracle tests scripts ape_console_extras.py
+	$(BIN)/ruff check oracle verdict_deploy verdict_demo bench tests scripts tools ape_console_extras.py
 
 include mk/slither.mk
 include mk/browser.mk

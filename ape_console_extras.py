@@ -1,192 +1,40 @@
-"""Governance helpers for `ape console` (loaded automatically into the console's namespace).
+"""Governance helpers for `ape console`: ape loads this file (by this name, at the project root) into
+the console's namespace. The helpers live in `verdict_deploy.console`; see its docstring for a session.
 
     ape console --network ethereum:local:foundry
-    In [1]: delegate(sender=alice)                      # self-delegate once, before proposing
-    In [2]: pid = propose_thresholds(5500, sender=alice) # routine track: within the band
-    In [3]: vote(pid, "for", sender=alice)               # "for" | "against" | "abstain"
-    In [4]: queue(pid, sender=alice); execute(pid, sender=alice)
-    In [5]: proposal_state(pid)
-
-Contracts come from deployments/<network>.json (written by `ape run deploy`); `use(contracts)` points the
-helpers at contracts deployed in the same session instead. Quadratic proposals: pass `quadratic=True`
-to a propose helper (it appends the `#quadratic` marker; the governor accepts it only for calls on the
-DAO's quadratic list within their routine bounds, e.g. the fee, and the helper says so before sending);
-`vote` is the same call for both kinds.
+    In [1]: delegate(sender=alice); pid = propose_thresholds(5500, sender=alice)
 """
 
-from __future__ import annotations
+from verdict_deploy.console import (
+    advance_to,
+    cancel,
+    dao,
+    delegate,
+    encode_call,
+    execute,
+    proposal_state,
+    propose_calls,
+    propose_fee,
+    propose_thresholds,
+    queue,
+    use,
+    vote,
+    voting_power,
+)
 
-import json
-import sys
-from pathlib import Path
-from typing import Any
-
-from ape import chain, networks, project
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "scripts"))
-
-import _governance as _gov  # noqa: E402
-from _suite import deployment_path as _deployment_path  # noqa: E402
-
-_CONTRACT_TYPES = {
-    "CommunityToken": "CommunityToken",
-    "CommunityTimelock": "CommunityTimelock",
-    "CommunityGovernor": "CommunityGovernor",
-    "Membership": "Membership",
-    "Polls": "Polls",
-    "PaymentRouter": "PaymentRouter",
-    "RiskOracle": "RiskOracle",
-    "Escrow": "Escrow",
-}
-_session: dict[str, Any] = {}
-
-
-def use(contracts: dict[str, Any]) -> None:
-    """Points the helpers at `contracts` (e.g. `deploy_world(...).contracts` from scripts/_world.py)."""
-    _session.clear()
-    _session.update(contracts)
-
-
-def dao() -> dict[str, Any]:
-    """The governance and policy contracts, by name."""
-    if _session:
-        return _session
-    path = _deployment_path(networks.provider.network.name)
-    if not path.exists():
-        raise RuntimeError(f"no deployment record at {path}: run `ape run deploy` or call use(contracts)")
-    addresses = json.loads(path.read_text())["contracts"]
-    for name, type_name in _CONTRACT_TYPES.items():
-        if name in addresses:
-            _session[name] = getattr(project, type_name).at(addresses[name])
-    return _session
-
-
-def _governor() -> Any:
-    return dao()["CommunityGovernor"]
-
-
-def delegate(to: Any = None, *, sender: Any) -> None:
-    """Delegates the sender's votes to `to` (default: themselves). Votes count only once delegated."""
-    dao()["CommunityToken"].invoke_transaction("delegate", to or sender, sender=sender)
-
-
-def voting_power(account: Any) -> dict[str, int]:
-    token = dao()["CommunityToken"]
-    return {"balance": int(token.balanceOf(account)), "votes": int(token.getVotes(account))}
-
-
-def _propose(calls: list[tuple], description: str, quadratic: bool, sender: Any) -> int:
-    if quadratic:
-        description = f"{description} {_gov.QUADRATIC_MARKER}"
-    proposal = _gov.propose(_governor(), calls, description, sender)
-    print(f"proposal {proposal.proposal_id}: {proposal_state(proposal.proposal_id)['track']} track")
-    return proposal.proposal_id
-
-
-def propose_thresholds(
-    review: int,
-    reject: int | None = None,
-    *,
-    sender: Any,
-    description: str | None = None,
-    quadratic: bool = False,
-) -> int:
-    """Proposes PaymentRouter.setThresholds(review, reject) (reject unchanged by default). Returns the id."""
-    router = dao()["PaymentRouter"]
-    reject = int(router.rejectThreshold()) if reject is None else reject
-    text = description or (
-        f"Set the review threshold to {review} bps and the reject threshold to {reject} bps "
-        f"(now {router.reviewThreshold()} / {router.rejectThreshold()}). [{chain.blocks.head.timestamp}]"
-    )
-    return _propose([_gov.encode_call(router, "setThresholds", review, reject)], text, quadratic, sender)
-
-
-def propose_fee(fee_bps: int, *, sender: Any, description: str | None = None, quadratic: bool = False) -> int:
-    """Proposes PaymentRouter.setFeeBps(fee_bps). Returns the id."""
-    router = dao()["PaymentRouter"]
-    text = description or f"Set the protocol fee to {fee_bps} bps. [{chain.blocks.head.timestamp}]"
-    return _propose([_gov.encode_call(router, "setFeeBps", fee_bps)], text, quadratic, sender)
-
-
-def propose_calls(calls: list[tuple], description: str, *, sender: Any, quadratic: bool = False) -> int:
-    """Proposes any calls: (target, value, calldata) triples, e.g. `encode_call(router, "setFeeBps", 10)`."""
-    return _propose(calls, description, quadratic, sender)
-
-
-encode_call = _gov.encode_call
-
-
-def vote(proposal_id: int, support: str = "for", *, sender: Any, reason: str = "") -> int:
-    """Votes "for", "against" or "abstain"; quadratic proposals weigh it automatically. Returns the weight."""
-    governor = _governor()
-    choice = _gov.SUPPORT[support.lower()]
-    if reason:
-        tx = governor.castVoteWithReason(proposal_id, choice, reason, sender=sender)
-    else:
-        tx = governor.castVote(proposal_id, choice, sender=sender)
-    return int(tx.events.filter(governor.VoteCast)[0].weight)
-
-
-def _proposal(proposal_id: int) -> _gov.Proposal:
-    governor = _governor()
-    for log in governor.ProposalCreated.range(0, None):
-        if int(log.proposalId) == int(proposal_id):
-            return _gov.Proposal(
-                int(proposal_id),
-                [str(t) for t in log.targets],
-                [int(v) for v in log.values],
-                [bytes(c) for c in log.calldatas],
-                log.description,
-            )
-    raise ValueError(f"no proposal {proposal_id}")
-
-
-def queue(proposal_id: int, *, sender: Any) -> None:
-    """Queues a Succeeded proposal in the timelock."""
-    _governor().queue(*_proposal(proposal_id).args(), sender=sender)
-
-
-def execute(proposal_id: int, *, sender: Any) -> None:
-    """Executes a Queued proposal whose timelock delay has passed."""
-    _governor().execute(*_proposal(proposal_id).args(), sender=sender)
-
-
-def cancel(proposal_id: int, *, sender: Any) -> None:
-    """Cancels a proposal (the guardian: any live proposal)."""
-    _governor().cancel(*_proposal(proposal_id).args(), sender=sender)
-
-
-def proposal_state(proposal_id: int) -> dict[str, Any]:
-    """State, track, quadratic flag, tally, quorum and timing of a proposal."""
-    governor = _governor()
-    against, for_, abstain = governor.proposalVotes(proposal_id)
-    snapshot = int(governor.proposalSnapshot(proposal_id))
-    info = {
-        "state": _gov.state_name(governor, proposal_id),
-        "track": _gov.TRACKS[int(governor.proposalTrack(proposal_id))],
-        "quadratic": bool(governor.isQuadratic(proposal_id)),
-        "for": int(for_),
-        "against": int(against),
-        "abstain": int(abstain),
-        "snapshot": snapshot,
-        "deadline": int(governor.proposalDeadline(proposal_id)),
-        "eta": int(governor.proposalEta(proposal_id)),
-        "now": int(chain.blocks.head.timestamp),
-    }
-    if snapshot < info["now"]:
-        info["quorum"] = int(governor.proposalQuorum(proposal_id))
-        info["participation"] = int(governor.quorumParticipation(proposal_id))
-    return info
-
-
-def advance_to(what: str, proposal_id: int) -> None:
-    """Local chains only: moves time past the proposal's "snapshot", "deadline" or "eta"."""
-    if not networks.provider.network.is_local:
-        raise RuntimeError("advance_to moves chain time: local networks only")
-    governor = _governor()
-    timepoint = {
-        "snapshot": governor.proposalSnapshot,
-        "deadline": governor.proposalDeadline,
-        "eta": lambda pid: int(governor.proposalEta(pid)) - 1,
-    }[what](proposal_id)
-    _gov.advance_past(int(timepoint))
+__all__ = [
+    "advance_to",
+    "cancel",
+    "dao",
+    "delegate",
+    "encode_call",
+    "execute",
+    "proposal_state",
+    "propose_calls",
+    "propose_fee",
+    "propose_thresholds",
+    "queue",
+    "use",
+    "vote",
+    "voting_power",
+]

@@ -1,20 +1,16 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
-import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 
 import {IEscrow} from "./interfaces/IEscrow.sol";
 import {IRiskGated} from "./interfaces/IRiskGated.sol";
 import {IPaymentRouter} from "./interfaces/IPaymentRouter.sol";
-import {SafePush} from "./utils/SafePush.sol";
+import {RiskGatedVault} from "./vault/RiskGatedVault.sol";
 
 /// @title Escrow
 /// @notice Milestone escrow for supply-chain finance behind the Verdict risk gate. See {IEscrow}
@@ -28,7 +24,9 @@ import {SafePush} from "./utils/SafePush.sol";
 ///
 /// Protocol fees (the router's `feeBps`, taken from every release to a supplier) accrue here
 /// and are swept to the treasury by anyone; a push that fails is credited for `withdraw`.
-contract Escrow is IEscrow, AccessControl, Pausable, ReentrancyGuardTransient, EIP712, Nonces {
+/// Credits, fees, the treasury, the pause and the score-to-band rule live in {RiskGatedVault},
+/// shared with PaymentRouter; the thresholds and fee are the router's ({IPaymentRouter-riskPolicy}).
+contract Escrow is IEscrow, RiskGatedVault, EIP712, Nonces {
     using SafeERC20 for IERC20;
 
     // =============================================================================================
@@ -36,8 +34,6 @@ contract Escrow is IEscrow, AccessControl, Pausable, ReentrancyGuardTransient, E
     // =============================================================================================
 
     bytes32 public constant ARBITER_ROLE = keccak256("ARBITER_ROLE");
-    bytes32 public constant REVIEWER_ROLE = keccak256("REVIEWER_ROLE");
-    bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
 
     bytes32 public constant CANCEL_TYPEHASH =
         keccak256("CancelMilestone(uint256 agreementId,uint256 milestone,uint256 nonce,uint256 deadline)");
@@ -46,15 +42,6 @@ contract Escrow is IEscrow, AccessControl, Pausable, ReentrancyGuardTransient, E
     uint16 public constant MAX_ARBITER_FEE_BPS = 1000;
     uint48 public constant MIN_WINDOW = 1 minutes;
     uint48 public constant MAX_WINDOW = 30 days;
-    /// @notice Gas forwarded to a token's `transfer` on a push: enough for real tokens (proxied
-    /// stablecoins, fee-on-transfer tokens), little enough that a token which burns gas cannot
-    /// starve the rest of a verdict batch. See {SafePush-TOKEN_PUSH_GAS}.
-    uint256 public constant TOKEN_PUSH_GAS = SafePush.TOKEN_PUSH_GAS;
-
-    uint256 private constant _BPS = 10_000;
-    /// @dev Gas forwarded to an ETH recipient on a push: enough for a smart wallet's receive, too
-    /// little to grief a verdict batch. A recipient that needs more withdraws its credit instead.
-    uint256 private constant _ETH_PUSH_GAS = 50_000;
 
     // =============================================================================================
     //                                           STORAGE
@@ -74,15 +61,14 @@ contract Escrow is IEscrow, AccessControl, Pausable, ReentrancyGuardTransient, E
     address private _router;
     uint64 private _agreementCount;
 
-    address private _treasury;
-
     Windows private _windows;
 
     mapping(uint256 agreementId => Agreement) private _agreements;
     mapping(uint256 agreementId => mapping(uint256 index => Milestone)) private _milestones;
     mapping(uint256 gateId => GateRef) private _gates;
-    mapping(address account => mapping(address token => uint256)) private _credited;
-    mapping(address token => uint256) private _feesAccrued;
+    /// @dev Bit i set: milestone i of the agreement has paid its one arbiter fee (MAX_MILESTONES
+    /// is 64, so one word per agreement holds them all).
+    mapping(uint256 agreementId => uint256) private _arbiterFeePaid;
 
     // =============================================================================================
     //                                         CONSTRUCTOR
@@ -92,14 +78,15 @@ contract Escrow is IEscrow, AccessControl, Pausable, ReentrancyGuardTransient, E
     /// @param router_ the PaymentRouter whose thresholds and fee are the policy
     /// @param oracle_ the RiskOracle allowed to apply verdicts
     /// @param treasury_ where swept protocol fees go
-    constructor(address admin, address router_, address oracle_, address treasury_) EIP712("Verdict Escrow", "1") {
+    constructor(address admin, address router_, address oracle_, address treasury_) RiskGatedVault(treasury_)
+        EIP712("Verdict Escrow", "1")
+    {
         if (admin == address(0) || router_ == address(0) || oracle_ == address(0) || treasury_ == address(0)) {
             revert EscrowZeroAddress();
         }
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _router = router_;
         _oracle = oracle_;
-        _treasury = treasury_;
         _arbiterFeeBps = 100;
         _windows = Windows({confirmGrace: 3 days, verdict: 1 days, review: 3 days, contest: 3 days, ruling: 7 days});
     }
@@ -234,18 +221,20 @@ contract Escrow is IEscrow, AccessControl, Pausable, ReentrancyGuardTransient, E
         uint256 milestone = g.milestone;
         Agreement storage a = _agreements[agreementId];
         Milestone storage ms = _milestones[agreementId][milestone];
-        IPaymentRouter policy = IPaymentRouter(_router);
+        RiskPolicy memory policy = IPaymentRouter(_router).riskPolicy();
+        Band band = _band(score, policy.reviewThreshold, policy.rejectThreshold);
 
-        if (score >= policy.rejectThreshold()) {
+        if (band == Band.Reject) {
             _flag(gateId, agreementId, milestone, ms, score);
-        } else if (score >= policy.reviewThreshold() || paused()) {
+        } else if (band == Band.Hold) {
             uint48 reviewDeadline = uint48(block.timestamp) + _windows.review;
             ms.status = MilestoneStatus.Held;
             ms.deadline = reviewDeadline;
             _gates[gateId].heldScore = score;
             emit ReleaseHeld(gateId, agreementId, milestone, score, reviewDeadline);
         } else {
-            (address supplier, address token, uint256 payout) = _settle(gateId, agreementId, milestone, a, ms);
+            (address supplier, address token, uint256 payout) =
+                _settle(gateId, agreementId, milestone, a, ms, policy.feeBps);
             _push(token, supplier, payout);
         }
     }
@@ -264,8 +253,9 @@ contract Escrow is IEscrow, AccessControl, Pausable, ReentrancyGuardTransient, E
 
         if (approve) {
             _requireNotPaused();
+            uint16 feeBps = IPaymentRouter(_router).feeBps();
             (address supplier, address token, uint256 payout) =
-                _settle(gateId, agreementId, milestone, _agreements[agreementId], ms);
+                _settle(gateId, agreementId, milestone, _agreements[agreementId], ms, feeBps);
             emit ReleaseReviewed(gateId, msg.sender, true);
             _push(token, supplier, payout);
         } else {
@@ -319,13 +309,22 @@ contract Escrow is IEscrow, AccessControl, Pausable, ReentrancyGuardTransient, E
         if (msg.sender == buyer || msg.sender == a.supplier) revert EscrowArbiterIsParty(msg.sender);
         if (ms.status != MilestoneStatus.Disputed) revert EscrowNotDisputed(agreementId, milestone);
         if (block.timestamp > ms.deadline) revert EscrowDeadlinePassed(ms.deadline);
-        if (supplierBps > _BPS) revert EscrowInvalidBps(supplierBps);
+        if (supplierBps > BPS) revert EscrowInvalidBps(supplierBps);
         if (supplierBps != 0) _requireNotPaused();
 
         uint256 amount = ms.amount;
-        uint256 arbiterFee = (amount * _arbiterFeeBps) / _BPS;
+        // One paid ruling per milestone (issue 13.4): a dispute reopened on the share a ruling sent
+        // back through the gate is ruled without a fee, so the sum of arbiter fees on a milestone
+        // is at most arbiterFeeBps of what it held when first ruled on.
+        uint256 arbiterFee = 0;
+        uint256 paid = _arbiterFeePaid[agreementId];
+        uint256 bit = 1 << milestone; // milestone < MAX_MILESTONES = 64 (checked by _load)
+        if (paid & bit == 0) {
+            _arbiterFeePaid[agreementId] = paid | bit;
+            arbiterFee = (amount * _arbiterFeeBps) / BPS;
+        }
         uint256 rest = amount - arbiterFee;
-        uint256 supplierAmount = (rest * supplierBps) / _BPS;
+        uint256 supplierAmount = (rest * supplierBps) / BPS;
         uint256 buyerAmount = rest - supplierAmount;
 
         if (supplierAmount == 0) {
@@ -381,15 +380,6 @@ contract Escrow is IEscrow, AccessControl, Pausable, ReentrancyGuardTransient, E
         _push(a.token, buyer, amount);
     }
 
-    /// @inheritdoc IEscrow
-    function withdraw(address token) external nonReentrant {
-        uint256 amount = _credited[msg.sender][token];
-        if (amount == 0) revert EscrowNothingToWithdraw();
-        _credited[msg.sender][token] = 0;
-        emit Withdrawn(msg.sender, token, amount);
-        _send(token, msg.sender, amount);
-    }
-
     // =============================================================================================
     //                                       ADMINISTRATION
     // =============================================================================================
@@ -413,13 +403,6 @@ contract Escrow is IEscrow, AccessControl, Pausable, ReentrancyGuardTransient, E
     }
 
     /// @inheritdoc IEscrow
-    function setTreasury(address newTreasury) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (newTreasury == address(0)) revert EscrowZeroAddress();
-        _treasury = newTreasury;
-        emit TreasuryChanged(newTreasury);
-    }
-
-    /// @inheritdoc IEscrow
     function setOracle(address newOracle) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (newOracle == address(0)) revert EscrowZeroAddress();
         _oracle = newOracle;
@@ -431,29 +414,6 @@ contract Escrow is IEscrow, AccessControl, Pausable, ReentrancyGuardTransient, E
         if (newRouter == address(0)) revert EscrowZeroAddress();
         _router = newRouter;
         emit RouterChanged(newRouter);
-    }
-
-    /// @inheritdoc IEscrow
-    function sweepFees(address token) external nonReentrant {
-        uint256 amount = _feesAccrued[token];
-        if (amount == 0) revert EscrowNothingToWithdraw();
-        address to = _treasury;
-        _feesAccrued[token] = 0;
-        emit FeesSwept(token, to, amount);
-        _send(token, to, amount);
-    }
-
-    /// @inheritdoc IEscrow
-    function pause() external {
-        if (!hasRole(GUARDIAN_ROLE, msg.sender) && !hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) {
-            revert AccessControlUnauthorizedAccount(msg.sender, GUARDIAN_ROLE);
-        }
-        _pause();
-    }
-
-    /// @inheritdoc IEscrow
-    function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _unpause();
     }
 
     // =============================================================================================
@@ -511,16 +471,13 @@ contract Escrow is IEscrow, AccessControl, Pausable, ReentrancyGuardTransient, E
         return _gateCount;
     }
 
-    function credited(address account, address token) external view returns (uint256) {
-        return _credited[account][token];
-    }
-
-    function feesAccrued(address token) external view returns (uint256) {
-        return _feesAccrued[token];
-    }
-
     function arbiterFeeBps() external view returns (uint16) {
         return _arbiterFeeBps;
+    }
+
+    /// @inheritdoc IEscrow
+    function arbiterFeePaid(uint256 agreementId, uint256 milestone) external view returns (bool) {
+        return milestone < MAX_MILESTONES && _arbiterFeePaid[agreementId] & (1 << milestone) != 0;
     }
 
     function windows() external view returns (Windows memory) {
@@ -535,9 +492,6 @@ contract Escrow is IEscrow, AccessControl, Pausable, ReentrancyGuardTransient, E
         return _router;
     }
 
-    function treasury() external view returns (address) {
-        return _treasury;
-    }
 
     // =============================================================================================
     //                                          INTERNALS
@@ -578,21 +532,23 @@ contract Escrow is IEscrow, AccessControl, Pausable, ReentrancyGuardTransient, E
     }
 
     /// @dev Marks the milestone Released and accrues the protocol fee; the caller pushes `payout`.
-    function _settle(uint256 gateId, uint256 agreementId, uint256 milestone, Agreement storage a, Milestone storage ms)
-        private
-        returns (address supplier, address token, uint256 payout)
-    {
-        uint256 feeBps = IPaymentRouter(_router).feeBps();
-        if (feeBps > _BPS) feeBps = _BPS;
+    function _settle(
+        uint256 gateId,
+        uint256 agreementId,
+        uint256 milestone,
+        Agreement storage a,
+        Milestone storage ms,
+        uint256 feeBps
+    ) private returns (address supplier, address token, uint256 payout) {
+        // the rate comes from the router; _accrueFee caps it at this contract's MAX_FEE_BPS
         uint256 amount = ms.amount;
-        uint256 fee = (amount * feeBps) / _BPS;
-        payout = amount - fee;
         supplier = a.supplier;
         token = a.token;
 
         ms.status = MilestoneStatus.Released;
         ms.deadline = 0;
-        if (fee != 0) _feesAccrued[token] += fee;
+        uint256 fee = _accrueFee(token, amount, feeBps);
+        payout = amount - fee;
         emit ReleaseSettled(gateId, agreementId, milestone, supplier, payout, fee);
     }
 
@@ -605,22 +561,13 @@ contract Escrow is IEscrow, AccessControl, Pausable, ReentrancyGuardTransient, E
         emit ReleaseRejected(gateId, agreementId, milestone, score, contestDeadline);
     }
 
-    /// @dev Sends `amount` to `to` without ever reverting, with a bounded amount of gas
-    /// (`_ETH_PUSH_GAS` for ETH, {TOKEN_PUSH_GAS} for a token); on failure the amount is credited
-    /// for {withdraw}. Callers are `nonReentrant` and have finished their effects.
+    /// @dev Sends `amount` to `to` without ever reverting ({RiskGatedVault-_pushOrCredit}); a
+    /// failed push is credited and reported with `Credited`. Callers are `nonReentrant` and have
+    /// finished their effects.
     function _push(address token, address to, uint256 amount) private {
         if (amount == 0) return;
-        if (!SafePush.pushOrCredit(_credited, token, to, amount, _ETH_PUSH_GAS)) {
+        if (!_pushOrCredit(token, to, amount)) {
             emit Credited(to, token, amount);
-        }
-    }
-
-    /// @dev Sends `amount` to `to` and reverts on failure (withdrawals and sweeps).
-    function _send(address token, address to, uint256 amount) private {
-        if (token == address(0)) {
-            Address.sendValue(payable(to), amount);
-        } else {
-            IERC20(token).safeTransfer(to, amount);
         }
     }
 
@@ -655,5 +602,13 @@ contract Escrow is IEscrow, AccessControl, Pausable, ReentrancyGuardTransient, E
 
     function _checkWindow(uint48 window) private pure {
         if (window < MIN_WINDOW || window > MAX_WINDOW) revert EscrowInvalidWindow(window);
+    }
+
+    function _revertNothingToWithdraw() internal pure override {
+        revert EscrowNothingToWithdraw();
+    }
+
+    function _revertZeroAddress() internal pure override {
+        revert EscrowZeroAddress();
     }
 }

@@ -1,18 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {Address} from "@openzeppelin/contracts/utils/Address.sol";
-import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IPaymentRouter} from "./interfaces/IPaymentRouter.sol";
 import {IRiskGated} from "./interfaces/IRiskGated.sol";
-import {SafePush} from "./utils/SafePush.sol";
+import {RiskGatedVault} from "./vault/RiskGatedVault.sol";
 
 /// @title PaymentRouter
 /// @notice Escrows ETH and ERC-20 payments until the RiskOracle applies a final risk verdict:
@@ -21,37 +17,26 @@ import {SafePush} from "./utils/SafePush.sol";
 /// deadline anyone may reclaim the payment for the payer (fail closed).
 ///
 /// Payouts never revert a verdict batch: an ETH push and a token push are both gas-limited calls
-/// ({SafePush}); when either fails, the amount is credited to the recipient for {withdraw}.
+/// ({RiskGatedVault-_pushOrCredit}); when either fails, the amount is credited to the recipient
+/// for {withdraw}. Credits, fees, the treasury and the pause live in {RiskGatedVault}, shared
+/// with Escrow.
 ///
 /// Storage: a payment takes two slots (payer + uint96 amount; payee + uint40 deadline + status +
-/// uint32 token index + uint16 score). Token addresses are registered in an index on first use;
+/// uint16 token index + uint16 score + uint16 fee quoted at pay time). Token addresses are registered in an index on first use;
 /// index 0 is ETH.
-contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGuardTransient {
+contract PaymentRouter is IPaymentRouter, RiskGatedVault {
     using SafeERC20 for IERC20;
 
     /*//////////////////////////////////////////////////////////////
                                CONSTANTS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice May approve or reject Held payments.
-    bytes32 public constant REVIEWER_ROLE = keccak256("REVIEWER_ROLE");
-    /// @notice May pause the router in an emergency (unpausing is the admin's).
-    bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
-
-    /// @notice Upper bound of the protocol fee: 10%.
-    uint16 public constant MAX_FEE_BPS = 1000;
-    /// @notice Scores and fees are in basis points of this.
-    uint16 public constant BPS = 10_000;
     /// @notice Bounds of the deadline and review windows.
     uint64 public constant MIN_WINDOW = 1 minutes;
     uint64 public constant MAX_WINDOW = 30 days;
-    /// @notice Gas forwarded with an ETH push: enough for a smart wallet's `receive`, too little
-    /// for a payee to starve a verdict batch. A push that fails is credited instead.
-    uint256 public constant PUSH_GAS = 30_000;
-    /// @notice Gas forwarded to a token's `transfer` on a push: enough for real tokens (proxied
-    /// stablecoins, fee-on-transfer tokens), little enough that a token which burns gas cannot
-    /// starve the rest of a verdict batch. See {SafePush-TOKEN_PUSH_GAS}.
-    uint256 public constant TOKEN_PUSH_GAS = SafePush.TOKEN_PUSH_GAS;
+    /// @notice The ETH push gas, under the name this contract's ABI has always had.
+    /// See {RiskGatedVault-ETH_PUSH_GAS}.
+    uint256 public constant PUSH_GAS = ETH_PUSH_GAS;
 
     uint16 private constant _DEFAULT_REVIEW_THRESHOLD = 6000;
     uint16 private constant _DEFAULT_REJECT_THRESHOLD = 9000;
@@ -72,8 +57,9 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
         address payee;
         uint40 deadline;
         Status status;
-        uint32 tokenIndex;
+        uint16 tokenIndex;
         uint16 score; // the verdict's score once one was applied, 0 before
+        uint16 feeBps; // the fee in force when the payment was made: the one it settles at
     }
 
     /// @dev What a verdict needs, in one slot.
@@ -81,20 +67,22 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
         address oracle;
         uint16 reviewThreshold;
         uint16 rejectThreshold;
-        uint16 feeBps;
     }
 
-    /// @dev What a payment needs, in one slot: the id counter and the windows.
+    /// @dev What a payment needs, in one slot: the id counter, the windows and the fee it is
+    /// quoted (read by `pay` anyway, so quoting the fee costs no extra storage read).
     struct Schedule {
         uint64 paymentCount;
         uint40 deadlineWindow;
         uint40 reviewWindow;
+        uint16 feeBps;
     }
 
     /// @dev The shared facts of a `pay` or `payMany` call (in memory only).
     struct Batch {
         address token;
-        uint32 tokenIndex;
+        uint16 tokenIndex;
+        uint16 feeBps;
         uint40 deadline;
         uint256 total;
         uint256 received;
@@ -102,16 +90,13 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
 
     Policy private _policy;
     Schedule private _schedule;
-    address private _treasury;
 
     mapping(uint256 id => PaymentRecord) private _payments;
     /// @dev Index 0 is ETH (address(0)); tokens get 1, 2, ... on first use.
     address[] private _tokens;
-    mapping(address token => uint32) private _tokenIndexes;
+    mapping(address token => uint16) private _tokenIndexes;
 
     mapping(address account => bool) private _blocked;
-    mapping(address account => mapping(address token => uint256)) private _credited;
-    mapping(address token => uint256) private _feesAccrued;
 
     /*//////////////////////////////////////////////////////////////
                                MODIFIERS
@@ -129,7 +114,7 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
     /// @param admin holder of DEFAULT_ADMIN_ROLE (the policy owner; later the DAO timelock)
     /// @param oracle_ the RiskOracle allowed to apply verdicts
     /// @param treasury_ where swept protocol fees go
-    constructor(address admin, address oracle_, address treasury_) {
+    constructor(address admin, address oracle_, address treasury_) RiskGatedVault(treasury_) {
         if (admin == address(0) || oracle_ == address(0) || treasury_ == address(0)) {
             revert PaymentRouterZeroAddress();
         }
@@ -137,15 +122,14 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
         _policy = Policy({
             oracle: oracle_,
             reviewThreshold: _DEFAULT_REVIEW_THRESHOLD,
-            rejectThreshold: _DEFAULT_REJECT_THRESHOLD,
-            feeBps: _DEFAULT_FEE_BPS
+            rejectThreshold: _DEFAULT_REJECT_THRESHOLD
         });
         _schedule = Schedule({
             paymentCount: 0,
             deadlineWindow: _DEFAULT_DEADLINE_WINDOW,
-            reviewWindow: _DEFAULT_REVIEW_WINDOW
+            reviewWindow: _DEFAULT_REVIEW_WINDOW,
+            feeBps: _DEFAULT_FEE_BPS
         });
-        _treasury = treasury_;
         _tokens.push(address(0));
     }
 
@@ -165,7 +149,7 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
         _checkPayee(payee);
         _checkAmount(amount);
 
-        uint32 tokenIndex = 0; // ETH
+        uint16 tokenIndex = 0; // ETH
         uint96 received = 0;
         if (token == address(0)) {
             if (msg.value != amount) revert PaymentRouterValueMismatch(amount, msg.value);
@@ -182,6 +166,7 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
         Batch memory batch = Batch({
             token: token,
             tokenIndex: tokenIndex,
+            feeBps: schedule.feeBps,
             deadline: uint40(block.timestamp) + schedule.deadlineWindow,
             total: received,
             received: received
@@ -203,7 +188,7 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
         if (n == 0 || amounts.length != n || refs.length != n) revert PaymentRouterLengthMismatch();
         _checkParty(msg.sender);
 
-        Batch memory batch = Batch({token: token, tokenIndex: 0, deadline: 0, total: 0, received: 0});
+        Batch memory batch = Batch({token: token, tokenIndex: 0, feeBps: 0, deadline: 0, total: 0, received: 0});
         for (uint256 i = 0; i < n; ++i) {
             _checkPayee(payees[i]);
             _checkAmount(amounts[i]);
@@ -223,6 +208,7 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
         firstId = schedule.paymentCount + 1;
         _schedule.paymentCount = uint64(schedule.paymentCount + n);
         batch.deadline = uint40(block.timestamp) + schedule.deadlineWindow;
+        batch.feeBps = schedule.feeBps;
         _recordMany(firstId, batch, payees, amounts, refs);
     }
 
@@ -250,27 +236,32 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
 
         Policy memory policy = _policy;
         PaymentRecord memory p = _payments[id];
-        if (score >= policy.rejectThreshold) {
+        Band band = _band(score, policy.reviewThreshold, policy.rejectThreshold);
+        if (band == Band.Reject) {
             _refund(id, p, score);
-        } else if (score >= policy.reviewThreshold || paused()) {
+        } else if (band == Band.Hold) {
             _hold(id, score);
         } else {
-            _settle(id, p, score, policy.feeBps);
+            _settle(id, p, score);
         }
     }
 
     /*//////////////////////////////////////////////////////////////
-                          REVIEW, RECLAIM, WITHDRAW
+                            REVIEW, RECLAIM
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IPaymentRouter
+    /// @dev The review window closes where {reclaim} opens (after deadline + review window), so a
+    /// late approval can never race the payer's reclaim: at any time exactly one of them is open.
     function review(uint256 id, bool approve) external nonReentrant onlyRole(REVIEWER_ROLE) {
         PaymentRecord memory p = _payments[id];
         if (p.status == Status.None) revert PaymentRouterUnknownPayment(id);
         if (p.status != Status.Held) revert PaymentRouterNotHeld(id);
+        uint256 reviewDeadline = uint256(p.deadline) + _schedule.reviewWindow;
+        if (block.timestamp > reviewDeadline) revert PaymentRouterReviewWindowPassed(id, reviewDeadline);
         if (approve) {
             _requireNotPaused();
-            _settle(id, p, p.score, _policy.feeBps);
+            _settle(id, p, p.score);
         } else {
             _refund(id, p, p.score);
         }
@@ -298,30 +289,6 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
         _refund(id, p, p.score);
     }
 
-    /// @inheritdoc IPaymentRouter
-    /// @dev Sends the whole credit with all remaining gas; reverts if that transfer fails.
-    ///
-    /// Requirements:
-    /// - the sender has a non-zero credit in `token` (address(0) = ETH).
-    function withdraw(address token) external nonReentrant {
-        uint256 amount = _credited[msg.sender][token];
-        if (amount == 0) revert PaymentRouterNothingToWithdraw();
-        _credited[msg.sender][token] = 0;
-        emit Withdrawn(msg.sender, token, amount);
-        _send(token, msg.sender, amount);
-    }
-
-    /// @inheritdoc IPaymentRouter
-    /// @dev Requirements: some fees of `token` have accrued (else `PaymentRouterNothingToWithdraw`).
-    function sweepFees(address token) external nonReentrant {
-        uint256 amount = _feesAccrued[token];
-        if (amount == 0) revert PaymentRouterNothingToWithdraw();
-        _feesAccrued[token] = 0;
-        address treasury_ = _treasury;
-        emit FeesSwept(token, treasury_, amount);
-        _send(token, treasury_, amount);
-    }
-
     /*//////////////////////////////////////////////////////////////
                                 POLICY
     //////////////////////////////////////////////////////////////*/
@@ -342,7 +309,7 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
     /// @inheritdoc IPaymentRouter
     function setFeeBps(uint16 newFeeBps) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (newFeeBps > MAX_FEE_BPS) revert PaymentRouterFeeTooHigh(newFeeBps);
-        _policy.feeBps = newFeeBps;
+        _schedule.feeBps = newFeeBps;
         emit FeeChanged(newFeeBps);
     }
 
@@ -361,13 +328,6 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
     }
 
     /// @inheritdoc IPaymentRouter
-    function setTreasury(address newTreasury) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (newTreasury == address(0)) revert PaymentRouterZeroAddress();
-        _treasury = newTreasury;
-        emit TreasuryChanged(newTreasury);
-    }
-
-    /// @inheritdoc IPaymentRouter
     function setOracle(address newOracle) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (newOracle == address(0)) revert PaymentRouterZeroAddress();
         _policy.oracle = newOracle;
@@ -379,19 +339,6 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
     function setBlocked(address account, bool blocked) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _blocked[account] = blocked;
         emit BlocklistUpdated(account, blocked);
-    }
-
-    /// @inheritdoc IPaymentRouter
-    function pause() external {
-        if (!hasRole(GUARDIAN_ROLE, msg.sender) && !hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) {
-            revert AccessControlUnauthorizedAccount(msg.sender, GUARDIAN_ROLE);
-        }
-        _pause();
-    }
-
-    /// @inheritdoc IPaymentRouter
-    function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _unpause();
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -418,6 +365,11 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
     }
 
     /// @inheritdoc IPaymentRouter
+    function paymentFeeBps(uint256 id) external view returns (uint16) {
+        return _payments[id].feeBps;
+    }
+
+    /// @inheritdoc IPaymentRouter
     function paymentCount() external view returns (uint256) {
         return _schedule.paymentCount;
     }
@@ -434,17 +386,22 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
 
     /// @inheritdoc IPaymentRouter
     function feeBps() external view returns (uint16) {
-        return _policy.feeBps;
+        return _schedule.feeBps;
+    }
+
+    /// @inheritdoc IPaymentRouter
+    function riskPolicy() external view returns (RiskPolicy memory) {
+        Policy memory policy = _policy;
+        return RiskPolicy({
+            reviewThreshold: policy.reviewThreshold,
+            rejectThreshold: policy.rejectThreshold,
+            feeBps: _schedule.feeBps
+        });
     }
 
     /// @inheritdoc IPaymentRouter
     function oracle() external view returns (address) {
         return _policy.oracle;
-    }
-
-    /// @inheritdoc IPaymentRouter
-    function treasury() external view returns (address) {
-        return _treasury;
     }
 
     /// @inheritdoc IPaymentRouter
@@ -460,16 +417,6 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
     /// @inheritdoc IPaymentRouter
     function isBlocked(address account) external view returns (bool) {
         return _blocked[account];
-    }
-
-    /// @inheritdoc IPaymentRouter
-    function credited(address account, address token) external view returns (uint256) {
-        return _credited[account][token];
-    }
-
-    /// @inheritdoc IPaymentRouter
-    function feesAccrued(address token) external view returns (uint256) {
-        return _feesAccrued[token];
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -497,11 +444,11 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
     }
 
     /// @dev The index of `token`, registering it (and checking it has code) on first use.
-    function _tokenIndexOrRegister(address token) private returns (uint32 index) {
+    function _tokenIndexOrRegister(address token) private returns (uint16 index) {
         index = _tokenIndexes[token];
         if (index == 0) {
             if (token.code.length == 0) revert PaymentRouterNotAToken(token);
-            index = SafeCast.toUint32(_tokens.length);
+            index = SafeCast.toUint16(_tokens.length); // at most 65,535 tokens
             _tokens.push(token);
             _tokenIndexes[token] = index;
         }
@@ -534,7 +481,8 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
             deadline: batch.deadline,
             status: Status.Pending,
             tokenIndex: batch.tokenIndex,
-            score: 0
+            score: 0,
+            feeBps: batch.feeBps
         });
         emit PaymentRequested(id, msg.sender, payee, batch.token, amount, ref, batch.deadline);
     }
@@ -563,15 +511,15 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
         }
     }
 
-    function _settle(uint256 id, PaymentRecord memory p, uint16 score, uint16 fee_bps) private {
+    /// @dev Settles at the fee quoted when the payment was made (`p.feeBps`), not the one in force now.
+    function _settle(uint256 id, PaymentRecord memory p, uint16 score) private {
         address token = _tokenAt(p.tokenIndex);
-        // amount < 2^96 and fee_bps <= 1000: no overflow, and fee <= amount
-        uint256 fee = (uint256(p.amount) * fee_bps) / BPS;
-        uint256 payeeAmount = p.amount - fee;
         _setOutcome(id, Status.Settled, score);
-        if (fee != 0) _feesAccrued[token] += fee;
+        // feeBps <= MAX_FEE_BPS (checked by setFeeBps, capped again by _accrueFee): fee <= amount
+        uint256 fee = _accrueFee(token, p.amount, p.feeBps);
+        uint256 payeeAmount = p.amount - fee;
         emit PaymentSettled(id, p.payee, payeeAmount, fee, score);
-        _pushOrCredit(id, p.payee, token, payeeAmount);
+        _pushOrCreditPayment(id, p.payee, token, payeeAmount);
     }
 
     function _hold(uint256 id, uint16 score) private {
@@ -582,7 +530,7 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
     function _refund(uint256 id, PaymentRecord memory p, uint16 score) private {
         _setOutcome(id, Status.Refunded, score);
         emit PaymentRefunded(id, p.payer, p.amount, score);
-        _pushOrCredit(id, p.payer, _tokenAt(p.tokenIndex), p.amount);
+        _pushOrCreditPayment(id, p.payer, _tokenAt(p.tokenIndex), p.amount);
     }
 
     function _setOutcome(uint256 id, Status status, uint16 score) private {
@@ -591,28 +539,25 @@ contract PaymentRouter is IPaymentRouter, AccessControl, Pausable, ReentrancyGua
         p.score = score;
     }
 
-    function _tokenAt(uint32 index) private view returns (address) {
+    function _tokenAt(uint16 index) private view returns (address) {
         // index 0 is ETH by construction (a token index, not a balance)
         // slither-disable-next-line incorrect-equality
         return index == 0 ? address(0) : _tokens[index];
     }
 
-    /// @dev Pushes `amount` of `token` to `to` with a bounded amount of gas ({PUSH_GAS} for ETH,
-    /// {TOKEN_PUSH_GAS} for a token); if the push fails, credits it for {withdraw}. Never reverts
-    /// because of the recipient or the token. Every caller is `nonReentrant` and has already
-    /// recorded the outcome, so the credit after the external call cannot be raced.
-    function _pushOrCredit(uint256 id, address to, address token, uint256 amount) private {
-        if (!SafePush.pushOrCredit(_credited, token, to, amount, PUSH_GAS)) {
+    /// @dev Pushes `amount` of `token` to `to` ({RiskGatedVault-_pushOrCredit}); a failed push is
+    /// credited and reported with `PaymentCredited`.
+    function _pushOrCreditPayment(uint256 id, address to, address token, uint256 amount) private {
+        if (!_pushOrCredit(token, to, amount)) {
             emit PaymentCredited(id, to, token, amount);
         }
     }
 
-    /// @dev Sends `amount` of `token` (address(0) = ETH) with all remaining gas; reverts on failure.
-    function _send(address token, address to, uint256 amount) private {
-        if (token == address(0)) {
-            Address.sendValue(payable(to), amount);
-        } else {
-            IERC20(token).safeTransfer(to, amount);
-        }
+    function _revertNothingToWithdraw() internal pure override {
+        revert PaymentRouterNothingToWithdraw();
+    }
+
+    function _revertZeroAddress() internal pure override {
+        revert PaymentRouterZeroAddress();
     }
 }

@@ -11,7 +11,9 @@ import {IRiskOracle} from "./interfaces/IRiskOracle.sol";
 /// @title RiskOracle
 /// @notice Collects risk verdicts from registered oracle nodes and applies the final score to a
 /// gated target (PaymentRouter, Escrow) once a quorum of k distinct nodes has voted. The final
-/// score is the median of the counted votes (the lower median for an even count).
+/// score is the median of the counted votes; for an even count, the higher of the two middle
+/// scores (fail safe: with quorum 2, one node scoring 0 cannot settle what the other rejects; it
+/// can at most hold or refund what the other would settle).
 ///
 /// Quorum 1 takes a fast path: no per-node vote is stored; the verdict goes straight to the
 /// target, whose returned prior status tells a posted verdict from a skipped one (the target's own
@@ -51,6 +53,10 @@ contract RiskOracle is IRiskOracle, AccessControl, ReentrancyGuardTransient {
     mapping(address target => mapping(uint256 bucket => uint256)) private _lanes;
     /// @dev score + 1 of a node's vote (0 = no vote); written only when the quorum is above 1.
     mapping(address target => mapping(uint256 id => mapping(address node => uint16))) private _votes;
+    /// @dev Addresses once registered and then removed. Their stored votes are never cleared (that
+    /// would cost a write per vote), so such an address may not come back: re-added, its old votes
+    /// on undecided items would count again.
+    mapping(address node => bool) private _retired;
 
     /*//////////////////////////////////////////////////////////////
                               CONSTRUCTOR
@@ -96,17 +102,20 @@ contract RiskOracle is IRiskOracle, AccessControl, ReentrancyGuardTransient {
     /// @dev Also requires fewer than MAX_NODES nodes (`RiskOracleTooManyNodes`).
     function addNode(address node) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (node == address(0)) revert RiskOracleZeroAddress();
+        if (_retired[node]) revert RiskOracleNodeRetired(node);
         if (_nodes.length() >= MAX_NODES) revert RiskOracleTooManyNodes(MAX_NODES);
         if (!_nodes.add(node)) revert RiskOracleNodeExists(node);
         emit NodeAdded(node);
     }
 
     /// @inheritdoc IRiskOracle
-    /// @dev The removed node's votes on undecided items stop counting at once.
+    /// @dev The removed node's votes on undecided items stop counting at once, for good: the
+    /// address is retired and {addNode} refuses it (an operator rejoins with a fresh key).
     function removeNode(address node) external onlyRole(DEFAULT_ADMIN_ROLE) {
         uint256 remaining = _nodes.length() - (_nodes.contains(node) ? 1 : 0);
         if (!_nodes.remove(node)) revert RiskOracleNodeMissing(node);
         if (_quorum > remaining) revert RiskOracleInvalidQuorum(_quorum, remaining);
+        _retired[node] = true;
         emit NodeRemoved(node);
     }
 
@@ -282,7 +291,7 @@ contract RiskOracle is IRiskOracle, AccessControl, ReentrancyGuardTransient {
     }
 
     /// @dev The number of stored votes on (`target`, `id`) by currently registered nodes, and
-    /// their lower median (0 when there are none).
+    /// their median, the higher middle for an even count (0 when there are none).
     function _tally(address target, uint256 id) private view returns (uint256 counted, uint16 median) {
         address[] memory members = _nodes.values();
         uint16[] memory scores = new uint16[](members.length);
@@ -300,7 +309,8 @@ contract RiskOracle is IRiskOracle, AccessControl, ReentrancyGuardTransient {
             scores[j] = score;
             ++counted;
         }
-        if (counted != 0) median = scores[(counted - 1) / 2];
+        // counted / 2 is the middle of an odd count and the higher middle of an even one
+        if (counted != 0) median = scores[counted / 2];
     }
 
     function _skipReason(IRiskGated.GateStatus status) private pure returns (SkipReason) {

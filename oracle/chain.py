@@ -9,17 +9,14 @@ interfaces, not on the implementation contracts.
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import requests
-from eth_abi import decode as abi_decode
-from eth_account import Account
+from eth_abi.exceptions import DecodingError
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 from web3 import Web3
@@ -27,7 +24,28 @@ from web3.exceptions import BadResponseFormat, ContractLogicError, TransactionNo
 from web3.providers.rpc import HTTPProvider
 
 from oracle.config import Settings
-from oracle.errors import ChainError, ConfigError
+from oracle.deployment import Deployment, load_abis, load_node_account
+from oracle.errors import ChainError
+from oracle.events import EventDecoder, as_int, checksum, decode_call, raw_bytes
+from oracle.gate import GateKey, key_of
+from oracle.sender import SentTx, TxSender
+from oracle.verdict_codec import BatchOutcome, VerdictCodec, VerdictItem
+from oracle.verdict_codec import topic as event_topic
+
+__all__ = [
+    "ETH",
+    "BatchOutcome",
+    "ChainClient",
+    "Deployment",
+    "EventDecoder",
+    "GateRequest",
+    "RouterPayment",
+    "SentTx",
+    "TokenInfo",
+    "VerdictItem",
+    "load_abis",
+    "load_node_account",
+]
 
 ETH = "0x0000000000000000000000000000000000000000"
 
@@ -37,122 +55,7 @@ GATED_SOURCES: dict[str, tuple[str, str, str]] = {
     "PaymentRouter": ("router", "IPaymentRouter", "PaymentRequested"),
     "Escrow": ("escrow", "IEscrow", "ReleaseRequested"),
 }
-OUTCOME_EVENTS = {
-    "PaymentSettled": "settled",
-    "PaymentHeld": "held",
-    "PaymentRefunded": "refunded",
-    "ReleaseSettled": "settled",
-    "ReleaseHeld": "held",
-    "ReleaseRejected": "refunded",
-}
 GATE_STATUS = ("unknown", "awaiting", "expired", "decided")
-FEE_REFRESH = 3.0  # seconds a gas price reading is reused
-VERDICT_LAYOUT = ("address", "uint256", "uint16", "bytes32", "bytes32")  # IRiskOracle.Verdict
-GAS_MARGIN = 1.2  # gas limit = the node's estimate x this + GAS_HEADROOM (state may move before mining)
-GAS_HEADROOM = 20_000
-
-
-@lru_cache(maxsize=65536)
-def _checksum(address: str) -> str:
-    """Checksummed address, cached: a busy node sees the same few thousand accounts again and again."""
-    return to_checksum_address(address)
-
-
-def _raw(value: Any) -> bytes:
-    """bytes from a raw JSON-RPC hex string or from web3's HexBytes."""
-    return bytes.fromhex(value[2:]) if isinstance(value, str) else bytes(value)
-
-
-def _int(value: Any) -> int:
-    return int(value, 16) if isinstance(value, str) else int(value)
-
-
-_STATIC_TYPE = re.compile(r"^(address|bool|u?int(8|16|24|32|64|128|160|256)?|bytes([1-9]|[12][0-9]|3[0-2]))$")
-
-
-def _static_word(typ: str, word: bytes) -> Any:
-    """One ABI word of a static type, decoded as eth_abi does (addresses lowercase hex)."""
-    if typ == "address":
-        return "0x" + word[12:].hex()
-    if typ == "bool":
-        return word[-1] != 0
-    if typ.startswith("uint"):
-        return int.from_bytes(word, "big")
-    if typ.startswith("int"):
-        return int.from_bytes(word, "big", signed=True)
-    return word[: int(typ[5:])]  # bytesN
-
-
-class EventDecoder:
-    """Decodes one event's raw logs without web3: web3's `process_log` was a large share of the
-    daemon's time under load (it builds an event codec per log and formats every field). Events
-    made only of static types (the gate requests) are read word by word; others go to eth_abi."""
-
-    def __init__(self, abi: dict[str, Any]) -> None:
-        inputs = abi["inputs"]
-        self.indexed = [(i["name"], i["type"]) for i in inputs if i.get("indexed")]
-        self.names = [i["name"] for i in inputs if not i.get("indexed")]
-        self.types = [i["type"] for i in inputs if not i.get("indexed")]
-        self._static = all(_STATIC_TYPE.match(t) for t in self.types)
-
-    def decode(self, log: dict[str, Any]) -> dict[str, Any]:
-        """Argument name -> value; addresses checksummed, as web3 gives them."""
-        out: dict[str, Any] = {}
-        for (name, typ), topic in zip(self.indexed, log["topics"][1:], strict=False):
-            raw = _raw(topic)
-            out[name] = _static_word(typ, raw) if _STATIC_TYPE.match(typ) else raw  # dynamic: its hash
-        data = _raw(log["data"])
-        if self._static and len(data) == 32 * len(self.types):
-            values = [_static_word(t, data[32 * k : 32 * k + 32]) for k, t in enumerate(self.types)]
-        else:
-            values = list(abi_decode(self.types, data))
-        out.update(zip(self.names, values, strict=True))
-        for name, typ in (*self.indexed, *zip(self.names, self.types, strict=True)):
-            if typ == "address" and name in out:
-                out[name] = _checksum(out[name])
-        return out
-
-
-@dataclass(frozen=True, slots=True)
-class Deployment:
-    """`deployments/<network>.json`: where the suite lives and from which block to read."""
-
-    network: str
-    chain_id: int | None
-    block: int
-    contracts: dict[str, str]
-
-    @classmethod
-    def load(cls, path: Path) -> Deployment:
-        try:
-            raw = json.loads(Path(path).read_text())
-            return cls(
-                network=str(raw.get("network", "?")),
-                chain_id=raw.get("chain_id"),
-                block=int(raw.get("block", 0)),
-                contracts={k: to_checksum_address(v) for k, v in raw["contracts"].items()},
-            )
-        except FileNotFoundError:
-            raise ConfigError(f"no deployment file at {path}: run `ape run deploy` first") from None
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ConfigError(f"deployment file {path} is not valid: {exc}") from None
-
-    def address(self, name: str) -> str:
-        try:
-            return self.contracts[name]
-        except KeyError:
-            raise ConfigError(f"deployment has no {name} (has: {', '.join(self.contracts)})") from None
-
-
-def load_abis(manifest: Path) -> dict[str, list[dict[str, Any]]]:
-    """Contract name -> ABI from ape's compiled project manifest."""
-    try:
-        types = json.loads(Path(manifest).read_text())["contractTypes"]
-    except FileNotFoundError:
-        raise ConfigError(f"no compiled contracts at {manifest}: run `ape compile` first") from None
-    except (ValueError, KeyError) as exc:
-        raise ConfigError(f"build manifest {manifest} is not valid: {exc}") from None
-    return {name: ct["abi"] for name, ct in types.items() if "abi" in ct}
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,45 +75,12 @@ class GateRequest:
 
     @property
     def key(self) -> str:
-        return f"{self.source}:{self.item_id}"
+        """The store's key ("router:17"): `str(self.gate_key)`, spelled out for speed."""
+        return key_of(self.source, self.item_id)
 
-
-@dataclass(frozen=True, slots=True)
-class VerdictItem:
-    target: str
-    item_id: int
-    score_bps: int
-    model_id: str  # 0x hex of 32 bytes
-    reasons_hash: str  # 0x hex of 32 bytes
-
-    def as_tuple(self) -> tuple[str, int, int, bytes, bytes]:
-        return (
-            self.target,
-            self.item_id,
-            self.score_bps,
-            bytes.fromhex(self.model_id.removeprefix("0x")),
-            bytes.fromhex(self.reasons_hash.removeprefix("0x")),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class SentTx:
-    """A signed and sent transaction: its hash, nonce and gas limit."""
-
-    tx_hash: str
-    nonce: int
-    gas: int
-
-
-@dataclass(frozen=True, slots=True)
-class BatchOutcome:
-    """What one mined `submitVerdicts` transaction did, item by item."""
-
-    tx_hash: str
-    gas_used: int
-    posted: frozenset[tuple[str, int]]  # (target, id) whose vote counted
-    skipped: dict[tuple[str, int], str]  # (target, id) -> skip reason
-    finals: dict[tuple[str, int], str]  # (target, id) -> settled / held / refunded
+    @property
+    def gate_key(self) -> GateKey:
+        return GateKey(self.source, self.target, self.item_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,29 +102,6 @@ class TokenInfo:
     decimals: int
 
 
-def load_node_account(settings: Settings) -> LocalAccount:
-    """The node's signing key, from the environment or an encrypted keystore. Never logged."""
-    if settings.node_key is not None:
-        try:
-            return Account.from_key(settings.node_key.get_secret_value())
-        except (ValueError, TypeError):
-            raise ConfigError("VERDICT_NODE_KEY is not a valid private key") from None
-    if settings.keystore is not None:
-        if settings.keystore_password is None:
-            raise ConfigError("VERDICT_KEYSTORE is set but VERDICT_KEYSTORE_PASSWORD is not")
-        try:
-            blob = json.loads(Path(settings.keystore).read_text())
-            key = Account.decrypt(blob, settings.keystore_password.get_secret_value())
-        except FileNotFoundError:
-            raise ConfigError(f"keystore {settings.keystore} does not exist") from None
-        except ValueError:
-            raise ConfigError(
-                f"cannot decrypt keystore {settings.keystore}: wrong password or file"
-            ) from None
-        return Account.from_key(key)
-    raise ConfigError("no node key: set VERDICT_NODE_KEY, or VERDICT_KEYSTORE and VERDICT_KEYSTORE_PASSWORD")
-
-
 class ChainClient:
     """Reads gate requests and posts verdicts for one oracle node."""
 
@@ -271,9 +118,8 @@ class ChainClient:
         self.rpc_url = rpc_url
         self.deployment = deployment
         self.account = account
-        self._nonce: int | None = None
-        self._fee_cache: tuple[dict[str, int], float] | None = None
         self._chain_id: int | None = None
+        self.sender = TxSender(self.w3, account, self.chain_id, self.rpc) if account is not None else None
         # Block number -> timestamp, from the `blockTimestamp` that anvil and recent geth put in each
         # log: saves one eth_getBlock per block holding a request (under automine, per payment).
         self._log_timestamps: dict[int, int] = {}
@@ -293,22 +139,8 @@ class ChainClient:
             self._sources[contract.address] = (prefix, contract)
             abi = next(e for e in contract.abi if e.get("type") == "event" and e.get("name") == event)
             self._topics[self.topic(contract, event)] = (prefix, EventDecoder(abi))
-        # Outcome events emitted by gated contracts inside a verdict transaction.
-        self._outcomes: dict[bytes, tuple[str, Any]] = {}
-        for address, (_, contract) in self._sources.items():
-            for event, outcome in OUTCOME_EVENTS.items():
-                if any(e.get("name") == event for e in contract.abi):
-                    self._outcomes[self.topic(contract, event)] = (outcome, address)
-        self._posted_topic = self.topic(self.oracle, "VerdictPosted")
-        self._skipped_topic = self.topic(self.oracle, "VerdictSkipped")
         self._topic_filter = [[Web3.to_hex(t) for t in self._topics]]
-        # submitVerdicts((address,uint256,uint16,bytes32,bytes32)[]) is encoded by hand (see
-        # verdicts_calldata); any other shape of the interface falls back to web3's encoder.
-        submit = next((e for e in self.oracle.abi if e.get("name") == "submitVerdicts"), {"inputs": [{}]})
-        shape = [c.get("type") for c in submit["inputs"][0].get("components", [])]
-        self._submit_selector: bytes | None = None
-        if submit["inputs"][0].get("type") == "tuple[]" and shape == list(VERDICT_LAYOUT):
-            self._submit_selector = bytes(Web3.keccak(text=f"submitVerdicts(({','.join(shape)})[])"))[:4]
+        self.codec = VerdictCodec(self.oracle, {a: (p, c) for a, (p, c) in self._sources.items()})
         self._source_list = list(self._sources)
         self._oracle_address = self.oracle.address
 
@@ -325,9 +157,7 @@ class ChainClient:
     @staticmethod
     def topic(contract: Any, event: str) -> bytes:
         """topic0 of `event` as declared in `contract`'s ABI."""
-        abi = next(e for e in contract.abi if e.get("type") == "event" and e.get("name") == event)
-        signature = f"{event}({','.join(i['type'] for i in abi['inputs'])})"
-        return bytes(Web3.keccak(text=signature))
+        return event_topic(contract, event)
 
     # --- reads ---------------------------------------------------------------------------------
     @property
@@ -336,11 +166,11 @@ class ChainClient:
         return {prefix: address for address, (prefix, _) in self._sources.items()}
 
     def block_number(self) -> int:
-        return self._rpc(lambda: self.w3.eth.block_number)
+        return self.rpc(lambda: self.w3.eth.block_number)
 
     def chain_id(self) -> int:
         if self._chain_id is None:
-            self._chain_id = self._rpc(lambda: self.w3.eth.chain_id)
+            self._chain_id = self.rpc(lambda: self.w3.eth.chain_id)
         return self._chain_id
 
     def block_timestamp(self, number: int) -> int:
@@ -349,7 +179,7 @@ class ChainClient:
 
     @lru_cache(maxsize=4096)  # noqa: B019 - one client per process; blocks never change once mined
     def _block_timestamp(self, number: int) -> int:
-        return int(self._rpc(lambda: self.w3.eth.get_block(number)["timestamp"]))
+        return int(self.rpc(lambda: self.w3.eth.get_block(number)["timestamp"]))
 
     def gate_requests(self, from_block: int, to_block: int | str) -> list[GateRequest]:
         """Every payment and release request mined in [from_block, to_block] (a number or "latest"),
@@ -373,20 +203,20 @@ class ChainClient:
         try:
             for log in logs:
                 self._remember_timestamp(log)
-                prefix, decoder = self._topics[_raw(log["topics"][0])]
+                prefix, decoder = self._topics[raw_bytes(log["topics"][0])]
                 args = decoder.decode(log)
                 item_id = args.get("id", args.get("gateId"))
                 out.append(
                     GateRequest(
                         source=prefix,
-                        target=_checksum(log["address"]),
+                        target=checksum(log["address"]),
                         item_id=int(item_id),
                         payer=args["payer"],
                         payee=args["payee"],
                         token=args["token"],
                         amount=int(args["amount"]),
                         deadline=int(args["deadline"]),
-                        block_number=_int(log["blockNumber"]),
+                        block_number=as_int(log["blockNumber"]),
                         tx_hash=str(log["transactionHash"]),
                     )
                 )
@@ -400,7 +230,7 @@ class ChainClient:
             return  # an older node: block_timestamp asks for the block instead
         if len(self._log_timestamps) >= 4096:
             self._log_timestamps.pop(next(iter(self._log_timestamps)))  # the oldest block
-        self._log_timestamps[_int(log["blockNumber"])] = _int(raw)
+        self._log_timestamps[as_int(log["blockNumber"])] = as_int(raw)
 
     def token_info(self, token: str) -> TokenInfo:
         return self._token_info(to_checksum_address(token))
@@ -417,29 +247,59 @@ class ChainClient:
 
     def thresholds(self) -> tuple[int, int]:
         fns = self.router.functions
-        return self._rpc(lambda: (int(fns.reviewThreshold().call()), int(fns.rejectThreshold().call())))
+        return self.rpc(lambda: (int(fns.reviewThreshold().call()), int(fns.rejectThreshold().call())))
 
     def is_model_approved(self, model_id: str) -> bool:
         raw = bytes.fromhex(model_id.removeprefix("0x"))
-        return bool(self._rpc(lambda: self.oracle.functions.isModelApproved(raw).call()))
+        return bool(self.rpc(lambda: self.oracle.functions.isModelApproved(raw).call()))
 
     def is_node(self, address: str) -> bool:
-        return bool(self._rpc(lambda: self.oracle.functions.isNode(address).call()))
+        return bool(self.rpc(lambda: self.oracle.functions.isNode(address).call()))
 
     def gate_status(self, target: str, item_id: int) -> str:
         contract = self.w3.eth.contract(target, abi=next(c.abi for _, c in self._sources.values()))
-        return GATE_STATUS[int(self._rpc(lambda: contract.functions.gateStatus(item_id).call()))]
+        return GATE_STATUS[int(self.rpc(lambda: contract.functions.gateStatus(item_id).call()))]
 
     def balance(self, address: str) -> int:
-        return int(self._rpc(lambda: self.w3.eth.get_balance(address)))
+        return int(self.rpc(lambda: self.w3.eth.get_balance(address)))
 
     def payment(self, pid: int) -> RouterPayment:
         """The router's record of payment `pid`."""
-        raw = self._rpc(lambda: self.router.functions.payment(pid).call())
+        raw = self.rpc(lambda: self.router.functions.payment(pid).call())
         return RouterPayment(pid, raw[0], raw[1], raw[2], int(raw[3]), int(raw[4]), int(raw[5]))
 
+    def payments(self, ids: Sequence[int]) -> dict[int, RouterPayment]:
+        """`payment` for many ids in one JSON-RPC batch."""
+        raws = self.call_many([(self.router, "payment", [pid]) for pid in ids])
+        return {
+            pid: RouterPayment(pid, r[0], r[1], r[2], int(r[3]), int(r[4]), int(r[5]))
+            for pid, r in zip(ids, raws, strict=True)
+        }
+
+    def call_many(self, calls: Sequence[tuple[Any, str, Sequence[Any]]]) -> list[Any]:
+        """Several view calls (contract, function name, arguments) in one JSON-RPC batch, each
+        decoded as web3's `.call()` would; any failing call is a ChainError."""
+        if not calls:
+            return []
+        fns, requests_ = [], []
+        for contract, name, args in calls:
+            fn = contract.get_function_by_name(name)
+            fns.append(fn.abi)
+            data = contract.encode_abi(name, args=list(args))
+            requests_.append(("eth_call", [{"to": contract.address, "data": data}, "latest"]))
+        out = []
+        for (_, name, _), fn_abi, answer in zip(calls, fns, self._batch(requests_), strict=True):
+            if not isinstance(answer, dict) or "error" in answer or "result" not in answer:
+                error = answer.get("error") if isinstance(answer, dict) else answer
+                raise ChainError(f"RPC error in {name}: {error}")
+            try:
+                out.append(decode_call(fn_abi, answer["result"]))
+            except (DecodingError, ValueError, TypeError) as exc:
+                raise ChainError(f"RPC {self.rpc_url} sent a malformed {name} result: {exc}") from None
+        return out
+
     def payment_count(self) -> int:
-        return int(self._rpc(lambda: self.router.functions.paymentCount().call()))
+        return int(self.rpc(lambda: self.router.functions.paymentCount().call()))
 
     def logs(
         self,
@@ -456,7 +316,7 @@ class ChainClient:
             "address": address if isinstance(address, str) else list(address),
             "topics": [[Web3.to_hex(t) for t in topics]],
         }
-        return list(self._rpc(lambda: self.w3.eth.get_logs(query)))  # type: ignore[arg-type]
+        return list(self.rpc(lambda: self.w3.eth.get_logs(query)))  # type: ignore[arg-type]
 
     # --- writes --------------------------------------------------------------------------------
     def submit_verdicts(self, items: Sequence[VerdictItem]) -> str:
@@ -464,103 +324,20 @@ class ChainClient:
         return self.send_verdicts(items).tx_hash
 
     def send_verdicts(self, items: Sequence[VerdictItem]) -> SentTx:
-        """Signs and sends one `submitVerdicts` transaction without waiting for it to be mined.
-
-        Nonces are kept locally (one RPC round trip saved per batch, and several transactions can be
-        in flight at once). If another sender took our nonce, or a restart left us behind, the node
-        tells us and we resync once. The calldata is encoded once and reused for the estimate.
-        """
-        if self.account is None:
+        """Signs and sends one `submitVerdicts` transaction without waiting for it to be mined
+        (`TxSender`: local nonces, so several can be in flight at once)."""
+        if self.sender is None:
             raise ChainError("this client has no node key")
-        data = self.verdicts_calldata(items)
-        call = {"from": self.account.address, "to": self._oracle_address, "data": data}
-        for attempt in range(3):
-            nonce = self._next_nonce()
-            try:
-                gas = self._gas_limit(call)
-                tx = {
-                    "type": 2,
-                    "chainId": self.chain_id(),
-                    "nonce": nonce,
-                    "to": self._oracle_address,
-                    "data": data,
-                    "value": 0,
-                    "gas": gas,
-                    **self._fees(),
-                }
-                signed = self.account.sign_transaction(tx)
-                tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
-            except (Web3RPCError, ValueError) as exc:
-                message = str(exc).lower()
-                if "nonce" in message or "already known" in message or "underpriced" in message:
-                    self._nonce = None  # someone else used it, or we are behind: resync
-                    if attempt < 2:
-                        continue
-                if "insufficient funds" in message:
-                    raise ChainError(
-                        f"oracle node {self.account.address} has no funds to pay for gas; top it up"
-                    ) from None
-                raise ChainError(f"submitVerdicts failed: {exc}") from None
-            except ContractLogicError as exc:
-                raise ChainError(f"submitVerdicts reverted: {exc}") from None
-            except requests.RequestException as exc:
-                self._nonce = None
-                raise ChainError(f"RPC unreachable while sending: {exc}") from None
-            self._nonce = nonce + 1
-            return SentTx(Web3.to_hex(tx_hash), nonce, gas)
-        raise ChainError("could not find a free nonce for submitVerdicts")
+        return self.sender.send(self._oracle_address, self.verdicts_calldata(items), "submitVerdicts")
 
     def verdicts_calldata(self, items: Sequence[VerdictItem]) -> str:
-        """`submitVerdicts(items)` calldata as 0x hex. The array of static tuples is laid out by hand
-        (offset, length, five words per item): web3's encoder took about 2 ms per item, which was
-        most of the cost of sending a batch (and it ran twice, for the estimate and the send)."""
-        if self._submit_selector is None:
-            return str(self.oracle.encode_abi("submitVerdicts", args=[[item.as_tuple() for item in items]]))
-        words = [self._submit_selector, (32).to_bytes(32, "big"), len(items).to_bytes(32, "big")]
-        for item in items:
-            target = bytes.fromhex(item.target.removeprefix("0x"))
-            model_id = bytes.fromhex(item.model_id.removeprefix("0x"))
-            reasons = bytes.fromhex(item.reasons_hash.removeprefix("0x"))
-            if len(target) != 20 or len(model_id) != 32 or len(reasons) != 32:
-                raise ValueError(f"malformed verdict for {item.target}:{item.item_id}")
-            if not 0 <= item.score_bps < 2**16 or not 0 <= item.item_id < 2**256:
-                raise ValueError(f"verdict for {item.target}:{item.item_id} is out of range")
-            words += [
-                target.rjust(32, b"\0"),
-                item.item_id.to_bytes(32, "big"),
-                item.score_bps.to_bytes(32, "big"),
-                model_id,
-                reasons,
-            ]
-        return "0x" + b"".join(words).hex()
-
-    def _gas_limit(self, call: dict[str, Any]) -> int:
-        """The node's estimate for this batch, with a margin. A fixed per-item allowance was tried and
-        dropped: on an automining dev chain a batch with a large gas limit cannot share a block with
-        another large transaction, and both may then wait in the pool for a block that never comes."""
-        return int(self.w3.eth.estimate_gas(call) * GAS_MARGIN) + GAS_HEADROOM  # type: ignore[arg-type]
+        """`submitVerdicts(items)` calldata as 0x hex."""
+        return self.codec.calldata(items)
 
     def resync_nonce(self) -> None:
         """Forget the local nonce; the next send reads it from the node ("pending")."""
-        self._nonce = None
-
-    def _next_nonce(self) -> int:
-        if self._nonce is None:
-            assert self.account is not None
-            self._nonce = int(
-                self._rpc(lambda: self.w3.eth.get_transaction_count(self.account.address, "pending"))
-            )
-        return self._nonce
-
-    def _fees(self) -> dict[str, int]:
-        """EIP-1559 fees from the node's gas price, re-read at most every few seconds."""
-        now = time.monotonic()
-        if self._fee_cache is None or now - self._fee_cache[1] > FEE_REFRESH:
-            base = int(self._rpc(lambda: self.w3.eth.gas_price))
-            # Pay what the node asks, with room for the base fee to rise while we wait.
-            fees = {"maxFeePerGas": 2 * base + 1, "maxPriorityFeePerGas": min(base, 1_000_000_000) + 1}
-            self._fee_cache = (fees, now)
-        return self._fee_cache[0]
+        if self.sender is not None:
+            self.sender.resync_nonce()
 
     def receipt(self, tx_hash: str) -> dict[str, Any] | None:
         """The receipt if the transaction is mined, else None (never waits)."""
@@ -590,7 +367,7 @@ class ChainClient:
                     receipt = dict(receipt)
                     for key in ("status", "gasUsed", "blockNumber"):
                         if key in receipt:
-                            receipt[key] = _int(receipt[key])
+                            receipt[key] = as_int(receipt[key])
                 out[tx_hash] = receipt
         except (AttributeError, TypeError, ValueError) as exc:
             raise ChainError(f"RPC {self.rpc_url} sent a malformed receipt: {type(exc).__name__}") from None
@@ -605,7 +382,7 @@ class ChainClient:
         for number, answer in zip(numbers, answers, strict=True):
             block = answer.get("result") if isinstance(answer, dict) else None
             found = isinstance(block, dict) and block.get("hash")
-            out[number] = "0x" + _raw(block["hash"]).hex() if found else None  # type: ignore[index]
+            out[number] = "0x" + raw_bytes(block["hash"]).hex() if found else None  # type: ignore[index]
         return out
 
     def _batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
@@ -633,36 +410,12 @@ class ChainClient:
 
     def batch_outcome(self, receipt: dict[str, Any]) -> BatchOutcome:
         """Splits a verdict transaction's logs into posted, skipped and finally decided items."""
-        posted: set[tuple[str, int]] = set()
-        skipped: dict[tuple[str, int], str] = {}
-        finals: dict[tuple[str, int], str] = {}
-        reasons = ("unknown", "already_final", "expired", "duplicate_vote")
-        for log in receipt.get("logs", []):
-            topics = log["topics"]
-            if not topics:
-                continue
-            topic0 = _raw(topics[0])
-            if topic0 == self._posted_topic or topic0 == self._skipped_topic:
-                item = (_checksum("0x" + _raw(topics[1])[-20:].hex()), int.from_bytes(_raw(topics[2]), "big"))
-                if topic0 == self._posted_topic:
-                    posted.add(item)
-                else:
-                    skipped[item] = reasons[int.from_bytes(_raw(log["data"])[-32:], "big")]
-            elif topic0 in self._outcomes and _checksum(str(log["address"])) == self._outcomes[topic0][1]:
-                outcome, address = self._outcomes[topic0]
-                finals[(address, int.from_bytes(_raw(topics[1]), "big"))] = outcome
-        return BatchOutcome(
-            tx_hash="0x" + _raw(receipt["transactionHash"]).hex(),
-            gas_used=_int(receipt.get("gasUsed", 0)),
-            posted=frozenset(posted),
-            skipped=skipped,
-            finals=finals,
-        )
+        return self.codec.outcome(receipt)
 
     # --- plumbing ------------------------------------------------------------------------------
     def request(self, method: str, params: list[Any]) -> Any:
         """One raw JSON-RPC call (no web3 formatting of the result); failures become ChainError."""
-        response = self._rpc(lambda: self.w3.provider.make_request(method, params))  # type: ignore[arg-type]
+        response = self.rpc(lambda: self.w3.provider.make_request(method, params))  # type: ignore[arg-type]
         if not isinstance(response, dict):
             raise ChainError(f"RPC {self.rpc_url} sent a malformed response")
         if "error" in response:
@@ -671,7 +424,7 @@ class ChainClient:
             raise ChainError(f"RPC {self.rpc_url} sent a malformed response")
         return response["result"]
 
-    def _rpc(self, fn: Any) -> Any:
+    def rpc(self, fn: Any) -> Any:
         """Runs one read, turning transport failures into ChainError (the daemon backs off)."""
         try:
             return fn()
@@ -682,8 +435,3 @@ class ChainClient:
         except (json.JSONDecodeError, BadResponseFormat) as exc:
             # Not JSON-RPC at all (a proxy's HTML error page, a truncated body): back off like an outage.
             raise ChainError(f"RPC {self.rpc_url} sent a malformed response: {type(exc).__name__}") from None
-
-
-def chunks(seq: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(seq), size):
-        yield seq[start : start + size]

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from oracle.errors import DataError
+from oracle.features import OnlineFeatures, PaymentRecord
 
 TYPOLOGIES: tuple[str, ...] = (
     "account_takeover",
@@ -510,8 +511,6 @@ def prime_history(online: object, scenario: Scenario, address_of: object, live_s
 
     online: an `oracle.features.OnlineFeatures`; address_of: index -> address (e.g. a chain account).
     """
-    from oracle.features import OnlineFeatures, PaymentRecord  # local: features imports the store
-
     if not isinstance(online, OnlineFeatures) or not callable(address_of):
         raise TypeError("prime_history(online: OnlineFeatures, scenario, address_of: callable, live_start)")
     store = online._store  # noqa: SLF001 - same package, the profiles belong with the history

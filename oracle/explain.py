@@ -17,10 +17,9 @@ from web3 import Web3
 from oracle.chain import ChainClient
 from oracle.config import Settings
 from oracle.errors import ChainError, VerdictError
+from oracle.gate import ROUTER, ROUTER_STATUS, key_of
 from oracle.scoring import reasons_hash
-from oracle.store import Store
-
-STATUS = ("none", "pending", "held", "settled", "refunded")
+from oracle.verdicts import VerdictLog
 
 
 def posted_verdicts(chain: ChainClient, target: str, item_id: int) -> list[dict[str, Any]]:
@@ -54,18 +53,18 @@ def posted_verdicts(chain: ChainClient, target: str, item_id: int) -> list[dict[
 
 
 def explain_payment(settings: Settings, source: str, item_id: int) -> Group:
-    store = Store(settings.store_url)
+    verdicts = VerdictLog(settings.store_url)
     try:
-        row = store.scored(f"{source}:{item_id}")
+        row = verdicts.scored(key_of(source, item_id))
     finally:
-        store.close()
+        verdicts.close()
     if row is None:
         raise VerdictError(
             f"{source} item {item_id} was never scored by this node (store: {settings.store_url}); "
             "is VERDICT_STORE_URL the daemon's store?"
         )
     lines: list[Text] = []
-    title = "Payment" if source == "router" else "Escrow release"
+    title = "Payment" if source == ROUTER else "Escrow release"
     lines.append(Text(f"{title} {item_id}", style="bold"))
     lines.append(Text(f"Score {row.score_bps:,} of 10,000; the policy at scoring time said: {row.decision}."))
     lines.append(Text(f"Model {row.model_id}."))
@@ -77,7 +76,7 @@ def explain_payment(settings: Settings, source: str, item_id: int) -> Group:
     try:
         chain = ChainClient.from_settings(settings, with_key=False)
         posted = posted_verdicts(chain, row.target, item_id)
-        state = STATUS[int(chain.router.functions.payment(item_id).call()[5])] if source == "router" else None
+        state = ROUTER_STATUS[chain.payment(item_id).status] if source == ROUTER else None
         approved = chain.is_model_approved(row.model_id)
     except (ChainError, VerdictError) as exc:
         lines.append(Text(f"Could not check the chain: {exc}", style="yellow"))

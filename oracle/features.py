@@ -14,12 +14,13 @@ import math
 from collections import Counter, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
 from oracle.errors import DataError
-from oracle.store import AccountStats, Store, StoredPayment
+from oracle.records import AccountStats, PaymentRecord
 
 HOUR = 3_600
 DAY = 86_400
@@ -75,16 +76,25 @@ def token_symbol(code: float) -> str:
     return "another token"
 
 
-@dataclass(frozen=True, slots=True)
-class PaymentRecord:
-    """One payment as the features see it; `key` is unique (e.g. "router:17")."""
+class PaymentHistory(Protocol):
+    """What the live features need from a history store (`oracle.history.HistoryStore` is one)."""
 
-    key: str
-    payer: str
-    payee: str
-    token: str
-    amount_usd: float
-    timestamp: int
+    def known_payments(self, keys: Sequence[str]) -> dict[str, dict[str, float] | None]: ...
+
+    def account_stats(self, addresses: Sequence[str]) -> dict[str, AccountStats]: ...
+
+    def payees_of(self, payers: Sequence[str]) -> dict[str, set[str]]: ...
+
+    def recent_payments(self, addresses: Sequence[str], since: int) -> list[PaymentRecord]: ...
+
+    def account_profiles(self, addresses: Sequence[str]) -> dict[str, tuple[str | None, int | None]]: ...
+
+    def record_payments(
+        self,
+        rows: Sequence[tuple[PaymentRecord, dict[str, float] | None]],
+        stats: Sequence[AccountStats],
+        new_pairs: Sequence[tuple[str, str, int]],
+    ) -> None: ...
 
 
 def _norm_country(value: object) -> str | None:
@@ -353,7 +363,7 @@ def features_to_row(features: dict[str, float]) -> np.ndarray:
 
 
 class OnlineFeatures:
-    """Live features over the store's history.
+    """Live features over a payment history (any `PaymentHistory`).
 
     Per-account rolling state is cached in memory and every observed payment is persisted (with the
     features it was scored on), so a new instance over the same store continues exactly where the
@@ -361,8 +371,8 @@ class OnlineFeatures:
     it had at first sight, so a daemon that re-reads logs after a restart scores them identically.
     """
 
-    def __init__(self, store: Store) -> None:
-        self._store = store
+    def __init__(self, history: PaymentHistory) -> None:
+        self._store = history
         self._accounts: dict[str, _AccountState] = {}
 
     # --- public API ------------------------------------------------------------------------
@@ -395,7 +405,7 @@ class OnlineFeatures:
             return rows
         known = self._store.known_payments([r.key for r in recs])
         profiles = self._load(recs, known)
-        new: list[tuple[StoredPayment, dict[str, float] | None]] = []
+        new: list[tuple[PaymentRecord, dict[str, float] | None]] = []
         touched: dict[str, _AccountState] = {}
         new_pairs: list[tuple[str, str, int]] = []
         try:
@@ -410,14 +420,7 @@ class OnlineFeatures:
                     known[rec.key] = feats
                     if self._apply(rec, touched):
                         new_pairs.append((rec.payer, rec.payee, rec.timestamp))
-                    new.append(
-                        (
-                            StoredPayment(
-                                rec.key, rec.payer, rec.payee, rec.token, rec.amount_usd, rec.timestamp
-                            ),
-                            feats,
-                        )
-                    )
+                    new.append((rec, feats))
             if new:
                 self._store.record_payments(new, [s.stats() for s in touched.values()], new_pairs)
         except BaseException:

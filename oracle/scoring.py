@@ -21,10 +21,10 @@ from eth_utils import keccak
 
 from oracle.errors import DataError
 from oracle.features import FEATURES, SECS_SINCE_CAP, token_symbol
+from oracle.gate import decide
 from oracle.model import ModelArtifact
 
 TOP_REASONS = 3
-DECISIONS = ("settle", "review", "reject")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,15 +67,6 @@ def canonical_reasons_json(reasons: Sequence[Reason | dict[str, Any]]) -> str:
 def reasons_hash(reasons: Sequence[Reason | dict[str, Any]]) -> str:
     """0x-hex keccak256 of the canonical reasons JSON (recompute it from stored reasons to verify)."""
     return "0x" + keccak(text=canonical_reasons_json(reasons)).hex()
-
-
-def decide(score_bps: int, review_bps: int, reject_bps: int) -> str:
-    """settle below review, review from review up to reject, reject at or above reject."""
-    if score_bps >= reject_bps:
-        return "reject"
-    if score_bps >= review_bps:
-        return "review"
-    return "settle"
 
 
 # --- reasons in words -------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 
 from oracle.chain import ChainClient
+from oracle.gate import OUTCOME_EVENTS, ROUTER
 
 ERC20_ABI = [
     {
@@ -127,9 +128,7 @@ class OutcomeWatcher:
         self._thread = threading.Thread(target=self._loop, name="outcome-watcher", daemon=True)
         router = chain.router
         self._topics = {
-            ChainClient.topic(router, "PaymentSettled"): "settled",
-            ChainClient.topic(router, "PaymentHeld"): "held",
-            ChainClient.topic(router, "PaymentRefunded"): "refunded",
+            ChainClient.topic(router, event): outcome for event, outcome in OUTCOME_EVENTS[ROUTER].items()
         }
 
     def start(self) -> OutcomeWatcher:

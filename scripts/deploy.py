@@ -8,20 +8,21 @@ overwritten after a confirmation.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import click
 from ape.api.address import Address
 from ape.cli import ConnectedProviderCommand, account_option, ape_cli_context
 
 from oracle.errors import VerdictError
 from oracle.model import load as load_model
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from _suite import deployment_path, is_local_network  # noqa: E402
-from _world import Dao, Roles, deploy_world, model_id_bytes, thresholds_of  # noqa: E402
+from verdict_deploy import (
+    Dao,
+    Roles,
+    deploy_world,
+    deployment_path,
+    is_local_network,
+    model_id_bytes,
+    thresholds_of,
+)
 
 
 @click.command(cls=ConnectedProviderCommand)

@@ -5,24 +5,21 @@ deployed under the recorded PaymentRouter and RiskOracle and added to the record
 funds three milestones for a supplier, the second is disputed and ruled on, and every release waits
 for the oracle daemon's verdict (start it first: `verdict daemon`). Prints the summary as JSON.
 
-On a local network the test accounts play the roles (deployer 0, buyer 10, supplier 11,
-arbiter 12); elsewhere pass account aliases with --deployer/--buyer/--supplier/--arbiter.
+On a local network the test accounts play the roles `Roles.local()` gives them (the same arbiter
+`ape run deploy` grants); elsewhere pass account aliases with --deployer/--buyer/--supplier/--arbiter.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
-from ape import accounts, project
+from ape import accounts
 from ape.cli import ConnectedProviderCommand, ape_cli_context
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from _escrow import EscrowScenarioError, deploy_escrow, gate_waiter, run_escrow_scenario  # noqa: E402
-from _suite import deployment_path, is_local_network  # noqa: E402
+from verdict_deploy import Roles, deployment_path, is_local_network
+from verdict_deploy.escrow import EscrowScenarioError, escrow_of_record, gate_waiter, run_escrow_scenario
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -41,15 +38,9 @@ def cli(cli_ctx, network, deployer_alias, buyer_alias, supplier_alias, arbiter_a
     path = deployment_path(network_name)
     if not path.exists():
         raise click.ClickException(f"{path} not found: run `ape run deploy --network {network_name}` first")
-    record = json.loads(path.read_text())
-    recorded = record.get("contracts", {})
-    for name in ("PaymentRouter", "RiskOracle", "MockStablecoin"):
-        if name not in recorded:
-            raise click.ClickException(f"{path} records no {name}")
-
     if is_local_network():
-        test = accounts.test_accounts
-        deployer, buyer, supplier, arbiter = test[0], test[10], test[11], test[12]
+        roles = Roles.local()
+        deployer, buyer, supplier, arbiter = roles.deployer, roles.buyer, roles.supplier, roles.arbiters[0]
     else:
         aliases = {
             "--deployer": deployer_alias,
@@ -62,19 +53,12 @@ def cli(cli_ctx, network, deployer_alias, buyer_alias, supplier_alias, arbiter_a
             raise click.UsageError(f"on a non-local network pass {', '.join(missing)}")
         deployer, buyer, supplier, arbiter = (accounts.load(alias) for alias in aliases.values())
 
-    stablecoin = project.MockStablecoin.at(recorded["MockStablecoin"])
-    if "Escrow" in recorded:
-        escrow = project.Escrow.at(recorded["Escrow"])
-    else:
-        router = project.PaymentRouter.at(recorded["PaymentRouter"])
-        oracle = project.RiskOracle.at(recorded["RiskOracle"])
-        escrow = deploy_escrow(deployer, router, oracle, arbiters=[arbiter])
-        record["contracts"]["Escrow"] = str(escrow.address)
-        path.write_text(json.dumps(record, indent=2) + "\n")
+    try:
+        escrow, stablecoin, deployed = escrow_of_record(path, deployer, arbiter)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    if deployed:
         cli_ctx.logger.success(f"Escrow deployed at {escrow.address} and recorded in {path}")
-
-    if not escrow.hasRole(escrow.ARBITER_ROLE(), arbiter):
-        raise click.ClickException(f"{arbiter.address} is not an arbiter of {escrow.address}")
 
     try:
         summary = run_escrow_scenario(

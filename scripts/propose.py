@@ -6,15 +6,10 @@ ape run propose fee 25 --quadratic --account alice
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import click
 from ape.cli import ConnectedProviderCommand, account_option
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import ape_console_extras as gov  # noqa: E402
+from verdict_deploy import console as gov
 
 QUADRATIC_HELP = "Count votes quadratically among members (only calls the DAO listed for it, within bounds)."
 

@@ -1,79 +1,17 @@
-"""`ape run treasury`: the DAO treasury's balances and every outflow with the proposal behind it.
-
-The treasury is the CommunityTimelock. An outflow is an ETH call value sent by the timelock
-(`CallExecuted`) or a token `Transfer` out of it; each is matched to the `ProposalExecuted` event of
-the same transaction, so every line names the proposal that paid it.
-"""
+"""`ape run treasury`: the DAO treasury's balances and every outflow with the proposal behind it
+(see `verdict_deploy.treasury`)."""
 
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 from typing import Any
 
 import click
-from ape import networks, project
+from ape import networks
 from ape.cli import ConnectedProviderCommand, network_option
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from _suite import deployment_path  # noqa: E402
-
-
-def treasury_report(timelock: Any, governor: Any, tokens: list[Any], start_block: int = 0) -> dict[str, Any]:
-    """Balances of the treasury and its outflows, each with the proposal id and description behind it."""
-    descriptions = {
-        int(log.proposalId): log.description for log in governor.ProposalCreated.range(start_block, None)
-    }
-    executed = {
-        log.transaction_hash: int(log.proposalId)
-        for log in governor.ProposalExecuted.range(start_block, None)
-    }
-
-    outflows: list[dict[str, Any]] = []
-    for log in timelock.CallExecuted.range(start_block, None):
-        if int(log.value) > 0:
-            outflows.append(_outflow(log, "ETH", str(log.target), int(log.value), executed, descriptions))
-    for token in tokens:
-        symbol = token.symbol()
-        for log in token.Transfer.range(start_block, None, search_topics={"from": timelock.address}):
-            outflows.append(_outflow(log, symbol, str(log.to), int(log.value), executed, descriptions))
-    outflows.sort(key=lambda o: (o["block"], o["log_index"]))
-    return {
-        "treasury": timelock.address,
-        "balances": {
-            "ETH": int(timelock.balance),
-            **{t.symbol(): int(t.balanceOf(timelock)) for t in tokens},
-        },
-        "outflows": outflows,
-    }
-
-
-def _outflow(
-    log: Any, asset: str, to: str, amount: int, executed: dict, descriptions: dict
-) -> dict[str, Any]:
-    proposal_id = executed.get(log.transaction_hash)
-    return {
-        "block": int(log.block_number),
-        "log_index": int(log.log_index),
-        "tx": str(log.transaction_hash),
-        "asset": asset,
-        "to": to,
-        "amount": amount,
-        "proposal_id": proposal_id,
-        "proposal": (descriptions.get(proposal_id, "") or "").splitlines()[0] if proposal_id else None,
-    }
-
-
-def _format(report: dict[str, Any]) -> str:
-    lines = [f"treasury {report['treasury']}", "balances:"]
-    lines += [f"  {asset:>6} {amount / 1e18:,.6f}" for asset, amount in report["balances"].items()]
-    lines.append(f"outflows ({len(report['outflows'])}):")
-    for o in report["outflows"]:
-        who = f"proposal {o['proposal_id']} ({o['proposal']})" if o["proposal_id"] else "NO PROPOSAL"
-        lines.append(f"  block {o['block']}: {o['amount'] / 1e18:,.6f} {o['asset']} -> {o['to']}  by {who}")
-    return "\n".join(lines)
+from verdict_deploy import deployment_path
+from verdict_deploy.treasury import format_report, treasury_of_record
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -84,15 +22,8 @@ def cli(network: Any, as_json: bool) -> None:
     path = deployment_path(networks.provider.network.choice)
     if not path.exists():
         raise click.ClickException(f"no deployment record at {path}: deploy first")
-    record = json.loads(path.read_text())
-    addresses = record["contracts"]
-    missing = [n for n in ("CommunityTimelock", "CommunityGovernor", "CommunityToken") if n not in addresses]
-    if missing:
-        raise click.ClickException(f"the deployment has no {', '.join(missing)}: deploy governance first")
-    timelock = project.CommunityTimelock.at(addresses["CommunityTimelock"])
-    governor = project.CommunityGovernor.at(addresses["CommunityGovernor"])
-    tokens = [project.CommunityToken.at(addresses["CommunityToken"])]
-    if "MockStablecoin" in addresses:
-        tokens.append(project.MockStablecoin.at(addresses["MockStablecoin"]))
-    report = treasury_report(timelock, governor, tokens, int(record.get("block", 0)))
-    click.echo(json.dumps(report, indent=2) if as_json else _format(report))
+    try:
+        report = treasury_of_record(path)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps(report, indent=2) if as_json else format_report(report))

@@ -8,15 +8,10 @@ ape run vote state <proposal-id>
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import click
 from ape.cli import ConnectedProviderCommand, account_option
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import ape_console_extras as gov  # noqa: E402
+from verdict_deploy import console as gov
 
 
 @click.group()

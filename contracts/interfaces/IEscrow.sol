@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {IRiskGated} from "./IRiskGated.sol";
+import {IRiskGatedVault} from "./IRiskGatedVault.sol";
 
 /// @title IEscrow
 /// @notice Milestone escrow for supply-chain finance. A buyer funds an agreement with a supplier
@@ -21,7 +21,7 @@ import {IRiskGated} from "./IRiskGated.sol";
 ///   Disputed --ruling deadline passed, reclaim--> Refunded
 ///   Flagged --contest window passed, reclaim--> Refunded
 ///   Funded --both parties' EIP-712 signatures, cancelMilestone--> Cancelled
-interface IEscrow is IRiskGated {
+interface IEscrow is IRiskGatedVault {
     // =============================================================================================
     //                                            TYPES
     // =============================================================================================
@@ -129,11 +129,8 @@ interface IEscrow is IRiskGated {
     event MilestoneCancelled(uint256 indexed agreementId, uint256 milestone, uint256 amount);
     /// @notice A push failed; `amount` of `token` is credited to `account` for `withdraw`.
     event Credited(address indexed account, address indexed token, uint256 amount);
-    event Withdrawn(address indexed account, address indexed token, uint256 amount);
-    event FeesSwept(address indexed token, address indexed treasury, uint256 amount);
     event WindowsChanged(Windows windows);
     event ArbiterFeeChanged(uint16 arbiterFeeBps);
-    event TreasuryChanged(address treasury);
     event OracleChanged(address oracle);
     event RouterChanged(address router);
 
@@ -228,7 +225,7 @@ interface IEscrow is IRiskGated {
     function openDispute(uint256 agreementId, uint256 milestone) external;
 
     /// @notice An arbiter rules on a Disputed milestone: the arbiter fee (arbiterFeeBps of the
-    /// disputed amount) goes to the arbiter, `supplierBps` of the rest to the supplier through the
+    /// disputed amount, paid on the first ruling of a milestone only) goes to the arbiter, `supplierBps` of the rest to the supplier through the
     /// risk gate (the milestone is Gated again for that share), the remainder back to the buyer.
     /// 10000 = release, 0 = refund, anything between = split.
     ///
@@ -257,11 +254,6 @@ interface IEscrow is IRiskGated {
         bytes calldata supplierSignature
     ) external;
 
-    /// @notice Withdraws what a failed push credited to the sender. Works paused.
-    ///
-    /// Requirements: something credited for `token`.
-    function withdraw(address token) external;
-
     // =============================================================================================
     //                      ADMINISTRATION: DEFAULT_ADMIN_ROLE (the DAO timelock)
     // =============================================================================================
@@ -271,18 +263,9 @@ interface IEscrow is IRiskGated {
     /// @notice Requirements: admin; at most MAX_ARBITER_FEE_BPS.
     function setArbiterFeeBps(uint16 newArbiterFeeBps) external;
     /// @notice Requirements: admin; non-zero.
-    function setTreasury(address newTreasury) external;
-    /// @notice Requirements: admin; non-zero.
     function setOracle(address newOracle) external;
     /// @notice Requirements: admin; non-zero (the thresholds and fee are read from it).
     function setRouter(address newRouter) external;
-    /// @notice Sends the accrued protocol fees of `token` to the treasury. Anyone; works paused.
-    /// Requirements: something accrued.
-    function sweepFees(address token) external;
-    /// @notice Requirements: GUARDIAN_ROLE or DEFAULT_ADMIN_ROLE.
-    function pause() external;
-    /// @notice Requirements: DEFAULT_ADMIN_ROLE.
-    function unpause() external;
 
     // =============================================================================================
     //                                            VIEWS
@@ -298,11 +281,11 @@ interface IEscrow is IRiskGated {
     function gate(uint256 gateId) external view returns (uint256 agreementId, uint256 milestone);
     function agreementCount() external view returns (uint256);
     function gateCount() external view returns (uint256);
-    function credited(address account, address token) external view returns (uint256);
-    function feesAccrued(address token) external view returns (uint256);
     function arbiterFeeBps() external view returns (uint16);
+    /// @notice Whether a ruling on the milestone has already paid the arbiter fee; later rulings on
+    /// it pay none.
+    function arbiterFeePaid(uint256 agreementId, uint256 milestone) external view returns (bool);
     function windows() external view returns (Windows memory);
     function oracle() external view returns (address);
     function router() external view returns (address);
-    function treasury() external view returns (address);
 }

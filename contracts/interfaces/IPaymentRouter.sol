@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {IRiskGated} from "./IRiskGated.sol";
+import {IRiskGatedVault} from "./IRiskGatedVault.sol";
 
 /// @title IPaymentRouter
 /// @notice Escrowed ETH and ERC-20 payments settled only by a final risk verdict.
-interface IPaymentRouter is IRiskGated {
+interface IPaymentRouter is IRiskGatedVault {
     enum Status {
         None,
         Pending,
@@ -38,13 +38,10 @@ interface IPaymentRouter is IRiskGated {
     event PaymentReviewed(uint256 indexed id, address indexed reviewer, bool approved);
     /// @notice A push to the payee (or payer) failed; the amount is credited for `withdraw`.
     event PaymentCredited(uint256 indexed id, address indexed account, address token, uint256 amount);
-    event Withdrawn(address indexed account, address indexed token, uint256 amount);
-    event FeesSwept(address indexed token, address indexed treasury, uint256 amount);
     event ThresholdsChanged(uint16 reviewThreshold, uint16 rejectThreshold);
     event FeeChanged(uint16 feeBps);
     event DeadlineWindowChanged(uint64 window);
     event ReviewWindowChanged(uint64 window);
-    event TreasuryChanged(address treasury);
     event OracleChanged(address oracle);
     event BlocklistUpdated(address indexed account, bool blocked);
 
@@ -59,6 +56,8 @@ interface IPaymentRouter is IRiskGated {
     error PaymentRouterUnknownPayment(uint256 id);
     error PaymentRouterNotHeld(uint256 id);
     error PaymentRouterNotReclaimable(uint256 id);
+    /// @notice The review window of a Held payment closed at `reviewDeadline`; only reclaim is left.
+    error PaymentRouterReviewWindowPassed(uint256 id, uint256 reviewDeadline);
     error PaymentRouterOnlyOracle(address caller);
     error PaymentRouterInvalidThresholds(uint16 reviewThreshold, uint16 rejectThreshold);
     error PaymentRouterFeeTooHigh(uint16 feeBps);
@@ -88,51 +87,45 @@ interface IPaymentRouter is IRiskGated {
 
     /// @notice A reviewer approves (settles) or rejects (refunds) a Held payment.
     ///
-    /// Requirements: the caller has REVIEWER_ROLE; the payment is Held; approving needs not paused.
+    /// Requirements: the caller has REVIEWER_ROLE; the payment is Held and its review window
+    /// (deadline + reviewWindow) has not passed; approving needs not paused.
     function review(uint256 id, bool approve) external;
 
     /// @notice Refunds a payment with no final verdict after its deadline (or a Held payment whose
     /// review window has also passed). Anyone may call; works while paused.
     function reclaim(uint256 id) external;
 
-    /// @notice Withdraws what a failed push credited to the sender.
-    function withdraw(address token) external;
-
     // --- policy: DEFAULT_ADMIN_ROLE (the DAO timelock once governance takes over) -------------
     /// @notice Requirements: caller has DEFAULT_ADMIN_ROLE; review < reject <= 10000.
     function setThresholds(uint16 newReviewThreshold, uint16 newRejectThreshold) external;
-    /// @notice Requirements: caller has DEFAULT_ADMIN_ROLE; fee <= MAX_FEE_BPS (1000 = 10%).
+    /// @notice Sets the fee quoted to payments made from now on; a payment already made settles at
+    /// the fee it was quoted.
+    /// Requirements: caller has DEFAULT_ADMIN_ROLE; fee <= MAX_FEE_BPS (1000 = 10%).
     function setFeeBps(uint16 newFeeBps) external;
     /// @notice Requirements: caller has DEFAULT_ADMIN_ROLE; window within [1 minute, 30 days].
     function setDeadlineWindow(uint64 window) external;
     /// @notice Requirements: caller has DEFAULT_ADMIN_ROLE; window within [1 minute, 30 days].
     function setReviewWindow(uint64 window) external;
     /// @notice Requirements: caller has DEFAULT_ADMIN_ROLE; non-zero address.
-    function setTreasury(address newTreasury) external;
-    /// @notice Requirements: caller has DEFAULT_ADMIN_ROLE; non-zero address.
     function setOracle(address newOracle) external;
     /// @notice Requirements: caller has DEFAULT_ADMIN_ROLE.
     function setBlocked(address account, bool blocked) external;
-    /// @notice Sends accrued protocol fees of `token` to the treasury. Anyone may call.
-    function sweepFees(address token) external;
-    /// @notice Requirements: caller has GUARDIAN_ROLE or DEFAULT_ADMIN_ROLE.
-    function pause() external;
-    /// @notice Requirements: caller has DEFAULT_ADMIN_ROLE.
-    function unpause() external;
 
     function payment(uint256 id) external view returns (Payment memory);
     function paymentCount() external view returns (uint256);
     function reviewThreshold() external view returns (uint16);
     function rejectThreshold() external view returns (uint16);
     function feeBps() external view returns (uint16);
-    function credited(address account, address token) external view returns (uint256);
-    function feesAccrued(address token) external view returns (uint256);
+    /// @notice The thresholds and fee in one call (what Escrow applies its verdicts under).
+    function riskPolicy() external view returns (RiskPolicy memory);
 
     // --- added with the implementation: policy and per-payment views ---------------------------
     /// @notice The score of the verdict applied to `id` (0 while none was applied).
     function paymentScore(uint256 id) external view returns (uint16);
+    /// @notice The fee (basis points) quoted to `id` when it was paid: the fee it settles at, even
+    /// if governance changed `feeBps` since (0 for an unknown id).
+    function paymentFeeBps(uint256 id) external view returns (uint16);
     function oracle() external view returns (address);
-    function treasury() external view returns (address);
     function deadlineWindow() external view returns (uint64);
     function reviewWindow() external view returns (uint64);
     function isBlocked(address account) external view returns (bool);

@@ -3,7 +3,7 @@ pragma solidity ^0.8.24;
 
 /// @title IRiskOracle
 /// @notice Collects risk verdicts from a registered set of oracle nodes and applies a final score
-/// (the median of a quorum of k distinct nodes; the lower median for even k) to a gated target.
+/// (the median of a quorum of k distinct nodes; the higher middle score for even k) to a gated target.
 interface IRiskOracle {
     /// @notice One node's verdict on one gated item.
     /// @param target the gated contract (PaymentRouter or Escrow) that owns `id`
@@ -56,6 +56,8 @@ interface IRiskOracle {
     // added with the implementation
     error RiskOracleZeroAddress();
     error RiskOracleTooManyNodes(uint256 max);
+    /// @notice `node` was registered once and removed; its old votes are kept, so it cannot return.
+    error RiskOracleNodeRetired(address node);
 
     /// @notice Posts many verdicts in one transaction.
     ///
@@ -67,9 +69,10 @@ interface IRiskOracle {
     function submitVerdicts(Verdict[] calldata verdicts) external;
 
     // --- administration: DEFAULT_ADMIN_ROLE (the DAO timelock once governance takes over) -----
-    /// @notice Requirements: admin; `node` non-zero and not yet registered.
+    /// @notice Requirements: admin; `node` non-zero, not registered and never removed before.
     function addNode(address node) external;
-    /// @notice Requirements: admin; `node` registered; quorum stays <= node count.
+    /// @notice Removes `node` for good (it cannot be added again: its stored votes are not cleared).
+    /// Requirements: admin; `node` registered; quorum stays <= node count.
     function removeNode(address node) external;
     /// @notice Requirements: admin; 1 <= `newQuorum` <= node count.
     function setQuorum(uint8 newQuorum) external;

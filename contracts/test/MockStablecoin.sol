@@ -1,17 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {MintableMock} from "./MintableMock.sol";
 
 /// @notice A 6-decimal stablecoin anyone can mint; for tests and the demo only.
-contract MockStablecoin is ERC20 {
-    constructor() ERC20("Mock USD", "mUSD") {}
-
-    function decimals() public pure override returns (uint8) {
-        return 6;
-    }
-
-    function mint(address to, uint256 amount) external {
-        _mint(to, amount);
-    }
+contract MockStablecoin is MintableMock {
+    constructor() MintableMock("Mock USD", "mUSD", 6) {}
 }

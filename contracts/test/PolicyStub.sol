@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IRiskGatedVault} from "../interfaces/IRiskGatedVault.sol";
+
 /// @notice Stands in for the PaymentRouter's policy views (thresholds, fee, treasury) in unit
-/// tests of the Escrow; test only.
+/// tests of the Escrow; test only. Reports any fee it is given, unchecked, like a hostile router.
 contract PolicyStub {
     uint16 public reviewThreshold = 5000;
     uint16 public rejectThreshold = 8000;
@@ -20,5 +22,13 @@ contract PolicyStub {
 
     function setFeeBps(uint16 bps) external {
         feeBps = bps;
+    }
+
+    function riskPolicy() external view returns (IRiskGatedVault.RiskPolicy memory) {
+        return IRiskGatedVault.RiskPolicy({
+            reviewThreshold: reviewThreshold,
+            rejectThreshold: rejectThreshold,
+            feeBps: feeBps
+        });
     }
 }

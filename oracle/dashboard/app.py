@@ -27,6 +27,7 @@ from starlette.staticfiles import StaticFiles
 
 from oracle.config import Settings
 from oracle.dashboard.data import Dashboard
+from oracle.dashboard.filters import FILTERS
 from oracle.errors import ChainError, DataError, StoreError, VerdictError
 from oracle.report import build_report, parse_period
 
@@ -46,8 +47,7 @@ def create_app(settings: Settings, dashboard: Dashboard | None = None) -> Starle
     board = dashboard or Dashboard(settings)
     token = secrets.token_urlsafe(24)
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
-    env.filters["when"] = lambda iso_utc: str(iso_utc).replace("T", " ").removesuffix("Z")[:16]
-    env.filters["short"] = lambda v, n=10: (str(v)[: n + 2] + "…") if v and len(str(v)) > n + 4 else (v or "")
+    env.filters.update(FILTERS)
 
     def render(request: Request, page: str, status: int = 200, **context: Any) -> HTMLResponse:
         html = env.get_template(f"{page}.html").render(
@@ -172,7 +172,7 @@ def create_app(settings: Settings, dashboard: Dashboard | None = None) -> Starle
 
 
 def build_rule_text(settings: Settings) -> str:
-    from oracle.report import StructuringRule
+    from oracle.structuring import StructuringRule
 
     return StructuringRule.from_settings(settings).describe()
 

@@ -10,7 +10,6 @@ import contextlib
 import json
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,50 +18,21 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.exceptions import ContractLogicError, Web3RPCError
 
-from oracle.chain import ETH, ChainClient, Deployment, load_abis
+from oracle.chain import ChainClient, Deployment, RouterPayment, load_abis
 from oracle.config import Settings
-from oracle.daemon import CHECKPOINT
+from oracle.dashboard.filters import duration
+from oracle.dashboard.governance import GovernanceView
+from oracle.dashboard.pages import Holding, PaymentRow, ReviewResult, histogram
 from oracle.errors import ChainError, ConfigError, ModelError, VerdictError
+from oracle.gate import ROUTER, ROUTER_STATUS, band_of, key_of
 from oracle.model import load as load_model
-from oracle.report import STATUS, router_logs
+from oracle.reader import CHECKPOINT
+from oracle.report import router_logs
+from oracle.sender import TxSender
 from oracle.store import Store, VerdictRow
 
-PROPOSAL_STATES = ("Pending", "Active", "Canceled", "Defeated", "Succeeded", "Queued", "Expired", "Executed")
-TRACKS = ("Major", "Routine")
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 SCORE_BUCKETS = 20  # of 500 bps each
-
-
-@dataclass
-class ReviewResult:
-    payment_id: int
-    approve: bool
-    tx_hash: str
-    status: str
-    block: int
-    reviewer: str
-
-
-@dataclass
-class Bar:
-    label: str
-    count: int
-    share: float  # 0..1 of the largest bar, for the drawing
-    css: str = ""
-
-
-@dataclass
-class Histogram:
-    bars: list[Bar] = field(default_factory=list)
-    total: int = 0
-
-
-def histogram(labels: list[str], counts: list[int], css: list[str] | None = None) -> Histogram:
-    top = max(counts, default=0) or 1
-    css = css or [""] * len(counts)
-    return Histogram(
-        [Bar(lbl, c, c / top, k) for lbl, c, k in zip(labels, counts, css, strict=True)], sum(counts)
-    )
 
 
 class Dashboard:
@@ -75,10 +45,7 @@ class Dashboard:
         self.chain = ChainClient(settings.rpc_url, self.deployment, self.abis, None)
         self.store = Store(settings.store_url)
         self.w3 = self.chain.w3
-        contracts = self.deployment.contracts
-        self.governor = self._contract("CommunityGovernor")
-        self.token = self._contract("CommunityToken")
-        self.timelock_address = contracts.get("CommunityTimelock")
+        self._governance = GovernanceView(self.chain, self.deployment, self.abis)
         self.reviewer: LocalAccount | None = None
         self._review_lock = threading.Lock()  # one review at a time: the nonce is read per send
         if settings.reviewer_key is not None:
@@ -86,12 +53,11 @@ class Dashboard:
                 self.reviewer = Account.from_key(settings.reviewer_key.get_secret_value())
             except (ValueError, TypeError):
                 raise ConfigError("VERDICT_REVIEWER_KEY is not a valid private key") from None
-
-    def _contract(self, name: str) -> Any:
-        address = self.deployment.contracts.get(name)
-        if address is None or name not in self.abis:
-            return None
-        return self.w3.eth.contract(address, abi=self.abis[name])
+        self._sender = (
+            TxSender(self.w3, self.reviewer, self.chain.chain_id, self.chain.rpc, role="reviewer")
+            if self.reviewer is not None
+            else None
+        )
 
     def close(self) -> None:
         self.store.close()
@@ -111,31 +77,24 @@ class Dashboard:
         except ChainError as exc:
             return {"ok": False, "error": str(exc), "rpc": self.settings.rpc_url}
 
-    def _token_label(self, token: str, amount: int) -> str:
-        info = self.chain.token_info(token)
-        value = amount / 10**info.decimals
-        return f"{value:,.4f}".rstrip("0").rstrip(".") + f" {info.symbol}"
+    def _payment(self, pid: int) -> PaymentRow:
+        return self._payment_row(self.chain.payment(pid))
 
-    def _payment(self, pid: int) -> dict[str, Any]:
-        p = self.chain.payment(pid)
-        return {
-            "id": pid,
-            "payer": p.payer,
-            "payee": p.payee,
-            "token": p.token,
-            "amount": p.amount,
-            "amount_label": self._token_label(p.token, p.amount),
-            "deadline": p.deadline,
-            "status": STATUS[p.status],
-        }
+    def _payments(self, pids: list[int]) -> list[PaymentRow]:
+        """The router's records of `pids`, in order, read in one JSON-RPC batch."""
+        found = self.chain.payments(pids)
+        return [self._payment_row(found[pid]) for pid in pids]
+
+    def _payment_row(self, p: RouterPayment) -> PaymentRow:
+        token = self.chain.token_info(p.token)
+        status = ROUTER_STATUS[p.status]
+        return PaymentRow(
+            p.id, p.payer, p.payee, p.token, p.amount, token.decimals, token.symbol, p.deadline, status
+        )
 
     def _verdicts(self, pids: list[int]) -> dict[int, VerdictRow]:
-        out = {}
-        for pid in pids:
-            row = self.store.scored(f"router:{pid}")
-            if row is not None:
-                out[pid] = row
-        return out
+        rows = self.store.scored_many([key_of(ROUTER, pid) for pid in pids])
+        return {pid: row for pid in pids if (row := rows.get(key_of(ROUTER, pid))) is not None}
 
     # --- live payments -------------------------------------------------------------------------
     def live_payments(self, limit: int = 40) -> dict[str, Any]:
@@ -144,13 +103,11 @@ class Dashboard:
         scored = self._verdicts(pids)
         rows = []
         totals: dict[str, int] = {}
-        for pid in pids:
-            p = self._payment(pid)
-            v = scored.get(pid)
-            p["score"] = v.score_bps if v else None
-            p["decision"] = v.decision if v else None
-            p["reasons"] = reason_texts(v)
-            totals[p["status"]] = totals.get(p["status"], 0) + 1
+        for p in self._payments(pids):
+            v = scored.get(p.id)
+            if v is not None:
+                p.score, p.decision, p.reasons = v.score_bps, v.decision, reason_texts(v)
+            totals[p.status] = totals.get(p.status, 0) + 1
             rows.append(p)
         return {"payments": rows, "count": count, "shown": len(rows), "totals": totals}
 
@@ -162,16 +119,14 @@ class Dashboard:
         scored = self._verdicts(pids)
         facts = router_logs(self.chain) if pids else None
         queue, decided = [], []
-        for pid in pids:
-            p = self._payment(pid)
-            v = scored.get(pid)
-            p["score"] = v.score_bps if v else None
-            p["reasons"] = reason_texts(v)
-            p["verdict_tx"] = v.tx_hash if v else None
-            review = facts.review_tx.get(pid) if facts else None
-            p["review_tx"] = review[0] if review else None
-            p["reviewed"] = ("approved" if review[1] else "rejected") if review else None
-            (queue if p["status"] == "held" else decided).append(p)
+        for p in self._payments(pids):
+            v = scored.get(p.id)
+            if v is not None:
+                p.score, p.reasons, p.verdict_tx = v.score_bps, reason_texts(v), v.tx_hash
+            review = facts.review_tx.get(p.id) if facts else None
+            if review is not None:
+                p.review_tx, p.reviewed = review[0], "approved" if review[1] else "rejected"
+            (queue if p.status == "held" else decided).append(p)
         return {
             "queue": queue,
             "decided": decided[-20:][::-1],
@@ -199,145 +154,32 @@ class Dashboard:
     def _review(self, pid: int, approve: bool) -> ReviewResult:
         if self.reviewer is None:
             raise ConfigError("no reviewer key: set VERDICT_REVIEWER_KEY to review from the dashboard")
-        current = self._payment(pid)["status"] if pid > 0 else "none"
+        current = self._payment(pid).status if pid > 0 else "none"
         if current != "held":
             raise VerdictError(f"payment {pid} is {current}, not held: nothing to review")
-        call = self.chain.router.functions.review(pid, approve)
-        sender = self.reviewer.address
-        try:
-            gas = int(call.estimate_gas({"from": sender}) * 1.2) + 20_000
-            base = int(self.w3.eth.gas_price)
-            tx = call.build_transaction(
-                {
-                    "from": sender,
-                    "nonce": self.w3.eth.get_transaction_count(sender, "pending"),
-                    "gas": gas,
-                    "chainId": self.chain.chain_id(),
-                    "maxFeePerGas": 2 * base + 1,
-                    "maxPriorityFeePerGas": min(base, 1_000_000_000) + 1,
-                }
-            )
-            tx_hash = Web3.to_hex(
-                self.w3.eth.send_raw_transaction(self.reviewer.sign_transaction(tx).raw_transaction)
-            )
-        except ContractLogicError as exc:
-            raise ChainError(f"review reverted: {exc}") from None
-        except (Web3RPCError, ValueError) as exc:
-            message = str(exc)
-            if "insufficient funds" in message.lower():
-                message = f"reviewer {sender} has no funds to pay for gas"
-            raise ChainError(f"review failed: {message}") from None
+        assert self._sender is not None
+        data = self.chain.router.encode_abi("review", args=[pid, approve])
+        tx_hash = self._sender.send(self.chain.router.address, data, "review").tx_hash
         receipt = self.chain.wait_receipt(tx_hash, timeout=30)
         if receipt is None:
             raise ChainError(f"review transaction {tx_hash} was not mined within 30 s")
         if int(receipt.get("status", 0)) != 1:
             raise ChainError(f"review transaction {tx_hash} reverted")
         return ReviewResult(
-            pid, approve, tx_hash, self._payment(pid)["status"], int(receipt["blockNumber"]), sender
+            pid,
+            approve,
+            tx_hash,
+            self._payment(pid).status,
+            int(receipt["blockNumber"]),
+            self.reviewer.address,
         )
 
     # --- governance ----------------------------------------------------------------------------
     def governance(self) -> dict[str, Any]:
-        if self.governor is None:
-            return {"deployed": False, "proposals": [], "treasury": []}
-        gov = self.governor
-        topic = ChainClient.topic(gov, "ProposalCreated")
-        logs = self.chain.logs(gov.address, [topic], from_block=self.deployment.block)
-        event = gov.events.ProposalCreated()
-        names = {e["name"] for e in gov.abi if e.get("type") == "function"}
-        proposals = []
-        for log in reversed(logs):
-            args = event.process_log(log)["args"]
-            pid = int(args["proposalId"])
-            against, for_, abstain = (int(x) for x in gov.functions.proposalVotes(pid).call())
-            quorum = int(gov.functions.proposalQuorum(pid).call()) if "proposalQuorum" in names else 0
-            participation = (
-                int(gov.functions.quorumParticipation(pid).call())
-                if "quorumParticipation" in names
-                else for_ + abstain
-            )
-            track = TRACKS[int(gov.functions.proposalTrack(pid).call())] if "proposalTrack" in names else ""
-            description = str(args["description"])
-            total = for_ + against + abstain
-            proposals.append(
-                {
-                    "id": str(pid),
-                    "short_id": f"{str(pid)[:10]}…",
-                    "title": description.strip().splitlines()[0][:140]
-                    if description.strip()
-                    else "(no title)",
-                    "description": description,
-                    "proposer": args["proposer"],
-                    "state": PROPOSAL_STATES[int(gov.functions.state(pid).call())],
-                    "track": track,
-                    "for": _tokens(for_),
-                    "against": _tokens(against),
-                    "abstain": _tokens(abstain),
-                    "for_raw": for_,
-                    "against_raw": against,
-                    "abstain_raw": abstain,
-                    "for_share": for_ / total if total else 0,
-                    "against_share": against / total if total else 0,
-                    "abstain_share": abstain / total if total else 0,
-                    "quorum": _tokens(quorum),
-                    "participation": _tokens(participation),
-                    "quorum_progress": min(1.0, participation / quorum) if quorum else 1.0,
-                    "vote_start": int(args["voteStart"]),
-                    "vote_end": int(args["voteEnd"]),
-                    "block": int(log["blockNumber"]),
-                }
-            )
-        return {
-            "deployed": True,
-            "proposals": proposals,
-            "treasury": self.treasury(),
-            "governor": gov.address,
-        }
+        return self._governance.page()
 
-    def treasury(self) -> list[dict[str, str]]:
-        if self.timelock_address is None:
-            return []
-        holder = self.timelock_address
-        rows = [{"asset": "ETH", "balance": self._token_label(ETH, self.chain.balance(holder))}]
-        erc20 = [
-            {
-                "name": "balanceOf",
-                "type": "function",
-                "stateMutability": "view",
-                "inputs": [{"name": "a", "type": "address"}],
-                "outputs": [{"type": "uint256"}],
-            },
-        ]
-        for name in ("CommunityToken", "MockStablecoin"):
-            address = self.deployment.contracts.get(name)
-            if address is None:
-                continue
-            balance = int(self.w3.eth.contract(address, abi=erc20).functions.balanceOf(holder).call())
-            rows.append(
-                {
-                    "asset": self.chain.token_info(address).symbol,
-                    "balance": self._token_label(address, balance),
-                }
-            )
-        router_fees = []
-        try:
-            for name in ("MockStablecoin",):
-                address = self.deployment.contracts.get(name)
-                if address:
-                    fees = int(self.chain.router.functions.feesAccrued(address).call())
-                    router_fees.append(
-                        {
-                            "asset": f"{self.chain.token_info(address).symbol} fees accrued in the router",
-                            "balance": self._token_label(address, fees),
-                        }
-                    )
-            eth_fees = int(self.chain.router.functions.feesAccrued(ETH).call())
-            router_fees.append(
-                {"asset": "ETH fees accrued in the router", "balance": self._token_label(ETH, eth_fees)}
-            )
-        except (ContractLogicError, Web3RPCError, ValueError):
-            pass
-        return rows + router_fees
+    def treasury(self) -> list[Holding]:
+        return self._governance.treasury()
 
     # --- model card ----------------------------------------------------------------------------
     def model_card(self) -> dict[str, Any]:
@@ -365,7 +207,7 @@ class Dashboard:
                 created_at=meta.get("created_at"),
                 features=artifact.feature_names,
                 proposed=(artifact.review_threshold_bps, artifact.reject_threshold_bps),
-                metrics=[(k, _fmt(v)) for k, v in sorted(metrics.items()) if not isinstance(v, dict | list)],
+                metrics=[(k, v) for k, v in sorted(metrics.items()) if not isinstance(v, dict | list)],
                 by_typology=metrics.get("test_recall_at_review_by_typology") or {},
                 pr_curve=(directory / "pr_curve.png").is_file(),
             )
@@ -437,7 +279,7 @@ class Dashboard:
         for value in latencies:
             i = next((k for k, edge in enumerate(LATENCY_BUCKETS) if value <= edge), len(LATENCY_BUCKETS))
             counts[i] += 1
-        labels = [f"≤{_secs(e)}" for e in LATENCY_BUCKETS] + [f">{_secs(LATENCY_BUCKETS[-1])}"]
+        labels = [f"≤{duration(e)}" for e in LATENCY_BUCKETS] + [f">{duration(LATENCY_BUCKETS[-1])}"]
         decisions: dict[str, int] = {}
         finals: dict[str, int] = {}
         for r in rows:
@@ -470,31 +312,11 @@ def reason_texts(row: VerdictRow | None) -> list[str]:
 
 def band_css(low: int, high: int, review: int, reject: int) -> str:
     """Colour of a score bucket [low, high) under the router's thresholds; `mixed` if one crosses it."""
-    if low >= reject:
-        return "reject"
-    if low >= review:
-        return "review" if high <= reject else "mixed"
-    return "settle" if high <= review else "mixed"
+    return band_of(low, high, review, reject)
 
 
-def _tokens(raw: int) -> str:
-    return f"{raw / 10**18:,.0f}"
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
-
-
-def _secs(value: float) -> str:
-    return f"{value * 1000:g} ms" if value < 1 else f"{value:g} s"
-
-
-def _pct(values: list[float], q: float) -> str | None:
+def _pct(values: list[float], q: float) -> float | None:
+    """The q-th percentile of sorted `values` in seconds (to the millisecond); None if empty."""
     if not values:
         return None
-    v = values[min(len(values) - 1, round(q / 100 * (len(values) - 1)))]
-    return _secs(round(v, 3))
+    return round(values[min(len(values) - 1, round(q / 100 * (len(values) - 1)))], 3)

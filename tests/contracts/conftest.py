@@ -1,4 +1,4 @@
-"""PaymentRouter + RiskOracle fixtures: the world deployed once per module, helpers by role.
+"""PaymentRouter + RiskOracle fixtures: the world deployed once per module (`deploy_world`), helpers by role.
 
 ape snapshots the chain around every fixture scope, so each test starts from the state the
 module-scoped fixtures left behind and nothing a test does leaks into the next.
@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 
 import pytest
 from router_helpers import ETH, ETHER, MODEL_ID, REF, USD, verdict
+
+from verdict_deploy import World, deploy_world
 
 
 @pytest.fixture(scope="module")
@@ -29,20 +31,22 @@ def roles(deployer, payer, payee, node, reviewer, guardian, treasury, outsider, 
 
 
 @pytest.fixture(scope="module")
-def risk_oracle(project, deployer, node):
-    oracle = deployer.deploy(project.RiskOracle, deployer)
-    oracle.addNode(node, sender=deployer)
-    oracle.approveModel(MODEL_ID, sender=deployer)
-    return oracle
+def suite_world(roles, local_roles, tmp_path_factory) -> World:
+    """RiskOracle + PaymentRouter wired both ways through the one deploy path, `deploy_world`: the node,
+    reviewer, guardian and treasury of Roles.local(), MODEL_ID approved, no token (`stablecoin` below)."""
+    return deploy_world(
+        local_roles, models=[MODEL_ID], with_stablecoin=False, root=tmp_path_factory.mktemp("world")
+    )
 
 
 @pytest.fixture(scope="module")
-def router(project, deployer, risk_oracle, treasury, reviewer, guardian):
-    contract = deployer.deploy(project.PaymentRouter, deployer, risk_oracle, treasury)
-    risk_oracle.addTarget(contract, sender=deployer)
-    contract.grantRole(contract.REVIEWER_ROLE(), reviewer, sender=deployer)
-    contract.grantRole(contract.GUARDIAN_ROLE(), guardian, sender=deployer)
-    return contract
+def risk_oracle(suite_world):
+    return suite_world.oracle
+
+
+@pytest.fixture(scope="module")
+def router(suite_world):
+    return suite_world.router
 
 
 @pytest.fixture(scope="module")

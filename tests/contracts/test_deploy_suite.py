@@ -1,30 +1,25 @@
-"""scripts/_suite.py: the suite deploys wired both ways with its roles, and the record it writes."""
+"""deploy_world: the suite deployed wired both ways with its roles, and the record it writes."""
 
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 from router_helpers import ETH, MODEL_ID, REF, SAFE_SCORE, verdict
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-
-from _suite import deploy_suite, write_deployment  # noqa: E402
+from verdict_deploy import Roles, deploy_world, write_deployment
 
 
 @pytest.fixture(scope="module")
-def suite(roles, deployer, treasury, node, extra_nodes, reviewer, guardian):
-    return deploy_suite(
-        deployer,
-        treasury=treasury,
-        nodes=[node, *extra_nodes],
-        quorum=2,
-        reviewers=[reviewer],
-        guardian=guardian,
-        models=[MODEL_ID],
-    )
+def world(roles, node, extra_nodes, tmp_path_factory):
+    """Three nodes, a quorum of two, every other role from Roles.local()."""
+    three_nodes = Roles.local(nodes=(node, *extra_nodes), quorum=2)
+    return deploy_world(three_nodes, models=[MODEL_ID], root=tmp_path_factory.mktemp("suite"))
+
+
+@pytest.fixture(scope="module")
+def suite(world):
+    return world.contracts
 
 
 def test_deploy_suite_wires_router_and_oracle(
@@ -62,3 +57,10 @@ def test_write_deployment_records_addresses_and_block(suite, chain, tmp_path):
     assert record["chain_id"] == chain.chain_id
     assert record["block"] == 7
     assert record["contracts"] == {name: c.address for name, c in suite.items()}
+
+
+def test_deploy_world_records_its_own_deployment(world, chain):
+    record = json.loads(world.deployment.read_text())
+    assert world.deployment.name == "local.json"
+    assert record["contracts"] == world.addresses
+    assert record["block"] == world.start_block <= chain.blocks.height

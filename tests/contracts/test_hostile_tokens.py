@@ -70,7 +70,7 @@ def _pushed(receipt, harness):
 
 def test_router_exposes_the_token_push_gas_cap(router):
     assert router.TOKEN_PUSH_GAS() == TOKEN_PUSH_GAS
-    assert router.PUSH_GAS() == 30_000
+    assert router.PUSH_GAS() == router.ETH_PUSH_GAS() == 50_000
 
 
 def test_gas_burning_token_cannot_starve_a_verdict_batch(

@@ -141,15 +141,15 @@ class RouterMachine(RuleBasedStateMachine):
             raise AssertionError(f"{name} moved money to a payee: only a verdict or a review may")
         for event in settled:
             p = self.payments[event.args["id"]]
-            assert event.args["fee"] == p["amount"] * self.policy["fee"] // BPS, (
-                "fee differs from the configured bps"
+            assert event.args["fee"] == p["amount"] * p["fee"] // BPS, (
+                "fee differs from the bps quoted when the payment was made"
             )
             assert event.args["fee"] * BPS <= p["amount"] * MAX_FEE_BPS, "fee above MAX_FEE_BPS"
         return receipt
 
     def _settle(self, pid):
         p = self.payments[pid]
-        fee = p["amount"] * self.policy["fee"] // BPS
+        fee = p["amount"] * p["fee"] // BPS
         p["status"] = SETTLED
         self.ghost_fees[p["token"]] += fee
         self._push(p["payee"], p["token"], p["amount"] - fee)
@@ -182,6 +182,7 @@ class RouterMachine(RuleBasedStateMachine):
                 "amount": amount,
                 "status": PENDING,
                 "deadline": event.args["deadline"],
+                "fee": self.policy["fee"],  # quoted at pay time: the fee it settles at
             }
         self.next_id += len(amounts)
 
@@ -312,8 +313,10 @@ class RouterMachine(RuleBasedStateMachine):
         self.touched.add(pid)
         p, paused = self.payments[pid], self.policy["paused"]
         name = "approve" if approve else "reject"
+        # the review's block is a second after the latest; the window closes where reclaim opens
+        late = self.chain.latest_timestamp() + 1 > p.get("deadline", 0) + self.env["review_window"]
         receipt = self._send(name, self.router, self.env["reviewer"], "review", pid, approve)
-        if p["status"] == HELD and not (approve and paused):
+        if p["status"] == HELD and not (approve and paused) and not late:
             assert receipt is not None, f"{name} of a held payment reverted (paused={paused})"
             self._settle(pid) if approve else self._refund(pid)
         else:

@@ -202,13 +202,30 @@ def test_quorum_of_three_settles_on_median_ignoring_outlier(
     assert all(risk_oracle.hasVoted(router, 1, n) for n in quorum_nodes)
 
 
-def test_quorum_of_two_takes_lower_median(risk_oracle, router, make_payment, post, quorum_nodes, deployer):
+def test_even_quorum_cannot_settle_what_half_rejects(
+    risk_oracle, router, make_payment, post, quorum_nodes, deployer
+):
+    """Issue 13.5: with quorum 2, one node scoring a fraud 0 must not settle what the other
+    rejects. An even count takes the higher middle (fail safe), so the payment is refunded."""
     risk_oracle.setQuorum(2, sender=deployer)
     make_payment()
     post(1, FRAUD_SCORE, sender=quorum_nodes[0])
-    post(1, SAFE_SCORE, sender=quorum_nodes[1])
-    assert risk_oracle.finalScore(router, 1) == (True, SAFE_SCORE)
-    assert status_of(router, 1) == SETTLED
+    post(1, 0, sender=quorum_nodes[1])
+    assert risk_oracle.finalScore(router, 1) == (True, FRAUD_SCORE)
+    assert status_of(router, 1) == REFUNDED
+
+
+def test_even_quorum_of_four_takes_the_higher_middle(
+    risk_oracle, router, make_payment, post, quorum_nodes, extra_nodes, deployer, accounts
+):
+    fourth = accounts[19]
+    risk_oracle.addNode(fourth, sender=deployer)
+    risk_oracle.setQuorum(4, sender=deployer)
+    make_payment()
+    for sender, score in zip([*quorum_nodes, fourth], [0, 0, REVIEW_SCORE, FRAUD_SCORE], strict=True):
+        post(1, score, sender=sender)
+    assert risk_oracle.finalScore(router, 1) == (True, REVIEW_SCORE)
+    assert status_of(router, 1) == HELD
 
 
 def test_repeat_vote_by_same_node_is_skipped_as_duplicate(
@@ -251,7 +268,7 @@ def test_removed_node_vote_no_longer_counts(risk_oracle, router, make_payment, p
     assert risk_oracle.voteCount(router, 1) == 1
 
     post(1, 2000, sender=third)
-    assert risk_oracle.finalScore(router, 1) == (True, SAFE_SCORE)  # lower median of 1200 and 2000
+    assert risk_oracle.finalScore(router, 1) == (True, 2000)  # higher middle of 1200 and 2000
     assert status_of(router, 1) == SETTLED
 
 

@@ -8,24 +8,19 @@ ape's anvil, the suite and the DAO deployed for each test (as in tests/e2e), the
 from __future__ import annotations
 
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from ape import networks
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from _dashboard import CHROMIUM, CHROMIUM_ARGS, free_port, start_dashboard, wait_healthy  # noqa: E402
-from _world import MANIFEST, Dao, Roles, deploy_world, verdict_settings  # noqa: E402
-
-from oracle.chain import ChainClient, Deployment, load_abis  # noqa: E402
-from oracle.datagen import generate  # noqa: E402
-from oracle.launch import DaemonProcess  # noqa: E402
-from oracle.model import ModelArtifact, load  # noqa: E402
-from oracle.train import train  # noqa: E402
+from oracle.chain import ChainClient, Deployment, load_abis
+from oracle.datagen import generate
+from oracle.launch import DaemonProcess
+from oracle.model import ModelArtifact, load
+from oracle.train import train
+from verdict_demo.dashboard import CHROMIUM, CHROMIUM_ARGS, free_port, start_dashboard, wait_healthy
+from verdict_deploy import MANIFEST, Dao, deploy_world, verdict_settings
 
 
 @pytest.fixture(scope="session")
@@ -43,19 +38,16 @@ def dash_artifact(dash_model_dir) -> ModelArtifact:
 
 
 @pytest.fixture(scope="session")
-def members(accounts):
+def members(local_roles):
     """The DAO's founding members, who share the airdrop and vote."""
-    return [accounts[i] for i in (10, 11, 12, 13)]
+    return list(local_roles.members)
 
 
 @pytest.fixture
-def dao_world(deployer, node, reviewer, guardian, treasury, members, dash_artifact, tmp_path):
+def dao_world(local_roles, dash_artifact, tmp_path):
     """Suite + DAO for this test. The deployer keeps the router's admin role (the DAO gets no policy
     contracts), so a test can set the thresholds directly. Returns (contracts, deployment file)."""
-    roles = Roles(
-        deployer, treasury=treasury, nodes=[node], reviewers=[reviewer], guardian=guardian, members=members
-    )
-    world = deploy_world(roles, models=[dash_artifact.model_id], dao=Dao.BESIDE, root=tmp_path)
+    world = deploy_world(local_roles, models=[dash_artifact.model_id], dao=Dao.BESIDE, root=tmp_path)
     return world.contracts, world.deployment
 
 

@@ -16,9 +16,10 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from _governance import SUPPORT, advance, advance_past, encode_call, ensure_delegated, propose
 from ape import chain
 from playwright.sync_api import expect
+
+from verdict_deploy.governance import SUPPORT, advance, advance_past, encode_call, ensure_delegated, propose
 
 ETH = "0x0000000000000000000000000000000000000000"
 PENDING, HELD, SETTLED, REFUNDED = 1, 2, 3, 4

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oracle.errors import DataError
-from oracle.report import PaymentFact, StructuringRule, detect_structuring, parse_period
+from oracle.report import parse_period
+from oracle.structuring import PaymentFact, StructuringRule, detect_structuring
 
 HOUR = 3600
 RULE = StructuringRule(threshold_usd=10_000.0, band=0.10, window_s=48 * HOUR, min_count=3)

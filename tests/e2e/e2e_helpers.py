@@ -1,14 +1,14 @@
-"""Plain helpers shared by the end-to-end and fault tests (a module of its own: test modules must
+"""Plain helpers of the end-to-end tests (a module of its own: test modules must
 not import `conftest`, whose name several test directories share)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-MANIFEST = ROOT / ".build" / "__local__.json"
+from verdict_deploy import MANIFEST
+
+__all__ = ["MANIFEST", "wait_until"]
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 20.0) -> bool:

@@ -3,14 +3,12 @@ learns it: from the logs (anvil and recent geth include it) or by asking for the
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ape import chain, networks
 
 from oracle.chain import ChainClient, Deployment, load_abis
+from verdict_deploy import MANIFEST
 
 ETH = "0x0000000000000000000000000000000000000000"
-MANIFEST = Path(__file__).resolve().parents[2] / ".build" / "__local__.json"
 
 
 def test_request_times_are_the_block_timestamps(world, client, payer, payee):

@@ -1,4 +1,4 @@
-"""The daemon's posting pipeline against a fake chain: verdicts go out without waiting for receipts,
+"""The outbox against a fake chain and a manual clock: verdicts go out without waiting for receipts,
 within the in-flight window, and are settled when mined; nothing in flight is sent twice."""
 
 from __future__ import annotations
@@ -8,9 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from oracle.chain import BatchOutcome, SentTx, VerdictItem
+from oracle.clock import ManualClock
 from oracle.config import Settings
-from oracle.daemon import OracleDaemon
 from oracle.logging import configure_logging
+from oracle.outbox import INFLIGHT_RECHECK, Outbox
+from oracle.policy import PolicyCache
+from oracle.reorg import REORG_CHECK
 from oracle.store import Store
 
 TARGET = "0x" + "11" * 20
@@ -70,6 +73,10 @@ class FakeChain:
         self.resyncs += 1
 
 
+def outbox(settings: Settings, chain: FakeChain, store: Store, clock: ManualClock) -> Outbox:
+    return Outbox(settings, chain, store, PolicyCache(chain, clock), clock=clock)  # type: ignore[arg-type]
+
+
 def scored(store: Store, ids: range) -> None:
     store.record_scored_many(
         [
@@ -92,63 +99,79 @@ def scored(store: Store, ids: range) -> None:
 def test_verdicts_are_pipelined_within_the_window_and_settled_when_mined(store: Store, tmp_path: Path):
     configure_logging("json", "info", stream=io.StringIO())  # not a stdout an earlier test captured
     settings = Settings(model_dir=tmp_path, verdict_batch_size=100, verdict_batch_max=200, metrics_port=None)
-    chain = FakeChain()
-    daemon = OracleDaemon(settings, chain, store)  # type: ignore[arg-type]
+    chain, clock = FakeChain(), ManualClock()
+    box = outbox(settings, chain, store, clock)
     scored(store, range(1, 251))
 
     # A backlog of 250: one batch of 200 (15M gas); the remaining 50 would pass the 16M window.
-    assert daemon._post()
+    assert box.flush()
     assert [len(items) for _, items in chain.sent] == [200]
     assert len(store.unposted()) == 50
-    assert not daemon._post()  # nothing mined yet: nothing settled, nothing more sent
+    assert not box.flush()  # nothing mined yet: nothing settled, nothing more sent
     assert len(chain.sent) == 1
 
     # An in-flight recheck does not re-send what is still in flight.
-    daemon._inflight_checked = -1e9
-    daemon._post()
+    clock.advance(INFLIGHT_RECHECK + 1)
+    box.flush()
     assert len(chain.sent) == 1 and chain.resyncs == 0
 
     chain.mined.add(chain.sent[0][0])
-    assert daemon._post()  # settles the 200, then sends the other 50
+    assert box.flush()  # settles the 200, then sends the other 50
     assert [len(items) for _, items in chain.sent] == [200, 50]
     assert len(store.verdict_rows(final=True)) == 200
     assert store.unposted() == []
 
     # A part batch waits while another transaction is in flight, and goes once it is mined.
     scored(store, range(251, 261))
-    daemon._queue = None  # as after a restart: read back from the store
-    daemon._post()
+    box.enqueue(store.unposted(), clock.monotonic())
+    box.flush()
     assert [len(items) for _, items in chain.sent] == [200, 50]
     chain.mined.add(chain.sent[1][0])
-    daemon._post()
+    box.flush()
     assert [len(items) for _, items in chain.sent] == [200, 50, 10]
     chain.mined.update(h for h, _ in chain.sent)
-    daemon._post()
+    box.flush()
     assert len(store.verdict_rows(final=True)) == 260
     assert store.verdict_rows(final=False) == []
+
+
+def test_a_restarted_outbox_settles_what_was_in_flight_and_sends_the_rest(store: Store, tmp_path: Path):
+    configure_logging("json", "info", stream=io.StringIO())
+    settings = Settings(model_dir=tmp_path, metrics_port=None)
+    chain, clock = FakeChain(), ManualClock()
+    scored(store, range(1, 4))
+    outbox(settings, chain, store, clock).flush()
+    assert [len(items) for _, items in chain.sent] == [3]
+    scored(store, range(4, 6))  # scored just before the crash, never sent
+
+    chain.mined.add(chain.sent[0][0])  # mined while the node was down
+    outbox(settings, chain, store, clock).flush()  # the new process: read back from the log
+    assert [len(items) for _, items in chain.sent] == [3, 2]
+    assert len(store.verdict_rows(final=True)) == 3
+    assert chain.resyncs == 0
 
 
 def test_a_verdict_whose_block_is_reorganised_away_is_posted_again(store: Store, tmp_path: Path):
     configure_logging("json", "info", stream=io.StringIO())
     settings = Settings(model_dir=tmp_path, metrics_port=None)
-    chain = FakeChain()
-    daemon = OracleDaemon(settings, chain, store)  # type: ignore[arg-type]
+    chain, clock = FakeChain(), ManualClock()
+    box = outbox(settings, chain, store, clock)
     scored(store, range(1, 4))
-    daemon._post()
+    box.flush()
     chain.mined.add(chain.sent[0][0])
-    daemon._post()
+    box.flush()
     assert len(store.verdict_rows(final=True)) == 3
 
-    daemon._reorg_checked = -1e9
-    daemon._post()  # the block is still there: nothing to do
+    clock.advance(REORG_CHECK)
+    box.flush()  # the block is still there: nothing to do
     assert len(chain.sent) == 1
 
     chain.reorg(chain.sent[0][0])
-    daemon._reorg_checked = -1e9
-    daemon._post()  # seen dropped: back to unposted, and sent again at once
+    clock.advance(REORG_CHECK)
+    box.flush()  # seen dropped: back to unposted, and sent again at once
     assert [len(items) for _, items in chain.sent] == [3, 3]
     assert chain.resyncs == 1
     assert store.verdict_rows(final=True) == []
     chain.mined.add(chain.sent[1][0])
-    daemon._post()
+    box.flush()
     assert len(store.verdict_rows(final=True)) == 3

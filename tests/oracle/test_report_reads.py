@@ -10,8 +10,9 @@ from web3 import Web3
 
 from oracle.chain import ETH, ChainClient, Deployment, RouterPayment, TokenInfo, load_abis
 from oracle.config import Settings
+from oracle.records import PaymentRecord as StoredPayment
 from oracle.report import build_report
-from oracle.store import Store, StoredPayment
+from oracle.store import Store
 
 ROUTER = Web3.to_checksum_address("0x" + "11" * 20)
 

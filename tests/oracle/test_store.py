@@ -108,7 +108,7 @@ def test_corrupt_locked_or_bad_urls_raise_store_errors(tmp_path):
 
 
 def test_payments_with_verdicts_reads_a_window_with_its_verdicts(any_store):
-    from oracle.store import StoredPayment
+    from oracle.records import PaymentRecord as StoredPayment
 
     pays = [
         (StoredPayment("router:1", "0xa", "0xb", "ETH", 10.0, 100), {"amount": 10.0}),

@@ -1,27 +1,32 @@
-"""Escrow fixtures: the deployed world, named by role."""
+"""Escrow fixtures: the escrow under test over a policy stub, named by role (from `Roles.local()`).
+
+The escrow is deployed on its own here because it is the contract under test; test_integration.py
+and test_scenario.py run it inside the deployed world.
+"""
 
 import pytest
 from escrow_helpers import USD, World
 
 
 @pytest.fixture(scope="session")
-def buyer(accounts):
-    return accounts[10]
+def buyer(local_roles):
+    return local_roles.buyer
 
 
 @pytest.fixture(scope="session")
-def supplier(accounts):
-    return accounts[11]
+def supplier(local_roles):
+    return local_roles.supplier
 
 
 @pytest.fixture(scope="session")
-def arbiter(accounts):
-    return accounts[12]
+def arbiter(local_roles):
+    return local_roles.arbiters[0]
 
 
 @pytest.fixture(scope="session")
 def second_arbiter(accounts):
-    return accounts[13]
+    """A second arbiter (an account `Roles.local()` leaves without a role)."""
+    return accounts[16]
 
 
 @pytest.fixture(scope="session")

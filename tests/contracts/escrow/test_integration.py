@@ -3,26 +3,21 @@
 import pytest
 from escrow_helpers import DAY, DECIDED, EXPIRED, FLAGGED, HELD, RELEASED, USD
 
+from verdict_deploy import Roles, deploy_world
+
 MODEL_ID = b"\x11" * 32
 REASONS = b"\x22" * 32
 
 
 @pytest.fixture(scope="module")
-def real(project, deployer, treasury, node, extra_nodes, buyer, arbiter, reviewer):
-    oracle = deployer.deploy(project.RiskOracle, deployer)
-    router = deployer.deploy(project.PaymentRouter, deployer, oracle, treasury)
-    escrow = deployer.deploy(project.Escrow, deployer, router, oracle, router.treasury())
-    escrow.grantRole(escrow.ARBITER_ROLE(), arbiter, sender=deployer)
-    escrow.grantRole(escrow.REVIEWER_ROLE(), reviewer, sender=deployer)
-    oracle.addTarget(router, sender=deployer)
-    oracle.addTarget(escrow, sender=deployer)
-    oracle.approveModel(MODEL_ID, sender=deployer)
-    for account in (node, *extra_nodes):
-        oracle.addNode(account, sender=deployer)
-    token = deployer.deploy(project.MockStablecoin)
+def real(deployer, node, extra_nodes, buyer, supplier, arbiter, tmp_path_factory):
+    """The deployed world with the escrow: three nodes (quorum 1), the arbiter from Roles.local()."""
+    roles = Roles.local(nodes=(node, *extra_nodes))
+    world = deploy_world(roles, models=[MODEL_ID], escrow=True, root=tmp_path_factory.mktemp("escrow-world"))
+    token, escrow = world.stablecoin, world.escrow
     token.mint(buyer, 1_000_000 * USD, sender=deployer)
     token.approve(escrow, 2**256 - 1, sender=buyer)
-    return {"oracle": oracle, "router": router, "escrow": escrow, "token": token}
+    return {"oracle": world.oracle, "router": world.router, "escrow": escrow, "token": token}
 
 
 def _gated(real, chain, buyer, supplier, amounts=(100 * USD, 200 * USD)):

@@ -1,25 +1,19 @@
-"""scripts/_escrow.py: deploy_escrow wires the escrow into the suite; the demo scenario runs."""
-
-import sys
-from pathlib import Path
+"""verdict_deploy.escrow: deploy_escrow wires the escrow into the suite; the demo scenario runs."""
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "scripts"))
-
-from _escrow import deploy_escrow, gate_waiter, run_escrow_scenario  # noqa: E402
+from verdict_deploy import deploy_world
+from verdict_deploy.escrow import deploy_escrow, gate_waiter, run_escrow_scenario
 
 MODEL_ID = b"\x33" * 32
 
 
 @pytest.fixture(scope="module")
-def suite(project, deployer, treasury, node):
-    oracle = deployer.deploy(project.RiskOracle, deployer)
-    router = deployer.deploy(project.PaymentRouter, deployer, oracle, treasury)
-    oracle.addTarget(router, sender=deployer)
-    oracle.addNode(node, sender=deployer)
-    oracle.approveModel(MODEL_ID, sender=deployer)
-    return oracle, router, deployer.deploy(project.MockStablecoin)
+def suite(local_roles, buyer, supplier, arbiter, tmp_path_factory):
+    """The suite without an escrow: the tests deploy theirs with `deploy_escrow`. (Requests the
+    session-scoped roles first, so that none is created after this module's snapshot.)"""
+    world = deploy_world(local_roles, models=[MODEL_ID], root=tmp_path_factory.mktemp("escrow-suite"))
+    return world.oracle, world.router, world.stablecoin
 
 
 def test_deploy_escrow_registers_roles_and_oracle_target(

@@ -1,27 +1,24 @@
 """Governance fixtures: the real PaymentRouter + RiskOracle handed to a freshly deployed DAO.
 
-The world is deployed once per session; ape snapshots the chain around every fixture scope, so each
-test starts from the state below and nothing a test does leaks into the next.
+The world is deployed once per session through `deploy_world` (the DAO governs the policy contracts);
+ape snapshots the chain around every fixture scope, so each test starts from the state below and
+nothing a test does leaks into the next.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "scripts"))
-
-from _governance import GovernanceConfig, advance, deploy_governance  # noqa: E402
-from _suite import deploy_suite  # noqa: E402
+from verdict_deploy import Dao, Roles, deploy_world
+from verdict_deploy.governance import GovernanceConfig, advance
 
 MODEL_ID = b"\x11" * 32
 
 
 @pytest.fixture(scope="session")
 def members(accounts):
-    """The five founding members; each holds 400,000 VCT (4% of the supply) and self-delegates."""
+    """The five founding members; each holds 400,000 VCT (4% of the supply) and self-delegates.
+    A larger DAO than `Roles.local()`'s four, which the quorum and quadratic figures here assume."""
     return [accounts[i] for i in range(10, 15)]
 
 
@@ -36,30 +33,23 @@ def gov_config():
 
 
 @pytest.fixture(scope="session")
-def dao(deployer, guardian, node, reviewer, members, founders, gov_config):
+def dao(members, founders, gov_config, tmp_path_factory):
     """{PaymentRouter, RiskOracle, CommunityToken, CommunityTimelock, CommunityGovernor, Membership, Polls,
     VestingGrant1, VestingGrant2}, with the members delegated."""
-    suite = deploy_suite(
-        deployer,
-        nodes=[node],
-        reviewers=[reviewer],
-        guardian=guardian,
+    roles = Roles.local(members=tuple(members), founders=tuple(founders))
+    world = deploy_world(
+        roles,
         models=[MODEL_ID],
+        dao=Dao.GOVERNS,
+        governance=gov_config,
         with_stablecoin=False,
+        root=tmp_path_factory.mktemp("dao"),
     )
-    gov = deploy_governance(
-        deployer,
-        policy_contracts=[suite["PaymentRouter"], suite["RiskOracle"]],
-        guardian=guardian,
-        founders=founders,
-        members=members,
-        config=gov_config,
-    )
-    token = gov["CommunityToken"]
+    token = world.contracts["CommunityToken"]
     for member in members:
         token.invoke_transaction("delegate", member, sender=member)
     advance(1)
-    return {**suite, **gov}
+    return world.contracts
 
 
 @pytest.fixture(scope="session")

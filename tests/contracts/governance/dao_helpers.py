@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from _governance import SUPPORT, Proposal, advance_past, encode_call, propose, state_name
+from verdict_deploy.governance import SUPPORT, Proposal, advance_past, encode_call, propose, state_name
 
 __all__ = ["encode_call", "make_proposal", "vote_through", "queue_execute", "state_name"]
 

@@ -1,10 +1,11 @@
 """Attacks on the vote and their defences: late tokens, flash loans, the guardian, signature replay."""
 
 import ape
-from _governance import TOKEN, advance_past
 from dao_helpers import encode_call, make_proposal, queue_execute, state_name, vote_through
 from eth_account import Account
 from eth_account.messages import encode_typed_data
+
+from verdict_deploy.governance import TOKEN, advance_past
 
 FEE = ("setFeeBps", 10)
 DOMAIN_TYPE = [

@@ -1,12 +1,8 @@
 """The `ape console` session documented in docs/governance.md, step by step."""
 
-import sys
 from math import isqrt
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
-
-import ape_console_extras as console  # noqa: E402
+import ape_console_extras as console
 
 
 def test_documented_console_session(dao, accounts, router):

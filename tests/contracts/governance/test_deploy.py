@@ -1,6 +1,6 @@
 """deploy_governance: distribution, role handover, and one demo round."""
 
-from _governance import TOKEN, run_threshold_round
+from verdict_deploy.governance import TOKEN, run_threshold_round
 
 
 def test_distribution_matches_tokenomics(dao, token, timelock, membership, members, gov_config):

@@ -1,7 +1,8 @@
 """Prints the gas of each governance step (a measurement, not a limit)."""
 
-from _governance import SUPPORT, advance_past
 from dao_helpers import encode_call
+
+from verdict_deploy.governance import SUPPORT, advance_past
 
 
 def test_print_governance_gas(governor, router, members, capsys):

@@ -1,8 +1,9 @@
 """Membership (referrals within a budget, governance admission) and snapshot-weighted polls."""
 
 import ape
-from _governance import TOKEN, advance, advance_past
 from dao_helpers import encode_call, make_proposal, queue_execute, vote_through
+
+from verdict_deploy.governance import TOKEN, advance, advance_past
 
 
 def test_member_invites_and_is_paid_the_bonus_once_vested(membership, token, members, outsider, gov_config):

@@ -3,10 +3,11 @@
 from math import isqrt
 
 import ape
-from _governance import TOKEN, advance, advance_past
 from dao_helpers import encode_call, make_proposal, state_name, vote_through
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from verdict_deploy.governance import TOKEN, advance, advance_past
 
 
 def _fee_call(router, fee=10):

@@ -13,10 +13,11 @@ from math import isqrt
 
 import ape
 import pytest
-from _governance import SUPPORT, TOKEN, advance, advance_past
 from ape.exceptions import ContractLogicError
 from dao_helpers import encode_call, make_proposal, queue_execute, state_name, vote_through
 from eth_utils import keccak
+
+from verdict_deploy.governance import SUPPORT, TOKEN, advance, advance_past
 
 UNSPLIT_500K = 707_106_781_186  # isqrt(500_000 VCT), the unsplit weight
 

@@ -2,8 +2,9 @@
 
 import ape
 import pytest
-from _governance import TOKEN, TRACKS, advance_past
 from dao_helpers import encode_call, make_proposal, queue_execute, state_name, vote_through
+
+from verdict_deploy.governance import TOKEN, TRACKS, advance_past
 
 
 def track(governor, proposal):

@@ -1,9 +1,10 @@
 """Treasury: grants only by executed proposals, streaming through VestingGrant, the outflow report."""
 
 import ape
-from _governance import TOKEN, advance
 from dao_helpers import encode_call, make_proposal, queue_execute, vote_through
-from treasury import treasury_report
+
+from verdict_deploy.governance import TOKEN, advance
+from verdict_deploy.treasury import treasury_report
 
 
 def test_vesting_grant_streams_treasury_tokens_and_the_report_names_the_proposal(

@@ -1,7 +1,7 @@
 """The chain half of `make bench`: the chain's own ceiling, the whole path under a burst, latency at a
 fixed offered load, and the daemon's memory meanwhile.
 
-The load always comes from `scripts/_loadgen.py` in a process of its own; the oracle daemon is a
+The load always comes from `bench/loadgen.py` in a process of its own; the oracle daemon is a
 real `verdict run` process; this process only watches the router's outcome events.
 """
 
@@ -21,7 +21,7 @@ from web3 import Web3
 from oracle.chain import ChainClient
 from oracle.traffic import Sender, fund, percentile, wallets
 
-LOADGEN = Path(__file__).with_name("_loadgen.py")
+LOADGEN = "bench.loadgen"  # run as `python -m bench.loadgen SPEC.json`
 
 
 @dataclass
@@ -56,7 +56,7 @@ class ChainBench:
         path = self.work / f"loadgen-{spec['mode']}.json"
         path.write_text(json.dumps(spec))
         done = subprocess.run(
-            [sys.executable, str(LOADGEN), str(path)],
+            [sys.executable, "-m", LOADGEN, str(path)],
             capture_output=True,
             text=True,
             timeout=600,

@@ -1,4 +1,4 @@
-"""The demo's moving parts, kept out of `demo.py` so that file reads as the story it tells."""
+"""The demo's moving parts, kept out of `verdict_demo/story.py` so that file reads as the story it tells."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from rich.table import Table
 from oracle.chain import ChainClient, Deployment, load_abis
 from oracle.datagen import Scenario, generate, prime_history
 from oracle.features import OnlineFeatures, PaymentRecord
+from oracle.gate import ROUTER, ROUTER_STATUS, key_of
 from oracle.model import ModelArtifact
 from oracle.store import Store
 from oracle.traffic import OutcomeWatcher, Sender, fund, pay_tx, payment_id_from_receipt, percentile, wallets
@@ -154,7 +155,7 @@ def decision_feed(replay: Replay, store: Store, limit: int = 8) -> Table:
     ):
         table.add_column(column, **kwargs)
     for payment_id, row in replay.sent[-limit:]:
-        scored = store.scored(f"router:{payment_id}")
+        scored = store.scored(key_of(ROUTER, payment_id))
         outcome = replay.watcher.outcomes.get(payment_id, ("pending", 0.0))[0]
         reasons = "; ".join(r.get("text", "") for r in (scored.reasons if scored else []))
         table.add_row(
@@ -190,7 +191,6 @@ def summarize(replay: Replay, risk_oracle: Any) -> dict[str, Any]:
     counts: Counter[str] = Counter()
     caught = missed = without_verdict = 0
     router = replay.chain.router
-    statuses = ("none", "pending", "held", "settled", "refunded")
     for payment_id, row in replay.sent:
         first = replay.watcher.outcomes.get(payment_id, ("pending", 0.0))[0]
         counts[first] += 1
@@ -199,7 +199,7 @@ def summarize(replay: Replay, risk_oracle: Any) -> dict[str, Any]:
                 caught += 1
             elif first == "settled":
                 missed += 1
-        status = statuses[int(router.functions.payment(payment_id).call()[5])]
+        status = ROUTER_STATUS[int(router.functions.payment(payment_id).call()[5])]
         is_final, _ = risk_oracle.functions.finalScore(router.address, payment_id).call()
         if status == "settled" and not is_final:
             without_verdict += 1

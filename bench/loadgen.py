@@ -1,7 +1,7 @@
 """The benchmark's load generator: runs as its own process, so that signing and sending never share
 an interpreter (or its lock) with the oracle daemon or with the process that watches outcomes.
 
-    python scripts/_loadgen.py SPEC.json      # prints one JSON object on stdout
+    python -m bench.loadgen SPEC.json      # prints one JSON object on stdout
 
 SPEC: {"mode": "transfer" | "burst" | "paced", "rpc_url", "deployment", "manifest", "chain_id",
        "seed", "payers", "payees", "count", "batch", "rate", "tokens": {"ETH": addr, "mUSD": addr}}

@@ -11,14 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from _governance import SUPPORT, advance, advance_past, encode_call
-from _world import Dao, Roles, deploy_world
-from ape import accounts, chain
+from ape import chain
 from eth_utils import keccak
 from web3 import Web3
 
 from oracle.chain import ETH, ChainClient, VerdictItem
 from oracle.traffic import ERC20_ABI, Sender, call_tx, fund, pay_tx, payment_id_from_receipt, wallets
+from verdict_deploy import Dao, Roles, deploy_world
+from verdict_deploy.governance import SUPPORT, advance, advance_past, encode_call
 
 REASONS_HASH = "0x" + "11" * 32
 TRANSFER_ABI = {
@@ -84,7 +84,7 @@ def governance_and_escrow_gas(model_id: str, work: Path) -> dict[str, Any]:
     )
     router, oracle, stablecoin, escrow = world.router, world.oracle, world.stablecoin, world.escrow
     node, members = roles.node, roles.members
-    buyer, supplier = accounts.test_accounts[14], accounts.test_accounts[15]
+    buyer, supplier = roles.buyer, roles.supplier
 
     # One milestone: the supplier asks, the buyer confirms, the node's verdict releases it.
     amount = 1_000 * 10**6

@@ -1,4 +1,4 @@
-"""Deploys "the world" every entry point starts from; shared by deploy, demo, screenshots, bench, tests.
+"""Deploys "the world" every entry point starts from: the one deploy path of scripts, console, tests, bench.
 
     world = deploy_world(Roles.local(), models=[artifact.model_id], thresholds=thresholds_of(artifact),
                          escrow=True, dao=Dao.GOVERNS)
@@ -19,11 +19,12 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from _escrow import deploy_escrow
-from _governance import GovernanceConfig, deploy_governance
-from _suite import deploy_suite, is_local_network, write_deployment
 from ape import accounts, chain, networks, project
 from ape.contracts import ContractInstance
+
+from verdict_deploy.escrow import deploy_escrow
+from verdict_deploy.governance import GovernanceConfig, deploy_governance
+from verdict_deploy.suite import deploy_suite, is_local_network, write_deployment
 
 # The compiled contracts' ABIs, which `verdict run` and `verdict dashboard` read.
 MANIFEST = Path(__file__).resolve().parents[1] / ".build" / "__local__.json"
@@ -50,11 +51,15 @@ class Roles:
     arbiters: Sequence[Any] = ()  # escrow arbiters (used only with escrow=True)
     members: Sequence[Any] = ()  # founding DAO members, who share the airdrop
     founders: Sequence[Any] = ()  # each gets a VestingGrant
+    buyer: Any = None  # the escrow scenario's buyer (demo, `ape run escrow`)
+    supplier: Any = None  # ... and its supplier
+    outsider: Any = None  # holds no role at all: what tests use to prove a role is required
 
     @classmethod
     def local(cls, **overrides: Any) -> Roles:
-        """The local chain's test accounts in the roles `ape run deploy` and the demo give them (0 deploys,
-        3 is the node, 13 the arbiter, 7-10 the members...); `overrides` replace any."""
+        """The local chain's test accounts in the roles `ape run deploy`, the demo and the tests give them
+        (0 deploys, 3 is the node, 13 the arbiter, 7-10 the members, 19 the outsider...); `overrides`
+        replace any. Accounts 1 and 2 (the tests' payer and payee) and 16-18 hold no role either."""
         test = accounts.test_accounts
         roles: dict[str, Any] = {
             "deployer": test[0],
@@ -65,6 +70,9 @@ class Roles:
             "arbiters": (test[13],),
             "members": tuple(test[i] for i in (7, 8, 9, 10)),
             "founders": (test[11], test[12]),
+            "buyer": test[14],
+            "supplier": test[15],
+            "outsider": test[19],
         }
         roles.update(overrides)
         return cls(**roles)

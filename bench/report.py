@@ -143,7 +143,7 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
     lines = [
         "# Benchmarks",
         "",
-        "Written by `make bench` (`scripts/bench.py`) together with `bench/results.json`. Every figure",
+        "Written by `make bench` (`bench/run.py`) together with `bench/results.json`. Every figure",
         "comes from one run on one machine, so the ratios hold even where the absolute numbers are noisy.",
         "",
         f"- date: {results['date']}; the whole run took {results['seconds']:.0f} s",
@@ -276,7 +276,7 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
         f"the whole life of the process), {results['memory']['rss_mb_hwm']} MB.",
         "",
     ]
-    notes = Path(__file__).with_name("_bench_notes.md")
+    notes = Path(__file__).with_name("NOTES.md")
     if notes.exists():
         lines += [notes.read_text().rstrip(), ""]
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -10,8 +10,10 @@ Used by `scripts/deploy.py`, the demo and `ape run escrow`:
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from ape import chain, project
@@ -184,3 +186,30 @@ def run_escrow_scenario(
         "still_escrowed": sum(m["escrowed_at_gate"] for m in milestones if m["status"] in STATUS_NAMES[1:7]),
         "gas": gas,
     }
+
+
+def escrow_of_record(
+    path: Path, deployer: Any, arbiter: Any
+) -> tuple[ContractInstance, ContractInstance, bool]:
+    """(Escrow, MockStablecoin) of the deployment recorded at `path`, and whether the Escrow was
+    deployed here: a record without one gets an Escrow under its PaymentRouter and RiskOracle, with
+    `arbiter`, and the record is updated. ValueError when the record lacks the suite or `arbiter` is
+    no arbiter of the Escrow."""
+    record = json.loads(path.read_text())
+    recorded = record.get("contracts", {})
+    for name in ("PaymentRouter", "RiskOracle", "MockStablecoin"):
+        if name not in recorded:
+            raise ValueError(f"{path} records no {name}")
+    stablecoin = project.MockStablecoin.at(recorded["MockStablecoin"])
+    deployed = "Escrow" not in recorded
+    if deployed:
+        router = project.PaymentRouter.at(recorded["PaymentRouter"])
+        oracle = project.RiskOracle.at(recorded["RiskOracle"])
+        escrow = deploy_escrow(deployer, router, oracle, arbiters=[arbiter])
+        record["contracts"]["Escrow"] = str(escrow.address)
+        path.write_text(json.dumps(record, indent=2) + "\n")
+    else:
+        escrow = project.Escrow.at(recorded["Escrow"])
+    if not escrow.hasRole(escrow.ARBITER_ROLE(), arbiter):
+        raise ValueError(f"{arbiter.address} is not an arbiter of {escrow.address}")
+    return escrow, stablecoin, deployed

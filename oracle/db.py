@@ -1,0 +1,223 @@
+"""The one database layer under the history store and the verdict log: schema, engine, transactions.
+
+SQLite by default (WAL mode, created on first use), PostgreSQL by URL. Only portable SQL is used;
+the one dialect-specific construct is the upsert, which SQLite and PostgreSQL spell the same way
+in SQLAlchemy (`INSERT ... ON CONFLICT`). The schema is the one earlier versions created, so an
+existing database opens as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Double,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+)
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.pool import StaticPool
+
+from oracle.errors import StoreError
+
+# Schema definitions are immutable descriptions, not mutable state.
+_META = MetaData()
+
+payments = Table(
+    "payments",
+    _META,
+    Column("id", Integer, primary_key=True, autoincrement=True),  # arrival order
+    Column("key", String(200), nullable=False, unique=True),
+    Column("payer", String(128), nullable=False, index=True),
+    Column("payee", String(128), nullable=False, index=True),
+    Column("token", String(32), nullable=False),
+    Column("amount_usd", Double, nullable=False),
+    Column("timestamp", BigInteger, nullable=False, index=True),
+    Column("features", Text, nullable=True),  # features as computed at first sight (JSON)
+)
+
+PAYMENT_RECORD_COLUMNS = tuple(
+    payments.c[name] for name in ("key", "payer", "payee", "token", "amount_usd", "timestamp")
+)
+"""The columns of a `PaymentRecord`, in its field order."""
+
+accounts = Table(
+    "accounts",
+    _META,
+    Column("address", String(128), primary_key=True),
+    Column("country", String(8), nullable=True),
+    Column("created_at", BigInteger, nullable=True),
+)
+
+account_stats = Table(
+    "account_stats",
+    _META,
+    Column("address", String(128), primary_key=True),
+    Column("first_seen", BigInteger, nullable=False),
+    Column("n_paid", Integer, nullable=False),
+    Column("sum_log", Double, nullable=False),
+    Column("sumsq_log", Double, nullable=False),
+    Column("last_paid", BigInteger, nullable=True),
+)
+
+pairs = Table(
+    "pairs",
+    _META,
+    Column("payer", String(128), primary_key=True),
+    Column("payee", String(128), primary_key=True),
+    Column("first_ts", BigInteger, nullable=False),
+)
+
+checkpoints = Table(
+    "checkpoints",
+    _META,
+    Column("name", String(128), primary_key=True),
+    Column("block", BigInteger, nullable=False),
+)
+
+verdicts = Table(
+    "verdicts",
+    _META,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False, unique=True),
+    Column("target", String(128), nullable=False),
+    Column("item_id", String(80), nullable=False),  # uint256 ids do not fit a BIGINT
+    Column("score_bps", Integer, nullable=False),
+    Column("decision", String(16), nullable=False, index=True),
+    Column("model_id", String(66), nullable=False),
+    Column("reasons", Text, nullable=False),
+    Column("reasons_hash", String(66), nullable=False),
+    Column("features", Text, nullable=False),
+    Column("scored_at", Double, nullable=False),
+    Column("tx_hash", String(66), nullable=True),
+    Column("posted_at", Double, nullable=True),
+    Column("final_status", String(32), nullable=True),
+    Column("finalized_at", Double, nullable=True),
+)
+
+CHUNK = 400  # stays under SQLite's bound-parameter limit for IN (...) lists
+
+
+def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+class Database:
+    """One SQLAlchemy engine over the oracle's schema, with error mapping to StoreError."""
+
+    def __init__(self, url: str, busy_timeout: float = 5.0) -> None:
+        """busy_timeout: seconds a SQLite write waits for another writer before StoreError("locked")."""
+        self._busy_timeout = float(busy_timeout)
+        try:
+            parsed = make_url(url)
+        except sa_exc.ArgumentError as err:
+            raise StoreError(f"store URL {url!r} is not a valid SQLAlchemy URL") from err
+        self._label = parsed.render_as_string(hide_password=True)
+        backend = parsed.get_backend_name()
+        if backend not in ("sqlite", "postgresql"):
+            raise StoreError(f"store {self._label}: only sqlite and postgresql URLs are supported")
+        self._dialect = backend
+        try:
+            self._engine = self._make_engine(url, parsed)
+        except (sa_exc.ArgumentError, ImportError) as err:
+            raise StoreError(f"store {self._label}: cannot create engine ({err})") from err
+        with self.guard("open"):
+            _META.create_all(self._engine)
+
+    def _make_engine(self, url: str, parsed: Any) -> Engine:
+        if self._dialect != "sqlite":
+            return create_engine(url, pool_pre_ping=True)
+        database = parsed.database
+        in_memory = not database or database == ":memory:" or database.startswith("file::memory:")
+        if in_memory:
+            # One shared connection, or each checkout would see its own empty database.
+            engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+        else:
+            try:
+                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                raise StoreError(f"store {self._label}: cannot create its directory ({err})") from err
+            engine = create_engine(
+                url, connect_args={"check_same_thread": False, "timeout": self._busy_timeout}
+            )
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            # WAL lets readers (explain, reports) run while the daemon writes.
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute(f"PRAGMA busy_timeout={int(self._busy_timeout * 1000)}")
+            cur.close()
+
+        return engine
+
+    @contextmanager
+    def guard(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except sa_exc.DBAPIError as err:
+            detail = (
+                str(getattr(err, "orig", err)).strip().splitlines()[0] if str(err) else type(err).__name__
+            )
+            raise StoreError(f"store {self._label}: {what} failed: {detail}") from err
+        except sa_exc.SQLAlchemyError as err:
+            raise StoreError(f"store {self._label}: {what} failed: {err}") from err
+
+    @contextmanager
+    def tx(self, what: str) -> Iterator[Connection]:
+        with self.guard(what), self._engine.begin() as conn:
+            yield conn
+
+    def insert(self, table: Table) -> Any:
+        mod = sqlite if self._dialect == "sqlite" else postgresql
+        return mod.insert(table)
+
+    def upsert(self, conn: Connection, table: Table, rows: list[dict[str, Any]], keys: list[str]) -> None:
+        if not rows:
+            return
+        stmt = self.insert(table)
+        cols = [c for c in rows[0] if c not in keys]
+        stmt = (
+            stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in cols})
+            if cols
+            else stmt.on_conflict_do_nothing(index_elements=keys)
+        )
+        conn.execute(stmt, rows)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    @property
+    def label(self) -> str:
+        """The URL with any password hidden, for messages and logs."""
+        return self._label
+
+
+class OverDatabase:
+    """Base of a store over the one database: given a `Database`, or a URL to open one of its own."""
+
+    def __init__(self, db: Database | str) -> None:
+        self._db = db if isinstance(db, Database) else Database(db)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @property
+    def label(self) -> str:
+        """The URL with any password hidden, for messages and logs."""
+        return self._db.label

@@ -1,0 +1,30 @@
+"""The oracle node's Prometheus metrics, in a registry of their own (no global state)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+
+class Metrics:
+    """Prometheus metrics of one daemon."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.latency = Histogram(
+            "verdict_latency_seconds",
+            "From reading a gate request to its verdict being mined",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=self.registry,
+        )
+        self.verdicts = Counter(
+            "verdict_verdicts", "Verdicts posted, by predicted decision", ["decision"], registry=self.registry
+        )
+        self.backlog = Gauge("verdict_backlog", "Scored verdicts not yet posted", registry=self.registry)
+        self.errors = Counter("verdict_errors", "Errors by kind", ["kind"], registry=self.registry)
+        self.last_block = Gauge(
+            "verdict_last_block", "Last block whose logs were processed", registry=self.registry
+        )
+        self.gas = Counter("verdict_gas_used", "Gas spent on verdict transactions", registry=self.registry)
+
+    def serve(self, port: int) -> None:
+        start_http_server(port, addr="127.0.0.1", registry=self.registry)

@@ -1,0 +1,29 @@
+"""The records the feature code and the history store exchange: one type per stage, no SQL here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRecord:
+    """One payment as the features and the history see it; `key` is unique (e.g. "router:17")."""
+
+    key: str
+    payer: str
+    payee: str
+    token: str
+    amount_usd: float
+    timestamp: int
+
+
+@dataclass(frozen=True, slots=True)
+class AccountStats:
+    """Running per-account aggregates behind the payer features (all-time, not windowed)."""
+
+    address: str
+    first_seen: int
+    n_paid: int
+    sum_log: float
+    sumsq_log: float
+    last_paid: int | None

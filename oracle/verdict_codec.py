@@ -1,0 +1,129 @@
+"""The verdict transaction's wire format: `submitVerdicts` calldata out, and the outcome of each
+item read back from the mined transaction's logs (posted, skipped, and what its gate did)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from web3 import Web3
+
+from oracle.events import as_int, checksum, raw_bytes
+from oracle.gate import OUTCOME_EVENTS
+
+VERDICT_LAYOUT = ("address", "uint256", "uint16", "bytes32", "bytes32")  # IRiskOracle.Verdict
+SKIP_REASONS = ("unknown", "already_final", "expired", "duplicate_vote")  # IRiskOracle.SkipReason
+
+
+def topic(contract: Any, event: str) -> bytes:
+    """topic0 of `event` as declared in `contract`'s ABI."""
+    abi = next(e for e in contract.abi if e.get("type") == "event" and e.get("name") == event)
+    signature = f"{event}({','.join(i['type'] for i in abi['inputs'])})"
+    return bytes(Web3.keccak(text=signature))
+
+
+@dataclass(frozen=True, slots=True)
+class VerdictItem:
+    target: str
+    item_id: int
+    score_bps: int
+    model_id: str  # 0x hex of 32 bytes
+    reasons_hash: str  # 0x hex of 32 bytes
+
+    def as_tuple(self) -> tuple[str, int, int, bytes, bytes]:
+        return (
+            self.target,
+            self.item_id,
+            self.score_bps,
+            bytes.fromhex(self.model_id.removeprefix("0x")),
+            bytes.fromhex(self.reasons_hash.removeprefix("0x")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    """What one mined `submitVerdicts` transaction did, item by item."""
+
+    tx_hash: str
+    gas_used: int
+    posted: frozenset[tuple[str, int]]  # (target, id) whose vote counted
+    skipped: dict[tuple[str, int], str]  # (target, id) -> skip reason
+    finals: dict[tuple[str, int], str]  # (target, id) -> outcome named by its gate (gate.OUTCOME_EVENTS)
+
+
+class VerdictCodec:
+    """Encodes verdict batches for one RiskOracle and decodes their receipts."""
+
+    def __init__(self, oracle: Any, sources: dict[str, tuple[str, Any]]) -> None:
+        """oracle: the RiskOracle web3 contract; sources: gated address -> (gate, web3 contract)."""
+        self._oracle = oracle
+        # Outcome events emitted by gated contracts inside a verdict transaction, named per gate.
+        self._outcomes: dict[bytes, tuple[str, Any]] = {}
+        for address, (gate, contract) in sources.items():
+            for event, outcome in OUTCOME_EVENTS.get(gate, {}).items():
+                if any(e.get("name") == event for e in contract.abi):
+                    self._outcomes[topic(contract, event)] = (outcome, address)
+        self._posted_topic = topic(oracle, "VerdictPosted")
+        self._skipped_topic = topic(oracle, "VerdictSkipped")
+        # submitVerdicts((address,uint256,uint16,bytes32,bytes32)[]) is encoded by hand (see
+        # calldata); any other shape of the interface falls back to web3's encoder.
+        submit = next((e for e in oracle.abi if e.get("name") == "submitVerdicts"), {"inputs": [{}]})
+        shape = [c.get("type") for c in submit["inputs"][0].get("components", [])]
+        self._selector: bytes | None = None
+        if submit["inputs"][0].get("type") == "tuple[]" and shape == list(VERDICT_LAYOUT):
+            self._selector = bytes(Web3.keccak(text=f"submitVerdicts(({','.join(shape)})[])"))[:4]
+
+    def calldata(self, items: Sequence[VerdictItem]) -> str:
+        """`submitVerdicts(items)` calldata as 0x hex. The array of static tuples is laid out by hand
+        (offset, length, five words per item): web3's encoder took about 2 ms per item, which was
+        most of the cost of sending a batch (and it ran twice, for the estimate and the send)."""
+        if self._selector is None:
+            return str(self._oracle.encode_abi("submitVerdicts", args=[[item.as_tuple() for item in items]]))
+        words = [self._selector, (32).to_bytes(32, "big"), len(items).to_bytes(32, "big")]
+        for item in items:
+            target = bytes.fromhex(item.target.removeprefix("0x"))
+            model_id = bytes.fromhex(item.model_id.removeprefix("0x"))
+            reasons = bytes.fromhex(item.reasons_hash.removeprefix("0x"))
+            if len(target) != 20 or len(model_id) != 32 or len(reasons) != 32:
+                raise ValueError(f"malformed verdict for {item.target}:{item.item_id}")
+            if not 0 <= item.score_bps < 2**16 or not 0 <= item.item_id < 2**256:
+                raise ValueError(f"verdict for {item.target}:{item.item_id} is out of range")
+            words += [
+                target.rjust(32, b"\0"),
+                item.item_id.to_bytes(32, "big"),
+                item.score_bps.to_bytes(32, "big"),
+                model_id,
+                reasons,
+            ]
+        return "0x" + b"".join(words).hex()
+
+    def outcome(self, receipt: dict[str, Any]) -> BatchOutcome:
+        """Splits a verdict transaction's logs into posted, skipped and finally decided items."""
+        posted: set[tuple[str, int]] = set()
+        skipped: dict[tuple[str, int], str] = {}
+        finals: dict[tuple[str, int], str] = {}
+        for log in receipt.get("logs", []):
+            topics = log["topics"]
+            if not topics:
+                continue
+            topic0 = raw_bytes(topics[0])
+            if topic0 == self._posted_topic or topic0 == self._skipped_topic:
+                item = (
+                    checksum("0x" + raw_bytes(topics[1])[-20:].hex()),
+                    int.from_bytes(raw_bytes(topics[2]), "big"),
+                )
+                if topic0 == self._posted_topic:
+                    posted.add(item)
+                else:
+                    skipped[item] = SKIP_REASONS[int.from_bytes(raw_bytes(log["data"])[-32:], "big")]
+            elif topic0 in self._outcomes and checksum(str(log["address"])) == self._outcomes[topic0][1]:
+                outcome, address = self._outcomes[topic0]
+                finals[(address, int.from_bytes(raw_bytes(topics[1]), "big"))] = outcome
+        return BatchOutcome(
+            tx_hash="0x" + raw_bytes(receipt["transactionHash"]).hex(),
+            gas_used=as_int(receipt.get("gasUsed", 0)),
+            posted=frozenset(posted),
+            skipped=skipped,
+            finals=finals,
+        )

@@ -1,0 +1,215 @@
+"""Gas snapshot of every user-facing operation, in the manner of Uniswap v4-core's snapshots.
+
+The measured gas is compared with the committed `snapshots/gas.json`; any difference fails the
+test with a diff, so a change that costs (or saves) gas shows in review. Refresh the file with
+
+    VERDICT_UPDATE_GAS_SNAPSHOT=1 .venv/bin/ape test tests/contracts/test_gas_snapshot.py
+
+What is recorded is a transaction's execution gas: the receipt's gas less the 21,000 base and the
+calldata cost (like v4-core's `snapshotGasLastCall`, which measures the call). Calldata is left out
+so that the numbers do not move with the zero bytes of the addresses a run happens to deploy at.
+Everything runs in one fixed sequence on a world deployed here, with payees that already hold ETH
+and the token (no account- or balance-creation costs), so every number is exact and repeatable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from router_helpers import ETH, ETHER, MODEL_ID, REASONS_HASH, REF, USD, verdict
+
+SNAPSHOT = Path(__file__).resolve().parents[2] / "snapshots" / "gas.json"
+UPDATE_ENV = "VERDICT_UPDATE_GAS_SNAPSHOT"
+REFRESH = f"{UPDATE_ENV}=1 .venv/bin/ape test tests/contracts/test_gas_snapshot.py"
+
+SAFE, REVIEW, FRAUD = 1200, 7000, 9500
+BATCH_SIZES = (1, 10, 50)
+DAY = 24 * 3600
+
+
+def execution_gas(receipt) -> int:
+    """Receipt gas less the intrinsic 21,000 and the calldata (4 gas a zero byte, 16 otherwise)."""
+    data = bytes(receipt.transaction.data)
+    zeros = data.count(0)
+    return int(receipt.gas_used) - 21_000 - 4 * zeros - 16 * (len(data) - zeros)
+
+
+def diff(old: dict[str, int], new: dict[str, int]) -> list[str]:
+    lines = []
+    for name in sorted(old.keys() | new.keys()):
+        before, after = old.get(name), new.get(name)
+        if before == after:
+            continue
+        if before is None:
+            lines.append(f"  + {name}: {after:,} (new)")
+        elif after is None:
+            lines.append(f"  - {name}: {before:,} (gone)")
+        else:
+            change = after - before
+            lines.append(f"  ~ {name}: {before:,} -> {after:,} ({change:+,}, {change / before:+.2%})")
+    return lines
+
+
+@pytest.fixture(scope="module")
+def world(project, roles, risk_oracle, router, stablecoin, deployer, payer, node, extra_nodes, reviewer):
+    """The router world of the conftest, a real Escrow under it, and 50 merchants that already hold
+    ETH and the stablecoin; deployed before the test's snapshot."""
+    escrow = deployer.deploy(project.Escrow, deployer, router, risk_oracle, router.treasury())
+    risk_oracle.addTarget(escrow, sender=deployer)
+    escrow.grantRole(escrow.ARBITER_ROLE(), extra_nodes[0], sender=deployer)
+    escrow.grantRole(escrow.REVIEWER_ROLE(), reviewer, sender=deployer)
+    stablecoin.approve(escrow, 2**256 - 1, sender=payer)
+    merchants = [f"0x{0xBEEF0000 + i:040x}" for i in range(max(BATCH_SIZES))]
+    for address in merchants:
+        deployer.transfer(address, 1)
+        stablecoin.mint(address, 1, sender=deployer)
+    burning = deployer.deploy(project.GasBurningPayee)
+    return {"escrow": escrow, "merchants": merchants, "burning": burning}
+
+
+def measure_router(gas, world, router, risk_oracle, stablecoin, payer, payee, node, reviewer, chain):
+    merchants = world["merchants"]
+
+    def pay_eth(to=payee, amount=ETHER):
+        receipt = router.pay(to, ETH, amount, REF, sender=payer, value=amount)
+        return receipt, router.paymentCount()
+
+    def pay_token(to=payee, amount=100 * USD):
+        receipt = router.pay(to, stablecoin, amount, REF, sender=payer)
+        return receipt, router.paymentCount()
+
+    def post(ids, score, sender=node):
+        return risk_oracle.submitVerdicts([verdict(router, i, score) for i in ids], sender=sender)
+
+    pay_eth()  # the first payment after deployment, as on a live router
+    receipt, _ = pay_token()
+    gas["router.pay ERC-20 (first use of the token)"] = execution_gas(receipt)
+    receipt, eth_id = pay_eth()
+    gas["router.pay ETH"] = execution_gas(receipt)
+    receipt, token_id = pay_token()
+    gas["router.pay ERC-20"] = execution_gas(receipt)
+    receipt = router.payMany(merchants[:10], stablecoin, [USD] * 10, [REF] * 10, sender=payer)
+    gas["router.payMany ERC-20, 10 payments"] = execution_gas(receipt)
+
+    gas["router.submitVerdicts settle ETH, batch of 1"] = execution_gas(post([eth_id], SAFE))
+    gas["router.submitVerdicts settle ERC-20, batch of 1"] = execution_gas(post([token_id], SAFE))
+    for size in BATCH_SIZES[1:]:
+        for symbol, token, value in (("ETH", ETH, 10**15), ("ERC-20", stablecoin, USD)):
+            first = router.paymentCount() + 1
+            payees = merchants[:size]
+            eth_value = value * size if token == ETH else 0
+            router.payMany(payees, token, [value] * size, [REF] * size, sender=payer, value=eth_value)
+            receipt = post(range(first, first + size), SAFE)
+            gas[f"router.submitVerdicts settle {symbol}, batch of {size}"] = execution_gas(receipt)
+
+    _, held = pay_token()
+    gas["router.submitVerdicts hold ERC-20, batch of 1"] = execution_gas(post([held], REVIEW))
+    _, refunded = pay_token()
+    gas["router.submitVerdicts refund ERC-20, batch of 1"] = execution_gas(post([refunded], FRAUD))
+    _, rejected = pay_token()
+    post([rejected], REVIEW)
+    gas["router.review approve ERC-20"] = execution_gas(router.review(held, True, sender=reviewer))
+    gas["router.review reject ERC-20"] = execution_gas(router.review(rejected, False, sender=reviewer))
+
+    _, credited = pay_eth(to=world["burning"])
+    receipt = post([credited], SAFE)
+    gas["router.submitVerdicts settle ETH to a payee that burns gas (credited), batch of 1"] = execution_gas(
+        receipt
+    )
+    world["burning"].setAccepting(True, sender=payer)
+    gas["router.withdraw ETH (via the payee contract)"] = execution_gas(
+        world["burning"].withdrawFrom(router, ETH, sender=payer)
+    )
+    gas["router.sweepFees ERC-20"] = execution_gas(router.sweepFees(stablecoin, sender=payer))
+
+    _, expired = pay_token()
+    chain.pending_timestamp += router.deadlineWindow() + 1
+    gas["router.reclaim ERC-20 (no verdict by the deadline)"] = execution_gas(
+        router.reclaim(expired, sender=payer)
+    )
+
+
+def measure_quorum(gas, world, router, risk_oracle, stablecoin, payer, node, extra_nodes, deployer):
+    for extra in extra_nodes:
+        risk_oracle.addNode(extra, sender=deployer)
+    risk_oracle.setQuorum(3, sender=deployer)
+    size = 10
+    first = router.paymentCount() + 1
+    router.payMany(world["merchants"][:size], stablecoin, [USD] * size, [REF] * size, sender=payer)
+    ids = range(first, first + size)
+    for vote, sender in enumerate((node, *extra_nodes), start=1):
+        receipt = risk_oracle.submitVerdicts([verdict(router, i, SAFE) for i in ids], sender=sender)
+        gas[f"oracle.submitVerdicts quorum 3, vote {vote} of 3, batch of {size}"] = execution_gas(receipt)
+
+
+def measure_escrow(gas, world, risk_oracle, stablecoin, payer, payee, node, extra_nodes, reviewer, chain):
+    escrow, arbiter = world["escrow"], extra_nodes[0]
+    buyer, supplier = payer, payee
+
+    def create(count=1, amount=100 * USD):
+        dues = [chain.pending_timestamp + 30 * DAY] * count
+        receipt = escrow.createAgreement(supplier, stablecoin, [amount] * count, dues, sender=buyer)
+        return receipt, receipt.return_value
+
+    def gate(agreement_id, milestone=0):
+        escrow.requestRelease(agreement_id, milestone, sender=supplier)
+        return escrow.confirmRelease(agreement_id, milestone, sender=buyer).return_value
+
+    def post(gate_id, score):
+        item = (escrow.address, gate_id, score, MODEL_ID, REASONS_HASH)
+        return risk_oracle.submitVerdicts([item], sender=node)
+
+    receipt, _ = create()
+    gas["escrow.createAgreement ERC-20, 1 milestone (first agreement)"] = execution_gas(receipt)
+    receipt, agreement_id = create(count=3)
+    gas["escrow.createAgreement ERC-20, 3 milestones"] = execution_gas(receipt)
+    gas["escrow.requestRelease"] = execution_gas(escrow.requestRelease(agreement_id, 0, sender=supplier))
+    receipt = escrow.confirmRelease(agreement_id, 0, sender=buyer)
+    gas["escrow.confirmRelease (enters the risk gate)"] = execution_gas(receipt)
+    gas["escrow.submitVerdicts release, batch of 1"] = execution_gas(post(receipt.return_value, SAFE))
+
+    held = gate(agreement_id, 1)
+    gas["escrow.submitVerdicts hold, batch of 1"] = execution_gas(post(held, REVIEW))
+    gas["escrow.reviewRelease approve"] = execution_gas(escrow.reviewRelease(held, True, sender=reviewer))
+    flagged = gate(agreement_id, 2)
+    gas["escrow.submitVerdicts flag, batch of 1"] = execution_gas(post(flagged, FRAUD))
+
+    _, disputed = create(count=2)
+    gas["escrow.openDispute"] = execution_gas(escrow.openDispute(disputed, 0, sender=buyer))
+    gas["escrow.resolveDispute refund"] = execution_gas(escrow.resolveDispute(disputed, 0, 0, sender=arbiter))
+    escrow.openDispute(disputed, 1, sender=supplier)
+    receipt = escrow.resolveDispute(disputed, 1, 5000, sender=arbiter)
+    gas["escrow.resolveDispute split (share re-enters the gate)"] = execution_gas(receipt)
+
+    _, lapsed = create()
+    escrow.openDispute(lapsed, 0, sender=buyer)
+    chain.pending_timestamp += escrow.windows().ruling + 1
+    gas["escrow.reclaim (no ruling by the deadline)"] = execution_gas(escrow.reclaim(lapsed, 0, sender=buyer))
+    gas["escrow.sweepFees ERC-20"] = execution_gas(escrow.sweepFees(stablecoin, sender=buyer))
+
+
+def test_gas_snapshot_is_current(
+    world, router, risk_oracle, stablecoin, payer, payee, node, extra_nodes, reviewer, deployer, chain
+):
+    gas: dict[str, int] = {}
+    measure_escrow(gas, world, risk_oracle, stablecoin, payer, payee, node, extra_nodes, reviewer, chain)
+    measure_router(gas, world, router, risk_oracle, stablecoin, payer, payee, node, reviewer, chain)
+    measure_quorum(gas, world, router, risk_oracle, stablecoin, payer, node, extra_nodes, deployer)
+
+    if os.environ.get(UPDATE_ENV) == "1":
+        SNAPSHOT.parent.mkdir(parents=True, exist_ok=True)
+        SNAPSHOT.write_text(json.dumps(dict(sorted(gas.items())), indent=2) + "\n")
+        return
+    assert SNAPSHOT.exists(), f"no gas snapshot at {SNAPSHOT}; write it with:\n  {REFRESH}"
+    recorded = json.loads(SNAPSHOT.read_text())
+    changes = diff(recorded, gas)
+    if changes:
+        pytest.fail(
+            "gas differs from snapshots/gas.json:\n"
+            + "\n".join(changes)
+            + f"\nIf intended, refresh it with:\n  {REFRESH}",
+            pytrace=False,
+        )
