@@ -101,8 +101,12 @@ def test_every_page_loads_and_the_report_downloads_with_structuring(
     for pid in ids:
         expect(page.locator(f'#payments tr[data-payment="{pid}"]')).to_be_visible()
     expect(page.locator(f'#payments tr[data-payment="{ids[0]}"] td.reasons div')).to_have_count(3)
+    # the calibrated fraud probability is shown beside the score
+    expect(page.locator(f'#payments tr[data-payment="{ids[0]}"] .prob')).to_contain_text("P(fraud)")
     page.goto(dashboard + "/model")
     expect(page.locator("#model-id")).to_have_text(dash_artifact.model_id)
+    expect(page.get_by_text("From 9,000 bps up")).to_be_visible()
+    expect(page.get_by_text("Drift against the training reference")).to_be_visible()
     expect(page.locator(".panel.ok")).to_contain_text("approved")
     assert page.locator("#pr-curve").evaluate("img => img.complete && img.naturalWidth > 0")
     page.goto(dashboard + "/health")

@@ -39,4 +39,4 @@ def test_print_governance_gas(governor, router, members, capsys):
         print("\n\ngovernance gas")
         for step, used in gas.items():
             print(f"  {step:<32} {used:>8,}")
-    assert router.reviewThreshold() == 5000
+    assert router.reviewThreshold() == 9800
