@@ -2,7 +2,7 @@
 the console's namespace. The helpers live in `verdict_deploy.console`; see its docstring for a session.
 
     ape console --network ethereum:local:foundry
-    In [1]: delegate(sender=alice); pid = propose_thresholds(5500, sender=alice)
+    In [1]: delegate(sender=alice); pid = propose_thresholds(9800, sender=alice)
 """
 
 from verdict_deploy.console import (

@@ -136,11 +136,22 @@ def train_cmd(
     ] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     fp_budget_review: Annotated[
-        float, typer.Option("--fp-budget-review", help="Legit share allowed at review")
-    ] = 0.02,
+        float,
+        typer.Option("--fp-budget-review", help="Legit share to review: proposes 10,000 x (1 - it) bps"),
+    ] = 0.01,
     fp_budget_reject: Annotated[
-        float, typer.Option("--fp-budget-reject", help="Legit share allowed at reject")
-    ] = 0.002,
+        float,
+        typer.Option("--fp-budget-reject", help="Legit share to refund: proposes 10,000 x (1 - it) bps"),
+    ] = 0.001,
+    time_budget: Annotated[
+        float,
+        typer.Option(
+            "--time-budget", help="Seconds for the hyper-parameter search (0: defaults only)", min=0
+        ),
+    ] = 120.0,
+    trials: Annotated[
+        int | None, typer.Option("--trials", help="At most this many search configurations", min=1)
+    ] = None,
 ) -> None:
     """Train a LightGBM fraud model on any labelled table; write the artifact, metrics and a PR curve."""
     from oracle.datagen import read_table
@@ -157,6 +168,8 @@ def train_cmd(
         fp_budget_review=fp_budget_review,
         fp_budget_reject=fp_budget_reject,
         out=out,
+        time_budget=time_budget,
+        max_trials=trials,
     )
     table = Table(
         title=f"model {artifact.model_id[:18]}… ({artifact.feature_set} features)", show_header=False
@@ -167,18 +180,32 @@ def train_cmd(
         table.add_row(name, f"{m[name]:.4f}")
     for name in ("n_train", "n_test", "positives_test"):
         table.add_row(name, f"{m[name]:,}")
-    table.add_row("review threshold (proposed)", f"{artifact.review_threshold_bps} bps")
-    table.add_row("reject threshold (proposed)", f"{artifact.reject_threshold_bps} bps")
+    sr, d = m["search"], m["defaults_test"]
     table.add_row(
-        "test recall / FPR at review", f"{m['test_recall_at_review']:.3f} / {m['test_fpr_at_review']:.4f}"
+        "search",
+        f"{sr['trials']} configurations in {sr['seconds']:.0f}s; validation AUPRC "
+        f"{sr['default_cv_auprc']:.4f} (defaults) -> {sr['best_cv_auprc']:.4f}",
     )
     table.add_row(
-        "test recall / FPR at reject", f"{m['test_recall_at_reject']:.3f} / {m['test_fpr_at_reject']:.4f}"
+        "test AUPRC / recall@1%FPR with defaults", f"{d['auprc']:.4f} / {d['recall_at_1pct_fpr']:.4f}"
+    )
+    table.add_row("review threshold (proposed)", f"{artifact.review_threshold_bps} bps")
+    table.add_row("reject threshold (proposed)", f"{artifact.reject_threshold_bps} bps")
+    table.add_row("score scale", "legitimate-traffic quantile (bps)")
+    table.add_row("test: legitimate sent to review", f"{m['test_legit_review_rate']:.2%}")
+    table.add_row("test: legitimate refunded", f"{m['test_legit_refund_rate']:.2%}")
+    table.add_row(
+        "test: recall / precision at review",
+        f"{m['test_recall_at_review']:.3f} / {m['test_precision_at_review']:.3f}",
+    )
+    table.add_row(
+        "test: recall / precision at reject",
+        f"{m['test_recall_at_reject']:.3f} / {m['test_precision_at_reject']:.3f}",
     )
     con = _out_console()
     con.print(table)
     con.print(
-        f"wrote {escape(str(out))}/ (model.txt, metadata.json, metrics.json, pr_curve.png) "
+        f"wrote {escape(str(out))}/ (model.txt, calibration.json, metadata.json, metrics.json, pr_curve.png) "
         f"in {time.perf_counter() - t0:.1f}s"
     )
 

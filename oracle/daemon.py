@@ -30,6 +30,7 @@ import structlog
 from oracle.chain import ChainClient
 from oracle.clock import Clock, SystemClock
 from oracle.config import Settings
+from oracle.drift_monitor import DriftMonitor
 from oracle.errors import ChainError, ConfigError, ModelError, StoreError
 from oracle.features import OnlineFeatures
 from oracle.metrics import Metrics
@@ -106,6 +107,7 @@ class OracleDaemon:
         self.chain = chain
         self.store = store
         self.metrics = metrics or Metrics()
+        self.drift = DriftMonitor(self.metrics)
         self.clock = clock or SystemClock()
         self.model = ModelSlot(Path(settings.model_dir))
         self.policy = PolicyCache(chain, self.clock)
@@ -187,6 +189,8 @@ class OracleDaemon:
             seen_at = self.clock.monotonic()
             rows = self.scoring.score(fresh, scorer, artifact, self.policy.thresholds())
             self.outbox.enqueue(rows, seen_at)
+            self.drift.observe(artifact.model_id, rows)
+            self.drift.maybe_report(artifact.metadata.get("drift_reference"), self.clock.monotonic())
             self._fault("scored")
         self.reader.commit(chunk.end)
         self.metrics.last_block.set(chunk.end)

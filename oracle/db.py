@@ -25,6 +25,8 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    inspect,
+    text,
 )
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
@@ -106,6 +108,8 @@ verdicts = Table(
     Column("posted_at", Double, nullable=True),
     Column("final_status", String(32), nullable=True),
     Column("finalized_at", Double, nullable=True),
+    # calibrated fraud probability beside the score (oracle.calibration); NULL in older databases
+    Column("probability", Double, nullable=True),
 )
 
 parked = Table(
@@ -117,6 +121,10 @@ parked = Table(
     Column("reason", Text, nullable=False),
     Column("parked_at", Double, nullable=False),
 )
+
+# Columns added after the first schema: (table, column, SQL type). `Database` adds the missing ones
+# to an existing database when it opens it (nullable, so old rows read as NULL).
+_ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (("verdicts", "probability", "DOUBLE PRECISION"),)
 
 CHUNK = 400  # stays under SQLite's bound-parameter limit for IN (...) lists
 
@@ -147,6 +155,15 @@ class Database:
             raise StoreError(f"store {self._label}: cannot create engine ({err})") from err
         with self.guard("open"):
             _META.create_all(self._engine)
+            self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        present = {t: {c["name"] for c in inspect(self._engine).get_columns(t)} for t, _, _ in _ADDED_COLUMNS}
+        missing = [(t, c, ty) for t, c, ty in _ADDED_COLUMNS if c not in present[t]]
+        if missing:
+            with self._engine.begin() as conn:
+                for table, column, sql_type in missing:
+                    conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
 
     def _make_engine(self, url: str, parsed: Any) -> Engine:
         if self._dialect != "sqlite":

@@ -52,6 +52,10 @@ def posted_verdicts(chain: ChainClient, target: str, item_id: int) -> list[dict[
     return out
 
 
+def _percent(p: float) -> str:
+    return f"{100 * p:.2f}%" if p >= 0.0001 else "below 0.01%"
+
+
 def explain_payment(settings: Settings, source: str, item_id: int) -> Group:
     verdicts = VerdictLog(settings.store_url)
     try:
@@ -66,7 +70,14 @@ def explain_payment(settings: Settings, source: str, item_id: int) -> Group:
     lines: list[Text] = []
     title = "Payment" if source == ROUTER else "Escrow release"
     lines.append(Text(f"{title} {item_id}", style="bold"))
-    lines.append(Text(f"Score {row.score_bps:,} of 10,000; the policy at scoring time said: {row.decision}."))
+    lines.append(
+        Text(
+            f"Score {row.score_bps:,} of 10,000 (riskier than {row.score_bps / 100:.2f}% of legitimate "
+            f"payments); the policy at scoring time said: {row.decision}."
+        )
+    )
+    if row.probability is not None:
+        lines.append(Text(f"Calibrated fraud probability {_percent(row.probability)}."))
     lines.append(Text(f"Model {row.model_id}."))
     lines.append(Text("Why:", style="bold"))
     for n, reason in enumerate(row.reasons, 1):

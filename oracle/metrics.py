@@ -38,6 +38,18 @@ class Metrics:
             registry=self.registry,
         )
         self.gas = Counter("verdict_gas_used", "Gas spent on verdict transactions", registry=self.registry)
+        self.drift_psi = Gauge(
+            "verdict_drift_psi",
+            "Population stability index of the recent scores (series=score) and of each feature against "
+            "the model's training reference; above 0.2 is drift worth a look",
+            ["series"],
+            registry=self.registry,
+        )
+        self.drift_rows = Gauge(
+            "verdict_drift_rows",
+            "Scored payments in the window the drift gauges cover",
+            registry=self.registry,
+        )
 
     def serve(self, port: int) -> None:
         start_http_server(port, addr="127.0.0.1", registry=self.registry)

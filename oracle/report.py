@@ -77,6 +77,7 @@ class Activity:
     status_now: str
     decision_at_scoring: str
     score_bps: int | None
+    fraud_probability: float | None
     model_id: str
     reasons: list[str]
     reasons_hash: str
@@ -288,6 +289,11 @@ def build_report(
                     status_now=status,
                     decision_at_scoring=row.decision if row is not None else "",
                     score_bps=int(row.score_bps) if row is not None else None,
+                    fraud_probability=(
+                        round(float(row.probability), 6)
+                        if row is not None and row.probability is not None
+                        else None
+                    ),
                     model_id=row.model_id if row is not None else "",
                     reasons=_reason_texts(row),
                     reasons_hash=row.reasons_hash if row is not None else "",

@@ -1,7 +1,9 @@
-"""Scores with reasons: probability -> basis points, decision, and the top three contributions in words.
+"""Scores with reasons: the risk score in basis points, a decision, and the top three contributions in words.
 
 One LightGBM call per batch: with `pred_contrib=True` the per-feature contributions plus the bias sum
-to the raw score, so the probability is their sigmoid and no second prediction is needed.
+to the raw score (log-odds), so no second prediction is needed. The artifact's calibration turns the
+raw score into the on-chain score, its legitimate-traffic quantile in bps (9,900 = riskier than 99%
+of legitimate payments), and into a calibrated fraud probability for people (oracle.calibration).
 The reasons hash (keccak256 of canonical JSON) goes on-chain next to the score, so `verdict explain`
 can show that the reasons shown are the ones committed.
 """
@@ -38,8 +40,8 @@ class Reason:
 
 @dataclass(frozen=True, slots=True)
 class ScoreResult:
-    score_bps: int
-    probability: float
+    score_bps: int  # legitimate-traffic quantile of the raw score, 0..10,000 (what goes on-chain)
+    probability: float  # calibrated P(fraud), for people; not what the thresholds compare
     reasons: list[Reason]
     reasons_hash: str
 
@@ -208,7 +210,9 @@ class Scorer:
             self.artifact.booster.predict(arr, pred_contrib=True, num_threads=1), dtype=np.float64
         )
         raw = contrib.sum(axis=1)
-        prob = 1.0 / (1.0 + np.exp(-raw))
+        cal = self.artifact.calibration
+        bps = cal.score_bps(raw)
+        prob = cal.probability(raw)
         per_feature = contrib[:, :-1]
         k = min(TOP_REASONS, per_feature.shape[1])
         # stable sort on the negated contributions: ties resolve by feature order, deterministically
@@ -226,7 +230,5 @@ class Scorer:
                 )
                 reasons.append(Reason(name, value, round(float(per_feature[i, j]), 6), text))
             p = float(prob[i])
-            out.append(
-                ScoreResult(int(min(max(round(p * 10_000), 0), 10_000)), p, reasons, reasons_hash(reasons))
-            )
+            out.append(ScoreResult(int(bps[i]), p, reasons, reasons_hash(reasons)))
         return out

@@ -78,6 +78,7 @@ class ScoringStage:
                     "reasons": [r.as_dict() for r in result.reasons],
                     "reasons_hash": result.reasons_hash,
                     "features": dict(zip(artifact.feature_names, map(float, features), strict=False)),
+                    "probability": float(result.probability),
                 }
             )
             log.debug(
@@ -107,6 +108,7 @@ class ScoringStage:
                 posted_at=None,
                 final_status=None,
                 finalized_at=None,
+                probability=r["probability"],
             )
             for r in rows
         ]

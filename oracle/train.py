@@ -22,19 +22,22 @@ import pandas as pd
 from scipy.stats import rankdata
 
 import oracle
+from oracle.calibration import MIN_CALIBRATION_LEGIT, MIN_PLATT_POSITIVES, SCALE, Calibration
+from oracle.drift import build_reference
 from oracle.errors import DataError, ModelError
 from oracle.features import CATEGORICAL, FEATURES, REQUIRED_COLUMNS, batch_features
 from oracle.model import ModelArtifact, save
+from oracle.search import FOLD_FRACTION, make_folds, search
 
 NUM_THREADS = 1
 """Fixed so that a seed reproduces the same model (and model id) on any machine. One thread: on a
 busy host OpenMP's spinning threads made training 30x slower, and the demo trains in seconds anyway."""
 MAX_ABS_VALUE = 1e30
 TEST_FRACTION = 0.2
+CALIB_FRACTION = 0.2
+"""Share of the non-test rows (the newest ones before the test, with --time) that place the risk scale."""
 VALID_FRACTION = 0.15
 MIN_CLASS_COUNT = 5
-MAX_ROUNDS = 400
-EARLY_STOPPING = 40
 
 
 @dataclass(frozen=True)
@@ -146,26 +149,34 @@ def _prepare(df: pd.DataFrame, label: str, time_col: str | None, features: list[
     return _Prepared(X, y, t, "generic", [str(c) for c in cols], [])
 
 
-def _split(y: np.ndarray, t: np.ndarray | None, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Indices of train / validation / test."""
+def _split(
+    y: np.ndarray, t: np.ndarray | None, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Indices of train / validation / calibration / test (time-ordered when `t` is given)."""
     n = len(y)
     if t is not None:
-        # Time-ordered: the latest 20% is the test; the slice just before it stops the boosting.
+        # Time-ordered: newest 20% test, the slice before it calibrates the risk scale, the slice
+        # before that validates; each index list is in time order.
         order = np.argsort(t, kind="stable")
         n_test = max(1, int(round(n * TEST_FRACTION)))
-        n_val = max(1, int(round((n - n_test) * VALID_FRACTION)))
-        return order[: n - n_test - n_val], order[n - n_test - n_val : n - n_test], order[n - n_test :]
+        n_cal = max(1, int(round((n - n_test) * CALIB_FRACTION)))
+        n_val = max(1, int(round((n - n_test - n_cal) * VALID_FRACTION)))
+        a = n - n_test - n_cal - n_val
+        b, c = a + n_val, a + n_val + n_cal
+        return order[:a], order[a:b], order[b:c], order[c:]
     rng = np.random.default_rng(seed)
-    parts: list[list[np.ndarray]] = [[], [], []]
+    parts: list[list[np.ndarray]] = [[], [], [], []]
     for cls in (0, 1):
         idx = rng.permutation(np.flatnonzero(y == cls))
         n_test = max(1, int(round(len(idx) * TEST_FRACTION)))
-        n_val = max(1, int(round((len(idx) - n_test) * VALID_FRACTION)))
-        parts[2].append(idx[:n_test])
-        parts[1].append(idx[n_test : n_test + n_val])
-        parts[0].append(idx[n_test + n_val :])
-    train, val, test = (np.sort(np.concatenate(p)) for p in parts)
-    return train, val, test
+        n_cal = max(1, int(round((len(idx) - n_test) * CALIB_FRACTION)))
+        n_val = max(1, int(round((len(idx) - n_test - n_cal) * VALID_FRACTION)))
+        parts[3].append(idx[:n_test])
+        parts[2].append(idx[n_test : n_test + n_cal])
+        parts[1].append(idx[n_test + n_cal : n_test + n_cal + n_val])
+        parts[0].append(idx[n_test + n_cal + n_val :])
+    train, val, cal, test = (np.sort(np.concatenate(p)) for p in parts)
+    return train, val, cal, test
 
 
 # --- metrics (no scikit-learn in the environment; these follow its definitions) -----------------
@@ -226,10 +237,6 @@ def _fingerprint(df: pd.DataFrame) -> str:
     return "sha256:" + h.hexdigest()
 
 
-def _bps(p: np.ndarray) -> np.ndarray:
-    return np.clip(np.round(p * 10_000), 0, 10_000).astype(np.int64)
-
-
 def _pr_png(path: Path, y: np.ndarray, s: np.ndarray, auprc: float, review: int, reject: int) -> None:
     import matplotlib
 
@@ -262,32 +269,88 @@ def _pr_png(path: Path, y: np.ndarray, s: np.ndarray, auprc: float, review: int,
         plt.close(fig)
 
 
+def _threshold_effects(y: np.ndarray, score_bps: np.ndarray, review: int, reject: int) -> dict[str, float]:
+    """What the thresholds would do to these rows: legitimate review/held/refund rates, recall, precision."""
+    legit, fraud = y == 0, y == 1
+    at_review, at_reject = score_bps >= review, score_bps >= reject
+
+    def share(mask: np.ndarray, of: np.ndarray) -> float:
+        return float(mask[of].mean()) if of.any() else float("nan")
+
+    def precision(mask: np.ndarray) -> float:
+        return float(y[mask].mean()) if mask.any() else float("nan")
+
+    return {
+        "legit_review_rate": share(at_review, legit),  # held or refunded: score >= review
+        "legit_held_rate": share(at_review & ~at_reject, legit),
+        "legit_refund_rate": share(at_reject, legit),
+        "recall_at_review": share(at_review, fraud),
+        "recall_at_reject": share(at_reject, fraud),
+        "precision_at_review": precision(at_review),
+        "precision_at_reject": precision(at_reject),
+    }
+
+
+def threshold_report(
+    artifact: ModelArtifact,
+    df: pd.DataFrame,
+    label: str,
+    review: int | None = None,
+    reject: int | None = None,
+) -> dict[str, float]:
+    """`_threshold_effects` of an artifact's (or given) thresholds on a labelled payments table."""
+    X = batch_features(df)[artifact.feature_names].to_numpy(dtype=np.float64)
+    raw = artifact.booster.predict(X, raw_score=True)
+    return _threshold_effects(
+        _labels(df, label),
+        artifact.calibration.score_bps(raw),
+        artifact.review_threshold_bps if review is None else review,
+        artifact.reject_threshold_bps if reject is None else reject,
+    )
+
+
 def train(
     df: pd.DataFrame,
     label: str,
     time_col: str | None = None,
     features: list[str] | None = None,
     seed: int = 0,
-    fp_budget_review: float = 0.02,
-    fp_budget_reject: float = 0.002,
+    fp_budget_review: float = 0.01,
+    fp_budget_reject: float = 0.001,
     out: str | Path | None = None,
+    time_budget: float = 0.0,
+    max_trials: int | None = None,
 ) -> tuple[ModelArtifact, dict[str, Any]]:
-    """Train, evaluate on the held-out test split, choose thresholds; write the artifact if `out`.
+    """Train, calibrate the risk scale, evaluate on the held-out test split; write the artifact if `out`.
 
-    fp_budget_*: the share of legitimate payments (validation split) allowed to score at or above the
-    review / reject threshold. The chosen thresholds are *proposed* to governance (metadata
-    "proposed_thresholds"); the on-chain values stay whatever the DAO has set.
+    The score is the model's legitimate-traffic quantile in bps (oracle.calibration), so the proposed
+    thresholds follow from the budgets alone: review = 10,000 x (1 - fp_budget_review), reject =
+    10,000 x (1 - fp_budget_reject); the defaults (1%, 0.1%) give 9,900 / 9,990. They are *proposed*
+    to governance (metadata "proposed_thresholds"); the on-chain values stay whatever the DAO has set.
+
+    time_budget: seconds for the hyper-parameter search (oracle.search) over time-ordered folds of
+    the train + validation rows; 0 evaluates the defaults only. max_trials caps the number of
+    configurations (with a generous budget, the same seed and cap give the same model id).
     """
-    if not 0 < fp_budget_reject <= fp_budget_review < 1:
-        raise DataError("false-positive budgets must satisfy 0 < reject budget <= review budget < 1")
+    if not 0 < fp_budget_reject < fp_budget_review < 1:
+        raise DataError("false-positive budgets must satisfy 0 < reject budget < review budget < 1")
+    review = int(round(10_000 * (1 - fp_budget_review)))
+    reject = int(round(10_000 * (1 - fp_budget_reject)))
+    if not 0 < review < reject <= 10_000:
+        raise DataError("the budgets round to the same threshold; make them further apart")
     prep = _prepare(df, label, time_col, features)
-    tr, va, te = _split(prep.y, prep.time, seed)
+    tr, va, ca, te = _split(prep.y, prep.time, seed)
     y = prep.y
     if y[te].sum() == 0:
         raise DataError("the test split holds no positive labels; more positives are needed (or drop --time)")
     if y[tr].sum() == 0:
         raise DataError(
             "the training split holds no positive labels; more positives are needed (or drop --time)"
+        )
+    if int((y[ca] == 0).sum()) < MIN_CALIBRATION_LEGIT:
+        raise DataError(
+            f"the calibration split holds {int((y[ca] == 0).sum())} legitimate rows; at least "
+            f"{MIN_CALIBRATION_LEGIT} are needed to place the risk scale (use a larger table)"
         )
 
     pos, neg = int(y[tr].sum()), int(len(tr) - y[tr].sum())
@@ -303,8 +366,9 @@ def train(
         "feature_fraction": 0.8,
         "bagging_fraction": 0.8,
         "bagging_freq": 1,
-        # sqrt of the class ratio: enough weight that rare positives shape the splits, without the
-        # unstable, badly calibrated trees full reweighting gives at 0.2% positives.
+        # sqrt of the class ratio: enough weight that rare positives shape the splits; the
+        # probability is recalibrated afterwards on the calibration split, and the on-chain score
+        # is rank-based, so the weighting does not distort either.
         "scale_pos_weight": float(math.sqrt(neg / max(pos, 1))),
         "max_bin": 255,
         "min_data_per_group": 20,
@@ -315,70 +379,108 @@ def train(
         "num_threads": NUM_THREADS,
         "verbosity": -1,
     }
-    val_has_pos = bool(y[va].sum() > 0)
-    # Early stopping on log loss: average precision over a few dozen validation positives is too
-    # noisy a signal and lets the ensemble grow long (and pred_contrib slow).
-    params["metric"] = ["binary_logloss", "average_precision"] if val_has_pos else ["binary_logloss"]
-    params["first_metric_only"] = True
-
     names = list(prep.X.columns)
-    Xtr, Xva, Xte = (prep.X.iloc[idx].to_numpy(dtype=np.float64) for idx in (tr, va, te))
-    try:
-        dtrain = lgb.Dataset(
-            Xtr,
-            label=y[tr],
+    # development rows = train + validation, in time order with --time (train precedes validation)
+    dev = np.r_[tr, va] if time_col else np.sort(np.r_[tr, va])
+    Xdev, ydev = prep.X.iloc[dev].to_numpy(dtype=np.float64), y[dev]
+    Xca, Xte = (prep.X.iloc[idx].to_numpy(dtype=np.float64) for idx in (ca, te))
+    folds = make_folds(len(dev), ydev, time_col is not None, seed)
+    folds_label = (
+        f"{len(folds)} expanding-window time folds (validation slices of {FOLD_FRACTION:.0%})"
+        if time_col
+        else f"{len(folds)} stratified random validation sets of {FOLD_FRACTION:.0%}"
+    )
+
+    def dataset(Xs: np.ndarray, ys: np.ndarray) -> lgb.Dataset:
+        return lgb.Dataset(
+            Xs,
+            label=ys,
             feature_name=names,
             categorical_feature=prep.categorical or "auto",
             free_raw_data=True,
         )
-        dvalid = lgb.Dataset(Xva, label=y[va], reference=dtrain)
-        booster = lgb.train(
-            params,
-            dtrain,
-            num_boost_round=MAX_ROUNDS,
-            valid_sets=[dvalid],
-            valid_names=["validation"],
-            callbacks=[lgb.early_stopping(EARLY_STOPPING, first_metric_only=True, verbose=False)],
-        )
+
+    def refit(p: dict[str, Any], rounds: int) -> lgb.Booster:
+        return lgb.train({**p, "metric": ["binary_logloss"]}, dataset(Xdev, ydev), num_boost_round=rounds)
+
+    try:
+        result = search(params, Xdev, ydev, folds, dataset, time_budget, seed, max_trials, folds_label)
+        if not math.isfinite(result.default.cv_auprc):
+            raise DataError(
+                "no validation fold holds positives on both sides; more positives are needed (or drop --time)"
+            )
+        final_params = {**params, **result.best.overrides}
+        # The chosen configuration, refit on train + validation with the chosen number of rounds.
+        booster = refit(final_params, result.best.rounds)
+        default_booster = booster if result.best.number == 0 else refit(params, result.default.rounds)
     except lgb.basic.LightGBMError as err:
         raise ModelError(f"LightGBM could not train on this table: {str(err).splitlines()[0]}") from err
-    best = int(booster.best_iteration or booster.current_iteration())
-    # Keep only the trees up to the best iteration, so the saved text is the model that was evaluated.
-    booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
+    best = int(result.best.rounds)
+    params = {**final_params, "metric": ["binary_logloss"]}
+    booster = lgb.Booster(model_str=booster.model_to_string())
+    raw_test_default = default_booster.predict(Xte, raw_score=True)
 
-    p_val = booster.predict(Xva)
-    p_test = booster.predict(Xte)
-    neg_val_bps = _bps(p_val[y[va] == 0])
-    review = threshold_for_budget(neg_val_bps, fp_budget_review)
-    reject = max(threshold_for_budget(neg_val_bps, fp_budget_reject), min(review + 1, 10_000))
-
+    raw_cal = booster.predict(Xca, raw_score=True)
+    calibration = Calibration.fit(
+        raw_cal,
+        y[ca],
+        {
+            "split": "calibration (time-ordered, just before the test)"
+            if time_col
+            else "calibration (stratified)",
+            "rows": int(len(ca)),
+            "legitimate_rows": int((y[ca] == 0).sum()),
+            "positives": int(y[ca].sum()),
+            "probability": "platt"
+            if y[ca].sum() >= MIN_PLATT_POSITIVES
+            else "too few frauds for a slope: the model's log-odds shifted to the base rate",
+        },
+    )
+    raw_test = booster.predict(Xte, raw_score=True)
     yt = y[te]
-    test_bps = _bps(p_test)
-    flagged_review, flagged_reject = test_bps >= review, test_bps >= reject
+    test_bps = calibration.score_bps(raw_test)
+    effects = _threshold_effects(yt, test_bps, review, reject)
+    p_test = calibration.probability(raw_test)
     metrics: dict[str, Any] = {
-        "auprc": average_precision(yt, p_test),
-        "roc_auc": roc_auc(yt, p_test),
-        "recall_at_1pct_fpr": recall_at_fpr(yt, p_test, 0.01),
+        "auprc": average_precision(yt, raw_test),
+        "roc_auc": roc_auc(yt, raw_test),
+        "recall_at_1pct_fpr": recall_at_fpr(yt, raw_test, 0.01),
         "n_train": int(len(tr)),
         "n_valid": int(len(va)),
+        "n_calibration": int(len(ca)),
         "n_test": int(len(te)),
         "positives_train": pos,
         "positives_test": int(yt.sum()),
         "best_iteration": best,
+        "search": result.report(),
+        "defaults_test": {
+            "auprc": average_precision(yt, raw_test_default),
+            "roc_auc": roc_auc(yt, raw_test_default),
+            "recall_at_1pct_fpr": recall_at_fpr(yt, raw_test_default, 0.01),
+            "rounds": int(result.default.rounds),
+        },
+        "score_scale": SCALE,
         "review_threshold_bps": review,
         "reject_threshold_bps": reject,
-        "test_recall_at_review": float(flagged_review[yt == 1].mean()),
-        "test_fpr_at_review": float(flagged_review[yt == 0].mean()),
-        "test_recall_at_reject": float(flagged_reject[yt == 1].mean()),
-        "test_fpr_at_reject": float(flagged_reject[yt == 0].mean()),
+        **{f"test_{k}": v for k, v in effects.items()},
+        # kept for older readers: the FPR at a threshold is the legitimate share at or above it
+        "test_fpr_at_review": effects["legit_review_rate"],
+        "test_fpr_at_reject": effects["legit_refund_rate"],
+        "test_brier_calibrated_probability": float(np.mean((p_test - yt) ** 2)),
+        "test_mean_calibrated_probability": float(p_test.mean()),
+        "test_fraud_rate": float(yt.mean()),
     }
     if "typology" in df.columns:
         typ = df["typology"].astype(str).to_numpy()[te]
+        flagged_review = test_bps >= review
         metrics["test_recall_at_review_by_typology"] = {
             str(k): float(flagged_review[(typ == k) & (yt == 1)].mean()) for k in sorted(set(typ[yt == 1]))
         }
     medians = prep.X.iloc[tr][y[tr] == 0].median(numeric_only=True)
+    # drift reference: the calibration split, the traffic the score's scale was fitted on
+    drift_reference = build_reference(prep.X.iloc[ca], calibration.score_bps(raw_cal), prep.categorical)
     metadata: dict[str, Any] = {
+        "search": {k: v for k, v in metrics["search"].items() if k != "history"},
         "feature_set": prep.feature_set,
         "source_columns": prep.source_columns,
         "categorical_features": prep.categorical,
@@ -395,24 +497,32 @@ def train(
         },
         "metrics": metrics,
         "feature_medians": {k: (float(v) if pd.notna(v) else None) for k, v in medians.items()},
+        "drift_reference": drift_reference,
+        "score_scale": {
+            "name": SCALE,
+            "meaning": "score_bps = round(10,000 x share of legitimate calibration payments the model "
+            "rated less risky); 9,900 = riskier than 99% of legitimate payments",
+            "probability": "calibrated P(fraud) (Platt on the calibration split): for people, not thresholds",
+        },
         "proposed_thresholds": {
             "review_threshold_bps": review,
             "reject_threshold_bps": reject,
             "fp_budget_review": fp_budget_review,
             "fp_budget_reject": fp_budget_reject,
-            "chosen_on": f"validation split, {len(neg_val_bps)} legitimate rows",
+            "chosen_on": "legitimate-quantile scale: review/refund about these shares of legitimate payments",
+            "test_effects": effects,
             "status": "proposed: enact through a governance proposal; the on-chain thresholds decide",
         },
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "lightgbm_version": lgb.__version__,
         "verdict_version": oracle.__version__,
     }
-    artifact = ModelArtifact.from_booster(booster, metadata, review, reject)
+    artifact = ModelArtifact.from_booster(booster, calibration, metadata, review, reject)
     if out is not None:
         d = save(artifact, out)
         try:
             (d / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
-            _pr_png(d / "pr_curve.png", yt, p_test, metrics["auprc"], review, reject)
+            _pr_png(d / "pr_curve.png", yt, calibration.quantiles(raw_test), metrics["auprc"], review, reject)
         except OSError as err:
             raise ModelError(f"{d}: cannot write metrics ({err.strerror or err})") from err
     return artifact, metrics

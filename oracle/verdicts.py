@@ -33,6 +33,7 @@ class VerdictRow:
     posted_at: float | None
     final_status: str | None
     finalized_at: float | None
+    probability: float | None = None  # calibrated fraud probability; None when scored before it was kept
 
 
 class VerdictLog(OverDatabase):
@@ -62,6 +63,7 @@ class VerdictLog(OverDatabase):
         reasons: list[dict[str, Any]],
         reasons_hash: str,
         features: dict[str, float],
+        probability: float | None = None,
     ) -> bool:
         """Log a scored payment once; returns False if `key` was already logged (kept unchanged)."""
         return bool(
@@ -77,6 +79,7 @@ class VerdictLog(OverDatabase):
                         "reasons": reasons,
                         "reasons_hash": reasons_hash,
                         "features": features,
+                        "probability": probability,
                     }
                 ]
             )
@@ -95,6 +98,7 @@ class VerdictLog(OverDatabase):
                 "score_bps": int(item["score_bps"]),
                 "reasons": json.dumps(item["reasons"], sort_keys=True),
                 "features": json.dumps(item["features"], sort_keys=True),
+                "probability": None if item.get("probability") is None else float(item["probability"]),
                 "scored_at": now,
             }
             for item in items
@@ -264,4 +268,5 @@ def verdict_row(r: Any) -> VerdictRow:
         posted_at=r.posted_at,
         final_status=r.final_status,
         finalized_at=r.finalized_at,
+        probability=getattr(r, "probability", None),
     )

@@ -1,6 +1,6 @@
 """`ape run propose`: submit a governance proposal from the command line.
 
-ape run propose thresholds 5500 --reject 9000 --account alice --network ethereum:local:foundry
+ape run propose thresholds 9800 --reject 9990 --account alice --network ethereum:local:foundry
 ape run propose fee 25 --quadratic --account alice
 """
 

@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from oracle.chain import ChainClient, Deployment, load_abis
-from oracle.datagen import Scenario, generate, prime_history
+from oracle.datagen import DEFAULT_DENSITY, Scenario, generate, prime_history
 from oracle.features import OnlineFeatures, PaymentRecord
 from oracle.gate import ROUTER, ROUTER_STATUS, key_of
 from oracle.model import ModelArtifact
@@ -86,11 +86,24 @@ class Replay:
         return None
 
 
-def train_model(model_dir: Path, seed: int, console: Console) -> tuple[ModelArtifact, dict[str, Any]]:
-    """A fresh model on synthetic history: seconds, not minutes."""
-    with console.status("generating 40,000 labelled payments and training LightGBM..."):
+def train_model(
+    model_dir: Path, seed: int, console: Console, payments_per_consumer_day: float = DEFAULT_DENSITY
+) -> tuple[ModelArtifact, dict[str, Any]]:
+    """A fresh model on synthetic history: seconds, not minutes.
+
+    payments_per_consumer_day: the density of the traffic the model will score (a scenario's
+    `payments_per_consumer_day`). The score is a quantile of the legitimate traffic the model was
+    calibrated on, and velocity features count payments per hour and day: a model calibrated on
+    consumers paying once a day reads a demo's consumers paying several times a day as unusual.
+    """
+    with console.status(
+        f"generating 40,000 labelled payments ({payments_per_consumer_day:.1f} per consumer a day) "
+        "and training LightGBM..."
+    ):
         started = time.perf_counter()
-        frame = generate(rows=40_000, seed=seed, fraud_rate=0.01)
+        frame = generate(
+            rows=40_000, seed=seed, fraud_rate=0.01, payments_per_consumer_day=payments_per_consumer_day
+        )
         if model_dir.exists():
             shutil.rmtree(model_dir)
         artifact, metrics = train(frame, label="is_fraud", time_col="timestamp", seed=seed, out=model_dir)
@@ -186,12 +199,14 @@ def replay_live(replay: Replay, rows: list[Any], store: Store, console: Console,
     console.print()  # rich's Live leaves the cursor on its last line
 
 
-def summarize(replay: Replay, risk_oracle: Any) -> dict[str, Any]:
-    """The figures `demo-summary.json` reports, read back from the chain."""
+def summarize(replay: Replay, risk_oracle: Any, split: int | None = None) -> dict[str, Any]:
+    """The figures `demo-summary.json` reports, read back from the chain. `split`: how many of the
+    payments were sent before the DAO's threshold vote (the legitimate review rate on each side)."""
     counts: Counter[str] = Counter()
     caught = missed = without_verdict = 0
+    legit = [[0, 0, 0], [0, 0, 0]]  # before / after the vote: legitimate payments, held, refunded
     router = replay.chain.router
-    for payment_id, row in replay.sent:
+    for n, (payment_id, row) in enumerate(replay.sent):
         first = replay.watcher.outcomes.get(payment_id, ("pending", 0.0))[0]
         counts[first] += 1
         if int(row.is_fraud):
@@ -199,12 +214,28 @@ def summarize(replay: Replay, risk_oracle: Any) -> dict[str, Any]:
                 caught += 1
             elif first == "settled":
                 missed += 1
+        elif first in ("settled", "held", "refunded"):
+            side = legit[int(split is not None and n >= split)]
+            side[0] += 1
+            side[1] += first == "held"
+            side[2] += first == "refunded"
         status = ROUTER_STATUS[int(router.functions.payment(payment_id).call()[5])]
         is_final, _ = risk_oracle.functions.finalScore(router.address, payment_id).call()
         if status == "settled" and not is_final:
             without_verdict += 1
     latencies = replay.watcher.latencies_ms()
+    n_legit = legit[0][0] + legit[1][0]
+    rates = {
+        "legit_payments": n_legit,
+        # held for review or refunded at once: the share of legitimate traffic the policy stops
+        "legit_review_rate": _rate(legit[0][1] + legit[1][1] + legit[0][2] + legit[1][2], n_legit),
+        "legit_refund_rate": _rate(legit[0][2] + legit[1][2], n_legit),
+    }
+    if split is not None:
+        rates["legit_review_rate_before_vote"] = _rate(legit[0][1] + legit[0][2], legit[0][0])
+        rates["legit_review_rate_after_vote"] = _rate(legit[1][1] + legit[1][2], legit[1][0])
     return {
+        **rates,
         "payments": len(replay.sent),
         "verdicts": counts["settled"] + counts["held"] + counts["refunded"],
         "settled": counts["settled"],
@@ -218,6 +249,10 @@ def summarize(replay: Replay, risk_oracle: Any) -> dict[str, Any]:
         "latency_ms_p50": _round(percentile(latencies, 50)),
         "latency_ms_p99": _round(percentile(latencies, 99)),
     }
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
 
 
 def _round(value: float | None) -> float | None:

@@ -33,6 +33,7 @@ from verdict_deploy.governance import (
     encode_call,
     ensure_delegated,
     propose,
+    review_share_threshold,
     run_threshold_round,
 )
 
@@ -57,8 +58,14 @@ def take_screenshots(payments: int, seed: int, workdir: str, out_dir: str) -> No
     work.mkdir(parents=True)
     store_url = f"sqlite:///{work / 'verdict.sqlite'}"
 
+    scenario = generate_scenario(n_accounts=40, n_payments=payments, seed=seed)
     with console.status("training a model (with its PR curve)..."):
-        frame = generate(rows=40_000, seed=seed, fraud_rate=0.01)
+        frame = generate(
+            rows=40_000,
+            seed=seed,
+            fraud_rate=0.01,
+            payments_per_consumer_day=scenario.payments_per_consumer_day,
+        )
         artifact, _ = train(frame, label="is_fraud", time_col="timestamp", seed=seed, out=work / "model")
 
     roles = Roles.local()
@@ -74,7 +81,6 @@ def take_screenshots(payments: int, seed: int, workdir: str, out_dir: str) -> No
     assert config is not None  # Dao.GOVERNS deployed one
 
     client = connect(networks.provider.uri, deployment, MANIFEST)
-    scenario = generate_scenario(n_accounts=40, n_payments=payments, seed=seed)
     sender = Sender(client.w3, client.chain_id())
     watcher = OutcomeWatcher(client, from_block=world.start_block).start()
     stable = str(world.stablecoin.address)
@@ -125,7 +131,7 @@ def take_screenshots(payments: int, seed: int, workdir: str, out_dir: str) -> No
                 assert int(receipt["status"]) == 1
             time.sleep(2)
         with console.status("governance: one routine round executed, one proposal mid-vote..."):
-            run_threshold_round(contracts, members, min(config.review_band[1], review * 2))
+            run_threshold_round(contracts, members, review_share_threshold(review, 2.0, config.review_band))
             ensure_delegated(contracts["CommunityToken"], members)
             advance(1)
             proposal = propose(

@@ -2,7 +2,7 @@
 
     ape console --network ethereum:local:foundry
     In [1]: delegate(sender=alice)                      # self-delegate once, before proposing
-    In [2]: pid = propose_thresholds(5500, sender=alice) # routine track: within the band
+    In [2]: pid = propose_thresholds(9800, sender=alice) # routine track: within the band
     In [3]: vote(pid, "for", sender=alice)               # "for" | "against" | "abstain"
     In [4]: queue(pid, sender=alice); execute(pid, sender=alice)
     In [5]: proposal_state(pid)

@@ -57,9 +57,12 @@ class GovernanceConfig:
     referral_bonus: int = 100 * TOKEN
     invites_per_member: int = 3
     referral_vesting: int = 30 * 24 * 3600  # time to find sock puppets before their inviter is paid
-    # Routine bands on PaymentRouter (basis points; seconds for the windows).
-    review_band: tuple[int, int] = (3_000, 7_000)
-    reject_band: tuple[int, int] = (6_000, 9_500)
+    # Routine bands on PaymentRouter (basis points; seconds for the windows). Scores are legitimate-
+    # traffic quantiles, so the bands are about 10,000 - threshold, the share of legitimate payments
+    # held or refunded: the defaults 9,900 / 9,990 (1% / 0.1%) may move by a routine vote within
+    # 0.25%-4% reviewed and 0.05%-0.2% refunded (see `with_bands_around`).
+    review_band: tuple[int, int] = (9_600, 9_975)
+    reject_band: tuple[int, int] = (9_980, 9_995)
     fee_band: tuple[int, int] = (0, 100)
     deadline_window_band: tuple[int, int] = (10 * 60, 24 * 3600)
     review_window_band: tuple[int, int] = (3600, 7 * 24 * 3600)
@@ -81,14 +84,17 @@ class GovernanceConfig:
         return cls(**values)
 
     def with_bands_around(self, review: int, reject: int) -> GovernanceConfig:
-        """The routine track's threshold bands centred on a model's proposed thresholds (bps): the
-        community may tune review within [review/4, 4*review] and reject within [reject/2, 2*reject]
-        by a routine vote; anything further needs the major track."""
-        return replace(
-            self,
-            review_band=(max(1, review // 4), min(reject - 1, review * 4)),
-            reject_band=(max(review + 1, reject // 2), min(10_000, reject * 2)),
-        )
+        """The routine track's threshold bands centred on given thresholds (bps of the legitimate-
+        quantile scale). What a threshold means is the share of legitimate traffic above it,
+        10,000 - threshold: the community may scale the review share by 1/4..4 and the refund share
+        by 1/2..2 with a routine vote (9,900 / 9,990 give 9,600-9,975 and 9,980-9,995); anything
+        further needs the major track."""
+        review_share, reject_share = max(1, 10_000 - review), max(1, 10_000 - reject)
+        review_lo = max(1, 10_000 - 4 * review_share)
+        review_hi = max(review_lo, min(reject - 1, 10_000 - max(1, review_share // 4)))
+        reject_lo = min(10_000, max(review + 1, 10_000 - 2 * reject_share))
+        reject_hi = max(reject_lo, 10_000 - reject_share // 2)
+        return replace(self, review_band=(review_lo, review_hi), reject_band=(reject_lo, reject_hi))
 
     def governor_tuple(self, guardian: str) -> tuple:
         return (
@@ -368,6 +374,16 @@ def ensure_delegated(token: Any, voters: Iterable[Any]) -> None:
     for voter in voters:
         if str(token.delegates(voter)) == ZERO_ADDRESS:
             token.invoke_transaction("delegate", voter, sender=voter)
+
+
+def review_share_threshold(review: int, factor: float, band: tuple[int, int] | None = None) -> int:
+    """The review threshold that holds `factor` times the share of legitimate payments `review`
+    holds (scores are legitimate-traffic quantiles): 9,900 and 2.0 give 9,800 (1% -> 2%), clamped
+    into the routine `band` when given."""
+    new = 10_000 - round((10_000 - review) * factor)
+    if band is not None:
+        new = min(max(new, band[0]), band[1])
+    return max(0, min(10_000, new))
 
 
 def run_threshold_round(

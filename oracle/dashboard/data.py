@@ -6,7 +6,9 @@ Every page is built from plain dicts and dataclasses here, so the templates only
 
 from __future__ import annotations
 
+import bisect
 import contextlib
+import itertools
 import json
 import threading
 import time
@@ -23,6 +25,9 @@ from oracle.config import Settings
 from oracle.dashboard.filters import duration
 from oracle.dashboard.governance import GovernanceView
 from oracle.dashboard.pages import Holding, PaymentRow, ReviewResult, histogram
+from oracle.drift import WARN_PSI
+from oracle.drift_monitor import MIN_ROWS as MIN_DRIFT_ROWS
+from oracle.drift_monitor import drift_of_rows
 from oracle.errors import ChainError, ConfigError, ModelError, VerdictError
 from oracle.gate import ROUTER, ROUTER_STATUS, band_of, key_of
 from oracle.model import load as load_model
@@ -33,6 +38,10 @@ from oracle.store import Store, VerdictRow
 
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 SCORE_BUCKETS = 20  # of 500 bps each
+# Lower edges of the model page's fine bars above 9,000 bps (the last edge closes the 10,000 bar);
+# the default thresholds 9,900 / 9,990 and the routine bands' ends fall on edges.
+DRIFT_WINDOW = 2_000  # latest verdicts the model card's drift table covers, as the node's gauges
+TOP_EDGES = (9_000, 9_500, 9_600, 9_800, 9_900, 9_950, 9_975, 9_990, 9_995, 10_001)
 
 
 PARKED_SHOWN = 200  # parked verdicts listed on the health page, newest first
@@ -110,6 +119,7 @@ class Dashboard:
             v = scored.get(p.id)
             if v is not None:
                 p.score, p.decision, p.reasons = v.score_bps, v.decision, reason_texts(v)
+                p.probability = v.probability
             totals[p.status] = totals.get(p.status, 0) + 1
             rows.append(p)
         return {"payments": rows, "count": count, "shown": len(rows), "totals": totals}
@@ -126,6 +136,7 @@ class Dashboard:
             v = scored.get(p.id)
             if v is not None:
                 p.score, p.reasons, p.verdict_tx = v.score_bps, reason_texts(v), v.tx_hash
+                p.probability = v.probability
             review = facts.review_tx.get(p.id) if facts else None
             if review is not None:
                 p.review_tx, p.reviewed = review[0], "approved" if review[1] else "rejected"
@@ -224,14 +235,42 @@ class Dashboard:
         width = 10_000 // SCORE_BUCKETS
         css = [band_css(i * width, (i + 1) * width, review, reject) for i in range(SCORE_BUCKETS)]
         card["scores"] = histogram([f"{i * width}" for i in range(SCORE_BUCKETS)], counts, css)
-        # Most scores sit near zero: the first 500 bps in finer steps too.
-        fine = [0] * 10
+        # Scores are legitimate-traffic quantiles, so legitimate payments spread evenly over the
+        # coarse bars and the decisions happen in the top few hundred bps: 9,000 up in finer steps.
+        edges = TOP_EDGES
+        fine = [0] * (len(edges) - 1)
         for r in rows:
-            if r.score_bps < 500:
-                fine[r.score_bps // 50] += 1
-        fine_css = [band_css(i * 50, (i + 1) * 50, review, reject) for i in range(10)]
-        card["scores_low"] = histogram([f"{i * 50}" for i in range(10)], fine, fine_css)
+            if r.score_bps >= edges[0]:
+                fine[bisect.bisect_right(edges, r.score_bps) - 1] += 1
+        fine_css = [band_css(lo, hi, review, reject) for lo, hi in itertools.pairwise(edges)]
+        card["scores_high"] = histogram([f"{lo:,}" for lo in edges[:-1]], fine, fine_css)
+        card["probability_mean"] = _mean([r.probability for r in rows if r.probability is not None])
+        card["drift"] = self._drift(artifact, rows)
         return card
+
+    @staticmethod
+    def _drift(artifact: Any, rows: list[VerdictRow]) -> dict[str, Any] | None:
+        """PSI of the score and each feature over this model's latest verdicts against its training
+        reference (what the node exports as verdict_drift_psi), worst first; None without either."""
+        if artifact is None:
+            return None
+        reference = artifact.metadata.get("drift_reference")
+        mine = [r for r in rows if r.model_id == artifact.model_id][:DRIFT_WINDOW]
+        if not reference or len(mine) < MIN_DRIFT_ROWS:
+            return {"rows": len(mine), "series": [], "min_rows": MIN_DRIFT_ROWS, "reference": bool(reference)}
+        report = drift_of_rows(reference, mine) or {}
+        limit = float(reference.get("warn_psi", WARN_PSI))
+        series = [("score", report.get("score"))] + sorted(
+            report.get("features", {}).items(), key=lambda kv: -kv[1] if kv[1] == kv[1] else 0
+        )
+        return {
+            "rows": report.get("rows", len(mine)),
+            "limit": limit,
+            "series": [(name, v, v is not None and v > limit) for name, v in series],
+            "warnings": report.get("warnings", []),
+            "min_rows": MIN_DRIFT_ROWS,
+            "reference": True,
+        }
 
     def _approved_models(self) -> list[dict[str, Any]]:
         oracle = self.chain.oracle
@@ -323,6 +362,10 @@ def reason_texts(row: VerdictRow | None) -> list[str]:
 def band_css(low: int, high: int, review: int, reject: int) -> str:
     """Colour of a score bucket [low, high) under the router's thresholds; `mixed` if one crosses it."""
     return band_of(low, high, review, reject)
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
 
 
 def _pct(values: list[float], q: float) -> float | None:

@@ -20,6 +20,7 @@ class PaymentRow:
     deadline: int
     status: str
     score: int | None = None
+    probability: float | None = None  # calibrated fraud probability stored beside the score
     decision: str | None = None
     reasons: list[str] = field(default_factory=list)
     verdict_tx: str | None = None

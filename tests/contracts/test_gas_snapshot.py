@@ -19,13 +19,24 @@ import os
 from pathlib import Path
 
 import pytest
-from router_helpers import ETH, ETHER, MODEL_ID, REASONS_HASH, REF, USD, verdict
+from router_helpers import (
+    ETH,
+    ETHER,
+    FRAUD_SCORE,
+    MODEL_ID,
+    REASONS_HASH,
+    REF,
+    REVIEW_SCORE,
+    SAFE_SCORE,
+    USD,
+    verdict,
+)
 
 SNAPSHOT = Path(__file__).resolve().parents[2] / "snapshots" / "gas.json"
 UPDATE_ENV = "VERDICT_UPDATE_GAS_SNAPSHOT"
 REFRESH = f"{UPDATE_ENV}=1 .venv/bin/ape test tests/contracts/test_gas_snapshot.py"
 
-SAFE, REVIEW, FRAUD = 1200, 7000, 9500
+SAFE, REVIEW, FRAUD = SAFE_SCORE, REVIEW_SCORE, FRAUD_SCORE  # settle, hold, refund under the defaults
 BATCH_SIZES = (1, 10, 50)
 DAY = 24 * 3600
 

@@ -53,7 +53,7 @@ BPS = 10_000
 MAX_FEE_BPS = 1000
 DAY = 86_400
 MAX_PAYMENTS = 24
-SCORES = [0, 1, 2999, 5999, 6000, 7500, 8999, 9000, 9999, 10_000]
+SCORES = [0, 1, 5000, 9899, 9900, 9945, 9989, 9990, 9999, 10_000]  # around the default thresholds
 PROFILES = {
     "smoke": {"max_examples": 50, "stateful_step_count": 25},  # a quick look; too short to reach everything
     "ci": {"max_examples": 1000, "stateful_step_count": 25},

@@ -46,7 +46,17 @@ def test_train_on_a_generic_table(tmp_path):
     x = rng.normal(size=(2000, 2))
     df = pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "y": (x[:, 0] > 1.8).astype(int)})
     df.to_csv(tmp_path / "g.csv", index=False)
-    res = run("train", "--data", str(tmp_path / "g.csv"), "--label", "y", "--out", str(tmp_path / "m"))
+    res = run(
+        "train",
+        "--data",
+        str(tmp_path / "g.csv"),
+        "--label",
+        "y",
+        "--out",
+        str(tmp_path / "m"),
+        "--time-budget",
+        "1",
+    )
     assert res.exit_code == 0, res.output
     assert "auprc" in res.output
     res = run(

@@ -76,3 +76,17 @@ def test_bad_arguments():
         generate(0, seed=1)
     with pytest.raises(DataError):
         generate(100, seed=1, fraud_rate=0.9)
+
+
+def test_density_sets_how_busy_consumers_are_and_a_scenario_reports_its_own():
+    sparse = generate(6_000, seed=3, payments_per_consumer_day=1.2)
+    dense = generate(6_000, seed=3, payments_per_consumer_day=6.0)
+    span = lambda f: (f["timestamp"].max() - f["timestamp"].min()) / 86_400  # noqa: E731
+    assert span(dense) < span(sparse) / 3
+    scenario = generate_scenario(n_accounts=60, n_payments=300, seed=7)
+    consumers = int((scenario.accounts["role"] == "consumer").sum())
+    assert scenario.payments_per_consumer_day == pytest.approx(
+        len(scenario.history) / consumers / 30, rel=0.05
+    )
+    merchants = scenario.accounts[scenario.accounts["role"] == "merchant"]
+    assert (merchants["created_offset"] <= -180 * 86_400).all()  # established businesses

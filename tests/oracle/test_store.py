@@ -149,3 +149,44 @@ def test_record_scored_many_counts_new_rows_and_mark_final_many_marks_each(any_s
     assert [v.key for v in any_store.unposted()] == ["router:2"]
     assert any_store.scored("router:3").final_status == "already_final"
     assert any_store.scored("router:1").finalized_at is not None
+
+
+def test_the_calibrated_probability_is_stored_beside_the_score(any_store):
+    any_store.record_scored(
+        "router:7",
+        "0xrouter",
+        7,
+        9_950,
+        "review",
+        "0x" + "ab" * 32,
+        [],
+        "0x" + "cd" * 32,
+        {},
+        probability=0.0375,
+    )
+    any_store.record_scored(
+        "router:8", "0xrouter", 8, 100, "settle", "0x" + "ab" * 32, [], "0x" + "cd" * 32, {}
+    )
+    assert any_store.scored("router:7").probability == pytest.approx(0.0375)
+    assert any_store.scored("router:8").probability is None
+
+
+def test_a_store_from_before_probabilities_gains_the_column_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "old.sqlite"
+    Store(f"sqlite:///{path}").close()
+    conn = sqlite3.connect(path)
+    conn.execute("ALTER TABLE verdicts DROP COLUMN probability")  # the schema as older versions made it
+    conn.execute(
+        "INSERT INTO verdicts (key, target, item_id, score_bps, decision, model_id, reasons, reasons_hash,"
+        " features, scored_at) VALUES ('router:1', '0xr', '1', 42, 'settle', '0xm', '[]', '0xh', '{}', 1.0)"
+    )
+    conn.commit()
+    conn.close()
+    store = Store(f"sqlite:///{path}")
+    try:
+        old = store.scored("router:1")
+        assert old is not None and old.score_bps == 42 and old.probability is None
+        store.record_scored("router:2", "0xr", 2, 9_999, "reject", "0xm", [], "0xh", {}, probability=0.9)
+        assert store.scored("router:2").probability == pytest.approx(0.9)
+    finally:
+        store.close()

@@ -23,7 +23,18 @@ def test_model_on_generated_payments_beats_chance_and_writes_everything(model_di
     assert artifact.feature_set == "verdict"
     meta = artifact.metadata
     assert meta["proposed_thresholds"]["review_threshold_bps"] == artifact.review_threshold_bps
-    assert 0 < artifact.review_threshold_bps < artifact.reject_threshold_bps <= 10_000
+    assert (artifact.review_threshold_bps, artifact.reject_threshold_bps) == (9_900, 9_990)
+    for k in (
+        "legit_review_rate",
+        "legit_held_rate",
+        "legit_refund_rate",
+        "recall_at_review",
+        "recall_at_reject",
+        "precision_at_review",
+        "precision_at_reject",
+    ):
+        assert 0.0 <= m[f"test_{k}"] <= 1.0
+    assert m["score_scale"] == meta["score_scale"]["name"]
     assert meta["training_data"]["fingerprint"].startswith("sha256:")
 
 

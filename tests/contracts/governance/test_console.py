@@ -9,7 +9,7 @@ def test_documented_console_session(dao, accounts, router):
     console.use(dao)
     alice, bob = accounts[10], accounts[11]
     console.delegate(sender=alice)
-    pid = console.propose_thresholds(5500, sender=alice)
+    pid = console.propose_thresholds(9800, sender=alice)
     assert console.proposal_state(pid)["state"] == "Pending"
     console.advance_to("snapshot", pid)
     assert console.vote(pid, "for", sender=alice) > 0
@@ -21,7 +21,7 @@ def test_documented_console_session(dao, accounts, router):
     console.execute(pid, sender=alice)
     state = console.proposal_state(pid)
     assert (state["state"], state["track"]) == ("Executed", "Routine")
-    assert router.reviewThreshold() == 5500
+    assert router.reviewThreshold() == 9800
 
     qid = console.propose_fee(25, sender=alice, quadratic=True)
     console.advance_to("snapshot", qid)

@@ -7,7 +7,7 @@ from verdict_deploy.governance import SUPPORT, advance_past
 
 def test_print_governance_gas(governor, router, members, capsys):
     gas: dict[str, int] = {}
-    calls = [encode_call(router, "setThresholds", 5000, 9000)]
+    calls = [encode_call(router, "setThresholds", 9800, 9990)]
     targets, values, datas = (list(x) for x in zip(*calls, strict=True))
 
     tx = governor.propose(targets, values, datas, "gas: routine threshold change", sender=members[0])
@@ -39,4 +39,4 @@ def test_print_governance_gas(governor, router, members, capsys):
         print("\n\ngovernance gas")
         for step, used in gas.items():
             print(f"  {step:<32} {used:>8,}")
-    assert router.reviewThreshold() == 5000
+    assert router.reviewThreshold() == 9800

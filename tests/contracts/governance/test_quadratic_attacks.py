@@ -107,7 +107,7 @@ def test_deployment_lists_only_the_fee_and_windows_for_quadratic_counting(
 @pytest.mark.parametrize(
     "method,args",
     [
-        ("setThresholds", (5500, 9000)),  # routine, but not listed for quadratic counting
+        ("setThresholds", (9800, 9990)),  # routine, but not listed for quadratic counting
         ("setFeeBps", (101,)),  # listed, but outside the routine band: a Major fee change
         ("setTreasury", ("0x000000000000000000000000000000000000dEaD",)),
     ],
@@ -173,7 +173,7 @@ def test_the_quadratic_list_is_set_by_a_token_weighted_vote_only(
     assert (events[-1].target, bytes(events[-1].selector), events[-1].allowed) == (router.address, sel, True)
     assert governor.isQuadraticCall(router, sel)
     quad = make_proposal(
-        governor, [encode_call(router, "setThresholds", 5500, 9000)], members[0], "t #quadratic"
+        governor, [encode_call(router, "setThresholds", 9800, 9990)], members[0], "t #quadratic"
     )
     assert governor.isQuadratic(quad.proposal_id)
 

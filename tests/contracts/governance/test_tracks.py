@@ -14,7 +14,7 @@ def track(governor, proposal):
 def test_routine_lifecycle_sets_thresholds_with_the_short_period_and_low_quorum(
     governor, router, members, gov_config
 ):
-    proposal = make_proposal(governor, [encode_call(router, "setThresholds", 5500, 9000)], members[0])
+    proposal = make_proposal(governor, [encode_call(router, "setThresholds", 9800, 9990)], members[0])
     pid = proposal.proposal_id
     assert track(governor, proposal) == "Routine"
     assert state_name(governor, pid) == "Pending"
@@ -26,7 +26,7 @@ def test_routine_lifecycle_sets_thresholds_with_the_short_period_and_low_quorum(
     assert state_name(governor, pid) == "Succeeded"
     queue_execute(governor, proposal, members[0])
     assert state_name(governor, pid) == "Executed"
-    assert (router.reviewThreshold(), router.rejectThreshold()) == (5500, 9000)
+    assert (router.reviewThreshold(), router.rejectThreshold()) == (9800, 9990)
 
 
 def test_routine_proposal_created_event_announces_the_routine_deadline(governor, router, members, gov_config):
@@ -55,8 +55,8 @@ def test_major_lifecycle_adds_an_oracle_node_with_the_long_period_and_high_quoru
 @pytest.mark.parametrize(
     "method,args",
     [
-        ("setThresholds", (2000, 9000)),  # review below the band
-        ("setThresholds", (6000, 9900)),  # reject above the band
+        ("setThresholds", (9500, 9990)),  # review below the band
+        ("setThresholds", (9900, 9999)),  # reject above the band
         ("setFeeBps", (101,)),  # fee above the band
         ("setTreasury", ("0x000000000000000000000000000000000000dEaD",)),  # not whitelisted
         ("setBlocked", ("0x000000000000000000000000000000000000dEaD", True)),
