@@ -41,6 +41,23 @@ class Replay:
     watcher: OutcomeWatcher
     sent: list[tuple[int, Any]] = field(default_factory=list)  # (payment id, scenario row)
 
+    @classmethod
+    def on(cls, world: Any, scenario: Scenario, seed: int, rpc_url: str, manifest: Path) -> Replay:
+        """A replay of `scenario` against a deployed `verdict_deploy.World`: its chain client, sender
+        and outcome watcher (started); live payments begin two minutes of chain time from now."""
+        client = connect(rpc_url, world.deployment, manifest)
+        stable = str(world.stablecoin.address)
+        usdc = world.contracts.get("MockUSDC")
+        return cls(
+            chain=client,
+            sender=Sender(client.w3, client.chain_id()),
+            scenario=scenario,
+            wallets=demo_wallets(scenario, seed),
+            tokens={"ETH": "0x" + "00" * 20, "mUSD": stable, "USDC": str(usdc.address) if usdc else stable},
+            live_start=int(client.w3.eth.get_block("latest")["timestamp"]) + 120,
+            watcher=OutcomeWatcher(client, from_block=world.start_block).start(),
+        )
+
     def address_of(self, index: int) -> str:
         return self.wallets[index].address
 

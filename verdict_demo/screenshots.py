@@ -20,10 +20,10 @@ from rich.console import Console
 
 from oracle.datagen import generate, generate_scenario
 from oracle.launch import DaemonProcess
-from oracle.traffic import ERC20_ABI, OutcomeWatcher, Sender, call_tx
+from oracle.traffic import ERC20_ABI, call_tx
 from oracle.train import train
 from verdict_demo.dashboard import CHROMIUM, CHROMIUM_ARGS, free_port, start_dashboard, wait_healthy
-from verdict_demo.replay import Replay, connect, demo_wallets, fund_payers, prime_store
+from verdict_demo.replay import Replay, fund_payers, prime_store
 from verdict_demo.story import DemoError
 from verdict_deploy import MANIFEST, Dao, Roles, deploy_world, thresholds_of, verdict_settings
 from verdict_deploy.governance import (
@@ -80,19 +80,9 @@ def take_screenshots(payments: int, seed: int, workdir: str, out_dir: str) -> No
     config = world.governance
     assert config is not None  # Dao.GOVERNS deployed one
 
-    client = connect(networks.provider.uri, deployment, MANIFEST)
-    sender = Sender(client.w3, client.chain_id())
-    watcher = OutcomeWatcher(client, from_block=world.start_block).start()
+    replay = Replay.on(world, scenario, seed, networks.provider.uri, MANIFEST)
+    client, sender, watcher = replay.chain, replay.sender, replay.watcher
     stable = str(world.stablecoin.address)
-    replay = Replay(
-        chain=client,
-        sender=sender,
-        scenario=scenario,
-        wallets=demo_wallets(scenario, seed),
-        tokens={"ETH": "0x" + "00" * 20, "mUSD": stable, "USDC": stable},
-        live_start=int(client.w3.eth.get_block("latest")["timestamp"]) + 120,
-        watcher=watcher,
-    )
     with console.status("funding payers, priming the store..."):
         fund_payers(replay, scenario)
         prime_store(store_url, scenario, replay)

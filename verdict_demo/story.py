@@ -23,12 +23,9 @@ from rich.console import Console
 from oracle.datagen import generate_scenario
 from oracle.launch import DaemonProcess
 from oracle.store import Store
-from oracle.traffic import OutcomeWatcher, Sender
 from verdict_demo.dashboard import start_dashboard
 from verdict_demo.replay import (
     Replay,
-    connect,
-    demo_wallets,
     fund_payers,
     prime_store,
     prime_trading_partners,
@@ -89,21 +86,8 @@ def run_demo(
     )
 
     # 3. the scenario's accounts, with their KYC profiles and a month of history in the store
-    client = connect(networks.provider.uri, deployment_file, MANIFEST)
-    live_start = int(client.w3.eth.get_block("latest")["timestamp"]) + 120
-    stable = str(world.stablecoin.address)
-    usdc = str(contracts["MockUSDC"].address)
-    sender = Sender(client.w3, client.chain_id())
-    watcher = OutcomeWatcher(client, from_block=world.start_block).start()
-    replay = Replay(
-        chain=client,
-        sender=sender,
-        scenario=scenario,
-        wallets=demo_wallets(scenario, seed),
-        tokens={"ETH": "0x" + "00" * 20, "mUSD": stable, "USDC": usdc},
-        live_start=live_start,
-        watcher=watcher,
-    )
+    replay = Replay.on(world, scenario, seed, networks.provider.uri, MANIFEST)
+    client, watcher = replay.chain, replay.watcher
     with console.status("funding payers and priming the feature store with their history..."):
         fund_payers(replay, scenario)
         primed = prime_store(store_url, scenario, replay)
