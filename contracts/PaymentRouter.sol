@@ -416,10 +416,11 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
     /// @dev An unknown id returns an all-zero payment (status None) rather than reverting.
     function payment(uint256 id) external view returns (Payment memory) {
         PaymentRecord memory p = _payments[id];
+        (address token,) = _tokenAt(p.tokenIndex);
         return Payment({
             payer: p.payer,
             payee: p.payee,
-            token: _tokens[p.tokenIndex].token,
+            token: token,
             amount: p.amount,
             deadline: p.deadline,
             status: p.status
@@ -580,14 +581,13 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
 
     /// @dev Settles at the fee quoted when the payment was made (`p.feeBps`), not the one in force now.
     function _settle(uint256 id, PaymentRecord memory p, uint16 score) private {
-        TokenSlot memory slot = _tokens[p.tokenIndex];
-        address token = slot.token;
+        (address token, uint32 pushGas) = _tokenAt(p.tokenIndex);
         _setOutcome(id, Status.Settled, score);
         // feeBps <= MAX_FEE_BPS (checked by setFeeBps, capped again by _accrueFee): fee <= amount
         uint256 fee = _accrueFee(token, p.amount, p.feeBps);
         uint256 payeeAmount = p.amount - fee;
         emit PaymentSettled(id, p.payee, payeeAmount, fee, score);
-        _pushOrCreditPayment(id, p.payee, slot, payeeAmount);
+        _pushOrCreditPayment(id, p.payee, token, pushGas, payeeAmount);
     }
 
     function _hold(uint256 id, uint16 score) private {
@@ -598,7 +598,8 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
     function _refund(uint256 id, PaymentRecord memory p, uint16 score) private {
         _setOutcome(id, Status.Refunded, score);
         emit PaymentRefunded(id, p.payer, p.amount, score);
-        _pushOrCreditPayment(id, p.payer, _tokens[p.tokenIndex], p.amount);
+        (address token, uint32 pushGas) = _tokenAt(p.tokenIndex);
+        _pushOrCreditPayment(id, p.payer, token, pushGas, p.amount);
     }
 
     function _setOutcome(uint256 id, Status status, uint16 score) private {
@@ -607,12 +608,23 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
         p.score = score;
     }
 
-    /// @dev Pushes `amount` of the slot's token to `to` with the token's listed budget
+    /// @dev The token at `index` and its push budget; index 0 is ETH, answered without a storage read.
+    function _tokenAt(uint16 index) private view returns (address token, uint32 pushGas) {
+        // index 0 is ETH by construction (a token index, not a balance)
+        // slither-disable-next-line incorrect-equality
+        if (index == 0) return (address(0), 0);
+        TokenSlot storage slot = _tokens[index];
+        return (slot.token, slot.pushGas);
+    }
+
+    /// @dev Pushes `amount` of `token` to `to` with the token's listed budget `pushGas`
     /// ({RiskGatedVault-_pushOrCredit}; a delisted token, budget 0, is credited without a call); a
     /// failed push is credited and reported with `PaymentCredited`.
-    function _pushOrCreditPayment(uint256 id, address to, TokenSlot memory slot, uint256 amount) private {
-        if (!_pushOrCredit(slot.token, to, amount, slot.pushGas)) {
-            emit PaymentCredited(id, to, slot.token, amount);
+    function _pushOrCreditPayment(uint256 id, address to, address token, uint32 pushGas, uint256 amount)
+        private
+    {
+        if (!_pushOrCredit(token, to, amount, pushGas)) {
+            emit PaymentCredited(id, to, token, amount);
         }
     }
 
