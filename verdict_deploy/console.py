@@ -124,7 +124,10 @@ def propose_token(
     if not low <= push_gas <= high:
         raise ValueError(f"push_gas {push_gas:,} is outside the router's bounds [{low:,}, {high:,}]")
     address = getattr(token, "address", token)
-    text = description or f"List token {address} with a push budget of {push_gas:,} gas. [{chain.blocks.head.timestamp}]"
+    text = (
+        description
+        or f"List token {address} with a push budget of {push_gas:,} gas. [{chain.blocks.head.timestamp}]"
+    )
     return _propose([_gov.encode_call(router, "setToken", address, push_gas)], text, False, sender)
 
 

@@ -135,7 +135,9 @@ def measure_router(gas, world, router, risk_oracle, stablecoin, payer, payee, no
 def measure_token_list(gas, project, router, deployer):
     """Listing (issue 13.6): a new token, a new budget for a listed one, a delisting."""
     token = deployer.deploy(project.MockUSDC)
-    gas["router.setToken (list a new token)"] = execution_gas(router.setToken(token, 100_000, sender=deployer))
+    gas["router.setToken (list a new token)"] = execution_gas(
+        router.setToken(token, 100_000, sender=deployer)
+    )
     gas["router.setToken (new budget of a listed token)"] = execution_gas(
         router.setToken(token, 60_000, sender=deployer)
     )
@@ -202,7 +204,18 @@ def measure_escrow(gas, world, risk_oracle, stablecoin, payer, payee, node, extr
 
 
 def test_gas_snapshot_is_current(
-    project, world, router, risk_oracle, stablecoin, payer, payee, node, extra_nodes, reviewer, deployer, chain
+    project,
+    world,
+    router,
+    risk_oracle,
+    stablecoin,
+    payer,
+    payee,
+    node,
+    extra_nodes,
+    reviewer,
+    deployer,
+    chain,
 ):
     gas: dict[str, int] = {}
     measure_escrow(gas, world, risk_oracle, stablecoin, payer, payee, node, extra_nodes, reviewer, chain)

@@ -99,7 +99,9 @@ def test_an_honest_token_at_its_budget_is_pushed(router, stablecoin, payer, paye
     assert router.credited(payee, stablecoin) == 0
 
 
-def test_delisting_never_traps_paid_in_funds(router, stablecoin, payer, payee, reviewer, outsider, deployer, chain, post):
+def test_delisting_never_traps_paid_in_funds(
+    router, stablecoin, payer, payee, reviewer, outsider, deployer, chain, post
+):
     """Payments made before a delisting settle, refund, reclaim and withdraw; only new payments in
     the token are refused. The payouts are credited (a delisted token is never called)."""
     amount = 100 * USD
@@ -130,7 +132,9 @@ def test_delisting_never_traps_paid_in_funds(router, stablecoin, payer, payee, r
     assert stablecoin.balanceOf(router) == 0
 
 
-def test_relisting_restores_pushes_and_keeps_the_token_index(router, stablecoin, payer, payee, deployer, post):
+def test_relisting_restores_pushes_and_keeps_the_token_index(
+    router, stablecoin, payer, payee, deployer, post
+):
     router.pay(payee, stablecoin, 100 * USD, REF, sender=payer)
     router.delistToken(stablecoin, sender=deployer)
     list_token(router, stablecoin, deployer, 60_000)
@@ -147,9 +151,17 @@ def test_relisting_restores_pushes_and_keeps_the_token_index(router, stablecoin,
 
 def test_only_governance_lists_tokens(router, burner, stablecoin, outsider, node, guardian, reviewer, payer):
     for account in (outsider, node, guardian, reviewer, payer):
-        with ape.reverts(router.AccessControlUnauthorizedAccount, account=account.address, neededRole=router.DEFAULT_ADMIN_ROLE()):
+        with ape.reverts(
+            router.AccessControlUnauthorizedAccount,
+            account=account.address,
+            neededRole=router.DEFAULT_ADMIN_ROLE(),
+        ):
             router.setToken(burner, DEFAULT_TOKEN_PUSH_GAS, sender=account)
-        with ape.reverts(router.AccessControlUnauthorizedAccount, account=account.address, neededRole=router.DEFAULT_ADMIN_ROLE()):
+        with ape.reverts(
+            router.AccessControlUnauthorizedAccount,
+            account=account.address,
+            neededRole=router.DEFAULT_ADMIN_ROLE(),
+        ):
             router.delistToken(stablecoin, sender=account)
     assert router.tokenPushGas(burner) == 0
 

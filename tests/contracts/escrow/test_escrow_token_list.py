@@ -44,7 +44,9 @@ def test_eth_agreements_need_no_listing(world, escrow):
     assert agreement_state(escrow, agreement_id)[0].token == ETH
 
 
-def test_escrow_release_push_uses_the_tokens_listed_budget(project, world, escrow, policy, buyer, supplier, deployer):
+def test_escrow_release_push_uses_the_tokens_listed_budget(
+    project, world, escrow, policy, buyer, supplier, deployer
+):
     cheap = _burner(project, deployer, escrow, buyer)
     dear = _burner(project, deployer, escrow, buyer)
     policy.setToken(cheap, MIN_TOKEN_PUSH_GAS, sender=deployer)
@@ -80,7 +82,9 @@ def test_a_router_answering_a_huge_budget_is_capped_by_the_escrow(
     assert receipt.gas_used < TOKEN_PUSH_GAS + 150_000
 
 
-def test_delisting_never_traps_escrowed_funds(world, escrow, policy, stablecoin, buyer, supplier, outsider, deployer):
+def test_delisting_never_traps_escrowed_funds(
+    world, escrow, policy, stablecoin, buyer, supplier, outsider, deployer
+):
     """Milestones funded before a delisting release, reclaim and withdraw; a new agreement is refused."""
     agreement_id, _ = world.create(stablecoin, amounts=(100 * USD, 200 * USD))
     released, flagged = world.gate(agreement_id, 0), world.gate(agreement_id, 1)
@@ -107,7 +111,9 @@ def test_delisting_never_traps_escrowed_funds(world, escrow, policy, stablecoin,
     assert stablecoin.balanceOf(escrow) == 0
 
 
-def test_a_reverting_router_never_traps_escrowed_funds(project, world, escrow, stablecoin, buyer, outsider, deployer):
+def test_a_reverting_router_never_traps_escrowed_funds(
+    project, world, escrow, stablecoin, buyer, outsider, deployer
+):
     """A router replaced by one without the token list (it reverts) makes every payout a credit."""
     agreement_id, _ = world.create(stablecoin, amounts=(100 * USD,))
     escrow.openDispute(agreement_id, 0, sender=buyer)

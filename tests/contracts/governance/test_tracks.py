@@ -76,7 +76,11 @@ def test_listing_a_token_is_a_major_track_governance_action(
 ):
     """Issue 13.6: after the handover only the timelock lists tokens, through a Major proposal."""
     usdc = deployer.deploy(project.MockUSDC)
-    with ape.reverts(router.AccessControlUnauthorizedAccount, account=deployer.address, neededRole=router.DEFAULT_ADMIN_ROLE()):
+    with ape.reverts(
+        router.AccessControlUnauthorizedAccount,
+        account=deployer.address,
+        neededRole=router.DEFAULT_ADMIN_ROLE(),
+    ):
         router.setToken(usdc, 100_000, sender=deployer)
     proposal = make_proposal(governor, [encode_call(router, "setToken", usdc, 100_000)], members[0])
     assert track(governor, proposal) == "Major"
