@@ -42,6 +42,9 @@ contract Escrow is IEscrow, RiskGatedVault, EIP712, Nonces {
     uint16 public constant MAX_ARBITER_FEE_BPS = 1000;
     uint48 public constant MIN_WINDOW = 1 minutes;
     uint48 public constant MAX_WINDOW = 30 days;
+    /// @dev Gas for reading a token's push budget from the router (a view of one storage slot,
+    /// about 2,500 gas cold; 30,000 leaves room for a router behind a proxy).
+    uint256 private constant _ROUTER_READ_GAS = 30_000;
 
     // =============================================================================================
     //                                           STORAGE
@@ -507,6 +510,7 @@ contract Escrow is IEscrow, RiskGatedVault, EIP712, Nonces {
         }
         if (msg.value != 0) revert EscrowUnexpectedValue();
         if (token.code.length == 0) revert EscrowNotAToken(token);
+        if (_tokenPushGas(token) == 0) revert EscrowTokenNotListed(token);
         uint256 before = IERC20(token).balanceOf(address(this));
         IERC20(token).safeTransferFrom(msg.sender, address(this), total);
         received = IERC20(token).balanceOf(address(this)) - before;
@@ -561,13 +565,33 @@ contract Escrow is IEscrow, RiskGatedVault, EIP712, Nonces {
         emit ReleaseRejected(gateId, agreementId, milestone, score, contestDeadline);
     }
 
-    /// @dev Sends `amount` to `to` without ever reverting ({RiskGatedVault-_pushOrCredit}); a
-    /// failed push is credited and reported with `Credited`. Callers are `nonReentrant` and have
-    /// finished their effects.
+    /// @dev Sends `amount` to `to` without ever reverting ({RiskGatedVault-_pushOrCredit}), a
+    /// token with its budget on the router's token list ({_tokenPushGas}); a failed push is
+    /// credited and reported with `Credited`. Callers are `nonReentrant` and have finished their
+    /// effects.
     function _push(address token, address to, uint256 amount) private {
         if (amount == 0) return;
-        if (!_pushOrCredit(token, to, amount)) {
+        uint256 pushGas = token == address(0) ? 0 : _tokenPushGas(token);
+        if (!_pushOrCredit(token, to, amount, pushGas)) {
             emit Credited(to, token, amount);
+        }
+    }
+
+    /// @dev The push budget of `token` on the router's token list (issue 13.6; one list for the
+    /// router and the escrow, set by the DAO): 0 when the token is not listed. A router that
+    /// reverts, has no code, answers short or takes more than {_ROUTER_READ_GAS} answers 0 too, so
+    /// a broken or replaced router can never trap a payout (it is then credited for {withdraw});
+    /// an answer above {TOKEN_PUSH_GAS} is capped by {_pushOrCredit}. Copies at most one word of
+    /// return data, into scratch space.
+    function _tokenPushGas(address token) private view returns (uint256 pushGas) {
+        address router_ = _router;
+        bytes4 selector = IPaymentRouter.tokenPushGas.selector;
+        uint256 readGas = _ROUTER_READ_GAS;
+        assembly ("memory-safe") {
+            mstore(0x00, selector)
+            mstore(0x04, and(token, shr(96, not(0))))
+            let ok := staticcall(readGas, router_, 0x00, 0x24, 0x00, 0x20)
+            if and(ok, gt(returndatasize(), 0x1f)) { pushGas := mload(0x00) }
         }
     }
 

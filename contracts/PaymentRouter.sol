@@ -22,8 +22,10 @@ import {RiskGatedVault} from "./vault/RiskGatedVault.sol";
 /// with Escrow.
 ///
 /// Storage: a payment takes two slots (payer + uint96 amount; payee + uint40 deadline + status +
-/// uint16 token index + uint16 score + uint16 fee quoted at pay time). Token addresses are registered in an index on first use;
-/// index 0 is ETH.
+/// uint16 token index + uint16 score + uint16 fee quoted at pay time). Only tokens the DAO lists
+/// ({setToken}, issue 13.6) may be paid in; a listed token gets an index (index 0 is ETH) that it
+/// keeps when delisted, and a push budget its payouts are pushed with. The Escrow reads the same
+/// list ({tokenPushGas}): one list for operators.
 contract PaymentRouter is IPaymentRouter, RiskGatedVault {
     using SafeERC20 for IERC20;
 
@@ -94,9 +96,21 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
     Schedule private _schedule;
 
     mapping(uint256 id => PaymentRecord) private _payments;
-    /// @dev Index 0 is ETH (address(0)); tokens get 1, 2, ... on first use.
-    address[] private _tokens;
-    mapping(address token => uint16) private _tokenIndexes;
+    /// @dev A token by index, with its push budget (0: delisted), in one slot: what a payout reads.
+    struct TokenSlot {
+        address token;
+        uint32 pushGas;
+    }
+
+    /// @dev A token by address, with its push budget (0: not listed), in one slot: what `pay` reads.
+    struct TokenEntry {
+        uint16 index;
+        uint32 pushGas;
+    }
+
+    /// @dev Index 0 is ETH (address(0)); tokens get 1, 2, ... when first listed, and keep it.
+    TokenSlot[] private _tokens;
+    mapping(address token => TokenEntry) private _tokenEntries;
 
     mapping(address account => bool) private _blocked;
 
@@ -132,7 +146,7 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
             reviewWindow: _DEFAULT_REVIEW_WINDOW,
             feeBps: _DEFAULT_FEE_BPS
         });
-        _tokens.push(address(0));
+        _tokens.push(TokenSlot({token: address(0), pushGas: 0}));
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -158,7 +172,7 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
             received = uint96(amount); // fits: checked by _checkAmount
         } else {
             if (msg.value != 0) revert PaymentRouterUnexpectedValue();
-            tokenIndex = _tokenIndexOrRegister(token);
+            tokenIndex = _listedTokenIndex(token);
             received = _pullToken(token, amount);
         }
 
@@ -202,7 +216,7 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
             if (msg.value != batch.total) revert PaymentRouterValueMismatch(batch.total, msg.value);
         } else {
             if (msg.value != 0) revert PaymentRouterUnexpectedValue();
-            batch.tokenIndex = _tokenIndexOrRegister(token);
+            batch.tokenIndex = _listedTokenIndex(token);
             batch.received = _pullTokenUnbounded(token, batch.total);
         }
 
@@ -343,18 +357,72 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
         emit BlocklistUpdated(account, blocked);
     }
 
+    /// @inheritdoc IPaymentRouter
+    /// @dev The token keeps its index, so payments already made in it resolve their token.
+    function setToken(address token, uint32 pushGas) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (token == address(0)) revert PaymentRouterZeroAddress();
+        if (token.code.length == 0) revert PaymentRouterNotAToken(token);
+        if (pushGas < MIN_TOKEN_PUSH_GAS || pushGas > MAX_TOKEN_PUSH_GAS) {
+            revert PaymentRouterInvalidPushGas(token, pushGas);
+        }
+        uint16 index = _tokenEntries[token].index;
+        if (index == 0) {
+            index = SafeCast.toUint16(_tokens.length); // at most 65,535 tokens
+            _tokens.push(TokenSlot({token: token, pushGas: pushGas}));
+        } else {
+            _tokens[index].pushGas = pushGas;
+        }
+        _tokenEntries[token] = TokenEntry({index: index, pushGas: pushGas});
+        emit TokenListed(token, pushGas);
+    }
+
+    /// @inheritdoc IPaymentRouter
+    function delistToken(address token) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        TokenEntry storage entry = _tokenEntries[token];
+        if (entry.pushGas == 0) revert PaymentRouterTokenNotListed(token);
+        entry.pushGas = 0;
+        _tokens[entry.index].pushGas = 0;
+        emit TokenDelisted(token);
+    }
+
     /*//////////////////////////////////////////////////////////////
                                  VIEWS
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IPaymentRouter
+    function tokenPushGas(address token) external view returns (uint32) {
+        return _tokenEntries[token].pushGas;
+    }
+
+    /// @inheritdoc IPaymentRouter
+    function listedTokens() external view returns (address[] memory tokens, uint32[] memory pushGas) {
+        uint256 n = _tokens.length;
+        uint256 count = 0;
+        for (uint256 i = 1; i < n; ++i) {
+            if (_tokens[i].pushGas != 0) ++count;
+        }
+        tokens = new address[](count);
+        pushGas = new uint32[](count);
+        uint256 j = 0;
+        for (uint256 i = 1; i < n; ++i) {
+            TokenSlot memory slot = _tokens[i];
+            if (slot.pushGas != 0) {
+                tokens[j] = slot.token;
+                pushGas[j] = slot.pushGas;
+                ++j;
+            }
+        }
+    }
+
+    /// @inheritdoc IPaymentRouter
     /// @dev An unknown id returns an all-zero payment (status None) rather than reverting.
     function payment(uint256 id) external view returns (Payment memory) {
         PaymentRecord memory p = _payments[id];
+        (address token,) = _tokenAt(p.tokenIndex);
         return Payment({
             payer: p.payer,
             payee: p.payee,
-            token: _tokenAt(p.tokenIndex),
+            token: token,
             amount: p.amount,
             deadline: p.deadline,
             status: p.status
@@ -445,15 +513,15 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
         return uint40(window); // fits: window <= 30 days
     }
 
-    /// @dev The index of `token`, registering it (and checking it has code) on first use.
-    function _tokenIndexOrRegister(address token) private returns (uint16 index) {
-        index = _tokenIndexes[token];
-        if (index == 0) {
+    /// @dev The index of `token`, which must be listed (issue 13.6: a token the DAO has not
+    /// listed could make every payout in it cost the oracle node a full push budget).
+    function _listedTokenIndex(address token) private view returns (uint16) {
+        TokenEntry memory entry = _tokenEntries[token];
+        if (entry.pushGas == 0) {
             if (token.code.length == 0) revert PaymentRouterNotAToken(token);
-            index = SafeCast.toUint16(_tokens.length); // at most 65,535 tokens
-            _tokens.push(token);
-            _tokenIndexes[token] = index;
+            revert PaymentRouterTokenNotListed(token);
         }
+        return entry.index;
     }
 
     /// @dev Pulls `amount` of `token` from the sender; returns what actually arrived.
@@ -515,13 +583,13 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
 
     /// @dev Settles at the fee quoted when the payment was made (`p.feeBps`), not the one in force now.
     function _settle(uint256 id, PaymentRecord memory p, uint16 score) private {
-        address token = _tokenAt(p.tokenIndex);
+        (address token, uint32 pushGas) = _tokenAt(p.tokenIndex);
         _setOutcome(id, Status.Settled, score);
         // feeBps <= MAX_FEE_BPS (checked by setFeeBps, capped again by _accrueFee): fee <= amount
         uint256 fee = _accrueFee(token, p.amount, p.feeBps);
         uint256 payeeAmount = p.amount - fee;
         emit PaymentSettled(id, p.payee, payeeAmount, fee, score);
-        _pushOrCreditPayment(id, p.payee, token, payeeAmount);
+        _pushOrCreditPayment(id, p.payee, token, pushGas, payeeAmount);
     }
 
     function _hold(uint256 id, uint16 score) private {
@@ -532,7 +600,8 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
     function _refund(uint256 id, PaymentRecord memory p, uint16 score) private {
         _setOutcome(id, Status.Refunded, score);
         emit PaymentRefunded(id, p.payer, p.amount, score);
-        _pushOrCreditPayment(id, p.payer, _tokenAt(p.tokenIndex), p.amount);
+        (address token, uint32 pushGas) = _tokenAt(p.tokenIndex);
+        _pushOrCreditPayment(id, p.payer, token, pushGas, p.amount);
     }
 
     function _setOutcome(uint256 id, Status status, uint16 score) private {
@@ -541,16 +610,22 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
         p.score = score;
     }
 
-    function _tokenAt(uint16 index) private view returns (address) {
+    /// @dev The token at `index` and its push budget; index 0 is ETH, answered without a storage read.
+    function _tokenAt(uint16 index) private view returns (address token, uint32 pushGas) {
         // index 0 is ETH by construction (a token index, not a balance)
         // slither-disable-next-line incorrect-equality
-        return index == 0 ? address(0) : _tokens[index];
+        if (index == 0) return (address(0), 0);
+        TokenSlot storage slot = _tokens[index];
+        return (slot.token, slot.pushGas);
     }
 
-    /// @dev Pushes `amount` of `token` to `to` ({RiskGatedVault-_pushOrCredit}); a failed push is
-    /// credited and reported with `PaymentCredited`.
-    function _pushOrCreditPayment(uint256 id, address to, address token, uint256 amount) private {
-        if (!_pushOrCredit(token, to, amount)) {
+    /// @dev Pushes `amount` of `token` to `to` with the token's listed budget `pushGas`
+    /// ({RiskGatedVault-_pushOrCredit}; a delisted token, budget 0, is credited without a call); a
+    /// failed push is credited and reported with `PaymentCredited`.
+    function _pushOrCreditPayment(uint256 id, address to, address token, uint32 pushGas, uint256 amount)
+        private
+    {
+        if (!_pushOrCredit(token, to, amount, pushGas)) {
             emit PaymentCredited(id, to, token, amount);
         }
     }

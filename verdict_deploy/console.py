@@ -6,6 +6,8 @@
     In [3]: vote(pid, "for", sender=alice)               # "for" | "against" | "abstain"
     In [4]: queue(pid, sender=alice); execute(pid, sender=alice)
     In [5]: proposal_state(pid)
+    In [6]: pid = propose_token(token, 100_000, sender=alice)  # major track: list a token
+    In [7]: listed_tokens()                                  # token -> push budget
 
 Contracts come from deployments/<network>.json (written by `ape run deploy`); `use(contracts)` points the
 helpers at contracts deployed in the same session instead. Quadratic proposals: pass `quadratic=True`
@@ -22,6 +24,7 @@ from typing import Any
 from ape import chain, networks, project
 
 from verdict_deploy import governance as _gov
+from verdict_deploy.suite import DEFAULT_TOKEN_PUSH_GAS as _DEFAULT_TOKEN_PUSH_GAS
 from verdict_deploy.suite import deployment_path as _deployment_path
 
 _CONTRACT_TYPES = {
@@ -102,6 +105,45 @@ def propose_fee(fee_bps: int, *, sender: Any, description: str | None = None, qu
     router = dao()["PaymentRouter"]
     text = description or f"Set the protocol fee to {fee_bps} bps. [{chain.blocks.head.timestamp}]"
     return _propose([_gov.encode_call(router, "setFeeBps", fee_bps)], text, quadratic, sender)
+
+
+def propose_token(
+    token: Any,
+    push_gas: int | None = None,
+    *,
+    sender: Any,
+    description: str | None = None,
+) -> int:
+    """Proposes PaymentRouter.setToken(token, push_gas): payments and escrow agreements may then be
+    made in `token`, and its payouts are pushed with at most `push_gas` gas (default
+    `DEFAULT_TOKEN_PUSH_GAS`; the router takes 40,000 to 150,000). The Escrow reads the router's
+    list, so one proposal lists a token for both. A Major-track proposal (issue 13.6). Returns the id."""
+    router = dao()["PaymentRouter"]
+    push_gas = _DEFAULT_TOKEN_PUSH_GAS if push_gas is None else push_gas
+    low, high = int(router.MIN_TOKEN_PUSH_GAS()), int(router.MAX_TOKEN_PUSH_GAS())
+    if not low <= push_gas <= high:
+        raise ValueError(f"push_gas {push_gas:,} is outside the router's bounds [{low:,}, {high:,}]")
+    address = getattr(token, "address", token)
+    text = (
+        description
+        or f"List token {address} with a push budget of {push_gas:,} gas. [{chain.blocks.head.timestamp}]"
+    )
+    return _propose([_gov.encode_call(router, "setToken", address, push_gas)], text, False, sender)
+
+
+def propose_delist_token(token: Any, *, sender: Any, description: str | None = None) -> int:
+    """Proposes PaymentRouter.delistToken(token): no new payment or agreement in it; what was paid
+    in it still settles, refunds and withdraws (its payouts are credited). Major track. Returns the id."""
+    router = dao()["PaymentRouter"]
+    address = getattr(token, "address", token)
+    text = description or f"Delist token {address}. [{chain.blocks.head.timestamp}]"
+    return _propose([_gov.encode_call(router, "delistToken", address)], text, False, sender)
+
+
+def listed_tokens() -> dict[str, int]:
+    """The router's token list: token address -> push budget (gas)."""
+    tokens, budgets = dao()["PaymentRouter"].listedTokens()
+    return {str(token): int(gas) for token, gas in zip(tokens, budgets, strict=True)}
 
 
 def propose_calls(calls: list[tuple], description: str, *, sender: Any, quadratic: bool = False) -> int:

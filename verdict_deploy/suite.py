@@ -16,6 +16,19 @@ from ape.contracts import ContractInstance
 
 DEPLOYMENTS_DIR = "deployments"
 
+# The push budget the deploy lists the mock stablecoins with (gas; the router bounds it to
+# [MIN_TOKEN_PUSH_GAS, MAX_TOKEN_PUSH_GAS] = [40,000, 150,000]). A plain OpenZeppelin ERC20 push
+# costs about 33,000 and an ERC20Votes push to a delegated recipient 85,000; 100,000 pays both.
+DEFAULT_TOKEN_PUSH_GAS = 100_000
+
+
+def list_token(router: Any, token: Any, admin: Any, push_gas: int = DEFAULT_TOKEN_PUSH_GAS) -> None:
+    """Puts `token` on the router's token list (read by the Escrow too) with a push budget of
+    `push_gas`: only listed tokens may be paid in (issue 13.6). `admin` holds DEFAULT_ADMIN_ROLE
+    (the deployer before the governance handover; afterwards a Major-track proposal does it, see
+    `verdict_deploy.console.propose_token`)."""
+    router.setToken(token, push_gas, sender=admin)
+
 
 def is_local_network() -> bool:
     """Whether the connected network is a throwaway local chain (anvil, the test provider)."""
@@ -38,7 +51,8 @@ def deploy_suite(
     `deployer` keeps DEFAULT_ADMIN_ROLE on both contracts (the governance deployment hands it to
     the DAO timelock later). `treasury` defaults to the deployer. `nodes` are registered with the
     oracle and `quorum` set after them; `models` are approved model ids. A MockStablecoin is
-    deployed on local networks unless `with_stablecoin` says otherwise.
+    deployed on local networks unless `with_stablecoin` says otherwise, and listed on the router
+    with `DEFAULT_TOKEN_PUSH_GAS`.
     """
     treasury = treasury or deployer
     oracle = deployer.deploy(project.RiskOracle, deployer)
@@ -61,6 +75,7 @@ def deploy_suite(
     contracts: dict[str, ContractInstance] = {"RiskOracle": oracle, "PaymentRouter": router}
     if is_local_network() if with_stablecoin is None else with_stablecoin:
         contracts["MockStablecoin"] = deployer.deploy(project.MockStablecoin)
+        list_token(router, contracts["MockStablecoin"], deployer)
     return contracts
 
 

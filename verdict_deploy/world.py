@@ -24,7 +24,7 @@ from ape.contracts import ContractInstance
 
 from verdict_deploy.escrow import deploy_escrow
 from verdict_deploy.governance import GovernanceConfig, deploy_governance
-from verdict_deploy.suite import deploy_suite, is_local_network, write_deployment
+from verdict_deploy.suite import deploy_suite, is_local_network, list_token, write_deployment
 
 # The compiled contracts' ABIs, which `verdict run` and `verdict dashboard` read.
 MANIFEST = Path(__file__).resolve().parents[1] / ".build" / "__local__.json"
@@ -172,6 +172,7 @@ def deploy_world(
     router, oracle = contracts["PaymentRouter"], contracts["RiskOracle"]
     if usdc:
         contracts["MockUSDC"] = deployer.deploy(project.MockUSDC)
+        list_token(router, contracts["MockUSDC"], deployer)
     if escrow:
         contracts["Escrow"] = deploy_escrow(
             deployer,

@@ -148,6 +148,8 @@ interface IEscrow is IRiskGatedVault {
     error EscrowValueMismatch(uint256 expected, uint256 sent);
     error EscrowUnexpectedValue();
     error EscrowNotAToken(address token);
+    /// @notice `token` is not on the router's token list (the DAO's, issue 13.6); ETH needs none.
+    error EscrowTokenNotListed(address token);
     error EscrowNothingReceived();
     error EscrowUnknownAgreement(uint256 agreementId);
     error EscrowUnknownMilestone(uint256 agreementId, uint256 milestone);
@@ -180,8 +182,9 @@ interface IEscrow is IRiskGatedVault {
     /// - not paused; `supplier` non-zero and not the sender;
     /// - 1 to MAX_MILESTONES milestones, `amounts` and `dueDates` of equal length;
     /// - every amount > 0, every due date in the future; the total fits in 96 bits;
-    /// - ETH: `msg.value` equals the total; token: no value, `token` has code, the escrow is
-    ///   approved for the total, and something arrives.
+    /// - ETH: `msg.value` equals the total; token: no value, `token` has code and is on
+    ///   the router's token list (`IPaymentRouter.setToken`, issue 13.6), the escrow is approved
+    ///   for the total, and something arrives.
     function createAgreement(address supplier, address token, uint256[] calldata amounts, uint64[] calldata dueDates)
         external
         payable

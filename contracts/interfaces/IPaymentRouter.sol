@@ -44,6 +44,12 @@ interface IPaymentRouter is IRiskGatedVault {
     event ReviewWindowChanged(uint64 window);
     event OracleChanged(address oracle);
     event BlocklistUpdated(address indexed account, bool blocked);
+    /// @notice `token` may be paid in (here and in the Escrow that reads this list); its payouts
+    /// are pushed with at most `pushGas` gas.
+    event TokenListed(address indexed token, uint32 pushGas);
+    /// @notice `token` may no longer be paid in; what was paid in it still settles, refunds and
+    /// withdraws, its payouts credited for `withdraw` instead of pushed.
+    event TokenDelisted(address indexed token);
 
     error PaymentRouterZeroAmount();
     error PaymentRouterZeroPayee();
@@ -65,6 +71,10 @@ interface IPaymentRouter is IRiskGatedVault {
     error PaymentRouterZeroAddress();
     error PaymentRouterLengthMismatch();
     error PaymentRouterNothingToWithdraw();
+    /// @notice `token` is not on the DAO's token list (ETH, address(0), needs no listing).
+    error PaymentRouterTokenNotListed(address token);
+    /// @notice A push budget outside [MIN_TOKEN_PUSH_GAS, MAX_TOKEN_PUSH_GAS].
+    error PaymentRouterInvalidPushGas(address token, uint32 pushGas);
 
     /// @notice Escrows a payment of `amount` of `token` (address(0) = ETH, sent as msg.value) to
     /// `payee` until a final verdict. Returns its id.
@@ -72,7 +82,7 @@ interface IPaymentRouter is IRiskGatedVault {
     /// Requirements:
     /// - not paused; neither party blocklisted; `payee` non-zero and not the sender;
     /// - `amount` > 0 and fits in 96 bits; for ETH `msg.value == amount`, for a token no value
-    ///   and `token` has code and the router is approved for `amount`.
+    ///   and `token` is listed ({setToken}) and the router is approved for `amount`.
     function pay(address payee, address token, uint256 amount, bytes32 ref)
         external
         payable
@@ -110,6 +120,24 @@ interface IPaymentRouter is IRiskGatedVault {
     function setOracle(address newOracle) external;
     /// @notice Requirements: caller has DEFAULT_ADMIN_ROLE.
     function setBlocked(address account, bool blocked) external;
+    /// @notice Lists `token` (or changes its budget): payments and escrow agreements may be made in
+    /// it, and its payouts are pushed with at most `pushGas` gas (a push that needs more is
+    /// credited for `withdraw`). A listing is a Major-track governance action.
+    ///
+    /// Requirements: caller has DEFAULT_ADMIN_ROLE; `token` is a contract (not ETH, which is always
+    /// accepted); `pushGas` within [MIN_TOKEN_PUSH_GAS, MAX_TOKEN_PUSH_GAS].
+    function setToken(address token, uint32 pushGas) external;
+    /// @notice Delists `token`: no new payment or agreement in it. Money already paid in it is
+    /// never trapped: it still settles, refunds and withdraws, its payouts credited (no push).
+    ///
+    /// Requirements: caller has DEFAULT_ADMIN_ROLE; `token` is listed.
+    function delistToken(address token) external;
+
+    /// @notice The push budget of `token` (0: not listed). Escrow reads its budgets here.
+    function tokenPushGas(address token) external view returns (uint32);
+    /// @notice Every listed token and its push budget, in listing order (for operators and the
+    /// oracle node).
+    function listedTokens() external view returns (address[] memory tokens, uint32[] memory pushGas);
 
     function payment(uint256 id) external view returns (Payment memory);
     function paymentCount() external view returns (uint256);

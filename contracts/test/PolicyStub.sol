@@ -3,7 +3,7 @@ pragma solidity ^0.8.24;
 
 import {IRiskGatedVault} from "../interfaces/IRiskGatedVault.sol";
 
-/// @notice Stands in for the PaymentRouter's policy views (thresholds, fee, treasury) in unit
+/// @notice Stands in for the PaymentRouter's policy views (thresholds, fee, treasury, token list) in unit
 /// tests of the Escrow; test only. Reports any fee it is given, unchecked, like a hostile router.
 contract PolicyStub {
     uint16 public reviewThreshold = 5000;
@@ -22,6 +22,13 @@ contract PolicyStub {
 
     function setFeeBps(uint16 bps) external {
         feeBps = bps;
+    }
+
+    /// @notice Push budgets by token, as the router's token list; unchecked (any value).
+    mapping(address token => uint32) public tokenPushGas;
+
+    function setToken(address token, uint32 pushGas) external {
+        tokenPushGas[token] = pushGas;
     }
 
     function riskPolicy() external view returns (IRiskGatedVault.RiskPolicy memory) {

@@ -31,7 +31,7 @@ contract SafePushHarness {
 
     function pushOrCredit(address token, address to, uint256 amount) external returns (bool ok) {
         uint256 start = gasleft();
-        ok = SafePush.pushOrCredit(credited, token, to, amount, 30_000);
+        ok = SafePush.pushOrCredit(credited, token, to, amount, 30_000, SafePush.TOKEN_PUSH_GAS);
         emit Pushed(ok, start - gasleft());
     }
 

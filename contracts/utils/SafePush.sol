@@ -25,7 +25,8 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 /// (a cold storage write, at least 5,000 gas), so the whole transaction runs out of gas instead of
 /// silently crediting. A push is thus only ever credited because of the recipient or the token.
 library SafePush {
-    /// @notice Gas forwarded to an ERC-20's `transfer` by {pushOrCredit}.
+    /// @notice The most gas a token push may be given: the upper bound of a listed token's push
+    /// budget (PaymentRouter's `setToken`), and the budget the tests' harness pushes with.
     /// @dev Measured pushes (tests/contracts/test_hostile_tokens.py) to an address that holds none
     /// of the token yet, the dearest case (a zero-to-non-zero balance write): OpenZeppelin ERC20
     /// about 33,000 gas; a fee-on-transfer token 41,000; a USDC-like token behind an ERC-1967 proxy
@@ -71,7 +72,9 @@ library SafePush {
     }
 
     /// @dev Pushes `amount` of `token` (address(0) = ETH) to `to`: ETH with `ethGasLimit`, a token
-    /// with {TOKEN_PUSH_GAS}. If the push fails, adds `amount` to `credits[to][token]` for a later
+    /// with `tokenGasLimit` (the token's own budget, which its vault's governance sets; see
+    /// PaymentRouter's token list). A token budget of 0 (a delisted token) makes no call at all and
+    /// credits straight away. If the push fails, adds `amount` to `credits[to][token]` for a later
     /// withdrawal. Returns whether it was pushed (false: credited), so the caller emits its own
     /// event. Never reverts because of the recipient or the token.
     ///
@@ -82,11 +85,14 @@ library SafePush {
         address token,
         address to,
         uint256 amount,
-        uint256 ethGasLimit
+        uint256 ethGasLimit,
+        uint256 tokenGasLimit
     ) internal returns (bool pushed) {
-        pushed = token == address(0)
-            ? tryPushETH(to, amount, ethGasLimit)
-            : tryPushToken(token, to, amount, TOKEN_PUSH_GAS);
+        if (token == address(0)) {
+            pushed = tryPushETH(to, amount, ethGasLimit);
+        } else if (tokenGasLimit != 0) {
+            pushed = tryPushToken(token, to, amount, tokenGasLimit);
+        }
         if (!pushed) credits[to][token] += amount;
     }
 }

@@ -47,8 +47,16 @@ abstract contract RiskGatedVault is IRiskGatedVault, AccessControl, Pausable, Re
     /// token may take ({TOKEN_PUSH_GAS}), so it adds no new worst case. A recipient that needs
     /// more is credited and withdraws with all the gas it wants.
     uint256 public constant ETH_PUSH_GAS = 50_000;
-    /// @notice Gas forwarded to a token's `transfer` on a push. See {SafePush-TOKEN_PUSH_GAS}.
+    /// @notice The most gas a token's `transfer` is ever given on a push: the upper bound of a
+    /// listed token's push budget (issue 13.6). See {SafePush-TOKEN_PUSH_GAS}.
     uint256 public constant TOKEN_PUSH_GAS = SafePush.TOKEN_PUSH_GAS;
+    /// @notice The upper bound of a listed token's push budget (= {TOKEN_PUSH_GAS}).
+    uint32 public constant MAX_TOKEN_PUSH_GAS = uint32(SafePush.TOKEN_PUSH_GAS);
+    /// @notice The lower bound of a listed token's push budget: an OpenZeppelin ERC20 `transfer`
+    /// to a recipient that holds none yet (the dearest honest case, a zero-to-non-zero balance
+    /// write) measured about 33,000 gas (tests/contracts/test_hostile_tokens.py); 40,000 leaves
+    /// headroom, so a budget the DAO can set never credits every push of an honest plain token.
+    uint32 public constant MIN_TOKEN_PUSH_GAS = 40_000;
 
     /*//////////////////////////////////////////////////////////////
                                 STORAGE
@@ -166,13 +174,20 @@ abstract contract RiskGatedVault is IRiskGatedVault, AccessControl, Pausable, Re
         if (fee != 0) _feesAccrued[token] += fee;
     }
 
-    /// @dev Pushes `amount` of `token` (address(0) = ETH) to `to` with a bounded amount of gas
-    /// ({ETH_PUSH_GAS}, {TOKEN_PUSH_GAS}); if the push fails, credits it for {withdraw} and returns
-    /// false, so the caller emits its own event. Never reverts because of the recipient or the
-    /// token. Callers are `nonReentrant` and have recorded their outcome first, so the credit
-    /// written after the external call cannot be raced.
-    function _pushOrCredit(address token, address to, uint256 amount) internal virtual returns (bool pushed) {
-        return SafePush.pushOrCredit(_credited, token, to, amount, ETH_PUSH_GAS);
+    /// @dev Pushes `amount` of `token` (address(0) = ETH) to `to` with a bounded amount of gas:
+    /// {ETH_PUSH_GAS} for ETH, `tokenPushGas` (the token's listed budget, capped here at
+    /// {TOKEN_PUSH_GAS} whatever the caller passes) for a token, and no call at all for a token
+    /// budget of 0 (delisted: credited straight away). If the push fails, credits it for
+    /// {withdraw} and returns false, so the caller emits its own event. Never reverts because of
+    /// the recipient or the token. Callers are `nonReentrant` and have recorded their outcome
+    /// first, so the credit written after the external call cannot be raced.
+    function _pushOrCredit(address token, address to, uint256 amount, uint256 tokenPushGas)
+        internal
+        virtual
+        returns (bool pushed)
+    {
+        if (tokenPushGas > TOKEN_PUSH_GAS) tokenPushGas = TOKEN_PUSH_GAS;
+        return SafePush.pushOrCredit(_credited, token, to, amount, ETH_PUSH_GAS, tokenPushGas);
     }
 
     /// @dev Sends `amount` of `token` (address(0) = ETH) with all remaining gas; reverts on failure.

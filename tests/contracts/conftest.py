@@ -12,6 +12,7 @@ import pytest
 from router_helpers import ETH, ETHER, MODEL_ID, REF, USD, verdict
 
 from verdict_deploy import World, deploy_world
+from verdict_deploy.suite import list_token
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +52,10 @@ def router(suite_world):
 
 @pytest.fixture(scope="module")
 def stablecoin(project, deployer, router, payer):
-    """MockStablecoin; the payer holds 1,000,000 and has approved the router for all of it."""
+    """MockStablecoin, listed on the router (issue 13.6) with the deploy's default push budget; the
+    payer holds 1,000,000 and has approved the router for all of it."""
     token = deployer.deploy(project.MockStablecoin)
+    list_token(router, token, deployer)
     token.mint(payer, 1_000_000 * USD, sender=deployer)
     token.approve(router, 2**256 - 1, sender=payer)
     return token

@@ -97,7 +97,7 @@ def measure_router(gas, world, router, risk_oracle, stablecoin, payer, payee, no
 
     pay_eth()  # the first payment after deployment, as on a live router
     receipt, _ = pay_token()
-    gas["router.pay ERC-20 (first use of the token)"] = execution_gas(receipt)
+    gas["router.pay ERC-20 (first payment in the token)"] = execution_gas(receipt)
     receipt, eth_id = pay_eth()
     gas["router.pay ETH"] = execution_gas(receipt)
     receipt, token_id = pay_token()
@@ -141,6 +141,18 @@ def measure_router(gas, world, router, risk_oracle, stablecoin, payer, payee, no
     gas["router.reclaim ERC-20 (no verdict by the deadline)"] = execution_gas(
         router.reclaim(expired, sender=payer)
     )
+
+
+def measure_token_list(gas, project, router, deployer):
+    """Listing (issue 13.6): a new token, a new budget for a listed one, a delisting."""
+    token = deployer.deploy(project.MockUSDC)
+    gas["router.setToken (list a new token)"] = execution_gas(
+        router.setToken(token, 100_000, sender=deployer)
+    )
+    gas["router.setToken (new budget of a listed token)"] = execution_gas(
+        router.setToken(token, 60_000, sender=deployer)
+    )
+    gas["router.delistToken"] = execution_gas(router.delistToken(token, sender=deployer))
 
 
 def measure_quorum(gas, world, router, risk_oracle, stablecoin, payer, node, extra_nodes, deployer):
@@ -203,12 +215,24 @@ def measure_escrow(gas, world, risk_oracle, stablecoin, payer, payee, node, extr
 
 
 def test_gas_snapshot_is_current(
-    world, router, risk_oracle, stablecoin, payer, payee, node, extra_nodes, reviewer, deployer, chain
+    project,
+    world,
+    router,
+    risk_oracle,
+    stablecoin,
+    payer,
+    payee,
+    node,
+    extra_nodes,
+    reviewer,
+    deployer,
+    chain,
 ):
     gas: dict[str, int] = {}
     measure_escrow(gas, world, risk_oracle, stablecoin, payer, payee, node, extra_nodes, reviewer, chain)
     measure_router(gas, world, router, risk_oracle, stablecoin, payer, payee, node, reviewer, chain)
     measure_quorum(gas, world, router, risk_oracle, stablecoin, payer, node, extra_nodes, deployer)
+    measure_token_list(gas, project, router, deployer)
 
     if os.environ.get(UPDATE_ENV) == "1":
         SNAPSHOT.parent.mkdir(parents=True, exist_ok=True)

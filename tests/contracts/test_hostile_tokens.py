@@ -11,6 +11,8 @@ from __future__ import annotations
 import pytest
 from router_helpers import ETH, ETHER, FRAUD_SCORE, REF, REFUNDED, SAFE_SCORE, SETTLED, USD, fee_of, verdict
 
+from verdict_deploy.suite import list_token
+
 # GasBurningToken.Mode
 NORMAL, BURN_ALL_GAS, BURN_GAS, RETURN_BOMB, RETURN_NOTHING = range(5)
 
@@ -20,6 +22,7 @@ HOSTILE_AT = 10  # in the middle: every item after it needs the gas the token wo
 # the cap the hostile token took 63/64 of what was left at item 10 and the batch ran out of gas.
 BATCH_GAS_LIMIT = 1_500_000
 TOKEN_PUSH_GAS = 150_000
+MIN_TOKEN_PUSH_GAS = 40_000  # the router's lower bound of a listed token's push budget
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -29,8 +32,10 @@ def world(roles, risk_oracle, router, stablecoin):
 
 @pytest.fixture
 def burner(project, deployer, router, payer):
-    """A GasBurningToken the payer holds and has approved; it behaves until a test arms it."""
+    """A GasBurningToken the payer holds and has approved, listed at the largest push budget (the
+    cap these tests measure against); it behaves until a test arms it."""
     token = deployer.deploy(project.GasBurningToken)
+    list_token(router, token, deployer, TOKEN_PUSH_GAS)
     token.mint(payer, 10**30, sender=deployer)
     token.approve(router, 2**256 - 1, sender=payer)
     return token
@@ -196,6 +201,7 @@ def test_normal_and_fee_on_transfer_tokens_still_settle(
     project, router, stablecoin, payer, payee, post, deployer
 ):
     fot = deployer.deploy(project.FeeOnTransferToken, 100)
+    list_token(router, fot, deployer)
     fot.mint(payer, 10_000 * USD, sender=deployer)
     fot.approve(router, 2**256 - 1, sender=payer)
     router.pay(payee, stablecoin, 1000 * USD, REF, sender=payer)
@@ -321,3 +327,5 @@ def test_real_tokens_fit_comfortably_under_the_cap(project, harness, stablecoin,
     for label, used in rows:
         print(f"capped push, {label:<40} {used:>7,} gas (cap {TOKEN_PUSH_GAS:,})")
     assert all(used < TOKEN_PUSH_GAS * 2 // 3 for _, used in rows)
+    # the smallest budget the DAO may list a token with pays a plain OpenZeppelin ERC20
+    assert rows[0][1] < MIN_TOKEN_PUSH_GAS

@@ -99,6 +99,7 @@ class RouterMachine(RuleBasedStateMachine):
         self.ghost_received: Counter = Counter()  # (account, token) -> pushed to it
         self.policy = dict(env["policy"])  # fee, review, reject, paused: what the ghost expects
         self.accepting = False
+        self.listed = True  # the stablecoin is on the router's token list (issue 13.6)
         self.watched = [*env["payees"], env["treasury"]]
         self.start_balances = dict(zip(self._balance_keys(), self._read_balances(), strict=True))
 
@@ -160,7 +161,9 @@ class RouterMachine(RuleBasedStateMachine):
         self._push(p["payer"], p["token"], p["amount"])
 
     def _push(self, to, token, amount):
-        if to == self.refuser.address.lower() and token == ETH and not self.accepting:
+        delisted = token != ETH and not self.listed  # a delisted token is never pushed: credited
+        refused = to == self.refuser.address.lower() and token == ETH and not self.accepting
+        if delisted or refused:
             self.ghost_credit[(to, token)] += amount
         else:
             self.ghost_received[(to, token)] += amount
@@ -197,7 +200,6 @@ class RouterMachine(RuleBasedStateMachine):
         payer, payee = self.env["payers"][payer], self.env["payees"][payee]
         token = ETH if eth else self.tokens[1]
         value = amount * 10**9 if eth else amount
-        paused = self.policy["paused"]
         receipt = self._send(
             "pay",
             self.router,
@@ -208,10 +210,15 @@ class RouterMachine(RuleBasedStateMachine):
             value,
             REF,
             value=value if eth else 0,
-            expect_error="EnforcedPause" if paused else None,
+            expect_error=self._pay_error(eth),
         )
         if receipt is not None:
             self._record(receipt, payer, [payee], token, [value])
+
+    def _pay_error(self, eth):
+        if self.policy["paused"]:
+            return "EnforcedPause"
+        return None if eth or self.listed else "PaymentRouterTokenNotListed"
 
     @precondition(lambda self: len(self.payments) < MAX_PAYMENTS)
     @rule(
@@ -234,7 +241,7 @@ class RouterMachine(RuleBasedStateMachine):
             amounts,
             [REF] * len(items),
             value=sum(amounts) if eth else 0,
-            expect_error="EnforcedPause" if self.policy["paused"] else None,
+            expect_error=self._pay_error(eth),
         )
         if receipt is not None:
             self._record(receipt, payer, payees, token, amounts)
@@ -332,6 +339,8 @@ class RouterMachine(RuleBasedStateMachine):
         review of a hold, then the fee sweep and the refusing payee's withdrawal when due."""
         if self.policy["paused"]:
             self._set_paused(False)
+        if not self.listed:
+            self._set_listed(True)
         self.stats["lifecycle"] += 1
         k = self.stats["lifecycle"]
         payee_index = k % 3  # 2 is the payee that refuses ETH: its settlements are credited
@@ -391,12 +400,15 @@ class RouterMachine(RuleBasedStateMachine):
     def _admin_send(self, name, sender, fn, *args, expect_error=None):
         return self._send(name, self.router, sender, fn, *args, expect_error=expect_error)
 
-    @rule(data=st.data(), action=st.sampled_from(["pause", "thresholds", "fee", "sweep"]))
+    @rule(data=st.data(), action=st.sampled_from(["pause", "thresholds", "fee", "sweep", "list"]))
     def admin(self, data, action):
-        """Pause or unpause, new thresholds or fee (some invalid), a fee sweep by anyone."""
+        """Pause or unpause, new thresholds or fee (some invalid), a fee sweep by anyone, delist or
+        relist the stablecoin (payments already made in it must still settle, refund and withdraw)."""
         env = self.env
         if action == "pause":
             self._set_paused(not self.policy["paused"])
+        elif action == "list":
+            self._set_listed(not self.listed)
         elif action == "thresholds":
             review, gap = data.draw(st.integers(0, BPS)), data.draw(st.integers(0, 4000))
             reject = min(BPS, review + gap)
@@ -433,6 +445,29 @@ class RouterMachine(RuleBasedStateMachine):
             assert self._admin_send("unpause", self.env["deployer"], "unpause") is not None
         self.policy["paused"] = paused
 
+    def _set_listed(self, listed: bool) -> None:
+        deployer, coin = self.env["deployer"], self.coin.address
+        if listed:
+            assert self._admin_send("relist", deployer, "setToken", coin, 100_000) is not None
+        else:
+            assert self._admin_send("delist", deployer, "delistToken", coin) is not None
+        self.listed = listed
+
+    def _token_credits_of_payers(self) -> list[tuple[str, str]]:
+        # payers only: a watched payee would pay the withdrawal's gas in ETH, which the ghost does
+        # not follow; payees' token credits are checked by the books and `_check_all`
+        payers = self.env["payers"]
+        return sorted(k for k, v in self.ghost_credit.items() if v and k[1] != ETH and k[0] in payers)
+
+    @precondition(lambda self: self._token_credits_of_payers())
+    @rule(data=st.data())
+    def token_credit_withdrawn(self, data):
+        """A payer refunded in the delisted stablecoin (credited, not pushed) pulls its credit."""
+        owed = self._token_credits_of_payers()
+        account, token = data.draw(st.sampled_from(owed))
+        assert self._send("withdraw_token", self.router, account, "withdraw", token) is not None
+        self.ghost_received[(account, token)] += self.ghost_credit.pop((account, token))
+
     def _sweep(self, token):
         if self._send("sweep", self.router, self.env["outsider"], "sweepFees", token) is not None:
             self.ghost_received[(self.env["treasury"], token)] += self.ghost_fees.pop(token, 0)
@@ -465,10 +500,11 @@ class RouterMachine(RuleBasedStateMachine):
         accounts' balances and the policy, all against the ghost."""
         if not hasattr(self, "router"):
             return
-        router, refuser = self.router, self.refuser.address.lower()
+        router = self.router
         touched = sorted(self.touched)
         requests = self._balance_requests([(router.address, t) for t in self.tokens])
-        requests += [router.call("credited", refuser, t) for t in self.tokens]
+        creditors = [*self.env["payers"], *self.env["payees"]]  # the refuser is a payee
+        requests += [router.call("credited", a, t) for t in self.tokens for a in creditors]
         requests += [router.call("feesAccrued", t) for t in self.tokens]
         requests += [router.call("payment", pid) for pid in touched]
         requests += self._balance_requests(self._balance_keys())
@@ -477,17 +513,19 @@ class RouterMachine(RuleBasedStateMachine):
         raw = iter(self.chain.batch(requests))
 
         held = [int(next(raw), 16) for _ in self.tokens]
-        credited = [router.result("credited", next(raw)) for _ in self.tokens]
+        credited = [{a: router.result("credited", next(raw)) for a in creditors} for _ in self.tokens]
         fees = [router.result("feesAccrued", next(raw)) for _ in self.tokens]
-        for token, balance, credit, fee in zip(self.tokens, held, credited, fees, strict=True):
-            # Pushes to EOAs and token pushes always succeed here: only the refuser can hold credit.
-            # (`_check_all` at the end of each example reads every account's credit.)
+        for token, balance, credits, fee in zip(self.tokens, held, credited, fees, strict=True):
+            # Pushes to EOAs and listed-token pushes succeed here: only the refuser (ETH) and, while
+            # the stablecoin is delisted, its payees and payers hold credit.
             unsettled = sum(
                 p["amount"]
                 for p in self.payments.values()
                 if p["token"] == token and p["status"] in (PENDING, HELD)
             )
-            assert credit == self.ghost_credit[(refuser, token)], f"{token}: credit off"
+            for account, credit in credits.items():
+                assert credit == self.ghost_credit[(account, token)], f"{account} {token}: credit off"
+            credit = sum(credits.values())
             assert fee == self.ghost_fees[token], f"{token}: fees off"
             assert balance == unsettled + credit + fee, f"{token}: books off"
         for pid in touched:

@@ -32,6 +32,8 @@ from router_helpers import (
     fee_of,
 )
 
+from verdict_deploy.suite import list_token
+
 REENTRANCY_SELECTOR = bytes.fromhex("3ee5aeb5")  # ReentrancyGuardReentrantCall()
 
 
@@ -205,6 +207,7 @@ def test_pay_many_checks_every_payee(router, payer, payee):
 def fot_token(project, deployer, router, payer):
     """Burns 1% of every transfer."""
     token = deployer.deploy(project.FeeOnTransferToken, 100)
+    list_token(router, token, deployer)
     token.mint(payer, 10_000 * USD, sender=deployer)
     token.approve(router, 2**256 - 1, sender=payer)
     return token
@@ -659,6 +662,7 @@ def test_withdraw_with_no_credit_reverts(router, outsider):
 
 def test_refund_that_cannot_be_pushed_is_credited_to_payer(project, router, deployer, payer, payee, post):
     token = deployer.deploy(project.SelectiveRevertToken)
+    list_token(router, token, deployer)
     token.mint(payer, 100, sender=deployer)
     token.approve(router, 100, sender=payer)
     router.pay(payee, token, 100, REF, sender=payer)
@@ -677,6 +681,7 @@ def test_token_that_reverts_for_one_payee_does_not_block_batch(
     project, router, deployer, payer, payee, outsider, post
 ):
     token = deployer.deploy(project.SelectiveRevertToken)
+    list_token(router, token, deployer)
     token.mint(payer, 1000, sender=deployer)
     token.approve(router, 1000, sender=payer)
     router.pay(payee, token, 500, REF, sender=payer)
@@ -692,6 +697,7 @@ def test_token_that_reverts_for_one_payee_does_not_block_batch(
 
 def test_token_returning_false_is_credited(project, router, deployer, payer, payee, post):
     token = deployer.deploy(project.FalseReturningToken)
+    list_token(router, token, deployer)
     token.mint(payer, 10_000, sender=deployer)
     token.approve(router, 10_000, sender=payer)
     router.pay(payee, token, 10_000, REF, sender=payer)
@@ -721,6 +727,7 @@ def test_payee_reentering_router_on_receive_is_blocked(project, router, deployer
 
 def test_token_reentering_router_during_pay_is_blocked(project, router, deployer, payer, payee):
     token = deployer.deploy(project.ReentrantToken)
+    list_token(router, token, deployer)
     token.mint(payer, 1000, sender=deployer)
     token.approve(router, 1000, sender=payer)
     token.arm(router, _calldata(router, "sweepFees", token.address), sender=deployer)
@@ -737,6 +744,7 @@ def test_token_reentering_router_during_settlement_is_blocked(
     project, router, deployer, payer, payee, post, chain
 ):
     token = deployer.deploy(project.ReentrantToken)
+    list_token(router, token, deployer)
     token.mint(payer, 2000, sender=deployer)
     token.approve(router, 2000, sender=payer)
     router.pay(payee, token, 1000, REF, sender=payer)

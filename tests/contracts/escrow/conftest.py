@@ -7,6 +7,8 @@ and test_scenario.py run it inside the deployed world.
 import pytest
 from escrow_helpers import USD, World
 
+from verdict_deploy.suite import DEFAULT_TOKEN_PUSH_GAS
+
 
 @pytest.fixture(scope="session")
 def buyer(local_roles):
@@ -45,6 +47,7 @@ def deployed(project, deployer, treasury, oracle_node, buyer, arbiter, second_ar
     escrow.grantRole(escrow.REVIEWER_ROLE(), reviewer, sender=deployer)
     escrow.grantRole(escrow.GUARDIAN_ROLE(), guardian, sender=deployer)
     stablecoin = deployer.deploy(project.MockStablecoin)
+    policy.setToken(stablecoin, DEFAULT_TOKEN_PUSH_GAS, sender=deployer)  # the router's token list
     stablecoin.mint(buyer, 10_000_000 * USD, sender=deployer)
     stablecoin.approve(escrow, 2**256 - 1, sender=buyer)
     return {"policy": policy, "escrow": escrow, "stablecoin": stablecoin}

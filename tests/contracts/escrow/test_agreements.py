@@ -4,6 +4,8 @@ import ape
 import pytest
 from escrow_helpers import DAY, ETH, FUNDED, USD, agreement_state, balance_of
 
+from verdict_deploy.suite import DEFAULT_TOKEN_PUSH_GAS
+
 
 def test_create_with_stablecoin_escrows_every_milestone(world, escrow, stablecoin, buyer, supplier):
     before = stablecoin.balanceOf(buyer)
@@ -31,8 +33,9 @@ def test_create_with_eth(world, chain, escrow):
     assert [m.amount for m in milestones] == [10**17, 2 * 10**17]
 
 
-def test_fee_on_transfer_token_is_credited_net_pro_rata(project, deployer, world, escrow, buyer):
+def test_fee_on_transfer_token_is_credited_net_pro_rata(project, deployer, world, escrow, policy, buyer):
     token = deployer.deploy(project.EscrowFeeToken)
+    policy.setToken(token, DEFAULT_TOKEN_PUSH_GAS, sender=deployer)
     token.mint(buyer, 10_000, sender=deployer)
     token.approve(escrow, 10_000, sender=buyer)
     agreement_id, tx = world.create(token, amounts=(1000, 2000, 3001))

@@ -8,6 +8,8 @@ RiskOracle verdict batch.
 import pytest
 from escrow_helpers import DAY, ETH, REFUNDED, RELEASED, USD
 
+from verdict_deploy.suite import list_token
+
 MODEL_ID = b"\x11" * 32
 REASONS = b"\x22" * 32
 TOKEN_PUSH_GAS = 150_000
@@ -37,6 +39,8 @@ def real(project, deployer, treasury, node, buyer):
     burner = deployer.deploy(project.GasBurningToken)
     burner.mint(buyer, 1_000_000 * USD, sender=deployer)
     burner.approve(escrow, 2**256 - 1, sender=buyer)
+    list_token(router, token, deployer)
+    list_token(router, burner, deployer, TOKEN_PUSH_GAS)  # listed at the most a budget may be
     supplier_contract = deployer.deploy(project.EscrowMaliciousSupplier, escrow)
     return {
         "oracle": oracle,
@@ -54,9 +58,11 @@ def everyone_first(real, deployer, node, buyer, supplier, arbiter, outsider):
 
 
 @pytest.fixture
-def burner(project, deployer, escrow, buyer):
-    """A GasBurningToken for the session escrow; it behaves until a test arms it."""
+def burner(project, deployer, escrow, policy, buyer):
+    """A GasBurningToken for the session escrow, listed at the largest budget (the cap these tests
+    measure against); it behaves until a test arms it."""
     token = deployer.deploy(project.GasBurningToken)
+    policy.setToken(token, TOKEN_PUSH_GAS, sender=deployer)
     token.mint(buyer, 1_000_000 * USD, sender=deployer)
     token.approve(escrow, 2**256 - 1, sender=buyer)
     return token

@@ -4,6 +4,8 @@ import ape
 import pytest
 from escrow_helpers import DAY, ETH, FLAGGED, REFUNDED, RELEASED
 
+from verdict_deploy.suite import DEFAULT_TOKEN_PUSH_GAS
+
 AMOUNT = 10**18
 
 
@@ -13,8 +15,9 @@ def mal_supplier(project, deployer, escrow):
 
 
 @pytest.fixture
-def mal_token(project, deployer, escrow, buyer):
+def mal_token(project, deployer, escrow, policy, buyer):
     token = deployer.deploy(project.EscrowReentrantToken)
+    policy.setToken(token, DEFAULT_TOKEN_PUSH_GAS, sender=deployer)
     token.mint(buyer, 10**24, sender=deployer)
     token.approve(escrow, 2**256 - 1, sender=buyer)
     return token

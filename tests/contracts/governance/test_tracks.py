@@ -61,11 +61,35 @@ def test_major_lifecycle_adds_an_oracle_node_with_the_long_period_and_high_quoru
         ("setTreasury", ("0x000000000000000000000000000000000000dEaD",)),  # not whitelisted
         ("setBlocked", ("0x000000000000000000000000000000000000dEaD", True)),
         ("unpause", ()),
+        # the token list (issue 13.6): which tokens the node pushes, and with how much gas
+        ("setToken", ("0x000000000000000000000000000000000000dEaD", 100_000)),
+        ("delistToken", ("0x000000000000000000000000000000000000dEaD",)),
     ],
 )
 def test_out_of_band_or_unlisted_router_calls_are_major(governor, router, method, args):
     target, value, data = encode_call(router, method, *args)
     assert TRACKS[governor.classify([target], [value], [data])] == "Major"
+
+
+def test_listing_a_token_is_a_major_track_governance_action(
+    project, governor, router, timelock, members, deployer, gov_config
+):
+    """Issue 13.6: after the handover only the timelock lists tokens, through a Major proposal."""
+    usdc = deployer.deploy(project.MockUSDC)
+    with ape.reverts(
+        router.AccessControlUnauthorizedAccount,
+        account=deployer.address,
+        neededRole=router.DEFAULT_ADMIN_ROLE(),
+    ):
+        router.setToken(usdc, 100_000, sender=deployer)
+    proposal = make_proposal(governor, [encode_call(router, "setToken", usdc, 100_000)], members[0])
+    assert track(governor, proposal) == "Major"
+    pid = proposal.proposal_id
+    assert governor.proposalDeadline(pid) - governor.proposalSnapshot(pid) == gov_config.voting_period
+    vote_through(governor, proposal, {members[0]: "for", members[1]: "for", members[2]: "for"})
+    queue_execute(governor, proposal, members[0])
+    assert router.tokenPushGas(usdc) == 100_000
+    assert router.listedTokens()[0] == [usdc.address]
 
 
 def test_a_routine_call_bundled_with_a_major_one_is_major(governor, router, risk_oracle, outsider):
