@@ -12,7 +12,18 @@ from __future__ import annotations
 
 import ape
 import pytest
-from router_helpers import ETH, ETHER, FRAUD_SCORE, REF, REFUNDED, SAFE_SCORE, SETTLED, USD, fee_of
+from router_helpers import (
+    ETH,
+    ETHER,
+    FRAUD_SCORE,
+    REF,
+    REFUNDED,
+    REVIEW_SCORE,
+    SAFE_SCORE,
+    SETTLED,
+    USD,
+    fee_of,
+)
 
 from verdict_deploy.suite import DEFAULT_TOKEN_PUSH_GAS, list_token
 
@@ -115,7 +126,7 @@ def test_delisting_never_traps_paid_in_funds(
     payer_before = stablecoin.balanceOf(payer)
     post(1, SAFE_SCORE)  # settles
     post(2, FRAUD_SCORE)  # refunds
-    post(3, 7000)  # holds; a reviewer approves
+    post(3, REVIEW_SCORE)  # holds; a reviewer approves
     router.review(3, True, sender=reviewer)
     chain.pending_timestamp += router.deadlineWindow() + 1
     router.reclaim(4, sender=outsider)  # no verdict by the deadline

@@ -17,6 +17,7 @@ from ape import chain
 from fault_helpers import PENDING, finalized_counts, pay_eth, wait_until
 
 from verdict_deploy import deploy_world
+from verdict_deploy.suite import list_token
 
 # GasBurningToken.Mode
 BURN_GAS = 2
@@ -97,6 +98,8 @@ def test_gas_burning_token_payments_do_not_stall_honest_ones(
     router, oracle = contracts["PaymentRouter"], contracts["RiskOracle"]
     burner = deployer.deploy(project.GasBurningToken)
     burner.mint(payer, 10**30, sender=deployer)
+    # the DAO listed it at the largest budget while it behaved; it turns hostile afterwards
+    list_token(router, burner, deployer, push_gas=router.MAX_TOKEN_PUSH_GAS())
     burner.approve(router, 2**256 - 1, sender=payer)
     burner.setMode(BURN_GAS, 140_000, sender=deployer)  # transferFrom (paying in) still behaves
     router.setThresholds(9_900, 10_000, sender=deployer)  # (nearly) every verdict pays out: a push
@@ -135,6 +138,7 @@ def test_gas_price_sensitive_token_payments_do_not_stall_honest_ones(
     assert chain.provider.web3.eth.gas_price > 0  # the attack needs a priced transaction
     token = deployer.deploy(project.GasPriceSensitiveToken, 100_000)
     token.mint(payer, 10**30, sender=deployer)
+    list_token(router, token, deployer, push_gas=router.MAX_TOKEN_PUSH_GAS())  # looks honest at gas price 0
     token.approve(router, 2**256 - 1, sender=payer)
     router.setThresholds(9_900, 10_000, sender=deployer)  # (nearly) every verdict pays out: a push
 
