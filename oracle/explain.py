@@ -60,6 +60,7 @@ def explain_payment(settings: Settings, source: str, item_id: int) -> Group:
     verdicts = VerdictLog(settings.store_url)
     try:
         row = verdicts.scored(key_of(source, item_id))
+        parked = verdicts.parked_reason(row.key) if row is not None and row.final_status == "parked" else None
     finally:
         verdicts.close()
     if row is None:
@@ -83,6 +84,14 @@ def explain_payment(settings: Settings, source: str, item_id: int) -> Group:
     for n, reason in enumerate(row.reasons, 1):
         lines.append(Text(f"  {n}. {reason.get('text', reason.get('feature', '?'))}"))
     expected = reasons_hash(row.reasons)
+    if parked is not None:
+        lines.append(
+            Text(
+                f"The node parked this verdict: the chain refused it on its own ({parked}). It is not "
+                "sent again; see 'Parked verdicts' in docs/operator-guide.md.",
+                style="yellow",
+            )
+        )
 
     try:
         chain = ChainClient.from_settings(settings, with_key=False)

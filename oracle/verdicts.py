@@ -181,6 +181,12 @@ class VerdictLog(OverDatabase):
                 ["key"],
             )
 
+    def parked_reason(self, key: str) -> str | None:
+        """Why the node parked the verdict of `key` (the decoded revert), or None if it was not parked."""
+        with self._db.tx("reading a parked verdict") as conn:
+            reason = conn.execute(select(parked.c.reason).where(parked.c.key == key)).scalar_one_or_none()
+        return None if reason is None else str(reason)
+
     def parked_items(self, limit: int = 500) -> list[dict[str, Any]]:
         """Parked verdicts, newest first: key, target, item id, score, reason, parked_at."""
         q = (
