@@ -10,7 +10,7 @@ import click
 from ape import networks
 from ape.cli import ConnectedProviderCommand, network_option
 
-from verdict_deploy import deployment_path
+from verdict_deploy import deployment_path, require_deployment
 from verdict_deploy.treasury import format_report, treasury_of_record
 
 
@@ -20,8 +20,7 @@ from verdict_deploy.treasury import format_report, treasury_of_record
 def cli(network: Any, as_json: bool) -> None:
     """Print the treasury's balances and outflows (reads deployments/<network>.json)."""
     path = deployment_path(networks.provider.network.choice)
-    if not path.exists():
-        raise click.ClickException(f"no deployment record at {path}: deploy first")
+    require_deployment(path)  # missing, or recorded on another chain: one line, exit 1
     try:
         report = treasury_of_record(path)
     except ValueError as exc:
