@@ -105,8 +105,8 @@ class Deployment:
         if block_hash.lower() != str(self.block_hash).lower():
             raise DeploymentRecordError(
                 f"deployment record {name} belongs to another chain: block {self.block} at {where} is "
-                f"{block_hash[:12]}…, the record was deployed at {str(self.block_hash)[:12]}… (a "
-                f"restarted chain?): {REDEPLOY}"
+                f"{block_hash[:12]}…, the record was deployed at {str(self.block_hash)[:12]}… (another "
+                f"chain, or this one restarted): {REDEPLOY}"
             )
 
     def verify(self, w3: Web3, where: str | None = None) -> None:

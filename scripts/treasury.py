@@ -19,7 +19,7 @@ from verdict_deploy.treasury import format_report, treasury_of_record
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def cli(network: Any, as_json: bool) -> None:
     """Print the treasury's balances and outflows (reads deployments/<network>.json)."""
-    path = deployment_path(networks.provider.network.choice)
+    path = deployment_path(networks.provider.network.name)  # "local", as `ape run deploy` names it
     require_deployment(path)  # missing, or recorded on another chain: one line, exit 1
     try:
         report = treasury_of_record(path)
