@@ -124,8 +124,9 @@ def _one_line_failure(result: subprocess.CompletedProcess[str], expected: str) -
     assert any(expected in line for line in lines), lines
 
 
-def test_verdict_explain_refuses_a_record_of_another_chain(record, restarted, tmp_path):
-    """The store knows payment 1; the record is not the chain's: no facts from the wrong chain."""
+@pytest.fixture
+def foreign_env(record, restarted, tmp_path) -> dict[str, str]:
+    """`verdict` settings with the record on a restarted chain; the store knows payment 1."""
     url = f"sqlite:///{tmp_path / 'verdict.sqlite'}"
     store = Store(url)
     store.record_scored(
@@ -140,18 +141,39 @@ def test_verdict_explain_refuses_a_record_of_another_chain(record, restarted, tm
         features={},
     )
     store.close()
-    env = {
+    return {
         **os.environ,
         "VERDICT_RPC_URL": restarted.url,
         "VERDICT_DEPLOYMENT": str(record),
         "VERDICT_BUILD_MANIFEST": str(MANIFEST),
         "VERDICT_STORE_URL": url,
+        "VERDICT_MODEL_DIR": str(tmp_path / "no-model"),
+        "VERDICT_NODE_KEY": Roles.local().node.private_key,
+        "VERDICT_METRICS_PORT": "0",
     }
+
+
+@pytest.mark.parametrize("args", [["explain", "1"], ["report", "suspicious"], ["run"]])
+def test_verdict_commands_refuse_a_record_of_another_chain(foreign_env, args):
+    """No facts from the wrong chain: explain, the report and the node stop with one line."""
     result = subprocess.run(
-        [str(VERDICT), "explain", "1"], env=env, capture_output=True, text=True, timeout=120
+        [str(VERDICT), *args], env=foreign_env, capture_output=True, text=True, timeout=120
     )
     _one_line_failure(result, "deployment record")
     assert "On-chain status" not in result.stdout
+
+
+def test_the_dashboard_refuses_a_record_of_another_chain(foreign_env):
+    from oracle.dashboard.data import Dashboard
+
+    settings = Settings(
+        rpc_url=foreign_env["VERDICT_RPC_URL"],
+        deployment=Path(foreign_env["VERDICT_DEPLOYMENT"]),
+        build_manifest=MANIFEST,
+        store_url=foreign_env["VERDICT_STORE_URL"],
+    )
+    with pytest.raises(DeploymentRecordError, match="does not have"):
+        Dashboard(settings)
 
 
 def test_an_ape_script_refuses_a_record_of_another_chain(record, restarted):
