@@ -85,10 +85,8 @@ def run_demo(
         f"deployed {len(contracts)} contracts; policy (router defaults): review {review} bps, "
         f"reject {reject} bps (the model proposes {proposed[0]} / {proposed[1]})"
     )
-    console.print(
-        f"demo chain {networks.provider.uri} (up while the demo runs), record "
-        f"{deployment_file.relative_to(ROOT) if deployment_file.is_relative_to(ROOT) else deployment_file}"
-    )
+    shown = deployment_file.relative_to(ROOT) if deployment_file.is_relative_to(ROOT) else deployment_file
+    console.print(f"demo chain {networks.provider.uri}, record {shown}")
 
     # 3. the scenario's accounts, with their KYC profiles and a month of history in the store
     replay = Replay.on(world, scenario, seed, networks.provider.uri, MANIFEST)

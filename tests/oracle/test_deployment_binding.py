@@ -188,3 +188,18 @@ def test_an_ape_script_refuses_a_record_of_another_chain(record, restarted):
         timeout=300,
     )
     _one_line_failure(result, "does not have")
+
+
+def test_console_helpers_refuse_a_foreign_record(record, tmp_path, monkeypatch):
+    """`ape console` helpers read the record VERDICT_DEPLOYMENT names, checked like the scripts'."""
+    from verdict_deploy import console
+
+    foreign = tmp_path / "foreign.json"
+    foreign.write_text(json.dumps({**json.loads(record.read_text()), "chain_id": 4242}))
+    monkeypatch.setenv("VERDICT_DEPLOYMENT", str(foreign))
+    console.use({})  # nothing from an earlier session
+    with pytest.raises(RuntimeError, match="is for chain id 4242"):
+        console.dao()
+    monkeypatch.setenv("VERDICT_DEPLOYMENT", str(record))
+    assert console.dao()["PaymentRouter"].address == Deployment.load(record).contracts["PaymentRouter"]
+    console.use({})
