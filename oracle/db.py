@@ -1,6 +1,8 @@
 """The one database layer under the history store and the verdict log: schema, engine, transactions.
 
-SQLite by default (WAL mode, created on first use), PostgreSQL by URL. Only portable SQL is used;
+SQLite by default (WAL mode, created on first use by the daemon), PostgreSQL by URL. Readers
+(reports, explain, the dashboard) open with `create=False`: a URL that names no existing Verdict
+store is then a StoreError, never a new empty database. Only portable SQL is used;
 the one dialect-specific construct is the upsert, which SQLite and PostgreSQL spell the same way
 in SQLAlchemy (`INSERT ... ON CONFLICT`). The schema is the one earlier versions created, so an
 existing database opens as it is.
@@ -137,9 +139,12 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
 class Database:
     """One SQLAlchemy engine over the oracle's schema, with error mapping to StoreError."""
 
-    def __init__(self, url: str, busy_timeout: float = 5.0) -> None:
-        """busy_timeout: seconds a SQLite write waits for another writer before StoreError("locked")."""
+    def __init__(self, url: str, busy_timeout: float = 5.0, *, create: bool = True) -> None:
+        """busy_timeout: seconds a SQLite write waits for another writer before StoreError("locked").
+        create=False: the database must already hold a Verdict store (its `payments` table); a
+        missing SQLite file or an empty database is a StoreError and nothing is created."""
         self._busy_timeout = float(busy_timeout)
+        self._create = create
         try:
             parsed = make_url(url)
         except sa_exc.ArgumentError as err:
@@ -154,6 +159,13 @@ class Database:
         except (sa_exc.ArgumentError, ImportError) as err:
             raise StoreError(f"store {self._label}: cannot create engine ({err})") from err
         with self.guard("open"):
+            if not create and not inspect(self._engine).has_table(payments.name):
+                self._engine.dispose()
+                raise StoreError(
+                    f"store {self._label} holds no Verdict store (no payments table); check "
+                    "VERDICT_STORE_URL (only `verdict run` creates a store)"
+                )
+            # Also on open for reading: an older store gains the tables and columns added since.
             _META.create_all(self._engine)
             self._add_missing_columns()
 
@@ -174,10 +186,7 @@ class Database:
             # One shared connection, or each checkout would see its own empty database.
             engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
         else:
-            try:
-                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            except OSError as err:
-                raise StoreError(f"store {self._label}: cannot create its directory ({err})") from err
+            self._prepare_file(Path(database).expanduser())
             engine = create_engine(
                 url, connect_args={"check_same_thread": False, "timeout": self._busy_timeout}
             )
@@ -192,6 +201,20 @@ class Database:
             cur.close()
 
         return engine
+
+    def _prepare_file(self, path: Path) -> None:
+        """A writer creates the file's folder; a reader needs the file (SQLite would create it)."""
+        if not self._create:
+            if not path.is_file():
+                raise StoreError(
+                    f"store {self._label}: no such database file {path}; check VERDICT_STORE_URL "
+                    "(only `verdict run` creates a store)"
+                )
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise StoreError(f"store {self._label}: cannot create its directory ({err})") from err
 
     @contextmanager
     def guard(self, what: str) -> Iterator[None]:
