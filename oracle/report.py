@@ -7,7 +7,11 @@ may have scored low on its own. docs/compliance.md documents every field.
 
 The store gives what the oracle saw (parties, USD value, block time, score, reasons); the chain
 gives what happened (amount in base units, status now, the request, verdict, outcome and review
-transactions). Detection itself (`detect_structuring`) is a pure function of the payments.
+transactions), and the payments the gate held or refunded that this node never stored (reported
+as `chain-only`). Detection itself (`detect_structuring`) is a pure function of the payments.
+
+Default periods follow the chain's clock, not the wall clock (`report_period`): a local chain
+whose time runs ahead still reports its latest payments.
 """
 
 from __future__ import annotations
@@ -47,12 +51,19 @@ __all__ = [
     "PaymentFact",
     "StructuringAlert",
     "StructuringRule",
+    "ReportPeriod",
     "SuspiciousActivityReport",
     "build_report",
+    "chain_now",
     "detect_structuring",
     "parse_period",
+    "report_period",
     "router_logs",
 ]
+
+DEFAULT_DAYS = 30
+SEEN_BY_NODE = "store"  # Activity.source: this node stored (and usually scored) the payment
+CHAIN_ONLY = "chain-only"  # Activity.source: only the chain knows it (held or refunded there)
 
 
 # --------------------------------------------------------------------------------------------
@@ -87,6 +98,8 @@ class Activity:
     outcome_tx: str
     review_tx: str
     reviewed: str
+    source: str = SEEN_BY_NODE
+    """"store" (this node saw it) or "chain-only" (flagged on chain, never in this node's store)."""
 
 
 CSV_FIELDS = [f for f in Activity.__dataclass_fields__]
@@ -103,6 +116,19 @@ class SuspiciousActivityReport:
     activities: list[Activity] = field(default_factory=list)
     subjects: list[dict[str, Any]] = field(default_factory=list)
     structuring_alerts: list[dict[str, Any]] = field(default_factory=list)
+    sources: dict[str, Any] = field(default_factory=dict)
+    """What was read: the store, the chain (node URL, chain id, router, block range), the clock."""
+
+    def describe_sources(self) -> str:
+        """The sources as one line, for a terminal (the JSON form carries them in its header)."""
+        src = self.sources
+        chain = src.get("chain", {})
+        blocks = chain.get("blocks", ["?", "?"])
+        return (
+            f"read store {src.get('store', '?')} and chain {chain.get('chain_id', '?')} at "
+            f"{chain.get('rpc_url', '?')} (router {self.router}, blocks {blocks[0]}-{blocks[1]}); "
+            f"period {self.period_from} to {self.period_to}, {src.get('clock', 'given')}"
+        )
 
     def summary(self) -> dict[str, Any]:
         flags: dict[str, int] = {}
@@ -127,6 +153,7 @@ class SuspiciousActivityReport:
                 "filer": {"system": "Verdict", "chain_id": self.chain_id, "payment_router": self.router},
                 "criteria": self.criteria,
                 "summary": self.summary(),
+                "sources": self.sources,
             },
             "subjects": self.subjects,
             "structuring_alerts": self.structuring_alerts,
@@ -155,17 +182,75 @@ class SuspiciousActivityReport:
 
 def parse_period(start: str | None, end: str | None, now: datetime | None = None) -> tuple[int, int]:
     """--from / --to as unix seconds [start, end]. A date alone means its whole day (UTC); the
-    defaults are the last 30 days up to now."""
+    defaults are the last 30 days up to `now` (the wall clock if not given: callers that know a
+    chain use `report_period`, which takes now from the chain)."""
     now = now or datetime.now(UTC)
     lo = (
         _parse_when(start, "--from", end_of_day=False)
         if start
-        else int((now - timedelta(days=30)).timestamp())
+        else int((now - timedelta(days=DEFAULT_DAYS)).timestamp())
     )
     hi = _parse_when(end, "--to", end_of_day=True) if end else int(now.timestamp())
     if lo > hi:
         raise DataError(f"--from ({start}) is after --to ({end})")
     return lo, hi
+
+
+@dataclass(frozen=True)
+class ReportPeriod:
+    """A report's period in unix seconds [start, end], and where "now" came from for its defaults."""
+
+    start: int
+    end: int
+    clock: str
+    """"given by --from and --to", or "now from chain time (block N at T)", "now from the store's
+    latest payment (T): the chain could not be read (...)", "now from the wall clock (...)"."""
+
+
+def chain_now(chain: ChainClient | None, store: Store | None) -> tuple[int, str]:
+    """The deployment's "now" in unix seconds, and a phrase saying where it came from: the latest
+    block's timestamp; if the chain cannot be read, the store's latest payment time; the wall
+    clock only when neither has a time. Demo chains run ahead of the wall clock, so a wall-clock
+    "now" would leave their payments in the future."""
+    why = "no chain client"
+    if chain is not None:
+        try:
+            number = chain.block_number()
+            stamp = chain.block_timestamp(number)
+            return stamp, f"now from chain time (block {number} at {iso(stamp)})"
+        except ChainError as exc:
+            why = str(exc)
+    if store is not None:
+        latest = store.latest_payment_time(key_of(ROUTER, ""))
+        if latest is not None:
+            return (
+                latest,
+                f"now from the store's latest payment ({iso(latest)}): the chain could not be read ({why})",
+            )
+    wall = int(datetime.now(UTC).timestamp())
+    return wall, f"now from the wall clock ({iso(wall)}): neither the chain nor the store gave a time ({why})"
+
+
+def report_period(
+    start: str | None,
+    end: str | None,
+    *,
+    chain: ChainClient | None = None,
+    store: Store | None = None,
+) -> ReportPeriod:
+    """--from / --to (or the dashboard's from/to) as a `ReportPeriod`. A missing end is chain
+    time now, a missing start 30 days before that end (`chain_now` says where now came from).
+    The one period rule of the CLI and the dashboard."""
+    if end:
+        hi = _parse_when(end, "--to", end_of_day=True)
+        if start:
+            lo, hi = parse_period(start, end)
+            return ReportPeriod(lo, hi, "given by --from and --to")
+        lo = int((datetime.fromtimestamp(hi, UTC) - timedelta(days=DEFAULT_DAYS)).timestamp())
+        return ReportPeriod(lo, hi, f"from {DEFAULT_DAYS} days before --to")
+    now, clock = chain_now(chain, store)
+    lo, hi = parse_period(start, None, now=datetime.fromtimestamp(now, UTC))
+    return ReportPeriod(lo, hi, clock)
 
 
 def _parse_when(text: str, option: str, *, end_of_day: bool) -> int:
@@ -190,16 +275,20 @@ def iso(ts: float | int) -> str:
 @dataclass
 class _ChainFacts:
     request_tx: dict[int, str] = field(default_factory=dict)
+    request_block: dict[int, int] = field(default_factory=dict)
     outcome_tx: dict[int, str] = field(default_factory=dict)
     review_tx: dict[int, tuple[str, bool]] = field(default_factory=dict)
+    flagged: dict[int, tuple[str, int]] = field(default_factory=dict)
+    """Payment id -> the latest flagging outcome the chain recorded (held or refunded) and its score."""
 
 
-def router_logs(chain: ChainClient) -> _ChainFacts:
-    """Request, outcome and review transactions of every router payment, by payment id."""
+def router_logs(chain: ChainClient, to_block: int | str = "latest") -> _ChainFacts:
+    """Request, outcome and review transactions of every router payment from the deployment block
+    to `to_block`, by payment id, and which of them the gate held or refunded."""
     router = chain.router
     names = ["PaymentRequested", "PaymentReviewed", *OUTCOME_EVENTS[ROUTER]]
     topics = {ChainClient.topic(router, n): n for n in names}
-    logs = chain.logs(router.address, topics)
+    logs = chain.logs(router.address, topics, to_block=to_block)
     facts = _ChainFacts()
     for log in logs:
         name = topics[bytes(log["topics"][0])]
@@ -207,11 +296,17 @@ def router_logs(chain: ChainClient) -> _ChainFacts:
         tx = Web3.to_hex(log["transactionHash"])
         if name == "PaymentRequested":
             facts.request_tx[pid] = tx
+            if log.get("blockNumber") is not None:
+                facts.request_block[pid] = int(log["blockNumber"])
         elif name == "PaymentReviewed":
             approved = bool(int.from_bytes(bytes(log["data"])[-32:], "big"))
             facts.review_tx[pid] = (tx, approved)
         else:
             facts.outcome_tx[pid] = tx  # the latest outcome (a held payment settles or refunds later)
+            outcome = OUTCOME_EVENTS[ROUTER][name]
+            if outcome in FLAGGING_STATUSES:
+                # PaymentHeld(id, score) and PaymentRefunded(id, payer, amount, score): score is last.
+                facts.flagged[pid] = (outcome, int.from_bytes(bytes(log["data"])[-32:], "big"))
     return facts
 
 
@@ -228,18 +323,22 @@ def build_report(
     store: Store | None = None,
     chain: ChainClient | None = None,
     rule: StructuringRule | None = None,
+    clock: str = "given",
 ) -> SuspiciousActivityReport:
-    """Flagged payments whose block time is in [start, end]. Structuring is looked for with the
-    window reaching back before `start`, so a run that straddles the start is still seen."""
+    """Flagged payments whose block time is in [start, end]: those in the store (what this node
+    saw), and those the chain held or refunded that the store lacks (`source = "chain-only"`).
+    Structuring is looked for with the window reaching back before `start`, so a run that
+    straddles the start is still seen. `clock` says where the period came from (`ReportPeriod`)."""
     rule = rule or StructuringRule.from_settings(settings)
     own_store = store is None
-    store = store or Store(settings.store_url)
+    store = store or Store(settings.store_url, create=False)
     try:
         chain = chain or ChainClient.from_settings(settings, with_key=False)
+        to_block = chain.block_number()  # one block range for every chain read below
         stored = _store_rows(store, start - rule.window_s, end)
         pays = [p for p, _ in stored]
         scored = {p.key: row for p, row in stored if row is not None}
-        facts = router_logs(chain)
+        facts = router_logs(chain, to_block)
         router = chain.router
 
         def on_chain(pid: int) -> tuple[str, int, str, int]:
@@ -252,7 +351,6 @@ def build_report(
         )
         alert_of = {key: a for a in alerts for key in a.keys}
         activities: list[Activity] = []
-        subjects: dict[str, dict[str, Any]] = {}
         for p in pays:
             if not start <= int(p.timestamp) <= end:
                 continue
@@ -305,15 +403,9 @@ def build_report(
                     reviewed=("approved" if review[1] else "rejected") if review else "",
                 )
             )
-            subject = subjects.setdefault(
-                p.payer, {"address": p.payer, "role": "payer", "activities": 0, "total_usd": 0.0, "flags": []}
-            )
-            subject["activities"] += 1
-            subject["total_usd"] = round(subject["total_usd"] + float(p.amount_usd), 2)
-            for f in flags:
-                name = f.split(":")[0]
-                if name not in subject["flags"]:
-                    subject["flags"].append(name)
+        known = {parse_key(p.key)[1] for p in pays}
+        activities.extend(_chain_only(settings, chain, facts, known, start, end))
+        activities.sort(key=lambda a: (a.occurred_at, a.payment_id))
         return SuspiciousActivityReport(
             generated_at=iso(datetime.now(UTC).timestamp()),
             period_from=iso(start),
@@ -329,7 +421,7 @@ def build_report(
                 "structuring_min_count": rule.min_count,
             },
             activities=activities,
-            subjects=sorted(subjects.values(), key=lambda s: -s["total_usd"]),
+            subjects=_subjects(activities),
             structuring_alerts=[
                 {
                     "alert_id": a.alert_id,
@@ -344,12 +436,90 @@ def build_report(
                 for a in alerts
                 if any(a.alert_id == x.structuring_alert for x in activities)
             ],
+            sources={
+                "store": store.label,
+                "chain": {
+                    "rpc_url": chain.rpc_url,
+                    "chain_id": chain.deployment.chain_id,
+                    "payment_router": router.address,
+                    "blocks": [chain.deployment.block, to_block],
+                },
+                "clock": clock,
+            },
         )
     except ChainError as exc:
         raise ChainError(f"cannot build the report: {exc}") from None
     finally:
         if own_store:
             store.close()
+
+
+def _chain_only(
+    settings: Settings, chain: ChainClient, facts: _ChainFacts, known: set[int], start: int, end: int
+) -> list[Activity]:
+    """Payments the chain held or refunded in [start, end] that the store does not hold (this node
+    never saw them: another node decided, or this node's store is newer than the deployment)."""
+    out: list[Activity] = []
+    for pid, (outcome, chain_score) in sorted(facts.flagged.items()):
+        block = facts.request_block.get(pid)
+        if pid in known or block is None:
+            continue
+        at = chain.block_timestamp(block)
+        if not start <= at <= end:
+            continue
+        payment = chain.payment(pid)
+        token = chain.token_info(payment.token)
+        price = settings.usd_prices.get(token.symbol, 0.0)  # no price: valued at 0, the amount stays exact
+        what = "held it for review" if outcome == HELD else "refunded it"
+        review = facts.review_tx.get(pid)
+        out.append(
+            Activity(
+                case_id=key_of(ROUTER, pid),
+                payment_id=pid,
+                flags=[
+                    f"{outcome}: the risk gate {what} (on-chain score {chain_score}; "
+                    "chain-only: this node never saw it)"
+                ],
+                occurred_at=iso(at),
+                subject=payment.payer,
+                counterparty=payment.payee,
+                token=token.symbol,
+                amount=_decimal(payment.amount, token.decimals),
+                amount_base_units=str(payment.amount),
+                amount_usd=round(payment.amount / 10**token.decimals * price, 2),
+                status_now=ROUTER_STATUS[payment.status],
+                decision_at_scoring="",
+                score_bps=None,
+                fraud_probability=None,
+                model_id="",
+                reasons=[],
+                reasons_hash="",
+                structuring_alert="",
+                request_tx=facts.request_tx.get(pid, ""),
+                verdict_tx="",
+                outcome_tx=facts.outcome_tx.get(pid, ""),
+                review_tx=review[0] if review else "",
+                reviewed=("approved" if review[1] else "rejected") if review else "",
+                source=CHAIN_ONLY,
+            )
+        )
+    return out
+
+
+def _subjects(activities: list[Activity]) -> list[dict[str, Any]]:
+    """Each payer with reported activity, largest total first."""
+    subjects: dict[str, dict[str, Any]] = {}
+    for a in activities:
+        subject = subjects.setdefault(
+            a.subject, {"address": a.subject, "role": "payer", "activities": 0, "total_usd": 0.0, "flags": []}
+        )
+        subject["activities"] += 1
+        subject["total_usd"] = round(subject["total_usd"] + a.amount_usd, 2)
+        for f in a.flags:
+            name = f.split(":")[0]
+            if name not in subject["flags"]:
+                subject["flags"].append(name)
+    return sorted(subjects.values(), key=lambda s: -s["total_usd"])
 
 
 def _reason_texts(row: VerdictRow | None) -> list[str]:
