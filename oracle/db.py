@@ -194,8 +194,11 @@ class Database:
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
-            # WAL lets readers (explain, reports) run while the daemon writes.
-            cur.execute("PRAGMA journal_mode=WAL")
+            if self._create:
+                # WAL lets readers (explain, reports) run while the daemon writes; it is a property
+                # of the file, so a reader leaves it to the writer (and writes nothing to a file
+                # that may not be a store at all).
+                cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute(f"PRAGMA busy_timeout={int(self._busy_timeout * 1000)}")
             cur.close()
