@@ -129,14 +129,15 @@ def test_default_period_follows_chain_time_and_lists_chain_only_payments(
     store_path = tmp_path / "node.sqlite"
     store = Store(f"sqlite:///{store_path}")
 
+    review, reject = int(router.reviewThreshold()), int(router.rejectThreshold())
     refunded, refunded_at = _pay(router, payer, payee, 1, 1)
-    _remember(store, router.address, refunded, payer, payee, refunded_at, 9_990, "reject")
-    _verdict(contracts, node, refunded, 9_990)
+    _remember(store, router.address, refunded, payer, payee, refunded_at, reject, "reject")
+    _verdict(contracts, node, refunded, reject)
     settled, settled_at = _pay(router, payer, payee, 1, 2)
     _remember(store, router.address, settled, payer, payee, settled_at, 10, "settle")
     _verdict(contracts, node, settled, 10)
     unseen, unseen_at = _pay(router, payer, payee, 2, 3)  # another node's: never in this store
-    _verdict(contracts, node, unseen, 9_000)
+    _verdict(contracts, node, unseen, review)
     store.close()
     assert int(router.payment(unseen).status) == 2  # held
     assert min(refunded_at, unseen_at) > time.time() + 30 * DAY  # the premise: past the wall clock
@@ -148,7 +149,7 @@ def test_default_period_follows_chain_time_and_lists_chain_only_payments(
     body = json.loads(result.stdout)
     ids = {a["payment_id"]: a for a in body["activities"]}
     assert set(ids) == {refunded, unseen}
-    assert ids[refunded]["source"] == "store" and ids[refunded]["score_bps"] == 9_990
+    assert ids[refunded]["source"] == "store" and ids[refunded]["score_bps"] == reject
     assert ids[unseen]["source"] == "chain-only" and ids[unseen]["status_now"] == "held"
     assert ids[unseen]["amount"] == "2" and ids[unseen]["subject"] == str(payer)
     assert ids[unseen]["flags"][0].startswith("held:") and "chain-only" in ids[unseen]["flags"][0]
