@@ -158,7 +158,7 @@ class Database:
             self._engine = self._make_engine(url, parsed)
         except (sa_exc.ArgumentError, ImportError) as err:
             raise StoreError(f"store {self._label}: cannot create engine ({err})") from err
-        with self.guard("open"):
+        with self._server_hint(), self.guard("open"):
             if not create and not inspect(self._engine).has_table(payments.name):
                 self._engine.dispose()
                 raise StoreError(
@@ -204,6 +204,16 @@ class Database:
             cur.close()
 
         return engine
+
+    @contextmanager
+    def _server_hint(self) -> Iterator[None]:
+        """A database server that cannot be reached at open says where to look (still one line)."""
+        try:
+            yield
+        except StoreError as err:
+            if self._dialect == "sqlite" or not isinstance(err.__cause__, sa_exc.OperationalError):
+                raise
+            raise StoreError(f"{err}; check VERDICT_STORE_URL and that the server is running") from err
 
     def _prepare_file(self, path: Path) -> None:
         """A writer creates the file's folder; a reader needs the file (SQLite would create it)."""
