@@ -18,7 +18,7 @@ from oracle.chain import ETH, ChainClient, Deployment, RouterPayment, TokenInfo,
 from oracle.cli import app
 from oracle.config import Settings
 from oracle.records import PaymentRecord as StoredPayment
-from oracle.report import build_report
+from oracle.report import build_report, report_period
 from oracle.store import Store
 from verdict_deploy import deploy_world, verdict_settings
 
@@ -159,3 +159,29 @@ def test_default_period_follows_chain_time_and_lists_chain_only_payments(
     assert sources["chain"]["blocks"] == [Deployment.load(deployment).block, anvil.blocks.height]
     assert sources["clock"].startswith("now from chain time")
     assert "now from chain time" in result.stderr and str(store_path) in result.stderr
+
+
+def test_without_a_chain_now_is_the_stores_latest_payment_and_the_period_says_so(
+    store: Store, manifest: Path
+):
+    """Offline (nothing listens on the RPC port) the default period ends at the store's latest
+    router payment, not at the wall clock, and the clock phrase names the store and the failure."""
+    deployment = Deployment("local", 31337, 5, {"RiskOracle": "0x" + "22" * 20, "PaymentRouter": ROUTER})
+    offline = ChainClient("http://127.0.0.1:9", deployment, load_abis(manifest))
+    future = int(time.time()) + 90 * DAY
+    store.record_payments(
+        [
+            (StoredPayment("router:1", "0xA", "0xB", "ETH", 1.0, future - DAY), None),
+            (StoredPayment("router:2", "0xA", "0xB", "ETH", 1.0, future), None),
+        ],
+        [],
+        [],
+    )
+    period = report_period(None, None, chain=offline, store=store)
+    assert period.end == future and period.start == future - 30 * DAY
+    assert period.clock.startswith("now from the store's latest payment") and "127.0.0.1:9" in period.clock
+
+    given = report_period("2026-11-01", "2026-11-02", chain=offline, store=store)
+    assert (given.start, given.end, given.clock) == (1_793_491_200, 1_793_663_999, "given by --from and --to")
+    only_to = report_period(None, "2026-11-30", chain=offline, store=store)
+    assert only_to.end - only_to.start == 30 * DAY and only_to.clock == "from 30 days before --to"
