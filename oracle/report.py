@@ -362,8 +362,7 @@ def build_report(
             if final not in FLAGGING_STATUSES and status in FLAGGING_STATUSES and pid not in facts.review_tx:
                 final = status  # decided by the gate (or refunded after its deadline) without this node's log
             if final in FLAGGING_STATUSES:
-                what = "held it for review" if final == "held" else "refunded it"
-                flags.append(f"{final}: the risk gate {what}")
+                flags.append(_gate_flag(final))
             elif row is not None and row.decision in FLAGGING_DECISIONS:
                 flags.append(f"{row.decision}: scored at or above the {row.decision} threshold")
             alert = alert_of.get(p.key)
@@ -470,14 +469,13 @@ def _chain_only(
         payment = chain.payment(pid)
         token = chain.token_info(payment.token)
         price = settings.usd_prices.get(token.symbol, 0.0)  # no price: valued at 0, the amount stays exact
-        what = "held it for review" if outcome == HELD else "refunded it"
         review = facts.review_tx.get(pid)
         out.append(
             Activity(
                 case_id=key_of(ROUTER, pid),
                 payment_id=pid,
                 flags=[
-                    f"{outcome}: the risk gate {what} (on-chain score {chain_score}; "
+                    f"{_gate_flag(outcome)} (on-chain score {chain_score}; "
                     "chain-only: this node never saw it)"
                 ],
                 occurred_at=iso(at),
@@ -504,6 +502,11 @@ def _chain_only(
             )
         )
     return out
+
+
+def _gate_flag(outcome: str) -> str:
+    """The flag of a payment the gate held or refunded ("held: the risk gate held it for review")."""
+    return f"{outcome}: the risk gate {'held it for review' if outcome == HELD else 'refunded it'}"
 
 
 def _subjects(activities: list[Activity]) -> list[dict[str, Any]]:
