@@ -25,8 +25,9 @@ from typing import Any
 
 from web3 import Web3
 
-from oracle.chain import ChainClient
+from oracle.chain import ChainClient, RouterPayment
 from oracle.config import Settings
+from oracle.db import chunks
 from oracle.errors import ChainError, DataError
 from oracle.gate import (
     HELD,
@@ -458,15 +459,18 @@ def _chain_only(
 ) -> list[Activity]:
     """Payments the chain held or refunded in [start, end] that the store does not hold (this node
     never saw them: another node decided, or this node's store is newer than the deployment)."""
+    times = {
+        pid: chain.block_timestamp(facts.request_block[pid])
+        for pid in sorted(facts.flagged)
+        if pid not in known and pid in facts.request_block
+    }
+    ids = [pid for pid, at in times.items() if start <= at <= end]
+    records: dict[int, RouterPayment] = {}
+    for chunk in chunks(ids):  # JSON-RPC batches, not one call per payment
+        records.update(chain.payments(chunk))
     out: list[Activity] = []
-    for pid, (outcome, chain_score) in sorted(facts.flagged.items()):
-        block = facts.request_block.get(pid)
-        if pid in known or block is None:
-            continue
-        at = chain.block_timestamp(block)
-        if not start <= at <= end:
-            continue
-        payment = chain.payment(pid)
+    for pid in ids:
+        (outcome, chain_score), at, payment = facts.flagged[pid], times[pid], records[pid]
         token = chain.token_info(payment.token)
         price = settings.usd_prices.get(token.symbol, 0.0)  # no price: valued at 0, the amount stays exact
         review = facts.review_tx.get(pid)
