@@ -25,11 +25,13 @@ from typing import Any
 
 from web3 import Web3
 
-from oracle.chain import ChainClient, RouterPayment
+from oracle.chain import ChainClient, RouterPayment, load_abis
 from oracle.config import Settings
 from oracle.db import chunks
 from oracle.errors import ChainError, DataError
 from oracle.gate import (
+    ESCROW,
+    FLAGGED,
     HELD,
     OUTCOME_EVENTS,
     REFUNDED,
@@ -37,6 +39,7 @@ from oracle.gate import (
     REVIEW,
     ROUTER,
     ROUTER_STATUS,
+    SETTLED,
     key_of,
     parse_key,
 )
@@ -387,11 +390,7 @@ def build_report(
                     status_now=status,
                     decision_at_scoring=row.decision if row is not None else "",
                     score_bps=int(row.score_bps) if row is not None else None,
-                    fraud_probability=(
-                        round(float(row.probability), 6)
-                        if row is not None and row.probability is not None
-                        else None
-                    ),
+                    fraud_probability=_probability(row),
                     model_id=row.model_id if row is not None else "",
                     reasons=_reason_texts(row),
                     reasons_hash=row.reasons_hash if row is not None else "",
@@ -405,6 +404,7 @@ def build_report(
             )
         known = {parse_key(p.key)[1] for p in pays}
         activities.extend(_chain_only(settings, chain, facts, known, start, end))
+        activities.extend(_escrow_releases(settings, chain, store, start, end, to_block))
         activities.sort(key=lambda a: (a.occurred_at, a.payment_id))
         return SuspiciousActivityReport(
             generated_at=iso(datetime.now(UTC).timestamp()),
@@ -508,6 +508,96 @@ def _chain_only(
     return out
 
 
+ESCROW_OUTCOMES = {
+    "ReleaseSettled": SETTLED,
+    "ReleaseHeld": HELD,
+    "ReleaseRejected": FLAGGED,
+    "ReleaseExpired": "expired",
+}
+"""Escrow event -> the release's status once it was emitted (the latest one is the status now)."""
+
+
+def _escrow_releases(
+    settings: Settings, chain: ChainClient, store: Store, start: int, end: int, to_block: int
+) -> list[Activity]:
+    """Escrow milestone releases the gate held or rejected, requested in [start, end]: with this
+    node's score and reasons when its store has them, else as chain-only. None without an Escrow."""
+    address = chain.sources.get(ESCROW)
+    if address is None:
+        return []
+    escrow = chain.w3.eth.contract(address, abi=load_abis(settings.build_manifest)["IEscrow"])
+    topics = {ChainClient.topic(escrow, n): n for n in ("ReleaseReviewed", *ESCROW_OUTCOMES)}
+    flagged: dict[int, tuple[str, int]] = {}
+    status: dict[int, str] = {}
+    outcome_tx: dict[int, str] = {}
+    reviewed: dict[int, tuple[str, bool]] = {}
+    for log in chain.logs(address, topics, to_block=to_block):
+        name = topics[bytes(log["topics"][0])]
+        gate_id = int.from_bytes(bytes(log["topics"][1]), "big")
+        tx = Web3.to_hex(log["transactionHash"])
+        data = bytes(log["data"])
+        if name == "ReleaseReviewed":
+            reviewed[gate_id] = (tx, bool(int.from_bytes(data[-32:], "big")))
+            continue
+        status[gate_id], outcome_tx[gate_id] = ESCROW_OUTCOMES[name], tx
+        if status[gate_id] in (HELD, FLAGGED):  # data: milestone, score, deadline
+            flagged[gate_id] = (status[gate_id], int.from_bytes(data[32:64], "big"))
+    if not flagged:
+        return []
+    requests = [
+        r
+        for r in chain.gate_requests(chain.deployment.block, to_block)
+        if r.source == ESCROW and r.item_id in flagged
+    ]
+    stored_rows = store.payments_with_verdicts(key_of(ESCROW, ""), start, end)
+    seen_by_key = {p.key: (p, row) for p, row in stored_rows}
+    out: list[Activity] = []
+    for req in requests:
+        at = chain.block_timestamp(req.block_number)
+        if not start <= at <= end:
+            continue
+        outcome, chain_score = flagged[req.item_id]
+        token = chain.token_info(req.token)
+        stored, row = seen_by_key.get(req.key, (None, None))
+        what = "held the escrow release for review" if outcome == HELD else "rejected the escrow release"
+        flag = f"{outcome}: the risk gate {what}"
+        if stored is None:
+            flag += f" (on-chain score {chain_score}; chain-only: this node never saw it)"
+            usd = req.amount / 10**token.decimals * settings.usd_prices.get(token.symbol, 0.0)
+        else:
+            usd = float(stored.amount_usd)
+        review = reviewed.get(req.item_id)
+        out.append(
+            Activity(
+                case_id=req.key,
+                payment_id=req.item_id,
+                flags=[flag],
+                occurred_at=iso(at),
+                subject=req.payer,
+                counterparty=req.payee,
+                token=token.symbol,
+                amount=_decimal(req.amount, token.decimals),
+                amount_base_units=str(req.amount),
+                amount_usd=round(usd, 2),
+                status_now=status[req.item_id],
+                decision_at_scoring=row.decision if row is not None else "",
+                score_bps=int(row.score_bps) if row is not None else None,
+                fraud_probability=_probability(row),
+                model_id=row.model_id if row is not None else "",
+                reasons=_reason_texts(row),
+                reasons_hash=row.reasons_hash if row is not None else "",
+                structuring_alert="",
+                request_tx=req.tx_hash,
+                verdict_tx=(row.tx_hash or "") if row is not None else "",
+                outcome_tx=outcome_tx.get(req.item_id, ""),
+                review_tx=review[0] if review else "",
+                reviewed=("approved" if review[1] else "rejected") if review else "",
+                source=SEEN_BY_NODE if stored is not None else CHAIN_ONLY,
+            )
+        )
+    return out
+
+
 def _gate_flag(outcome: str) -> str:
     """The flag of a payment the gate held or refunded ("held: the risk gate held it for review")."""
     return f"{outcome}: the risk gate {'held it for review' if outcome == HELD else 'refunded it'}"
@@ -527,6 +617,10 @@ def _subjects(activities: list[Activity]) -> list[dict[str, Any]]:
             if name not in subject["flags"]:
                 subject["flags"].append(name)
     return sorted(subjects.values(), key=lambda s: -s["total_usd"])
+
+
+def _probability(row: VerdictRow | None) -> float | None:
+    return round(float(row.probability), 6) if row is not None and row.probability is not None else None
 
 
 def _reason_texts(row: VerdictRow | None) -> list[str]:

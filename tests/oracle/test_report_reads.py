@@ -185,3 +185,37 @@ def test_without_a_chain_now_is_the_stores_latest_payment_and_the_period_says_so
     assert (given.start, given.end, given.clock) == (1_793_491_200, 1_793_663_999, "given by --from and --to")
     only_to = report_period(None, "2026-11-30", chain=offline, store=store)
     assert only_to.end - only_to.start == 30 * DAY and only_to.clock == "from 30 days before --to"
+
+
+def test_an_escrow_release_the_gate_rejected_is_reported_even_if_the_node_never_saw_it(
+    local_roles, node, payer, payee, tmp_path
+):
+    """A milestone release the gate rejected (ReleaseRejected), absent from the node's store, is
+    reported as a chain-only escrow case: the buyer as subject, the amount from the request."""
+    world = deploy_world(local_roles, models=[MODEL], escrow=True, root=tmp_path)
+    contracts = world.contracts
+    escrow, stable, oracle = contracts["Escrow"], contracts["MockStablecoin"], contracts["RiskOracle"]
+    buyer, supplier = payer, payee
+    amount = 9_500 * 10**6
+    stable.mint(buyer, amount, sender=local_roles.deployer)
+    stable.approve(escrow, amount, sender=buyer)
+    due = anvil.pending_timestamp + 7 * DAY
+    agreement = int(escrow.createAgreement(supplier, stable, [amount], [due], sender=buyer).return_value)
+    escrow.requestRelease(agreement, 0, sender=supplier)
+    confirmed = escrow.confirmRelease(agreement, 0, sender=buyer)
+    [requested] = list(confirmed.decode_logs(escrow.ReleaseRequested))
+    gate_id = int(requested.gateId)
+    oracle.submitVerdicts([(escrow.address, gate_id, 10_000, MODEL, REASONS_HASH)], sender=node)
+    store_path = tmp_path / "node.sqlite"
+    Store(f"sqlite:///{store_path}").close()  # the node's store: it never saw this release
+
+    env = verdict_settings(world.deployment, store_url=f"sqlite:///{store_path}", model_dir=tmp_path / "m")
+    result = CliRunner().invoke(app, ["report", "suspicious", "--format", "json"], env=env)
+
+    assert result.exit_code == 0, result.output
+    [activity] = json.loads(result.stdout)["activities"]
+    assert activity["case_id"] == f"escrow:{gate_id}" and activity["source"] == "chain-only"
+    assert activity["status_now"] == "flagged" and activity["flags"][0].startswith("flagged:")
+    assert (activity["subject"], activity["counterparty"]) == (str(buyer), str(supplier))
+    assert activity["amount"] == "9500" and activity["token"] == "mUSD"
+    assert activity["request_tx"].lower() == str(confirmed.txn_hash).lower()
