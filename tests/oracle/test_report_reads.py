@@ -187,11 +187,13 @@ def test_without_a_chain_now_is_the_stores_latest_payment_and_the_period_says_so
     assert only_to.end - only_to.start == 30 * DAY and only_to.clock == "from 30 days before --to"
 
 
-def test_an_escrow_release_the_gate_rejected_is_reported_even_if_the_node_never_saw_it(
-    local_roles, node, payer, payee, tmp_path
+@pytest.mark.parametrize("seen", [False, True], ids=["chain-only", "stored"])
+def test_an_escrow_release_the_gate_rejected_is_reported_whether_or_not_the_node_saw_it(
+    local_roles, node, payer, payee, tmp_path, seen
 ):
-    """A milestone release the gate rejected (ReleaseRejected), absent from the node's store, is
-    reported as a chain-only escrow case: the buyer as subject, the amount from the request."""
+    """A milestone release the gate rejected (ReleaseRejected) is reported as an escrow case: the
+    buyer as subject, the amount from the request; with the node's score if its store has the
+    release, else as chain-only."""
     world = deploy_world(local_roles, models=[MODEL], escrow=True, root=tmp_path)
     contracts = world.contracts
     escrow, stable, oracle = contracts["Escrow"], contracts["MockStablecoin"], contracts["RiskOracle"]
@@ -207,14 +209,24 @@ def test_an_escrow_release_the_gate_rejected_is_reported_even_if_the_node_never_
     gate_id = int(requested.gateId)
     oracle.submitVerdicts([(escrow.address, gate_id, 10_000, MODEL, REASONS_HASH)], sender=node)
     store_path = tmp_path / "node.sqlite"
-    Store(f"sqlite:///{store_path}").close()  # the node's store: it never saw this release
+    store = Store(f"sqlite:///{store_path}")
+    if seen:
+        at = int(anvil.blocks[confirmed.block_number].timestamp)
+        key = f"escrow:{gate_id}"
+        store.record_payments(
+            [(StoredPayment(key, str(buyer), str(supplier), "mUSD", 9_500.0, at), None)], [], []
+        )
+        store.record_scored(key, escrow.address, gate_id, 10_000, "reject", MODEL, [], REASONS_HASH, {})
+    store.close()
 
     env = verdict_settings(world.deployment, store_url=f"sqlite:///{store_path}", model_dir=tmp_path / "m")
     result = CliRunner().invoke(app, ["report", "suspicious", "--format", "json"], env=env)
 
     assert result.exit_code == 0, result.output
     [activity] = json.loads(result.stdout)["activities"]
-    assert activity["case_id"] == f"escrow:{gate_id}" and activity["source"] == "chain-only"
+    assert activity["case_id"] == f"escrow:{gate_id}"
+    assert activity["source"] == ("store" if seen else "chain-only")
+    assert activity["score_bps"] == (10_000 if seen else None)
     assert activity["status_now"] == "flagged" and activity["flags"][0].startswith("flagged:")
     assert (activity["subject"], activity["counterparty"]) == (str(buyer), str(supplier))
     assert activity["amount"] == "9500" and activity["token"] == "mUSD"
