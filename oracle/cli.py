@@ -78,6 +78,13 @@ def settings_help(fields: tuple[str, ...]) -> str:
     return "\n".join(lines)
 
 
+def existing_folder(out: Path) -> None:
+    """Refuses an output file whose folder does not exist, before any work: a mistyped folder is
+    an error, never created (the file lands where it was asked for, or nowhere)."""
+    if not out.parent.is_dir():
+        raise DataError(f"--out {out}: folder {out.parent} does not exist; create it first")
+
+
 def existing_store(settings: Any) -> None:
     """Refuses a VERDICT_STORE_URL that names no existing store (only `verdict run` creates one)."""
     from oracle.store import Store
@@ -281,9 +288,7 @@ def score(
     out: Annotated[Path, typer.Option("--out", help="Output file: .csv or .parquet")],
 ) -> None:
     """Score a table in batch: score_bps, decision and the top three reasons for every row."""
-    if not out.parent.is_dir():
-        # A mistyped folder is refused before the work, not created (scores land where asked).
-        raise DataError(f"--out {out}: folder {out.parent} does not exist; create it first")
+    existing_folder(out)
     import numpy as np
     import pandas as pd
 
@@ -413,6 +418,8 @@ def report_suspicious(
 
     if fmt not in ("csv", "json"):
         raise DataError(f"--format {fmt!r}: use csv or json")
+    if out is not None:
+        existing_folder(out)
     settings = load_settings()
     store = Store(settings.store_url, create=False)
     try:

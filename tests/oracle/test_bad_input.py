@@ -379,3 +379,11 @@ def test_score_refuses_an_output_folder_that_does_not_exist(tmp_path, write, mod
     result = invoke("score", "--model", str(model_dir), "--data", data, "--out", str(out))
     assert_clean_failure(result, "nonexistent-dir", "does not exist")
     assert not out.parent.exists()
+
+
+def test_report_refuses_an_output_folder_that_does_not_exist(reachable_world, tmp_path):
+    """Checked before the store or the chain is read (nothing listens on the RPC port here)."""
+    out = tmp_path / "nonexistent-dir" / "sar.csv"
+    result = invoke("report", "suspicious", "--out", str(out), env=reachable_world)
+    assert_clean_failure(result, "nonexistent-dir", "does not exist")
+    assert not out.parent.exists()
