@@ -4,6 +4,7 @@ store and refuses when they do not hash to the verdict's evidence."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import shutil
 import struct
@@ -28,7 +29,9 @@ def test_the_encoding_is_the_documented_one(artifact):
         EVIDENCE_TAG
         + bytes.fromhex(artifact.model_id[2:])
         + struct.pack(">H", len(vector))
-        + b"".join(struct.pack(">d", v) if not math.isnan(v) else bytes.fromhex("7ff8000000000000") for v in vector)
+        + b"".join(
+            bytes.fromhex("7ff8000000000000") if math.isnan(v) else struct.pack(">d", v) for v in vector
+        )
     )
     assert evidence_hash(artifact.model_id, vector) == "0x" + expected.hex()
     assert EVIDENCE_TAG == b"verdict.evidence.v1\x00"
@@ -90,7 +93,8 @@ def _row(artifact, result, features: dict[str, float], tx: str | None) -> Verdic
 
 
 def _posted(artifact, evidence: str, tx: str = "0x" + "aa" * 32) -> list[dict]:
-    return [{"node": "0x" + "22" * 20, "score": 1, "model_id": artifact.model_id, "reasons_hash": evidence, "tx": tx}]
+    node = "0x" + "22" * 20
+    return [{"node": node, "score": 1, "model_id": artifact.model_id, "reasons_hash": evidence, "tx": tx}]
 
 
 def test_explain_recomputes_the_reasons_of_a_calm_payment_and_proves_them(artifact, scored):
@@ -125,9 +129,10 @@ def test_explain_refuses_another_model(artifact, other_artifact, scored):
     i = next(i for i, r in enumerate(results) if not r.reasons)
     features = dict(zip(scorer.feature_names, X[i].tolist(), strict=True))
     row = _row(artifact, results[i], features, tx="0x" + "aa" * 32)
-    swapped = VerdictRow(**{**{f: getattr(row, f) for f in row.__slots__}, "model_id": other_artifact.model_id})
+    swapped = dataclasses.replace(row, model_id=other_artifact.model_id)
+    posted = _posted(artifact, results[i].evidence_hash)
     with pytest.raises(EvidenceMismatch, match="names model"):
-        check_evidence(swapped, _posted(artifact, results[i].evidence_hash), recompute(other_artifact, features))
+        check_evidence(swapped, posted, recompute(other_artifact, features))
 
 
 def test_explain_finds_a_model_by_id_beside_the_current_one(artifact, other_artifact, model_dir, tmp_path):

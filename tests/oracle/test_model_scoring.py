@@ -1,4 +1,5 @@
-"""Artifacts round-trip and refuse tampering; scores come with three worded reasons and a stable evidence hash."""
+"""Artifacts round-trip and refuse tampering; scores come with three worded reasons and a stable
+evidence hash."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ import numpy as np
 import pytest
 
 from oracle.errors import ModelError
+from oracle.evidence import evidence_hash
 from oracle.features import FEATURES, batch_features
 from oracle.model import CALIBRATION_FILE, calibration_text, load, model_id_of, save
-from oracle.evidence import evidence_hash
 from oracle.scoring import Scorer, decide, reason_text
 
 
@@ -100,7 +101,9 @@ def test_evidence_hash_is_stable_and_recomputable_from_stored_features(artifact,
     X = batch_features(payments.iloc[:5]).to_numpy()
     r = scorer.score_one(X[3])
     assert r.evidence_hash == scorer.score_one(X[3]).evidence_hash == r.reasons_hash
-    stored = json.loads(json.dumps(dict(zip(scorer.feature_names, scorer.model_matrix(X[3])[0].tolist()))))
+    stored = json.loads(
+        json.dumps(dict(zip(scorer.feature_names, scorer.model_matrix(X[3])[0].tolist(), strict=True)))
+    )
     assert r.evidence_hash == evidence_hash(artifact.model_id, [stored[f] for f in scorer.feature_names])
     assert r.evidence_hash.startswith("0x") and len(r.evidence_hash) == 66
 
