@@ -190,8 +190,12 @@ class Scorer:
 
     @property
     def predictor(self) -> str:
-        """Which predictor gives the scores: "lleaves" (compiled) or "lightgbm"."""
+        """Which predictor gives the scores now: "lleaves" (compiled) or "lightgbm"."""
         return self._predictor.name
+
+    def wait_compiled(self, timeout: float | None = None) -> bool:
+        """Block until the compiled forest is ready or given up on (benchmarks, tests)."""
+        return self._predictor.wait(timeout)
 
     def decide(self, score_bps: int) -> str:
         return decide(score_bps, self.artifact.review_threshold_bps, self.artifact.reject_threshold_bps)
