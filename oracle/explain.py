@@ -15,10 +15,11 @@ were changed, or belong to another verdict) is refused with one error line and e
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from rich.console import Group
 from rich.text import Text
 from web3 import Web3
@@ -26,7 +27,7 @@ from web3 import Web3
 from oracle.chain import ChainClient
 from oracle.config import Settings
 from oracle.errors import ChainError, ModelError, VerdictError
-from oracle.evidence import stored_vector
+from oracle.evidence import evidence_hash, stored_vector
 from oracle.gate import ROUTER, ROUTER_STATUS, key_of
 from oracle.model import METADATA_FILE, ModelArtifact, load
 from oracle.scoring import Scorer, legacy_reasons_hash
@@ -99,6 +100,43 @@ def recompute(artifact: ModelArtifact, features: dict[str, float]) -> Recomputed
     vector = stored_vector(features, artifact.feature_names)
     result = Scorer(artifact, compiled=False).score_many(vector.reshape(1, -1))[0]
     return Recomputed(result.evidence_hash, result.score_bps, result.reasons_dicts())
+
+
+class ReasonsOnDemand:
+    """Reasons for verdicts scored below the review threshold, recomputed from their stored
+    features for display (the dashboard's live page). Only a vector that still hashes to the
+    stored evidence hash gets reasons; `verdict explain` is what proves them against the chain."""
+
+    def __init__(self, model_dir: Path) -> None:
+        self._model_dir = model_dir
+        self._scorers: dict[str, Scorer] = {}  # model id -> scorer (an id names immutable files)
+
+    def _scorer(self, model_id: str) -> Scorer | None:
+        if model_id not in self._scorers:
+            artifact = locate_model(self._model_dir, model_id)
+            if artifact is None:
+                return None
+            self._scorers[model_id] = Scorer(artifact, compiled=False)
+        return self._scorers[model_id]
+
+    def fill(self, rows: dict[Any, VerdictRow]) -> dict[Any, VerdictRow]:
+        """`rows` with the reasons of those that have none recomputed (one TreeSHAP call per model)."""
+        out = dict(rows)
+        by_model: dict[str, list[tuple[Any, np.ndarray]]] = {}
+        for name, row in rows.items():
+            if row.reasons or not row.features or (scorer := self._scorer(row.model_id)) is None:
+                continue
+            try:
+                vector = stored_vector(row.features, scorer.feature_names)
+            except VerdictError:
+                continue
+            if evidence_hash(row.model_id, vector) == row.reasons_hash:
+                by_model.setdefault(row.model_id, []).append((name, vector))
+        for model_id, items in by_model.items():
+            reasons = self._scorers[model_id].reasons(np.vstack([v for _, v in items]))
+            for (name, _), found in zip(items, reasons, strict=True):
+                out[name] = replace(out[name], reasons=[r.as_dict() for r in found])
+        return out
 
 
 def check_evidence(row: VerdictRow, posted: list[dict[str, Any]], again: Recomputed) -> str:

@@ -14,7 +14,7 @@ import pytest
 from eth_utils import keccak
 
 from oracle.evidence import EVIDENCE_TAG, evidence_hash, evidence_hashes, stored_vector
-from oracle.explain import EvidenceMismatch, check_evidence, locate_model, recompute
+from oracle.explain import EvidenceMismatch, ReasonsOnDemand, check_evidence, locate_model, recompute
 from oracle.features import batch_features
 from oracle.scoring import Scorer
 from oracle.verdicts import VerdictRow
@@ -150,3 +150,17 @@ def test_explain_finds_a_model_by_id_beside_the_current_one(artifact, other_arti
 def test_stored_vector_needs_every_feature(artifact):
     with pytest.raises(Exception, match="lack"):
         stored_vector({}, artifact.feature_names)
+
+
+def test_the_dashboard_recomputes_only_reasons_that_still_match_their_evidence(artifact, model_dir, scored):
+    scorer, X, results = scored
+    calm = [i for i, r in enumerate(results) if not r.reasons][:3]
+    rows = {}
+    for n, i in enumerate(calm):
+        features = dict(zip(scorer.feature_names, X[i].tolist(), strict=True))
+        rows[n] = _row(artifact, results[i], features, tx=None)
+    rows[2] = dataclasses.replace(rows[2], features={**rows[2].features, "amount": 1.0})  # tampered
+    filled = ReasonsOnDemand(model_dir).fill(rows)
+    for n in (0, 1):
+        assert filled[n].reasons == scorer.score_many(X[calm[n] : calm[n] + 1])[0].reasons_dicts()
+    assert filled[2].reasons == []
