@@ -9,6 +9,7 @@ the score, the evidence hash, and the reasons when the score reaches the review 
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -146,6 +147,9 @@ def scoring_with_reasons(
 
     results = run()  # warm-up, and the mix actually scored
     with_reasons = sum(1 for r in results if r.reasons)
+    cpu0 = time.process_time()
+    run()
+    cpu_us = (time.process_time() - cpu0) / len(X) * 1e6
     reference = Scorer(artifact, compiled=False)
     everything = min(_timed(lambda: reference.score_many(X[:2_000])) for _ in range(2))
     return {
@@ -155,6 +159,10 @@ def scoring_with_reasons(
         "share_reaching_review": round(with_reasons / len(results), 4),
         "scoring_rows_per_s_with_reasons": round(_rate(run, len(X))),
         "scoring_rows_per_s_reasons_for_all": round(2_000 / everything),
+        # CPU time of this process per row: what the wall-clock rate would be on an idle core
+        # (the rate above is wall clock, so a busy host lowers it; the load shows how busy)
+        "scoring_cpu_us_per_row": round(cpu_us, 1),
+        "host_load_average_1m": round(os.getloadavg()[0], 2),
     }
 
 
