@@ -63,7 +63,7 @@ def single_payment(artifact: ModelArtifact, store_path: Path, iterations: int = 
         history = _history(rng, accounts, 6000, T0)
         online = OnlineFeatures(store)
         online.compute_many(history)  # a month-like history, in one go
-        scorer = Scorer(artifact)
+        scorer = Scorer(artifact, compiled=True)
         scorer.wait_compiled(600)  # measure the daemon's steady state, not the compile
         live = _history(rng, accounts, iterations, T0 + 6000 * 30)
         live = [replace(rec, key=f"bench:live:{i}") for i, rec in enumerate(live)]
@@ -136,7 +136,7 @@ def scoring_with_reasons(
     payments at the demo's 1% fraud rate, so about 2% reach review (1% of legitimate payments by
     the calibration, plus most frauds). Features are precomputed: `single_payment` has their cost."""
     frame = generate(rows=rows, seed=seed, fraud_rate=0.01)
-    scorer = Scorer(artifact)
+    scorer = Scorer(artifact, compiled=True)
     compiled = scorer.wait_compiled(600)
     X = scorer.model_matrix(batch_features(frame).to_numpy())
     review = artifact.review_threshold_bps

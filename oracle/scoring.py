@@ -171,8 +171,10 @@ def reason_text(feature: str, value: float, typical: float | None) -> str:
 class Scorer:
     """Scores FEATURES-ordered rows (or the artifact's own feature order); reasons where asked."""
 
-    def __init__(self, artifact: ModelArtifact, compiled: bool = True) -> None:
-        """compiled: score through the compiled forest when it agrees with LightGBM (oracle.forest)."""
+    def __init__(self, artifact: ModelArtifact, compiled: bool = False) -> None:
+        """compiled: score through the compiled forest once it is ready and agrees with LightGBM
+        (oracle.forest; compiling takes seconds on a background thread, so long-running scorers,
+        the daemon, ask for it; one-shot commands do not)."""
         self.artifact = artifact
         self.feature_names = list(artifact.feature_names)
         medians = artifact.metadata.get("feature_medians", {})

@@ -53,7 +53,8 @@ def test_every_bit_of_the_features_and_the_model_id_is_bound(artifact, payments)
 
 @pytest.fixture(scope="module")
 def scored(artifact, payments):
-    scorer = Scorer(artifact)
+    scorer = Scorer(artifact, compiled=True)  # as the daemon scores
+    assert scorer.wait_compiled(600)
     X = scorer.model_matrix(batch_features(payments.iloc[-3_000:]).to_numpy())
     return scorer, X, scorer.score_many(X, reasons_from_bps=artifact.review_threshold_bps)
 

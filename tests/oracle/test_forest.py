@@ -22,7 +22,7 @@ def test_rows(artifact, payments) -> np.ndarray:
 
 
 def compiled_scorer(artifact) -> Scorer:
-    scorer = Scorer(artifact)
+    scorer = Scorer(artifact, compiled=True)
     assert scorer.wait_compiled(600)
     return scorer
 
@@ -45,7 +45,7 @@ def test_compiled_once_and_cached_beside_the_model(artifact, model_dir):
     compiled_scorer(artifact)
     assert cache.is_file()
     before = cache.stat().st_mtime_ns
-    assert Scorer(artifact).predictor == "lleaves"  # at once: no compiling
+    assert Scorer(artifact, compiled=True).predictor == "lleaves"  # at once: no compiling
     assert cache.stat().st_mtime_ns == before  # loaded, not compiled again
 
 
@@ -56,7 +56,7 @@ def test_a_cache_from_another_model_is_detected_and_replaced(artifact, other_art
     compiled_scorer(other_artifact)  # compiles the other model's cache
     stale = other_artifact.directory / cache_key(other_artifact.model_id)
     shutil.copyfile(stale, d / cache_key(mine.model_id))  # lleaves alone would trust it
-    scorer = Scorer(mine)
+    scorer = Scorer(mine, compiled=True)
     assert scorer.predictor == "lightgbm"  # the stale cache is not used, even for a moment
     assert scorer.wait_compiled(600) and scorer.predictor == "lleaves"
     X = probe_rows(mine, rows=2_000, seed=5)
@@ -85,4 +85,5 @@ def test_a_model_built_in_memory_scores_with_lightgbm(artifact):
         artifact.review_threshold_bps,
         artifact.reject_threshold_bps,
     )
-    assert Scorer(in_memory).predictor == "lightgbm"
+    assert Scorer(in_memory, compiled=True).predictor == "lightgbm"
+    assert Scorer(artifact).predictor == "lightgbm"  # one-shot commands do not compile
