@@ -71,7 +71,10 @@ def posted_verdicts(chain: ChainClient, target: str, item_id: int) -> list[dict[
 def locate_model(model_dir: Path, model_id: str) -> ModelArtifact | None:
     """The verified artifact whose id is `model_id`: VERDICT_MODEL_DIR itself, else a directory
     beside it (keep retired models there so their verdicts stay explainable); None if none is."""
-    beside = sorted(p for p in model_dir.parent.iterdir() if p.is_dir()) if model_dir.parent.is_dir() else []
+    try:
+        beside = sorted(p for p in model_dir.parent.iterdir() if p.is_dir())
+    except OSError:  # no parent, or not readable: only the model directory itself
+        beside = []
     for d in [model_dir, *(p for p in beside if p != model_dir)]:
         try:
             recorded = json.loads((d / METADATA_FILE).read_text(encoding="utf-8")).get("model_id")
