@@ -88,7 +88,7 @@ class ModelSlot:
                 )
             self.error = str(exc)
             return
-        self.artifact, self.scorer, self.error = artifact, Scorer(artifact), None
+        self.artifact, self.scorer, self.error = artifact, Scorer(artifact, compiled=True), None
         log.info("model loaded", model_id=artifact.model_id, features=len(artifact.feature_names))
 
 

@@ -1,15 +1,25 @@
-"""`verdict explain ID`: why a payment was decided the way it was, in plain sentences.
+"""`verdict explain ID`: why a payment was decided the way it was, in plain sentences, proven.
 
-The store holds what this node scored (score, model, reasons); the chain holds what was posted
-(the `VerdictPosted` event with its reasons hash) and where the payment stands now. The two are
-checked against each other: a reasons hash that does not match means the store and the chain
-disagree about why.
+The store holds what this node scored (score, model id, the exact feature vector, and the reasons
+when the score reached the review threshold); the chain holds what was posted (the `VerdictPosted`
+event, whose `reasonsHash` is the evidence hash of the model id and that feature vector,
+oracle.evidence) and where the payment stands now.
+
+Explain loads the model named by the stored model id (from VERDICT_MODEL_DIR or a directory beside
+it; `load` refuses files that no longer hash to the id), recomputes the evidence hash from the
+stored features, the score and the reasons, and compares the hash with the one on-chain: a match
+is printed as "verified against on-chain evidence hash"; a mismatch (the stored features or model
+were changed, or belong to another verdict) is refused with one error line and exit status 1.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 from rich.console import Group
 from rich.text import Text
 from web3 import Web3
@@ -17,10 +27,16 @@ from web3 import Web3
 from oracle.chain import ChainClient
 from oracle.config import Settings
 from oracle.deployment import DeploymentRecordError
-from oracle.errors import ChainError, VerdictError
+from oracle.errors import ChainError, ModelError, VerdictError
+from oracle.evidence import evidence_hash, stored_vector
 from oracle.gate import ROUTER, ROUTER_STATUS, key_of
-from oracle.scoring import reasons_hash
-from oracle.verdicts import VerdictLog
+from oracle.model import METADATA_FILE, ModelArtifact, load
+from oracle.scoring import Scorer, legacy_reasons_hash
+from oracle.verdicts import VerdictLog, VerdictRow
+
+
+class EvidenceMismatch(VerdictError):
+    """The stored features and model do not hash to the verdict's on-chain evidence hash."""
 
 
 def posted_verdicts(chain: ChainClient, target: str, item_id: int) -> list[dict[str, Any]]:
@@ -53,8 +69,129 @@ def posted_verdicts(chain: ChainClient, target: str, item_id: int) -> list[dict[
     return out
 
 
+def locate_model(model_dir: Path, model_id: str) -> ModelArtifact | None:
+    """The verified artifact whose id is `model_id`: VERDICT_MODEL_DIR itself, else a directory
+    beside it (keep retired models there so their verdicts stay explainable); None if none is."""
+    try:
+        beside = sorted(p for p in model_dir.parent.iterdir() if p.is_dir())
+    except OSError:  # no parent, or not readable: only the model directory itself
+        beside = []
+    for d in [model_dir, *(p for p in beside if p != model_dir)]:
+        try:
+            recorded = json.loads((d / METADATA_FILE).read_text(encoding="utf-8")).get("model_id")
+        except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+            continue
+        if isinstance(recorded, str) and recorded.lower() == model_id.lower():
+            try:
+                return load(d)
+            except ModelError:
+                continue  # its files do not hash to the id: not the model that id names
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Recomputed:
+    """What the stored features give under the model named by the stored model id."""
+
+    evidence_hash: str
+    score_bps: int
+    reasons: list[dict[str, Any]]
+
+
+def recompute(artifact: ModelArtifact, features: dict[str, float]) -> Recomputed:
+    """Evidence hash, score and reasons of a stored feature vector, through LightGBM itself (the
+    reference the compiled forest is tested against). DataError if the features are incomplete."""
+    vector = stored_vector(features, artifact.feature_names)
+    result = Scorer(artifact, compiled=False).score_many(vector.reshape(1, -1))[0]
+    return Recomputed(result.evidence_hash, result.score_bps, result.reasons_dicts())
+
+
+class ReasonsOnDemand:
+    """Reasons for verdicts scored below the review threshold, recomputed from their stored
+    features for display (the dashboard's live page). Only a vector that still hashes to the
+    stored evidence hash gets reasons; `verdict explain` is what proves them against the chain."""
+
+    def __init__(self, model_dir: Path) -> None:
+        self._model_dir = model_dir
+        self._scorers: dict[str, Scorer] = {}  # model id -> scorer (an id names immutable files)
+
+    def _scorer(self, model_id: str) -> Scorer | None:
+        if model_id not in self._scorers:
+            artifact = locate_model(self._model_dir, model_id)
+            if artifact is None:
+                return None
+            self._scorers[model_id] = Scorer(artifact, compiled=False)
+        return self._scorers[model_id]
+
+    def fill(self, rows: dict[Any, VerdictRow]) -> dict[Any, VerdictRow]:
+        """`rows` with the reasons of those that have none recomputed (one TreeSHAP call per model)."""
+        out = dict(rows)
+        by_model: dict[str, list[tuple[Any, np.ndarray]]] = {}
+        for name, row in rows.items():
+            if row.reasons or not row.features or (scorer := self._scorer(row.model_id)) is None:
+                continue
+            try:
+                vector = stored_vector(row.features, scorer.feature_names)
+            except VerdictError:
+                continue
+            if evidence_hash(row.model_id, vector) == row.reasons_hash:
+                by_model.setdefault(row.model_id, []).append((name, vector))
+        for model_id, items in by_model.items():
+            reasons = self._scorers[model_id].reasons(np.vstack([v for _, v in items]))
+            for (name, _), found in zip(items, reasons, strict=True):
+                out[name] = replace(out[name], reasons=[r.as_dict() for r in found])
+        return out
+
+
+def check_evidence(row: VerdictRow, posted: list[dict[str, Any]], again: Recomputed) -> str:
+    """The sentence that proves the recomputed reasons belong to this verdict, or EvidenceMismatch.
+
+    This node's own verdict is the event in the transaction the store records (`row.tx_hash`);
+    another node's verdict that carries the same hash proves it as well."""
+    item = f"{row.target}:{row.item_id}"
+    ours = [v for v in posted if row.tx_hash is not None and v["tx"] == row.tx_hash]
+    for verdict in (v for v in posted if v["reasons_hash"] == again.evidence_hash):
+        if verdict["model_id"] == row.model_id:
+            return (
+                f"Verified against on-chain evidence hash {again.evidence_hash} (node {verdict['node']}, "
+                f"{verdict['tx']}): these reasons are recomputed from exactly the features and model "
+                "that verdict committed to."
+            )
+    for verdict in ours:
+        if verdict["model_id"] != row.model_id:
+            raise EvidenceMismatch(
+                f"{item}: the on-chain verdict names model {verdict['model_id']}, the store says "
+                f"{row.model_id}; refusing to show reasons that may not belong to it"
+            )
+        raise EvidenceMismatch(
+            f"{item}: the stored features and model hash to {again.evidence_hash}, but the on-chain "
+            f"evidence hash is {verdict['reasons_hash']} ({verdict['tx']}): the store was altered or is "
+            "another node's; refusing to show reasons that do not belong to this verdict"
+        )
+    if row.tx_hash is not None and posted:
+        raise EvidenceMismatch(
+            f"{item}: this node's verdict transaction {row.tx_hash} is not among the verdicts on-chain "
+            "and none of them commits to the stored features; refusing to show reasons"
+        )
+    if again.evidence_hash != row.reasons_hash:
+        raise EvidenceMismatch(
+            f"{item}: the stored features and model hash to {again.evidence_hash}, not to the stored "
+            f"evidence hash {row.reasons_hash}: the store was altered; refusing to show reasons"
+        )
+    return (
+        "Not yet verifiable on-chain (this node has posted no verdict for it); "
+        "it matches the stored evidence hash."
+    )
+
+
 def _percent(p: float) -> str:
     return f"{100 * p:.2f}%" if p >= 0.0001 else "below 0.01%"
+
+
+def _reason_lines(reasons: list[dict[str, Any]], note: str) -> list[Text]:
+    lines = [Text("Why:", style="bold")]
+    lines += [Text(f"  {n}. {r.get('text', r.get('feature', '?'))}") for n, r in enumerate(reasons, 1)]
+    return [*lines, Text(f"  ({note})", style="dim")]
 
 
 def explain_payment(settings: Settings, source: str, item_id: int) -> Group:
@@ -81,10 +218,20 @@ def explain_payment(settings: Settings, source: str, item_id: int) -> Group:
     if row.probability is not None:
         lines.append(Text(f"Calibrated fraud probability {_percent(row.probability)}."))
     lines.append(Text(f"Model {row.model_id}."))
-    lines.append(Text("Why:", style="bold"))
-    for n, reason in enumerate(row.reasons, 1):
-        lines.append(Text(f"  {n}. {reason.get('text', reason.get('feature', '?'))}"))
-    expected = reasons_hash(row.reasons)
+
+    artifact = locate_model(Path(settings.model_dir), row.model_id)
+    again: Recomputed | None = None
+    unverifiable = None
+    if artifact is None:
+        unverifiable = (
+            f"model {row.model_id} is not in {settings.model_dir} or a directory beside it, so its "
+            "reasons cannot be recomputed or verified"
+        )
+    else:
+        try:
+            again = recompute(artifact, row.features)
+        except VerdictError as exc:
+            unverifiable = f"the store holds no complete feature vector for it ({exc})"
     if parked is not None:
         lines.append(
             Text(
@@ -102,8 +249,41 @@ def explain_payment(settings: Settings, source: str, item_id: int) -> Group:
     except DeploymentRecordError:
         raise  # a record of another chain: what it would say about this payment is not true here
     except (ChainError, VerdictError) as exc:
+        if again is not None:
+            check_evidence(row, [], again)  # the store must at least agree with itself
+            lines += _reason_lines(
+                again.reasons, "recomputed from the stored features, not verified on-chain"
+            )
+        elif row.reasons:
+            lines += _reason_lines(row.reasons, f"as stored, not verified: {unverifiable}")
         lines.append(Text(f"Could not check the chain: {exc}", style="yellow"))
         return Group(*lines)
+
+    if again is not None:
+        proof = check_evidence(row, posted, again)
+        lines += _reason_lines(again.reasons, "recomputed from the stored features")
+        if again.score_bps != row.score_bps:
+            lines.append(
+                Text(
+                    f"The model gives {again.score_bps:,} for these features, not the {row.score_bps:,} "
+                    "this node scored.",
+                    style="bold red",
+                )
+            )
+        lines.append(Text(proof, style="green" if proof.startswith("Verified") else "yellow"))
+    else:
+        legacy = [v for v in posted if row.reasons and v["reasons_hash"] == legacy_reasons_hash(row.reasons)]
+        if row.reasons:
+            lines += _reason_lines(row.reasons, "as stored at scoring time")
+        lines.append(
+            Text(
+                "Posted before evidence hashes: the on-chain reasons hash matches these reasons "
+                f"({legacy[0]['tx']})."
+                if legacy
+                else f"Not verified: {unverifiable}.",
+                style="green" if legacy else "yellow",
+            )
+        )
 
     if state is not None:
         lines.append(Text(f"On-chain status now: {state}.", style="bold"))
@@ -111,17 +291,5 @@ def explain_payment(settings: Settings, source: str, item_id: int) -> Group:
     if not posted:
         lines.append(Text("No verdict for it is on-chain yet.", style="yellow"))
     for verdict in posted:
-        match = verdict["reasons_hash"] == expected
-        lines.append(
-            Text(
-                f"Node {verdict['node']} posted score {verdict['score']:,} in {verdict['tx']}; "
-                + (
-                    "its reasons hash matches the reasons above."
-                    if match
-                    else f"its reasons hash {verdict['reasons_hash']} does NOT match "
-                    f"the reasons above ({expected})."
-                ),
-                style="green" if match else "bold red",
-            )
-        )
+        lines.append(Text(f"Node {verdict['node']} posted score {verdict['score']:,} in {verdict['tx']}."))
     return Group(*lines)

@@ -5,6 +5,8 @@ Layout of an artifact directory (format 2):
   calibration.json  the risk scale (raw output -> legitimate-traffic quantile in bps) and the
                     fraud-probability calibration, canonical JSON (oracle.calibration)
   metadata.json     model_id, feature_names, thresholds, metrics, training-data fingerprint, ...
+  compiled-forest-*.o  (optional) the model compiled by lleaves for this host, a cache written by
+                    the scorer (oracle.forest) and removed whenever the artifact is saved again
 The model id is SHA-256 over model.txt and calibration.json together, so a new calibration is a
 new model id. It goes on-chain as bytes32; governance approves ids, so `load` refuses any
 directory whose files no longer hash to the id recorded next to them. Format-1 artifacts (no
@@ -29,6 +31,7 @@ from oracle.errors import ModelError
 MODEL_FILE = "model.txt"
 CALIBRATION_FILE = "calibration.json"
 METADATA_FILE = "metadata.json"
+COMPILED_PREFIX = "compiled-forest-"
 FORMAT_VERSION = 2
 
 
@@ -56,6 +59,7 @@ class ModelArtifact:
     metadata: dict[str, Any] = field(default_factory=dict)
     review_threshold_bps: int = 9900
     reject_threshold_bps: int = 9990
+    directory: Path | None = None  # where `load` read it (or `save` wrote it); None if built in memory
 
     @property
     def feature_set(self) -> str:
@@ -123,7 +127,10 @@ def save(artifact: ModelArtifact, directory: str | Path) -> Path:
         _atomic_write(d / METADATA_FILE, json.dumps(meta, indent=2, sort_keys=True) + "\n")
     except OSError as err:
         raise ModelError(f"{d}: cannot write the model artifact ({err.strerror or err})") from err
+    for stale in d.glob(COMPILED_PREFIX + "*"):  # compiled from the model.txt just replaced
+        stale.unlink(missing_ok=True)
     artifact.metadata = meta
+    artifact.directory = d
     return d
 
 
@@ -180,4 +187,4 @@ def load(directory: str | Path) -> ModelArtifact:
         raise ModelError(f"{d}: metadata lacks valid review/reject thresholds") from err
     if not 0 <= review <= reject <= 10_000:
         raise ModelError(f"{d}: thresholds must satisfy 0 <= review <= reject <= 10000")
-    return ModelArtifact(booster, names, actual, calibration, meta, review, reject)
+    return ModelArtifact(booster, names, actual, calibration, meta, review, reject, d)

@@ -1,11 +1,16 @@
-"""Scores with reasons: the risk score in basis points, a decision, and the top three contributions in words.
+"""Scores with reasons where they are needed: the risk score in basis points, a decision, the
+evidence hash, and for risky payments the top three contributions in words.
 
-One LightGBM call per batch: with `pred_contrib=True` the per-feature contributions plus the bias sum
-to the raw score (log-odds), so no second prediction is needed. The artifact's calibration turns the
-raw score into the on-chain score, its legitimate-traffic quantile in bps (9,900 = riskier than 99%
-of legitimate payments), and into a calibrated fraud probability for people (oracle.calibration).
-The reasons hash (keccak256 of canonical JSON) goes on-chain next to the score, so `verdict explain`
-can show that the reasons shown are the ones committed.
+The score comes from the raw model output (log-odds) through the fastest predictor that agrees with
+LightGBM (oracle.forest: a compiled forest, else LightGBM itself). The artifact's calibration turns
+it into the on-chain score, its legitimate-traffic quantile in bps (9,900 = riskier than 99% of
+legitimate payments), and into a calibrated fraud probability for people (oracle.calibration).
+
+Reasons are LightGBM's per-feature contributions (TreeSHAP, `pred_contrib`), about 300 µs a row:
+the daemon asks for them only from the router's review threshold up, where reviewers need them at
+once. Every verdict instead commits on-chain (its `reasonsHash` field) to the evidence hash of the
+model id and the exact feature vector (oracle.evidence), so `verdict explain` can recompute the
+reasons of any verdict later and prove they belong to it.
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ import numpy as np
 from eth_utils import keccak
 
 from oracle.errors import DataError
+from oracle.evidence import evidence_hashes
 from oracle.features import FEATURES, SECS_SINCE_CAP, token_symbol
+from oracle.forest import raw_predictor
 from oracle.gate import decide
 from oracle.model import ModelArtifact
 
@@ -42,15 +49,20 @@ class Reason:
 class ScoreResult:
     score_bps: int  # legitimate-traffic quantile of the raw score, 0..10,000 (what goes on-chain)
     probability: float  # calibrated P(fraud), for people; not what the thresholds compare
-    reasons: list[Reason]
-    reasons_hash: str
+    reasons: list[Reason]  # empty when scored below the threshold reasons were asked from
+    evidence_hash: str  # oracle.evidence: binds the model id and the exact feature vector
+
+    @property
+    def reasons_hash(self) -> str:
+        """The evidence hash under the name of the on-chain field it fills (`reasonsHash`)."""
+        return self.evidence_hash
 
     def reasons_dicts(self) -> list[dict[str, Any]]:
         return [r.as_dict() for r in self.reasons]
 
 
 def canonical_reasons_json(reasons: Sequence[Reason | dict[str, Any]]) -> str:
-    """Sorted keys, no spaces, ASCII: the exact bytes the reasons hash commits to."""
+    """Sorted keys, no spaces, ASCII: the bytes the legacy (pre-evidence) reasons hash committed to."""
     items = [r.as_dict() if isinstance(r, Reason) else dict(r) for r in reasons]
     clean = [
         {
@@ -64,8 +76,9 @@ def canonical_reasons_json(reasons: Sequence[Reason | dict[str, Any]]) -> str:
     return json.dumps(clean, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
 
 
-def reasons_hash(reasons: Sequence[Reason | dict[str, Any]]) -> str:
-    """0x-hex keccak256 of the canonical reasons JSON (recompute it from stored reasons to verify)."""
+def legacy_reasons_hash(reasons: Sequence[Reason | dict[str, Any]]) -> str:
+    """0x-hex keccak256 of the canonical reasons JSON: what verdicts committed to before the evidence
+    hash (version 1); `verdict explain` still recognises it on verdicts posted then."""
     return "0x" + keccak(text=canonical_reasons_json(reasons)).hex()
 
 
@@ -156,9 +169,12 @@ def reason_text(feature: str, value: float, typical: float | None) -> str:
 
 
 class Scorer:
-    """Scores FEATURES-ordered rows (or the artifact's own feature order) with reasons."""
+    """Scores FEATURES-ordered rows (or the artifact's own feature order); reasons where asked."""
 
-    def __init__(self, artifact: ModelArtifact) -> None:
+    def __init__(self, artifact: ModelArtifact, compiled: bool = False) -> None:
+        """compiled: score through the compiled forest once it is ready and agrees with LightGBM
+        (oracle.forest; compiling takes seconds on a background thread, so long-running scorers,
+        the daemon, ask for it; one-shot commands do not)."""
         self.artifact = artifact
         self.feature_names = list(artifact.feature_names)
         medians = artifact.metadata.get("feature_medians", {})
@@ -168,15 +184,27 @@ class Scorer:
             self._select: np.ndarray | None = np.array([FEATURES.index(f) for f in self.feature_names])
         else:
             self._select = None
+        self._predictor = raw_predictor(artifact, compiled)
 
     @property
     def model_id(self) -> str:
         return self.artifact.model_id
 
+    @property
+    def predictor(self) -> str:
+        """Which predictor gives the scores now: "lleaves" (compiled) or "lightgbm"."""
+        return self._predictor.name
+
+    def wait_compiled(self, timeout: float | None = None) -> bool:
+        """Block until the compiled forest is ready or given up on (benchmarks, tests)."""
+        return self._predictor.wait(timeout)
+
     def decide(self, score_bps: int) -> str:
         return decide(score_bps, self.artifact.review_threshold_bps, self.artifact.reject_threshold_bps)
 
-    def _matrix(self, X: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray:
+    def model_matrix(self, X: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray:
+        """Rows in the model's own feature order, float64, checked: exactly what is scored and what
+        the evidence hash commits to (and so what the store must keep)."""
         arr = np.asarray(X, dtype=np.float64)
         if arr.ndim == 1:
             arr = arr.reshape(1, -1)
@@ -200,35 +228,45 @@ class Scorer:
             row = np.asarray(features, dtype=np.float64)
         return self.score_many(row.reshape(1, -1))[0]
 
-    def score_many(self, X: np.ndarray) -> list[ScoreResult]:
-        arr = self._matrix(X)
+    def score_many(self, X: np.ndarray, reasons_from_bps: int = 0) -> list[ScoreResult]:
+        """Scores, evidence hashes, and reasons for the rows scoring `reasons_from_bps` or more
+        (the daemon passes the router's review threshold; the default gives every row its reasons)."""
+        arr = self.model_matrix(X)
         if arr.shape[0] == 0:
             return []
-        # One thread: OpenMP start-up and spinning cost more than they save on daemon-sized batches,
-        # and slow everything down badly on a busy host.
-        contrib = np.asarray(
-            self.artifact.booster.predict(arr, pred_contrib=True, num_threads=1), dtype=np.float64
-        )
-        raw = contrib.sum(axis=1)
+        raw = self._predictor.raw(arr)
         cal = self.artifact.calibration
         bps = cal.score_bps(raw)
         prob = cal.probability(raw)
+        hashes = evidence_hashes(self.model_id, arr)
+        need = np.flatnonzero(bps >= reasons_from_bps)
+        reasons: dict[int, list[Reason]] = dict(zip(need.tolist(), self.reasons(arr[need]), strict=True))
+        # plain Python numbers: indexing NumPy scalars row by row cost more than the model itself
+        return [
+            ScoreResult(b, p, reasons.get(i, []), h)
+            for i, (b, p, h) in enumerate(zip(bps.tolist(), prob.tolist(), hashes, strict=True))
+        ]
+
+    def reasons(self, arr: np.ndarray) -> list[list[Reason]]:
+        """The top three contributions of each row (model feature order), in words: TreeSHAP
+        through LightGBM's `pred_contrib`, the slow part (about 300 µs a row)."""
+        if arr.shape[0] == 0:
+            return []
+        contrib = np.asarray(
+            self.artifact.booster.predict(arr, pred_contrib=True, num_threads=1), dtype=np.float64
+        )
         per_feature = contrib[:, :-1]
         k = min(TOP_REASONS, per_feature.shape[1])
         # stable sort on the negated contributions: ties resolve by feature order, deterministically
         top = np.argsort(-per_feature, axis=1, kind="stable")[:, :k]
-        out: list[ScoreResult] = []
+        out: list[list[Reason]] = []
         for i in range(arr.shape[0]):
-            reasons = []
+            row = []
             for j in top[i]:
                 name = self.feature_names[j]
-                value = round(float(arr[i, j]), 6) if math.isfinite(arr[i, j]) else 0.0
-                text = (
-                    reason_text(name, value, self._typical[j])
-                    if math.isfinite(arr[i, j])
-                    else f"{name} is missing"
-                )
-                reasons.append(Reason(name, value, round(float(per_feature[i, j]), 6), text))
-            p = float(prob[i])
-            out.append(ScoreResult(int(bps[i]), p, reasons, reasons_hash(reasons)))
+                finite = math.isfinite(arr[i, j])
+                value = round(float(arr[i, j]), 6) if finite else 0.0
+                text = reason_text(name, value, self._typical[j]) if finite else f"{name} is missing"
+                row.append(Reason(name, value, round(float(per_feature[i, j]), 6), text))
+            out.append(row)
         return out

@@ -1,6 +1,10 @@
 """Scoring a slice of gate requests: value each one in USD, compute its features over the history,
 score the batch with the loaded model, decide under the router's thresholds, and log the verdicts.
-The rows come back for the outbox to post."""
+The rows come back for the outbox to post.
+
+Reasons are computed only from the review threshold up (reviewers need them at once); every row
+keeps its exact feature vector (model order, as scored) and commits to it through the evidence
+hash, so `verdict explain` recomputes the reasons of the others on demand (oracle.evidence)."""
 
 from __future__ import annotations
 
@@ -61,11 +65,12 @@ class ScoringStage:
         records = [(req, rec) for req in requests if (rec := self.record(req)) is not None]
         if not records:
             return []
-        matrix = self._features.compute_many([rec for _, rec in records])
-        results = scorer.score_many(matrix)
         review, reject = thresholds
+        matrix = scorer.model_matrix(self._features.compute_many([rec for _, rec in records]))
+        results = scorer.score_many(matrix, reasons_from_bps=review)
+        names = scorer.feature_names
         rows = []
-        for (req, _), features, result in zip(records, matrix, results, strict=True):
+        for (req, _), features, result in zip(records, matrix.tolist(), results, strict=True):
             decision = decide(result.score_bps, review, reject)
             rows.append(
                 {
@@ -76,8 +81,8 @@ class ScoringStage:
                     "decision": decision,
                     "model_id": artifact.model_id,
                     "reasons": [r.as_dict() for r in result.reasons],
-                    "reasons_hash": result.reasons_hash,
-                    "features": dict(zip(artifact.feature_names, map(float, features), strict=False)),
+                    "reasons_hash": result.evidence_hash,
+                    "features": dict(zip(names, features, strict=True)),
                     "probability": float(result.probability),
                 }
             )

@@ -29,6 +29,7 @@ from oracle.drift import WARN_PSI
 from oracle.drift_monitor import MIN_ROWS as MIN_DRIFT_ROWS
 from oracle.drift_monitor import drift_of_rows
 from oracle.errors import ChainError, ConfigError, ModelError, VerdictError
+from oracle.explain import ReasonsOnDemand
 from oracle.gate import ROUTER, ROUTER_STATUS, band_of, key_of
 from oracle.model import load as load_model
 from oracle.reader import CHECKPOINT
@@ -59,6 +60,7 @@ class Dashboard:
         with contextlib.suppress(ChainError):
             self.chain.verify_deployment()
         self.store = Store(settings.store_url)
+        self.reasons = ReasonsOnDemand(Path(settings.model_dir))  # calm payments': none stored (16.3)
         self.w3 = self.chain.w3
         self._governance = GovernanceView(self.chain, self.deployment, self.abis)
         self.reviewer: LocalAccount | None = None
@@ -115,7 +117,7 @@ class Dashboard:
     def live_payments(self, limit: int = 40) -> dict[str, Any]:
         count = self.chain.payment_count()
         pids = list(range(count, max(0, count - limit), -1))
-        scored = self._verdicts(pids)
+        scored = self.reasons.fill(self._verdicts(pids))
         rows = []
         totals: dict[str, int] = {}
         for p in self._payments(pids):

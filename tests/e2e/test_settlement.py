@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 
 from ape import chain, networks
 from e2e_helpers import MANIFEST, wait_until
 
+from oracle.datagen import generate
 from oracle.features import OnlineFeatures, PaymentRecord
+from oracle.model import save
 from oracle.store import Store
+from oracle.train import train
 
 ETH = "0x0000000000000000000000000000000000000000"
 PENDING, HELD, SETTLED, REFUNDED = 1, 2, 3, 4
@@ -138,7 +143,30 @@ def test_two_daemons_with_quorum_two_decide_together(
     assert oracle.voteCount(router, payment_id) == 2
 
 
-def test_explain_tells_why_and_checks_the_on_chain_reasons_hash(world, start_daemon, payer, payee, tmp_path):
+def explain_env(deployment, store_path, model_dir) -> dict[str, str]:
+    return {
+        **os.environ,
+        "VERDICT_RPC_URL": networks.provider.uri,
+        "VERDICT_DEPLOYMENT": str(deployment),
+        "VERDICT_BUILD_MANIFEST": str(MANIFEST),
+        "VERDICT_STORE_URL": f"sqlite:///{store_path}",
+        "VERDICT_MODEL_DIR": str(model_dir),
+    }
+
+
+def explain(env: dict[str, str], payment_id: int) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "oracle.cli", "explain", str(payment_id)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_explain_tells_why_and_checks_the_on_chain_reasons_hash(
+    world, start_daemon, payer, payee, model_dir, tmp_path
+):
     contracts, deployment = world
     router = contracts["PaymentRouter"]
     start_daemon()
@@ -146,24 +174,12 @@ def test_explain_tells_why_and_checks_the_on_chain_reasons_hash(world, start_dae
     payment_id = router.paymentCount()
     assert wait_until(lambda: status(router, payment_id) != PENDING)
 
-    env = {
-        **os.environ,
-        "VERDICT_RPC_URL": networks.provider.uri,
-        "VERDICT_DEPLOYMENT": str(deployment),
-        "VERDICT_BUILD_MANIFEST": str(MANIFEST),
-        "VERDICT_STORE_URL": f"sqlite:///{tmp_path / 'node.sqlite'}",
-    }
-    out = subprocess.run(
-        [sys.executable, "-m", "oracle.cli", "explain", str(payment_id)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    env = explain_env(deployment, tmp_path / "node.sqlite", model_dir)
+    out = explain(env, payment_id)
     assert out.returncode == 0, out.stderr
     assert f"Payment {payment_id}" in out.stdout
     assert "Why:" in out.stdout and "1. " in out.stdout
-    assert "reasons hash matches" in " ".join(out.stdout.split())  # rich wraps long lines
+    assert "Verified against on-chain evidence hash" in " ".join(out.stdout.split())  # rich wraps lines
 
     unknown = subprocess.run(
         [sys.executable, "-m", "oracle.cli", "explain", "999999"],
@@ -175,3 +191,60 @@ def test_explain_tells_why_and_checks_the_on_chain_reasons_hash(world, start_dae
     assert unknown.returncode == 1
     assert "never scored" in unknown.stderr
     assert "Traceback" not in unknown.stderr
+
+
+def test_reasons_at_once_for_review_on_demand_and_proven_for_the_rest(
+    world, start_daemon, payer, payee, accounts, deployer, model_dir, tmp_path
+):
+    """Issue 16.3: TreeSHAP only from the review threshold up; the calm payment's reasons are
+    recomputed by explain from the stored features and proven against the on-chain evidence hash,
+    and a tampered feature vector or another model is refused."""
+    contracts, deployment = world
+    router, stable = contracts["PaymentRouter"], contracts["MockStablecoin"]
+    store_path = tmp_path / "node.sqlite"
+    prime_regular_customer(store_path, payer, payee, chain.pending_timestamp)
+    stable.mint(payer, 10_000 * 10**6, sender=deployer)
+    stable.approve(router, 2**256 - 1, sender=payer)
+    start_daemon()
+    router.pay(payee, stable, 52 * 10**6, b"\x21" * 32, sender=payer)
+    calm = router.paymentCount()
+    router.pay(accounts[16], ETH, 40 * 10**18, b"\x22" * 32, sender=accounts[15], value=40 * 10**18)
+    risky = router.paymentCount()
+    assert wait_until(lambda: status(router, calm) != PENDING and status(router, risky) != PENDING)
+
+    store = Store(f"sqlite:///{store_path}")
+    calm_row, risky_row = store.scored(f"router:{calm}"), store.scored(f"router:{risky}")
+    store.close()
+    assert calm_row.decision == "settle" and calm_row.reasons == []  # no TreeSHAP on the hot path
+    assert risky_row.decision in ("review", "reject") and len(risky_row.reasons) == 3  # the queue has them
+
+    # The current model next to another one, as an operator keeps retired models.
+    models = tmp_path / "models"
+    shutil.copytree(model_dir, models / "current")
+    frame = generate(rows=8_000, seed=23, fraud_rate=0.02)
+    other, _ = train(frame, label="is_fraud", time_col="timestamp", seed=23)
+    save(other, models / "other")
+    env = explain_env(deployment, store_path, models / "current")
+
+    for pid in (calm, risky):
+        out = explain(env, pid)
+        assert out.returncode == 0, out.stderr
+        said = " ".join(out.stdout.split())
+        assert "Why: 1. " in said and " 3. " in said
+        assert "Verified against on-chain evidence hash" in said
+
+    original = json.dumps(calm_row.features, sort_keys=True)
+    tampered = json.dumps({**calm_row.features, "amount": calm_row.features["amount"] / 2}, sort_keys=True)
+    for column, value in (("features", tampered), ("model_id", other.model_id)):
+        with sqlite3.connect(store_path) as db:
+            db.execute(f"UPDATE verdicts SET {column} = ? WHERE key = ?", (value, f"router:{calm}"))
+        refused = explain(env, calm)
+        assert refused.returncode == 1, refused.stdout
+        assert "refusing to show reasons" in refused.stderr and "Traceback" not in refused.stderr
+        assert "Why:" not in refused.stdout
+        with sqlite3.connect(store_path) as db:
+            db.execute(
+                "UPDATE verdicts SET features = ?, model_id = ? WHERE key = ?",
+                (original, calm_row.model_id, f"router:{calm}"),
+            )
+    assert explain(env, calm).returncode == 0

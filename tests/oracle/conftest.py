@@ -34,6 +34,16 @@ def artifact(model_dir: Path) -> ModelArtifact:
 
 
 @pytest.fixture(scope="session")
+def other_artifact(payments: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> ModelArtifact:
+    """A second model on the same table (another seed): a different model id and other scores."""
+    from oracle.model import load
+
+    out = tmp_path_factory.mktemp("other-model")
+    train(payments, "is_fraud", time_col="timestamp", seed=4, out=out)
+    return load(out)
+
+
+@pytest.fixture(scope="session")
 def manifest() -> Path:
     """The compiled contracts' ABIs (`.build/__local__.json`); ape compiles them on first use, so
     these tests never depend on what ran before them."""

@@ -1,4 +1,5 @@
-"""Artifacts round-trip and refuse tampering; scores come with three worded reasons and a stable hash."""
+"""Artifacts round-trip and refuse tampering; scores come with three worded reasons and a stable
+evidence hash."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import numpy as np
 import pytest
 
 from oracle.errors import ModelError
+from oracle.evidence import evidence_hash
 from oracle.features import FEATURES, batch_features
 from oracle.model import CALIBRATION_FILE, calibration_text, load, model_id_of, save
-from oracle.scoring import Scorer, decide, reason_text, reasons_hash
+from oracle.scoring import Scorer, decide, reason_text
 
 
 def test_round_trip_keeps_id_thresholds_and_predictions(artifact, payments, tmp_path):
@@ -94,13 +96,16 @@ def test_frauds_score_higher_and_reasons_say_why(artifact, scored):
     assert one == scorer.score_many(X[burst : burst + 1])[0]
 
 
-def test_reasons_hash_is_stable_and_recomputable(artifact, payments):
+def test_evidence_hash_is_stable_and_recomputable_from_stored_features(artifact, payments):
     scorer = Scorer(artifact)
     X = batch_features(payments.iloc[:5]).to_numpy()
     r = scorer.score_one(X[3])
-    assert r.reasons_hash == scorer.score_one(X[3]).reasons_hash
-    assert r.reasons_hash == reasons_hash(json.loads(json.dumps(r.reasons_dicts())))
-    assert r.reasons_hash.startswith("0x") and len(r.reasons_hash) == 66
+    assert r.evidence_hash == scorer.score_one(X[3]).evidence_hash == r.reasons_hash
+    stored = json.loads(
+        json.dumps(dict(zip(scorer.feature_names, scorer.model_matrix(X[3])[0].tolist(), strict=True)))
+    )
+    assert r.evidence_hash == evidence_hash(artifact.model_id, [stored[f] for f in scorer.feature_names])
+    assert r.evidence_hash.startswith("0x") and len(r.evidence_hash) == 66
 
 
 def test_reason_sentences():
