@@ -37,6 +37,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def port_in_use(port: int) -> str | None:
+    """Why 127.0.0.1:`port` cannot be listened on (the OS's words), or None when it is free. The same
+    probe as `verdict dashboard` makes before it starts (SO_REUSEADDR: a port in TIME_WAIT is free)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
+
+
 def start_dashboard(env: Mapping[str, str], log_path: Path, port: int) -> DaemonProcess:
     """`verdict dashboard --port PORT` with the VERDICT_* settings `env` over this process's own
     environment, its output appended to `log_path`. `.stop()` ends it (SIGTERM, then SIGKILL)."""

@@ -11,6 +11,7 @@ import contextlib
 import json
 import secrets
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -101,13 +102,20 @@ def create_app(settings: Settings, dashboard: Dashboard | None = None) -> Starle
             }
         )
 
+    def chain_now() -> datetime:
+        # Default periods end at the chain's time, not the wall clock's: a local chain whose time
+        # was moved forward (the demo) would otherwise report nothing.
+        return datetime.fromtimestamp(board.chain_now(), UTC)
+
     def report_download(request: Request) -> Response:
         fmt = request.query_params.get("format", "csv")
         try:
             if fmt not in ("csv", "json"):
                 raise DataError(f"format {fmt!r}: use csv or json")
             lo, hi = parse_period(
-                request.query_params.get("from") or None, request.query_params.get("to") or None
+                request.query_params.get("from") or None,
+                request.query_params.get("to") or None,
+                now=chain_now(),
             )
             report = build_report(settings, lo, hi, store=board.store, chain=board.chain)
         except DataError as exc:
@@ -126,7 +134,7 @@ def create_app(settings: Settings, dashboard: Dashboard | None = None) -> Starle
         preview = None
         if q.get("from") or q.get("to") or q.get("preview"):
             try:
-                lo, hi = parse_period(q.get("from") or None, q.get("to") or None)
+                lo, hi = parse_period(q.get("from") or None, q.get("to") or None, now=chain_now())
                 preview = build_report(settings, lo, hi, store=board.store, chain=board.chain)
             except DataError as exc:
                 return {"error_input": str(exc), "from": q.get("from", ""), "to": q.get("to", "")}
