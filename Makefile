@@ -59,6 +59,7 @@ demo: setup
 # Ctrl-C; another port: make demo-dashboard DASHBOARD_PORT=8060 (a busy one fails before the demo).
 DASHBOARD_PORT ?= 8050
 demo-dashboard: setup
+	@$(BIN)/python -m verdict_demo.dashboard "$(DASHBOARD_PORT)"
 	$(APE) run demo --network ethereum:local:foundry --dashboard --port $(DASHBOARD_PORT)
 
 lint: setup
