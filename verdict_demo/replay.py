@@ -112,8 +112,8 @@ def train_model(
     consumers paying once a day reads a demo's consumers paying several times a day as unusual.
     """
     with console.status(
-        f"generating {TRAINING_ROWS:,} labelled payments "
-        f"({payments_per_consumer_day:.1f} per consumer a day) and training LightGBM..."
+        f"training LightGBM on {TRAINING_ROWS:,} labelled payments "
+        f"({payments_per_consumer_day:.1f} per consumer a day)..."
     ):
         started = time.perf_counter()
         frame = generate(

@@ -159,7 +159,8 @@ def decision_feed(
         caption_style="dim",
     )
     table.add_column("id", justify="right", no_wrap=True)
-    table.add_column("amount", justify="right", no_wrap=True)
+    table.add_column("value", justify="right", no_wrap=True)  # the amount in USD; its token beside it
+    table.add_column("token", no_wrap=True)
     table.add_column("truth", no_wrap=True, overflow="ellipsis", max_width=17)
     table.add_column("score", justify="right", no_wrap=True)
     table.add_column("outcome", no_wrap=True)
@@ -171,7 +172,8 @@ def decision_feed(
         legit = row.typology == "none"
         table.add_row(
             str(payment_id),
-            f"{_usd(float(row.amount_usd))} {row.token}",
+            _usd(float(row.amount_usd)),
+            str(row.token),
             Text("legit", style="dim") if legit else Text(str(row.typology), style="bold"),
             f"{score:,}" if score is not None else "-",
             Text(outcome, style=DECISION_STYLE.get(outcome, "")),

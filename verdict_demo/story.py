@@ -95,8 +95,8 @@ def run_demo(
     review, reject = int(router.reviewThreshold()), int(router.rejectThreshold())
     proposed = thresholds_of(artifact)
     console.print(
-        f"deployed {len(contracts)} contracts; policy (router defaults): review {review} bps, "
-        f"reject {reject} bps (the model proposes {proposed[0]} / {proposed[1]})"
+        f"deployed {len(contracts)} contracts; the router's default policy: review at score "
+        f"≥ {review:,} bps, reject at ≥ {reject:,} bps (the model proposes {proposed[0]:,} / {proposed[1]:,})"
     )
 
     # 3. the scenario's accounts, with their KYC profiles and a month of history in the store
@@ -105,7 +105,11 @@ def run_demo(
     with console.status("funding payers and priming the feature store with their history..."):
         fund_payers(replay, scenario)
         primed = prime_store(store_url, scenario, replay)
-    console.print(f"{len(scenario.accounts)} accounts, {primed} past payments in the feature store")
+    opened = len(scenario.accounts) - n_accounts
+    console.print(
+        f"{len(scenario.accounts)} accounts ({n_accounts} plus {opened} the fraud episodes opened), "
+        f"{primed:,} past payments in the feature store"
+    )
 
     # 4. the oracle node
     daemon_env = verdict_settings(deployment_file, store_url=store_url, model_dir=work / "model")
@@ -132,12 +136,12 @@ def run_demo(
         # Fraud got through in the first half: the community votes (routine track) to review the
         # riskiest 2% of legitimate traffic instead of 1% (9,900 -> 9,800 on the quantile scale).
         new_review = review_share_threshold(review, 2.0, config.review_band)
-        with console.status(f"DAO vote: review threshold {review} -> {new_review} bps..."):
+        with console.status(f"DAO vote: review threshold {review:,} -> {new_review:,} bps..."):
             governance = run_threshold_round(contracts, roles.members, new_review)
         before, after = governance["threshold_before"], governance["threshold_after"]
         console.print(
             f"proposal {str(governance['proposal_id'])[:12]}… {governance['state']} on the "
-            f"{governance['track']} track: review threshold {before} -> {after} bps"
+            f"{governance['track']} track: review threshold {before:,} -> {after:,} bps"
         )
         replay_live(replay, rows[half:], store, console, "payments, second half")
         result = summarize(replay, client.oracle, split=before_vote)
