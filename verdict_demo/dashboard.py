@@ -16,7 +16,10 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
+from oracle.dashboard.listen import port_in_use
 from oracle.launch import DaemonProcess
+
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "free_port", "port_in_use", "start_dashboard", "wait_healthy"]
 
 CHROMIUM = os.environ.get("VERDICT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -35,18 +38,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def port_in_use(port: int) -> str | None:
-    """Why 127.0.0.1:`port` cannot be listened on (the OS's words), or None when it is free. The same
-    probe as `verdict dashboard` makes before it starts (SO_REUSEADDR: a port in TIME_WAIT is free)."""
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError as exc:
-            return exc.strerror or str(exc)
-    return None
 
 
 def start_dashboard(env: Mapping[str, str], log_path: Path, port: int) -> DaemonProcess:

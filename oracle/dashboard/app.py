@@ -29,6 +29,7 @@ from starlette.staticfiles import StaticFiles
 from oracle.config import Settings
 from oracle.dashboard.data import Dashboard
 from oracle.dashboard.filters import FILTERS
+from oracle.dashboard.listen import port_in_use
 from oracle.errors import ChainError, DataError, StoreError, VerdictError
 from oracle.report import build_report, parse_period
 
@@ -187,17 +188,11 @@ def build_rule_text(settings: Settings) -> str:
 
 def serve(settings: Settings, port: int) -> None:
     """Runs the dashboard on 127.0.0.1:`port` until Ctrl-C."""
-    import socket
-
     import uvicorn
 
     app = create_app(settings)
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError as exc:
-            raise VerdictError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
+    if busy := port_in_use(port):
+        raise VerdictError(f"cannot listen on 127.0.0.1:{port}: {busy}")
     log.info(
         "dashboard ready",
         url=f"http://127.0.0.1:{port}/",

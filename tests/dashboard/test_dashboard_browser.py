@@ -107,6 +107,12 @@ def test_every_page_loads_and_the_report_downloads_with_structuring(
     reasons = page.locator(f'#payments tr[data-payment="{ids[0]}"] td.reasons div')
     expect(reasons.first).to_be_visible()
     assert 1 <= reasons.count() <= 3
+    # Below the review threshold a payment's reasons are labelled as main factors, not red flags.
+    review = int(router.reviewThreshold())
+    for pid in ids:
+        row = page.locator(f'#payments tr[data-payment="{pid}"]')
+        score = int(row.locator(".score").inner_text().replace(",", ""))
+        expect(row.locator("[data-clear]")).to_have_count(1 if score < review else 0)
     # the calibrated fraud probability is shown beside the score
     expect(page.locator(f'#payments tr[data-payment="{ids[0]}"] .prob')).to_contain_text("P(fraud)")
     page.goto(dashboard + "/model")
