@@ -7,6 +7,11 @@ SOLC_VERSION := 0.8.28
 ROOT := $(CURDIR)
 APE := $(BIN)/ape
 PYTEST_ARGS ?=
+# The demo and the tests always start a chain of their own (on a free port), even with
+# APE_FOUNDRY_HOST exported for a long-lived chain: ape-foundry would connect to that one instead.
+OWN_CHAIN := env -u APE_FOUNDRY_HOST
+# OpenZeppelin's Solidity sources alone: the ape dependency of ape-config.yaml (see the rule below).
+OZ_SOURCES := node_modules/.verdict/openzeppelin-contracts
 
 .PHONY: help setup test demo demo-dashboard bench slither lint clean
 
@@ -18,7 +23,7 @@ help:
 	@echo "make slither - static analysis of the contracts"
 	@echo "make lint   - ruff over the Python code (part of make test)"
 
-setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
+setup: $(VENV)/.installed node_modules/.installed $(OZ_SOURCES)/.installed .solcx/solc-v$(SOLC_VERSION)
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PY_VERSION) -m venv $(VENV)
@@ -38,6 +43,16 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# ape-solidity copies each dependency whole into contracts/.cache, and ape lists a project's sources
+# from the first 500 files under contracts/: the npm package's 258 prebuilt JSON artifacts (plus its
+# 248 sources) pushed the project's own contracts out of that list. The dependency is therefore the
+# package's .sol files alone; an old whole-package copy in contracts/.cache goes with it.
+$(OZ_SOURCES)/.installed: node_modules/.installed
+	@rm -rf $(OZ_SOURCES) contracts/.cache
+	@mkdir -p $(OZ_SOURCES)
+	@cd node_modules/@openzeppelin/contracts && find . -name '*.sol' -exec cp --parents -t $(ROOT)/$(OZ_SOURCES) {} +
+	@touch $@
+
 .solcx/solc-v$(SOLC_VERSION): tools/solc-bridge.js
 	@mkdir -p .solcx
 	ln -sf ../tools/solc-bridge.js $@
@@ -49,18 +64,18 @@ compile: setup
 test: setup lint slither browser
 	@pgdir=$$(mktemp -d /tmp/verdict-pg.XXXXXX); \
 	url=$$(tools/pg-test-server start $$pgdir) || { url=; echo "no PostgreSQL here: the store tests run on SQLite only"; }; \
-	VERDICT_TEST_PG_URL=$$url $(APE) test tests $(PYTEST_ARGS); status=$$?; \
+	VERDICT_TEST_PG_URL=$$url $(OWN_CHAIN) $(APE) test tests $(PYTEST_ARGS); status=$$?; \
 	tools/pg-test-server stop $$pgdir; rm -rf $$pgdir; exit $$status
 
 demo: setup
-	$(APE) run demo --network ethereum:local:foundry
+	$(OWN_CHAIN) $(APE) run demo --network ethereum:local:foundry
 
 # The demo, then its chain stays up with the dashboard on http://127.0.0.1:$(DASHBOARD_PORT)/ until
 # Ctrl-C; another port: make demo-dashboard DASHBOARD_PORT=8060 (a busy one fails before the demo).
 DASHBOARD_PORT ?= 8050
 demo-dashboard: setup
 	@$(BIN)/python -m verdict_demo.dashboard "$(DASHBOARD_PORT)"
-	$(APE) run demo --network ethereum:local:foundry --dashboard --port $(DASHBOARD_PORT)
+	$(OWN_CHAIN) $(APE) run demo --network ethereum:local:foundry --dashboard --port $(DASHBOARD_PORT)
 
 lint: setup
 	$(BIN)/ruff check oracle verdict_deploy verdict_demo bench tests scripts tools ape_console_extras.py

@@ -152,14 +152,25 @@ class ChainClient:
         self._oracle_address = self.oracle.address
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, with_key: bool = True) -> ChainClient:
+    def from_settings(cls, settings: Settings, *, with_key: bool = True, verify: bool = True) -> ChainClient:
+        """A client for `settings`; with `verify` the deployment record is checked against the chain
+        first (`verify_deployment`), so an unreachable RPC is a ChainError here. The daemon passes
+        False and verifies in its preflight, where an RPC that is not up yet is waited for."""
         account = load_node_account(settings) if with_key else None
-        return cls(
+        client = cls(
             settings.rpc_url,
             Deployment.load(settings.deployment),
             load_abis(settings.build_manifest),
             account,
         )
+        if verify:
+            client.verify_deployment()
+        return client
+
+    def verify_deployment(self) -> None:
+        """Refuses (DeploymentRecordError) a record bound to another chain than this RPC's: another
+        chain id, or another block at the record's block number (a restarted anvil)."""
+        self.rpc(lambda: self.deployment.verify(self.w3, self.rpc_url))
 
     @staticmethod
     def topic(contract: Any, event: str) -> bytes:

@@ -130,6 +130,7 @@ class OracleDaemon:
         """Fails with one clear message if this node cannot work at all."""
         account = self.chain.account
         assert account is not None
+        self.chain.verify_deployment()
         if not self.chain.is_node(account.address):
             raise ConfigError(f"{account.address} is not a registered oracle node on this RiskOracle")
         if self.chain.balance(account.address) == 0:
@@ -200,7 +201,7 @@ class OracleDaemon:
 def run_daemon(settings: Settings) -> None:
     """Entry point of `verdict run`: start, serve metrics, loop until SIGINT or SIGTERM."""
     store = Store(settings.store_url)
-    chain = ChainClient.from_settings(settings)
+    chain = ChainClient.from_settings(settings, verify=False)  # verified in preflight
     daemon = OracleDaemon(settings, chain, store)
     _retry_startup(daemon)
     if settings.metrics_port:

@@ -16,6 +16,7 @@ from web3 import Web3
 
 from oracle.chain import ChainClient
 from oracle.config import Settings
+from oracle.deployment import DeploymentRecordError
 from oracle.errors import ChainError, VerdictError
 from oracle.gate import ROUTER, ROUTER_STATUS, key_of
 from oracle.scoring import reasons_hash
@@ -98,6 +99,8 @@ def explain_payment(settings: Settings, source: str, item_id: int) -> Group:
         posted = posted_verdicts(chain, row.target, item_id)
         state = ROUTER_STATUS[chain.payment(item_id).status] if source == ROUTER else None
         approved = chain.is_model_approved(row.model_id)
+    except DeploymentRecordError:
+        raise  # a record of another chain: what it would say about this payment is not true here
     except (ChainError, VerdictError) as exc:
         lines.append(Text(f"Could not check the chain: {exc}", style="yellow"))
         return Group(*lines)

@@ -1,6 +1,8 @@
 """`ape run demo`: Verdict's main job end to end on a fresh local chain (the story is told in
 `verdict_demo.story`): train a model, deploy the suite and the DAO, start the oracle daemon, replay a
-few hundred payments, one DAO vote and an escrow, and write `demo-summary.json`."""
+few hundred payments, one DAO vote and an escrow, and write `demo-summary.json`. The demo's chain is
+always one it started itself, and its deployment record is `var/demo/deployment.json`, never the
+long-lived chain's `deployments/local.json`."""
 
 from __future__ import annotations
 
@@ -31,6 +33,13 @@ def cli(
     """Run the Verdict demo on a local chain."""
     if not networks.provider.network.is_local:
         raise click.ClickException("the demo mints test tokens and moves chain time: use a local network")
+    if getattr(networks.provider, "process", None) is None:
+        # ape connected to a chain that was already running (APE_FOUNDRY_HOST): the demo would move
+        # its time, fill it with payments and hand its policy to a fresh DAO.
+        raise click.ClickException(
+            f"the demo runs on a chain of its own, but {networks.provider.uri} was already running "
+            "(APE_FOUNDRY_HOST is set?): unset APE_FOUNDRY_HOST, or run `make demo`"
+        )
     try:
         run_demo(payments, n_accounts, seed, workdir, summary, dashboard, port)
     except DemoError as exc:

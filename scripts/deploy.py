@@ -3,7 +3,8 @@
 On a local network the test accounts play every role (deployer, treasury, nodes, reviewer,
 guardian). On any other network `--account` is the deployer and the admin of everything; pass the
 other roles as options. An existing `deployments/<network>.json` on a non-local network is only
-overwritten after a confirmation.
+overwritten after a confirmation. The record binds the deployment to this chain (chain id and the
+hash of its first block), lists the role holders (printed too) and points at an ABI file per contract.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import click
 from ape.api.address import Address
 from ape.cli import ConnectedProviderCommand, account_option, ape_cli_context
 
+from oracle.deployment import Deployment
 from oracle.errors import VerdictError
 from oracle.model import load as load_model
 from verdict_deploy import (
@@ -23,6 +25,7 @@ from verdict_deploy import (
     model_id_bytes,
     thresholds_of,
 )
+from verdict_deploy.suite import abi_dir_of
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -119,7 +122,14 @@ def cli(
         )
     for name, address in world.addresses.items():
         cli_ctx.logger.success(f"{name} deployed at {click.style(address, bold=True)}")
-    cli_ctx.logger.success(f"Deployment recorded in {world.deployment}")
+    record = Deployment.load(world.deployment)
+    for role, holder in record.roles.items():
+        shown = ", ".join(holder) if isinstance(holder, list) else str(holder)
+        click.echo(f"  {role:>9}: {shown or '-'}")
+    cli_ctx.logger.success(
+        f"Deployment recorded in {world.deployment} (chain id {record.chain_id}, block {record.block} "
+        f"{record.block_hash}); ABIs in {abi_dir_of(world.deployment)}"
+    )
 
 
 def _parse_model_id(value: str) -> bytes:

@@ -18,7 +18,7 @@ import click
 from ape import accounts
 from ape.cli import ConnectedProviderCommand, ape_cli_context
 
-from verdict_deploy import Roles, deployment_path, is_local_network
+from verdict_deploy import Roles, deployment_path, is_local_network, require_deployment
 from verdict_deploy.escrow import EscrowScenarioError, escrow_of_record, gate_waiter, run_escrow_scenario
 
 
@@ -36,8 +36,7 @@ def cli(cli_ctx, network, deployer_alias, buyer_alias, supplier_alias, arbiter_a
     """Run the escrow scenario: three milestones, one disputed, every release risk-gated."""
     network_name = network.name if hasattr(network, "name") else str(network)
     path = deployment_path(network_name)
-    if not path.exists():
-        raise click.ClickException(f"{path} not found: run `ape run deploy --network {network_name}` first")
+    require_deployment(path)  # missing, or recorded on another chain: one line, exit 1
     if is_local_network():
         roles = Roles.local()
         deployer, buyer, supplier, arbiter = roles.deployer, roles.buyer, roles.supplier, roles.arbiters[0]

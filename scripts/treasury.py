@@ -10,7 +10,7 @@ import click
 from ape import networks
 from ape.cli import ConnectedProviderCommand, network_option
 
-from verdict_deploy import deployment_path
+from verdict_deploy import deployment_path, require_deployment
 from verdict_deploy.treasury import format_report, treasury_of_record
 
 
@@ -19,9 +19,8 @@ from verdict_deploy.treasury import format_report, treasury_of_record
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def cli(network: Any, as_json: bool) -> None:
     """Print the treasury's balances and outflows (reads deployments/<network>.json)."""
-    path = deployment_path(networks.provider.network.choice)
-    if not path.exists():
-        raise click.ClickException(f"no deployment record at {path}: deploy first")
+    path = deployment_path(networks.provider.network.name)  # "local", as `ape run deploy` names it
+    require_deployment(path)  # missing, or recorded on another chain: one line, exit 1
     try:
         report = treasury_of_record(path)
     except ValueError as exc:

@@ -88,6 +88,7 @@ def run_demo(
             escrow=True,
             dao=Dao.GOVERNS,
             usdc=True,
+            record=work / "deployment.json",  # never the long-lived chain's deployments/local.json
         )
     contracts, config, deployment_file = world.contracts, world.governance, world.deployment
     assert config is not None  # Dao.GOVERNS deployed one
@@ -98,6 +99,8 @@ def run_demo(
         f"deployed {len(contracts)} contracts; the router's default policy: review at score "
         f"≥ {review:,} bps, reject at ≥ {reject:,} bps (the model proposes {proposed[0]:,} / {proposed[1]:,})"
     )
+    shown = deployment_file.relative_to(ROOT) if deployment_file.is_relative_to(ROOT) else deployment_file
+    console.print(f"demo chain {networks.provider.uri}, record {shown}")
 
     # 3. the scenario's accounts, with their KYC profiles and a month of history in the store
     replay = Replay.on(world, scenario, seed, networks.provider.uri, MANIFEST)

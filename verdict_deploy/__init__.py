@@ -9,7 +9,13 @@ Modules: `world` (roles, the world and its deploy), `suite` (router + oracle, de
 `console` (the helpers `ape_console_extras.py` re-exports), `treasury` (the treasury report).
 """
 
-from verdict_deploy.suite import deployment_path, is_local_network, write_deployment
+from verdict_deploy.suite import (
+    deployment_path,
+    is_local_network,
+    load_deployment,
+    require_deployment,
+    write_deployment,
+)
 from verdict_deploy.world import (
     MANIFEST,
     Dao,
@@ -29,7 +35,9 @@ __all__ = [
     "deploy_world",
     "deployment_path",
     "is_local_network",
+    "load_deployment",
     "model_id_bytes",
+    "require_deployment",
     "thresholds_of",
     "verdict_settings",
     "write_deployment",

@@ -18,14 +18,14 @@ DAO's quadratic list within their routine bounds, e.g. the fee, and the helper s
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ape import chain, networks, project
 
+from oracle.errors import VerdictError
 from verdict_deploy import governance as _gov
 from verdict_deploy.suite import DEFAULT_TOKEN_PUSH_GAS as _DEFAULT_TOKEN_PUSH_GAS
-from verdict_deploy.suite import deployment_path as _deployment_path
+from verdict_deploy.suite import load_deployment as _load_deployment
 
 _CONTRACT_TYPES = {
     "CommunityToken": "CommunityToken",
@@ -50,10 +50,10 @@ def dao() -> dict[str, Any]:
     """The governance and policy contracts, by name."""
     if _session:
         return _session
-    path = _deployment_path(networks.provider.network.name)
-    if not path.exists():
-        raise RuntimeError(f"no deployment record at {path}: run `ape run deploy` or call use(contracts)")
-    addresses = json.loads(path.read_text())["contracts"]
+    try:
+        addresses = _load_deployment().contracts  # refused unless recorded on this very chain
+    except VerdictError as exc:
+        raise RuntimeError(f"{exc} (or call use(contracts))") from None
     for name, type_name in _CONTRACT_TYPES.items():
         if name in addresses:
             _session[name] = getattr(project, type_name).at(addresses[name])

@@ -7,14 +7,22 @@ governance) can be deployed on top of them and handed to `write_deployment` toge
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import click
 from ape import chain, networks, project
 from ape.contracts import ContractInstance
+from eth_utils import to_hex
+
+from oracle.deployment import RECORD_VERSION, Deployment
+from oracle.errors import VerdictError
 
 DEPLOYMENTS_DIR = "deployments"
+DEPLOYMENT_ENV = "VERDICT_DEPLOYMENT"
 
 # The push budget the deploy lists the mock stablecoins with (gas; the router bounds it to
 # [MIN_TOKEN_PUSH_GAS, MAX_TOKEN_PUSH_GAS] = [40,000, 150,000]). A plain OpenZeppelin ERC20 push
@@ -80,9 +88,18 @@ def deploy_suite(
 
 
 def deployment_path(network_name: str, root: Path | None = None) -> Path:
-    """Where the deployment of `network_name` is recorded."""
+    """Where the deployment of `network_name` is recorded: `deployments/<network>.json` under `root`
+    (default: the project), unless no `root` is given and VERDICT_DEPLOYMENT names the record (the
+    same setting `verdict run` reads, so the ape scripts and the node agree on one file)."""
+    if root is None and (override := os.environ.get(DEPLOYMENT_ENV)):
+        return Path(override)
     safe_name = network_name.replace(":", "-").replace("/", "-")
     return (root or project.path) / DEPLOYMENTS_DIR / f"{safe_name}.json"
+
+
+def abi_dir_of(record: Path) -> Path:
+    """The folder of ABI files next to a record: `deployments/local.json` -> `deployments/local.abi/`."""
+    return record.with_suffix(".abi")
 
 
 def write_deployment(
@@ -90,15 +107,59 @@ def write_deployment(
     contracts: Mapping[str, Any],
     block: int,
     root: Path | None = None,
+    *,
+    roles: Mapping[str, Any] | None = None,
+    path: Path | None = None,
 ) -> Path:
-    """Writes `deployments/<network>.json`: network, chain id, deployment block, name -> address."""
-    path = deployment_path(network_name, root)
+    """Writes the deployment record (`deployments/<network>.json` under `root`, or `path`) and an ABI
+    file per contract in `<record>.abi/`, and returns the record's path. The record holds the network,
+    the chain binding (chain id, and `block` with its hash: the first block of the deployment), the
+    role holders (`roles`, already addresses), name -> address and name -> ABI file (relative to the
+    record). `oracle.deployment.Deployment` reads it."""
+    path = path or deployment_path(network_name, root)
     path.parent.mkdir(parents=True, exist_ok=True)
+    abi_dir = abi_dir_of(path)
+    if abi_dir.is_dir():
+        shutil.rmtree(abi_dir)  # a contract of the previous deployment must not linger
+    abi_dir.mkdir()
+    abis: dict[str, str] = {}
+    for name, contract in contracts.items():
+        contract_type = getattr(contract, "contract_type", None)
+        if contract_type is None:
+            continue
+        abi = contract_type.model_dump(mode="json", by_alias=True, exclude_none=True)["abi"]
+        (abi_dir / f"{name}.json").write_text(json.dumps(abi, indent=2) + "\n")
+        abis[name] = f"{abi_dir.name}/{name}.json"
+    block_hash = networks.provider.web3.eth.get_block(int(block))["hash"]
     record = {
+        "format": RECORD_VERSION,
         "network": network_name,
         "chain_id": chain.chain_id,
         "block": int(block),
+        "block_hash": to_hex(block_hash),
+        "rpc_url": networks.provider.uri,
+        "roles": dict(roles or {}),
         "contracts": {name: str(contract.address) for name, contract in contracts.items()},
+        "abis": abis,
     }
     path.write_text(json.dumps(record, indent=2) + "\n")
     return path
+
+
+def load_deployment(path: Path | None = None) -> Deployment:
+    """The deployment record at `path` (default: the connected network's `deployments/<network>.json`),
+    checked against the connected chain: a DeploymentRecordError (one line: redeploy) when it is not
+    this chain's, a ConfigError when it is missing or unreadable."""
+    path = path or deployment_path(networks.provider.network.name)
+    record = Deployment.load(path)
+    record.verify(networks.provider.web3, networks.provider.uri)
+    return record
+
+
+def require_deployment(path: Path | None = None) -> Deployment:
+    """`load_deployment` for `ape run` scripts: a missing, unreadable or foreign record is a click
+    error (one line, exit 1)."""
+    try:
+        return load_deployment(path)
+    except VerdictError as exc:
+        raise click.ClickException(str(exc)) from None

@@ -6,9 +6,9 @@
 
 In order: the suite (RiskOracle, PaymentRouter, MockStablecoin on a local chain), MockUSDC, the
 Escrow, the model's genesis thresholds, the DAO (taking the policy contracts over or not), and the
-`deployments/<network>.json` record. The DAO comes last because once the timelock holds the admin
-roles the deployer can configure nothing; the rest keeps the order (and so the addresses) the demo
-has always had.
+deployment record (`deployments/<network>.json`: chain binding, role holders, addresses, ABI
+files). The DAO comes last because once the timelock holds the admin roles the deployer can
+configure nothing; the rest keeps the order (and so the addresses) the demo has always had.
 """
 
 from __future__ import annotations
@@ -76,6 +76,31 @@ class Roles:
         }
         roles.update(overrides)
         return cls(**roles)
+
+    def holders(self, *, escrow: bool, dao: bool) -> dict[str, Any]:
+        """Role -> address (or list of addresses) of the roles a deployment gives out, as the record
+        and `ape run deploy` show them: arbiters only with an escrow, members and founders only with
+        a DAO. The scenario's buyer, supplier and outsider hold no role and are left out."""
+        def one(account: Any) -> str | None:  # an account, or an address given on the command line
+            return None if account is None else str(getattr(account, "address", account))
+
+        def many(group: Sequence[Any]) -> list[str]:
+            return [str(getattr(a, "address", a)) for a in group]
+
+        holders: dict[str, Any] = {
+            "deployer": one(self.deployer),
+            "treasury": one(self.treasury or self.deployer),
+            "nodes": many(self.nodes),
+            "quorum": self.quorum,
+            "reviewers": many(self.reviewers),
+            "guardian": one(self.guardian),
+        }
+        if escrow:
+            holders["arbiters"] = many(self.arbiters)
+        if dao:
+            holders["members"] = many(self.members)
+            holders["founders"] = many(self.founders)
+        return holders
 
     @property
     def node(self) -> Any:
@@ -145,6 +170,7 @@ def deploy_world(
     with_stablecoin: bool | None = None,
     network: str = "local",
     root: Path | None = None,
+    record: Path | None = None,
 ) -> World:
     """Deploys and wires the suite and, as asked, the escrow and the DAO; records the addresses.
 
@@ -155,7 +181,8 @@ def deploy_world(
     - `usdc`: a second mock token, MockUSDC (the demo pays in two stablecoins).
     - `with_stablecoin`: MockStablecoin; by default on local networks only (see `deploy_suite`).
     - `network`, `root`: where the record goes: `deployments/<network>.json` under `root` (default:
-      the project).
+      the project); `record`: this path instead (the demo keeps its own, never the long-lived
+      chain's `deployments/local.json`).
     """
     deployer = roles.deployer
     start_block = chain.blocks.height + 1
@@ -198,7 +225,11 @@ def deploy_world(
                 config=config,
             )
         )
-    deployment = write_deployment(network, contracts, start_block, root)
+    holders = roles.holders(escrow=escrow, dao=dao is not Dao.NONE)
+    # Who administers the policy contracts: the timelock once the DAO governs them.
+    governed = dao is Dao.GOVERNS
+    holders["admin"] = str(contracts["CommunityTimelock"].address) if governed else holders["deployer"]
+    deployment = write_deployment(network, contracts, start_block, root, roles=holders, path=record)
     return World(contracts, roles, start_block, deployment, config)
 
 

@@ -55,6 +55,9 @@ class Dashboard:
         self.deployment = Deployment.load(settings.deployment)
         self.abis = load_abis(settings.build_manifest)
         self.chain = ChainClient(settings.rpc_url, self.deployment, self.abis, None)
+        # A record of another chain is refused at start; a chain that is down is the header's news.
+        with contextlib.suppress(ChainError):
+            self.chain.verify_deployment()
         self.store = Store(settings.store_url)
         self.w3 = self.chain.w3
         self._governance = GovernanceView(self.chain, self.deployment, self.abis)

@@ -215,7 +215,8 @@ def test_score_rejects_an_unwritable_output(tmp_path, write, model_dir):
 def chain_env(tmp_path):
     """Settings pointing at files that exist and an RPC nobody listens on."""
     deployment = tmp_path / "local.json"
-    deployment.write_text(json.dumps({"chain_id": 31337, "block": 0, "contracts": {}}))
+    bound = {"chain_id": 31337, "block": 0, "block_hash": "0x" + "00" * 32, "contracts": {}}
+    deployment.write_text(json.dumps(bound))
     return {
         "VERDICT_RPC_URL": "http://127.0.0.1:9",
         "VERDICT_DEPLOYMENT": str(deployment),
