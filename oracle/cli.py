@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from oracle.errors import ConfigError, DataError, VerdictError
+from oracle.errors import ConfigError, DataError, VerdictError, unreachable_node
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,11 +55,80 @@ def user_errors(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except VerdictError as err:
-            fail(str(err))
+        except Exception as err:
+            # A chain node that cannot be reached is the operator's to fix, whichever code met it
+            # (web3 raising requests' error, or a ChainError made from it): say so the same way.
+            unreachable = unreachable_node(err)
+            if unreachable is None and not isinstance(err, VerdictError):
+                raise
+            fail(str(unreachable or err))
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def settings_help(fields: tuple[str, ...]) -> str:
+    """The `--help` epilog listing the VERDICT_* settings a command reads, from Settings itself."""
+    from oracle.config import describe_settings
+
+    lines = ["Settings (environment variables, or a .env file):", ""]
+    for env, default, doc in describe_settings(fields):
+        shown = f" \\[default: {escape(default)}]" if default else ""
+        lines.append(f"  {env}{shown}: {escape(doc)}" if doc else f"  {env}{shown}")
+    return "\n".join(lines)
+
+
+def existing_folder(out: Path) -> None:
+    """Refuses an output file whose folder does not exist, before any work: a mistyped folder is
+    an error, never created (the file lands where it was asked for, or nowhere)."""
+    if not out.parent.is_dir():
+        raise DataError(f"--out {out}: folder {out.parent} does not exist; create it first")
+
+
+def existing_store(settings: Any) -> None:
+    """Refuses a VERDICT_STORE_URL that names no existing store (only `verdict run` creates one)."""
+    from oracle.store import Store
+
+    Store(settings.store_url, create=False).close()
+
+
+CHAIN_SETTINGS = ("rpc_url", "deployment", "build_manifest")
+REPORT_SETTINGS = (
+    "usd_prices",
+    "report_threshold_usd",
+    "structuring_band",
+    "structuring_window_hours",
+    "structuring_min_count",
+)
+LOG_SETTINGS = ("log_format", "log_level")
+RUN_SETTINGS = (
+    *CHAIN_SETTINGS,
+    "node_key",
+    "keystore",
+    "keystore_password",
+    "store_url",
+    "model_dir",
+    "poll_interval",
+    "log_batch_blocks",
+    "verdict_batch_size",
+    "verdict_batch_max",
+    "verdict_gas_cap",
+    "confirmations",
+    "max_backoff",
+    "metrics_port",
+    *LOG_SETTINGS,
+    "usd_prices",
+)
+EXPLAIN_SETTINGS = (*CHAIN_SETTINGS, "store_url")
+DASHBOARD_SETTINGS = (
+    *EXPLAIN_SETTINGS,
+    "model_dir",
+    "dashboard_port",
+    "reviewer_key",
+    *REPORT_SETTINGS,
+    *LOG_SETTINGS,
+)
+SUSPICIOUS_SETTINGS = (*EXPLAIN_SETTINGS, *REPORT_SETTINGS)
 
 
 def load_settings() -> Any:
@@ -76,7 +145,8 @@ def load_settings() -> Any:
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
-        raise ConfigError(f"invalid setting VERDICT_{where.upper()}: {first.get('msg', 'invalid')}") from err
+        msg = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+        raise ConfigError(f"invalid setting VERDICT_{where.upper()}: {msg}") from err
 
 
 @app.callback()
@@ -218,6 +288,7 @@ def score(
     out: Annotated[Path, typer.Option("--out", help="Output file: .csv or .parquet")],
 ) -> None:
     """Score a table in batch: score_bps, decision and the top three reasons for every row."""
+    existing_folder(out)
     import numpy as np
     import pandas as pd
 
@@ -274,7 +345,7 @@ def score(
 # --------------------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(epilog=settings_help(RUN_SETTINGS))
 @user_errors
 def run() -> None:
     """Run the oracle node: read payment requests, score them, post verdicts (until Ctrl-C)."""
@@ -286,7 +357,7 @@ def run() -> None:
     run_daemon(settings)
 
 
-@app.command()
+@app.command(epilog=settings_help(EXPLAIN_SETTINGS))
 @user_errors
 def explain(
     payment_id: Annotated[int, typer.Argument(help="The payment id (PaymentRouter), or a release gate id.")],
@@ -296,10 +367,11 @@ def explain(
     from oracle.explain import explain_payment
 
     settings = load_settings()
+    existing_store(settings)
     _out_console().print(explain_payment(settings, "escrow" if escrow else "router", payment_id))
 
 
-@app.command()
+@app.command(epilog=settings_help(DASHBOARD_SETTINGS))
 @user_errors
 def dashboard(
     port: Annotated[
@@ -312,6 +384,7 @@ def dashboard(
     from oracle.logging import configure_logging
 
     settings = load_settings()
+    existing_store(settings)
     configure_logging(settings.log_format, settings.log_level)
     serve(settings, port or settings.dashboard_port)
 
@@ -320,32 +393,57 @@ report_app = typer.Typer(help="Compliance reports.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 
 
-@report_app.command("suspicious")
+@report_app.command("suspicious", epilog=settings_help(SUSPICIOUS_SETTINGS))
 @user_errors
 def report_suspicious(
     start: Annotated[
-        str | None, typer.Option("--from", help="First day (YYYY-MM-DD, UTC) or date-time [-30 days]")
+        str | None,
+        typer.Option("--from", help="First day (YYYY-MM-DD, UTC) or date-time [30 days before --to]"),
     ] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last day (inclusive) or date-time [now]")] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Last day (inclusive) or date-time [chain time now]")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
     out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout")] = None,
 ) -> None:
-    """Flagged payments (held, refunded, structuring) in the shape of a suspicious-activity report."""
-    from oracle.report import build_report, parse_period
+    """Flagged payments (held, refunded, structuring) in the shape of a suspicious-activity report.
+
+    Reads this node's store and the chain; payments the chain held or refunded that the store
+    lacks are listed as chain-only. Default dates follow chain time (the latest block), not the
+    wall clock. Which sources were read goes to stderr (and into the JSON header).
+    """
+    from oracle.chain import ChainClient
+    from oracle.report import build_report, report_period
+    from oracle.store import Store
 
     if fmt not in ("csv", "json"):
         raise DataError(f"--format {fmt!r}: use csv or json")
+    if out is not None:
+        existing_folder(out)
     settings = load_settings()
-    lo, hi = parse_period(start, end)
-    text = build_report(settings, lo, hi).render(fmt)
+    store = Store(settings.store_url, create=False)
+    try:
+        chain = ChainClient.from_settings(settings, with_key=False)
+        period = report_period(start, end, chain=chain, store=store)
+        report = build_report(
+            settings, period.start, period.end, store=store, chain=chain, clock=period.clock
+        )
+    finally:
+        store.close()
+    text = report.render(fmt)
     if out is None:
         sys.stdout.write(text)
-        return
-    try:
-        out.write_text(text)
-    except OSError as err:
-        raise DataError(f"cannot write {out}: {err.strerror or err}") from None
-    _err_console().print(f"wrote {escape(str(out))}")
+    else:
+        try:
+            out.write_text(text)
+        except OSError as err:
+            raise DataError(f"cannot write {out}: {err.strerror or err}") from None
+    err_console = _err_console()
+    err_console.print(escape(report.describe_sources()))
+    if not report.activities:
+        err_console.print("Nothing to report in this period.")
+    if out is not None:
+        err_console.print(f"wrote {escape(str(out))}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -360,6 +458,10 @@ def main(argv: list[str] | None = None) -> None:
         fail("interrupted")
         sys.exit(130)
     except Exception as err:  # a bug, not a user mistake: still one line unless asked for more
+        unreachable = unreachable_node(err)
+        if unreachable is not None:
+            fail(str(unreachable))
+            sys.exit(1)
         if os.environ.get("VERDICT_DEBUG"):
             raise
         fail(f"unexpected {type(err).__name__}: {err} (set VERDICT_DEBUG=1 for the traceback)")

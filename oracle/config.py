@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "VERDICT_"
 
 
 class Settings(BaseSettings):
     """Verdict's configuration. Every field can be set as `VERDICT_<NAME>` (or in a `.env` file)."""
 
-    model_config = SettingsConfigDict(env_prefix="VERDICT_", env_file=".env", extra="ignore")
+    # Attribute docstrings become field descriptions: `verdict <command> --help` lists them.
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", use_attribute_docstrings=True
+    )
 
     # --- chain -----------------------------------------------------------------------------
     rpc_url: str = "http://127.0.0.1:8545"
+    """JSON-RPC URL of the chain node (http:// or https://)."""
     deployment: Path = Path("deployments/local.json")
     """Written by `ape run deploy`: contract name -> address, plus the deployment block."""
     build_manifest: Path = Path(".build/__local__.json")
@@ -24,7 +33,9 @@ class Settings(BaseSettings):
     node_key: SecretStr | None = None
     """Hex private key of this oracle node (or use `keystore` + `keystore_password`)."""
     keystore: Path | None = None
+    """An encrypted keystore file holding the node key (instead of `node_key`)."""
     keystore_password: SecretStr | None = None
+    """The keystore's password. Never logged."""
 
     # --- storage -----------------------------------------------------------------------------
     store_url: str = "sqlite:///var/verdict.sqlite"
@@ -32,6 +43,7 @@ class Settings(BaseSettings):
 
     # --- model -------------------------------------------------------------------------------
     model_dir: Path = Path("var/model")
+    """The model artifact directory the daemon scores with."""
 
     # --- daemon ------------------------------------------------------------------------------
     poll_interval: float = Field(0.05, gt=0)
@@ -40,19 +52,25 @@ class Settings(BaseSettings):
     """Largest block range asked of `eth_getLogs` at once."""
     verdict_batch_size: int = Field(100, gt=0, le=500)
     """Most verdicts sent in one `submitVerdicts` transaction."""
-    verdict_batch_max: int = Field(200, gt=0, le=500)  # batch size while the backlog is larger (fewer txs)
+    verdict_batch_max: int = Field(200, gt=0, le=500)
+    """Most verdicts in one transaction while the backlog is larger than a batch (fewer txs)."""
     verdict_gas_cap: int = Field(15_000_000, ge=500_000)
     """Most gas one verdict transaction may need (and at most half the block gas limit): a batch
     estimated above it, or refused by the node, is split until its parts fit (split and park)."""
     confirmations: int = Field(0, ge=0)
+    """Blocks a request must be buried under before it is scored (reorg safety)."""
     max_backoff: float = Field(10.0, gt=0)
+    """Longest wait (seconds) between retries while the chain or the store is failing."""
     metrics_port: int | None = Field(9464, ge=0, le=65535)
     """Prometheus metrics on 127.0.0.1; None disables them."""
     log_format: str = Field("auto", pattern="^(auto|json|console)$")
+    """auto (console on a terminal, else JSON), json or console."""
     log_level: str = "info"
+    """debug, info, warning or error."""
 
     # --- token valuation for features (symbol -> USD per whole token) -------------------------
     usd_prices: dict[str, float] = {"ETH": 3000.0, "mUSD": 1.0, "USDC": 1.0}
+    """USD per whole token, by symbol (JSON); a payment in a token without a price is not scored."""
 
     # --- dashboard (`verdict dashboard`) and compliance reports (`verdict report`) ------------
     dashboard_port: int = Field(8050, ge=1, le=65535)
@@ -67,3 +85,34 @@ class Settings(BaseSettings):
     """Payments just below the threshold are counted per payer within this sliding window."""
     structuring_min_count: int = Field(3, ge=2)
     """This many such payments by one payer within the window are reported as structuring."""
+
+    @field_validator("rpc_url")
+    @classmethod
+    def _rpc_url_is_http(cls, value: str) -> str:
+        # Caught here, a typo is one line naming the setting, not a transport error deep in web3.
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"{value!r} is not an http(s) URL; give the node's JSON-RPC URL, e.g. http://127.0.0.1:8545"
+            )
+        return value.strip()
+
+
+def env_name(field: str) -> str:
+    """The environment variable of a Settings field ("rpc_url" -> "VERDICT_RPC_URL")."""
+    return ENV_PREFIX + field.upper()
+
+
+def describe_settings(fields: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """(variable, default, description) of each named Settings field, from the Settings class
+    itself, for `--help` texts; secrets show no default. A name Settings lacks is a KeyError."""
+    out = []
+    for name in fields:
+        info = Settings.model_fields[name]
+        default: Any = info.get_default(call_default_factory=True)
+        if default is None or "key" in name or "password" in name:
+            shown = ""
+        else:  # as it would be typed in the variable: JSON for a mapping
+            shown = json.dumps(default) if isinstance(default, dict | list) else str(default)
+        out.append((env_name(name), shown, " ".join((info.description or "").split())))
+    return out

@@ -1,6 +1,8 @@
 """The one database layer under the history store and the verdict log: schema, engine, transactions.
 
-SQLite by default (WAL mode, created on first use), PostgreSQL by URL. Only portable SQL is used;
+SQLite by default (WAL mode, created on first use by the daemon), PostgreSQL by URL. Readers
+(reports, explain, the dashboard) open with `create=False`: a URL that names no existing Verdict
+store is then a StoreError, never a new empty database. Only portable SQL is used;
 the one dialect-specific construct is the upsert, which SQLite and PostgreSQL spell the same way
 in SQLAlchemy (`INSERT ... ON CONFLICT`). The schema is the one earlier versions created, so an
 existing database opens as it is.
@@ -137,9 +139,12 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
 class Database:
     """One SQLAlchemy engine over the oracle's schema, with error mapping to StoreError."""
 
-    def __init__(self, url: str, busy_timeout: float = 5.0) -> None:
-        """busy_timeout: seconds a SQLite write waits for another writer before StoreError("locked")."""
+    def __init__(self, url: str, busy_timeout: float = 5.0, *, create: bool = True) -> None:
+        """busy_timeout: seconds a SQLite write waits for another writer before StoreError("locked").
+        create=False: the database must already hold a Verdict store (its `payments` table); a
+        missing SQLite file or an empty database is a StoreError and nothing is created."""
         self._busy_timeout = float(busy_timeout)
+        self._create = create
         try:
             parsed = make_url(url)
         except sa_exc.ArgumentError as err:
@@ -153,7 +158,14 @@ class Database:
             self._engine = self._make_engine(url, parsed)
         except (sa_exc.ArgumentError, ImportError) as err:
             raise StoreError(f"store {self._label}: cannot create engine ({err})") from err
-        with self.guard("open"):
+        with self._server_hint(), self.guard("open"):
+            if not create and not inspect(self._engine).has_table(payments.name):
+                self._engine.dispose()
+                raise StoreError(
+                    f"store {self._label} holds no Verdict store (no payments table); check "
+                    "VERDICT_STORE_URL (only `verdict run` creates a store)"
+                )
+            # Also on open for reading: an older store gains the tables and columns added since.
             _META.create_all(self._engine)
             self._add_missing_columns()
 
@@ -174,10 +186,7 @@ class Database:
             # One shared connection, or each checkout would see its own empty database.
             engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
         else:
-            try:
-                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            except OSError as err:
-                raise StoreError(f"store {self._label}: cannot create its directory ({err})") from err
+            self._prepare_file(Path(database).expanduser())
             engine = create_engine(
                 url, connect_args={"check_same_thread": False, "timeout": self._busy_timeout}
             )
@@ -185,13 +194,40 @@ class Database:
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
-            # WAL lets readers (explain, reports) run while the daemon writes.
-            cur.execute("PRAGMA journal_mode=WAL")
+            if self._create:
+                # WAL lets readers (explain, reports) run while the daemon writes; it is a property
+                # of the file, so a reader leaves it to the writer (and writes nothing to a file
+                # that may not be a store at all).
+                cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute(f"PRAGMA busy_timeout={int(self._busy_timeout * 1000)}")
             cur.close()
 
         return engine
+
+    @contextmanager
+    def _server_hint(self) -> Iterator[None]:
+        """A database server that cannot be reached at open says where to look (still one line)."""
+        try:
+            yield
+        except StoreError as err:
+            if self._dialect == "sqlite" or not isinstance(err.__cause__, sa_exc.OperationalError):
+                raise
+            raise StoreError(f"{err}; check VERDICT_STORE_URL and that the server is running") from err
+
+    def _prepare_file(self, path: Path) -> None:
+        """A writer creates the file's folder; a reader needs the file (SQLite would create it)."""
+        if not self._create:
+            if not path.is_file():
+                raise StoreError(
+                    f"store {self._label}: no such database file {path}; check VERDICT_STORE_URL "
+                    "(only `verdict run` creates a store)"
+                )
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise StoreError(f"store {self._label}: cannot create its directory ({err})") from err
 
     @contextmanager
     def guard(self, what: str) -> Iterator[None]:

@@ -6,7 +6,7 @@ daemon, reports, the demo); code that needs only one takes a `HistoryStore` or a
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from oracle.db import PAYMENT_RECORD_COLUMNS, Database, chunks, payments, verdicts
 from oracle.history import HistoryStore
@@ -19,9 +19,18 @@ __all__ = ["AccountStats", "PaymentRecord", "Store", "VerdictRow"]
 class Store(HistoryStore, VerdictLog):
     """History and verdict log over one database (one engine, one connection pool)."""
 
-    def __init__(self, url: str, busy_timeout: float = 5.0) -> None:
-        """busy_timeout: seconds a SQLite write waits for another writer before StoreError("locked")."""
-        self._db = Database(url, busy_timeout)
+    def __init__(self, url: str, busy_timeout: float = 5.0, *, create: bool = True) -> None:
+        """busy_timeout: seconds a SQLite write waits for another writer before StoreError("locked").
+        create=False (every reader but the daemon): the URL must name an existing Verdict store."""
+        self._db = Database(url, busy_timeout, create=create)
+
+    def latest_payment_time(self, prefix: str) -> int | None:
+        """Block time of the newest payment whose key starts with `prefix`; None if there is none."""
+        with self._db.tx("reading the latest payment time") as conn:
+            latest = conn.execute(
+                select(func.max(payments.c.timestamp)).where(payments.c.key.like(f"{prefix}%"))
+            ).scalar()
+        return None if latest is None else int(latest)
 
     def payments_with_verdicts(
         self, prefix: str, since: int, until: int

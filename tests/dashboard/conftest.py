@@ -18,6 +18,7 @@ from oracle.chain import ChainClient, Deployment, load_abis
 from oracle.datagen import generate
 from oracle.launch import DaemonProcess
 from oracle.model import ModelArtifact, load
+from oracle.store import Store
 from oracle.train import train
 from verdict_demo.dashboard import CHROMIUM, CHROMIUM_ARGS, free_port, start_dashboard, wait_healthy
 from verdict_deploy import MANIFEST, Dao, deploy_world, verdict_settings
@@ -91,6 +92,9 @@ def oracle_node(verdict_env, node, tmp_path) -> Iterator[DaemonProcess]:
 @pytest.fixture
 def dashboard(verdict_env, reviewer, tmp_path) -> Iterator[str]:
     """`verdict dashboard` as its own process, with the reviewer's key; yields its base URL."""
+    # The node's store exists before the dashboard starts, as in operation: `verdict dashboard`
+    # refuses a store URL that names no store (only `verdict run` creates one).
+    Store(verdict_env["VERDICT_STORE_URL"]).close()
     port = free_port()
     log_path = tmp_path / "dashboard.log"
     process = start_dashboard({**verdict_env, "VERDICT_REVIEWER_KEY": reviewer.private_key}, log_path, port)

@@ -13,6 +13,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -293,3 +294,97 @@ def test_the_console_script_never_prints_a_traceback_for_bad_input(tmp_path):
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr + proc.stdout
     assert proc.stderr.strip().startswith("error:") and len(proc.stderr.strip().splitlines()) <= 2
+
+
+# --- a store URL that names no store; a chain node that cannot be reached ---------------------
+
+READERS = (["explain", "1"], ["report", "suspicious"], ["dashboard", "--port", "18050"])
+
+
+@pytest.mark.parametrize("args", READERS, ids=lambda a: a[0])
+@pytest.mark.parametrize(
+    "where", ["/nonexistent/dir/x.sqlite", "{tmp}/typo/verdict.sqlite", "{tmp}/verdict.sqlte"]
+)
+def test_readers_refuse_a_store_url_that_names_no_database(chain_env, tmp_path, args, where):
+    """Only `verdict run` creates a store: a mistyped VERDICT_STORE_URL is one line, exit 1, and
+    no file or folder appears (it used to create an empty database and report nothing, exit 0)."""
+    path = Path(where.format(tmp=tmp_path))
+    before = sorted(tmp_path.rglob("*"))
+    result = invoke(*args, env={**chain_env, "VERDICT_STORE_URL": f"sqlite:///{path}"})
+    assert_clean_failure(result, "no such database file", "VERDICT_STORE_URL")
+    assert not path.exists()
+    assert path.parent == tmp_path or not path.parent.exists()
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+@pytest.mark.parametrize("args", READERS, ids=lambda a: a[0])
+def test_readers_refuse_a_database_that_holds_no_verdict_store(chain_env, tmp_path, args):
+    empty = tmp_path / "empty.sqlite"
+    empty.write_bytes(b"")  # what a mistyped URL used to leave behind
+    result = invoke(*args, env={**chain_env, "VERDICT_STORE_URL": f"sqlite:///{empty}"})
+    assert_clean_failure(result, "holds no Verdict store")
+    assert empty.read_bytes() == b""
+
+
+def test_readers_name_an_unreachable_postgresql_store_in_one_line(chain_env):
+    pytest.importorskip("psycopg")
+    url = "postgresql+psycopg://verdict:s3cret@127.0.0.1:9/verdict"
+    result = invoke("report", "suspicious", env={**chain_env, "VERDICT_STORE_URL": url})
+    assert_clean_failure(result, "127.0.0.1:9")
+    assert "s3cret" not in result.output
+
+
+@pytest.mark.parametrize("command", [["run"], *READERS], ids=lambda a: a[0])
+@pytest.mark.parametrize("url", ["not-a-url", "127.0.0.1:8545", "ftp://127.0.0.1:8545", "http://"])
+def test_every_command_refuses_an_rpc_url_that_is_not_http(chain_env, command, url):
+    result = invoke(*command, env={**chain_env, "VERDICT_RPC_URL": url})
+    assert_clean_failure(result, "VERDICT_RPC_URL", "http")
+
+
+@pytest.fixture
+def reachable_world(chain_env, tmp_path, manifest):
+    """A store holding one scored payment, a deployment record with addresses, the real ABIs."""
+    from oracle.store import Store
+
+    deployment = tmp_path / "world.json"
+    deployment.write_text(
+        json.dumps(
+            {
+                "chain_id": 31337,
+                "block": 0,
+                "contracts": {"RiskOracle": "0x" + "22" * 20, "PaymentRouter": "0x" + "33" * 20},
+            }
+        )
+    )
+    store = Store(chain_env["VERDICT_STORE_URL"])
+    store.record_scored(
+        "router:1", "0x" + "33" * 20, 1, 9000, "reject", "0x" + "ab" * 32,
+        [{"feature": "amount", "value": 1.0, "contribution": 0.5, "text": "amount is high"}],
+        "0x" + "cd" * 32, {"amount": 1.0},
+    )  # fmt: skip
+    store.close()
+    return {**chain_env, "VERDICT_DEPLOYMENT": str(deployment), "VERDICT_BUILD_MANIFEST": str(manifest)}
+
+
+@pytest.mark.parametrize("args", [["explain", "1"], ["report", "suspicious"]], ids=lambda a: a[0])
+def test_an_unreachable_chain_node_is_one_line_naming_the_url_and_the_fix(reachable_world, args):
+    """It used to be `error: unexpected ConnectionError: HTTPConnectionPool(...)`."""
+    result = invoke(*args, env=reachable_world)
+    assert_clean_failure(result, "http://127.0.0.1:9", "VERDICT_RPC_URL")
+    assert "unexpected" not in result.output and "HTTPConnectionPool" not in result.output
+
+
+def test_score_refuses_an_output_folder_that_does_not_exist(tmp_path, write, model_dir):
+    data = write(payments_row())
+    out = tmp_path / "nonexistent-dir" / "x.csv"
+    result = invoke("score", "--model", str(model_dir), "--data", data, "--out", str(out))
+    assert_clean_failure(result, "nonexistent-dir", "does not exist")
+    assert not out.parent.exists()
+
+
+def test_report_refuses_an_output_folder_that_does_not_exist(reachable_world, tmp_path):
+    """Checked before the store or the chain is read (nothing listens on the RPC port here)."""
+    out = tmp_path / "nonexistent-dir" / "sar.csv"
+    result = invoke("report", "suspicious", "--out", str(out), env=reachable_world)
+    assert_clean_failure(result, "nonexistent-dir", "does not exist")
+    assert not out.parent.exists()

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from oracle.errors import StoreError
-from oracle.store import Store
+from oracle.store import PaymentRecord, Store
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -190,3 +190,36 @@ def test_a_store_from_before_probabilities_gains_the_column_and_keeps_its_rows(t
         assert store.scored("router:2").probability == pytest.approx(0.9)
     finally:
         store.close()
+
+
+def test_a_reader_never_creates_a_store(tmp_path):
+    """create=False (every command but `verdict run`): a missing file, or a database without the
+    Verdict tables, is a StoreError and nothing is created."""
+    missing = tmp_path / "no" / "such" / "s.sqlite"
+    with pytest.raises(StoreError, match="no such database file"):
+        Store(f"sqlite:///{missing}", create=False)
+    assert not (tmp_path / "no").exists()
+    foreign = tmp_path / "foreign.sqlite"
+    sqlite3.connect(foreign).execute("CREATE TABLE other (x INTEGER)").connection.commit()
+    with pytest.raises(StoreError, match="holds no Verdict store"):
+        Store(f"sqlite:///{foreign}", create=False)
+    assert [r[0] for r in sqlite3.connect(foreign).execute("SELECT name FROM sqlite_master")] == ["other"]
+
+
+def test_a_reader_opens_an_existing_store_and_sees_its_latest_payment(tmp_path):
+    url = f"sqlite:///{tmp_path / 's.sqlite'}"
+    writer = Store(url)
+    assert writer.latest_payment_time("router:") is None
+    writer.record_payments(
+        [
+            (PaymentRecord("router:1", "0xa", "0xb", "ETH", 1.0, 2_000), None),
+            (PaymentRecord("escrow:1", "0xa", "0xb", "ETH", 1.0, 9_000), None),
+            (PaymentRecord("router:2", "0xa", "0xb", "ETH", 1.0, 1_000), None),
+        ],
+        [],
+        [],
+    )
+    writer.close()
+    reader = Store(url, create=False)
+    assert reader.latest_payment_time("router:") == 2_000
+    reader.close()
