@@ -125,6 +125,12 @@ def test_every_page_loads_and_the_report_downloads_with_structuring(
     expect(page.locator('[data-kpi="backlog"]')).to_have_text("0")
     expect(page.locator('[data-kpi="checkpoint"]')).not_to_have_text("—")
 
+    # Empty dates: the 30 days up to the chain's time (the CLI's rule), and the page says so.
+    page.goto(f"{dashboard}/report?preview=1")
+    expect(page.locator("#report-sources")).to_contain_text("now from chain time")
+    for pid in ids[:3]:
+        expect(page.locator(f'#report-rows tr[data-case="router:{pid}"]')).to_contain_text("structuring")
+
     # The report for the chain's day, from the dashboard's download button.
     today = datetime.fromtimestamp(chain.blocks.head.timestamp, UTC).date()
     page.goto(f"{dashboard}/report?from={today - timedelta(days=1)}&to={today + timedelta(days=1)}&preview=1")
