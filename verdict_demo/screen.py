@@ -285,9 +285,10 @@ def next_steps(
             "which keeps the chain, the node and the dashboard up until Ctrl-C:",
             "  make demo-dashboard                      # dashboard on http://127.0.0.1:8050/",
             "  make demo-dashboard DASHBOARD_PORT=8060  # the same on another port",
-            "then, in another terminal while it runs:",
+            "It prints the settings of its own chain (a new one); then, for example:",
         ]
-    lines.append("  export " + " ".join(f"{name}={env[name]}" for name in names if name in env))
+    if live:  # a stopped chain's address would only lead to "connection refused"
+        lines.append("  export " + " ".join(f"{name}={env[name]}" for name in names if name in env))
     if explain_id is not None:
         lines.append(
             f"  .venv/bin/verdict explain {explain_id}      # why the oracle stopped it, checked on chain"

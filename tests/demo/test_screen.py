@@ -182,7 +182,10 @@ def test_summary_escrow_and_next_steps_fit_80_columns_and_keep_commands_whole():
     # Commands are never cut: each one is on the screen whole, ready to copy.
     for step in steps:
         assert step in text
-    assert f"export VERDICT_RPC_URL={env['VERDICT_RPC_URL']}" in text
+    # The stopped chain's address is not offered; the dashboard run prints its own chain's.
+    assert env["VERDICT_RPC_URL"] not in text
+    live = next_steps(env, 17, ("2026-12-01", "2026-12-02"), live=True)
+    assert live[1] == "  export " + " ".join(f"{k}={v}" for k, v in env.items())
     assert ".venv/bin/verdict explain 17" in text
     assert "--from 2026-12-01 --to 2026-12-02" in text
     prose = [line for line in text.splitlines() if not line.strip().startswith((".venv", "export"))]
