@@ -17,6 +17,7 @@ OZ_SOURCES := node_modules/.verdict/openzeppelin-contracts
 
 help:
 	@echo "make demo   - start anvil, deploy, train a model, run the oracle daemon, send payments"
+	@echo "make demo-dashboard [DASHBOARD_PORT=8050] - the demo, then its chain and dashboard stay up"
 	@echo "make test   - the whole test suite (contracts, oracle, end to end, faults)"
 	@echo "make bench  - throughput, latency, gas and scoring benchmarks -> docs/benchmarks.md"
 	@echo "make slither - static analysis of the contracts"
@@ -26,7 +27,11 @@ setup: $(VENV)/.installed node_modules/.installed $(OZ_SOURCES)/.installed .solc
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PY_VERSION) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	@# pip's own output is a few hundred lines: tools/pip_progress.py shows how far it is (one line
+	@# on a terminal, ten in a log) and keeps the rest in .venv/pip-install.log.
+	@echo "pip: installing $$(grep -c '==' requirements.lock) pinned packages into $(VENV) (about two minutes)"
+	@set -o pipefail; $(BIN)/pip install --disable-pip-version-check --progress-bar off -r requirements.lock \
+		| $(BIN)/python tools/pip_progress.py $$(grep -c '==' requirements.lock) $(VENV)/pip-install.log
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	@# ape, pytest and the daemon find the npm toolchain without an activated venv: the
 	@# solc-js bridge (as py-solc-x's solc) and node_modules/.bin (anvil) come from this .pth.
@@ -65,9 +70,12 @@ test: setup lint slither browser
 demo: setup
 	$(OWN_CHAIN) $(APE) run demo --network ethereum:local:foundry
 
-# The demo, then its chain stays up with the dashboard on http://127.0.0.1:8050/ until Ctrl-C.
+# The demo, then its chain stays up with the dashboard on http://127.0.0.1:$(DASHBOARD_PORT)/ until
+# Ctrl-C; another port: make demo-dashboard DASHBOARD_PORT=8060 (a busy one fails before the demo).
+DASHBOARD_PORT ?= 8050
 demo-dashboard: setup
-	$(OWN_CHAIN) $(APE) run demo --network ethereum:local:foundry --dashboard
+	@$(BIN)/python -m verdict_demo.dashboard "$(DASHBOARD_PORT)"
+	$(OWN_CHAIN) $(APE) run demo --network ethereum:local:foundry --dashboard --port $(DASHBOARD_PORT)
 
 lint: setup
 	$(BIN)/ruff check oracle verdict_deploy verdict_demo bench tests scripts tools ape_console_extras.py

@@ -16,7 +16,10 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
+from oracle.dashboard.listen import port_in_use
 from oracle.launch import DaemonProcess
+
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "free_port", "port_in_use", "start_dashboard", "wait_healthy"]
 
 CHROMIUM = os.environ.get("VERDICT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -63,3 +66,23 @@ def wait_healthy(base_url: str, dashboard: DaemonProcess, timeout: float = 30.0)
             pass
         time.sleep(0.1)
     return False
+
+
+def main(argv: list[str]) -> int:
+    """`python -m verdict_demo.dashboard PORT`: exit 1 with one line when 127.0.0.1:PORT is taken
+    (`make demo-dashboard` asks before it starts a chain and trains a model, not minutes later)."""
+    if len(argv) != 2 or not argv[1].isdigit() or not 0 < int(argv[1]) < 65536:
+        print(f"error: the dashboard port must be a number from 1 to 65535, not {' '.join(argv[1:])!r}")
+        return 2
+    port = int(argv[1])
+    if busy := port_in_use(port):
+        print(
+            f"error: port {port} on 127.0.0.1 is in use ({busy}): stop what listens there or pick "
+            "another port: make demo-dashboard DASHBOARD_PORT=8060"
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

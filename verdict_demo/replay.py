@@ -11,21 +11,19 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
-from rich.console import Console, Group
-from rich.live import Live
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.console import Console
 from rich.table import Table
 
 from oracle.chain import ChainClient, Deployment, load_abis
 from oracle.datagen import DEFAULT_DENSITY, Scenario, generate, prime_history
 from oracle.features import OnlineFeatures, PaymentRecord
-from oracle.gate import ROUTER, ROUTER_STATUS, key_of
+from oracle.gate import ROUTER_STATUS
 from oracle.model import ModelArtifact
 from oracle.store import Store
 from oracle.traffic import OutcomeWatcher, Sender, fund, pay_tx, payment_id_from_receipt, percentile, wallets
 from oracle.train import train
 
-DECISION_STYLE = {"settled": "green", "held": "yellow", "refunded": "red"}
+TRAINING_ROWS = 40_000  # labelled synthetic payments the demo's model is trained on (README.md says so)
 
 
 @dataclass
@@ -114,12 +112,15 @@ def train_model(
     consumers paying once a day reads a demo's consumers paying several times a day as unusual.
     """
     with console.status(
-        f"generating 40,000 labelled payments ({payments_per_consumer_day:.1f} per consumer a day) "
-        "and training LightGBM..."
+        f"training LightGBM on {TRAINING_ROWS:,} labelled payments "
+        f"({payments_per_consumer_day:.1f} per consumer a day)..."
     ):
         started = time.perf_counter()
         frame = generate(
-            rows=40_000, seed=seed, fraud_rate=0.01, payments_per_consumer_day=payments_per_consumer_day
+            rows=TRAINING_ROWS,
+            seed=seed,
+            fraud_rate=0.01,
+            payments_per_consumer_day=payments_per_consumer_day,
         )
         if model_dir.exists():
             shutil.rmtree(model_dir)
@@ -171,49 +172,6 @@ def prime_trading_partners(store_url: str, buyer: str, supplier: str, now: int) 
         )
     finally:
         store.close()
-
-
-def decision_feed(replay: Replay, store: Store, limit: int = 8) -> Table:
-    table = Table(expand=True, show_lines=False)
-    for column, kwargs in (
-        ("id", {"justify": "right"}),
-        ("amount", {"justify": "right"}),
-        ("typology", {}),
-        ("score", {"justify": "right"}),
-        ("outcome", {}),
-        ("top reasons", {"ratio": 1}),
-    ):
-        table.add_column(column, **kwargs)
-    for payment_id, row in replay.sent[-limit:]:
-        scored = store.scored(key_of(ROUTER, payment_id))
-        outcome = replay.watcher.outcomes.get(payment_id, ("pending", 0.0))[0]
-        reasons = "; ".join(r.get("text", "") for r in (scored.reasons if scored else []))
-        table.add_row(
-            str(payment_id),
-            f"${row.amount_usd:,.2f} {row.token}",
-            "" if row.typology == "none" else f"[bold]{row.typology}[/]",
-            str(scored.score_bps) if scored else "-",
-            f"[{DECISION_STYLE.get(outcome, 'white')}]{outcome}[/]",
-            reasons,
-        )
-    return table
-
-
-def replay_live(replay: Replay, rows: list[Any], store: Store, console: Console, title: str) -> None:
-    """Sends `rows` one after another, each decided before the next (time jumps stay under the
-    verdict deadline), with a progress bar and the latest decisions on screen."""
-    progress = Progress(
-        TextColumn(f"[bold]{title}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
-    )
-    task = progress.add_task(title, total=len(rows))
-    with Live(Group(progress, decision_feed(replay, store)), console=console, refresh_per_second=8) as live:
-        for row in rows:
-            payment_id = replay.send(row)
-            if replay.wait_outcome(payment_id) is None:
-                console.print(f"[red]payment {payment_id} got no verdict in time (it stays pending)[/]")
-            progress.advance(task)
-            live.update(Group(progress, decision_feed(replay, store)))
-    console.print()  # rich's Live leaves the cursor on its last line
 
 
 def summarize(replay: Replay, risk_oracle: Any, split: int | None = None) -> dict[str, Any]:

@@ -167,6 +167,7 @@ def _shoot(base: str, out: Path, start, end, console: Console) -> None:
             page.evaluate("document.getElementById('auto-refresh').checked = false")
             if name == "review" and page.locator("button.approve").count():
                 page.locator("button.approve").first.click()
+                page.locator("#review-confirm-yes").click()  # the dashboard asks before it signs
                 page.locator("#review-status").wait_for()
                 page.locator("#decided").wait_for()
                 page.wait_for_function("!document.querySelector('button[data-review]:disabled')")

@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 import signal
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from ape import networks
 from ape.logging import LogLevel, logger
@@ -23,15 +25,21 @@ from rich.console import Console
 from oracle.datagen import generate_scenario
 from oracle.launch import DaemonProcess
 from oracle.store import Store
-from verdict_demo.dashboard import start_dashboard
+from verdict_demo.dashboard import port_in_use, start_dashboard, wait_healthy
 from verdict_demo.replay import (
     Replay,
     fund_payers,
     prime_store,
     prime_trading_partners,
-    replay_live,
     summarize,
     train_model,
+)
+from verdict_demo.screen import (
+    next_steps,
+    print_escrow,
+    print_next_steps,
+    print_summary,
+    replay_live,
 )
 from verdict_deploy import MANIFEST, Dao, Roles, deploy_world, thresholds_of, verdict_settings
 from verdict_deploy.escrow import gate_waiter, run_escrow_scenario
@@ -48,6 +56,12 @@ def run_demo(
     payments: int, n_accounts: int, seed: int, workdir: str, summary: str, dashboard: bool, port: int
 ) -> None:
     """Runs the whole demo on the connected local chain; raises DemoError when it cannot go on."""
+    if dashboard and (busy := port_in_use(port)):
+        # Before minutes of demo, not after: the dashboard could not listen at the end.
+        raise DemoError(
+            f"port {port} on 127.0.0.1 is in use ({busy}): stop what listens there or pick another "
+            f"port (make demo-dashboard DASHBOARD_PORT=8060, or --port 8060)"
+        )
     console = Console()
     logger.set_level(LogLevel.WARNING)  # one line per transaction would bury the story
     work = ROOT / workdir
@@ -82,8 +96,8 @@ def run_demo(
     review, reject = int(router.reviewThreshold()), int(router.rejectThreshold())
     proposed = thresholds_of(artifact)
     console.print(
-        f"deployed {len(contracts)} contracts; policy (router defaults): review {review} bps, "
-        f"reject {reject} bps (the model proposes {proposed[0]} / {proposed[1]})"
+        f"deployed {len(contracts)} contracts; the router's default policy: review at score "
+        f"≥ {review:,} bps, reject at ≥ {reject:,} bps (the model proposes {proposed[0]:,} / {proposed[1]:,})"
     )
     shown = deployment_file.relative_to(ROOT) if deployment_file.is_relative_to(ROOT) else deployment_file
     console.print(f"demo chain {networks.provider.uri}, record {shown}")
@@ -94,7 +108,11 @@ def run_demo(
     with console.status("funding payers and priming the feature store with their history..."):
         fund_payers(replay, scenario)
         primed = prime_store(store_url, scenario, replay)
-    console.print(f"{len(scenario.accounts)} accounts, {primed} past payments in the feature store")
+    opened = len(scenario.accounts) - n_accounts
+    console.print(
+        f"{len(scenario.accounts)} accounts ({n_accounts} plus {opened} the fraud episodes opened), "
+        f"{primed:,} past payments in the feature store"
+    )
 
     # 4. the oracle node
     daemon_env = verdict_settings(deployment_file, store_url=store_url, model_dir=work / "model")
@@ -121,12 +139,12 @@ def run_demo(
         # Fraud got through in the first half: the community votes (routine track) to review the
         # riskiest 2% of legitimate traffic instead of 1% (9,900 -> 9,800 on the quantile scale).
         new_review = review_share_threshold(review, 2.0, config.review_band)
-        with console.status(f"DAO vote: review threshold {review} -> {new_review} bps..."):
+        with console.status(f"DAO vote: review threshold {review:,} -> {new_review:,} bps..."):
             governance = run_threshold_round(contracts, roles.members, new_review)
         before, after = governance["threshold_before"], governance["threshold_after"]
         console.print(
             f"proposal {str(governance['proposal_id'])[:12]}… {governance['state']} on the "
-            f"{governance['track']} track: review threshold {before} -> {after} bps"
+            f"{governance['track']} track: review threshold {before:,} -> {after:,} bps"
         )
         replay_live(replay, rows[half:], store, console, "payments, second half")
         result = summarize(replay, client.oracle, split=before_vote)
@@ -135,17 +153,24 @@ def run_demo(
             store_url, str(buyer), str(supplier), int(client.w3.eth.get_block("latest")["timestamp"])
         )
         with console.status("escrow: three milestones, one disputed and ruled on..."):
-            result["escrow"] = run_escrow_scenario(
+            escrow = run_escrow_scenario(
                 world.escrow, world.stablecoin, buyer, supplier, roles.arbiters[0], gate_waiter(world.escrow)
             )
-        result["governance"] = {**governance, "proposal_id": str(governance["proposal_id"])}
-        result["model_id"] = artifact.model_id
+        result = summary_document(result, escrow, governance, artifact.model_id)
         (ROOT / summary).write_text(json.dumps(result, indent=2) + "\n")
-        _print_summary(console, result, summary)
+        print_summary(console, result, summary)
+        print_escrow(console, result["escrow"], client.token_info(result["escrow"]["token"]).symbol)
+        steps = next_steps(daemon_env, explain_candidate(replay), chain_period(client, replay), dashboard)
         if dashboard:
             _serve_dashboard(
-                console, {**daemon_env, "VERDICT_REVIEWER_KEY": roles.reviewer.private_key}, work, port
+                console,
+                {**daemon_env, "VERDICT_REVIEWER_KEY": roles.reviewer.private_key},
+                work,
+                port,
+                steps,
             )
+        else:
+            print_next_steps(console, steps)
     finally:
         daemon.stop()
         watcher.stop()
@@ -157,18 +182,53 @@ def run_demo(
         raise DemoError("a payment settled without a verdict: this must never happen")
 
 
-def _serve_dashboard(console: Console, env: dict[str, str], work: Path, port: int) -> None:
-    """Keeps the chain and the node up and serves the dashboard until Ctrl-C (or SIGTERM)."""
+def summary_document(
+    result: dict[str, Any], escrow: dict[str, Any], governance: dict[str, Any], model_id: str
+) -> dict[str, Any]:
+    """demo-summary.json: the replay's figures (`replay.summarize`), the escrow's outcome, the DAO's
+    threshold vote and the model; its keys are `screen.SUMMARY_FIELDS`, which README.md lists."""
+    return {
+        **result,
+        "escrow": escrow,
+        "governance": {**governance, "proposal_id": str(governance.get("proposal_id"))},
+        "model_id": model_id,
+    }
+
+
+def explain_candidate(replay: Replay) -> int | None:
+    """A payment worth `verdict explain`: the first the gate stopped, else the last one sent."""
+    for payment_id, _row in replay.sent:
+        if replay.watcher.outcomes.get(payment_id, ("",))[0] in ("held", "refunded"):
+            return payment_id
+    return replay.sent[-1][0] if replay.sent else None
+
+
+def chain_period(client: Any, replay: Replay) -> tuple[str, str]:
+    """The demo's days on the chain's clock (which the replay moved ahead of the wall clock)."""
+    head = int(client.w3.eth.get_block("latest")["timestamp"])
+    return _day(replay.live_start), _day(head)
+
+
+def _day(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).date().isoformat()
+
+
+def _serve_dashboard(console: Console, env: dict[str, str], work: Path, port: int, steps: list[str]) -> None:
+    """Keeps the chain and the node up and serves the dashboard until Ctrl-C (or SIGTERM). The URL
+    is printed once the dashboard answers; DemoError if it does not, or if it dies on its own."""
     dashboard = start_dashboard({**env, "VERDICT_LOG_FORMAT": "json"}, work / "dashboard.log", port)
-    console.print(
-        f"[bold]dashboard:[/] http://127.0.0.1:{port}/  (reviewing as the demo's reviewer; Ctrl-C stops)"
-    )
+    url = f"http://127.0.0.1:{port}/"
+    if not wait_healthy(url.rstrip("/"), dashboard):
+        code = dashboard.stop()
+        raise DemoError(f"the dashboard did not start on {url} (exit code {code}); see {dashboard.log_path}")
+    console.print(f"[bold]dashboard:[/] {url}  (reviewing as the demo's reviewer; Ctrl-C stops)")
+    print_next_steps(console, steps)
     try:
         _wait_for_stop_signal(dashboard)
     finally:
         code = dashboard.stop()
     if code not in (0, -signal.SIGTERM, -signal.SIGINT):
-        console.print(f"[red]the dashboard exited with code {code}; see {dashboard.log_path}[/]")
+        raise DemoError(f"the dashboard exited with code {code}; see {dashboard.log_path}")
 
 
 def _wait_for_stop_signal(dashboard: DaemonProcess) -> None:
@@ -191,27 +251,3 @@ def _wait_for_stop_signal(dashboard: DaemonProcess) -> None:
         stop.wait(0.2)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.SIG_IGN)  # the shutdown is short and bounded: let it finish
-
-
-def _print_summary(console: Console, result: dict, path: str) -> None:
-    console.rule("summary")
-    for key in (
-        "payments",
-        "verdicts",
-        "settled",
-        "held",
-        "refunded",
-        "settled_without_verdict",
-        "frauds",
-        "frauds_caught",
-        "frauds_missed",
-        "legit_payments",
-        "legit_review_rate",
-        "legit_review_rate_before_vote",
-        "legit_review_rate_after_vote",
-        "legit_refund_rate",
-        "latency_ms_p50",
-        "latency_ms_p99",
-    ):
-        console.print(f"{key:>24}  {result.get(key)}")
-    console.print(f"written to {path}")

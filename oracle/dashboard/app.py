@@ -28,8 +28,9 @@ from starlette.staticfiles import StaticFiles
 from oracle.config import Settings
 from oracle.dashboard.data import Dashboard
 from oracle.dashboard.filters import FILTERS
+from oracle.dashboard.listen import port_in_use
 from oracle.errors import ChainError, DataError, StoreError, VerdictError
-from oracle.report import build_report, parse_period
+from oracle.report import build_report, report_period
 
 HERE = Path(__file__).parent
 PAGES = (
@@ -101,15 +102,22 @@ def create_app(settings: Settings, dashboard: Dashboard | None = None) -> Starle
             }
         )
 
+    def period_report(start: str | None, end: str | None) -> Any:
+        # The CLI's period rule (`report_period`): empty dates end at the chain's time, not the
+        # wall clock's, which a local chain moved forward (the demo) runs behind.
+        period = report_period(start, end, chain=board.chain, store=board.store)
+        return build_report(
+            settings, period.start, period.end, store=board.store, chain=board.chain, clock=period.clock
+        )
+
     def report_download(request: Request) -> Response:
         fmt = request.query_params.get("format", "csv")
         try:
             if fmt not in ("csv", "json"):
                 raise DataError(f"format {fmt!r}: use csv or json")
-            lo, hi = parse_period(
+            report = period_report(
                 request.query_params.get("from") or None, request.query_params.get("to") or None
             )
-            report = build_report(settings, lo, hi, store=board.store, chain=board.chain)
         except DataError as exc:
             return Response(f"error: {exc}\n", status_code=400, media_type="text/plain")
         except VerdictError as exc:
@@ -126,8 +134,7 @@ def create_app(settings: Settings, dashboard: Dashboard | None = None) -> Starle
         preview = None
         if q.get("from") or q.get("to") or q.get("preview"):
             try:
-                lo, hi = parse_period(q.get("from") or None, q.get("to") or None)
-                preview = build_report(settings, lo, hi, store=board.store, chain=board.chain)
+                preview = period_report(q.get("from") or None, q.get("to") or None)
             except DataError as exc:
                 return {"error_input": str(exc), "from": q.get("from", ""), "to": q.get("to", "")}
         return {
@@ -179,17 +186,11 @@ def build_rule_text(settings: Settings) -> str:
 
 def serve(settings: Settings, port: int) -> None:
     """Runs the dashboard on 127.0.0.1:`port` until Ctrl-C."""
-    import socket
-
     import uvicorn
 
     app = create_app(settings)
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError as exc:
-            raise VerdictError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
+    if busy := port_in_use(port):
+        raise VerdictError(f"cannot listen on 127.0.0.1:{port}: {busy}")
     log.info(
         "dashboard ready",
         url=f"http://127.0.0.1:{port}/",

@@ -136,6 +136,7 @@ class Dashboard:
         pids = sorted({int.from_bytes(bytes(log["topics"][1]), "big") for log in logs})
         scored = self._verdicts(pids)
         facts = router_logs(self.chain) if pids else None
+        now, window = self.chain_now(), self.review_window()
         queue, decided = [], []
         for p in self._payments(pids):
             v = scored.get(p.id)
@@ -145,13 +146,28 @@ class Dashboard:
             review = facts.review_tx.get(p.id) if facts else None
             if review is not None:
                 p.review_tx, p.reviewed = review[0], "approved" if review[1] else "rejected"
+            if p.status == "held":
+                # The router's rule: review() until deadline + the review window now in force.
+                p.review_deadline = p.deadline + window
+                p.review_left = p.review_deadline - now
             (queue if p.status == "held" else decided).append(p)
         return {
+            "chain_now": now,
+            "review_window": window,
             "queue": queue,
             "decided": decided[-20:][::-1],
             "reviewer": self.reviewer.address if self.reviewer else None,
             "reviewer_allowed": self._reviewer_allowed(),
         }
+
+    def chain_now(self) -> int:
+        """The latest block's timestamp: the clock the router's deadlines are measured on (a local
+        chain whose time was moved runs ahead of the wall clock)."""
+        return int(self.chain.rpc(lambda: self.w3.eth.get_block("latest")["timestamp"]))
+
+    def review_window(self) -> int:
+        """The router's review window in seconds (what `review` and `reclaim` read at call time)."""
+        return int(self.chain.call_many([(self.chain.router, "reviewWindow", [])])[0])
 
     def _reviewer_allowed(self) -> bool | None:
         if self.reviewer is None:

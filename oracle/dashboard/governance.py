@@ -41,7 +41,7 @@ class GovernanceView:
         created = [event.process_log(log) for log in reversed(logs)]
         # Every proposal's votes, quorum, participation, track and state in one JSON-RPC batch.
         reads = ["proposalVotes", "state"] + [
-            n for n in ("proposalQuorum", "quorumParticipation", "proposalTrack") if n in names
+            n for n in ("proposalQuorum", "quorumParticipation", "proposalTrack", "isQuadratic") if n in names
         ]
         answers = self.chain.call_many(
             [(gov, fn, [int(c["args"]["proposalId"])]) for c in created for fn in reads]
@@ -70,14 +70,21 @@ class GovernanceView:
                     vote_start=int(args["voteStart"]),
                     vote_end=int(args["voteEnd"]),
                     block=int(entry["blockNumber"]),
+                    quadratic=bool(got.get("isQuadratic", False)),
                 )
             )
         return {
             "deployed": True,
+            "symbol": self._vote_symbol(),
             "proposals": proposals,
             "treasury": self.treasury(),
             "governor": gov.address,
         }
+
+    def _vote_symbol(self) -> str:
+        """The governance token's symbol (the unit of votes), "votes" without a CommunityToken."""
+        token = self.deployment.contracts.get("CommunityToken")
+        return self.chain.token_info(token).symbol if token else "votes"
 
     def treasury(self) -> list[Holding]:
         """The timelock's ETH and token balances, and the fees accrued in the router per asset. The

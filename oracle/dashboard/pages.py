@@ -26,11 +26,16 @@ class PaymentRow:
     verdict_tx: str | None = None
     review_tx: str | None = None
     reviewed: str | None = None  # "approved" / "rejected"
+    review_deadline: int | None = None  # chain time (unix s) after which review() reverts; held only
+    review_left: int | None = None  # seconds of chain time until then (negative: passed)
 
 
 @dataclass(frozen=True, slots=True)
 class Proposal:
-    """One governance proposal with its tally (votes in base units of the governance token)."""
+    """One governance proposal with its tally. A token-counted proposal's For / Against / Abstain are
+    votes in base units of the governance token; a quadratic one's are weights, the integer square
+    root of base-unit votes per invite tree (`GovernorQuadratic`), so they are shown in √tokens.
+    `participation` and `quorum` are base-unit votes either way."""
 
     id: int
     description: str
@@ -45,6 +50,7 @@ class Proposal:
     vote_start: int
     vote_end: int
     block: int
+    quadratic: bool = False
 
     @property
     def short_id(self) -> str:

@@ -45,10 +45,18 @@ def members(local_roles):
 
 
 @pytest.fixture
-def dao_world(local_roles, dash_artifact, tmp_path):
-    """Suite + DAO for this test. The deployer keeps the router's admin role (the DAO gets no policy
-    contracts), so a test can set the thresholds directly. Returns (contracts, deployment file)."""
-    world = deploy_world(local_roles, models=[dash_artifact.model_id], dao=Dao.BESIDE, root=tmp_path)
+def dao_mode() -> Dao:
+    """How the test's DAO stands to the suite; a test that needs the DAO to govern the router (a
+    quadratic fee proposal) overrides it: `@pytest.mark.parametrize("dao_mode", [Dao.GOVERNS])`."""
+    return Dao.BESIDE
+
+
+@pytest.fixture
+def dao_world(local_roles, dash_artifact, dao_mode, tmp_path):
+    """Suite + DAO for this test. By default the deployer keeps the router's admin role (the DAO gets
+    no policy contracts), so a test can set the thresholds directly. Returns (contracts, deployment
+    file)."""
+    world = deploy_world(local_roles, models=[dash_artifact.model_id], dao=dao_mode, root=tmp_path)
     return world.contracts, world.deployment
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import subprocess
 import sys
@@ -16,9 +17,11 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from ape import chain
 from playwright.sync_api import expect
 
+from verdict_deploy import Dao
 from verdict_deploy.governance import SUPPORT, advance, advance_past, encode_call, ensure_delegated, propose
 
 ETH = "0x0000000000000000000000000000000000000000"
@@ -104,6 +107,12 @@ def test_every_page_loads_and_the_report_downloads_with_structuring(
     reasons = page.locator(f'#payments tr[data-payment="{ids[0]}"] td.reasons div')
     expect(reasons.first).to_be_visible()
     assert 1 <= reasons.count() <= 3
+    # Below the review threshold a payment's reasons are labelled as main factors, not red flags.
+    review = int(router.reviewThreshold())
+    for pid in ids:
+        row = page.locator(f'#payments tr[data-payment="{pid}"]')
+        score = int(row.locator(".score").inner_text().replace(",", ""))
+        expect(row.locator("[data-clear]")).to_have_count(1 if score < review else 0)
     # the calibrated fraud probability is shown beside the score
     expect(page.locator(f'#payments tr[data-payment="{ids[0]}"] .prob')).to_contain_text("P(fraud)")
     page.goto(dashboard + "/model")
@@ -115,6 +124,12 @@ def test_every_page_loads_and_the_report_downloads_with_structuring(
     page.goto(dashboard + "/health")
     expect(page.locator('[data-kpi="backlog"]')).to_have_text("0")
     expect(page.locator('[data-kpi="checkpoint"]')).not_to_have_text("—")
+
+    # Empty dates: the 30 days up to the chain's time (the CLI's rule), and the page says so.
+    page.goto(f"{dashboard}/report?preview=1")
+    expect(page.locator("#report-sources")).to_contain_text("now from chain time")
+    for pid in ids[:3]:
+        expect(page.locator(f'#report-rows tr[data-case="router:{pid}"]')).to_contain_text("structuring")
 
     # The report for the chain's day, from the dashboard's download button.
     today = datetime.fromtimestamp(chain.blocks.head.timestamp, UTC).date()
@@ -203,7 +218,33 @@ def test_reviewer_approves_a_held_payment_from_the_queue_and_it_settles_on_chain
     expect(page.locator(".panel.ok")).to_contain_text("Reviewing as")
     row = page.locator(f'#queue tr[data-payment="{approved_id}"]')
     expect(row).to_contain_text("0.04 ETH")
+    # Each held payment shows its review deadline on chain time (the verdict deadline plus the review
+    # window the router applies) and the time left until it.
+    review_deadline = int(router.payment(approved_id).deadline) + int(router.reviewWindow())
+    deadline_cell = row.locator("td.deadline")
+    expect(deadline_cell).to_have_attribute("data-deadline", str(review_deadline))
+    shown = datetime.fromtimestamp(review_deadline, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    expect(deadline_cell).to_contain_text(shown)
+    expect(deadline_cell.locator("[data-left]")).to_contain_text(" left")
+
+    # The first click only asks: nothing is signed until the reviewer confirms; Cancel sends nothing.
     row.locator("button.approve").click()
+    confirm = page.locator("#review-confirm")
+    expect(confirm).to_be_visible()
+    expect(confirm).to_contain_text(f"Approve payment {approved_id}?")
+    expect(confirm).to_contain_text("0.04 ETH")
+    expect(confirm).to_contain_text(str(mule))
+    page.wait_for_timeout(6_000)  # past one auto-refresh: the question stays on screen
+    expect(confirm).to_be_visible()
+    assert status(router, approved_id) == HELD
+    page.locator("#review-confirm-no").click()
+    expect(confirm).to_be_hidden()
+    expect(page.locator("#review-result")).to_be_hidden()
+    assert status(router, approved_id) == HELD
+
+    row.locator("button.approve").click()
+    expect(page.locator("#review-confirm-yes")).to_have_text(f"Confirm: approve payment {approved_id}")
+    page.locator("#review-confirm-yes").click()
     expect(page.locator("#review-status")).to_have_text("settled", timeout=30_000)
     tx_hash = page.locator("#review-tx").inner_text()
     assert tx_hash.startswith("0x") and len(tx_hash) == 66
@@ -217,6 +258,13 @@ def test_reviewer_approves_a_held_payment_from_the_queue_and_it_settles_on_chain
     expect(page.locator(f'#decided tr[data-payment="{approved_id}"]')).to_contain_text("approved")
 
     page.locator(f'#queue tr[data-payment="{rejected_id}"] button.reject').click()
+    expect(confirm).to_contain_text(f"Reject payment {rejected_id}?")
+    expect(confirm).to_contain_text("refunds 0.03 ETH to the payer")
+    page.keyboard.press("Escape")  # Escape cancels too
+    expect(confirm).to_be_hidden()
+    assert status(router, rejected_id) == HELD
+    page.locator(f'#queue tr[data-payment="{rejected_id}"] button.reject').click()
+    page.locator("#review-confirm-yes").click()
     expect(page.locator("#review-status")).to_have_text("refunded", timeout=30_000)
     assert status(router, rejected_id) == REFUNDED
     expect(page.locator("#queue-empty")).to_be_visible()
@@ -252,3 +300,46 @@ def test_a_proposals_votes_update_on_the_governance_page(dao_world, oracle_node,
     expect(card.locator("[data-participation]")).to_have_text(
         f"{2 * int(token.getVotes(members[0])) // 10**18:,}"
     )
+    expect(card.locator('[data-unit="for"]')).to_have_text("VCT")
+    expect(card.locator("[data-quadratic]")).to_have_count(0)
+
+
+@pytest.mark.parametrize("dao_mode", [Dao.GOVERNS])
+def test_a_quadratic_proposals_weights_show_in_root_tokens(dao_world, oracle_node, dashboard, page, members):
+    """A quadratic proposal's tally is isqrt(base-unit votes) per invite tree: shown as such (√VCT),
+    not divided by 10**18 as if it were tokens (which showed "For 0 Against 0" on a passing vote)."""
+    contracts, _ = dao_world
+    governor, token, router = (
+        contracts["CommunityGovernor"],
+        contracts["CommunityToken"],
+        contracts["PaymentRouter"],
+    )
+    ensure_delegated(token, members)
+    advance(1)
+    calls = [encode_call(router, "setFeeBps", 25)]
+    proposal = propose(governor, calls, "Set the fee to 25 bps #quadratic", members[0])
+    assert governor.isQuadratic(proposal.proposal_id)
+    advance_past(int(governor.proposalSnapshot(proposal.proposal_id)))
+    governor.castVote(proposal.proposal_id, SUPPORT["for"], sender=members[0])
+    governor.castVote(proposal.proposal_id, SUPPORT["against"], sender=members[1])
+    for_weight, against_weight = (
+        int(governor.proposalVotes(proposal.proposal_id)[1]),
+        int(governor.proposalVotes(proposal.proposal_id)[0]),
+    )
+    # Each founding member is an invite tree of its own: its weight is isqrt of its votes.
+    assert for_weight == math.isqrt(int(token.getVotes(members[0])))
+    assert 0 < for_weight < 10**18  # what the old page divided by 10**18 and rounded to 0
+
+    page.goto(dashboard + "/governance")
+    card = page.locator(f'article[data-proposal="{proposal.proposal_id}"]')
+    expect(card.locator("[data-quadratic]")).to_have_text("quadratic")
+    expect(card.locator('[data-votes="for"]')).to_have_text(f"{for_weight / 10**9:,.2f}")
+    expect(card.locator('[data-votes="against"]')).to_have_text(f"{against_weight / 10**9:,.2f}")
+    expect(card.locator('[data-votes="abstain"]')).to_have_text("0.00")
+    expect(card.locator('[data-unit="for"]')).to_have_text("√VCT")
+    assert card.locator('[data-votes="for"]').inner_text() != "0"
+    # The quorum counts members' raw votes, in tokens.
+    expect(card.locator("[data-participation]")).to_have_text(
+        f"{int(token.getVotes(members[0])) // 10**18:,}"
+    )
+    expect(card.locator(".quorum")).to_contain_text("VCT")

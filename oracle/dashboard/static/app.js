@@ -3,10 +3,12 @@
 (function () {
   const token = document.querySelector('meta[name="verdict-token"]').content;
   let busy = false;
+  let asking = null; // the review awaiting the reviewer's confirmation: { id, approve }
 
   async function refresh(force) {
     const box = document.getElementById("auto-refresh");
-    if (busy || document.body.dataset.page === "report") return;
+    // While a confirmation is open the page stays as it is: the question must not move or vanish.
+    if (busy || asking || document.body.dataset.page === "report") return;
     if (!force && (!box || !box.checked)) return;
     try {
       const res = await fetch(location.href, { headers: { "Accept": "text/html" } });
@@ -22,9 +24,39 @@
     } catch (e) { /* the next tick tries again */ }
   }
 
-  async function review(button) {
+  // Step one: say what the click will do and ask. Nothing is signed until "Confirm".
+  function ask(button) {
     const id = button.dataset.review;
     const approve = button.dataset.approve === "true";
+    const box = document.getElementById("review-confirm");
+    asking = { id: id, approve: approve };
+    box.innerHTML = "";
+    const text = document.createElement("span");
+    text.id = "review-confirm-text";
+    text.textContent = (approve ? "Approve" : "Reject") + " payment " + id + "? " +
+      (approve ? "It settles " + button.dataset.what + " to the payee " : "It refunds " + button.dataset.what + " to the payer ") +
+      button.dataset.to + ". The reviewer key signs review(" + id + ", " + approve + "); this cannot be undone.";
+    const yes = document.createElement("button");
+    yes.id = "review-confirm-yes";
+    yes.className = approve ? "approve" : "reject";
+    yes.dataset.confirm = "yes";
+    yes.textContent = "Confirm: " + (approve ? "approve" : "reject") + " payment " + id;
+    const no = document.createElement("button");
+    no.id = "review-confirm-no";
+    no.dataset.confirm = "no";
+    no.textContent = "Cancel";
+    box.append(text, yes, no);
+    box.hidden = false;
+    no.focus();
+  }
+
+  function dismiss() {
+    asking = null;
+    const box = document.getElementById("review-confirm");
+    if (box) { box.hidden = true; box.innerHTML = ""; }
+  }
+
+  async function review(id, approve) {
     const out = document.getElementById("review-result");
     busy = true;
     document.querySelectorAll("button[data-review]").forEach(b => { b.disabled = true; });
@@ -69,8 +101,17 @@
   }
 
   document.addEventListener("click", (ev) => {
+    const choice = ev.target.closest("button[data-confirm]");
+    if (choice) {
+      ev.preventDefault();
+      const chosen = asking;
+      dismiss();
+      if (choice.dataset.confirm === "yes" && chosen) review(chosen.id, chosen.approve);
+      return;
+    }
     const button = ev.target.closest("button[data-review]");
-    if (button) { ev.preventDefault(); review(button); }
+    if (button && !busy) { ev.preventDefault(); ask(button); }
   });
+  document.addEventListener("keydown", (ev) => { if (ev.key === "Escape" && asking) dismiss(); });
   setInterval(() => refresh(false), 5000);
 })();
