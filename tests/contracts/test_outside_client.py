@@ -13,10 +13,13 @@ from pathlib import Path
 
 import ape
 import pytest
+from ape import networks
 from router_helpers import ETH, ETHER, MODEL_ID, OTHER_MODEL_ID, REF, USD
 
+from oracle.chain import ChainClient, Deployment, load_abis
 from oracle.gate import ROUTER_STATUS
 from oracle.verdict_codec import SKIP_REASONS
+from verdict_deploy import MANIFEST
 
 CONTRACTS = Path(__file__).resolve().parents[2] / "contracts"
 
@@ -38,6 +41,17 @@ def test_unknown_payment_reverts_with_a_named_error(router, payer, payee, view):
         with ape.reverts(router.PaymentRouterUnknownPayment, id=unknown):
             getattr(router, view)(unknown)
     assert router.payment(1).amount == ETHER  # the known one still answers
+
+
+def test_oracle_client_reads_an_unknown_payment_as_status_none(suite_world, router, payer, payee):
+    """The node, `verdict explain`, the report and the dashboard read payments through ChainClient:
+    the revert is their "none", never a traceback, alone or in a batch."""
+    client = ChainClient(networks.provider.uri, Deployment.load(suite_world.deployment), load_abis(MANIFEST))
+    router.pay(payee, ETH, ETHER, REF, sender=payer, value=ETHER)
+    assert (client.payment(1).status, client.payment(1).amount) == (1, ETHER)
+    assert client.payment(7).status == 0
+    both = client.payments([1, 7])
+    assert (both[1].payer, both[1].status, both[7].status, both[7].amount) == (payer.address, 1, 0, 0)
 
 
 # --------------------------------------------------------------------------------------------
