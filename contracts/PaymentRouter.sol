@@ -544,6 +544,8 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
     /// @dev Payment `id`, which must exist.
     function _existing(uint256 id) private view returns (PaymentRecord memory p) {
         p = _payments[id];
+        // an enum state, not a balance: None is exactly "never written"
+        // slither-disable-next-line incorrect-equality
         if (p.status == Status.None) revert PaymentRouterUnknownPayment(id);
     }
 
