@@ -26,6 +26,11 @@ import {RiskGatedVault} from "./vault/RiskGatedVault.sol";
 /// ({setToken}, issue 13.6) may be paid in; a listed token gets an index (index 0 is ETH) that it
 /// keeps when delisted, and a push budget its payouts are pushed with. The Escrow reads the same
 /// list ({tokenPushGas}): one list for operators.
+///
+/// No work a payment does not need: `pay` reads one slot of schedule (id counter, windows, fee and
+/// the number of blocked accounts, so an empty blocklist costs no lookup) and one of the token's
+/// listing; a token the DAO declared exact-transfer ({setTokenExactTransfer}) is pulled without
+/// measuring the router's balance around the pull.
 contract PaymentRouter is IPaymentRouter, RiskGatedVault {
     using SafeERC20 for IERC20;
 
@@ -73,13 +78,15 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
         uint16 rejectThreshold;
     }
 
-    /// @dev What a payment needs, in one slot: the id counter, the windows and the fee it is
-    /// quoted (read by `pay` anyway, so quoting the fee costs no extra storage read).
+    /// @dev What a payment needs, in one slot: the id counter, the windows, the fee it is quoted
+    /// and how many accounts are blocked (read by `pay` anyway, so quoting the fee costs no extra
+    /// storage read, and while nobody is blocked the blocklist costs none either).
     struct Schedule {
         uint64 paymentCount;
         uint40 deadlineWindow;
         uint40 reviewWindow;
         uint16 feeBps;
+        uint32 blockedCount;
     }
 
     /// @dev The shared facts of a `pay` or `payMany` call (in memory only).
@@ -102,10 +109,12 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
         uint32 pushGas;
     }
 
-    /// @dev A token by address, with its push budget (0: not listed), in one slot: what `pay` reads.
+    /// @dev A token by address, with its push budget (0: not listed) and whether the DAO declared
+    /// it exact-transfer, in one slot: what `pay` reads.
     struct TokenEntry {
         uint16 index;
         uint32 pushGas;
+        bool exactTransfer;
     }
 
     /// @dev Index 0 is ETH (address(0)); tokens get 1, 2, ... when first listed, and keep it.
@@ -144,7 +153,8 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
             paymentCount: 0,
             deadlineWindow: _DEFAULT_DEADLINE_WINDOW,
             reviewWindow: _DEFAULT_REVIEW_WINDOW,
-            feeBps: _DEFAULT_FEE_BPS
+            feeBps: _DEFAULT_FEE_BPS,
+            blockedCount: 0
         });
         _tokens.push(TokenSlot({token: address(0), pushGas: 0}));
     }
@@ -161,8 +171,10 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
         whenNotPaused
         returns (uint256 id)
     {
-        _checkParty(msg.sender);
-        _checkPayee(payee);
+        Schedule memory schedule = _schedule;
+        bool screened = schedule.blockedCount != 0;
+        if (screened) _checkParty(msg.sender);
+        _checkPayee(payee, screened);
         _checkAmount(amount);
 
         uint16 tokenIndex = 0; // ETH
@@ -172,11 +184,11 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
             received = uint96(amount); // fits: checked by _checkAmount
         } else {
             if (msg.value != 0) revert PaymentRouterUnexpectedValue();
-            tokenIndex = _listedTokenIndex(token);
-            received = _pullToken(token, amount);
+            TokenEntry memory entry = _listedToken(token);
+            tokenIndex = entry.index;
+            received = _pullToken(token, amount, entry.exactTransfer);
         }
 
-        Schedule memory schedule = _schedule;
         id = schedule.paymentCount + 1;
         _schedule.paymentCount = uint64(id);
         Batch memory batch = Batch({
@@ -202,11 +214,13 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
     {
         uint256 n = payees.length;
         if (n == 0 || amounts.length != n || refs.length != n) revert PaymentRouterLengthMismatch();
-        _checkParty(msg.sender);
+        Schedule memory schedule = _schedule;
+        bool screened = schedule.blockedCount != 0;
+        if (screened) _checkParty(msg.sender);
 
         Batch memory batch = Batch({token: token, tokenIndex: 0, feeBps: 0, deadline: 0, total: 0, received: 0});
         for (uint256 i = 0; i < n; ++i) {
-            _checkPayee(payees[i]);
+            _checkPayee(payees[i], screened);
             _checkAmount(amounts[i]);
             batch.total += amounts[i];
         }
@@ -216,11 +230,11 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
             if (msg.value != batch.total) revert PaymentRouterValueMismatch(batch.total, msg.value);
         } else {
             if (msg.value != 0) revert PaymentRouterUnexpectedValue();
-            batch.tokenIndex = _listedTokenIndex(token);
-            batch.received = _pullTokenUnbounded(token, batch.total);
+            TokenEntry memory entry = _listedToken(token);
+            batch.tokenIndex = entry.index;
+            batch.received = _pullTokenUnbounded(token, batch.total, entry.exactTransfer);
         }
 
-        Schedule memory schedule = _schedule;
         firstId = schedule.paymentCount + 1;
         _schedule.paymentCount = uint64(schedule.paymentCount + n);
         batch.deadline = uint40(block.timestamp) + schedule.deadlineWindow;
@@ -352,8 +366,17 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
 
     /// @inheritdoc IPaymentRouter
     /// @dev Checked when a payment is made; a payment already in escrow is not affected.
+    /// The count of blocked accounts moves only when an account's state changes, so blocking twice
+    /// or unblocking an account never blocked leaves it right.
     function setBlocked(address account, bool blocked) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _blocked[account] = blocked;
+        if (_blocked[account] != blocked) {
+            _blocked[account] = blocked;
+            if (blocked) {
+                ++_schedule.blockedCount; // reverts past 2^32 - 1 accounts
+            } else {
+                --_schedule.blockedCount; // >= 1: this account was counted
+            }
+        }
         emit BlocklistUpdated(account, blocked);
     }
 
@@ -372,8 +395,18 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
         } else {
             _tokens[index].pushGas = pushGas;
         }
-        _tokenEntries[token] = TokenEntry({index: index, pushGas: pushGas});
+        _tokenEntries[token] =
+            TokenEntry({index: index, pushGas: pushGas, exactTransfer: _tokenEntries[token].exactTransfer});
         emit TokenListed(token, pushGas);
+    }
+
+    /// @inheritdoc IPaymentRouter
+    /// @dev The declaration survives a delisting and a relisting; withdraw it with `exact` false.
+    function setTokenExactTransfer(address token, bool exact) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        TokenEntry storage entry = _tokenEntries[token];
+        if (entry.pushGas == 0) revert PaymentRouterTokenNotListed(token);
+        entry.exactTransfer = exact;
+        emit TokenExactTransferSet(token, exact);
     }
 
     /// @inheritdoc IPaymentRouter
@@ -392,6 +425,11 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
     /// @inheritdoc IPaymentRouter
     function tokenPushGas(address token) external view returns (uint32) {
         return _tokenEntries[token].pushGas;
+    }
+
+    /// @inheritdoc IPaymentRouter
+    function tokenExactTransfer(address token) external view returns (bool) {
+        return _tokenEntries[token].exactTransfer;
     }
 
     /// @inheritdoc IPaymentRouter
@@ -415,9 +453,8 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
     }
 
     /// @inheritdoc IPaymentRouter
-    /// @dev An unknown id returns an all-zero payment (status None) rather than reverting.
     function payment(uint256 id) external view returns (Payment memory) {
-        PaymentRecord memory p = _payments[id];
+        PaymentRecord memory p = _existing(id);
         (address token,) = _tokenAt(p.tokenIndex);
         return Payment({
             payer: p.payer,
@@ -431,12 +468,12 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
 
     /// @inheritdoc IPaymentRouter
     function paymentScore(uint256 id) external view returns (uint16) {
-        return _payments[id].score;
+        return _existing(id).score;
     }
 
     /// @inheritdoc IPaymentRouter
     function paymentFeeBps(uint256 id) external view returns (uint16) {
-        return _payments[id].feeBps;
+        return _existing(id).feeBps;
     }
 
     /// @inheritdoc IPaymentRouter
@@ -497,10 +534,19 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
         if (_blocked[account]) revert PaymentRouterBlocked(account);
     }
 
-    function _checkPayee(address payee) private view {
+    /// @dev `screened`: someone is blocked, so the payee is looked up in the blocklist.
+    function _checkPayee(address payee, bool screened) private view {
         if (payee == address(0)) revert PaymentRouterZeroPayee();
         if (payee == msg.sender) revert PaymentRouterSelfPayment();
-        _checkParty(payee);
+        if (screened) _checkParty(payee);
+    }
+
+    /// @dev Payment `id`, which must exist.
+    function _existing(uint256 id) private view returns (PaymentRecord memory p) {
+        p = _payments[id];
+        // an enum state, not a balance: None is exactly "never written"
+        // slither-disable-next-line incorrect-equality
+        if (p.status == Status.None) revert PaymentRouterUnknownPayment(id);
     }
 
     function _checkAmount(uint256 amount) private pure {
@@ -513,20 +559,19 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
         return uint40(window); // fits: window <= 30 days
     }
 
-    /// @dev The index of `token`, which must be listed (issue 13.6: a token the DAO has not
+    /// @dev The listing of `token`, which must be listed (issue 13.6: a token the DAO has not
     /// listed could make every payout in it cost the oracle node a full push budget).
-    function _listedTokenIndex(address token) private view returns (uint16) {
-        TokenEntry memory entry = _tokenEntries[token];
+    function _listedToken(address token) private view returns (TokenEntry memory entry) {
+        entry = _tokenEntries[token];
         if (entry.pushGas == 0) {
             if (token.code.length == 0) revert PaymentRouterNotAToken(token);
             revert PaymentRouterTokenNotListed(token);
         }
-        return entry.index;
     }
 
     /// @dev Pulls `amount` of `token` from the sender; returns what actually arrived.
-    function _pullToken(address token, uint256 amount) private returns (uint96) {
-        uint256 received = _pullTokenUnbounded(token, amount);
+    function _pullToken(address token, uint256 amount, bool exact) private returns (uint96) {
+        uint256 received = _pullTokenUnbounded(token, amount, exact);
         // a zero test on a balance delta measured around our own transferFrom
         // slither-disable-next-line incorrect-equality
         if (received == 0) revert PaymentRouterZeroAmount();
@@ -534,7 +579,13 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
         return uint96(received);
     }
 
-    function _pullTokenUnbounded(address token, uint256 amount) private returns (uint256) {
+    /// @dev `exact`: the DAO declared the token exact-transfer, so what arrived is `amount` and the
+    /// balance is not measured around the pull.
+    function _pullTokenUnbounded(address token, uint256 amount, bool exact) private returns (uint256) {
+        if (exact) {
+            IERC20(token).safeTransferFrom(msg.sender, address(this), amount);
+            return amount;
+        }
         uint256 before = IERC20(token).balanceOf(address(this));
         IERC20(token).safeTransferFrom(msg.sender, address(this), amount);
         uint256 afterwards = IERC20(token).balanceOf(address(this));

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlEnumerable} from "@openzeppelin/contracts/access/extensions/AccessControlEnumerable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
 
@@ -25,8 +25,9 @@ import {IRiskOracle} from "./interfaces/IRiskOracle.sol";
 ///
 /// Final scores and running vote counts share a packed map of 16-bit lanes, 16 ids per slot, so a
 /// batch of consecutive ids writes mostly warm slots.
-contract RiskOracle is IRiskOracle, AccessControl, ReentrancyGuardTransient {
+contract RiskOracle is IRiskOracle, AccessControlEnumerable, ReentrancyGuardTransient {
     using EnumerableSet for EnumerableSet.AddressSet;
+    using EnumerableSet for EnumerableSet.Bytes32Set;
 
     /*//////////////////////////////////////////////////////////////
                                CONSTANTS
@@ -47,7 +48,8 @@ contract RiskOracle is IRiskOracle, AccessControl, ReentrancyGuardTransient {
 
     EnumerableSet.AddressSet private _nodes;
     uint8 private _quorum;
-    mapping(bytes32 modelId => bool) private _approvedModels;
+    /// @dev Enumerable so that {approvedModels} can list them; membership costs one read, as a map.
+    EnumerableSet.Bytes32Set private _approvedModels;
     mapping(address target => bool) private _targets;
     /// @dev 16 lanes of 16 bits per slot, slot `id >> 4`, lane `id & 15`.
     mapping(address target => mapping(uint256 bucket => uint256)) private _lanes;
@@ -131,18 +133,12 @@ contract RiskOracle is IRiskOracle, AccessControl, ReentrancyGuardTransient {
 
     /// @inheritdoc IRiskOracle
     function approveModel(bytes32 modelId) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (!_approvedModels[modelId]) {
-            _approvedModels[modelId] = true;
-            emit ModelApproved(modelId);
-        }
+        if (_approvedModels.add(modelId)) emit ModelApproved(modelId);
     }
 
     /// @inheritdoc IRiskOracle
     function revokeModel(bytes32 modelId) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (_approvedModels[modelId]) {
-            _approvedModels[modelId] = false;
-            emit ModelRevoked(modelId);
-        }
+        if (_approvedModels.remove(modelId)) emit ModelRevoked(modelId);
     }
 
     /// @inheritdoc IRiskOracle
@@ -184,7 +180,17 @@ contract RiskOracle is IRiskOracle, AccessControl, ReentrancyGuardTransient {
 
     /// @inheritdoc IRiskOracle
     function isModelApproved(bytes32 modelId) external view returns (bool) {
-        return _approvedModels[modelId];
+        return _approvedModels.contains(modelId);
+    }
+
+    /// @inheritdoc IRiskOracle
+    function approvedModels() external view returns (bytes32[] memory) {
+        return _approvedModels.values();
+    }
+
+    /// @inheritdoc IRiskOracle
+    function admins() external view returns (address[] memory) {
+        return getRoleMembers(DEFAULT_ADMIN_ROLE);
     }
 
     /// @inheritdoc IRiskOracle
@@ -219,7 +225,7 @@ contract RiskOracle is IRiskOracle, AccessControl, ReentrancyGuardTransient {
     //////////////////////////////////////////////////////////////*/
 
     function _checkVerdict(Verdict calldata v) private view {
-        if (!_approvedModels[v.modelId]) revert RiskOracleModelNotApproved(v.modelId);
+        if (!_approvedModels.contains(v.modelId)) revert RiskOracleModelNotApproved(v.modelId);
         if (v.score > MAX_SCORE) revert RiskOracleScoreOutOfRange(v.id, v.score);
         if (!_targets[v.target]) revert RiskOracleUnknownTarget(v.target);
     }

@@ -49,6 +49,8 @@ __all__ = [
 ]
 
 ETH = "0x0000000000000000000000000000000000000000"
+UNKNOWN_PAYMENT_SELECTOR = "0x" + Web3.keccak(text="PaymentRouterUnknownPayment(uint256)")[:4].hex()
+"""How the router's `payment(id)` reverts for an id it does not know."""
 
 # Which contract emits which gate request, and the interface that describes it.
 GATED_SOURCES: dict[str, tuple[str, str, str]] = {
@@ -282,13 +284,23 @@ class ChainClient:
         return int(self.rpc(lambda: self.w3.eth.get_balance(address)))
 
     def payment(self, pid: int) -> RouterPayment:
-        """The router's record of payment `pid`."""
-        raw = self.rpc(lambda: self.router.functions.payment(pid).call())
+        """The router's record of payment `pid`; an id the router does not know (its `payment`
+        reverts with `PaymentRouterUnknownPayment`) reads as status 0, "none"."""
+        try:
+            raw = self.rpc(lambda: self.router.functions.payment(pid).call())
+        except ContractLogicError as exc:
+            data = getattr(exc, "data", None)
+            if str(data or "").startswith(UNKNOWN_PAYMENT_SELECTOR):
+                return RouterPayment(pid, ETH, ETH, ETH, 0, 0, 0)
+            raise ChainError(f"payment({pid}) reverted: {self.revert_decoder.decode(data)}") from None
         return RouterPayment(pid, raw[0], raw[1], raw[2], int(raw[3]), int(raw[4]), int(raw[5]))
 
     def payments(self, ids: Sequence[int]) -> dict[int, RouterPayment]:
-        """`payment` for many ids in one JSON-RPC batch."""
-        raws = self.call_many([(self.router, "payment", [pid]) for pid in ids])
+        """`payment` for many ids in one JSON-RPC batch (one by one if an id is unknown)."""
+        try:
+            raws = self.call_many([(self.router, "payment", [pid]) for pid in ids])
+        except ChainError:
+            return {pid: self.payment(pid) for pid in ids}
         return {
             pid: RouterPayment(pid, r[0], r[1], r[2], int(r[3]), int(r[4]), int(r[5]))
             for pid, r in zip(ids, raws, strict=True)

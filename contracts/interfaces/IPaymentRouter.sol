@@ -6,6 +6,9 @@ import {IRiskGatedVault} from "./IRiskGatedVault.sol";
 /// @title IPaymentRouter
 /// @notice Escrowed ETH and ERC-20 payments settled only by a final risk verdict.
 interface IPaymentRouter is IRiskGatedVault {
+    /// @notice Where a payment stands. An ABI client (Foundry's `cast`, web3) sees the number:
+    /// 0 None (no such payment; {payment} reverts for it), 1 Pending (awaiting a verdict), 2 Held
+    /// (a reviewer decides), 3 Settled (payee paid), 4 Refunded (payer paid back).
     enum Status {
         None,
         Pending,
@@ -50,6 +53,10 @@ interface IPaymentRouter is IRiskGatedVault {
     /// @notice `token` may no longer be paid in; what was paid in it still settles, refunds and
     /// withdraws, its payouts credited for `withdraw` instead of pushed.
     event TokenDelisted(address indexed token);
+    /// @notice The DAO declared that `token` always delivers exactly the amount transferred
+    /// (`exact`), so `pay` credits the amount asked without measuring the router's balance around
+    /// the pull; or withdrew that declaration (the balance is measured again).
+    event TokenExactTransferSet(address indexed token, bool exact);
 
     error PaymentRouterZeroAmount();
     error PaymentRouterZeroPayee();
@@ -120,6 +127,18 @@ interface IPaymentRouter is IRiskGatedVault {
     function setOracle(address newOracle) external;
     /// @notice Requirements: caller has DEFAULT_ADMIN_ROLE.
     function setBlocked(address account, bool blocked) external;
+    /// @notice Declares that `token`, a listed token, always delivers exactly the amount of a
+    /// transfer (no fee on transfer, no rebasing): `pay` and `payMany` then skip the two
+    /// `balanceOf` calls that measure what arrived (about 2,000 gas a payment). Declare it only for
+    /// a token without a fee switch (USDC and DAI qualify; USDT has a fee parameter, zero today):
+    /// a token declared exact that later takes a fee would be credited more than the router
+    /// received. A Major-track governance action, like a listing.
+    ///
+    /// Requirements: caller has DEFAULT_ADMIN_ROLE; `token` is listed.
+    function setTokenExactTransfer(address token, bool exact) external;
+    /// @notice Whether `token` is declared exact-transfer ({setTokenExactTransfer}).
+    function tokenExactTransfer(address token) external view returns (bool);
+
     /// @notice Lists `token` (or changes its budget): payments and escrow agreements may be made in
     /// it, and its payouts are pushed with at most `pushGas` gas (a push that needs more is
     /// credited for `withdraw`). A listing is a Major-track governance action.
@@ -139,7 +158,15 @@ interface IPaymentRouter is IRiskGatedVault {
     /// oracle node).
     function listedTokens() external view returns (address[] memory tokens, uint32[] memory pushGas);
 
+    /// @notice Payment `id` as stored. `status` is a {Status} (0 None ... 4 Refunded).
+    ///
+    /// Requirements: `id` exists (1 <= id <= {paymentCount}); otherwise reverts with
+    /// `PaymentRouterUnknownPayment(id)`.
     function payment(uint256 id) external view returns (Payment memory);
+    /// @notice The number of payments made, which is also the id of the latest: ids are 1, 2, 3...
+    /// in the order of `pay` calls (a `payMany` takes consecutive ids). `pay` returns the new id;
+    /// a client that cannot read return values (`cast send`) takes it from the `PaymentRequested`
+    /// log of its transaction (topic 1), or, alone on the router, as `paymentCount()` afterwards.
     function paymentCount() external view returns (uint256);
     function reviewThreshold() external view returns (uint16);
     function rejectThreshold() external view returns (uint16);
@@ -149,9 +176,11 @@ interface IPaymentRouter is IRiskGatedVault {
 
     // --- added with the implementation: policy and per-payment views ---------------------------
     /// @notice The score of the verdict applied to `id` (0 while none was applied).
+    /// Requirements: `id` exists (else `PaymentRouterUnknownPayment`).
     function paymentScore(uint256 id) external view returns (uint16);
     /// @notice The fee (basis points) quoted to `id` when it was paid: the fee it settles at, even
-    /// if governance changed `feeBps` since (0 for an unknown id).
+    /// if governance changed `feeBps` since.
+    /// Requirements: `id` exists (else `PaymentRouterUnknownPayment`).
     function paymentFeeBps(uint256 id) external view returns (uint16);
     function oracle() external view returns (address);
     function deadlineWindow() external view returns (uint64);

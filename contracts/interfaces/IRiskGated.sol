@@ -5,11 +5,12 @@ pragma solidity ^0.8.24;
 /// @notice A contract whose money moves only on a final risk verdict from the RiskOracle
 /// (PaymentRouter for payments, Escrow for milestone releases). Ids are local to each target.
 interface IRiskGated {
-    /// @notice Where an item stands with respect to the risk gate.
-    /// - `Unknown`: no such id.
-    /// - `Awaiting`: waiting for a final verdict, deadline not passed.
-    /// - `Expired`: waiting, but the verdict deadline has passed (only reclaim/refund remains).
-    /// - `Decided`: a final verdict was already applied (or the item was otherwise closed).
+    /// @notice Where an item stands with respect to the risk gate (the number an ABI client such
+    /// as `cast` sees, then the name):
+    /// - 0 `Unknown`: no such id.
+    /// - 1 `Awaiting`: waiting for a final verdict, deadline not passed.
+    /// - 2 `Expired`: waiting, but the verdict deadline has passed (only reclaim/refund remains).
+    /// - 3 `Decided`: a final verdict was already applied (or the item was otherwise closed).
     enum GateStatus {
         Unknown,
         Awaiting,

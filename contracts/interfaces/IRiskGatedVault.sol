@@ -66,4 +66,9 @@ interface IRiskGatedVault is IRiskGated {
     function feesAccrued(address token) external view returns (uint256);
     /// @notice Where swept fees go.
     function treasury() external view returns (address);
+    /// @notice Every holder of REVIEWER_ROLE (who may approve or reject Held items), in no set
+    /// order. Any role's holders: `getRoleMembers(role)` (AccessControlEnumerable).
+    function reviewers() external view returns (address[] memory);
+    /// @notice Every holder of GUARDIAN_ROLE (who may pause), in no set order.
+    function guardians() external view returns (address[] memory);
 }

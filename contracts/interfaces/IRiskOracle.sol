@@ -19,7 +19,9 @@ interface IRiskOracle {
         bytes32 reasonsHash;
     }
 
-    /// @notice Why an item of a batch was skipped without side effects.
+    /// @notice Why an item of a batch was skipped without side effects (`VerdictSkipped.reason`, as
+    /// an ABI client sees it): 0 UnknownItem (no such id at the target), 1 AlreadyFinal, 2 Expired
+    /// (past its verdict deadline), 3 DuplicateVote (this node already voted on it).
     enum SkipReason {
         UnknownItem,
         AlreadyFinal,
@@ -86,9 +88,15 @@ interface IRiskOracle {
     function removeTarget(address target) external;
 
     function isNode(address account) external view returns (bool);
+    /// @notice Every registered oracle node, in no set order.
     function nodes() external view returns (address[] memory);
     function quorum() external view returns (uint8);
     function isModelApproved(bytes32 modelId) external view returns (bool);
+    /// @notice Every approved model id, in no set order (revoked ones are gone).
+    function approvedModels() external view returns (bytes32[] memory);
+    /// @notice Every holder of DEFAULT_ADMIN_ROLE (the DAO timelock once governance took over);
+    /// any role's holders: `getRoleMembers(role)`.
+    function admins() external view returns (address[] memory);
     function isTarget(address target) external view returns (bool);
     /// @notice Whether a final verdict was reached for (`target`, `id`), and its score.
     function finalScore(address target, uint256 id) external view returns (bool isFinal, uint16 score);

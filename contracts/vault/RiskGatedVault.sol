@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlEnumerable} from "@openzeppelin/contracts/access/extensions/AccessControlEnumerable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
@@ -20,7 +20,10 @@ import {SafePush} from "../utils/SafePush.sol";
 /// A derived contract supplies its own errors through {_revertNothingToWithdraw} and
 /// {_revertZeroAddress}, emits its own "credited" event when {_pushOrCredit} returns false, and
 /// keeps its own oracle and item storage.
-abstract contract RiskGatedVault is IRiskGatedVault, AccessControl, Pausable, ReentrancyGuardTransient {
+///
+/// Roles are enumerable (OpenZeppelin AccessControlEnumerable): `getRoleMembers(role)` lists any
+/// role's holders, {reviewers} and {guardians} the two this vault defines.
+abstract contract RiskGatedVault is IRiskGatedVault, AccessControlEnumerable, Pausable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     /*//////////////////////////////////////////////////////////////
@@ -143,6 +146,16 @@ abstract contract RiskGatedVault is IRiskGatedVault, AccessControl, Pausable, Re
     /// @inheritdoc IRiskGatedVault
     function treasury() external view returns (address) {
         return _treasury;
+    }
+
+    /// @inheritdoc IRiskGatedVault
+    function reviewers() external view returns (address[] memory) {
+        return getRoleMembers(REVIEWER_ROLE);
+    }
+
+    /// @inheritdoc IRiskGatedVault
+    function guardians() external view returns (address[] memory) {
+        return getRoleMembers(GUARDIAN_ROLE);
     }
 
     /*//////////////////////////////////////////////////////////////

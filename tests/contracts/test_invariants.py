@@ -100,6 +100,8 @@ class RouterMachine(RuleBasedStateMachine):
         self.policy = dict(env["policy"])  # fee, review, reject, paused: what the ghost expects
         self.accepting = False
         self.listed = True  # the stablecoin is on the router's token list (issue 13.6)
+        self.exact = False  # the stablecoin declared exact-transfer (issue 16.4): no balance measured
+        self.blocked: set[str] = set()  # blocklisted payers (issue 16.4 skips lookups while none is)
         self.watched = [*env["payees"], env["treasury"]]
         self.start_balances = dict(zip(self._balance_keys(), self._read_balances(), strict=True))
 
@@ -210,14 +212,16 @@ class RouterMachine(RuleBasedStateMachine):
             value,
             REF,
             value=value if eth else 0,
-            expect_error=self._pay_error(eth),
+            expect_error=self._pay_error(eth, payer),
         )
         if receipt is not None:
             self._record(receipt, payer, [payee], token, [value])
 
-    def _pay_error(self, eth):
+    def _pay_error(self, eth, payer):
         if self.policy["paused"]:
             return "EnforcedPause"
+        if payer in self.blocked:
+            return "PaymentRouterBlocked"
         return None if eth or self.listed else "PaymentRouterTokenNotListed"
 
     @precondition(lambda self: len(self.payments) < MAX_PAYMENTS)
@@ -241,7 +245,7 @@ class RouterMachine(RuleBasedStateMachine):
             amounts,
             [REF] * len(items),
             value=sum(amounts) if eth else 0,
-            expect_error=self._pay_error(eth),
+            expect_error=self._pay_error(eth, payer),
         )
         if receipt is not None:
             self._record(receipt, payer, payees, token, amounts)
@@ -400,15 +404,31 @@ class RouterMachine(RuleBasedStateMachine):
     def _admin_send(self, name, sender, fn, *args, expect_error=None):
         return self._send(name, self.router, sender, fn, *args, expect_error=expect_error)
 
-    @rule(data=st.data(), action=st.sampled_from(["pause", "thresholds", "fee", "sweep", "list"]))
+    @rule(
+        data=st.data(),
+        action=st.sampled_from(["pause", "thresholds", "fee", "sweep", "list", "exact", "block"]),
+    )
     def admin(self, data, action):
         """Pause or unpause, new thresholds or fee (some invalid), a fee sweep by anyone, delist or
-        relist the stablecoin (payments already made in it must still settle, refund and withdraw)."""
+        relist the stablecoin (payments already made in it must still settle, refund and withdraw),
+        declare it exact-transfer or not, block or unblock a payer (some twice)."""
         env = self.env
         if action == "pause":
             self._set_paused(not self.policy["paused"])
         elif action == "list":
             self._set_listed(not self.listed)
+        elif action == "exact":
+            exact = data.draw(st.booleans())
+            error = None if self.listed else "PaymentRouterTokenNotListed"
+            sent = self._admin_send(
+                action, env["deployer"], "setTokenExactTransfer", self.coin.address, exact, expect_error=error
+            )
+            if sent is not None:
+                self.exact = exact
+        elif action == "block":
+            payer, blocked = data.draw(st.sampled_from(env["payers"])), data.draw(st.booleans())
+            assert self._admin_send(action, env["deployer"], "setBlocked", payer, blocked) is not None
+            (self.blocked.add if blocked else self.blocked.discard)(payer)
         elif action == "thresholds":
             review, gap = data.draw(st.integers(0, BPS)), data.draw(st.integers(0, 4000))
             reject = min(BPS, review + gap)

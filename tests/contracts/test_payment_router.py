@@ -17,7 +17,6 @@ from router_helpers import (
     FEE_BPS,
     FRAUD_SCORE,
     HELD,
-    NONE,
     PENDING,
     REF,
     REFUNDED,
@@ -110,9 +109,9 @@ def test_payment_ids_start_at_one_and_count_up(make_payment, stablecoin, router)
     assert router.paymentCount() == 3
 
 
-def test_payment_view_of_unknown_id_is_empty(router):
-    p = router.payment(42)
-    assert p.status == NONE and p.amount == 0 and p.payer == ETH
+def test_payment_view_of_unknown_id_reverts_naming_it(router):
+    with ape.reverts(router.PaymentRouterUnknownPayment, id=42):
+        router.payment(42)
 
 
 def test_pay_rejects_zero_amount(router, stablecoin, payer, payee):
@@ -608,6 +607,30 @@ def test_unblocked_account_can_pay_again(router, deployer, payer, payee):
     router.setBlocked(payer, False, sender=deployer)
     router.pay(payee, ETH, 1, REF, sender=payer, value=1)
     assert router.paymentCount() == 1
+
+
+def test_blocklist_count_cannot_be_talked_down_to_let_a_blocked_payer_through(
+    router, deployer, payer, payee, outsider
+):
+    """The router skips blocklist lookups while nobody is blocked (issue 16.4), so the count of
+    blocked accounts must never reach 0 while one is: blocking twice, unblocking an account never
+    blocked, and unblocking another blocked one all leave the payer blocked."""
+    router.setBlocked(payer, True, sender=deployer)
+    router.setBlocked(payer, True, sender=deployer)
+    router.setBlocked(outsider, False, sender=deployer)
+    router.setBlocked(outsider, False, sender=deployer)
+    router.setBlocked(payee, True, sender=deployer)
+    router.setBlocked(payee, False, sender=deployer)
+    with ape.reverts(router.PaymentRouterBlocked, account=payer.address):
+        router.pay(payee, ETH, 1, REF, sender=payer, value=1)
+    with ape.reverts(router.PaymentRouterBlocked, account=payer.address):
+        router.payMany([payee], ETH, [1], [REF], sender=payer, value=1)
+    with ape.reverts(router.PaymentRouterBlocked, account=payer.address):
+        router.pay(payer, ETH, 1, REF, sender=outsider, value=1)
+    router.setBlocked(payer, False, sender=deployer)
+    router.pay(payee, ETH, 1, REF, sender=payer, value=1)
+    router.pay(payer, ETH, 1, REF, sender=outsider, value=1)
+    assert router.paymentCount() == 2
 
 
 def test_blocklist_is_admin_only(router, outsider, payer):

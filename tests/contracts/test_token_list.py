@@ -206,3 +206,58 @@ def test_listed_tokens_view_shows_each_budget(router, stablecoin, burner, deploy
     tokens, budgets = router.listedTokens()
     assert list(zip(tokens, budgets, strict=True)) == [(burner.address, 70_000)]
     assert router.tokenPushGas(stablecoin) == 0
+
+
+# --------------------------------------------------------------------------------------------
+# exact-transfer tokens (issue 16.4): no balance measured around a pull the DAO vouched for
+# --------------------------------------------------------------------------------------------
+
+
+def test_only_governance_declares_a_token_exact_and_only_a_listed_one(
+    router, stablecoin, burner, deployer, outsider, reviewer
+):
+    for account in (outsider, reviewer):
+        with ape.reverts(router.AccessControlUnauthorizedAccount, account=account.address):
+            router.setTokenExactTransfer(stablecoin, True, sender=account)
+    with ape.reverts(router.PaymentRouterTokenNotListed, token=burner.address):
+        router.setTokenExactTransfer(burner, True, sender=deployer)
+    assert not router.tokenExactTransfer(stablecoin)
+    receipt = router.setTokenExactTransfer(stablecoin, True, sender=deployer)
+    assert receipt.events == [router.TokenExactTransferSet(token=stablecoin, exact=True)]
+    assert router.tokenExactTransfer(stablecoin)
+
+
+def test_exact_token_pays_and_settles_in_full_with_less_gas(router, stablecoin, payer, payee, deployer, post):
+    router.pay(payee, stablecoin, 100 * USD, REF, sender=payer)  # warm the router's balance
+    measured = router.pay(payee, stablecoin, 100 * USD, REF, sender=payer)
+    router.setTokenExactTransfer(stablecoin, True, sender=deployer)
+    exact = router.pay(payee, stablecoin, 100 * USD, REF, sender=payer)
+    assert exact.gas_used < measured.gas_used - 1_500  # two balanceOf calls skipped
+    assert router.payment(3).amount == 100 * USD
+    post([1, 2, 3], SAFE_SCORE)
+    assert stablecoin.balanceOf(payee) == 3 * (100 * USD - fee_of(100 * USD))
+    assert stablecoin.balanceOf(router) == router.feesAccrued(stablecoin) == 3 * fee_of(100 * USD)
+
+
+def test_exact_declaration_survives_relisting_until_withdrawn(router, stablecoin, deployer):
+    router.setTokenExactTransfer(stablecoin, True, sender=deployer)
+    router.delistToken(stablecoin, sender=deployer)
+    with ape.reverts(router.PaymentRouterTokenNotListed, token=stablecoin.address):
+        router.setTokenExactTransfer(stablecoin, False, sender=deployer)
+    list_token(router, stablecoin, deployer, 60_000)
+    assert router.tokenExactTransfer(stablecoin)
+    router.setTokenExactTransfer(stablecoin, False, sender=deployer)
+    assert not router.tokenExactTransfer(stablecoin)
+
+
+def test_a_fee_on_transfer_token_not_declared_exact_is_still_measured(
+    project, router, payer, payee, deployer
+):
+    """The default for every listing is the measured pull: a fee-on-transfer token is credited net."""
+    fot = deployer.deploy(project.FeeOnTransferToken, 100)
+    list_token(router, fot, deployer)
+    fot.mint(payer, 1_000 * USD, sender=deployer)
+    fot.approve(router, 2**256 - 1, sender=payer)
+    router.pay(payee, fot, 1_000 * USD, REF, sender=payer)
+    assert not router.tokenExactTransfer(fot)
+    assert router.payment(1).amount == fot.balanceOf(router) == 990 * USD
