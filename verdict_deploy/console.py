@@ -18,11 +18,14 @@ DAO's quadratic list within their routine bounds, e.g. the fee, and the helper s
 
 from __future__ import annotations
 
-import json
+from pathlib import Path
 from typing import Any
 
 from ape import chain, networks, project
 
+from oracle.deployment import Deployment
+from oracle.errors import ConfigError, VerdictError
+from oracle.model import load as _load_model
 from verdict_deploy import governance as _gov
 from verdict_deploy.suite import DEFAULT_TOKEN_PUSH_GAS as _DEFAULT_TOKEN_PUSH_GAS
 from verdict_deploy.suite import deployment_path as _deployment_path
@@ -38,12 +41,14 @@ _CONTRACT_TYPES = {
     "Escrow": "Escrow",
 }
 _session: dict[str, Any] = {}
+_record: dict[str, int] = {}  # the deployment record's first block: where event scans start
 
 
 def use(contracts: dict[str, Any]) -> None:
     """Points the helpers at `contracts` (e.g. `deploy_world(...).contracts`)."""
     _session.clear()
     _session.update(contracts)
+    _record.clear()
 
 
 def dao() -> dict[str, Any]:
@@ -53,10 +58,15 @@ def dao() -> dict[str, Any]:
     path = _deployment_path(networks.provider.network.name)
     if not path.exists():
         raise RuntimeError(f"no deployment record at {path}: run `ape run deploy` or call use(contracts)")
-    addresses = json.loads(path.read_text())["contracts"]
+    try:
+        record = Deployment.load(path)
+    except ConfigError as error:
+        raise RuntimeError(str(error)) from None
+    addresses = record.contracts
     for name, type_name in _CONTRACT_TYPES.items():
         if name in addresses:
             _session[name] = getattr(project, type_name).at(addresses[name])
+    _record["block"] = record.block
     return _session
 
 
@@ -140,6 +150,38 @@ def propose_delist_token(token: Any, *, sender: Any, description: str | None = N
     return _propose([_gov.encode_call(router, "delistToken", address)], text, False, sender)
 
 
+def propose_approve_model(model: str | Path, *, sender: Any, description: str | None = None) -> int:
+    """Proposes RiskOracle.approveModel(id) for a trained model: `model` is its directory (`verdict
+    train --out DIR`; the id is checked against the files) or its id (0x + 64 hex). Until it is
+    executed, `verdict run` posts nothing for that model. A Major-track proposal. Returns the id."""
+    model_id = _model_id(model)
+    oracle = dao()["RiskOracle"]
+    if oracle.isModelApproved(model_id):
+        raise ValueError(f"model 0x{model_id.hex()} is already approved")
+    text = (
+        description
+        or f"Approve model 0x{model_id.hex()} for the oracle nodes. [{chain.blocks.head.timestamp}]"
+    )
+    return _propose([_gov.encode_call(oracle, "approveModel", model_id)], text, False, sender)
+
+
+def _model_id(model: str | Path) -> bytes:
+    """A model id from a model directory (verified against its files) or from 0x + 64 hex."""
+    text = str(model)
+    if text.startswith("0x") and not Path(text).exists():
+        try:
+            raw = bytes.fromhex(text[2:])
+        except ValueError:
+            raw = b""
+        if len(raw) != 32:
+            raise ValueError(f"{text!r} is neither a model directory nor a model id (0x + 64 hex digits)")
+        return raw
+    try:
+        return bytes.fromhex(_load_model(text).model_id.removeprefix("0x"))
+    except VerdictError as error:
+        raise ValueError(str(error)) from None
+
+
 def listed_tokens() -> dict[str, int]:
     """The router's token list: token address -> push budget (gas)."""
     tokens, budgets = dao()["PaymentRouter"].listedTokens()
@@ -155,9 +197,18 @@ encode_call = _gov.encode_call
 
 
 def vote(proposal_id: int, support: str = "for", *, sender: Any, reason: str = "") -> int:
-    """Votes "for", "against" or "abstain"; quadratic proposals weigh it automatically. Returns the weight."""
+    """Votes "for", "against" or "abstain"; quadratic proposals weigh it automatically. Returns the weight.
+
+    Refuses (ValueError, nothing sent) a vote that would weigh 0: a voter who had not delegated by the
+    proposal's snapshot, or a non-member on a quadratic proposal, would otherwise count for nothing."""
     governor = _governor()
-    choice = _gov.SUPPORT[support.lower()]
+    try:
+        choice = _gov.SUPPORT[support.lower()]
+    except KeyError:
+        raise ValueError(f"support must be one of {', '.join(_gov.SUPPORT)}, not {support!r}") from None
+    weight = vote_weight(proposal_id, sender)
+    if weight == 0:
+        raise ValueError(_zero_weight_reason(proposal_id, sender))
     if reason:
         tx = governor.castVoteWithReason(proposal_id, choice, reason, sender=sender)
     else:
@@ -165,9 +216,67 @@ def vote(proposal_id: int, support: str = "for", *, sender: Any, reason: str = "
     return int(tx.events.filter(governor.VoteCast)[0].weight)
 
 
+def vote_weight(proposal_id: int, voter: Any) -> int | None:
+    """What `voter`'s ballot on the proposal would weigh: the delegated votes at its snapshot (the
+    quadratic weight on a quadratic proposal); None before the snapshot, when it is not known yet."""
+    governor = _governor()
+    snapshot = int(governor.proposalSnapshot(proposal_id))
+    if snapshot == 0:
+        raise ValueError(f"no proposal {proposal_id}")
+    if snapshot >= int(chain.blocks.head.timestamp):
+        return None  # the vote is not open yet: the governor's own error says so
+    address = getattr(voter, "address", voter)
+    if governor.isQuadratic(proposal_id):
+        return int(governor.quadraticWeight(address, snapshot))
+    return int(governor.getVotes(address, snapshot))
+
+
+def _zero_weight_reason(proposal_id: int, voter: Any) -> str:
+    address = getattr(voter, "address", voter)
+    token = dao()["CommunityToken"]
+    if _governor().isQuadratic(proposal_id):
+        why = (
+            "it was not a member with delegated votes at the proposal's snapshot "
+            "(quadratic proposals count members only)"
+        )
+    elif str(token.delegates(address)) == _gov.ZERO_ADDRESS:
+        why = (
+            "it has never delegated its votes: call delegate(sender=...) (or `ape run vote delegate`) "
+            "before the next proposal"
+        )
+    else:
+        why = (
+            "it held no delegated votes at the proposal's snapshot "
+            "(votes delegated later count from the next proposal)"
+        )
+    return f"{address}'s vote on proposal {proposal_id} would weigh 0, so it was not sent: {why}"
+
+
+def latest_proposal() -> int:
+    """The id of the most recent proposal (what `ape run vote ... latest` means)."""
+    logs = list(_governor().ProposalCreated.range(_record_block(), None))
+    if not logs:
+        raise ValueError("no proposal has been made on this deployment yet")
+    return int(logs[-1].proposalId)
+
+
+def proposal_id_of(value: int | str) -> int:
+    """A proposal id from user input: the number, or "latest"."""
+    if isinstance(value, str) and value.strip().lower() == "latest":
+        return latest_proposal()
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a proposal id (a number or 'latest')") from None
+
+
+def _record_block() -> int:
+    return _record.get("block", 0)
+
+
 def _proposal(proposal_id: int) -> _gov.Proposal:
     governor = _governor()
-    for log in governor.ProposalCreated.range(0, None):
+    for log in governor.ProposalCreated.range(_record_block(), None):
         if int(log.proposalId) == int(proposal_id):
             return _gov.Proposal(
                 int(proposal_id),

@@ -7,11 +7,13 @@ the same transaction, so every line names the proposal that paid it.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from ape import project
+
+from oracle.deployment import Deployment
+from oracle.errors import ConfigError
 
 GOVERNANCE_CONTRACTS = ("CommunityTimelock", "CommunityGovernor", "CommunityToken")
 
@@ -74,8 +76,11 @@ def format_report(report: dict[str, Any]) -> str:
 def treasury_of_record(path: Path) -> dict[str, Any]:
     """The treasury report of the deployment recorded at `path`: the community token, and the
     MockStablecoin when the record has one. Raises ValueError when the record has no DAO."""
-    record = json.loads(path.read_text())
-    addresses = record["contracts"]
+    try:
+        record = Deployment.load(path)
+    except ConfigError as error:
+        raise ValueError(str(error)) from None
+    addresses = record.contracts
     missing = [n for n in GOVERNANCE_CONTRACTS if n not in addresses]
     if missing:
         raise ValueError(f"the deployment has no {', '.join(missing)}: deploy governance first")
@@ -84,4 +89,4 @@ def treasury_of_record(path: Path) -> dict[str, Any]:
     tokens = [project.CommunityToken.at(addresses["CommunityToken"])]
     if "MockStablecoin" in addresses:
         tokens.append(project.MockStablecoin.at(addresses["MockStablecoin"]))
-    return treasury_report(timelock, governor, tokens, int(record.get("block", 0)))
+    return treasury_report(timelock, governor, tokens, record.block)
