@@ -1,7 +1,8 @@
 """`ape run roles`: who holds which role on a local chain, and the keys the operator's processes need.
 
 ape run roles --network ethereum:local:foundry            # role, test-account index, address
-eval "$(ape run roles --network ethereum:local:foundry --export)"   # VERDICT_NODE_KEY, VERDICT_REVIEWER_KEY
+ape run roles --export      # the same as comments, then `export VERDICT_NODE_KEY=...`, VERDICT_REVIEWER_KEY
+eval "$(ape run roles --network ethereum:local:foundry --export)"   # sets both
 
 On a local chain `ape run deploy` deals the roles to ape's test accounts (`Roles.local()`): their keys
 come from the public test mnemonic, so they are printed here; never use them on a real network. On any
@@ -34,12 +35,14 @@ def cli(as_export: bool) -> None:
             "elsewhere they are the addresses given to `ape run deploy`"
         )
     roles = local_role_accounts()
+    # With --export the listing comes as shell comments, so `eval "$(...)"` shows nothing but sets the keys.
+    prefix = "# " if as_export else ""
+    for role, account in roles.items():
+        click.echo(f"{prefix}{role:<10} test account {test_account_index(account):>2}  {account.address}")
     if as_export:
         for role, variable in KEY_VARIABLES.items():
             click.echo(f"export {variable}={shlex.quote(roles[role].private_key)}")
         return
-    for role, account in roles.items():
-        click.echo(f"{role:<10} test account {test_account_index(account):>2}  {account.address}")
     click.echo(
         "keys: `ape run roles --export` (VERDICT_NODE_KEY, VERDICT_REVIEWER_KEY); "
         "--account takes the role names"

@@ -1,13 +1,15 @@
 """`ape run vote`: delegate, vote on, queue, execute or inspect a proposal.
 
-ape run vote delegate --account member1               # once: votes count only when delegated
-ape run vote cast <proposal-id> for --account member1  # for | against | abstain
-ape run vote advance <proposal-id> deadline           # local chains: snapshot | deadline | eta
+ape run vote delegate --account member1 --account member2   # once: votes count only when delegated
+ape run vote cast <proposal-id> for --account member1        # for | against | abstain
+ape run vote advance <proposal-id> deadline                 # local chains: snapshot | deadline | eta
 ape run vote queue <proposal-id> --account member1
 ape run vote execute <proposal-id> --account member1
 ape run vote state <proposal-id>
 
-<proposal-id> is the number `ape run propose` printed, or `latest` (the most recent proposal).
+<proposal-id> is the number `ape run propose` printed, or `latest` (the most recent proposal). On a
+local chain `--advance` on cast, queue and execute first moves chain time to where the step is allowed
+(the snapshot, the deadline, the eta), as `advance` would.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ import click
 from ape.cli import ConnectedProviderCommand
 
 from verdict_deploy import console as gov
-from verdict_deploy.operator import account_argument, one_line_errors, resolve_account
+from verdict_deploy.operator import account_argument, accounts_argument, one_line_errors, resolve_account
 
-PROPOSAL_HELP = "the id `ape run propose` printed, or `latest`"
+ADVANCE_HELP = "Local chains: first move chain time past the proposal's {} (on a live chain, wait instead)."
 
 
 @click.group()
@@ -27,31 +29,41 @@ def cli() -> None:
 
 
 @cli.command(cls=ConnectedProviderCommand)
-@account_argument
+@accounts_argument
 @click.option(
-    "--to", "delegatee", default=None, help="Delegate to this address (default: the account itself)."
+    "--to", "delegatee", default=None, help="Delegate to this address (default: each account itself)."
 )
-def delegate(account_name: str, delegatee: str | None) -> None:
-    """Delegate the account's votes (to itself by default): undelegated tokens weigh nothing."""
-    with one_line_errors():
-        account = resolve_account(account_name)
-        gov.delegate(delegatee, sender=account)
-        power = gov.voting_power(account)
-    click.echo(f"{account.address} delegated to {delegatee or 'itself'}; votes now {power['votes']:,}")
+def delegate(account_names: tuple[str, ...], delegatee: str | None) -> None:
+    """Delegate each account's votes (to itself by default): undelegated tokens weigh nothing."""
+    for name in account_names:
+        with one_line_errors():
+            account = resolve_account(name)
+            gov.delegate(delegatee, sender=account)
+            power = gov.voting_power(account)
+        click.echo(
+            f"{name} ({account.address}) delegated to {delegatee or 'itself'}; votes {power['votes']:,}"
+        )
 
 
 @cli.command(cls=ConnectedProviderCommand)
-@account_argument
+@accounts_argument
 @click.argument("proposal", metavar="PROPOSAL_ID")
 @click.argument("support", type=click.Choice(["for", "against", "abstain"], case_sensitive=False))
 @click.option("--reason", default="", help="A reason recorded with the vote.")
-def cast(account_name: str, proposal: str, support: str, reason: str) -> None:
-    """Cast a vote (quadratic proposals are weighted automatically; a vote that would weigh 0 is refused)."""
+@click.option("--advance", "advance_first", is_flag=True, help=ADVANCE_HELP.format("snapshot (voting opens)"))
+def cast(
+    account_names: tuple[str, ...], proposal: str, support: str, reason: str, advance_first: bool
+) -> None:
+    """Cast each account's vote (quadratic proposals are weighted automatically; a vote that would
+    weigh 0 is refused with the reason)."""
     with one_line_errors():
-        account = resolve_account(account_name)
         pid = gov.proposal_id_of(proposal)
-        weight = gov.vote(pid, support, sender=account, reason=reason)
-    click.echo(f"voted {support} on {pid} with weight {weight:,}")
+        if advance_first:
+            _advance_if_before(pid, "snapshot", "Pending")
+    for name in account_names:
+        with one_line_errors():
+            weight = gov.vote(pid, support, sender=resolve_account(name), reason=reason)
+        click.echo(f"{name} voted {support} on {pid} with weight {weight:,}")
 
 
 @cli.command(cls=ConnectedProviderCommand)
@@ -70,11 +82,16 @@ def advance(proposal: str, point: str) -> None:
 @cli.command(cls=ConnectedProviderCommand)
 @account_argument
 @click.argument("proposal", metavar="PROPOSAL_ID")
-def queue(account_name: str, proposal: str) -> None:
+@click.option(
+    "--advance", "advance_first", is_flag=True, help=ADVANCE_HELP.format("deadline (voting closes)")
+)
+def queue(account_name: str, proposal: str, advance_first: bool) -> None:
     """Queue a Succeeded proposal in the timelock."""
     with one_line_errors():
         account = resolve_account(account_name)
         pid = gov.proposal_id_of(proposal)
+        if advance_first:
+            _advance_if_before(pid, "deadline", "Pending", "Active")
         gov.queue(pid, sender=account)
         state = gov.proposal_state(pid)
     click.echo(f"proposal {pid}: {state['state']}, executable after {state['eta']}")
@@ -83,11 +100,16 @@ def queue(account_name: str, proposal: str) -> None:
 @cli.command(cls=ConnectedProviderCommand)
 @account_argument
 @click.argument("proposal", metavar="PROPOSAL_ID")
-def execute(account_name: str, proposal: str) -> None:
+@click.option(
+    "--advance", "advance_first", is_flag=True, help=ADVANCE_HELP.format("eta (the timelock delay)")
+)
+def execute(account_name: str, proposal: str, advance_first: bool) -> None:
     """Execute a Queued proposal after the timelock delay."""
     with one_line_errors():
         account = resolve_account(account_name)
         pid = gov.proposal_id_of(proposal)
+        if advance_first:
+            _advance_if_before(pid, "eta", "Queued")
         gov.execute(pid, sender=account)
         state = gov.proposal_state(pid)
     click.echo(f"proposal {pid}: {state['state']}")
@@ -100,3 +122,8 @@ def state(proposal: str) -> None:
     with one_line_errors():
         info = gov.proposal_state(gov.proposal_id_of(proposal))
     click.echo(info)
+
+
+def _advance_if_before(pid: int, point: str, *states: str) -> None:
+    if gov.proposal_state(pid)["state"] in states:
+        gov.advance_to(point, pid)

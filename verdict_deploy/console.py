@@ -206,6 +206,7 @@ def vote(proposal_id: int, support: str = "for", *, sender: Any, reason: str = "
         choice = _gov.SUPPORT[support.lower()]
     except KeyError:
         raise ValueError(f"support must be one of {', '.join(_gov.SUPPORT)}, not {support!r}") from None
+    _expect_state(proposal_id, "Active", "votes are taken only while it is Active", "snapshot")
     weight = vote_weight(proposal_id, sender)
     if weight == 0:
         raise ValueError(_zero_weight_reason(proposal_id, sender))
@@ -254,7 +255,7 @@ def _zero_weight_reason(proposal_id: int, voter: Any) -> str:
 
 def latest_proposal() -> int:
     """The id of the most recent proposal (what `ape run vote ... latest` means)."""
-    logs = list(_governor().ProposalCreated.range(_record_block(), None))
+    logs = list(_governor().ProposalCreated.range(_record_block(), chain.blocks.height + 1))
     if not logs:
         raise ValueError("no proposal has been made on this deployment yet")
     return int(logs[-1].proposalId)
@@ -276,7 +277,7 @@ def _record_block() -> int:
 
 def _proposal(proposal_id: int) -> _gov.Proposal:
     governor = _governor()
-    for log in governor.ProposalCreated.range(_record_block(), None):
+    for log in governor.ProposalCreated.range(_record_block(), chain.blocks.height + 1):
         if int(log.proposalId) == int(proposal_id):
             return _gov.Proposal(
                 int(proposal_id),
@@ -290,12 +291,38 @@ def _proposal(proposal_id: int) -> _gov.Proposal:
 
 def queue(proposal_id: int, *, sender: Any) -> None:
     """Queues a Succeeded proposal in the timelock."""
+    _expect_state(proposal_id, "Succeeded", "only a Succeeded proposal can be queued", "deadline")
     _governor().queue(*_proposal(proposal_id).args(), sender=sender)
 
 
 def execute(proposal_id: int, *, sender: Any) -> None:
     """Executes a Queued proposal whose timelock delay has passed."""
+    _expect_state(proposal_id, "Queued", "only a Queued proposal can be executed", None)
+    eta, now = int(_governor().proposalEta(proposal_id)), int(chain.blocks.head.timestamp)
+    if now + 1 < eta:
+        hint = (
+            " (on a local chain: advance_to('eta', pid) or `ape run vote advance ... eta`)"
+            if _local()
+            else ""
+        )
+        raise ValueError(f"proposal {proposal_id} is executable from {eta}, {eta - now} s from now{hint}")
     _governor().execute(*_proposal(proposal_id).args(), sender=sender)
+
+
+def _local() -> bool:
+    return bool(networks.provider.network.is_local)
+
+
+def _expect_state(proposal_id: int, wanted: str, rule: str, advance: str | None) -> None:
+    """ValueError with the reason (and, on a local chain, the step that moves time) instead of a
+    transaction the governor would revert."""
+    state = _gov.state_name(_governor(), proposal_id)
+    if state == wanted:
+        return
+    hint = ""
+    if advance and _local() and state in ("Pending", "Active"):
+        hint = f" (on a local chain: advance_to('{advance}', pid) or `ape run vote advance ... {advance}`)"
+    raise ValueError(f"proposal {proposal_id} is {state}: {rule}{hint}")
 
 
 def cancel(proposal_id: int, *, sender: Any) -> None:

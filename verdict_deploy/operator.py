@@ -97,6 +97,15 @@ account_argument = click.option(
 )
 
 
+accounts_argument = click.option(
+    "--account",
+    "account_names",
+    required=True,
+    multiple=True,
+    help="An account as for --account elsewhere; repeat it for several.",
+)
+
+
 @cache
 def _decoder() -> RevertDecoder:
     try:

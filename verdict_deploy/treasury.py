@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ape import project
+from ape import chain, project
 
 from oracle.deployment import Deployment
 from oracle.errors import ConfigError
@@ -20,21 +20,22 @@ GOVERNANCE_CONTRACTS = ("CommunityTimelock", "CommunityGovernor", "CommunityToke
 
 def treasury_report(timelock: Any, governor: Any, tokens: list[Any], start_block: int = 0) -> dict[str, Any]:
     """Balances of the treasury and its outflows, each with the proposal id and description behind it."""
+    stop = chain.blocks.height + 1  # ape reads range(n, None) as range(0, n): name both ends
     descriptions = {
-        int(log.proposalId): log.description for log in governor.ProposalCreated.range(start_block, None)
+        int(log.proposalId): log.description for log in governor.ProposalCreated.range(start_block, stop)
     }
     executed = {
         log.transaction_hash: int(log.proposalId)
-        for log in governor.ProposalExecuted.range(start_block, None)
+        for log in governor.ProposalExecuted.range(start_block, stop)
     }
 
     outflows: list[dict[str, Any]] = []
-    for log in timelock.CallExecuted.range(start_block, None):
+    for log in timelock.CallExecuted.range(start_block, stop):
         if int(log.value) > 0:
             outflows.append(_outflow(log, "ETH", str(log.target), int(log.value), executed, descriptions))
     for token in tokens:
         symbol = token.symbol()
-        for log in token.Transfer.range(start_block, None, search_topics={"from": timelock.address}):
+        for log in token.Transfer.range(start_block, stop, search_topics={"from": timelock.address}):
             outflows.append(_outflow(log, symbol, str(log.to), int(log.value), executed, descriptions))
     outflows.sort(key=lambda o: (o["block"], o["log_index"]))
     return {

@@ -166,7 +166,8 @@ def substitute(text: str, ports: dict[int, int]) -> str:
 
 
 CONSOLE_DRIVER = r"""
-import ast, json, sys
+import ast, json, os, sys
+sys.path.insert(0, os.getcwd())  # ape console loads ape_console_extras.py from the project root
 import ape
 session = json.loads(open(sys.argv[1]).read())
 namespace = {name: getattr(ape, name) for name in ape.__all__}
