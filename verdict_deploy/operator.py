@@ -31,6 +31,7 @@ from verdict_deploy.world import MANIFEST, Roles
 T = TypeVar("T")
 
 _HEX_DATA = re.compile(r"0x[0-9a-fA-F]{8,}")
+_CUSTOM_ERROR = re.compile(r"custom error 0x([0-9a-fA-F]{8})(?:: (.*))?\Z", re.DOTALL)
 
 
 def local_role_accounts() -> dict[str, Any]:
@@ -117,16 +118,35 @@ def _decoder() -> RevertDecoder:
 def describe_error(error: BaseException) -> str:
     """One line for a failed call: a custom error by its name and arguments (from the compiled ABIs),
     otherwise ape's own message."""
-    for source in (getattr(error, "revert_message", None), str(error)):
-        for data in _HEX_DATA.findall(str(source or "")):
-            decoded = _decoder().decode(data)
-            if not decoded.startswith("reverted with unknown error"):
-                return f"the call reverted: {decoded}"
+    for data in _revert_data(error):
+        decoded = _decoder().decode(data)
+        if not decoded.startswith("reverted with unknown error"):
+            return f"the call reverted: {decoded}"
     text = " ".join(str(error).split()) or type(error).__name__
     name = type(error).__name__
     if isinstance(error, ContractLogicError) and name not in ("ContractLogicError", "VirtualMachineError"):
-        return f"the call reverted: {name}({text})" if text != name else f"the call reverted: {name}"
+        # ape decoded it itself (a CustomError subclass named after the error)
+        return f"the call reverted: {text}" if text.startswith(name) else f"the call reverted: {name}({text})"
     return text
+
+
+def _revert_data(error: BaseException) -> list[bytes]:
+    """The revert data an ape error carries, best first: web3's own (`base_err.data`), then ape's
+    "custom error 0x<selector>: <raw argument bytes>" message, then any long hex in the message."""
+    found: list[bytes] = []
+    base = getattr(error, "base_err", None)
+    data = getattr(base, "data", None)
+    if isinstance(data, bytes):
+        found.append(data)
+    elif isinstance(data, str) and data.startswith("0x"):
+        found.append(bytes.fromhex(data[2:]) if len(data) % 2 == 0 else b"")
+    message = str(getattr(error, "revert_message", None) or error)
+    custom = _CUSTOM_ERROR.search(message)
+    if custom:
+        # ape prints the arguments as raw bytes: one character per byte.
+        found.append(bytes.fromhex(custom.group(1)) + (custom.group(2) or "").encode("latin-1", "replace"))
+    found += [bytes.fromhex(h[2:]) for h in _HEX_DATA.findall(message) if len(h) % 2 == 0]
+    return [d for d in found if len(d) >= 4]
 
 
 @contextmanager
