@@ -4,7 +4,9 @@ ape run traffic --network ethereum:local:foundry --rate 20 --count 200 --mix def
 
 The payments are a generated scenario's (see `verdict_deploy.traffic`): consumers paying merchants in
 ETH and the mock stablecoins, and every fraud typology of docs/typologies.md (`--mix default`), only
-the legitimate ones (`legit`) or only the frauds (`fraud`). Start `verdict run` first to see verdicts.
+the legitimate ones (`legit`) or only the frauds (`fraud`). Start `verdict run` first to see verdicts:
+the customers' KYC profiles and a month of their history go into the node's store (VERDICT_STORE_URL)
+first, as onboarding would put them there (`--no-onboard` to skip).
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from rich.console import Console
 from rich.table import Table
 
 from oracle.chain import ChainClient, Deployment, load_abis
+from oracle.config import Settings
 from verdict_deploy import MANIFEST, deployment_path, is_local_network
 from verdict_deploy.operator import one_line_errors
 from verdict_deploy.traffic import MIXES, plan_traffic, send_traffic
+from verdict_deploy.traffic import onboard as onboard_customers
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -39,8 +43,15 @@ from verdict_deploy.traffic import MIXES, plan_traffic, send_traffic
     type=click.FloatRange(min=0),
     help="Seconds to wait for verdicts.",
 )
+@click.option(
+    "--onboard/--no-onboard",
+    default=True,
+    show_default=True,
+    help="Load the customers' KYC profiles and a month of their history into the node's store "
+    "(VERDICT_STORE_URL) first.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def cli(rate: float, count: int, mix: str, seed: int, wait: float, as_json: bool) -> None:
+def cli(rate: float, count: int, mix: str, seed: int, wait: float, onboard: bool, as_json: bool) -> None:
     """Send `--count` payments at `--rate` per second and report their outcomes."""
     if not is_local_network():
         raise click.ClickException(
@@ -51,6 +62,10 @@ def cli(rate: float, count: int, mix: str, seed: int, wait: float, as_json: bool
     with one_line_errors():
         client = ChainClient(networks.provider.uri, Deployment.load(path), load_abis(MANIFEST))
         plan = plan_traffic(client, count=count, mix=mix, seed=seed)
+        if onboard:
+            store_url = Settings().store_url
+            added = onboard_customers(store_url, plan, int(client.w3.eth.get_block("latest")["timestamp"]))
+            console.print(f"onboarded {len(plan.scenario.accounts)} customers and {added} past payments")
         console.print(
             f"sending {len(plan.rows)} payments ({mix} mix) at {rate:g}/s to {client.router.address}"
         )

@@ -21,7 +21,9 @@ from typing import Any
 from eth_utils import keccak
 
 from oracle.chain import ChainClient
-from oracle.datagen import generate_scenario
+from oracle.datagen import Scenario, generate_scenario, prime_history
+from oracle.features import OnlineFeatures
+from oracle.store import Store
 from oracle.traffic import OutcomeWatcher, Sender, fund, pay_tx, payment_id_from_receipt, wallets
 
 ETH = "0x" + "00" * 20
@@ -38,6 +40,10 @@ class TrafficPlan:
     rows: list[Any]
     wallets: list[Any]
     tokens: dict[str, str]  # symbol -> token address
+    scenario: Scenario
+
+    def address_of(self, index: int) -> str:
+        return self.wallets[index].address
 
 
 def plan_traffic(client: ChainClient, *, count: int, mix: str, seed: int) -> TrafficPlan:
@@ -52,7 +58,7 @@ def plan_traffic(client: ChainClient, *, count: int, mix: str, seed: int) -> Tra
     episodes = max(1, count // 40) if mix == "fraud" else 1
     # generate_scenario needs room for every typology's episode; ask for more and keep `count`.
     scenario = generate_scenario(
-        n_accounts=max(20, count // 4),
+        n_accounts=max(20, count // 2),
         n_payments=max(count, 60 * episodes),
         seed=seed,
         episodes_per_typology=episodes,
@@ -65,7 +71,20 @@ def plan_traffic(client: ChainClient, *, count: int, mix: str, seed: int) -> Tra
     rows = list(live.head(count).itertuples())
     stable = contracts["MockStablecoin"]
     tokens = {"ETH": ETH, "mUSD": stable, "USDC": contracts.get("MockUSDC", stable)}
-    return TrafficPlan(rows, wallets(len(scenario.accounts), seed=f"verdict-traffic-{seed}"), tokens)
+    return TrafficPlan(
+        rows, wallets(len(scenario.accounts), seed=f"verdict-traffic-{seed}"), tokens, scenario
+    )
+
+
+def onboard(store_url: str, plan: TrafficPlan, now: int) -> int:
+    """Loads the generated customers' KYC profiles (country, account opening) and their last month of
+    payments into the node's store, as an operator's onboarding would; without them every payer looks
+    like an account opened a moment ago. Returns the history rows added."""
+    store = Store(store_url)
+    try:
+        return prime_history(OnlineFeatures(store), plan.scenario, plan.address_of, now)
+    finally:
+        store.close()
 
 
 def base_units(symbol: str, amount: float) -> int:

@@ -175,6 +175,7 @@ import ape_console_extras
 namespace.update({name: getattr(ape_console_extras, name) for name in ape_console_extras.__all__})
 with ape.networks.parse_network_choice(session["network"]):
     for number, code, expected in session["inputs"]:
+        print(f"In [{number}]: {code}", flush=True)
         try:
             tree = ast.parse(code)
             last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
@@ -183,9 +184,8 @@ with ape.networks.parse_network_choice(session["network"]):
             if last is not None:
                 value = eval(compile(ast.Expression(last.value), f"In[{number}]", "eval"), namespace)
         except Exception as error:
-            print(f"In [{number}]: {code}\n  failed: {type(error).__name__}: {error}")
+            print(f"  failed: {type(error).__name__}: {error}")
             sys.exit(1)
-        print(f"In [{number}]: {code}")
         if value is not None:
             print(f"Out[{number}]: {value!r}")
         if expected is not None and repr(value) != expected:
