@@ -399,10 +399,10 @@ def test_operator_walkthrough(executed):
     from oracle.model import load as load_model
     from verdict_deploy import MANIFEST
 
+    # The record the walkthrough's deploy wrote: the newest under deployments/.
+    record = max((work / "deployments").glob("*.json"), key=lambda p: p.stat().st_mtime)
     client = ChainClient(
-        f"http://127.0.0.1:{terminal.ports[8545]}",
-        Deployment.load(work / "deployments" / "local.json"),
-        load_abis(MANIFEST),
+        f"http://127.0.0.1:{terminal.ports[8545]}", Deployment.load(record), load_abis(MANIFEST)
     )
     model_id = load_model(work / WALK_MODEL).model_id
     assert client.is_model_approved(model_id), "the trained model is not approved on-chain"
