@@ -436,6 +436,19 @@ def test_substitution_keeps_the_users_chain_and_ports_untouched():
     assert out[2] == "x --port 2222"
 
 
+def test_a_failing_command_fails_and_exports_carry_over(tmp_path):
+    """The runner itself: a block's exports reach the next block; a command that fails names its block."""
+    work = tmp_path / "work"
+    work.mkdir()
+    env_file = tmp_path / "env.sh"
+    env_file.write_text(f"export PATH={_quote(os.environ['PATH'])}\n")
+    terminal = Terminal(work, tmp_path, env_file, {})
+    terminal.run_shell("export GREETING=hello", "a.md:1")
+    assert terminal.run_shell('echo "$GREETING"', "a.md:5").strip() == "hello"
+    with pytest.raises(AssertionError, match=r"a\.md:9: the block exited 3"):
+        terminal.run_shell("echo before\n(exit 3)\necho never", "a.md:9")
+
+
 if __name__ == "__main__":  # a quick listing: python tests/docs/test_docs_commands.py
     for path in doc_files():
         for block in blocks_of(path):
