@@ -333,6 +333,8 @@ def cancel(proposal_id: int, *, sender: Any) -> None:
 def proposal_state(proposal_id: int) -> dict[str, Any]:
     """State, track, quadratic flag, tally, quorum and timing of a proposal."""
     governor = _governor()
+    if int(governor.proposalSnapshot(proposal_id)) == 0:  # asking state() would revert
+        raise ValueError(f"no proposal {proposal_id} on this deployment (`ape run vote state latest`)")
     against, for_, abstain = governor.proposalVotes(proposal_id)
     snapshot = int(governor.proposalSnapshot(proposal_id))
     info = {

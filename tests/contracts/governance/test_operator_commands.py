@@ -76,8 +76,10 @@ def test_steps_out_of_order_are_refused_before_sending(dao, members):
 def test_a_revert_is_named_from_the_compiled_abis(dao):
     """`ape run vote state 1` printed `custom error 0x6ad06075`."""
     console.use(dao)
+    with pytest.raises(ValueError, match="no proposal 1 on this deployment"):
+        console.proposal_state(1)  # asked before the governor reverts
     with pytest.raises(ContractLogicError) as caught:
-        console.proposal_state(1)
+        dao["CommunityGovernor"].state(1)
     assert describe_error(caught.value) == "the call reverted: GovernorNonexistentProposal(1)"
 
 
