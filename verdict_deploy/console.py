@@ -85,11 +85,30 @@ def voting_power(account: Any) -> dict[str, int]:
 
 
 def _propose(calls: list[tuple], description: str, quadratic: bool, sender: Any) -> int:
+    _check_proposer(sender)
     if quadratic:
         description = f"{description} {_gov.QUADRATIC_MARKER}"
     proposal = _gov.propose(_governor(), calls, description, sender)
     print(f"proposal {proposal.proposal_id}: {proposal_state(proposal.proposal_id)['track']} track")
     return proposal.proposal_id
+
+
+def _check_proposer(sender: Any) -> None:
+    """The governor counts the proposer's votes one second back: say why a proposal would revert, and
+    on a local chain let a delegation made this very second count (mine one block)."""
+    governor, token = _governor(), dao()["CommunityToken"]
+    address = getattr(sender, "address", sender)
+    threshold = int(governor.proposalThreshold())
+    if int(token.getVotes(address)) < threshold:
+        raise ValueError(
+            f"{address} has {int(token.getVotes(address)) / 10**18:,.0f} delegated votes, fewer than the "
+            f"{threshold / 10**18:,.0f} a proposal needs: delegate first (`ape run vote delegate`)"
+        )
+    now = int(chain.blocks.head.timestamp)
+    if int(governor.getVotes(address, now - 1)) < threshold:
+        if not _local():
+            raise ValueError("the delegation counts from the next second's block: propose again shortly")
+        _gov.advance(1)
 
 
 def propose_thresholds(

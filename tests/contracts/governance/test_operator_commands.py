@@ -64,6 +64,19 @@ def test_a_vote_that_would_weigh_nothing_is_refused_with_the_reason(dao, members
     assert console.vote(pid, "for", sender=members[0]) == 400_000 * 10**18
 
 
+def test_a_proposal_right_after_delegating_counts_the_delegation(dao, members, token, accounts):
+    """The governor reads the proposer's votes one second back: a script that delegates and proposes
+    at once (the docs' console session) must not revert on a local chain."""
+    console.use(dao)
+    newcomer = accounts[18]
+    with pytest.raises(ValueError, match="fewer than the 1,000 a proposal needs"):
+        console.propose_fee(10, sender=newcomer)
+    token.transfer(newcomer, 2_000 * 10**18, sender=members[4])
+    console.delegate(sender=newcomer)
+    pid = console.propose_fee(10, sender=newcomer)
+    assert console.proposal_state(pid)["state"] == "Pending"
+
+
 def test_steps_out_of_order_are_refused_before_sending(dao, members):
     console.use(dao)
     pid = console.propose_thresholds(9800, sender=members[0])
