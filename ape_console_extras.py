@@ -12,8 +12,10 @@ from verdict_deploy.console import (
     delegate,
     encode_call,
     execute,
+    latest_proposal,
     listed_tokens,
     proposal_state,
+    propose_approve_model,
     propose_calls,
     propose_delist_token,
     propose_fee,
@@ -22,6 +24,7 @@ from verdict_deploy.console import (
     queue,
     use,
     vote,
+    vote_weight,
     voting_power,
 )
 
@@ -32,8 +35,10 @@ __all__ = [
     "delegate",
     "encode_call",
     "execute",
+    "latest_proposal",
     "listed_tokens",
     "proposal_state",
+    "propose_approve_model",
     "propose_calls",
     "propose_delist_token",
     "propose_fee",
@@ -42,5 +47,6 @@ __all__ = [
     "queue",
     "use",
     "vote",
+    "vote_weight",
     "voting_power",
 ]

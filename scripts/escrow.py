@@ -15,9 +15,11 @@ import json
 from pathlib import Path
 
 import click
-from ape import accounts
+from ape import accounts, chain
 from ape.cli import ConnectedProviderCommand, ape_cli_context
 
+from oracle.config import Settings
+from verdict_demo.replay import prime_trading_partners
 from verdict_deploy import Roles, deployment_path, is_local_network, require_deployment
 from verdict_deploy.escrow import EscrowScenarioError, escrow_of_record, gate_waiter, run_escrow_scenario
 
@@ -32,7 +34,14 @@ from verdict_deploy.escrow import EscrowScenarioError, escrow_of_record, gate_wa
 @click.option("--arbiter", "arbiter_alias", default=None, help="Account alias of an arbiter (ARBITER_ROLE).")
 @click.option("--timeout", default=60.0, show_default=True, help="Seconds to wait for each verdict.")
 @click.option("--out", default=None, type=click.Path(dir_okay=False), help="Also write the summary here.")
-def cli(cli_ctx, network, deployer_alias, buyer_alias, supplier_alias, arbiter_alias, timeout, out):
+@click.option(
+    "--onboard/--no-onboard",
+    default=True,
+    show_default=True,
+    help="Load the buyer's and supplier's KYC profiles and two years of their trade into the node's store "
+    "(VERDICT_STORE_URL) first; without them the node reads two brand-new accounts.",
+)
+def cli(cli_ctx, network, deployer_alias, buyer_alias, supplier_alias, arbiter_alias, timeout, out, onboard):
     """Run the escrow scenario: three milestones, one disputed, every release risk-gated."""
     network_name = network.name if hasattr(network, "name") else str(network)
     path = deployment_path(network_name)
@@ -59,6 +68,9 @@ def cli(cli_ctx, network, deployer_alias, buyer_alias, supplier_alias, arbiter_a
     if deployed:
         cli_ctx.logger.success(f"Escrow deployed at {escrow.address} and recorded in {path}")
 
+    if onboard:
+        now = int(chain.blocks.head.timestamp)
+        prime_trading_partners(Settings().store_url, str(buyer.address), str(supplier.address), now)
     try:
         summary = run_escrow_scenario(
             escrow,

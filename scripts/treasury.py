@@ -4,25 +4,22 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import click
 from ape import networks
-from ape.cli import ConnectedProviderCommand, network_option
+from ape.cli import ConnectedProviderCommand
 
 from verdict_deploy import deployment_path, require_deployment
+from verdict_deploy.operator import one_line_errors
 from verdict_deploy.treasury import format_report, treasury_of_record
 
 
 @click.command(cls=ConnectedProviderCommand)
-@network_option()
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def cli(network: Any, as_json: bool) -> None:
+def cli(as_json: bool) -> None:
     """Print the treasury's balances and outflows (reads deployments/<network>.json)."""
     path = deployment_path(networks.provider.network.name)  # "local", as `ape run deploy` names it
     require_deployment(path)  # missing, or recorded on another chain: one line, exit 1
-    try:
+    with one_line_errors():
         report = treasury_of_record(path)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
     click.echo(json.dumps(report, indent=2) if as_json else format_report(report))

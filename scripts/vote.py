@@ -1,17 +1,26 @@
-"""`ape run vote`: vote on, queue, execute or inspect a proposal.
+"""`ape run vote`: delegate, vote on, queue, execute or inspect a proposal.
 
-ape run vote cast <proposal-id> for --account alice      # for | against | abstain
-ape run vote queue <proposal-id> --account alice
-ape run vote execute <proposal-id> --account alice
+ape run vote delegate --account member1 --account member2   # once: votes count only when delegated
+ape run vote cast <proposal-id> for --account member1        # for | against | abstain
+ape run vote advance <proposal-id> deadline                 # local chains: snapshot | deadline | eta
+ape run vote queue <proposal-id> --account member1
+ape run vote execute <proposal-id> --account member1
 ape run vote state <proposal-id>
+
+<proposal-id> is the number `ape run propose` printed, or `latest` (the most recent proposal). On a
+local chain `--advance` on cast, queue and execute first moves chain time to where the step is allowed
+(the snapshot, the deadline, the eta), as `advance` would.
 """
 
 from __future__ import annotations
 
 import click
-from ape.cli import ConnectedProviderCommand, account_option
+from ape.cli import ConnectedProviderCommand
 
 from verdict_deploy import console as gov
+from verdict_deploy.operator import account_argument, accounts_argument, one_line_errors, resolve_account
+
+ADVANCE_HELP = "Local chains: first move chain time past the proposal's {} (on a live chain, wait instead)."
 
 
 @click.group()
@@ -20,43 +29,101 @@ def cli() -> None:
 
 
 @cli.command(cls=ConnectedProviderCommand)
-@account_option()
-@click.argument("proposal_id", type=int)
+@accounts_argument
+@click.option(
+    "--to", "delegatee", default=None, help="Delegate to this address (default: each account itself)."
+)
+def delegate(account_names: tuple[str, ...], delegatee: str | None) -> None:
+    """Delegate each account's votes (to itself by default): undelegated tokens weigh nothing."""
+    for name in account_names:
+        with one_line_errors():
+            account = resolve_account(name)
+            gov.delegate(delegatee, sender=account)
+            power = gov.voting_power(account)
+        click.echo(
+            f"{name} ({account.address}) delegated to {delegatee or 'itself'}; votes {power['votes']:,}"
+        )
+
+
+@cli.command(cls=ConnectedProviderCommand)
+@accounts_argument
+@click.argument("proposal", metavar="PROPOSAL_ID")
 @click.argument("support", type=click.Choice(["for", "against", "abstain"], case_sensitive=False))
 @click.option("--reason", default="", help="A reason recorded with the vote.")
-def cast(account, proposal_id: int, support: str, reason: str) -> None:
-    """Cast a vote (quadratic proposals are weighted automatically)."""
-    weight = _guard(lambda: gov.vote(proposal_id, support, sender=account, reason=reason))
-    click.echo(f"voted {support} with weight {weight}")
+@click.option("--advance", "advance_first", is_flag=True, help=ADVANCE_HELP.format("snapshot (voting opens)"))
+def cast(
+    account_names: tuple[str, ...], proposal: str, support: str, reason: str, advance_first: bool
+) -> None:
+    """Cast each account's vote (quadratic proposals are weighted automatically; a vote that would
+    weigh 0 is refused with the reason)."""
+    with one_line_errors():
+        pid = gov.proposal_id_of(proposal)
+        if advance_first:
+            _advance_if_before(pid, "snapshot", "Pending")
+    for name in account_names:
+        with one_line_errors():
+            weight = gov.vote(pid, support, sender=resolve_account(name), reason=reason)
+        click.echo(f"{name} voted {support} on {pid} with weight {weight:,}")
 
 
 @cli.command(cls=ConnectedProviderCommand)
-@account_option()
-@click.argument("proposal_id", type=int)
-def queue(account, proposal_id: int) -> None:
+@click.argument("proposal", metavar="PROPOSAL_ID")
+@click.argument("point", type=click.Choice(["snapshot", "deadline", "eta"]))
+def advance(proposal: str, point: str) -> None:
+    """Local chains only: move chain time past the proposal's snapshot (voting opens), deadline
+    (voting closes) or eta (the timelock delay ends). On a live chain, wait instead."""
+    with one_line_errors():
+        pid = gov.proposal_id_of(proposal)
+        gov.advance_to(point, pid)
+        state = gov.proposal_state(pid)
+    click.echo(f"proposal {pid}: {state['state']} (chain time {state['now']})")
+
+
+@cli.command(cls=ConnectedProviderCommand)
+@account_argument
+@click.argument("proposal", metavar="PROPOSAL_ID")
+@click.option(
+    "--advance", "advance_first", is_flag=True, help=ADVANCE_HELP.format("deadline (voting closes)")
+)
+def queue(account_name: str, proposal: str, advance_first: bool) -> None:
     """Queue a Succeeded proposal in the timelock."""
-    _guard(lambda: gov.queue(proposal_id, sender=account))
-    click.echo(gov.proposal_state(proposal_id))
+    with one_line_errors():
+        account = resolve_account(account_name)
+        pid = gov.proposal_id_of(proposal)
+        if advance_first:
+            _advance_if_before(pid, "deadline", "Pending", "Active")
+        gov.queue(pid, sender=account)
+        state = gov.proposal_state(pid)
+    click.echo(f"proposal {pid}: {state['state']}, executable after {state['eta']}")
 
 
 @cli.command(cls=ConnectedProviderCommand)
-@account_option()
-@click.argument("proposal_id", type=int)
-def execute(account, proposal_id: int) -> None:
+@account_argument
+@click.argument("proposal", metavar="PROPOSAL_ID")
+@click.option(
+    "--advance", "advance_first", is_flag=True, help=ADVANCE_HELP.format("eta (the timelock delay)")
+)
+def execute(account_name: str, proposal: str, advance_first: bool) -> None:
     """Execute a Queued proposal after the timelock delay."""
-    _guard(lambda: gov.execute(proposal_id, sender=account))
-    click.echo(gov.proposal_state(proposal_id))
+    with one_line_errors():
+        account = resolve_account(account_name)
+        pid = gov.proposal_id_of(proposal)
+        if advance_first:
+            _advance_if_before(pid, "eta", "Queued")
+        gov.execute(pid, sender=account)
+        state = gov.proposal_state(pid)
+    click.echo(f"proposal {pid}: {state['state']}")
 
 
 @cli.command(cls=ConnectedProviderCommand)
-@click.argument("proposal_id", type=int)
-def state(proposal_id: int) -> None:
+@click.argument("proposal", metavar="PROPOSAL_ID")
+def state(proposal: str) -> None:
     """Print a proposal's state, track, tally and timing."""
-    click.echo(_guard(lambda: gov.proposal_state(proposal_id)))
+    with one_line_errors():
+        info = gov.proposal_state(gov.proposal_id_of(proposal))
+    click.echo(info)
 
 
-def _guard(action):
-    try:
-        return action()
-    except (RuntimeError, ValueError) as err:
-        raise click.ClickException(str(err)) from err
+def _advance_if_before(pid: int, point: str, *states: str) -> None:
+    if gov.proposal_state(pid)["state"] in states:
+        gov.advance_to(point, pid)

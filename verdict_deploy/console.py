@@ -18,11 +18,13 @@ DAO's quadratic list within their routine bounds, e.g. the fee, and the helper s
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ape import chain, networks, project
 
 from oracle.errors import VerdictError
+from oracle.model import load as _load_model
 from verdict_deploy import governance as _gov
 from verdict_deploy.suite import DEFAULT_TOKEN_PUSH_GAS as _DEFAULT_TOKEN_PUSH_GAS
 from verdict_deploy.suite import load_deployment as _load_deployment
@@ -38,12 +40,14 @@ _CONTRACT_TYPES = {
     "Escrow": "Escrow",
 }
 _session: dict[str, Any] = {}
+_record: dict[str, int] = {}  # the deployment record's first block: where event scans start
 
 
 def use(contracts: dict[str, Any]) -> None:
     """Points the helpers at `contracts` (e.g. `deploy_world(...).contracts`)."""
     _session.clear()
     _session.update(contracts)
+    _record.clear()
 
 
 def dao() -> dict[str, Any]:
@@ -51,12 +55,14 @@ def dao() -> dict[str, Any]:
     if _session:
         return _session
     try:
-        addresses = _load_deployment().contracts  # refused unless recorded on this very chain
+        record = _load_deployment()  # refused unless recorded on this very chain
     except VerdictError as exc:
         raise RuntimeError(f"{exc} (or call use(contracts))") from None
+    addresses = record.contracts
     for name, type_name in _CONTRACT_TYPES.items():
         if name in addresses:
             _session[name] = getattr(project, type_name).at(addresses[name])
+    _record["block"] = record.block
     return _session
 
 
@@ -75,11 +81,30 @@ def voting_power(account: Any) -> dict[str, int]:
 
 
 def _propose(calls: list[tuple], description: str, quadratic: bool, sender: Any) -> int:
+    _check_proposer(sender)
     if quadratic:
         description = f"{description} {_gov.QUADRATIC_MARKER}"
     proposal = _gov.propose(_governor(), calls, description, sender)
     print(f"proposal {proposal.proposal_id}: {proposal_state(proposal.proposal_id)['track']} track")
     return proposal.proposal_id
+
+
+def _check_proposer(sender: Any) -> None:
+    """The governor counts the proposer's votes one second back: say why a proposal would revert, and
+    on a local chain let a delegation made this very second count (mine one block)."""
+    governor, token = _governor(), dao()["CommunityToken"]
+    address = getattr(sender, "address", sender)
+    threshold = int(governor.proposalThreshold())
+    if int(token.getVotes(address)) < threshold:
+        raise ValueError(
+            f"{address} has {int(token.getVotes(address)) / 10**18:,.0f} delegated votes, fewer than the "
+            f"{threshold / 10**18:,.0f} a proposal needs: delegate first (`ape run vote delegate`)"
+        )
+    now = int(chain.blocks.head.timestamp)
+    if int(governor.getVotes(address, now - 1)) < threshold:
+        if not _local():
+            raise ValueError("the delegation counts from the next second's block: propose again shortly")
+        _gov.advance(1)
 
 
 def propose_thresholds(
@@ -140,6 +165,38 @@ def propose_delist_token(token: Any, *, sender: Any, description: str | None = N
     return _propose([_gov.encode_call(router, "delistToken", address)], text, False, sender)
 
 
+def propose_approve_model(model: str | Path, *, sender: Any, description: str | None = None) -> int:
+    """Proposes RiskOracle.approveModel(id) for a trained model: `model` is its directory (`verdict
+    train --out DIR`; the id is checked against the files) or its id (0x + 64 hex). Until it is
+    executed, `verdict run` posts nothing for that model. A Major-track proposal. Returns the id."""
+    model_id = _model_id(model)
+    oracle = dao()["RiskOracle"]
+    if oracle.isModelApproved(model_id):
+        raise ValueError(f"model 0x{model_id.hex()} is already approved")
+    text = (
+        description
+        or f"Approve model 0x{model_id.hex()} for the oracle nodes. [{chain.blocks.head.timestamp}]"
+    )
+    return _propose([_gov.encode_call(oracle, "approveModel", model_id)], text, False, sender)
+
+
+def _model_id(model: str | Path) -> bytes:
+    """A model id from a model directory (verified against its files) or from 0x + 64 hex."""
+    text = str(model)
+    if text.startswith("0x") and not Path(text).exists():
+        try:
+            raw = bytes.fromhex(text[2:])
+        except ValueError:
+            raw = b""
+        if len(raw) != 32:
+            raise ValueError(f"{text!r} is neither a model directory nor a model id (0x + 64 hex digits)")
+        return raw
+    try:
+        return bytes.fromhex(_load_model(text).model_id.removeprefix("0x"))
+    except VerdictError as error:
+        raise ValueError(str(error)) from None
+
+
 def listed_tokens() -> dict[str, int]:
     """The router's token list: token address -> push budget (gas)."""
     tokens, budgets = dao()["PaymentRouter"].listedTokens()
@@ -155,9 +212,19 @@ encode_call = _gov.encode_call
 
 
 def vote(proposal_id: int, support: str = "for", *, sender: Any, reason: str = "") -> int:
-    """Votes "for", "against" or "abstain"; quadratic proposals weigh it automatically. Returns the weight."""
+    """Votes "for", "against" or "abstain"; quadratic proposals weigh it automatically. Returns the weight.
+
+    Refuses (ValueError, nothing sent) a vote that would weigh 0: a voter who had not delegated by the
+    proposal's snapshot, or a non-member on a quadratic proposal, would otherwise count for nothing."""
     governor = _governor()
-    choice = _gov.SUPPORT[support.lower()]
+    try:
+        choice = _gov.SUPPORT[support.lower()]
+    except KeyError:
+        raise ValueError(f"support must be one of {', '.join(_gov.SUPPORT)}, not {support!r}") from None
+    _expect_state(proposal_id, "Active", "votes are taken only while it is Active", "snapshot")
+    weight = vote_weight(proposal_id, sender)
+    if weight == 0:
+        raise ValueError(_zero_weight_reason(proposal_id, sender))
     if reason:
         tx = governor.castVoteWithReason(proposal_id, choice, reason, sender=sender)
     else:
@@ -165,9 +232,67 @@ def vote(proposal_id: int, support: str = "for", *, sender: Any, reason: str = "
     return int(tx.events.filter(governor.VoteCast)[0].weight)
 
 
+def vote_weight(proposal_id: int, voter: Any) -> int | None:
+    """What `voter`'s ballot on the proposal would weigh: the delegated votes at its snapshot (the
+    quadratic weight on a quadratic proposal); None before the snapshot, when it is not known yet."""
+    governor = _governor()
+    snapshot = int(governor.proposalSnapshot(proposal_id))
+    if snapshot == 0:
+        raise ValueError(f"no proposal {proposal_id}")
+    if snapshot >= int(chain.blocks.head.timestamp):
+        return None  # the vote is not open yet: the governor's own error says so
+    address = getattr(voter, "address", voter)
+    if governor.isQuadratic(proposal_id):
+        return int(governor.quadraticWeight(address, snapshot))
+    return int(governor.getVotes(address, snapshot))
+
+
+def _zero_weight_reason(proposal_id: int, voter: Any) -> str:
+    address = getattr(voter, "address", voter)
+    token = dao()["CommunityToken"]
+    if _governor().isQuadratic(proposal_id):
+        why = (
+            "it was not a member with delegated votes at the proposal's snapshot "
+            "(quadratic proposals count members only)"
+        )
+    elif str(token.delegates(address)) == _gov.ZERO_ADDRESS:
+        why = (
+            "it has never delegated its votes: call delegate(sender=...) (or `ape run vote delegate`) "
+            "before the next proposal"
+        )
+    else:
+        why = (
+            "it held no delegated votes at the proposal's snapshot "
+            "(votes delegated later count from the next proposal)"
+        )
+    return f"{address}'s vote on proposal {proposal_id} would weigh 0, so it was not sent: {why}"
+
+
+def latest_proposal() -> int:
+    """The id of the most recent proposal (what `ape run vote ... latest` means)."""
+    logs = list(_governor().ProposalCreated.range(_record_block(), chain.blocks.height + 1))
+    if not logs:
+        raise ValueError("no proposal has been made on this deployment yet")
+    return int(logs[-1].proposalId)
+
+
+def proposal_id_of(value: int | str) -> int:
+    """A proposal id from user input: the number, or "latest"."""
+    if isinstance(value, str) and value.strip().lower() == "latest":
+        return latest_proposal()
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a proposal id (a number or 'latest')") from None
+
+
+def _record_block() -> int:
+    return _record.get("block", 0)
+
+
 def _proposal(proposal_id: int) -> _gov.Proposal:
     governor = _governor()
-    for log in governor.ProposalCreated.range(0, None):
+    for log in governor.ProposalCreated.range(_record_block(), chain.blocks.height + 1):
         if int(log.proposalId) == int(proposal_id):
             return _gov.Proposal(
                 int(proposal_id),
@@ -181,12 +306,38 @@ def _proposal(proposal_id: int) -> _gov.Proposal:
 
 def queue(proposal_id: int, *, sender: Any) -> None:
     """Queues a Succeeded proposal in the timelock."""
+    _expect_state(proposal_id, "Succeeded", "only a Succeeded proposal can be queued", "deadline")
     _governor().queue(*_proposal(proposal_id).args(), sender=sender)
 
 
 def execute(proposal_id: int, *, sender: Any) -> None:
     """Executes a Queued proposal whose timelock delay has passed."""
+    _expect_state(proposal_id, "Queued", "only a Queued proposal can be executed", None)
+    eta, now = int(_governor().proposalEta(proposal_id)), int(chain.blocks.head.timestamp)
+    if now + 1 < eta:
+        hint = (
+            " (on a local chain: advance_to('eta', pid) or `ape run vote advance ... eta`)"
+            if _local()
+            else ""
+        )
+        raise ValueError(f"proposal {proposal_id} is executable from {eta}, {eta - now} s from now{hint}")
     _governor().execute(*_proposal(proposal_id).args(), sender=sender)
+
+
+def _local() -> bool:
+    return bool(networks.provider.network.is_local)
+
+
+def _expect_state(proposal_id: int, wanted: str, rule: str, advance: str | None) -> None:
+    """ValueError with the reason (and, on a local chain, the step that moves time) instead of a
+    transaction the governor would revert."""
+    state = _gov.state_name(_governor(), proposal_id)
+    if state == wanted:
+        return
+    hint = ""
+    if advance and _local() and state in ("Pending", "Active"):
+        hint = f" (on a local chain: advance_to('{advance}', pid) or `ape run vote advance ... {advance}`)"
+    raise ValueError(f"proposal {proposal_id} is {state}: {rule}{hint}")
 
 
 def cancel(proposal_id: int, *, sender: Any) -> None:
@@ -197,6 +348,8 @@ def cancel(proposal_id: int, *, sender: Any) -> None:
 def proposal_state(proposal_id: int) -> dict[str, Any]:
     """State, track, quadratic flag, tally, quorum and timing of a proposal."""
     governor = _governor()
+    if int(governor.proposalSnapshot(proposal_id)) == 0:  # asking state() would revert
+        raise ValueError(f"no proposal {proposal_id} on this deployment (`ape run vote state latest`)")
     against, for_, abstain = governor.proposalVotes(proposal_id)
     snapshot = int(governor.proposalSnapshot(proposal_id))
     info = {

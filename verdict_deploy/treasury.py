@@ -7,32 +7,35 @@ the same transaction, so every line names the proposal that paid it.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from ape import project
+from ape import chain, project
+
+from oracle.deployment import Deployment
+from oracle.errors import ConfigError
 
 GOVERNANCE_CONTRACTS = ("CommunityTimelock", "CommunityGovernor", "CommunityToken")
 
 
 def treasury_report(timelock: Any, governor: Any, tokens: list[Any], start_block: int = 0) -> dict[str, Any]:
     """Balances of the treasury and its outflows, each with the proposal id and description behind it."""
+    stop = chain.blocks.height + 1  # ape reads range(n, None) as range(0, n): name both ends
     descriptions = {
-        int(log.proposalId): log.description for log in governor.ProposalCreated.range(start_block, None)
+        int(log.proposalId): log.description for log in governor.ProposalCreated.range(start_block, stop)
     }
     executed = {
         log.transaction_hash: int(log.proposalId)
-        for log in governor.ProposalExecuted.range(start_block, None)
+        for log in governor.ProposalExecuted.range(start_block, stop)
     }
 
     outflows: list[dict[str, Any]] = []
-    for log in timelock.CallExecuted.range(start_block, None):
+    for log in timelock.CallExecuted.range(start_block, stop):
         if int(log.value) > 0:
             outflows.append(_outflow(log, "ETH", str(log.target), int(log.value), executed, descriptions))
     for token in tokens:
         symbol = token.symbol()
-        for log in token.Transfer.range(start_block, None, search_topics={"from": timelock.address}):
+        for log in token.Transfer.range(start_block, stop, search_topics={"from": timelock.address}):
             outflows.append(_outflow(log, symbol, str(log.to), int(log.value), executed, descriptions))
     outflows.sort(key=lambda o: (o["block"], o["log_index"]))
     return {
@@ -74,8 +77,11 @@ def format_report(report: dict[str, Any]) -> str:
 def treasury_of_record(path: Path) -> dict[str, Any]:
     """The treasury report of the deployment recorded at `path`: the community token, and the
     MockStablecoin when the record has one. Raises ValueError when the record has no DAO."""
-    record = json.loads(path.read_text())
-    addresses = record["contracts"]
+    try:
+        record = Deployment.load(path)
+    except ConfigError as error:
+        raise ValueError(str(error)) from None
+    addresses = record.contracts
     missing = [n for n in GOVERNANCE_CONTRACTS if n not in addresses]
     if missing:
         raise ValueError(f"the deployment has no {', '.join(missing)}: deploy governance first")
@@ -84,4 +90,4 @@ def treasury_of_record(path: Path) -> dict[str, Any]:
     tokens = [project.CommunityToken.at(addresses["CommunityToken"])]
     if "MockStablecoin" in addresses:
         tokens.append(project.MockStablecoin.at(addresses["MockStablecoin"]))
-    return treasury_report(timelock, governor, tokens, int(record.get("block", 0)))
+    return treasury_report(timelock, governor, tokens, record.block)
