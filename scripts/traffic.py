@@ -19,9 +19,9 @@ from ape.cli import ConnectedProviderCommand
 from rich.console import Console
 from rich.table import Table
 
-from oracle.chain import ChainClient, Deployment, load_abis
+from oracle.chain import ChainClient, load_abis
 from oracle.config import Settings
-from verdict_deploy import MANIFEST, deployment_path, is_local_network
+from verdict_deploy import MANIFEST, deployment_path, is_local_network, require_deployment
 from verdict_deploy.operator import one_line_errors
 from verdict_deploy.traffic import MIXES, plan_traffic, send_traffic
 from verdict_deploy.traffic import onboard as onboard_customers
@@ -57,10 +57,10 @@ def cli(rate: float, count: int, mix: str, seed: int, wait: float, onboard: bool
         raise click.ClickException(
             "ape run traffic funds throwaway wallets with anvil_setBalance: local chains only"
         )
-    path = deployment_path(networks.provider.network.name)
+    record = require_deployment(deployment_path(networks.provider.network.name))  # this chain's, or exit 1
     console = Console(stderr=True)
     with one_line_errors():
-        client = ChainClient(networks.provider.uri, Deployment.load(path), load_abis(MANIFEST))
+        client = ChainClient(networks.provider.uri, record, load_abis(MANIFEST))
         plan = plan_traffic(client, count=count, mix=mix, seed=seed)
         if onboard:
             store_url = Settings().store_url
