@@ -26,6 +26,8 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
+"""npm's launcher (a node script that runs the platform binary as its child): CPU is measured on the
+binary (`Anvil.node_pid`)."""
 # ape's test accounts (ape-config.yaml `test:`, ape's defaults otherwise): Roles.local() signs with them.
 MNEMONIC = "test test test test test test test test test test test junk"
 ACCOUNTS = 20
@@ -82,6 +84,21 @@ class Anvil:
         if self.dump_state is not None:
             cmd += ["--dump-state", str(self.dump_state)]
         return cmd
+
+    @property
+    def node_pid(self) -> int:
+        """The pid of the anvil binary itself: npm's launcher's child, or the launcher if it has none."""
+        assert self.proc is not None
+        pid = self.proc.pid
+        for _ in range(3):  # launcher -> binary, at most a wrapper or two deep
+            try:
+                children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            except OSError:
+                break
+            if not children:
+                break
+            pid = int(children[0])
+        return pid
 
     def start(self, timeout: float = 30.0) -> Anvil:
         if not ANVIL.exists():

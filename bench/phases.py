@@ -95,7 +95,7 @@ def _load_phase(
     if spec["window"] is None:
         spec.pop("window")
     assert anvil.proc is not None
-    cpu0 = cpu_seconds(anvil.proc.pid)
+    cpu0 = cpu_seconds(anvil.node_pid)
     out = bench.loadgen(spec, name)
     seconds = out["mined"] - out["start"]
     gas = _gas_mined(bench, out["first_block"], out["last_block"])
@@ -105,7 +105,7 @@ def _load_phase(
         "per_s": round(count / seconds, 1),
         "gas_per_s": round(gas / seconds),
         "blocks": out["last_block"] - out["first_block"],
-        "anvil_cpu_ms_per_tx": round((cpu_seconds(anvil.proc.pid) - cpu0) * 1000 / count, 3),
+        "anvil_cpu_ms_per_tx": round((cpu_seconds(anvil.node_pid) - cpu0) * 1000 / count, 3),
         "loadgen_cpu_ms_per_tx": round(out["cpu_s"] * 1000 / count, 3),
     }
 
@@ -168,7 +168,7 @@ def e2e(
         first = bench.payment_count() + 1
         watcher = EventClock(bench.client, from_block=bench.client.block_number()).start()
         rss = RssSampler(daemon.proc.pid).start()
-        cpu_anvil, cpu_daemon = cpu_seconds(anvil.proc.pid), cpu_seconds(daemon.proc.pid)
+        cpu_anvil, cpu_daemon = cpu_seconds(anvil.node_pid), cpu_seconds(daemon.proc.pid)
         try:
             spec = bench.spec("burst", count, "burst", window=POOL_WINDOW if block_time else None)
             spec["cache"] = str(setup.work / f"signed-burst-{count}.json")
@@ -177,7 +177,7 @@ def e2e(
             out = bench.loadgen(spec, name)
             ids = range(first, first + count)
             missing = _wait_outcomes(watcher, ids, DRAIN_TIMEOUT)
-            cpu_anvil = cpu_seconds(anvil.proc.pid) - cpu_anvil
+            cpu_anvil = cpu_seconds(anvil.node_pid) - cpu_anvil
             cpu_daemon = cpu_seconds(daemon.proc.pid) - cpu_daemon
             last_block = bench.client.block_number()
             memory = rss.stop()

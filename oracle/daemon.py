@@ -174,10 +174,13 @@ class OracleDaemon:
         self.model.refresh()
         now = self.clock.monotonic()
         read = False
+        reads = self.reader.head_reads
         if not self.outbox.in_flight or now - self._read_at >= READ_WHILE_SENDING:
             self._read_at = now
             read = self.read_and_score()
-        posted = self.outbox.flush()
+        read_head = self.reader.head_reads != reads
+        # Receipts are only looked for once the head has moved (the reader has just read it).
+        posted = self.outbox.flush(self.reader.head if read_head else None)
         return read or posted
 
     def read_and_score(self) -> bool:

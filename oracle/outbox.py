@@ -21,8 +21,9 @@ that fails alone is *parked* (final status "parked", its decoded reason in the l
 `verdict_parked_total{reason}`, listed on the dashboard's health page) and never sent again by the
 daemon. A single item that fails the call only for want of gas (its budget was too low) is
 estimated once, and sent with that estimate if it fits the cap. A single verdict whose own
-transaction reverted is parked. With k failing items among n this costs about 2·k·log2(n) calls,
-none when all is well.
+transaction reverted is checked and sent once more the same way, and parked if it reverts again
+(with the call's decoded reason when there is one). With k failing items among n this costs about
+2·k·log2(n) calls, none when all is well.
 """
 
 from __future__ import annotations
@@ -145,6 +146,8 @@ class Outbox:
         self._inflight_checked: float | None = None
         self._tokens: dict[str, str] = {}  # key -> the token its payout is in (as read)
         self._budget: tuple[GasBudget, float] | None = None
+        self._collected_at: int | None = None  # the head when receipts were last asked for
+        self._retried: set[str] = set()  # keys whose own transaction reverted once, alone
         # Keys of verdicts whose batch reverted once mined, in the groups they are to be sent in
         # (each half of the reverted batch alone; see `_reverted`).
         self._groups: list[tuple[list[str], int | None]] = []  # (keys, estimate or None)
@@ -167,10 +170,17 @@ class Outbox:
             if self._queue is not None:  # else they are read from the log with the rest
                 self._queue[row.key] = row
 
-    def flush(self) -> bool:
+    def flush(self, head: int | None = None) -> bool:
         """One turn: settle what was mined, re-post what was dropped, send what is pending while the
-        in-flight window has room. Returns whether anything was settled or sent."""
-        busy = self._collect()
+        in-flight window has room. Returns whether anything was settled or sent.
+
+        head: the chain's head as the caller just read it. Receipts are only asked for when it has
+        moved since they were last asked for (nothing can have been mined otherwise); None: always
+        (tests, and callers that do not read the head)."""
+        busy = False
+        if head is None or head != self._collected_at or self._overdue():
+            busy = self._collect()
+            self._collected_at = head
         if self._queue is None:
             self._queue = {row.key: row for row in self._verdicts.unposted()}
         queue = self._queue
@@ -365,6 +375,7 @@ class Outbox:
             self._metrics.parked.labels(reason_label(reason)).inc()
             self._seen_at.pop(key, None)
             self._tokens.pop(key, None)
+            self._retried.discard(key)
             if self._queue is not None:
                 self._queue.pop(key, None)
             row = rows.get(key)
@@ -400,6 +411,11 @@ class Outbox:
             return self._settings.verdict_gas_cap
 
     # --- receipts ------------------------------------------------------------------------------
+    def _overdue(self) -> bool:
+        """A transaction in flight for longer than RECEIPT_TIMEOUT: looked at whatever the head."""
+        now = self._clock.monotonic()
+        return any(now - s.sent_at > RECEIPT_TIMEOUT for s in self._sent.values())
+
     def _collect(self) -> bool:
         """Settles the verdict transactions in flight that have been mined (one batched receipt
         request). One unmined for too long is left to the in-flight recheck, which re-sends it."""
@@ -469,6 +485,7 @@ class Outbox:
             return
         for row in by_item.values():
             self._tokens.pop(row.key, None)
+            self._retried.discard(row.key)
         now = self._clock.monotonic()
         self._reorgs.watch(receipt, outcome.tx_hash, by_item)
         finals: dict[str, str] = {}
@@ -513,15 +530,12 @@ class Outbox:
             gas=outcome.gas_used,
             hint="its verdicts are sent again in halves (split and park)",
         )
-        if len(rows) == 1:
-            self._park(
-                {rows[0].key: rows[0]},
-                {
-                    rows[
-                        0
-                    ].key: f"reverted once mined, alone (tx {outcome.tx_hash}, gas used {outcome.gas_used:,})"
-                },
-            )
+        if len(rows) == 1 and rows[0].key in self._retried:
+            row = rows[0]
+            # Its second revert alone: parked, with the node's reason when a call still fails.
+            answer = self._chain.call_verdicts([_verdict_item(row)], self._gas_of(rows))
+            why = f"reverted once mined, alone (tx {outcome.tx_hash}, gas used {outcome.gas_used:,})"
+            self._park({row.key: row}, {row.key: answer.reason or why})
             return
         self._metrics.splits.labels("reverted").inc()
         self._verdicts.reopen([r.key for r in rows])
@@ -530,5 +544,10 @@ class Outbox:
                 self._queue[row.key] = replace(
                     row, tx_hash=None, posted_at=None, final_status=None, finalized_at=None
                 )
+        if len(rows) == 1:
+            # Alone: checked (a call, and an estimate if only gas was short) and sent once more.
+            self._retried.add(rows[0].key)
+            self._groups.append(([rows[0].key], None))
+            return
         middle = len(rows) // 2
         self._groups += [([r.key for r in rows[:middle]], None), ([r.key for r in rows[middle:]], None)]
