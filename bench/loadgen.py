@@ -66,7 +66,7 @@ class Signer:
         return bytes(account.sign_transaction(full).raw_transaction)
 
 
-def wait_mined(w3: Web3, hashes: Sequence[str], timeout: float = 120.0) -> float:
+def wait_mined(w3: Web3, hashes: Sequence[str], timeout: float = 600.0) -> float:
     """Waits for the receipts of `hashes` (the last transaction of each sender suffices);
     returns the time the last one was seen."""
     deadline = time.perf_counter() + timeout

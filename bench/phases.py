@@ -22,7 +22,7 @@ from oracle.launch import DaemonProcess
 from oracle.traffic import percentile
 
 DRAIN_TIMEOUT = 300.0  # seconds the burst's last outcomes are waited for
-POOL_WINDOW = 6_000
+POOL_WINDOW = 2_000
 """Transactions the load generator lets wait in anvil's pool on an interval-mined chain: more than a
 block takes at 0.1 s, so every block is full of work; the automine window (bench.loadgen.WINDOW)
 is for a chain that mines one transaction per block."""
