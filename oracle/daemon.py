@@ -53,6 +53,7 @@ receipts every few milliseconds, and scoring one request per poll paid the per-b
 costs for each (automine); on a chain with block times a block holds many, and a few ms of delay
 is a few percent of the next block's time. With nothing in flight, requests are read at once."""
 RECEIPT_POLL = 0.02  # seconds between receipt polls while verdicts are in flight (each one loads the node)
+MODEL_CHECK = 1.0  # seconds between looks at the model directory (a swapped model is seen within it)
 TURN_SAMPLES = 200_000  # busy turns whose times are kept for the stop line (a few minutes at load)
 FAULT_POINTS = ("scored", "sent", "posted")
 """Test-only crash points (tests/faults/): with `VERDICT_FAULT_POINT` set to one of these, the
@@ -71,8 +72,15 @@ class ModelSlot:
     scorer: Scorer | None = None
     error: str | None = None
     _stamp: tuple[float, ...] | None = field(default=None, repr=False)
+    _checked: float = field(default=-float("inf"), repr=False)
 
     def refresh(self) -> None:
+        # The files are looked at once a second, not every turn: at a turn every few ms, listing
+        # and stat-ing the directory was a visible share of an idle node's CPU.
+        now = time.monotonic()
+        if now - self._checked < MODEL_CHECK and self.error is None:
+            return
+        self._checked = now
         stamp = (
             tuple(p.stat().st_mtime for p in sorted(self.directory.glob("*")) if p.is_file())
             if (self.directory.is_dir())
