@@ -23,6 +23,7 @@ from web3 import Web3
 from web3.exceptions import BadResponseFormat, ContractLogicError, TransactionNotFound, Web3RPCError
 from web3.providers.rpc import HTTPProvider
 
+from oracle.budget import GasBudget
 from oracle.config import Settings
 from oracle.deployment import Deployment, load_abis, load_node_account
 from oracle.errors import ChainError
@@ -121,6 +122,11 @@ class ChainClient:
         timeout: float = 10.0,
     ) -> None:
         session = requests.Session()
+        # Proxies from the environment are read once here: with `trust_env`, requests walks the
+        # whole environment on every request (about 1 ms of CPU each), a large share of an idle
+        # node polling every few ms.
+        session.proxies = dict(requests.utils.get_environ_proxies(rpc_url))
+        session.trust_env = False
         self.w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}, session=session))
         self.rpc_url = rpc_url
         self.deployment = deployment
@@ -186,7 +192,12 @@ class ChainClient:
         return {prefix: address for address, (prefix, _) in self._sources.items()}
 
     def block_number(self) -> int:
-        return self.rpc(lambda: self.w3.eth.block_number)
+        # Raw JSON-RPC: web3's formatters and middleware cost more than the call, polled every few ms.
+        head = self.request("eth_blockNumber", [])
+        try:
+            return as_int(head)
+        except (TypeError, ValueError):
+            raise ChainError(f"RPC {self.rpc_url} sent a malformed eth_blockNumber answer") from None
 
     def chain_id(self) -> int:
         if self._chain_id is None:
@@ -353,14 +364,14 @@ class ChainClient:
         """Signs and sends one `submitVerdicts` transaction; returns its hash (see `send_verdicts`)."""
         return self.send_verdicts(items).tx_hash
 
-    def send_verdicts(self, items: Sequence[VerdictItem], estimate: int | None = None) -> SentTx:
+    def send_verdicts(self, items: Sequence[VerdictItem], gas: int | None = None) -> SentTx:
         """Signs and sends one `submitVerdicts` transaction without waiting for it to be mined
-        (`TxSender`: local nonces, so several can be in flight at once). `estimate`: the gas
-        `estimate_verdicts` measured for these items, so the node is not asked twice."""
+        (`TxSender`: local nonces, so several can be in flight at once). `gas`: the gas limit (the
+        daemon's, from the items' budgets: `oracle.budget`); without it the node estimates it."""
         if self.sender is None:
             raise ChainError("this client has no node key")
         return self.sender.send(
-            self._oracle_address, self.verdicts_calldata(items), "submitVerdicts", estimate=estimate
+            self._oracle_address, self.verdicts_calldata(items), "submitVerdicts", gas=gas
         )
 
     def estimate_verdicts(self, items: Sequence[VerdictItem]) -> Probe:
@@ -377,6 +388,28 @@ class ChainClient:
             if reason.startswith(NODE_WIDE_REVERTS):
                 raise ChainError(f"submitVerdicts refused for every item: {reason}") from None
             return Probe(None, reason)
+
+    def call_verdicts(self, items: Sequence[VerdictItem], gas: int) -> Probe:
+        """Whether `submitVerdicts(items)` runs within `gas` (an `eth_call` with the fee fields it
+        will be sent with): Probe(gas) if it does, else the decoded reason. The split-and-park
+        rule's probe: a twentieth of the cost of an estimate. Node-wide refusals are a ChainError,
+        as in `estimate_verdicts`."""
+        if self.sender is None:
+            raise ChainError("this client has no node key")
+        try:
+            self.sender.call(self._oracle_address, self.verdicts_calldata(items), gas)
+        except EstimateRefused as exc:
+            reason = self.revert_decoder.from_rpc_error(exc.error)
+            if reason.startswith(NODE_WIDE_REVERTS):
+                raise ChainError(f"submitVerdicts refused for every item: {reason}") from None
+            return Probe(None, reason)
+        return Probe(gas)
+
+    def gas_budget(self) -> GasBudget:
+        """Per-item worst-case gas from the router's listed tokens and their push budgets."""
+        fns = self.router.functions
+        tokens, budgets = self.rpc(lambda: fns.listedTokens().call())
+        return GasBudget(dict(zip(tokens, budgets, strict=True)), self.router.address)
 
     def block_gas_limit(self) -> int:
         """The latest block's gas limit (re-read every GAS_LIMIT_TTL seconds)."""

@@ -22,6 +22,7 @@ import signal
 import sys
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,11 +47,14 @@ __all__ = ["CHECKPOINT", "FAULT_POINTS", "Metrics", "ModelSlot", "OracleDaemon",
 
 log = structlog.get_logger("verdict.daemon")
 
-READ_WHILE_SENDING = 0.025
+READ_WHILE_SENDING = 0.005
 """Least seconds between two reads of new requests while verdicts are in flight: the loop polls for
 receipts every few milliseconds, and scoring one request per poll paid the per-batch store and RPC
-costs for each; a few at a time amortise them. With nothing in flight, requests are read at once."""
+costs for each (automine); on a chain with block times a block holds many, and a few ms of delay
+is a few percent of the next block's time. With nothing in flight, requests are read at once."""
 RECEIPT_POLL = 0.02  # seconds between receipt polls while verdicts are in flight (each one loads the node)
+MODEL_CHECK = 1.0  # seconds between looks at the model directory (a swapped model is seen within it)
+TURN_SAMPLES = 200_000  # busy turns whose times are kept for the stop line (a few minutes at load)
 FAULT_POINTS = ("scored", "sent", "posted")
 """Test-only crash points (tests/faults/): with `VERDICT_FAULT_POINT` set to one of these, the
 process dies with `os._exit(137)`, like kill -9, the first time it reaches that point:
@@ -68,8 +72,15 @@ class ModelSlot:
     scorer: Scorer | None = None
     error: str | None = None
     _stamp: tuple[float, ...] | None = field(default=None, repr=False)
+    _checked: float = field(default=-float("inf"), repr=False)
 
     def refresh(self) -> None:
+        # The files are looked at once a second, not every turn: at a turn every few ms, listing
+        # and stat-ing the directory was a visible share of an idle node's CPU.
+        now = time.monotonic()
+        if now - self._checked < MODEL_CHECK and self.error is None:
+            return
+        self._checked = now
         stamp = (
             tuple(p.stat().st_mtime for p in sorted(self.directory.glob("*")) if p.is_file())
             if (self.directory.is_dir())
@@ -145,9 +156,13 @@ class OracleDaemon:
     # --- the loop ------------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
         failures = 0
+        turns: deque[float] = deque(maxlen=TURN_SAMPLES)  # seconds of each busy turn
         while not stop.is_set():
             try:
+                began = time.perf_counter()
                 busy = self.step()
+                if busy:
+                    turns.append(time.perf_counter() - began)
                 failures = 0
             except (ChainError, StoreError) as exc:
                 failures += 1
@@ -161,17 +176,20 @@ class OracleDaemon:
                 # Verdicts in flight: look for their receipts again soon rather than a whole poll later.
                 poll = self.settings.poll_interval
                 stop.wait(min(poll, RECEIPT_POLL) if self.outbox.in_flight else poll)
-        log.info("oracle node stopped")
+        log.info("oracle node stopped", **turn_times(turns))
 
     def step(self) -> bool:
         """One turn of the loop. Returns whether there was work."""
         self.model.refresh()
         now = self.clock.monotonic()
         read = False
+        reads = self.reader.head_reads
         if not self.outbox.in_flight or now - self._read_at >= READ_WHILE_SENDING:
             self._read_at = now
             read = self.read_and_score()
-        posted = self.outbox.flush()
+        read_head = self.reader.head_reads != reads
+        # Receipts are only looked for once the head has moved (the reader has just read it).
+        posted = self.outbox.flush(self.reader.head if read_head else None)
         return read or posted
 
     def read_and_score(self) -> bool:
@@ -189,13 +207,28 @@ class OracleDaemon:
         if fresh:
             seen_at = self.clock.monotonic()
             rows = self.scoring.score(fresh, scorer, artifact, self.policy.thresholds())
-            self.outbox.enqueue(rows, seen_at)
+            self.outbox.enqueue(rows, seen_at, {r.key: r.token for r in fresh})
             self.drift.observe(artifact.model_id, rows)
             self.drift.maybe_report(artifact.metadata.get("drift_reference"), self.clock.monotonic())
             self._fault("scored")
         self.reader.commit(chunk.end)
         self.metrics.last_block.set(chunk.end)
         return True
+
+
+def turn_times(turns: deque[float]) -> dict[str, float | int]:
+    """Busy turns and their p50, p99 and longest in ms: a turn longer than a block time means a
+    block's requests wait for the next turn (the benchmark reads these from the stop line)."""
+    if not turns:
+        return {"busy_turns": 0}
+    ordered = sorted(turns)
+    at = lambda q: round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 2)  # noqa: E731
+    return {
+        "busy_turns": len(ordered),
+        "turn_ms_p50": at(0.5),
+        "turn_ms_p99": at(0.99),
+        "turn_ms_max": at(1.0),
+    }
 
 
 def run_daemon(settings: Settings) -> None:

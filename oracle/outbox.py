@@ -7,26 +7,35 @@ The verdict log is written before anything is sent and after every change, so a 
 nothing: on restart the unposted verdicts are sent again, and the RiskOracle skips what is already
 final or already voted, which the outbox records as done.
 
-Split and park (issue 13, attacks 6 to 8): no verdict may stall the others. Every batch is
-estimated with the fee fields it will be sent with; one the node refuses, or that needs more gas
-than the cap, is bisected (`oracle.isolate`, its first half at once, the second on a later turn;
-the parts go one per turn after fresh verdicts): the parts that pass are sent, a single item that
-fails alone is *parked* (final status "parked", its decoded reason in the log, counted in
+Gas (issue 16): no `eth_estimateGas` per batch. A batch's gas limit is the sum of its items'
+worst cases (`oracle.budget`: a fixed cost per verdict plus the push budget of its token, which the
+DAO lists on the router), so batches are cut to stay under the gas cap, and the in-flight window is
+half a block's gas: on a chain with 1G-gas blocks, thousands of verdicts ride each block.
+
+Split and park (issue 13, attacks 6 to 8): no verdict may stall the others. A batch mined but
+reverted is not sent again as it was: each half goes back as a *suspect* group, which is checked
+with an `eth_call` (the fee fields and gas limit it will be sent with) before it is sent, and
+bisected (`oracle.isolate`, its first half at once, the second on a later turn; the parts go one
+per turn after fresh verdicts) when the call fails: the parts that pass are sent, a single item
+that fails alone is *parked* (final status "parked", its decoded reason in the log, counted in
 `verdict_parked_total{reason}`, listed on the dashboard's health page) and never sent again by the
-daemon. A batch mined but reverted is not sent again as it was: its halves are sent apart (each
-estimated and split again if need be), and a single verdict whose own transaction reverted is
-parked. With k failing items among n this costs about 2·k·log2(n) estimates, none when all is well.
+daemon. A single item that fails the call only for want of gas (its budget was too low) is
+estimated once, and sent with that estimate if it fits the cap. A single verdict whose own
+transaction reverted is checked and sent once more the same way, and parked if it reverts again
+(with the call's decoded reason when there is one). With k failing items among n this costs about
+2·k·log2(n) calls, none when all is well.
 """
 
 from __future__ import annotations
 
 from collections import Counter as Tally
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import structlog
 
+from oracle.budget import GasBudget
 from oracle.chain import BatchOutcome, SentTx, VerdictItem
 from oracle.clock import Clock, SystemClock
 from oracle.config import Settings
@@ -41,12 +50,13 @@ log = structlog.get_logger("verdict.daemon")
 
 INFLIGHT_RECHECK = 30.0  # seconds between looks at sent-but-unmined verdicts (and once at start)
 RECEIPT_TIMEOUT = 60.0  # seconds a sent verdict transaction is watched before the recheck takes over
-MAX_INFLIGHT_TXS = 4  # verdict transactions sent and not yet seen mined
-INFLIGHT_GAS = 16_000_000
-"""Most gas (the sum of the gas limits) of the verdict transactions in flight at once: two batches of
-200 (about 7.7M each), about half a 30M block, so our transactions do not crowd out another large
-one on an automining dev chain (two large transactions that cannot share a block can both wait in
-the pool for good). A single batch above it is still sent, alone."""
+MAX_INFLIGHT_TXS = 32  # verdict transactions sent and not yet seen mined
+INFLIGHT_SHARE = 2
+"""The in-flight window: the gas limits of the verdict transactions in flight add up to at most
+1/INFLIGHT_SHARE of a block's gas limit, a block's worth of verdicts that leaves the other half to
+everyone else (on an automining dev chain, two large transactions that cannot share a block can
+both wait in the pool for good). A single batch above it is still sent, alone."""
+BUDGET_TTL = 30.0  # seconds the tokens' push budgets are reused (re-read at once after a revert)
 
 Item = tuple[str, int]  # (target, id): how the RiskOracle names a gated item
 
@@ -54,9 +64,13 @@ Item = tuple[str, int]  # (target, id): how the RiskOracle names a gated item
 class VerdictChain(Protocol):
     """The chain calls the outbox needs (`oracle.chain.ChainClient` is one)."""
 
-    def send_verdicts(self, items: Sequence[VerdictItem], estimate: int | None = None) -> SentTx: ...
+    def send_verdicts(self, items: Sequence[VerdictItem], gas: int | None = None) -> SentTx: ...
+
+    def call_verdicts(self, items: Sequence[VerdictItem], gas: int) -> Probe: ...
 
     def estimate_verdicts(self, items: Sequence[VerdictItem]) -> Probe: ...
+
+    def gas_budget(self) -> GasBudget: ...
 
     def block_gas_limit(self) -> int: ...
 
@@ -130,7 +144,10 @@ class Outbox:
         self._queue: dict[str, VerdictRow] | None = None
         self._seen_at: dict[str, float] = {}  # key -> monotonic time its request was read
         self._inflight_checked: float | None = None
-        self._gas_per_item: float | None = None  # from the last estimate; predicts a batch's gas
+        self._tokens: dict[str, str] = {}  # key -> the token its payout is in (as read)
+        self._budget: tuple[GasBudget, float] | None = None
+        self._collected_at: int | None = None  # the head when receipts were last asked for
+        self._retried: set[str] = set()  # keys whose own transaction reverted once, alone
         # Keys of verdicts whose batch reverted once mined, in the groups they are to be sent in
         # (each half of the reverted batch alone; see `_reverted`).
         self._groups: list[tuple[list[str], int | None]] = []  # (keys, estimate or None)
@@ -140,17 +157,30 @@ class Outbox:
         """Verdict transactions sent and not yet seen mined."""
         return len(self._sent)
 
-    def enqueue(self, rows: Sequence[VerdictRow], seen_at: float) -> None:
-        """Newly scored verdicts (already in the log), whose requests were read at `seen_at`."""
+    def enqueue(
+        self, rows: Sequence[VerdictRow], seen_at: float, tokens: Mapping[str, str] | None = None
+    ) -> None:
+        """Newly scored verdicts (already in the log), whose requests were read at `seen_at`;
+        `tokens`: key -> the token each pays out in, for its gas budget (a verdict whose token is
+        not known is given the dearest token's)."""
+        if tokens:
+            self._tokens.update(tokens)
         for row in rows:
             self._seen_at[row.key] = seen_at
             if self._queue is not None:  # else they are read from the log with the rest
                 self._queue[row.key] = row
 
-    def flush(self) -> bool:
+    def flush(self, head: int | None = None) -> bool:
         """One turn: settle what was mined, re-post what was dropped, send what is pending while the
-        in-flight window has room. Returns whether anything was settled or sent."""
-        busy = self._collect()
+        in-flight window has room. Returns whether anything was settled or sent.
+
+        head: the chain's head as the caller just read it. Receipts are only asked for when it has
+        moved since they were last asked for (nothing can have been mined otherwise); None: always
+        (tests, and callers that do not read the head)."""
+        busy = False
+        if head is None or head != self._collected_at or self._overdue():
+            busy = self._collect()
+            self._collected_at = head
         if self._queue is None:
             self._queue = {row.key: row for row in self._verdicts.unposted()}
         queue = self._queue
@@ -192,20 +222,18 @@ class Outbox:
     def _send(self, rows: list[VerdictRow]) -> bool:
         """Sends `rows` in batches while the in-flight window has room; whether any went.
 
-        Verdicts held back in groups (the parts of a split batch, the halves of a reverted one) go
-        one group per turn, after the fresh verdicts: a heavy or suspect group never makes the
-        honest verdicts behind it wait, and the loop keeps reading new requests in between."""
+        Fresh verdicts go at once, whatever their number: on a chain with block times, a verdict
+        that waits for a fuller batch misses the next block. Verdicts held back in groups (the
+        parts of a split batch, the halves of a reverted one) go one group per turn, after the
+        fresh verdicts: a heavy or suspect group never makes the honest verdicts behind it wait,
+        and the loop keeps reading new requests in between."""
         busy = False
         waiting = {key for keys, _ in self._groups for key in keys}
         fresh = [r for r in rows if r.key not in waiting] if waiting else rows
-        size = self._batch_size(len(fresh))
-        for start in range(0, len(fresh), size):
-            batch = fresh[start : start + size]
-            if self._sent and len(batch) < self._settings.verdict_batch_size and not self._groups:
-                break  # a part batch waits while another is in flight, and fills up meanwhile
-            if not self._room_for(len(batch)):
+        for batch, gas in self._batches(fresh):
+            if not self._room_for(gas):
                 break  # the rest waits in the queue for the transactions in flight (next turn)
-            self._send_batch(batch)
+            self._post(batch, gas)
             busy = True
         if self._groups:
             by_key = {row.key: row for row in rows}
@@ -213,25 +241,71 @@ class Outbox:
             group = [by_key[k] for k in keys if k in by_key]
             if not group:
                 self._groups.pop(0)  # parked or settled meanwhile
-            elif self._room_for(len(group), None if gas is None else gas_limit(gas)):
+            elif self._room_for(self._gas_of(group) if gas is None else gas):
                 self._groups.pop(0)
                 if gas is None:
-                    self._send_batch(group)
+                    self._send_suspect(group)
                 else:
                     self._post(group, gas)
                 busy = True
         return busy
 
-    def _send_batch(self, batch: list[VerdictRow]) -> list[SentTx]:
-        """Sends one batch: estimated with its fee fields and sent as it is when the node accepts it
-        within the gas cap; otherwise split (`isolate`) into the parts that pass, which are sent,
-        and single verdicts that fail alone, which are parked. Returns the transactions sent."""
+    def _batches(self, rows: list[VerdictRow]) -> list[tuple[list[VerdictRow], int]]:
+        """`rows` cut into batches of at most the batch size and the gas cap, each with its gas
+        limit (the sum of its items' budgets, `oracle.budget`)."""
+        budget = self._gas_budget()
+        most = self._batch_size(len(rows))
         cap = self._gas_cap()
-        first = self._chain.estimate_verdicts([_verdict_item(r) for r in batch])
+        out: list[tuple[list[VerdictRow], int]] = []
+        batch: list[VerdictRow] = []
+        items: list[int] = []
+        for row in rows:
+            gas = budget.item(row.target, self._tokens.get(row.key))
+            if batch and (len(batch) >= most or GasBudget.batch([*items, gas]) > cap):
+                out.append((batch, GasBudget.batch(items)))
+                batch, items = [], []
+            batch.append(row)
+            items.append(gas)
+        if batch:
+            out.append((batch, GasBudget.batch(items)))
+        return out
+
+    def _gas_of(self, rows: Sequence[VerdictRow]) -> int:
+        budget = self._gas_budget()
+        return GasBudget.batch(budget.item(r.target, self._tokens.get(r.key)) for r in rows)
+
+    def _gas_budget(self, refresh: bool = False) -> GasBudget:
+        """The tokens' push budgets as the router lists them (re-read every BUDGET_TTL seconds);
+        a chain that does not say (tests' fakes) gives every item the dearest token's budget."""
+        now = self._clock.monotonic()
+        if refresh or self._budget is None or now - self._budget[1] > BUDGET_TTL:
+            try:
+                self._budget = (self._chain.gas_budget(), now)
+            except AttributeError:
+                self._budget = (GasBudget(), now)
+        return self._budget[0]
+
+    def _send_suspect(self, batch: list[VerdictRow]) -> None:
+        """Sends a group whose batch reverted once mined: checked first with an `eth_call` at the gas
+        limit it will carry, sent as it is when the call passes; otherwise split (`isolate`) into the
+        parts that pass, which are sent, and single verdicts that fail alone, which are parked."""
+        cap = self._gas_cap()
+
+        def probe(group: Sequence[VerdictRow]) -> Probe:
+            gas = self._gas_of(group)
+            answer = self._chain.call_verdicts([_verdict_item(r) for r in group], gas)
+            if answer.ok or len(group) > 1 or "out of gas" not in (answer.reason or "").lower():
+                return answer
+            # Alone and short of gas: its budget is too low (a token relisted with a larger budget,
+            # an EVM repricing). The rare case where the node's estimate is worth its cost.
+            estimate = self._chain.estimate_verdicts([_verdict_item(r) for r in group])
+            return Probe(gas_limit(estimate.gas)) if estimate.gas is not None else estimate
+
+        first = probe(batch)
         if first.gas is not None and first.gas <= cap:
-            return [self._post(batch, first.gas)]
-        cause = "over_gas_cap" if first.gas is not None else "refused"
-        self._metrics.splits.labels(cause).inc()
+            self._post(batch, first.gas)
+            return
+        self._metrics.splits.labels("refused" if first.gas is None else "over_gas_cap").inc()
         log.warning(
             "verdict batch refused or over the gas cap; splitting it",
             count=len(batch),
@@ -240,17 +314,11 @@ class Outbox:
             reason=first.reason,
         )
         # Only the first half is isolated now; the second waits its turn as a group of its own (it is
-        # estimated, and split if need be, then): the loop goes back to reading requests sooner, and
+        # checked, and split if need be, then): the loop goes back to reading requests sooner, and
         # fresh verdicts go ahead of the rest of a heavy backlog.
         middle = len(batch) // 2
         now, later = (batch[:middle], batch[middle:]) if middle else (batch, [])
-
-        def probe(group: Sequence[VerdictRow]) -> Probe:
-            if len(group) == len(batch):
-                return first  # a single refused verdict: already asked
-            return self._chain.estimate_verdicts([_verdict_item(r) for r in group])
-
-        split = isolate(now, probe, cap)
+        split = isolate(now, lambda group: first if len(group) == len(batch) else probe(group), cap)
         if split.parked:
             self._park({r.key: r for r, _ in split.parked}, {r.key: why for r, why in split.parked})
         log.info(
@@ -259,7 +327,7 @@ class Outbox:
             batches=[len(g) for g, _ in split.batches],
             parked=len(split.parked),
             later=len(later),
-            estimates=split.probes + 1,
+            calls=split.probes + 1,
         )
         # The first part goes now; the others wait their turn, behind fresh verdicts (see `_send`).
         waiting: list[tuple[list[str], int | None]] = [
@@ -268,23 +336,21 @@ class Outbox:
         if later:
             waiting.append(([r.key for r in later], None))
         self._groups[0:0] = waiting
-        if not split.batches:
-            return []
-        group, gas = split.batches[0]
-        return [self._post(group, gas)]
+        if split.batches:
+            group, gas = split.batches[0]
+            self._post(group, gas)
 
-    def _post(self, batch: list[VerdictRow], estimate: int) -> SentTx:
-        """Sends one batch the node estimated at `estimate` gas, records it as posted and in
-        flight, and takes it off the queue."""
+    def _post(self, batch: list[VerdictRow], gas: int) -> SentTx:
+        """Sends one batch with gas limit `gas`, records it as posted and in flight, and takes it
+        off the queue."""
         items = [_verdict_item(r) for r in batch]
         began = self._clock.monotonic()
-        sent = self._chain.send_verdicts(items, estimate)
+        sent = self._chain.send_verdicts(items, gas)
         self._fault("sent")
         took = round(self._clock.monotonic() - began, 3)
         log.debug("verdicts sent", tx=sent.tx_hash, count=len(batch), seconds=took)
         self._verdicts.mark_posted([r.key for r in batch], sent.tx_hash)
         self._fault("posted")
-        self._gas_per_item = sent.gas / len(batch)
         self._sent[sent.tx_hash] = InFlight(sent, {_item(r): r for r in batch}, self._clock.monotonic())
         assert self._queue is not None
         for row in batch:
@@ -308,6 +374,8 @@ class Outbox:
         for key, reason in reasons.items():
             self._metrics.parked.labels(reason_label(reason)).inc()
             self._seen_at.pop(key, None)
+            self._tokens.pop(key, None)
+            self._retried.discard(key)
             if self._queue is not None:
                 self._queue.pop(key, None)
             row = rows.get(key)
@@ -327,17 +395,27 @@ class Outbox:
             return size
         return min(max(self._settings.verdict_batch_max, size), backlog)
 
-    def _room_for(self, n: int, gas: int | None = None) -> bool:
-        """Whether a batch of `n` (of `gas` gas limit, if known) may be sent now, given the
-        transactions already in flight."""
+    def _room_for(self, gas: int) -> bool:
+        """Whether a batch of gas limit `gas` may be sent now, given the transactions in flight
+        (the window: half a block's gas, see INFLIGHT_SHARE)."""
         if not self._sent:
             return True
         if len(self._sent) >= MAX_INFLIGHT_TXS:
             return False
-        predicted = (self._gas_per_item or 0.0) * n if gas is None else gas
-        return sum(s.tx.gas for s in self._sent.values()) + predicted <= INFLIGHT_GAS
+        return sum(s.tx.gas for s in self._sent.values()) + gas <= self._window()
+
+    def _window(self) -> int:
+        try:
+            return self._chain.block_gas_limit() // INFLIGHT_SHARE
+        except AttributeError:
+            return self._settings.verdict_gas_cap
 
     # --- receipts ------------------------------------------------------------------------------
+    def _overdue(self) -> bool:
+        """A transaction in flight for longer than RECEIPT_TIMEOUT: looked at whatever the head."""
+        now = self._clock.monotonic()
+        return any(now - s.sent_at > RECEIPT_TIMEOUT for s in self._sent.values())
+
     def _collect(self) -> bool:
         """Settles the verdict transactions in flight that have been mined (one batched receipt
         request). One unmined for too long is left to the in-flight recheck, which re-sends it."""
@@ -405,6 +483,9 @@ class Outbox:
         if int(receipt.get("status", 1)) != 1:
             self._reverted(outcome, by_item)
             return
+        for row in by_item.values():
+            self._tokens.pop(row.key, None)
+            self._retried.discard(row.key)
         now = self._clock.monotonic()
         self._reorgs.watch(receipt, outcome.tx_hash, by_item)
         finals: dict[str, str] = {}
@@ -440,6 +521,7 @@ class Outbox:
         estimated, so split further if the node now refuses it), so the failing ones are isolated
         in about log2(n) rounds. A single verdict whose own transaction reverted is parked."""
         self._metrics.errors.labels("reverted").inc()
+        self._gas_budget(refresh=True)  # a budget raised since it was read would explain it
         rows = list(by_item.values())
         log.error(
             "verdict transaction reverted",
@@ -448,15 +530,12 @@ class Outbox:
             gas=outcome.gas_used,
             hint="its verdicts are sent again in halves (split and park)",
         )
-        if len(rows) == 1:
-            self._park(
-                {rows[0].key: rows[0]},
-                {
-                    rows[
-                        0
-                    ].key: f"reverted once mined, alone (tx {outcome.tx_hash}, gas used {outcome.gas_used:,})"
-                },
-            )
+        if len(rows) == 1 and rows[0].key in self._retried:
+            row = rows[0]
+            # Its second revert alone: parked, with the node's reason when a call still fails.
+            answer = self._chain.call_verdicts([_verdict_item(row)], self._gas_of(rows))
+            why = f"reverted once mined, alone (tx {outcome.tx_hash}, gas used {outcome.gas_used:,})"
+            self._park({row.key: row}, {row.key: answer.reason or why})
             return
         self._metrics.splits.labels("reverted").inc()
         self._verdicts.reopen([r.key for r in rows])
@@ -465,5 +544,10 @@ class Outbox:
                 self._queue[row.key] = replace(
                     row, tx_hash=None, posted_at=None, final_status=None, finalized_at=None
                 )
+        if len(rows) == 1:
+            # Alone: checked (a call, and an estimate if only gas was short) and sent once more.
+            self._retried.add(rows[0].key)
+            self._groups.append(([rows[0].key], None))
+            return
         middle = len(rows) // 2
         self._groups += [([r.key for r in rows[:middle]], None), ([r.key for r in rows[middle:]], None)]

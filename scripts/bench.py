@@ -1,35 +1,29 @@
-"""`ape run bench` (`make bench`): throughput, latency, gas and scoring speed, side by side, in one run
-(`bench.run`). Writes `bench/results.json` and `docs/benchmarks.md`; a benchmark, not a test."""
+"""`ape run bench`: the ape half of `make bench` (`bench.prepare`: model, scoring, suite, funded
+accounts, gas). `make bench` runs it against an anvil of its own (`bench.run`); on its own it needs
+APE_FOUNDRY_HOST to name a running anvil, or it uses ape's (which traces every step: slower)."""
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
 
 import click
 from ape import networks
 from ape.cli import ConnectedProviderCommand
 
-from bench.run import run_bench
+from bench.prepare import prepare
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @click.command(cls=ConnectedProviderCommand)
-@click.option("--burst", default=2000, show_default=True, help="Payments in the end-to-end burst.")
-@click.option("--transfers", default=3000, show_default=True, help="Plain transfers for the chain ceiling.")
-@click.option("--rate", default=100.0, show_default=True, help="Offered load of the latency run, per second.")
-@click.option("--seconds", default=10.0, show_default=True, help="Length of the latency run.")
-@click.option("--poll", default="0.01", show_default=True, help="The daemon's VERDICT_POLL_INTERVAL.")
-@click.option(
-    "--profile",
-    default=None,
-    type=click.Path(dir_okay=False),
-    help="Run the daemon under cProfile and write its profile here (where does its time go?).",
-)
-@click.option("--out", default="bench/results.json", show_default=True, type=click.Path(dir_okay=False))
-@click.option("--doc", default="docs/benchmarks.md", show_default=True, type=click.Path(dir_okay=False))
-def cli(**options: Any) -> None:
-    """Run every benchmark against a fresh local chain and write the results."""
+@click.option("--scoring/--no-scoring", default=True, show_default=True, help="Measure scoring speed.")
+@click.option("--gas/--no-gas", default=True, show_default=True, help="Measure gas.")
+def cli(scoring: bool, gas: bool) -> None:
+    """Prepare the benchmark's chain state and the figures that need ape."""
     if not networks.provider.network.is_local:
         raise click.ClickException(
             "the benchmark mints test tokens and moves chain time: use a local network"
         )
-    run_bench(**options)
+    work = ROOT / "var" / "bench"
+    work.mkdir(parents=True, exist_ok=True)
+    prepare(work, with_scoring=scoring, with_gas=gas)

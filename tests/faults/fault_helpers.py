@@ -189,7 +189,8 @@ def env_without(*names: str) -> dict[str, str]:
 class FlakyRpc:
     """An HTTP JSON-RPC front to a real node that can go bad without going away: while `broken`,
     every request gets `200 OK` with an HTML error page (a load balancer or captive proxy in the
-    way), which no JSON parser accepts. Otherwise requests are forwarded unchanged."""
+    way), which no JSON parser accepts. Otherwise requests are forwarded unchanged. `methods` counts
+    the JSON-RPC methods that went through (batches counted call by call)."""
 
     def __init__(self, target_url: str) -> None:
         import http.server
@@ -197,12 +198,19 @@ class FlakyRpc:
         import requests
 
         self.broken = False
+        self.methods: Counter = Counter()
         session = requests.Session()
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                try:
+                    calls = json.loads(body)
+                    for call in calls if isinstance(calls, list) else [calls]:
+                        outer.methods[str(call.get("method"))] += 1
+                except (ValueError, AttributeError):
+                    pass
                 if outer.broken:
                     reply, kind = b"<html><body>502 Bad Gateway</body></html>", "text/html"
                 else:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from ape import chain
-from fault_helpers import PENDING, finalized_counts, pay_eth, wait_until
+from fault_helpers import PENDING, FlakyRpc, finalized_counts, pay_eth, wait_until
 
 from verdict_deploy import deploy_world
 from verdict_deploy.suite import list_token
@@ -124,6 +124,45 @@ def test_gas_burning_token_payments_do_not_stall_honest_ones(
     )
     counts = finalized_counts(oracle)
     assert all(counts[i] == 1 for i in honest)
+    assert daemon.running
+
+
+def test_a_token_over_its_push_budget_costs_no_gas_estimate_and_stalls_nothing(
+    world, start_daemon, project, deployer, payer, accounts
+):
+    """Issue 16: a verdict batch's gas limit comes from its items' listed push budgets, never from an
+    `eth_estimateGas` per batch. A token listed at the smallest budget that turns hostile (its
+    `transfer` burns 140k gas) is given only its budget: the push fails and is credited, so its
+    verdicts share batches with honest ones, nothing reverts, nothing is split or estimated."""
+    contracts, _ = world
+    router = contracts["PaymentRouter"]
+    burner = deployer.deploy(project.GasBurningToken)
+    burner.mint(payer, 10**30, sender=deployer)
+    list_token(router, burner, deployer, push_gas=router.MIN_TOKEN_PUSH_GAS())
+    burner.approve(router, 2**256 - 1, sender=payer)
+    burner.setMode(BURN_GAS, 140_000, sender=deployer)  # more than its budget of 40,000
+    router.setThresholds(9_900, 10_000, sender=deployer)  # (nearly) every verdict pays out: a push
+
+    hostile = pay_token_many(router, burner, payer, accounts[10:18], 60)
+    proxy = FlakyRpc(str(chain.provider.uri))  # counts the daemon's JSON-RPC calls
+    try:
+        daemon = start_daemon(usd_prices=PRICES, rpc_url=proxy.url)
+        honest = pay_eth(router, payer, accounts[10:14], 8, start=0)
+        assert wait_until(lambda: decided(router, hostile + honest), timeout=WAIT), "payments never decided"
+    finally:
+        proxy.close()
+
+    assert proxy.methods["eth_sendRawTransaction"] >= 1
+    assert proxy.methods["eth_estimateGas"] == 0
+    log = daemon.log_text()
+    assert "verdict transaction reverted" not in log and "splitting it" not in log
+    # Each payout (a settlement to the payee, a refund to the payer) was pushed with the token's
+    # budget, failed, and was credited to its recipient instead.
+    payments = [router.payment(i) for i in hostile]
+    paid_out = [p for p in payments if int(p.status) in (3, 4)]  # settled, refunded
+    recipients = {str(p.payee if int(p.status) == 3 else p.payer) for p in paid_out}
+    assert recipients, f"no hostile payment paid out: statuses {sorted({int(p.status) for p in payments})}"
+    assert all(router.credited(r, burner) > 0 for r in recipients)
     assert daemon.running
 
 

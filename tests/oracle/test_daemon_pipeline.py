@@ -1,5 +1,6 @@
 """The outbox against a fake chain and a manual clock: verdicts go out without waiting for receipts,
-within the in-flight window, and are settled when mined; nothing in flight is sent twice."""
+with gas limits from their budgets (no estimates), within the in-flight window of half a block's
+gas, and are settled when mined; nothing in flight is sent twice."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+from oracle.budget import ETH, GasBudget
 from oracle.chain import BatchOutcome, SentTx, VerdictItem
 from oracle.clock import ManualClock
 from oracle.config import Settings
@@ -29,20 +31,26 @@ class FakeChain:
         self.mined: set[str] = set()
         self.resyncs = 0
         self.hashes: dict[int, str] = {}  # block number -> hash of the current chain
+        self.gas: list[int] = []  # the gas limit of each sent transaction
+        self.estimates = 0
+        self.limit = 1_000_000_000  # the block gas limit
 
     def block_of(self, tx_hash: str) -> int:
         return int(tx_hash, 16)  # one block per transaction, numbered like the hashes
 
     def estimate_verdicts(self, items: list[VerdictItem]) -> Probe:
+        self.estimates += 1
         return Probe(GAS_PER_ITEM * len(items))
 
     def block_gas_limit(self) -> int:
-        return 30_000_000
+        return self.limit
 
-    def send_verdicts(self, items: list[VerdictItem], estimate: int | None = None) -> SentTx:
+    def send_verdicts(self, items: list[VerdictItem], gas: int | None = None) -> SentTx:
+        assert gas is not None, "the outbox sends with a gas limit of its own"
         tx_hash = "0x" + f"{len(self.sent) + 1:064x}"
         self.sent.append((tx_hash, list(items)))
-        return SentTx(tx_hash, len(self.sent) - 1, GAS_PER_ITEM * len(items))
+        self.gas.append(gas)
+        return SentTx(tx_hash, len(self.sent) - 1, gas)
 
     def receipts(self, hashes: list[str]) -> dict[str, dict[str, Any] | None]:
         return {h: self.receipt(h) for h in hashes}
@@ -104,38 +112,48 @@ def scored(store: Store, ids: range) -> None:
 
 
 def test_verdicts_are_pipelined_within_the_window_and_settled_when_mined(store: Store, tmp_path: Path):
+    """Batches are cut by count and by their gas budget (no estimates); the gas limits in flight
+    stay within half a block; a part batch goes at once, without waiting for a fuller one."""
     configure_logging("json", "info", stream=io.StringIO())  # not a stdout an earlier test captured
-    settings = Settings(model_dir=tmp_path, verdict_batch_size=100, verdict_batch_max=200, metrics_port=None)
+    settings = Settings(
+        model_dir=tmp_path,
+        verdict_batch_size=100,
+        verdict_batch_max=200,
+        verdict_gas_cap=100_000_000,
+        metrics_port=None,
+    )
     chain, clock = FakeChain(), ManualClock()
     box = outbox(settings, chain, store, clock)
     scored(store, range(1, 251))
+    eth = {f"router:{i}": ETH for i in range(1, 261)}  # ETH payouts: a known, small budget each
+    box.enqueue(store.unposted(), clock.monotonic(), eth)
 
-    # A backlog of 250: one batch of 200 (15M gas); the remaining 50 would pass the 16M window.
+    # A backlog of 250 ETH verdicts: batches of 200 and 50 by count, sent at once, no estimate.
+    item = GasBudget().item(TARGET, ETH)
     assert box.flush()
-    assert [len(items) for _, items in chain.sent] == [200]
-    assert len(store.unposted()) == 50
+    assert [len(items) for _, items in chain.sent] == [200, 50]
+    assert [gas for gas in chain.gas] == [GasBudget.batch([item] * 200), GasBudget.batch([item] * 50)]
+    assert sum(chain.gas) <= chain.block_gas_limit() // 2
+    assert chain.estimates == 0
+    assert store.unposted() == []
     assert not box.flush()  # nothing mined yet: nothing settled, nothing more sent
-    assert len(chain.sent) == 1
+    assert len(chain.sent) == 2
 
     # An in-flight recheck does not re-send what is still in flight.
     clock.advance(INFLIGHT_RECHECK + 1)
     box.flush()
-    assert len(chain.sent) == 1 and chain.resyncs == 0
+    assert len(chain.sent) == 2 and chain.resyncs == 0
 
-    chain.mined.add(chain.sent[0][0])
-    assert box.flush()  # settles the 200, then sends the other 50
-    assert [len(items) for _, items in chain.sent] == [200, 50]
-    assert len(store.verdict_rows(final=True)) == 200
-    assert store.unposted() == []
-
-    # A part batch waits while another transaction is in flight, and goes once it is mined.
+    # The window is full: more verdicts wait until what is in flight is mined.
     scored(store, range(251, 261))
-    box.enqueue(store.unposted(), clock.monotonic())
+    box.enqueue(store.unposted(), clock.monotonic(), eth)
+    chain.limit = sum(chain.gas)  # a block that our gas in flight already fills half of
     box.flush()
     assert [len(items) for _, items in chain.sent] == [200, 50]
-    chain.mined.add(chain.sent[1][0])
-    box.flush()
+    chain.mined.update(h for h, _ in chain.sent)
+    assert box.flush()  # settles the 250, then sends the 10 at once
     assert [len(items) for _, items in chain.sent] == [200, 50, 10]
+    assert len(store.verdict_rows(final=True)) == 250
     chain.mined.update(h for h, _ in chain.sent)
     box.flush()
     assert len(store.verdict_rows(final=True)) == 260

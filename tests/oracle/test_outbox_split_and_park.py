@@ -1,6 +1,7 @@
-"""The outbox's split-and-park rule (issue 13, items 6 to 8) against a fake chain: a batch the node
-refuses or that needs more gas than the cap is split and its failing items parked; a batch mined
-but reverted is sent again in halves, never as it was; a parked verdict is never sent again."""
+"""The outbox's split-and-park rule (issue 13, items 6 to 8; issue 16: no estimate per batch) against
+a fake chain: batches go with gas limits from their items' budgets; a batch mined but reverted is
+sent again in halves, each checked with an `eth_call` and split until its failing items are parked;
+a parked verdict is never sent again."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 from prometheus_client import generate_latest
 
+from oracle.budget import ETH, GasBudget
 from oracle.chain import BatchOutcome, SentTx, VerdictItem
 from oracle.clock import ManualClock
 from oracle.config import Settings
@@ -28,41 +30,61 @@ UNKNOWN = f"RiskOracleUnknownTarget({TARGET})"
 
 
 class HostileChain:
-    """Estimates refuse items in `refused`, charge `heavy` items a million gas each; a mined batch
-    holding an item of `revert_mined` reverts (status 0). Every sent transaction is mined at once."""
+    """A batch holding an item of `refused` reverts (mined, or in an `eth_call`) with UNKNOWN; one
+    holding a `heavy` item needs a million gas for it, and reverts when its gas limit is short of
+    what its items need; one holding an item of `revert_mined` passes calls and estimates but
+    reverts once mined (attack 7's shape). Every sent transaction is mined at once."""
 
     def __init__(self, refused=(), heavy=(), revert_mined=(), sources=None) -> None:
         self.refused, self.heavy, self.revert_mined = set(refused), set(heavy), set(revert_mined)
         self.sent: list[tuple[str, list[VerdictItem], int | None]] = []
         self.estimates = 0
+        self.calls = 0
         self.sources = sources if sources is not None else {"router": TARGET}
+
+    def needs(self, items: list[VerdictItem]) -> int:
+        return sum(1_000_000 if i.item_id in self.heavy else GAS_PER_ITEM for i in items)
+
+    def fails(self, items: list[VerdictItem], gas: int) -> str | None:
+        if any(i.item_id in self.refused for i in items):
+            return UNKNOWN
+        if self.needs(items) > gas:
+            return "out of gas"
+        return None
 
     def estimate_verdicts(self, items: list[VerdictItem]) -> Probe:
         self.estimates += 1
         if any(i.item_id in self.refused for i in items):
             return Probe(None, UNKNOWN)
-        return Probe(sum(1_000_000 if i.item_id in self.heavy else GAS_PER_ITEM for i in items))
+        return Probe(self.needs(items))
+
+    def call_verdicts(self, items: list[VerdictItem], gas: int) -> Probe:
+        self.calls += 1
+        reason = self.fails(items, gas)
+        return Probe(None, reason) if reason else Probe(gas)
 
     def block_gas_limit(self) -> int:
         return 30_000_000
 
-    def send_verdicts(self, items: list[VerdictItem], estimate: int | None = None) -> SentTx:
+    def send_verdicts(self, items: list[VerdictItem], gas: int | None = None) -> SentTx:
+        assert gas is not None, "the outbox sends with a gas limit of its own"
         tx_hash = "0x" + f"{len(self.sent) + 1:064x}"
-        self.sent.append((tx_hash, list(items), estimate))
-        return SentTx(tx_hash, len(self.sent) - 1, estimate or 0)
+        self.sent.append((tx_hash, list(items), gas))
+        return SentTx(tx_hash, len(self.sent) - 1, gas)
 
-    def items_of(self, tx_hash: str) -> list[VerdictItem]:
-        return next(items for h, items, _ in self.sent if h == tx_hash)
+    def sent_tx(self, tx_hash: str) -> tuple[list[VerdictItem], int]:
+        return next((items, gas) for h, items, gas in self.sent if h == tx_hash)
 
     def receipts(self, hashes: list[str]) -> dict[str, dict[str, Any] | None]:
         return {h: self.receipt(h) for h in hashes}
 
     def receipt(self, tx_hash: str) -> dict[str, Any] | None:
         block = int(tx_hash, 16)
-        status = 0 if any(i.item_id in self.revert_mined for i in self.items_of(tx_hash)) else 1
+        items, gas = self.sent_tx(tx_hash)
+        bad = self.fails(items, gas or 0) or any(i.item_id in self.revert_mined for i in items)
         return {
             "transactionHash": tx_hash,
-            "status": status,
+            "status": 0 if bad else 1,
             "gasUsed": 1,
             "blockNumber": block,
             "blockHash": "0x" + f"{block:064x}",
@@ -72,7 +94,7 @@ class HostileChain:
         return {n: "0x" + f"{n:064x}" for n in numbers}
 
     def batch_outcome(self, receipt: dict[str, Any]) -> BatchOutcome:
-        items = self.items_of(receipt["transactionHash"])
+        items, _ = self.sent_tx(receipt["transactionHash"])
         posted = frozenset((i.target, i.item_id) for i in items) if receipt["status"] == 1 else frozenset()
         return BatchOutcome(receipt["transactionHash"], 1, posted, {}, {k: "settled" for k in posted})
 
@@ -125,6 +147,17 @@ def drain(box: Outbox, turns: int = 50) -> None:
         box.flush()
 
 
+def settled_once(chain: HostileChain, ids) -> bool:
+    """Each of `ids` is in exactly one transaction that was mined without reverting."""
+    mined = [
+        i.item_id
+        for h, items, _ in chain.sent
+        if chain.receipt(h)["status"] == 1
+        for i in items  # type: ignore[index]
+    ]
+    return sorted(mined) == sorted(ids)
+
+
 def sent_ids(chain: HostileChain) -> list[list[int]]:
     return [[i.item_id for i in items] for _, items, _ in chain.sent]
 
@@ -134,23 +167,25 @@ def finals(store: Store) -> dict[str, str | None]:
 
 
 def test_a_refused_batch_is_split_and_only_the_failing_items_are_parked(store: Store, tmp_path: Path):
+    """No estimate up front: the batch goes, reverts once mined, and its halves are checked with
+    `eth_call`s; only the two refused items are parked."""
     chain = HostileChain(refused={17, 60})
     box, metrics = make(store, chain, tmp_path)
     scored(store, range(1, 101))
 
     drain(box)
 
-    sent = [i for ids in sent_ids(chain) for i in ids]
-    assert sorted(sent) == [i for i in range(1, 101) if i not in (17, 60)]  # each sent once
+    honest = [i for i in range(1, 101) if i not in (17, 60)]
+    assert settled_once(chain, honest)
     status = finals(store)
     assert status["router:17"] == status["router:60"] == "parked"
     assert all(v == "settled" for k, v in status.items() if k not in ("router:17", "router:60"))
     parked = {p["key"]: p["reason"] for p in store.parked_items()}
     assert parked == {"router:17": UNKNOWN, "router:60": UNKNOWN}
     assert b'verdict_parked_total{reason="RiskOracleUnknownTarget"} 2.0' in generate_latest(metrics.registry)
-    # About 2·k·log2(n) estimates, and every batch was sent with the estimate it was probed at.
-    assert chain.estimates <= 2 * 2 * 7 + 1
-    assert all(estimate is not None for _, _, estimate in chain.sent)
+    # No eth_estimateGas at all, and about 2·k·log2(n) calls, only for the batches that reverted.
+    assert chain.estimates == 0
+    assert 0 < chain.calls <= 2 * 2 * 7 + 2
 
     # Parked is final: never sent again, however often the loop turns.
     before = len(chain.sent)
@@ -158,23 +193,50 @@ def test_a_refused_batch_is_split_and_only_the_failing_items_are_parked(store: S
     assert len(chain.sent) == before
 
 
-def test_a_batch_over_the_gas_cap_goes_in_parts_under_it_and_fresh_verdicts_do_not_wait(
+def test_a_backlog_goes_in_batches_under_the_gas_cap_from_the_items_budgets(store: Store, tmp_path: Path):
+    """Every item's worst case (its token's push budget; the dearest token's when the token is not
+    known) bounds its batch: no batch is estimated, none passes the cap, and none runs out of gas."""
+    chain = HostileChain()
+    box, _ = make(store, chain, tmp_path, verdict_gas_cap=2_000_000)
+    scored(store, range(1, 41))
+
+    drain(box)
+
+    assert chain.estimates == 0 and chain.calls == 0
+    assert all(gas is not None and gas <= 2_000_000 for _, _, gas in chain.sent)
+    dearest = GasBudget.batch([GasBudget().worst_item] * len(chain.sent[0][1]))
+    assert chain.sent[0][2] == dearest
+    assert settled_once(chain, range(1, 41))
+    assert set(finals(store).values()) == {"settled"}
+
+
+def test_a_token_listed_with_a_small_budget_packs_more_verdicts_per_batch():
+    token = "0x" + "33" * 20
+    listed = GasBudget({token: 40_000}, TARGET)
+    assert listed.item(TARGET, token) < listed.item(TARGET, None) == GasBudget().worst_item
+    assert listed.item(TARGET, ETH) < listed.worst_item
+    # an unlisted token, or one at another target, is given the largest token budget
+    assert listed.item(TARGET, "0x" + "44" * 20) == listed.item(OTHER, token) > listed.item(TARGET, token)
+
+
+def test_a_verdict_dearer_than_its_budget_is_parked_without_an_estimate_per_batch(
     store: Store, tmp_path: Path
 ):
-    chain = HostileChain(heavy=set(range(1, 41)))
-    box, _ = make(store, chain, tmp_path, verdict_gas_cap=12_000_000)
-    scored(store, range(1, 41))  # 40 items of 1M gas: 40M, past the block
-    box.flush()
-    assert sent_ids(chain) == [list(range(1, 11))]  # the first part; the others wait their turn
+    """A hostile token whose payout costs more than its listed budget (here a million gas, past the
+    cap): its batch runs out of gas once mined; the halves are checked with calls; alone, short of
+    gas, it is estimated once, found above the cap, and parked. The honest verdicts settle."""
+    chain = HostileChain(heavy={5})
+    box, metrics = make(store, chain, tmp_path, verdict_gas_cap=900_000)
+    scored(store, range(1, 13))
 
-    scored(store, range(41, 44))  # honest verdicts that arrive meanwhile
-    box.enqueue(store.verdict_rows(posted=False, final=False)[-3:], 0.0)
-    box.flush()
-    assert [41, 42, 43] in sent_ids(chain)[:3]  # ahead of the remaining heavy parts
     drain(box)
-    assert all(estimate is None or estimate <= 12_000_000 for _, _, estimate in chain.sent)
-    assert sorted(i for ids in sent_ids(chain) for i in ids) == list(range(1, 44))
-    assert set(finals(store).values()) == {"settled"}
+
+    assert finals(store)["router:5"] == "parked"
+    (parked,) = store.parked_items()
+    assert parked["reason"].startswith("needs ") and "more than the cap of 900,000" in parked["reason"]
+    assert settled_once(chain, [i for i in range(1, 13) if i != 5])
+    assert chain.estimates == 1  # the lone item's, never a batch's
+    assert b'verdict_parked_total{reason="over_gas_cap"} 1.0' in generate_latest(metrics.registry)
 
 
 def test_a_reverted_batch_is_sent_again_in_halves_and_the_lone_failing_item_parked(
@@ -190,7 +252,7 @@ def test_a_reverted_batch_is_sent_again_in_halves_and_the_lone_failing_item_park
     batches = sent_ids(chain)
     assert batches[0] == list(range(1, 9))
     assert batches.count(list(range(1, 9))) == 1  # never sent again as it was
-    assert len(batches) <= 1 + 2 * 3  # halves down to the lone item: about 2·log2(8) more
+    assert len(batches) <= 2 + 2 * 3  # halves down to the lone item (about 2·log2(8)), which gets one more go
     status = finals(store)
     assert status.pop("router:3") == "parked"
     assert set(status.values()) == {"settled"}
