@@ -2,7 +2,8 @@
 daemons running as separate `verdict run` processes (fixtures in tests/chain_fixtures.py).
 
 Every test deploys its own suite and gives its daemons a fresh store, so ape's snapshot and revert
-around each test cannot confuse a daemon: its contracts never existed before the test.
+around each test cannot confuse a daemon: its contracts never existed before the test. The chain
+is ape's automining anvil: these tests check outcomes, not timing; interval mining is `make bench`'s.
 """
 
 from chain_fixtures import artifact, client, model_dir, sender, start_daemon, watcher, world
