@@ -27,7 +27,7 @@ from web3 import Web3
 from oracle.chain import ChainClient
 from oracle.config import Settings
 from oracle.deployment import DeploymentRecordError
-from oracle.errors import ChainError, ModelError, VerdictError
+from oracle.errors import ChainError, ModelError, VerdictError, unreachable_node
 from oracle.evidence import evidence_hash, stored_vector
 from oracle.gate import ROUTER, ROUTER_STATUS, key_of
 from oracle.model import METADATA_FILE, ModelArtifact, load
@@ -241,6 +241,7 @@ def explain_payment(settings: Settings, source: str, item_id: int) -> Group:
             )
         )
 
+    chain = None
     try:
         chain = ChainClient.from_settings(settings, with_key=False)
         posted = posted_verdicts(chain, row.target, item_id)
@@ -249,6 +250,10 @@ def explain_payment(settings: Settings, source: str, item_id: int) -> Group:
     except DeploymentRecordError:
         raise  # a record of another chain: what it would say about this payment is not true here
     except (ChainError, VerdictError) as exc:
+        if chain is None and isinstance(exc, ChainError):
+            # The record cannot be checked against a chain that does not answer: refuse, as for a
+            # foreign record, rather than print the store's view as if it held on this chain.
+            raise unreachable_node(exc, settings.rpc_url) or exc from None
         if again is not None:
             check_evidence(row, [], again)  # the store must at least agree with itself
             lines += _reason_lines(

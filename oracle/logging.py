@@ -38,7 +38,9 @@ def configure_logging(fmt: str = "auto", level: str = "info", stream: TextIO | N
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=out),
+        # No stream: sys.stdout as it is when a line is written, not as it was when configured
+        # (a command run in-process, e.g. under click's CliRunner, closes the stream it was given).
+        logger_factory=structlog.PrintLoggerFactory(file=stream),
         cache_logger_on_first_use=False,
     )
 
