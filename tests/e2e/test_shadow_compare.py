@@ -1,0 +1,90 @@
+"""Champion-challenger end to end: a real `verdict run --shadow` on anvil scores forty payments with
+both models, posts only the champion's verdicts, and `verdict compare` reports numbers that match
+the store (and labels that match the chain)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+from e2e_helpers import wait_until
+from typer.testing import CliRunner
+
+from oracle.cli import app
+from oracle.datagen import generate
+from oracle.model import load
+from oracle.train import train
+from verdict_deploy import verdict_settings
+
+ETH = "0x0000000000000000000000000000000000000000"
+PENDING, HELD, SETTLED, REFUNDED = 1, 2, 3, 4
+PAYMENTS = 40
+
+
+@pytest.fixture(scope="module")
+def challenger_dir(tmp_path_factory):
+    """Another real model (other data, other seed, no search): a different model id and scores."""
+    out = tmp_path_factory.mktemp("challenger")
+    train(generate(rows=8_000, seed=23, fraud_rate=0.02), "is_fraud", time_col="timestamp", seed=23, out=out)
+    return out
+
+
+def test_shadow_node_and_compare_agree_with_the_store_and_the_chain(
+    world, start_daemon, challenger_dir, artifact, payer, accounts, reviewer, tmp_path
+):
+    contracts, deployment = world
+    router, oracle = contracts["PaymentRouter"], contracts["RiskOracle"]
+    daemon = start_daemon(shadow_model_dir=str(challenger_dir))
+    assert daemon.wait_for("shadow model loaded", timeout=30)
+
+    ids = []
+    for i in range(PAYMENTS - 1):
+        value = 10**15 * (1 + i % 7)
+        router.pay(accounts[10 + i % 5], ETH, value, bytes([i]) * 32, sender=payer, value=value)
+        ids.append(router.paymentCount())
+    # a brand-new account moving ~$120k to a brand-new payee: held or refunded by the champion
+    fresh, mule = accounts[15], accounts[16]
+    router.pay(mule, ETH, 40 * 10**18, b"\xff" * 32, sender=fresh, value=40 * 10**18)
+    ids.append(router.paymentCount())
+    status = lambda pid: int(router.payment(pid).status)  # noqa: E731
+    assert wait_until(lambda: all(status(p) != PENDING for p in ids), timeout=90)
+    for pid in ids:
+        if status(pid) == HELD:
+            router.review(pid, False, sender=reviewer)  # a reviewer's rejection: a fraud label
+    store_path = tmp_path / "node.sqlite"
+    db = sqlite3.connect(store_path)
+    shadow_count = lambda: db.execute("SELECT count(*) FROM shadow_verdicts").fetchone()[0]  # noqa: E731
+    assert wait_until(lambda: shadow_count() == PAYMENTS, timeout=60)
+
+    # only the champion's verdicts reached the chain
+    posted = oracle.VerdictPosted.query("event_arguments", start_block=0)["event_arguments"]
+    assert len(posted) == PAYMENTS
+    assert {"0x" + bytes(a["modelId"]).hex() for a in posted} == {artifact.model_id}
+
+    env = verdict_settings(deployment, store_url=f"sqlite:///{store_path}")
+    out = tmp_path / "compare.json"
+    result = CliRunner().invoke(app, ["compare", "--out", str(out)], env=env)
+    assert result.exit_code == 0, result.output
+    comparison = json.loads(out.read_text())
+    assert f"comparison sha256: {comparison['sha256']}" in result.output
+
+    rows = db.execute(
+        "SELECT v.key, v.decision, s.decision, s.model_id FROM verdicts v JOIN shadow_verdicts s USING (key)"
+    ).fetchall()
+    assert comparison["payments_compared"] == len(rows) == PAYMENTS
+    assert comparison["challenger"]["model_id"] == load(challenger_dir).model_id == rows[0][3]
+    assert comparison["champion"]["model_ids"] == [artifact.model_id]
+    assert comparison["agreement"]["same_decision"] == sum(1 for _, a, b, _ in rows if a == b)
+    for side, column in (("champion", 1), ("challenger", 2)):
+        for decision in ("settle", "review", "reject"):
+            assert comparison[side]["decisions"][decision] == sum(1 for r in rows if r[column] == decision)
+    # labels from the chain: settled is legitimate; reviewer-rejected or gate-refunded is fraud
+    statuses = {f"router:{pid}": status(pid) for pid in ids}
+    assert comparison["labels"]["legitimate"] == sum(1 for s in statuses.values() if s == SETTLED)
+    assert comparison["labels"]["fraud"] == sum(1 for s in statuses.values() if s == REFUNDED) >= 1
+    frauds = {k for k, s in statuses.items() if s == REFUNDED}
+    catches = {"review", "reject"}
+    assert comparison["challenger"]["frauds_caught"] == sum(1 for r in rows if r[0] in frauds and r[2] in catches)
+    assert comparison["champion"]["frauds_caught"] == len(frauds)  # the champion stopped them all
+    db.close()
