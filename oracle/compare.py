@@ -208,7 +208,9 @@ def build_comparison(
             legit,
         ),
         "challenger": {
-            **_side([model_id] if model_id else [], shadow, [s.latency_ms for _, s in compared], fraud, legit),
+            **_side(
+                [model_id] if model_id else [], shadow, [s.latency_ms for _, s in compared], fraud, legit
+            ),
             "model_id": model_id or "",
         },
         "latency_note": "scoring time per payment: its batch's model time / batch size (the champion's "
@@ -254,7 +256,11 @@ def table_rows(comparison: dict[str, Any]) -> list[tuple[str, str, str]]:
             _pct(c["legit_refund_rate"]),
             _pct(s["legit_refund_rate"]),
         ),
-        (f"frauds caught: review or refund (of {fraud:,})", f"{c['frauds_caught']:,}", f"{s['frauds_caught']:,}"),
+        (
+            f"frauds caught: review or refund (of {fraud:,})",
+            f"{c['frauds_caught']:,}",
+            f"{s['frauds_caught']:,}",
+        ),
         (f"frauds refunded (of {fraud:,})", f"{c['frauds_refunded']:,}", f"{s['frauds_refunded']:,}"),
         ("scoring time p50", _ms(c["latency_ms_p50"]), _ms(s["latency_ms_p50"])),
         ("scoring time p99", _ms(c["latency_ms_p99"]), _ms(s["latency_ms_p99"])),

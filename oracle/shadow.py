@@ -30,7 +30,7 @@ from oracle.errors import ConfigError, ModelError
 from oracle.gate import decide
 from oracle.metrics import Metrics
 from oracle.model import ModelArtifact, load
-from oracle.scoring import ScoreResult, Scorer
+from oracle.scoring import Scorer, ScoreResult
 
 log = structlog.get_logger("verdict.shadow")
 

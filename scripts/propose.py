@@ -62,7 +62,7 @@ def fee(account_name: str, fee_bps: int, quadratic: bool) -> None:
     "--comparison",
     type=click.Path(dir_okay=False),
     default=None,
-    help="`verdict compare --out FILE` of this model as the shadow challenger: its sha256 goes in the description.",
+    help="`verdict compare --out FILE` of this model as the challenger: its sha256 goes in the description.",
 )
 def approve_model(
     account_name: str, model_dir: str | None, model_id: str | None, comparison: str | None

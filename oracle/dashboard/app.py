@@ -25,12 +25,12 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from oracle.compare import EMPTY, build_comparison, seal, summary_lines, table_rows
 from oracle.config import Settings
 from oracle.dashboard.data import Dashboard
 from oracle.dashboard.filters import FILTERS
 from oracle.dashboard.listen import port_in_use
 from oracle.errors import ChainError, DataError, StoreError, VerdictError
-from oracle.compare import EMPTY, build_comparison, seal, summary_lines, table_rows
 from oracle.report import build_report, report_period
 from oracle.shadow import ShadowLog
 
@@ -42,7 +42,7 @@ PAGES = (
     ("/model", "model", "Model card"),
     ("/health", "health", "Oracle health"),
     ("/report", "report", "Compliance report"),
-    ("/compare", "compare", "Champion vs challenger"),
+    ("/compare", "compare", "Challenger"),
 )
 log = structlog.get_logger("verdict.dashboard")
 
@@ -151,8 +151,9 @@ def create_app(settings: Settings, dashboard: Dashboard | None = None) -> Starle
 
     def comparison_of(request: Request) -> dict[str, Any]:
         q = request.query_params
-        period = report_period(q.get("from") or None, q.get("to") or None, chain=board.chain, store=board.store)
-        return seal(build_comparison(board.store, shadow_log, board.chain, period, q.get("challenger") or None))
+        start, end, challenger = (q.get(name) or None for name in ("from", "to", "challenger"))
+        period = report_period(start, end, chain=board.chain, store=board.store)
+        return seal(build_comparison(board.store, shadow_log, board.chain, period, challenger))
 
     def compare_page(request: Request) -> dict[str, Any]:
         q = request.query_params

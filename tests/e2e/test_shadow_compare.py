@@ -85,6 +85,8 @@ def test_shadow_node_and_compare_agree_with_the_store_and_the_chain(
     assert comparison["labels"]["fraud"] == sum(1 for s in statuses.values() if s == REFUNDED) >= 1
     frauds = {k for k, s in statuses.items() if s == REFUNDED}
     catches = {"review", "reject"}
-    assert comparison["challenger"]["frauds_caught"] == sum(1 for r in rows if r[0] in frauds and r[2] in catches)
+    assert comparison["challenger"]["frauds_caught"] == sum(
+        1 for r in rows if r[0] in frauds and r[2] in catches
+    )
     assert comparison["champion"]["frauds_caught"] == len(frauds)  # the champion stopped them all
     db.close()

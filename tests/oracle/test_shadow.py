@@ -108,7 +108,7 @@ def test_a_failing_or_hanging_challenger_neither_delays_nor_changes_champion_ver
         challenger.release.set()
     shadow.close(timeout=60)
     total = BATCHES * PER_BATCH
-    shadowed_count = metrics.errors.labels("shadow")._value.get()
+    shadowed_count = metrics.registry.get_sample_value("verdict_errors_total", {"kind": "shadow"}) or 0
     if kind == "raises":
         assert shadow.failed == total and shadow_log.count() == 0
         assert shadowed_count == total
@@ -131,7 +131,9 @@ def test_challenger_rows_hold_its_own_score_and_decision_under_the_router_thresh
     shadow_log = ShadowLog(f"sqlite:///{tmp_path / 'node.sqlite'}")
     shadow = ShadowScorer(Scorer(other_artifact), shadow_log, Metrics())
     node, store = stage(tmp_path, "node", shadow)
-    champion = [row for b in requests(payments) for row in node.score(b, Scorer(artifact), artifact, thresholds)]
+    champion = [
+        row for b in requests(payments) for row in node.score(b, Scorer(artifact), artifact, thresholds)
+    ]
     shadow.close(timeout=60)
 
     rows = shadow_log.rows_for([r.key for r in champion])
