@@ -531,7 +531,7 @@ def compare(
         con = _out_console()
         con.print(table)
         for line in lines:
-            con.print(escape(line))
+            con.print(escape(line), soft_wrap=True)  # the hash stays on one line, whole
     if out is not None:
         _err_console().print(f"wrote {escape(str(out))}")
 

@@ -247,12 +247,12 @@ def table_rows(comparison: dict[str, Any]) -> list[tuple[str, str, str]]:
         ("review rate", _pct(c["review_rate"]), _pct(s["review_rate"])),
         ("refund rate", _pct(c["refund_rate"]), _pct(s["refund_rate"])),
         (
-            f"legitimate sent to review (of {lab['legitimate']:,})",
+            f"legitimate: review (of {lab['legitimate']:,})",
             _pct(c["legit_review_rate"]),
             _pct(s["legit_review_rate"]),
         ),
         (
-            f"legitimate refunded (of {lab['legitimate']:,})",
+            f"legitimate: refund (of {lab['legitimate']:,})",
             _pct(c["legit_refund_rate"]),
             _pct(s["legit_refund_rate"]),
         ),

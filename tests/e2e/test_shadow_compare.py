@@ -1,6 +1,7 @@
-"""Champion-challenger end to end: a real `verdict run --shadow` on anvil scores forty payments with
-both models, posts only the champion's verdicts, and `verdict compare` reports numbers that match
-the store (and labels that match the chain)."""
+"""Champion-challenger end to end: a real `verdict run --shadow` on anvil scores forty generated
+payments (legitimate and every fraud typology) with both models, posts only the champion's
+verdicts, and `verdict compare` reports numbers that match the store (and labels that match the
+chain)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import sqlite3
 
 import pytest
+from ape import chain
 from e2e_helpers import wait_until
 from typer.testing import CliRunner
 
@@ -16,8 +18,8 @@ from oracle.datagen import generate
 from oracle.model import load
 from oracle.train import train
 from verdict_deploy import verdict_settings
+from verdict_deploy.traffic import onboard, plan_traffic, send_traffic
 
-ETH = "0x0000000000000000000000000000000000000000"
 PENDING, HELD, SETTLED, REFUNDED = 1, 2, 3, 4
 PAYMENTS = 40
 
@@ -31,27 +33,24 @@ def challenger_dir(tmp_path_factory):
 
 
 def test_shadow_node_and_compare_agree_with_the_store_and_the_chain(
-    world, start_daemon, challenger_dir, artifact, payer, accounts, reviewer, tmp_path
+    world, start_daemon, client, model_dir, challenger_dir, artifact, reviewer, tmp_path
 ):
     contracts, deployment = world
     router, oracle = contracts["PaymentRouter"], contracts["RiskOracle"]
+    # Generated consumers and merchants with every fraud typology, onboarded as `ape run traffic` does.
+    plan = plan_traffic(client, count=PAYMENTS, mix="default", seed=3)
+    onboard(f"sqlite:///{tmp_path / 'node.sqlite'}", plan, int(chain.pending_timestamp))
     daemon = start_daemon(shadow_model_dir=str(challenger_dir))
     assert daemon.wait_for("shadow model loaded", timeout=30)
-
-    ids = []
-    for i in range(PAYMENTS - 1):
-        value = 10**15 * (1 + i % 7)
-        router.pay(accounts[10 + i % 5], ETH, value, bytes([i]) * 32, sender=payer, value=value)
-        ids.append(router.paymentCount())
-    # a brand-new account moving ~$120k to a brand-new payee: held or refunded by the champion
-    fresh, mule = accounts[15], accounts[16]
-    router.pay(mule, ETH, 40 * 10**18, b"\xff" * 32, sender=fresh, value=40 * 10**18)
-    ids.append(router.paymentCount())
+    summary = send_traffic(client, plan, rate=PAYMENTS, wait=90)
+    ids = list(range(summary["first_id"], summary["last_id"] + 1))
+    assert summary["sent"] == len(ids) == PAYMENTS
     status = lambda pid: int(router.payment(pid).status)  # noqa: E731
-    assert wait_until(lambda: all(status(p) != PENDING for p in ids), timeout=90)
-    for pid in ids:
+    assert wait_until(lambda: all(status(p) != PENDING for p in ids), timeout=60)
+    frauds = set(summary["frauds"])
+    for pid in ids:  # a reviewer who knows: rejects the held frauds, approves the rest
         if status(pid) == HELD:
-            router.review(pid, False, sender=reviewer)  # a reviewer's rejection: a fraud label
+            router.review(pid, pid not in frauds, sender=reviewer)
     store_path = tmp_path / "node.sqlite"
     db = sqlite3.connect(store_path)
     shadow_count = lambda: db.execute("SELECT count(*) FROM shadow_verdicts").fetchone()[0]  # noqa: E731
@@ -62,7 +61,7 @@ def test_shadow_node_and_compare_agree_with_the_store_and_the_chain(
     assert len(posted) == PAYMENTS
     assert {"0x" + bytes(a["modelId"]).hex() for a in posted} == {artifact.model_id}
 
-    env = verdict_settings(deployment, store_url=f"sqlite:///{store_path}")
+    env = verdict_settings(deployment, store_url=f"sqlite:///{store_path}", model_dir=model_dir)
     out = tmp_path / "compare.json"
     result = CliRunner().invoke(app, ["compare", "--out", str(out)], env=env)
     assert result.exit_code == 0, result.output
@@ -82,11 +81,10 @@ def test_shadow_node_and_compare_agree_with_the_store_and_the_chain(
     # labels from the chain: settled is legitimate; reviewer-rejected or gate-refunded is fraud
     statuses = {f"router:{pid}": status(pid) for pid in ids}
     assert comparison["labels"]["legitimate"] == sum(1 for s in statuses.values() if s == SETTLED)
-    assert comparison["labels"]["fraud"] == sum(1 for s in statuses.values() if s == REFUNDED) >= 1
-    frauds = {k for k, s in statuses.items() if s == REFUNDED}
+    assert comparison["labels"]["fraud"] == sum(1 for s in statuses.values() if s == REFUNDED)
+    refunded = {k for k, s in statuses.items() if s == REFUNDED}
     catches = {"review", "reject"}
-    assert comparison["challenger"]["frauds_caught"] == sum(
-        1 for r in rows if r[0] in frauds and r[2] in catches
-    )
-    assert comparison["champion"]["frauds_caught"] == len(frauds)  # the champion stopped them all
+    caught = sum(1 for r in rows if r[0] in refunded and r[2] in catches)
+    assert comparison["challenger"]["frauds_caught"] == caught
+    assert comparison["champion"]["frauds_caught"] == len(refunded)  # its own stops, by construction
     db.close()
