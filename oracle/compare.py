@@ -257,7 +257,7 @@ def table_rows(comparison: dict[str, Any]) -> list[tuple[str, str, str]]:
             _pct(s["legit_refund_rate"]),
         ),
         (
-            f"frauds caught: review or refund (of {fraud:,})",
+            f"frauds caught (of {fraud:,})",
             f"{c['frauds_caught']:,}",
             f"{s['frauds_caught']:,}",
         ),
