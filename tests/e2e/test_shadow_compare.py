@@ -67,6 +67,8 @@ def test_shadow_node_and_compare_agree_with_the_store_and_the_chain(
     assert result.exit_code == 0, result.output
     comparison = json.loads(out.read_text())
     assert f"comparison sha256: {comparison['sha256']}" in result.output
+    again = CliRunner().invoke(app, ["compare", "--json"], env=env)  # run twice: the same comparison
+    assert again.exit_code == 0 and json.loads(again.stdout) == comparison
 
     rows = db.execute(
         "SELECT v.key, v.decision, s.decision, s.model_id FROM verdicts v JOIN shadow_verdicts s USING (key)"
