@@ -104,7 +104,9 @@ def test_compare_page_shows_the_comparison_a_proposal_cites(
         with pytest.raises(ValueError, match="not of this model"):
             console.propose_approve_model(dash_model_dir, comparison=cited, sender=members[0])
         pid = console.propose_approve_model(tmp_path / "challenger", comparison=cited, sender=members[0])
-        description = console._proposal(pid).description
+        governor = contracts["CommunityGovernor"]
+        logs = governor.ProposalCreated.range(0, chain.blocks.height + 1)
+        (description,) = [log.description for log in logs if int(log.proposalId) == pid]
         line = f"Champion-challenger comparison sha256:{download['sha256']}"
         assert line in description.splitlines()[1] and challenger.model_id in description
         assert dash_artifact.model_id in description.splitlines()[1]
