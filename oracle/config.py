@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # --- model -------------------------------------------------------------------------------
     model_dir: Path = Path("var/model")
     """The model artifact directory the daemon scores with."""
+    shadow_model_dir: Path | None = None
+    """A challenger model scored beside the approved one on every payment, off the verdict path
+    (`verdict run --shadow DIR`); its would-be decisions go to the store for `verdict compare`."""
 
     # --- daemon ------------------------------------------------------------------------------
     poll_interval: float = Field(0.05, gt=0)

@@ -286,6 +286,8 @@ class _ChainFacts:
     review_tx: dict[int, tuple[str, bool]] = field(default_factory=dict)
     flagged: dict[int, tuple[str, int]] = field(default_factory=dict)
     """Payment id -> the latest flagging outcome the chain recorded (held or refunded) and its score."""
+    outcome: dict[int, str] = field(default_factory=dict)
+    """Payment id -> its latest outcome (settled, held or refunded)."""
 
 
 def router_logs(chain: ChainClient, to_block: int | str = "latest") -> _ChainFacts:
@@ -310,6 +312,7 @@ def router_logs(chain: ChainClient, to_block: int | str = "latest") -> _ChainFac
         else:
             facts.outcome_tx[pid] = tx  # the latest outcome (a held payment settles or refunds later)
             outcome = OUTCOME_EVENTS[ROUTER][name]
+            facts.outcome[pid] = outcome
             if outcome in FLAGGING_STATUSES:
                 # PaymentHeld(id, score) and PaymentRefunded(id, payer, amount, score): score is last.
                 facts.flagged[pid] = (outcome, int.from_bytes(bytes(log["data"])[-32:], "big"))
