@@ -187,3 +187,16 @@ def test_a_copy_of_a_proposal_sent_by_another_account_reverts(governor, router, 
     assert proposal.description == description
     assert governor.proposalProposer(proposal.proposal_id) == members[0].address
     assert governor.isQuadratic(proposal.proposal_id)
+
+
+def test_the_rules_module_refuses_direct_writes(governor, router, project, outsider):
+    """The governor delegatecalls its GovernorRulesModule for the rule setters: called directly, the module
+    writes nothing (its own storage would mean nothing, but a quiet success would mislead a reader)."""
+    module = project.GovernorRulesModule.at(governor.rulesModule())
+    selector = bytes.fromhex("00000000")
+    with ape.reverts(module.GovernorRulesModuleDirectCall):
+        module.setRoutineRule(router, selector, [(0, 1)], sender=outsider)
+    with ape.reverts(module.GovernorRulesModuleDirectCall):
+        module.setQuadraticCall(router, selector, True, sender=outsider)
+    with ape.reverts(governor.GovernorOnlyExecutor):  # and through the governor, governance only
+        governor.setRoutineRule(router, selector, [(0, 1)], sender=outsider)
