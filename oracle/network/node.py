@@ -9,9 +9,11 @@ Each turn:
    logs, the same rule. The report's round is `window end block * 1024 + chunk`.
 2. **Sign and publish.** The node signs its own scores for each report (EIP-712, `report`) and
    serves them on its HTTP board (`transport`).
-3. **Transmit in turn.** Nodes sorted by address take turns: round window w is transmitted by node
-   `(w + attempt) % n`, where `attempt` grows by one every `network_transmit_timeout` seconds the
-   report is still not on chain. So a dead transmitter is replaced after one timeout. The
+3. **Transmit in turn.** Nodes sorted by address take turns: a report is transmitted by node
+   `(t + attempt) % n`, where t is the report's turn (the first 8 bytes of its hash: every node
+   derives the same, and consecutive reports spread over all nodes whatever the block pattern) and
+   `attempt` grows by one every `network_transmit_timeout` seconds the report is still not on
+   chain. So a dead transmitter is replaced after one timeout. The
    transmitter pulls its peers' observations, keeps those that verify, and sends `transmit` once
    it holds the threshold (the oracle's quorum). The contract accepts a report once and skips
    items already final, so two transmitters racing cost gas but never decide a payment twice.
@@ -85,20 +87,26 @@ def chunks(requests: Sequence[GateRequest], size: int) -> list[tuple[str, list[G
     return [(t, items[i : i + size]) for t, items in by_target.items() for i in range(0, len(items), size)]
 
 
-def transmitter_index(window: int, attempt: int, nodes: int) -> int:
-    """Which node (by ascending address) transmits window `window` at `attempt` (0 first)."""
-    return (window + attempt) % nodes
+def turn_of(report: Report) -> int:
+    """The report's place in the rotation. Not the window number: on an automining chain payments
+    and reports alternate blocks, and a rotation by window gave every report to half the nodes."""
+    return int.from_bytes(report.hash()[:8], "big")
 
 
-def transmitter(window: int, attempt: int, nodes: Sequence[str], down: set[str]) -> str:
-    """The node that transmits `window` at `attempt`: the rotation's, passing over the nodes seen
+def transmitter_index(turn: int, attempt: int, nodes: int) -> int:
+    """Which node (by ascending address) transmits at `turn` and `attempt` (0 first)."""
+    return (turn + attempt) % nodes
+
+
+def transmitter(turn: int, attempt: int, nodes: Sequence[str], down: set[str]) -> str:
+    """The node that transmits at `turn` and `attempt`: the rotation's, passing over the nodes seen
     down (so a dead node costs no timeout once seen dead). Nodes may disagree on who is down: then
     two transmit, and the contract accepts the first report and refuses the copy."""
     for k in range(len(nodes)):
-        candidate = nodes[transmitter_index(window, attempt + k, len(nodes))]
+        candidate = nodes[transmitter_index(turn, attempt + k, len(nodes))]
         if candidate not in down:
             return candidate
-    return nodes[transmitter_index(window, attempt, len(nodes))]
+    return nodes[transmitter_index(turn, attempt, len(nodes))]
 
 
 class NetworkNode:
@@ -299,7 +307,8 @@ class NetworkNode:
                 busy = True
                 continue
             attempt = int((now - round_.opened) // self.settings.network_transmit_timeout)
-            if self._nodes and transmitter(round_.window, attempt, self._nodes, down) == self.address:
+            turn = turn_of(round_.report)
+            if self._nodes and transmitter(turn, attempt, self._nodes, down) == self.address:
                 busy = self._transmit(round_, attempt) or busy
         return busy
 

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from oracle.chain import GateRequest
 from oracle.config import Settings
-from oracle.network.node import chunks, transmitter
+from oracle.network.node import chunks, transmitter, turn_of
 from oracle.network.report import Report, content_hash, ordered, recover_signer, sign_observation
 from oracle.network.transport import observation_json, parse_observation
 
@@ -36,6 +36,20 @@ def report(ids=(1, 2)) -> Report:
 def test_rotation_gives_every_window_one_transmitter_and_moves_on_each_attempt():
     assert [transmitter(w, 0, NODES, set()) for w in range(4)] == NODES
     assert transmitter(0, 1, NODES, set()) == NODES[1]
+
+
+def test_reports_of_every_other_block_still_reach_every_node():
+    """On an automining chain payments and reports alternate blocks; the turn must not follow the
+    block's parity, or half the nodes would never transmit."""
+    turns = {transmitter(turn_of(report_at(2 * w)), 0, NODES, set()) for w in range(40)}
+    assert turns == set(NODES)
+
+
+def report_at(round_: int) -> Report:
+    shared = report()
+    return Report(
+        shared.config_digest, shared.target, shared.model_id, round_, shared.ids, shared.content_hashes
+    )
 
 
 def test_a_node_seen_down_is_passed_over_at_once():
