@@ -9,10 +9,12 @@ import time
 from collections import Counter
 
 import pytest
-from ape import accounts, chain
+from ape import accounts, chain, networks
 
+from oracle.chain import ChainClient, Deployment, load_abis
 from oracle.network.cluster import NetworkCluster
-from verdict_deploy import Roles, deploy_world, verdict_settings
+from oracle.network.health import node_table
+from verdict_deploy import MANIFEST, Roles, deploy_world, verdict_settings
 
 THRESHOLD = 3
 PAY_BATCH = 25
@@ -101,10 +103,21 @@ def run_with_a_killed_node(network_world, cluster, payer, payee, deployer, *, pa
 
 
 def test_network_survives_a_killed_node(network_world, cluster, payer, payee, deployer):
-    """~200 payments; node 0 (whose rounds others must take over) is killed after the first half."""
+    """~200 payments; node 0 (whose rounds others must take over) is killed after the first half.
+    The health page's node table (read from the chain) shows the dead node lagging."""
     reports = run_with_a_killed_node(network_world, cluster, payer, payee, deployer, payments=200, killed=0)
     transmitters = {r.transmitter for r in reports}
     assert len(transmitters) >= 2  # the rotation, and the takeover of the dead node's rounds
+
+    _, deployment, members = network_world
+    client = ChainClient(networks.provider.uri, Deployment.load(deployment), load_abis(MANIFEST))
+    table = {row["node"]: row for row in node_table(client, chain.blocks.height)}
+    dead = table.pop(members[0].address)
+    assert set(table) == {m.address for m in members[1:]}
+    # after the kill every report needs all three live nodes (threshold 3): each signed later ones
+    assert all(row["lag_blocks"] is not None for row in table.values())
+    if dead["lag_blocks"] is not None:  # None: the transmitters never needed its signature
+        assert all(row["lag_blocks"] < dead["lag_blocks"] for row in table.values())
 
 
 @pytest.mark.soak
