@@ -68,8 +68,7 @@ class DemoNetwork:
         return [f"sqlite:///{node.store}" for node in self.cluster.nodes]
 
     def wait_ready(self) -> None:
-        for node in self.cluster.nodes:
-            node.process.wait_ready(timeout=120.0)
+        self.cluster.wait_ready()
 
     def kill_one(self) -> str:
         self.killed = self.cluster.kill(KILLED).address

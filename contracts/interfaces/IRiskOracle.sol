@@ -138,7 +138,7 @@ interface IRiskOracle {
     /// @notice Bumped by every node-set or quorum change.
     function configVersion() external view returns (uint64);
     /// @notice Whether a report with this hash (see {reportHash}) was accepted.
-    function isReportTransmitted(bytes32 reportHash) external view returns (bool);
+    function isReportTransmitted(bytes32 hash) external view returns (bool);
     /// @notice The hash {transmit} records to refuse a replay: over the digest, target, model,
     /// round, ids and content hashes (not the scores or signatures).
     function reportHash(Report calldata report) external pure returns (bytes32);

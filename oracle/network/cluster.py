@@ -20,6 +20,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def precompile(model_dir: Path) -> None:
+    """Compiles the model's forest once into `model_dir`, so that every node's copy carries the
+    cache: n nodes on one host compiling at once starved each other of CPU at start."""
+    from oracle.forest import ForestPredictor
+    from oracle.model import load
+
+    ForestPredictor(load(model_dir)).wait(timeout=600)
+
+
 @dataclass
 class NodeHandle:
     """One running node: its process, address, board URL and files."""
@@ -50,6 +59,7 @@ class NetworkCluster:
         (RPC, deployment, round settings); each gets its own store (`stores`, else a new one in its
         directory), model copy, port and peer list."""
         root.mkdir(parents=True, exist_ok=True)
+        precompile(model_dir)
         ports = [free_port() for _ in keys]
         urls = [f"http://127.0.0.1:{p}" for p in ports]
         nodes = []
@@ -69,17 +79,25 @@ class NetworkCluster:
                 "VERDICT_NETWORK_LISTEN": f"127.0.0.1:{port}",
                 "VERDICT_NETWORK_PEERS": json.dumps([u for j, u in enumerate(urls) if j != i]),
             }
+            (home / "node.log").unlink(missing_ok=True)  # a rerun's log starts empty
             process = DaemonProcess.start(env, home / "node.log")
             nodes.append(NodeHandle(i, address, urls[i], process, store))
         cluster = cls(nodes)
         if wait:
             try:
-                for node in nodes:
-                    node.process.wait_ready(timeout=120.0)
+                cluster.wait_ready()
             except RuntimeError:
                 cluster.stop()
                 raise
         return cluster
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        """Every node ready and scoring with its model; RuntimeError (with the log's tail) if not."""
+        for node in self.nodes:
+            node.process.wait_ready(timeout=timeout)
+            if not node.process.wait_for("model loaded", timeout):
+                tail = "\n".join(node.process.log_text().splitlines()[-8:])
+                raise RuntimeError(f"oracle node {node.address} did not load its model:\n{tail}")
 
     def kill(self, index: int) -> NodeHandle:
         """kill -9 of node `index`: no goodbye to its peers, its board gone mid-round."""

@@ -10,6 +10,7 @@ transport needs no authentication of its own (a TLS proxy in front of it hides i
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from collections import OrderedDict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -111,8 +112,17 @@ def serve(board: ObservationBoard, host: str, port: int) -> ThreadingHTTPServer:
         def log_message(self, *args: Any) -> None:  # one line per poll would drown the node's log
             return
 
-    server = ThreadingHTTPServer((host, port), Handler)
-    server.daemon_threads = True
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            # A peer that gave up on its request (its timeout) leaves a closed socket behind: not
+            # worth a traceback in the node's log. Anything else is still reported.
+            if isinstance(sys.exc_info()[1], ConnectionError):
+                return
+            super().handle_error(request, client_address)
+
+    server = Server((host, port), Handler)
     threading.Thread(target=server.serve_forever, name="verdict-network-http", daemon=True).start()
     return server
 
@@ -121,7 +131,7 @@ class PeerClient:
     """Pulls observations and status from the peers' boards, and remembers which peers did not
     answer their last status probe (so a round skips a dead transmitter at once, see node.py)."""
 
-    def __init__(self, peers: list[str], timeout: float = 1.0) -> None:
+    def __init__(self, peers: list[str], timeout: float = 2.0) -> None:
         self._peers = [p.rstrip("/") for p in peers]
         self._timeout = timeout
         self._session = requests.Session()
