@@ -120,6 +120,11 @@ RUN_SETTINGS = (
     "metrics_port",
     *LOG_SETTINGS,
     "usd_prices",
+    # one node of a k-of-n network (issue 17)
+    "network_listen",
+    "network_peers",
+    "network_round_blocks",
+    "network_transmit_timeout",
 )
 EXPLAIN_SETTINGS = (*CHAIN_SETTINGS, "store_url")
 DASHBOARD_SETTINGS = (
