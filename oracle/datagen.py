@@ -422,13 +422,28 @@ class Scenario:
     accounts: pd.DataFrame
     history: pd.DataFrame
     live: pd.DataFrame
+    live_start: int = START_TS + 30 * DAY
+    """The scenario's own clock at its live start: a midnight UTC, as the training data's days start."""
+
+    def live_start_after(self, now: int, lead: int = 3_600) -> int:
+        """The first moment at least `lead` seconds after `now` at the time of day of the scenario's
+        live start. A replay starting there keeps each payment's hour of day: the generator's
+        consumers pay in daytime hours UTC, in the scenario as in the training data, so a replay
+        started at whatever time the chain's clock showed moved the day into the night (hour of day
+        is a feature) and the share of legitimate payments reviewed with it."""
+        t = int(now) + int(lead)
+        return t + (self.live_start - t) % DAY
 
     @property
     def payments_per_consumer_day(self) -> float:
         """Legitimate history payments per consumer per day: the density to train the model at."""
         consumers = int((self.accounts["role"] == "consumer").sum())
-        days = max(-float(self.history["offset_s"].min()) / DAY, 1.0) if len(self.history) else 1.0
-        return float(len(self.history)) / max(consumers, 1) / days
+        return float(len(self.history)) / max(consumers, 1) / self.history_days
+
+    @property
+    def history_days(self) -> float:
+        """Days of history before the live start (at least one)."""
+        return max(-float(self.history["offset_s"].min()) / DAY, 1.0) if len(self.history) else 1.0
 
     def table(self, live_start: int) -> pd.DataFrame:
         """History + live as one datagen-schema table with absolute times and ids "acct<index>"."""
@@ -524,7 +539,7 @@ def generate_scenario(
     )
     live_frame = pd.concat([live[fraud.columns], fraud], ignore_index=True) if n_legit else fraud
     live_frame["token"] = live_frame["token"].astype(np.int64)
-    return Scenario(accounts=accounts, history=shape(history), live=shape(live_frame))
+    return Scenario(accounts=accounts, history=shape(history), live=shape(live_frame), live_start=live_start)
 
 
 def prime_history(online: object, scenario: Scenario, address_of: object, live_start: int) -> int:
