@@ -170,11 +170,16 @@ def _legit(rng: np.random.Generator, pp: _Population, count: int, t0: int, t1: i
     payee = np.where(p2p, pp.contact[payer], payee)
     payee = np.where(random_p2p, rng.integers(0, c, size=count), payee)
 
-    # Accounts only transact once they exist: squeeze such payments into [created, t1).
+    # Accounts only transact once they exist: squeeze such payments' days into [created, t1), each
+    # at its drawn time of day (a linear squeeze of the timestamps scattered a new account's payments
+    # over the clock: a third of new accounts' first payments fell between midnight and 06:00).
     created_all = np.asarray(pp.created_at, dtype=np.float64)
     created = np.maximum(created_all[payer], created_all[payee])
     late = created > t0
-    ts = np.where(late, created + 3600 + (ts - t0) / (t1 - t0) * np.maximum(t1 - created - 3600, 1), ts)
+    day_of = np.floor(created / DAY) + np.floor((ts - t0) / (t1 - t0) * np.maximum(t1 - created, 0) / DAY)
+    squeezed = day_of * DAY + np.mod(ts, DAY)
+    squeezed = np.where(squeezed < created + 3600, squeezed + DAY, squeezed)
+    ts = np.where(late, np.minimum(squeezed, t1 - 1), ts)
 
     # A new account's first payment usually comes soon after sign-up (within a day, at the payer's
     # usual hours), not weeks later: move each new payer's earliest payment there, so young
