@@ -74,3 +74,20 @@ def test_the_demo_reviews_the_share_of_legitimate_payments_its_thresholds_mean(t
     assert 0.01 <= after_rate <= 0.04, after_rate
     assert not (score[~fraud] >= 9_990).any()  # no legitimate payment refunded
     assert (score[fraud] >= review[fraud]).mean() >= 0.9
+
+
+def test_the_replay_clock_keeps_the_scenario_s_hours_and_each_account_s_spacing():
+    scenario = generate_scenario(n_accounts=10, n_payments=60, seed=1)
+    for now in (CHAIN_NOW, CHAIN_NOW + 14 * 3_600, scenario.live_start + 5):
+        start = scenario.live_start_after(now)
+        assert now + 3_600 <= start < now + 3_600 + DAY
+        assert start % DAY == scenario.live_start % DAY
+    clock = ScenarioClock(1_000_000)
+    assert [clock.at(0, 999_000), clock.at(300, 1_000_000), clock.at(300, 1_000_300)] == [
+        1_000_000,
+        1_000_300,
+        1_000_301,  # same second as the last one: a second later
+    ]
+    # a vote moves the chain's clock an hour on: the rest of the day follows, its gaps intact
+    assert clock.at(600, 1_000_301 + 3_600) == 1_000_301 + 3_601
+    assert clock.at(900, 1_000_301 + 3_601) == 1_000_301 + 3_601 + 300
