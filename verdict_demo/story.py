@@ -72,9 +72,10 @@ def run_demo(
         stale.unlink()
     store_url = f"sqlite:///{store_path}"
 
-    # 1. the traffic, and a model trained at its density (payments per consumer a day)
+    # 1. the traffic, and a model trained at its density (payments per consumer a day), its risk
+    # scale placed on the legitimate traffic of the scenario's own population
     scenario = generate_scenario(n_accounts=n_accounts, n_payments=payments, seed=seed)
-    artifact, _ = train_model(work / "model", seed, console, scenario.payments_per_consumer_day)
+    artifact, _ = train_model(work / "model", seed, console, scenario)
 
     # 2. the suite, with the model approved (later models go through governance). Genesis policy:
     # the router's defaults, 9,900 / 9,990 on the legitimate-quantile scale (about 1% of legitimate
