@@ -22,6 +22,8 @@ from verdict_deploy.console import (
     propose_thresholds,
     propose_token,
     queue,
+    sign_delegation,
+    sign_vote,
     use,
     vote,
     vote_weight,

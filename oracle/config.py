@@ -86,6 +86,26 @@ class Settings(BaseSettings):
     structuring_min_count: int = Field(3, ge=2)
     """This many such payments by one payer within the window are reported as structuring."""
 
+    # --- vote relayer (`verdict relay`) and signed votes (`verdict sign-vote`) -------------------
+    relay_key: SecretStr | None = None
+    """Hex private key of the DAO-named relayer (VoteRelay.relayer()): pays the gas the relay reimburses. Never logged."""
+    relay_port: int = Field(8060, ge=1, le=65535)
+    """`verdict relay` listens on 127.0.0.1 only, on this port."""
+    relay_url: str = "http://127.0.0.1:8060"
+    """Where `verdict sign-vote` and the dashboard's members page send signed votes."""
+    relay_batch_size: int = Field(16, ge=1, le=64)
+    """Most signed votes and delegations relayed in one transaction (VoteRelay.MAX_BATCH is 64)."""
+    relay_batch_interval: float = Field(1.0, gt=0)
+    """Seconds the relayer gathers signatures before submitting a batch."""
+    relay_rate_limit: int = Field(20, ge=1)
+    """Signed items accepted per member within `relay_rate_window` seconds; more are refused (HTTP 429)."""
+    relay_rate_window: float = Field(3600.0, gt=0)
+    """The rate limit's sliding window (seconds, wall clock)."""
+    relay_metrics_port: int | None = Field(9465, ge=0, le=65535)
+    """The relayer's Prometheus metrics on 127.0.0.1; None disables them."""
+    member_key: SecretStr | None = None
+    """Hex private key of the member `verdict sign-vote` signs for (holds no ETH). Never logged."""
+
     @field_validator("rpc_url")
     @classmethod
     def _rpc_url_is_http(cls, value: str) -> str:
