@@ -47,6 +47,8 @@ __all__ = [
     "propose_thresholds",
     "propose_token",
     "queue",
+    "sign_delegation",
+    "sign_vote",
     "use",
     "vote",
     "vote_weight",

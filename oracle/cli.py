@@ -490,7 +490,8 @@ def _member_dao(settings: Any) -> tuple[Any, str]:
     deployment = Deployment.load(settings.deployment)
     w3 = Web3(Web3.HTTPProvider(settings.rpc_url, request_kwargs={"timeout": 30}))
     deployment.verify(w3, settings.rpc_url)
-    return DaoContracts.from_record(w3, deployment, load_abis(settings.build_manifest)), settings.member_key.get_secret_value()
+    dao = DaoContracts.from_record(w3, deployment, load_abis(settings.build_manifest))
+    return dao, settings.member_key.get_secret_value()
 
 
 def _send_or_print(settings: Any, kind: str, payload: dict[str, Any], print_only: bool) -> None:
@@ -534,8 +535,12 @@ def sign_vote_cmd(
 @app.command("sign-delegation", epilog=settings_help(SIGN_VOTE_SETTINGS))
 @user_errors
 def sign_delegation_cmd(
-    delegatee: Annotated[str, typer.Argument(help="Who receives the member's votes (their own address to vote).")],
-    valid_for: Annotated[int, typer.Option("--valid-for", min=60, help="Seconds the signature stays valid.")] = 3600,
+    delegatee: Annotated[
+        str, typer.Argument(help="Who receives the member's votes (their own address to vote).")
+    ],
+    valid_for: Annotated[
+        int, typer.Option("--valid-for", min=60, help="Seconds the signature stays valid.")
+    ] = 3600,
     print_only: Annotated[
         bool, typer.Option("--print", help="Print the signed JSON instead of sending it to the relayer.")
     ] = False,

@@ -88,7 +88,8 @@ class Settings(BaseSettings):
 
     # --- vote relayer (`verdict relay`) and signed votes (`verdict sign-vote`) -------------------
     relay_key: SecretStr | None = None
-    """Hex private key of the DAO-named relayer (VoteRelay.relayer()): pays the gas the relay reimburses. Never logged."""
+    """Hex private key of the DAO-named relayer (VoteRelay.relayer()), which pays the gas the relay
+    reimburses. Never logged."""
     relay_port: int = Field(8060, ge=1, le=65535)
     """`verdict relay` listens on 127.0.0.1 only, on this port."""
     relay_url: str = "http://127.0.0.1:8060"

@@ -86,7 +86,9 @@ def item_status(relay_url: str, item_id: int) -> dict[str, Any]:
         return dict(json.loads(response.read()))
 
 
-def wait_items(relay_url: str, items: Sequence[dict[str, Any]], timeout: float = 120.0) -> list[dict[str, Any]]:
+def wait_items(
+    relay_url: str, items: Sequence[dict[str, Any]], timeout: float = 120.0
+) -> list[dict[str, Any]]:
     """Waits until every accepted item is cast or failed; returns their final states."""
     deadline = time.monotonic() + timeout
     final: dict[int, dict[str, Any]] = {}
@@ -121,7 +123,11 @@ def run_signed_round(
     first proposes) and `signed` only sign: their delegation (if they have none) and their ballot go
     through the relayer. Returns {proposal_id, state, track, threshold_before, threshold_after,
     reject_threshold, signed_votes, relayer_gas_spent}."""
-    governor, token, router = contracts["CommunityGovernor"], contracts["CommunityToken"], contracts["PaymentRouter"]
+    governor, token, router = (
+        contracts["CommunityGovernor"],
+        contracts["CommunityToken"],
+        contracts["PaymentRouter"],
+    )
     signer = dao_contracts(contracts)
     before, reject = int(router.reviewThreshold()), int(router.rejectThreshold())
     ensure_delegated(token, direct)
@@ -137,7 +143,9 @@ def run_signed_round(
         f"Set the review threshold to {new_review} bps (was {before}); reject stays at {reject} bps; "
         f"{len(signed)} members vote by signature.\n\nround at {chain.blocks.head.timestamp}"
     )
-    proposal = propose(governor, [encode_call(router, "setThresholds", new_review, reject)], description, direct[0])
+    proposal = propose(
+        governor, [encode_call(router, "setThresholds", new_review, reject)], description, direct[0]
+    )
     pid = proposal.proposal_id
     advance_past(int(governor.proposalSnapshot(pid)))
     for voter in direct:

@@ -398,7 +398,12 @@ def _key_of(member: Any) -> str:
 
 
 def sign_vote(
-    proposal_id: int, support: str = "for", *, member: Any, reason: str | None = None, relay_url: str | None = None
+    proposal_id: int,
+    support: str = "for",
+    *,
+    member: Any,
+    reason: str | None = None,
+    relay_url: str | None = None,
 ) -> dict[str, Any]:
     """Signs `member`'s ballot (EIP-712, no transaction, no ETH); returns the signed JSON, or, with
     `relay_url` (e.g. "http://127.0.0.1:8060"), sends it to the relayer and returns its answer."""

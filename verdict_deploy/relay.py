@@ -50,7 +50,10 @@ def web3_contract(contract: Any) -> Any:
     from ape import chain
     from web3 import Web3
 
-    abi = [entry.model_dump(mode="json", by_alias=True, exclude_none=True) for entry in contract.contract_type.abi]
+    abi = [
+        entry.model_dump(mode="json", by_alias=True, exclude_none=True)
+        for entry in contract.contract_type.abi
+    ]
     w3 = chain.provider.web3
     return w3.eth.contract(Web3.to_checksum_address(str(contract.address)), abi=abi)
 

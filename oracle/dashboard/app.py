@@ -159,7 +159,8 @@ def create_app(settings: Settings, dashboard: Dashboard | None = None) -> Starle
 
     async def member_power(request: Request) -> JSONResponse:
         try:
-            return JSONResponse(await run_in_threadpool(members.power, request.query_params.get("account", "")))
+            account = request.query_params.get("account", "")
+            return JSONResponse(await run_in_threadpool(members.power, account))
         except DataError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         except VerdictError as exc:

@@ -20,7 +20,11 @@ class MembersView:
     """Reads what a member needs to vote: open proposals and their own voting power."""
 
     def __init__(
-        self, chain: ChainClient, deployment: Deployment, abis: dict[str, list[dict[str, Any]]], relay_url: str
+        self,
+        chain: ChainClient,
+        deployment: Deployment,
+        abis: dict[str, list[dict[str, Any]]],
+        relay_url: str,
     ) -> None:
         self.chain = chain
         self.governance = GovernanceView(chain, deployment, abis)

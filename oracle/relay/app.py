@@ -2,7 +2,8 @@
 
     GET  /healthz                          {"ok": true}
     GET  /metrics                          Prometheus text (also on VERDICT_RELAY_METRICS_PORT)
-    GET  /status                           relay, relayer, budget_left_wei, spent_wei, budget_spent, reason, items
+    GET  /status                           {relay, relayer, governor, token, budget_left_wei, spent_wei,
+                                            max_gas_price_wei, budget_spent, reason, items}
     GET  /typed-data/vote?proposal_id=&support=&voter=[&reason=]
                                            {"typed_data": {...}}  EIP-712 data for eth_signTypedData_v4
     GET  /typed-data/delegation?delegator=&delegatee=&expiry=
@@ -11,7 +12,8 @@
     POST /delegations  {delegator, delegatee, nonce, expiry, signature}
                                            202 {"id", "kind", "signer", "status": "queued", ...}
                                            4xx/503 {"error": "<one reason>"}: nothing was sent
-    GET  /items/{id}                       {"id", "kind", "status": queued|submitted|cast|failed, "tx_hash", "error"}
+    GET  /items/{id}                       {"id", "kind", "signer", "status", "tx_hash", "error"}
+                                           status: queued | submitted | cast | failed
 
 Any origin may POST (CORS without credentials): a signed item authorises itself, and the members'
 page is served by the dashboard on another port.
@@ -130,7 +132,9 @@ def create_app(relayer: Relayer, *, background: bool = True) -> Starlette:
     ]
     middleware = [
         Middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost"]),
-        Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"], allow_headers=["Content-Type"]),
+        Middleware(
+            CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"], allow_headers=["Content-Type"]
+        ),
     ]
 
     @contextlib.asynccontextmanager

@@ -77,24 +77,36 @@ class RelayMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.accepted = Counter("verdict_relay_accepted", "Signed items accepted", ["kind"], registry=self.registry)
+        self.accepted = Counter(
+            "verdict_relay_accepted", "Signed items accepted", ["kind"], registry=self.registry
+        )
         self.refused = Counter(
-            "verdict_relay_refused", "Signed items refused before any gas was spent", ["reason"], registry=self.registry
+            "verdict_relay_refused",
+            "Signed items refused before any gas was spent",
+            ["reason"],
+            registry=self.registry,
         )
         self.outcomes = Counter(
             "verdict_relay_items", "Relayed items by outcome on-chain", ["outcome"], registry=self.registry
         )
-        self.batches = Counter("verdict_relay_batches", "VoteRelay.relay transactions sent", registry=self.registry)
+        self.batches = Counter(
+            "verdict_relay_batches", "VoteRelay.relay transactions sent", registry=self.registry
+        )
         self.gas = Counter("verdict_relay_gas_used", "Gas used by relay transactions", registry=self.registry)
         self.reimbursed = Counter(
             "verdict_relay_reimbursed_wei", "Wei VoteRelay reimbursed to the relayer", registry=self.registry
         )
-        self.budget_left = Gauge("verdict_relay_budget_left_wei", "VoteRelay.budgetLeft()", registry=self.registry)
+        self.budget_left = Gauge(
+            "verdict_relay_budget_left_wei", "VoteRelay.budgetLeft()", registry=self.registry
+        )
         self.budget_spent = Gauge(
-            "verdict_relay_budget_spent", "1 once the budget cannot cover a batch: the relayer stopped",
+            "verdict_relay_budget_spent",
+            "1 once the budget cannot cover a batch: the relayer stopped",
             registry=self.registry,
         )
-        self.queued = Gauge("verdict_relay_queued", "Accepted items waiting for a batch", registry=self.registry)
+        self.queued = Gauge(
+            "verdict_relay_queued", "Accepted items waiting for a batch", registry=self.registry
+        )
 
 
 @dataclass
@@ -121,7 +133,9 @@ def _int(value: Any, name: str) -> int:
             raise ValueError
         number = int(value, 0) if isinstance(value, str) else int(value)
     except (TypeError, ValueError):
-        raise Refusal(400, f"{name} must be an integer (a decimal string for large ones)", "malformed") from None
+        raise Refusal(
+            400, f"{name} must be an integer (a decimal string for large ones)", "malformed"
+        ) from None
     if number < 0 or number >= 1 << 256:
         raise Refusal(400, f"{name} is out of range", "malformed")
     return number
@@ -265,7 +279,13 @@ class Relayer:
         except ValueError:
             raise Refusal(400, "params must be 0x-hex", "malformed") from None
         typed = ballot_typed_data(
-            self.dao, proposal_id=pid, support=support, voter=voter, nonce=nonce, reason=reason, params=params_bytes
+            self.dao,
+            proposal_id=pid,
+            support=support,
+            voter=voter,
+            nonce=nonce,
+            reason=reason,
+            params=params_bytes,
         )
         try:
             signer = recover_signer(typed, signature)
@@ -281,7 +301,9 @@ class Relayer:
         snapshot = int(gov.proposalSnapshot(pid).call())
         votes = int(gov.getVotes(voter, snapshot).call()) if state == ACTIVE else 0
         if not self._is_member(voter, votes):
-            raise Refusal(403, f"{voter} is not a member: no Membership entry, no tokens, no votes", "not_member")
+            raise Refusal(
+                403, f"{voter} is not a member: no Membership entry, no tokens, no votes", "not_member"
+            )
         if state != ACTIVE:
             raise Refusal(409, f"proposal {pid} is not open for voting", "not_active")
         if bool(gov.hasVoted(pid, voter).call()):
@@ -294,7 +316,9 @@ class Relayer:
             raise Refusal(403, f"{voter} had no voting power at proposal {pid}'s snapshot", "no_votes")
         self._budget_check()
         if reason is None:
-            calldata = self.dao.governor.encode_abi("castVoteBySig", [pid, support, voter, bytes.fromhex(signature[2:])])
+            calldata = self.dao.governor.encode_abi(
+                "castVoteBySig", [pid, support, voter, bytes.fromhex(signature[2:])]
+            )
         else:
             calldata = self.dao.governor.encode_abi(
                 "castVoteWithReasonAndParamsBySig",
@@ -324,7 +348,9 @@ class Relayer:
         nonce = _int(body.get("nonce"), "nonce")
         expiry = _int(body.get("expiry"), "expiry")
         signature = _signature(body.get("signature"))
-        typed = delegation_typed_data(self.dao, delegator=delegator, delegatee=delegatee, expiry=expiry, nonce=nonce)
+        typed = delegation_typed_data(
+            self.dao, delegator=delegator, delegatee=delegatee, expiry=expiry, nonce=nonce
+        )
         try:
             signer = recover_signer(typed, signature)
         except DataError as exc:

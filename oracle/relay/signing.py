@@ -51,14 +51,18 @@ class DaoContracts:
     relay: Contract | None = None
 
     @classmethod
-    def from_record(cls, w3: Web3, deployment: Deployment, abis: dict[str, list[dict[str, Any]]]) -> DaoContracts:
+    def from_record(
+        cls, w3: Web3, deployment: Deployment, abis: dict[str, list[dict[str, Any]]]
+    ) -> DaoContracts:
         """From a deployment record and the compiled ABIs; a record without the DAO is a ConfigError."""
 
         def contract(name: str, required: bool = True) -> Contract | None:
             address = deployment.contracts.get(name)
             if address is None or name not in abis:
                 if required:
-                    raise ConfigError(f"the deployment record has no {name}: deploy the DAO first (ape run deploy)")
+                    raise ConfigError(
+                        f"the deployment record has no {name}: deploy the DAO first (ape run deploy)"
+                    )
                 return None
             return w3.eth.contract(to_checksum_address(address), abi=abis[name])
 
@@ -94,7 +98,9 @@ def domain_of(contract: Contract) -> dict[str, Any]:
     return {"name": name, "version": version, "chainId": int(chain_id), "verifyingContract": verifying}
 
 
-def _typed(domain: dict[str, Any], primary: str, fields: list[tuple[str, str]], message: dict[str, Any]) -> dict:
+def _typed(
+    domain: dict[str, Any], primary: str, fields: list[tuple[str, str]], message: dict[str, Any]
+) -> dict:
     return {
         "types": {
             "EIP712Domain": [{"name": n, "type": t} for n, t in _DOMAIN_FIELDS],
@@ -139,7 +145,11 @@ def delegation_typed_data(
     """The typed data of an ERC20Votes delegation by `delegator` (whose nonce it carries)."""
     if nonce is None:
         nonce = dao.delegation_nonce(delegator)
-    message = {"delegatee": to_checksum_address(delegatee), "nonce": str(int(nonce)), "expiry": str(int(expiry))}
+    message = {
+        "delegatee": to_checksum_address(delegatee),
+        "nonce": str(int(nonce)),
+        "expiry": str(int(expiry)),
+    }
     return _typed(domain_of(dao.token), "Delegation", DELEGATION, message)
 
 
@@ -265,5 +275,6 @@ def post_signed(relay_url: str, kind: str, payload: dict[str, Any], timeout: flo
         raise DataError(f"the relayer refused it (HTTP {err.code}): {reason}") from None
     except (urllib.error.URLError, OSError) as err:
         raise ConfigError(
-            f"cannot reach the relayer at {relay_url}: {getattr(err, 'reason', err)} (is `verdict relay` running?)"
+            f"cannot reach the relayer at {relay_url}: {getattr(err, 'reason', err)} "
+            "(is `verdict relay` running?)"
         ) from None

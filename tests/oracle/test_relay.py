@@ -92,7 +92,10 @@ def relayer_nonce(local_roles) -> int:
 def open_proposal(contracts, proposer, fee: int) -> int:
     router = contracts["PaymentRouter"]
     proposal = propose(
-        contracts["CommunityGovernor"], [encode_call(router, "setFeeBps", fee)], f"relay test fee {fee}", proposer
+        contracts["CommunityGovernor"],
+        [encode_call(router, "setFeeBps", fee)],
+        f"relay test fee {fee}",
+        proposer,
     )
     return proposal.proposal_id
 
@@ -105,7 +108,9 @@ def test_a_member_without_eth_votes_on_two_open_proposals_and_a_replay_is_refuse
     key = member_without_eth
     # Delegation by signature first (the votes count from the next timepoint on).
     expiry = int(chain.blocks.head.timestamp) + 3600
-    status, item = post(relay_url, "/delegations", sign_delegation(signer, key.key.hex(), key.address, expiry))
+    status, item = post(
+        relay_url, "/delegations", sign_delegation(signer, key.key.hex(), key.address, expiry)
+    )
     assert status == 202, item
     assert wait_items(relay_url, [item])[0]["status"] == "cast"
     assert token.delegates(key.address) == key.address
@@ -169,7 +174,9 @@ def test_strangers_forgeries_and_bad_input_are_refused_without_a_transaction(
 
     # A nonce that is not the member's next one.
     stale = ballot_typed_data(signer, proposal_id=pid, support=1, voter=member.address, nonce=7)
-    status, answer = post(relay_url, "/votes", vote_payload(stale, sign_typed_data(stale, member.private_key)))
+    status, answer = post(
+        relay_url, "/votes", vote_payload(stale, sign_typed_data(stale, member.private_key))
+    )
     assert status == 409 and "nonce" in answer["error"]
 
     # No such proposal; malformed JSON; a support value the governor does not know.
@@ -192,7 +199,9 @@ def test_the_rate_limit_is_per_member_and_slides():
     assert limiter.allow("a", 10.5)  # the first one slid out of the window
 
 
-def test_a_spent_budget_is_a_503_a_log_line_and_a_metric(relay_url, contracts, signer, local_roles, relay_world):
+def test_a_spent_budget_is_a_503_a_log_line_and_a_metric(
+    relay_url, contracts, signer, local_roles, relay_world
+):
     """The DAO withdraws the budget (impersonated timelock): the next signed vote is refused with the
     reason, nothing is sent, and the relayer reports it."""
     _, root = relay_world
@@ -202,7 +211,9 @@ def test_a_spent_budget_is_a_503_a_log_line_and_a_metric(relay_url, contracts, s
     local_roles.deployer.transfer(timelock, 10**17)  # gas for the impersonated timelock
     relay.withdraw(timelock, relay.budgetLeft(), sender=timelock.address)
     sent = relayer_nonce(local_roles)
-    status, answer = post(relay_url, "/votes", sign_vote(signer, local_roles.members[2].private_key, pid, "for"))
+    status, answer = post(
+        relay_url, "/votes", sign_vote(signer, local_roles.members[2].private_key, pid, "for")
+    )
     assert status == 503 and "budget is spent" in answer["error"]
     assert relayer_nonce(local_roles) == sent
     state = get(relay_url, "/status")

@@ -9,12 +9,12 @@ from typing import Any
 
 import ape
 import pytest
+from dao_helpers import encode_call, make_proposal
 from eth_account import Account
 from web3 import Web3
 from web3.exceptions import ContractLogicError
 
 from oracle.relay.signing import DaoContracts, ballot_typed_data, delegation_typed_data, sign_typed_data
-from dao_helpers import encode_call, make_proposal
 from verdict_deploy.governance import TOKEN, advance, advance_past
 from verdict_deploy.relay import dao_contracts
 
@@ -51,7 +51,9 @@ def vote_calldata(signer: DaoContracts, key: Any, proposal_id: int, support: int
     """castVoteBySig calldata of a ballot signed by `key` (a LocalAccount)."""
     typed = ballot_typed_data(signer, proposal_id=proposal_id, support=support, voter=key.address)
     signature = sign_typed_data(typed, key.key)
-    data = signer.governor.encode_abi("castVoteBySig", [proposal_id, support, key.address, bytes.fromhex(signature[2:])])
+    data = signer.governor.encode_abi(
+        "castVoteBySig", [proposal_id, support, key.address, bytes.fromhex(signature[2:])]
+    )
     return bytes.fromhex(data[2:])
 
 
@@ -59,7 +61,9 @@ def delegation_calldata(signer: DaoContracts, key: Any, expiry: int) -> bytes:
     typed = delegation_typed_data(signer, delegator=key.address, delegatee=key.address, expiry=expiry)
     raw = bytes.fromhex(sign_typed_data(typed, key.key)[2:])
     nonce = int(typed["message"]["nonce"])
-    data = signer.token.encode_abi("delegateBySig", [key.address, nonce, expiry, raw[64], raw[:32], raw[32:64]])
+    data = signer.token.encode_abi(
+        "delegateBySig", [key.address, nonce, expiry, raw[64], raw[:32], raw[32:64]]
+    )
     return bytes.fromhex(data[2:])
 
 
@@ -78,14 +82,18 @@ def _batch_event(tx: Any) -> Any:
 # --- attacks ------------------------------------------------------------------------------------------
 
 
-def test_a_stranger_or_a_member_cannot_relay(relay, signer, members, outsider, open_proposals, ethless_member):
+def test_a_stranger_or_a_member_cannot_relay(
+    relay, signer, members, outsider, open_proposals, ethless_member
+):
     call = vote_calldata(signer, ethless_member, open_proposals[0])
     for caller in (outsider, members[0]):
         with ape.reverts(relay.VoteRelayUnauthorizedRelayer):
             relay.relay([call], sender=caller)
 
 
-def test_only_allowed_selectors_reach_only_their_own_target(relay, relayer, router, token, governor, outsider):
+def test_only_allowed_selectors_reach_only_their_own_target(
+    relay, relayer, router, token, governor, outsider
+):
     """The relay cannot be used to call the router, move tokens, vote as itself or touch its own settings:
     the selector decides the target and anything else reverts the batch before a call is made."""
     forbidden = [
@@ -99,12 +107,14 @@ def test_only_allowed_selectors_reach_only_their_own_target(relay, relayer, rout
         with ape.reverts(relay.VoteRelayCallNotAllowed):
             relay.relay([bad], sender=relayer)
     assert relay.targetOf(bytes(governor.castVoteBySig.encode_input(1, 1, outsider, b""))) == governor.address
-    assert relay.targetOf(bytes(token.delegateBySig.encode_input(outsider, 0, 0, 27, b"\0" * 32, b"\0" * 32))) == (
-        token.address
-    )
+    assert relay.targetOf(
+        bytes(token.delegateBySig.encode_input(outsider, 0, 0, 27, b"\0" * 32, b"\0" * 32))
+    ) == (token.address)
 
 
-def test_an_inflated_gas_price_is_reimbursed_at_the_dao_cap(relay, relayer, signer, open_proposals, ethless_member):
+def test_an_inflated_gas_price_is_reimbursed_at_the_dao_cap(
+    relay, relayer, signer, open_proposals, ethless_member
+):
     """The relayer bids 20x the DAO's cap: it is repaid at the cap and loses the difference."""
     cap = int(relay.maxGasPrice())
     call = vote_calldata(signer, ethless_member, open_proposals[0])
@@ -120,9 +130,15 @@ def test_an_inflated_gas_price_is_reimbursed_at_the_dao_cap(relay, relayer, sign
 def test_reentry_through_the_reimbursement_pays_once(
     dao, project, deployer, signer, governor, open_proposals, ethless_member
 ):
-    """A relayer contract whose receive() relays the same batch again is paid once, and the vote counts once."""
+    """A relayer contract whose receive() relays the same batch again is paid once; the vote counts once."""
     relay = deployer.deploy(
-        project.VoteRelay, deployer, dao["CommunityGovernor"], dao["CommunityToken"], deployer, 50 * GWEI, 300_000
+        project.VoteRelay,
+        deployer,
+        dao["CommunityGovernor"],
+        dao["CommunityToken"],
+        deployer,
+        50 * GWEI,
+        300_000,
     )
     hostile = deployer.deploy(project.ReentrantRelayer, relay)
     relay.setRelayer(hostile, sender=deployer)
@@ -134,7 +150,9 @@ def test_reentry_through_the_reimbursement_pays_once(
     assert governor.hasVoted(pid, ethless_member.address)
 
 
-def test_a_batch_of_failing_signatures_costs_at_most_its_bound(relay, relayer, signer, open_proposals, accounts):
+def test_a_batch_of_failing_signatures_costs_at_most_its_bound(
+    relay, relayer, signer, open_proposals, accounts
+):
     """Garbage signatures do not revert the batch (one event each) and cannot cost more than
     maxBatchCost: every element's call is capped at itemGasLimit."""
     pid = open_proposals[0]
@@ -159,12 +177,20 @@ def test_an_empty_budget_refuses_the_batch_before_calling_anything(
     dao, project, deployer, signer, governor, open_proposals, ethless_member
 ):
     relay = deployer.deploy(
-        project.VoteRelay, deployer, dao["CommunityGovernor"], dao["CommunityToken"], deployer, 50 * GWEI, 300_000
+        project.VoteRelay,
+        deployer,
+        dao["CommunityGovernor"],
+        dao["CommunityToken"],
+        deployer,
+        50 * GWEI,
+        300_000,
     )
     deployer.transfer(relay, 1000)  # far below one ballot's bound
     pid = open_proposals[0]
     with ape.reverts(relay.VoteRelayBudgetSpent):
-        relay.relay([vote_calldata(signer, ethless_member, pid)], sender=deployer, max_fee=GWEI, max_priority_fee=GWEI)
+        relay.relay(
+            [vote_calldata(signer, ethless_member, pid)], sender=deployer, max_fee=GWEI, max_priority_fee=GWEI
+        )
     assert not governor.hasVoted(pid, ethless_member.address)
     assert int(relay.spent()) == 0
 
