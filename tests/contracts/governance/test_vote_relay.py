@@ -254,3 +254,21 @@ def test_a_replayed_signature_reverts_on_chain_and_fails_in_a_batch(
     failed = [ev for ev in tx.events if ev.event_name == "RelayedCallFailed"]
     assert len(failed) == 1 and int(failed[0].index) == 0
     assert bytes(failed[0].reason)[:4] == Web3.keccak(text="GovernorInvalidSignature(address)")[:4]
+
+
+def test_a_batched_relayed_vote_costs_about_a_direct_vote(
+    relay, relayer, signer, governor, members, open_proposals
+):
+    """Gas of a relayed vote in a batch of four (the whole relay transaction over four: 21,000 base,
+    calldata, the signature check, the voter's nonce slot, the reimbursement) next to a member's own
+    castVote, both on a proposal whose tally slots are already written."""
+    first, second = open_proposals
+    governor.castVote(first, 1, sender=members[4])  # warms the first proposal's tally
+    keys = [Account.from_key(m.private_key) for m in members[:4]]
+    tx = relay.relay([vote_calldata(signer, key, first) for key in keys], sender=relayer)
+    assert int(_batch_event(tx).succeeded) == 4
+    relay.relay([vote_calldata(signer, Account.from_key(members[4].private_key), second)], sender=relayer)
+    direct = governor.castVote(second, 1, sender=members[0])  # warm tally, as the batch's votes
+    per_vote = int(tx.gas_used) // 4
+    print(f"\ngas: direct castVote {int(direct.gas_used):,}; relayed, batch of 4: {per_vote:,} a vote")
+    assert per_vote < int(direct.gas_used) + 40_000
