@@ -205,12 +205,13 @@ class Relayer:
         return int(self.dao.token.functions.balanceOf(who).call()) > 0
 
     def _budget_check(self) -> None:
-        if self.budget_spent_reason is not None:
-            raise Refusal(503, self.budget_spent_reason, "budget_spent")
+        """Refuses (503) while the budget cannot cover a batch of one; re-read every time, so the
+        relayer resumes by itself once the DAO has refilled the VoteRelay."""
         reason = self._budget_short(1)
         if reason is not None:
             self._mark_spent(reason)
             raise Refusal(503, reason, "budget_spent")
+        self._mark_funded()
 
     def _budget_short(self, length: int) -> str | None:
         price = min(int(self.w3.eth.gas_price), int(self.relay.functions.maxGasPrice().call()))
@@ -223,6 +224,12 @@ class Relayer:
             f"the relay budget is spent: {left} wei left, a batch of {length} needs {need} wei; "
             "the DAO must fund the VoteRelay by a treasury proposal"
         )
+
+    def _mark_funded(self) -> None:
+        if self.budget_spent_reason is not None:
+            log.info("relay budget refilled, submitting again")
+        self.budget_spent_reason = None
+        self.metrics.budget_spent.set(0)
 
     def _mark_spent(self, reason: str) -> None:
         if self.budget_spent_reason is None:
@@ -416,12 +423,16 @@ class Relayer:
         for it; returns how many were submitted (0 when none are queued or the budget is spent)."""
         with self._lock:
             batch = self._queue[: self.settings.relay_batch_size]
-        if not batch or self.budget_spent_reason is not None:
+        if not batch:
             return 0
-        short = self._budget_short(len(batch))
+        # The largest head of the queue the budget covers; none: every queued item fails with the reason.
+        while (short := self._budget_short(len(batch))) is not None and len(batch) > 1:
+            batch = batch[: len(batch) // 2]
         if short is not None:
             self._mark_spent(short)
-            self._finish(batch, "failed", None, short)
+            with self._lock:
+                queued = list(self._queue)
+            self._finish(queued, "failed", None, short)
             return 0
         fn = self.relay.functions.relay([item.calldata for item in batch])
         price = int(self.w3.eth.gas_price)

@@ -221,3 +221,12 @@ def test_a_spent_budget_is_a_503_a_log_line_and_a_metric(
     assert "relay budget spent" in (root / "relay.log").read_text()
     with urllib.request.urlopen(f"{relay_url}/metrics", timeout=30) as response:
         assert "verdict_relay_budget_spent 1.0" in response.read().decode()
+
+    # The DAO refills it: the relayer resumes by itself.
+    local_roles.deployer.transfer(relay, 10**17)
+    status, item = post(
+        relay_url, "/votes", sign_vote(signer, local_roles.members[2].private_key, pid, "for")
+    )
+    assert status == 202, item
+    assert wait_items(relay_url, [item])[0]["status"] == "cast"
+    assert get(relay_url, "/status")["budget_spent"] is False
