@@ -272,3 +272,24 @@ def test_a_batched_relayed_vote_costs_about_a_direct_vote(
     per_vote = int(tx.gas_used) // 4
     print(f"\ngas: direct castVote {int(direct.gas_used):,}; relayed, batch of 4: {per_vote:,} a vote")
     assert per_vote < int(direct.gas_used) + 40_000
+
+
+def test_the_console_signs_a_ballot_that_the_relay_lands(
+    dao, relay, relayer, governor, members, open_proposals
+):
+    """`sign_vote` of the console helpers (without a relay URL: the signed JSON) is what the relayer
+    turns into castVoteBySig calldata."""
+    from verdict_deploy import console
+
+    console.use(dao)
+    try:
+        payload = console.sign_vote(open_proposals[1], "against", member=members[2])
+    finally:
+        console.use({})
+    assert payload["voter"] == members[2].address and payload["support"] == 0
+    call = governor.castVoteBySig.encode_input(
+        int(payload["proposal_id"]), 0, payload["voter"], bytes.fromhex(payload["signature"][2:])
+    )
+    tx = relay.relay([bytes(call)], sender=relayer)
+    assert int(_batch_event(tx).succeeded) == 1
+    assert governor.hasVoted(open_proposals[1], members[2])
