@@ -90,9 +90,9 @@ class Settings(BaseSettings):
     relay_key: SecretStr | None = None
     """Hex private key of the DAO-named relayer (VoteRelay.relayer()), which pays the gas the relay
     reimburses. Never logged."""
-    relay_port: int = Field(8060, ge=1, le=65535)
+    relay_port: int = Field(8070, ge=1, le=65535)
     """`verdict relay` listens on 127.0.0.1 only, on this port."""
-    relay_url: str = "http://127.0.0.1:8060"
+    relay_url: str = "http://127.0.0.1:8070"
     """Where `verdict sign-vote` and the dashboard's members page send signed votes."""
     relay_batch_size: int = Field(16, ge=1, le=64)
     """Most signed votes and delegations relayed in one transaction (VoteRelay.MAX_BATCH is 64)."""

@@ -406,7 +406,7 @@ def sign_vote(
     relay_url: str | None = None,
 ) -> dict[str, Any]:
     """Signs `member`'s ballot (EIP-712, no transaction, no ETH); returns the signed JSON, or, with
-    `relay_url` (e.g. "http://127.0.0.1:8060"), sends it to the relayer and returns its answer."""
+    `relay_url` (e.g. "http://127.0.0.1:8070"), sends it to the relayer and returns its answer."""
     from oracle.relay.signing import post_signed
     from oracle.relay.signing import sign_vote as _sign_vote
     from verdict_deploy.relay import dao_contracts

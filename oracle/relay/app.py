@@ -165,6 +165,11 @@ def serve(relayer: Relayer, port: int) -> None:
     if metrics_port:
         from prometheus_client import start_http_server
 
+        if busy := port_in_use(metrics_port):
+            raise VerdictError(
+                f"cannot serve metrics on 127.0.0.1:{metrics_port}: {busy}; "
+                "set VERDICT_RELAY_METRICS_PORT to another port (or 0 for none)"
+            )
         start_http_server(metrics_port, addr="127.0.0.1", registry=relayer.metrics.registry)
     log.info(
         READY_LINE,
