@@ -258,8 +258,9 @@ def _zero_weight_reason(proposal_id: int, voter: Any) -> str:
         )
     elif str(token.delegates(address)) == _gov.ZERO_ADDRESS:
         why = (
-            "it has never delegated its votes: call delegate(sender=...) (or `ape run vote delegate`) "
-            "before the next proposal"
+            "it has no delegate (it delegated to nobody, or is a contract: tokens delegate to their holder "
+            "on receipt otherwise): call delegate(sender=...) (or `ape run vote delegate`) before the next "
+            "proposal"
         )
     else:
         why = (

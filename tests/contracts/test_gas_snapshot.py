@@ -46,6 +46,9 @@ BATCH_SIZES = (1, 10, 50)
 DAY = 24 * 3600
 RATIO_BATCH = 50
 RATIO_TARGET = 2.5  # issue 16.4: ERC-20 pay -> settlement at most 2.5 transfers to a new holder
+# Entries measured elsewhere (tests/contracts/governance/test_gas.py, on the governance fixture's DAO):
+# neither compared nor dropped here.
+OTHER_OWNERS = ("governance.",)
 
 
 def execution_gas(receipt) -> int:
@@ -276,12 +279,15 @@ def test_gas_snapshot_is_current(
     measure_quorum(gas, world, router, risk_oracle, stablecoin, payer, node, extra_nodes, deployer)
     measure_token_list(gas, project, router, deployer)
 
+    others = {}
+    if SNAPSHOT.exists():
+        others = {k: v for k, v in json.loads(SNAPSHOT.read_text()).items() if k.startswith(OTHER_OWNERS)}
     if os.environ.get(UPDATE_ENV) == "1":
         SNAPSHOT.parent.mkdir(parents=True, exist_ok=True)
-        SNAPSHOT.write_text(json.dumps(dict(sorted(gas.items())), indent=2) + "\n")
+        SNAPSHOT.write_text(json.dumps(dict(sorted({**others, **gas}.items())), indent=2) + "\n")
         return
     assert SNAPSHOT.exists(), f"no gas snapshot at {SNAPSHOT}; write it with:\n  {REFRESH}"
-    recorded = json.loads(SNAPSHOT.read_text())
+    recorded = {k: v for k, v in json.loads(SNAPSHOT.read_text()).items() if k not in others}
     changes = diff(recorded, gas)
     if changes:
         pytest.fail(
