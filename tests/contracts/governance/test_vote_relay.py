@@ -5,12 +5,15 @@ count without holding ETH, on several proposals at once."""
 
 from __future__ import annotations
 
+import json
+import os
 from typing import Any
 
 import ape
 import pytest
 from dao_helpers import encode_call, make_proposal
 from eth_account import Account
+from test_gas import SNAPSHOT, UPDATE_ENV, execution_gas
 from web3 import Web3
 from web3.exceptions import ContractLogicError
 
@@ -19,6 +22,7 @@ from verdict_deploy.governance import TOKEN, advance, advance_past
 from verdict_deploy.relay import dao_contracts
 
 GWEI = 10**9
+RELAY_PREFIX = "relay."  # this file's entries of snapshots/gas.json
 
 
 @pytest.fixture(scope="module")
@@ -259,19 +263,37 @@ def test_a_replayed_signature_reverts_on_chain_and_fails_in_a_batch(
 def test_a_batched_relayed_vote_costs_about_a_direct_vote(
     relay, relayer, signer, governor, members, open_proposals
 ):
-    """Gas of a relayed vote in a batch of four (the whole relay transaction over four: 21,000 base,
-    calldata, the signature check, the voter's nonce slot, the reimbursement) next to a member's own
-    castVote, both on a proposal whose tally slots are already written."""
+    """Gas of a relayed vote in a batch of four next to a member's own castVote, both on a proposal whose
+    tally slots are already written: the `relay.*` entries of snapshots/gas.json (execution gas, as
+    test_gas.py measures; refresh with VERDICT_UPDATE_GAS_SNAPSHOT=1 on this file)."""
     first, second = open_proposals
     governor.castVote(first, 1, sender=members[4])  # warms the first proposal's tally
     keys = [Account.from_key(m.private_key) for m in members[:4]]
-    tx = relay.relay([vote_calldata(signer, key, first) for key in keys], sender=relayer)
-    assert int(_batch_event(tx).succeeded) == 4
-    relay.relay([vote_calldata(signer, Account.from_key(members[4].private_key), second)], sender=relayer)
+    batch = relay.relay([vote_calldata(signer, key, first) for key in keys], sender=relayer)
+    assert int(_batch_event(batch).succeeded) == 4
+    alone = relay.relay(
+        [vote_calldata(signer, Account.from_key(members[4].private_key), second)], sender=relayer
+    )
     direct = governor.castVote(second, 1, sender=members[0])  # warm tally, as the batch's votes
-    per_vote = int(tx.gas_used) // 4
-    print(f"\ngas: direct castVote {int(direct.gas_used):,}; relayed, batch of 4: {per_vote:,} a vote")
+    per_vote = int(batch.gas_used) // 4
+    print(
+        f"\ngas: direct castVote {int(direct.gas_used):,}; relayed, batch of 4: {per_vote:,} a vote"
+    )
     assert per_vote < int(direct.gas_used) + 40_000
+    gas = {
+        RELAY_PREFIX + "relay 4 castVoteBySig (keyed nonces), per vote": execution_gas(batch) // 4,
+        RELAY_PREFIX + "relay 1 castVoteBySig (first vote on its proposal)": execution_gas(alone),
+        RELAY_PREFIX + "castVote next to the batch (direct, warm tally)": execution_gas(direct),
+    }
+    recorded = json.loads(SNAPSHOT.read_text()) if SNAPSHOT.exists() else {}
+    if os.environ.get(UPDATE_ENV) == "1":
+        kept = {name: value for name, value in recorded.items() if not name.startswith(RELAY_PREFIX)}
+        SNAPSHOT.write_text(json.dumps(dict(sorted({**kept, **gas}.items())), indent=2) + "\n")
+        return
+    mine = {name: value for name, value in recorded.items() if name.startswith(RELAY_PREFIX)}
+    assert mine == gas, (
+        f"relay gas differs from snapshots/gas.json; refresh: {UPDATE_ENV}=1 ape test {__file__}"
+    )
 
 
 def test_the_console_signs_a_ballot_that_the_relay_lands(
