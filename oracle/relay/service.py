@@ -2,10 +2,11 @@
 submit the queue in batches through VoteRelay from the relayer's key.
 
 Checks, in order, each a `Refusal` with one reason and an HTTP status (nothing is sent on-chain):
-well-formed JSON (400); the signature recovers the claimed voter (403); a member: in the
-Membership registry or holding votes (403); the proposal is Active (409); not voted yet, nonce
-unused and not already queued (409); voting power at the snapshot (403); the member's rate limit
-(429); the relay's budget covers a batch (503, and the relayer stops submitting).
+well-formed JSON (400); the signature recovers the claimed voter (403); the proposal exists (404);
+a member: in the Membership registry, holding tokens or votes (403); the proposal is Active (409);
+not voted yet, nonce unused (409); voting power at the snapshot (403); the relay's budget covers a
+batch (503, and the relayer stops submitting until it does); the nonce not already queued (409) and
+the member's rate limit (429).
 """
 
 from __future__ import annotations
