@@ -93,14 +93,16 @@ abstract contract GovernorQuadratic is IGovernorQuadratic, GovernorCountingSimpl
     /// @notice The weight `account` would have alone (its invite tree casting no other vote) on a
     /// quadratic proposal with snapshot `timepoint`.
     /// Requirements: `timepoint` is in the past.
-    function quadraticWeight(address, uint256) external view virtual returns (uint256) {
-        _forwardToRulesModuleView();
+    function quadraticWeight(address, uint256) external view virtual returns (uint256 weight) {
+        _forwardToRulesModuleView(); // returns the module's answer; the name only documents it
+        weight;
     }
 
     /// @notice The raw votes cast on side `support` of quadratic proposal `proposalId` by the invite tree
     /// rooted at `root`.
-    function treeVotes(uint256, address, uint8) external view virtual returns (uint256) {
-        _forwardToRulesModuleView();
+    function treeVotes(uint256, address, uint8) external view virtual returns (uint256 votes) {
+        _forwardToRulesModuleView(); // returns the module's answer; the name only documents it
+        votes;
     }
 
     /// @notice The votes counted toward the quorum of `proposalId`: For + Abstain votes, or for a

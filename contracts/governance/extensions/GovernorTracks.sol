@@ -129,7 +129,8 @@ abstract contract GovernorTracks is IGovernorTracks, GovernorSettings, GovernorV
 
     /// @notice The routine rule for (`target`, `selector`).
     function routineRule(address, bytes4) external view virtual returns (bool exists, ParamBound[] memory bounds) {
-        _forwardToRulesModuleView();
+        _forwardToRulesModuleView(); // returns the module's answer; the names only document it
+        (exists, bounds);
     }
 
     function routineVotingPeriod() public view virtual returns (uint256) {
