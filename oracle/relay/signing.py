@@ -224,6 +224,21 @@ def sign_vote(
     return vote_payload(typed, sign_typed_data(typed, private_key))
 
 
+def ballot_calldata(dao: DaoContracts, private_key: str, proposal_id: int, support: int | str) -> bytes:
+    """castVoteBySig calldata of a ballot signed by `private_key`: one element of VoteRelay.relay."""
+    payload = sign_vote(dao, private_key, proposal_id, support)
+    data = dao.governor.encode_abi(
+        "castVoteBySig",
+        [
+            int(payload["proposal_id"]),
+            payload["support"],
+            payload["voter"],
+            bytes.fromhex(payload["signature"][2:]),
+        ],
+    )
+    return bytes.fromhex(data[2:])
+
+
 def sign_delegation(dao: DaoContracts, private_key: str, delegatee: str, expiry: int) -> dict[str, Any]:
     """A member's signed delegation to `delegatee`, valid until `expiry` (a timestamp)."""
     delegator = Account.from_key(private_key).address

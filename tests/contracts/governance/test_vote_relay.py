@@ -17,7 +17,13 @@ from test_gas import SNAPSHOT, UPDATE_ENV, execution_gas
 from web3 import Web3
 from web3.exceptions import ContractLogicError
 
-from oracle.relay.signing import DaoContracts, ballot_typed_data, delegation_typed_data, sign_typed_data
+from oracle.relay.signing import (
+    DaoContracts,
+    ballot_calldata,
+    ballot_typed_data,
+    delegation_typed_data,
+    sign_typed_data,
+)
 from verdict_deploy.governance import TOKEN, advance, advance_past
 from verdict_deploy.relay import dao_contracts
 
@@ -53,12 +59,7 @@ def open_proposals(governor, router, members):
 
 def vote_calldata(signer: DaoContracts, key: Any, proposal_id: int, support: int = 1) -> bytes:
     """castVoteBySig calldata of a ballot signed by `key` (a LocalAccount)."""
-    typed = ballot_typed_data(signer, proposal_id=proposal_id, support=support, voter=key.address)
-    signature = sign_typed_data(typed, key.key)
-    data = signer.governor.encode_abi(
-        "castVoteBySig", [proposal_id, support, key.address, bytes.fromhex(signature[2:])]
-    )
-    return bytes.fromhex(data[2:])
+    return ballot_calldata(signer, key.key.hex(), proposal_id, support)
 
 
 def delegation_calldata(signer: DaoContracts, key: Any, expiry: int) -> bytes:
@@ -276,9 +277,7 @@ def test_a_batched_relayed_vote_costs_about_a_direct_vote(
     )
     direct = governor.castVote(second, 1, sender=members[0])  # warm tally, as the batch's votes
     per_vote = int(batch.gas_used) // 4
-    print(
-        f"\ngas: direct castVote {int(direct.gas_used):,}; relayed, batch of 4: {per_vote:,} a vote"
-    )
+    print(f"\ngas: direct castVote {int(direct.gas_used):,}; relayed, batch of 4: {per_vote:,} a vote")
     assert per_vote < int(direct.gas_used) + 40_000
     gas = {
         RELAY_PREFIX + "relay 4 castVoteBySig (keyed nonces), per vote": execution_gas(batch) // 4,
