@@ -38,7 +38,7 @@ def relay(dao):
 
 @pytest.fixture(scope="module")
 def relayer(accounts, relay):
-    account = accounts[17]
+    account = accounts[6]
     assert relay.relayer() == account.address
     return account
 
