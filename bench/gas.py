@@ -16,9 +16,11 @@ from eth_utils import keccak
 from web3 import Web3
 
 from oracle.chain import ETH, ChainClient, VerdictItem
+from oracle.relay.signing import ballot_calldata
 from oracle.traffic import ERC20_ABI, Sender, call_tx, fund, pay_tx, payment_id_from_receipt, wallets
 from verdict_deploy import Dao, Roles, deploy_world
 from verdict_deploy.governance import SUPPORT, advance, advance_past, encode_call
+from verdict_deploy.relay import dao_contracts
 
 REASONS_HASH = "0x" + "11" * 32
 TRANSFER_ABI = {
@@ -121,8 +123,14 @@ def governance_and_escrow_gas(model_id: str, work: Path) -> dict[str, Any]:
     advance_past(int(governor.proposalSnapshot(qid)))
     vote_simple = governor.castVote(pid, SUPPORT["for"], sender=members[1])
     vote_quad = governor.castVote(qid, SUPPORT["for"], sender=members[1])
+    # Two more members vote by signature, relayed in one VoteRelay batch (issue 19): gas a vote, the
+    # whole relay transaction (reimbursement included) over two, next to castVote above.
+    signer = dao_contracts(world.contracts)
+    ballots = [ballot_calldata(signer, m.private_key, pid, SUPPORT["for"]) for m in members[2:4]]
+    relayed = world.contracts["VoteRelay"].relay(ballots, sender=roles.relayer)
     return {
         "escrow": escrow_gas,
         "cast_vote_simple": int(vote_simple.gas_used),
         "cast_vote_quadratic": int(vote_quad.gas_used),
+        "cast_vote_relayed_per_vote_batch_of_2": int(relayed.gas_used) // len(ballots),
     }

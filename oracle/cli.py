@@ -132,10 +132,23 @@ DASHBOARD_SETTINGS = (
     "model_dir",
     "dashboard_port",
     "reviewer_key",
+    "relay_url",
     *REPORT_SETTINGS,
     *LOG_SETTINGS,
 )
 SUSPICIOUS_SETTINGS = (*EXPLAIN_SETTINGS, *REPORT_SETTINGS)
+RELAY_SETTINGS = (
+    *CHAIN_SETTINGS,
+    "relay_key",
+    "relay_port",
+    "relay_batch_size",
+    "relay_batch_interval",
+    "relay_rate_limit",
+    "relay_rate_window",
+    "relay_metrics_port",
+    *LOG_SETTINGS,
+)
+SIGN_VOTE_SETTINGS = (*CHAIN_SETTINGS, "member_key", "relay_url")
 
 
 def load_settings() -> Any:
@@ -539,6 +552,103 @@ def compare(
             con.print(escape(line), soft_wrap=True)  # the hash stays on one line, whole
     if out is not None:
         _err_console().print(f"wrote {escape(str(out))}")
+@app.command(epilog=settings_help(RELAY_SETTINGS))
+@user_errors
+def relay(
+    port: Annotated[
+        int | None,
+        typer.Option("--port", min=1, max=65535, help="Port on 127.0.0.1 [VERDICT_RELAY_PORT]"),
+    ] = None,
+) -> None:
+    """The vote relayer on 127.0.0.1: members' signed votes and delegations, checked, batched and
+    submitted through the DAO's VoteRelay (which reimburses the gas) until Ctrl-C."""
+    from oracle.logging import configure_logging
+    from oracle.relay.app import serve
+    from oracle.relay.service import Relayer
+
+    settings = load_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    serve(Relayer.from_settings(settings), port or settings.relay_port)
+
+
+def _member_dao(settings: Any) -> tuple[Any, str]:
+    """The DAO's contracts on the settings' chain and the member's key (VERDICT_MEMBER_KEY)."""
+    from web3 import Web3
+
+    from oracle.deployment import Deployment, load_abis
+    from oracle.relay.signing import DaoContracts
+
+    if settings.member_key is None:
+        raise ConfigError("no member key: set VERDICT_MEMBER_KEY to the member's private key")
+    deployment = Deployment.load(settings.deployment)
+    w3 = Web3(Web3.HTTPProvider(settings.rpc_url, request_kwargs={"timeout": 30}))
+    deployment.verify(w3, settings.rpc_url)
+    dao = DaoContracts.from_record(w3, deployment, load_abis(settings.build_manifest))
+    return dao, settings.member_key.get_secret_value()
+
+
+def _send_or_print(settings: Any, kind: str, payload: dict[str, Any], print_only: bool) -> None:
+    import json
+
+    from oracle.relay.signing import post_signed
+
+    if print_only:
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        return
+    answer = post_signed(settings.relay_url, kind, payload)
+    _out_console().print(
+        f"relayer accepted it: item {answer.get('id')} {escape(str(answer.get('status')))}"
+        f" (GET {escape(settings.relay_url.rstrip('/'))}/items/{answer.get('id')})"
+    )
+
+
+@app.command("sign-vote", epilog=settings_help(SIGN_VOTE_SETTINGS))
+@user_errors
+def sign_vote_cmd(
+    proposal_id: Annotated[str, typer.Argument(help="The proposal id (decimal).")],
+    support: Annotated[str, typer.Argument(help="for, against or abstain.")],
+    reason: Annotated[str | None, typer.Option("--reason", help="A reason, recorded on-chain.")] = None,
+    print_only: Annotated[
+        bool, typer.Option("--print", help="Print the signed JSON instead of sending it to the relayer.")
+    ] = False,
+) -> None:
+    """Sign a vote with the member's key (no ETH needed) and send it to the relayer."""
+    from oracle.relay.signing import sign_vote, support_value
+
+    try:
+        pid = int(proposal_id, 0)
+    except ValueError:
+        raise DataError(f"proposal id {proposal_id!r} is not a number") from None
+    value = support_value(support)
+    settings = load_settings()
+    dao, key = _member_dao(settings)
+    _send_or_print(settings, "votes", sign_vote(dao, key, pid, value, reason), print_only)
+
+
+@app.command("sign-delegation", epilog=settings_help(SIGN_VOTE_SETTINGS))
+@user_errors
+def sign_delegation_cmd(
+    delegatee: Annotated[
+        str, typer.Argument(help="Who receives the member's votes (their own address to vote).")
+    ],
+    valid_for: Annotated[
+        int, typer.Option("--valid-for", min=60, help="Seconds the signature stays valid.")
+    ] = 3600,
+    print_only: Annotated[
+        bool, typer.Option("--print", help="Print the signed JSON instead of sending it to the relayer.")
+    ] = False,
+) -> None:
+    """Sign a delegation of the member's votes (no ETH needed) and send it to the relayer."""
+    from eth_utils import is_address
+
+    from oracle.relay.signing import sign_delegation
+
+    if not is_address(delegatee):
+        raise DataError(f"delegatee {delegatee!r} is not a 0x address")
+    settings = load_settings()
+    dao, key = _member_dao(settings)
+    expiry = int(dao.w3.eth.get_block("latest")["timestamp"]) + valid_for
+    _send_or_print(settings, "delegations", sign_delegation(dao, key, delegatee, expiry), print_only)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -100,6 +100,26 @@ class Settings(BaseSettings):
     """Blocks per round: round r reports every request mined in its aligned block window."""
     network_transmit_timeout: float = Field(3.0, gt=0)
     """Seconds a round's transmitter has before the next node in the rotation transmits instead."""
+    # --- vote relayer (`verdict relay`) and signed votes (`verdict sign-vote`) -------------------
+    relay_key: SecretStr | None = None
+    """Hex private key of the DAO-named relayer (VoteRelay.relayer()), which pays the gas the relay
+    reimburses. Never logged."""
+    relay_port: int = Field(8070, ge=1, le=65535)
+    """`verdict relay` listens on 127.0.0.1 only, on this port."""
+    relay_url: str = "http://127.0.0.1:8070"
+    """Where `verdict sign-vote` and the dashboard's members page send signed votes."""
+    relay_batch_size: int = Field(16, ge=1, le=64)
+    """Most signed votes and delegations relayed in one transaction (VoteRelay.MAX_BATCH is 64)."""
+    relay_batch_interval: float = Field(1.0, gt=0)
+    """Seconds the relayer gathers signatures before submitting a batch."""
+    relay_rate_limit: int = Field(20, ge=1)
+    """Signed items accepted per member within `relay_rate_window` seconds; more are refused (HTTP 429)."""
+    relay_rate_window: float = Field(3600.0, gt=0)
+    """The rate limit's sliding window (seconds, wall clock)."""
+    relay_metrics_port: int | None = Field(9465, ge=0, le=65535)
+    """The relayer's Prometheus metrics on 127.0.0.1; None disables them."""
+    member_key: SecretStr | None = None
+    """Hex private key of the member `verdict sign-vote` signs for (holds no ETH). Never logged."""
 
     @field_validator("rpc_url")
     @classmethod

@@ -49,6 +49,9 @@ from verdict_deploy.suite import abi_dir_of
     "--member", "members", multiple=True, help="Founding DAO member (shares the airdrop); repeatable."
 )
 @click.option("--founder", "founders", multiple=True, help="Founder (gets a vesting grant); repeatable.")
+@click.option(
+    "--relayer", default=None, help="Relayer address: submits members' signed votes (with the DAO only)."
+)
 @click.option("--no-dao", is_flag=True, help="Keep the deployer as admin instead of handing over to the DAO.")
 @click.option("--yes", is_flag=True, help="Overwrite an existing deployment record without asking.")
 def cli(
@@ -65,6 +68,7 @@ def cli(
     arbiters,
     members,
     founders,
+    relayer,
     no_dao,
     yes,
 ):
@@ -82,6 +86,7 @@ def cli(
         "arbiters": arbiters,
         "members": tuple(Address(m) for m in members),
         "founders": tuple(Address(f) for f in founders),
+        "relayer": relayer,
     }
     given = {role: value for role, value in given.items() if value}
     given["quorum"] = quorum

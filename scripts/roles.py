@@ -1,8 +1,8 @@
 """`ape run roles`: who holds which role on a local chain, and the keys the operator's processes need.
 
 ape run roles --network ethereum:local:foundry            # role, test-account index, address
-ape run roles --export      # the same as comments, then `export VERDICT_NODE_KEY=...`, VERDICT_REVIEWER_KEY
-eval "$(ape run roles --network ethereum:local:foundry --export)"   # sets both
+ape run roles --export      # as comments, then `export VERDICT_NODE_KEY=...` and the reviewer's, relayer's
+eval "$(ape run roles --network ethereum:local:foundry --export)"   # sets the three
 
 On a local chain `ape run deploy` deals the roles to ape's test accounts (`Roles.local()`): their keys
 come from the public test mnemonic, so they are printed here; never use them on a real network. On any
@@ -20,7 +20,11 @@ from verdict_deploy import is_local_network
 from verdict_deploy.operator import local_role_accounts, test_account_index
 
 # The settings each process reads its key from.
-KEY_VARIABLES = {"node": "VERDICT_NODE_KEY", "reviewer": "VERDICT_REVIEWER_KEY"}
+KEY_VARIABLES = {
+    "node": "VERDICT_NODE_KEY",
+    "reviewer": "VERDICT_REVIEWER_KEY",
+    "relayer": "VERDICT_RELAY_KEY",
+}
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -44,6 +48,6 @@ def cli(as_export: bool) -> None:
             click.echo(f"export {variable}={shlex.quote(roles[role].private_key)}")
         return
     click.echo(
-        "keys: `ape run roles --export` (VERDICT_NODE_KEY, VERDICT_REVIEWER_KEY); "
+        "keys: `ape run roles --export` (VERDICT_NODE_KEY, VERDICT_REVIEWER_KEY, VERDICT_RELAY_KEY); "
         "--account takes the role names"
     )

@@ -42,9 +42,10 @@ from verdict_demo.screen import (
     print_summary,
     replay_live,
 )
+from verdict_demo.signed_votes import relayer_running, run_signed_round
 from verdict_deploy import MANIFEST, Dao, Roles, deploy_world, thresholds_of, verdict_settings
 from verdict_deploy.escrow import gate_waiter, run_escrow_scenario
-from verdict_deploy.governance import review_share_threshold, run_threshold_round
+from verdict_deploy.governance import review_share_threshold
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -134,12 +135,19 @@ def run_demo(
         # Fraud got through in the first half: the community votes (routine track) to review the
         # riskiest 2% of legitimate traffic instead of 1% (9,900 -> 9,800 on the quantile scale).
         new_review = review_share_threshold(review, 2.0, config.review_band)
-        with console.status(f"DAO vote: review threshold {review:,} -> {new_review:,} bps..."):
-            governance = run_threshold_round(contracts, roles.members, new_review)
+        # Half the members vote by signature only, through the DAO's relayer (no ETH spent).
+        direct, signed = roles.members[: len(roles.members) // 2], roles.members[len(roles.members) // 2 :]
+        with (
+            relayer_running(daemon_env, work, roles.relayer) as relay_url,
+            console.status(f"DAO vote: review threshold {review:,} -> {new_review:,} bps..."),
+        ):
+            governance = run_signed_round(contracts, direct, signed, new_review, relay_url)
         before, after = governance["threshold_before"], governance["threshold_after"]
         console.print(
             f"proposal {str(governance['proposal_id'])[:12]}… {governance['state']} on the "
-            f"{governance['track']} track: review threshold {before:,} -> {after:,} bps"
+            f"{governance['track']} track: review threshold {before:,} -> {after:,} bps; "
+            f"{governance['signed_votes']} votes by signature through the relayer "
+            f"({governance['relayer_gas_spent']:,} gas, paid by the DAO's VoteRelay)"
         )
         replay_live(replay, rows[half:], store, console, "payments, second half")
         result = summarize(replay, client.oracle, split=before_vote)

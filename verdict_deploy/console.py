@@ -38,6 +38,7 @@ _CONTRACT_TYPES = {
     "PaymentRouter": "PaymentRouter",
     "RiskOracle": "RiskOracle",
     "Escrow": "Escrow",
+    "VoteRelay": "VoteRelay",
 }
 _session: dict[str, Any] = {}
 _record: dict[str, int] = {}  # the deployment record's first block: where event scans start
@@ -401,3 +402,52 @@ def advance_to(what: str, proposal_id: int) -> None:
         "eta": lambda pid: int(governor.proposalEta(pid)) - 1,
     }[what](proposal_id)
     _gov.advance_past(int(timepoint))
+
+
+# --------------------------------------------------------------------------------------------
+# Signed votes and delegations (gasless through the DAO's relayer, `verdict relay`)
+# --------------------------------------------------------------------------------------------
+
+
+def _key_of(member: Any) -> str:
+    """A member's private key: an ape test account's, or a 0x-hex key as given."""
+    key = getattr(member, "private_key", member)
+    if not isinstance(key, str):
+        raise ValueError("give a test account or its 0x-hex private key")
+    return key
+
+
+def sign_vote(
+    proposal_id: int,
+    support: str = "for",
+    *,
+    member: Any,
+    reason: str | None = None,
+    relay_url: str | None = None,
+) -> dict[str, Any]:
+    """Signs `member`'s ballot (EIP-712, no transaction, no ETH); returns the signed JSON, or, with
+    `relay_url` (e.g. "http://127.0.0.1:8070"), sends it to the relayer and returns its answer."""
+    from oracle.relay.signing import post_signed
+    from oracle.relay.signing import sign_vote as _sign_vote
+    from verdict_deploy.relay import dao_contracts
+
+    payload = _sign_vote(dao_contracts(dao()), _key_of(member), proposal_id_of(proposal_id), support, reason)
+    return payload if relay_url is None else post_signed(relay_url, "votes", payload)
+
+
+def sign_delegation(
+    to: Any = None, *, member: Any, valid_for: int = 3600, relay_url: str | None = None
+) -> dict[str, Any]:
+    """Signs `member`'s delegation to `to` (default: themselves), valid for `valid_for` seconds; the
+    signed JSON, or the relayer's answer with `relay_url`."""
+    from eth_account import Account
+
+    from oracle.relay.signing import post_signed
+    from oracle.relay.signing import sign_delegation as _sign_delegation
+    from verdict_deploy.relay import dao_contracts
+
+    key = _key_of(member)
+    delegatee = str(getattr(to, "address", to) or Account.from_key(key).address)
+    expiry = int(chain.blocks.head.timestamp) + int(valid_for)
+    payload = _sign_delegation(dao_contracts(dao()), key, delegatee, expiry)
+    return payload if relay_url is None else post_signed(relay_url, "delegations", payload)

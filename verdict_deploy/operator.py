@@ -47,6 +47,7 @@ def local_role_accounts() -> dict[str, Any]:
         "buyer": roles.buyer,
         "supplier": roles.supplier,
         "outsider": roles.outsider,
+        "relayer": roles.relayer,
     }
     named.update({f"member{i}": member for i, member in enumerate(roles.members, start=1)})
     named.update({f"founder{i}": founder for i, founder in enumerate(roles.founders, start=1)})

@@ -24,6 +24,7 @@ from ape.contracts import ContractInstance
 
 from verdict_deploy.escrow import deploy_escrow
 from verdict_deploy.governance import GovernanceConfig, deploy_governance
+from verdict_deploy.relay import RelayConfig, deploy_vote_relay
 from verdict_deploy.suite import deploy_suite, is_local_network, list_token, write_deployment
 
 # The compiled contracts' ABIs, which `verdict run` and `verdict dashboard` read.
@@ -54,6 +55,7 @@ class Roles:
     buyer: Any = None  # the escrow scenario's buyer (demo, `ape run escrow`)
     supplier: Any = None  # ... and its supplier
     outsider: Any = None  # holds no role at all: what tests use to prove a role is required
+    relayer: Any = None  # submits members' signed votes through the DAO's VoteRelay (with a DAO only)
 
     @classmethod
     def local(cls, **overrides: Any) -> Roles:
@@ -73,6 +75,8 @@ class Roles:
             "buyer": test[14],
             "supplier": test[15],
             "outsider": test[19],
+            # The treasury's account: inert once the DAO takes the fees (16-18 are the demo's extra nodes).
+            "relayer": test[6],
         }
         roles.update(overrides)
         return cls(**roles)
@@ -100,6 +104,8 @@ class Roles:
         if dao:
             holders["members"] = many(self.members)
             holders["founders"] = many(self.founders)
+            if self.relayer is not None:
+                holders["relayer"] = one(self.relayer)
         return holders
 
     @property
@@ -171,6 +177,7 @@ def deploy_world(
     network: str = "local",
     root: Path | None = None,
     record: Path | None = None,
+    relay: RelayConfig | None = None,
 ) -> World:
     """Deploys and wires the suite and, as asked, the escrow and the DAO; records the addresses.
 
@@ -183,6 +190,8 @@ def deploy_world(
     - `network`, `root`: where the record goes: `deployments/<network>.json` under `root` (default:
       the project); `record`: this path instead (the demo keeps its own, never the long-lived
       chain's `deployments/local.json`).
+    - `relay`: the VoteRelay's parameters (deployed with a DAO when `roles.relayer` is set; funded
+      with `relay.budget` on a local chain).
     """
     deployer = roles.deployer
     start_block = chain.blocks.height + 1
@@ -225,6 +234,16 @@ def deploy_world(
                 config=config,
             )
         )
+        if roles.relayer is not None:
+            contracts["VoteRelay"] = deploy_vote_relay(
+                deployer,
+                governor=contracts["CommunityGovernor"],
+                token=contracts["CommunityToken"],
+                timelock=contracts["CommunityTimelock"],
+                relayer=roles.relayer,
+                config=relay or RelayConfig(),
+                fund=is_local_network(),
+            )
     holders = roles.holders(escrow=escrow, dao=dao is not Dao.NONE)
     # Who administers the policy contracts: the timelock once the DAO governs them.
     governed = dao is Dao.GOVERNS

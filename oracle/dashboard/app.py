@@ -30,6 +30,7 @@ from oracle.config import Settings
 from oracle.dashboard.data import Dashboard
 from oracle.dashboard.filters import FILTERS
 from oracle.dashboard.listen import port_in_use
+from oracle.dashboard.members import MembersView
 from oracle.errors import ChainError, DataError, StoreError, VerdictError
 from oracle.report import build_report, report_period
 from oracle.shadow import ShadowLog
@@ -43,6 +44,7 @@ PAGES = (
     ("/health", "health", "Oracle health"),
     ("/report", "report", "Compliance report"),
     ("/compare", "compare", "Challenger"),
+    ("/members", "members", "Members"),
 )
 log = structlog.get_logger("verdict.dashboard")
 
@@ -192,6 +194,17 @@ def create_app(settings: Settings, dashboard: Dashboard | None = None) -> Starle
     def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"ok": True})
 
+    members = MembersView(board.chain, board.deployment, board.abis, settings.relay_url)
+
+    async def member_power(request: Request) -> JSONResponse:
+        try:
+            account = request.query_params.get("account", "")
+            return JSONResponse(await run_in_threadpool(members.power, account))
+        except DataError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        except VerdictError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=503)
+
     routes = [
         Route("/", page("live", lambda r: board.live_payments())),
         Route("/review", page("review", lambda r: board.review_queue())),
@@ -205,6 +218,8 @@ def create_app(settings: Settings, dashboard: Dashboard | None = None) -> Starle
         Route("/model/pr_curve.png", pr_curve),
         Route("/api/review/{pid}", review, methods=["POST"]),
         Route("/healthz", healthz),
+        Route("/members", page("members", lambda r: members.page())),
+        Route("/api/members/power", member_power),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost"])]

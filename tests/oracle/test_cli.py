@@ -175,6 +175,7 @@ def test_console_script_main_prints_one_line(tmp_path):
 def test_help_lists_the_settings_each_command_reads_from_the_settings_object():
     """`--help` of run, explain, dashboard and report lists their VERDICT_* variables with the
     description written in oracle/config.py; every setting is listed by at least one command."""
+    from oracle import cli as signed_votes_cli
     from oracle.cli import DASHBOARD_SETTINGS, EXPLAIN_SETTINGS, RUN_SETTINGS, SUSPICIOUS_SETTINGS
     from oracle.config import Settings, env_name
 
@@ -184,6 +185,8 @@ def test_help_lists_the_settings_each_command_reads_from_the_settings_object():
         (["explain"], EXPLAIN_SETTINGS),
         (["dashboard"], DASHBOARD_SETTINGS),
         (["report", "suspicious"], SUSPICIOUS_SETTINGS),
+        (["relay"], signed_votes_cli.RELAY_SETTINGS),
+        (["sign-vote"], signed_votes_cli.SIGN_VOTE_SETTINGS),
     ):
         result = CliRunner().invoke(app, [*args, "--help"], env={"COLUMNS": "200"})
         assert result.exit_code == 0, result.output
