@@ -62,6 +62,13 @@ def execution_gas(receipt) -> int:
     return int(receipt.gas_used) - 21_000 - 4 * zeros - 16 * (len(data) - zeros)
 
 
+def whole_gas(receipt) -> int:
+    """The transaction's gas with every calldata byte priced as non-zero: a whole-transaction figure
+    that does not move with the zero bytes of signatures and addresses (which differ from one
+    test session's accounts and contract addresses to another's)."""
+    return execution_gas(receipt) + 21_000 + 16 * len(bytes(receipt.transaction.data))
+
+
 def diff(old: dict[str, float], new: dict[str, float]) -> list[str]:
     lines = []
     for name in sorted(old.keys() | new.keys()):
@@ -170,7 +177,7 @@ def measure_token_list(gas, project, router, deployer):
 
 
 def measure_quorum(gas, world, router, risk_oracle, stablecoin, payer, node, extra_nodes, deployer) -> int:
-    """Quorum 3 by three node transactions; returns their whole gas (21,000 and calldata included)."""
+    """Quorum 3 by three node transactions; returns their whole gas (`whole_gas`)."""
     for extra in extra_nodes:
         risk_oracle.addNode(extra, sender=deployer)
     risk_oracle.setQuorum(3, sender=deployer)
@@ -182,7 +189,7 @@ def measure_quorum(gas, world, router, risk_oracle, stablecoin, payer, node, ext
     for vote, sender in enumerate((node, *extra_nodes), start=1):
         receipt = risk_oracle.submitVerdicts([verdict(router, i, SAFE) for i in ids], sender=sender)
         gas[f"oracle.submitVerdicts quorum 3, vote {vote} of 3, batch of {size}"] = execution_gas(receipt)
-        whole += int(receipt.gas_used)
+        whole += whole_gas(receipt)
     return whole
 
 
@@ -203,7 +210,7 @@ def measure_network(
     receipt = transmit(risk_oracle, report, observations, sender=nodes[0])
     assert len(router.PaymentSettled.from_receipt(receipt)) == size
     gas[f"oracle.transmit 4 nodes, 3 signatures, batch of {size}"] = execution_gas(receipt)
-    per_report = int(receipt.gas_used) / size
+    per_report = whole_gas(receipt) / size
     per_three = quorum_gas / size
     gas[f"ratio.oracle.transmit per verdict, 4 nodes, 3 signatures, batch of {size}"] = round(per_report)
     gas[f"ratio.oracle.submitVerdicts x3 per verdict, quorum 3, batch of {size}"] = round(per_three)
