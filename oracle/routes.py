@@ -165,7 +165,12 @@ def route_gas(hops: int) -> int:
 
 
 def ranked_routes(
-    graph: PoolGraph, token_in: str, token_out: str, amount_in: int, *, gas: GasPrice | None = None,
+    graph: PoolGraph,
+    token_in: str,
+    token_out: str,
+    amount_in: int,
+    *,
+    gas: GasPrice | None = None,
     max_hops: int = MAX_HOPS,
 ) -> list[Route]:
     """Every route with a positive output, best net output first (fewer hops first on a tie)."""
@@ -182,7 +187,12 @@ def ranked_routes(
 
 
 def best_route(
-    graph: PoolGraph, token_in: str, token_out: str, amount_in: int, *, gas: GasPrice | None = None,
+    graph: PoolGraph,
+    token_in: str,
+    token_out: str,
+    amount_in: int,
+    *,
+    gas: GasPrice | None = None,
     max_hops: int = MAX_HOPS,
 ) -> Route:
     """The route with the best output after gas; RouteError when there is none."""

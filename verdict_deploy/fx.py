@@ -143,9 +143,13 @@ def check_pair_init_code() -> None:
     artifacts = NODE_MODULES / "@uniswap"
     pair = json.loads((artifacts / "v2-core" / "build" / "UniswapV2Pair.json").read_text())["bytecode"]
     found = keccak(bytes.fromhex(pair.removeprefix("0x"))).hex()
-    router = json.loads((artifacts / "v2-periphery" / "build" / "UniswapV2Router02.json").read_text())["bytecode"]
+    router = json.loads((artifacts / "v2-periphery" / "build" / "UniswapV2Router02.json").read_text())[
+        "bytecode"
+    ]
     if found != PAIR_INIT_CODE_HASH or PAIR_INIT_CODE_HASH not in router:
-        raise VerdictError(f"UniswapV2Pair init-code hash {found} is not the one Router02 computes pairs with")
+        raise VerdictError(
+            f"UniswapV2Pair init-code hash {found} is not the one Router02 computes pairs with"
+        )
 
 
 def to_units(amount: Decimal, decimals: int) -> int:
@@ -246,7 +250,15 @@ def seed_pools(
     for key, amounts in halves.items():
         a, b = sorted(key)
         router02.addLiquidity(
-            tokens[a], tokens[b], amounts[a], amounts[b], amounts[a], amounts[b], deployer, deadline, sender=deployer
+            tokens[a],
+            tokens[b],
+            amounts[a],
+            amounts[b],
+            amounts[a],
+            amounts[b],
+            deployer,
+            deadline,
+            sender=deployer,
         )
         pairs[key] = container.at(factory.getPair(tokens[a], tokens[b]))
     return pairs
