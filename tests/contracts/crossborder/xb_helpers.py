@@ -8,7 +8,7 @@ from typing import Any
 
 from router_helpers import MODEL_ID, REASONS_HASH
 
-from oracle.fx_quotes import FxQuote, quote_digest, quote_from_route, sign_quote
+from oracle.fx_quotes import FxQuote, quote_digest, sign_quote
 from oracle.routes import best_route, read_pools
 
 UNIT = 10**6  # the currency tokens' decimals
@@ -49,24 +49,20 @@ class XB:
         path: tuple[str, ...] | None = None,
         amount_out: int | None = None,
     ) -> FxQuote:
-        """The best route's quote for payment `pid` at the pools' current reserves."""
+        """Payment `pid`'s quote: the route engine's best route at the pools' current reserves, or
+        the given `path` priced by Router02 itself; `amount_out` overrides the quoted amount."""
         p = self.cross.payment(pid)
-        w3 = self.chain.provider.web3
-        graph = read_pools(w3, self.fx.factory.address, [t.address for t in self.fx.tokens.values()])
-        route = best_route(graph, str(p.tokenIn), str(p.tokenOut), p.amountIn)
         issued = issued_at if issued_at is not None else self.chain.pending_timestamp
-        quote = quote_from_route(route, payment_id=pid, slippage_bps=slippage_bps, issued_at=issued, ttl=ttl)
-        if path is not None or amount_out is not None:
-            quote = FxQuote(
-                pid,
-                quote.amount_in,
-                amount_out or quote.amount_out,
-                (amount_out or quote.amount_out) * (10_000 - slippage_bps) // 10_000,
-                path or quote.path,
-                quote.issued_at,
-                quote.expiry,
-            )
-        return quote
+        if path is None:
+            w3 = self.chain.provider.web3
+            graph = read_pools(w3, self.fx.factory.address, [t.address for t in self.fx.tokens.values()])
+            route = best_route(graph, str(p.tokenIn), str(p.tokenOut), p.amountIn)
+            path, out = route.path, route.amount_out
+        else:
+            out = self.fx.router02.getAmountsOut(p.amountIn, list(path))[-1]
+        out = amount_out or out
+        min_out = max(out * (10_000 - slippage_bps) // 10_000, 1)
+        return FxQuote(pid, p.amountIn, out, min_out, tuple(path), issued, issued + ttl)
 
     def sign(self, quote: FxQuote, signer=None) -> bytes:
         key = (signer or self.node).private_key
@@ -102,3 +98,28 @@ class XB:
 
     def logs(self, receipt, name: str) -> list[Any]:
         return list(receipt.decode_logs(getattr(self.cross, name)))
+
+
+def list_hostile(
+    fx: Any, cross: Any, deployer: Any, project: Any, token: Any, partners: tuple[str, ...]
+) -> None:
+    """Lists an 18-decimal test token worth 1 USD on `cross` (a feed, DAO-style) and pools it
+    against each of `partners` ($2,000,000 a side), as a DAO that listed a token later found hostile."""
+    from verdict_deploy.fx import FEED_DECIMALS, FIAT_HEARTBEAT
+    from verdict_deploy.suite import DEFAULT_TOKEN_PUSH_GAS
+
+    feed = deployer.deploy(project.FxPriceFeed, deployer, FEED_DECIMALS, "HOSTILE / USD")
+    feed.grantRole(feed.UPDATER_ROLE(), deployer, sender=deployer)
+    feed.updateAnswer(10**FEED_DECIMALS, sender=deployer)
+    cross.setFxToken(token, feed, FIAT_HEARTBEAT, DEFAULT_TOKEN_PUSH_GAS, sender=deployer)
+    deadline = fx.router02.provider.chain_manager.pending_timestamp + 3600
+    for code in partners:
+        partner = fx.tokens[code]
+        side = int(cross.feedAmountOut(fx.tokens["USD"], partner, 2_000_000 * 10**6))
+        token.mint(deployer, 2_000_000 * 10**18, sender=deployer)
+        partner.mint(deployer, side, sender=deployer)
+        token.approve(fx.router02, 2_000_000 * 10**18, sender=deployer)
+        partner.approve(fx.router02, side, sender=deployer)
+        fx.router02.addLiquidity(
+            token, partner, 2_000_000 * 10**18, side, 0, 0, deployer, deadline, sender=deployer
+        )
