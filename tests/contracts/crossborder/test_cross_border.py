@@ -5,8 +5,10 @@ refunded, rejected, reclaimed; nothing swapped before the verdict."""
 from __future__ import annotations
 
 import ape
-from router_helpers import FRAUD_SCORE, REVIEW_SCORE, SAFE_SCORE, fee_of
+from router_helpers import FRAUD_SCORE, REF, REVIEW_SCORE, SAFE_SCORE, fee_of, verdict
 from xb_helpers import HELD, NO_QUOTE, PENDING, RECLAIMED, REFUNDED, REJECTED, SETTLED, UNIT
+
+from verdict_deploy.suite import list_token
 
 
 def test_settling_verdict_converts_at_the_quote_and_pays_the_payee(xb, cross, payee):
@@ -108,3 +110,47 @@ def test_pay_refuses_unlisted_tokens_and_the_same_token(xb, cross, payer, payee,
         cross.pay(payee, stray, xb.token("EUR"), UNIT, sender=payer)
     with ape.reverts(cross.CrossBorderSameToken):
         cross.pay(payee, xb.token("EUR"), xb.token("EUR"), UNIT, sender=payer)
+
+
+def test_gas_of_a_cross_border_payment_against_a_plain_one_and_a_plain_swap(
+    xb, cross, fx, router, deployer, payer, payee
+):
+    """pay -> settled (swap included) on one hop and on two, next to a same-token PaymentRouter
+    payment and a bare Router02 swap: the numbers docs/cross-border.md reports."""
+    usd, eur = xb.token("USD"), xb.token("EUR")
+    list_token(router, usd, deployer)
+    usd.approve(router, 2**256 - 1, sender=payer)
+    plain_pay = router.pay(payee, usd, 1_000 * UNIT, REF, sender=payer)
+    plain_verdict = xb.oracle.submitVerdicts(
+        [verdict(router, router.paymentCount(), SAFE_SCORE)], sender=xb.node
+    )
+
+    gas = {
+        "plain_pay": plain_pay.gas_used,
+        "plain_verdict": plain_verdict.gas_used,
+        "plain_payment": plain_pay.gas_used + plain_verdict.gas_used,
+    }
+    for label, route in (
+        ("cross_border_1_hop", ("USD", "EUR")),
+        ("cross_border_2_hops", ("USD", "GBP", "EUR")),
+    ):
+        paid = cross.pay(payee, usd, eur, 1_000 * UNIT, sender=payer)
+        pid = cross.paymentCount()
+        quoted = xb.submit(xb.quote(pid, path=tuple(str(xb.token(c).address) for c in route)))
+        settled = xb.verdict(pid, SAFE_SCORE)
+        assert cross.payment(pid).status == SETTLED
+        gas[label] = paid.gas_used + settled.gas_used
+        gas[label + "_pay"] = paid.gas_used
+        gas[label + "_verdict"] = settled.gas_used
+        gas[label + "_quote"] = quoted.gas_used
+    usd.mint(payer, 1_000 * UNIT, sender=payer)
+    usd.approve(fx.router02, 1_000 * UNIT, sender=payer)
+    swap = fx.router02.swapExactTokensForTokens(
+        1_000 * UNIT, 0, [usd, eur], payer, xb.chain.pending_timestamp + 60, sender=payer
+    )
+    gas["uniswap_swap_1_hop"] = swap.gas_used
+    print("cross-border gas:", gas)
+    # a settling verdict costs a plain one plus the swap and its guards (feeds, balances, the
+    # bounded self-call): regression bounds, the measured numbers are in docs/cross-border.md
+    assert gas["cross_border_1_hop_verdict"] < gas["plain_verdict"] + gas["uniswap_swap_1_hop"] + 120_000
+    assert gas["cross_border_2_hops_verdict"] < gas["cross_border_1_hop_verdict"] + 90_000
