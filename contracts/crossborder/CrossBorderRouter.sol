@@ -140,6 +140,8 @@ contract CrossBorderRouter is ICrossBorderRouter, RiskGatedVault, EIP712 {
     }
 
     /// @inheritdoc ICrossBorderRouter
+    // tryRecover's third value (the bad signature's s) is not needed.
+    // slither-disable-next-line unused-return
     function submitQuote(Quote calldata quote, bytes calldata signature) external nonReentrant {
         uint256 id = quote.paymentId;
         StoredQuote storage stored = _quotes[id];
@@ -232,6 +234,9 @@ contract CrossBorderRouter is ICrossBorderRouter, RiskGatedVault, EIP712 {
     /// Requirements:
     /// - the caller is this contract;
     /// - exactly `amountIn` leaves and at least `bound` arrives.
+    // Balances are read before and after the swap on purpose (what left, what arrived); only this
+    // contract may call it, from nonReentrant entry points. The amounts array is not needed.
+    // slither-disable-next-line reentrancy-balance,unused-return
     function swapExact(uint256 amountIn, uint256 bound, address[] calldata path) external returns (uint256 received) {
         if (msg.sender != address(this)) revert CrossBorderOnlySelf(msg.sender);
         IERC20 tokenIn = IERC20(path[0]);
@@ -379,6 +384,9 @@ contract CrossBorderRouter is ICrossBorderRouter, RiskGatedVault, EIP712 {
     /// @dev Converts `id` with its posted quote and pays the payee, or refunds the payer with the
     /// first bound that fails. The payment is marked Settled before the swap (every entry point is
     /// nonReentrant, and the swap's own failure is caught), so nothing can act on it meanwhile.
+    // The status is written before the swap; after it, only the outcome of this very payment is
+    // recorded, and every entry point is nonReentrant.
+    // slither-disable-next-line reentrancy-no-eth
     function _convert(uint256 id, Payment storage p, uint16 score, uint256 feeBps) private {
         (uint256 bound, RefundReason reason) = _conversionBound(id, p);
         if (bound == 0) return _refund(id, p, reason);
@@ -482,6 +490,8 @@ contract CrossBorderRouter is ICrossBorderRouter, RiskGatedVault, EIP712 {
     }
 
     /// @dev The feed's answer scaled to 18 decimals, if fresh and within range.
+    // Only the answer and its time matter (round ids say nothing to a staleness check).
+    // slither-disable-next-line unused-return
     function _price(FxToken memory t) private view returns (bool ok, uint256 price) {
         if (t.feed == address(0)) return (false, 0);
         try AggregatorV3Interface(t.feed).latestRoundData() returns (

@@ -72,6 +72,8 @@ contract FxPriceFeed is AggregatorV3Interface, AccessControl {
     /// @inheritdoc AggregatorV3Interface
     function getRoundData(uint80 roundId_) public view returns (uint80, int256, uint256, uint256, uint80) {
         Round memory r = _rounds[roundId_];
+        // a round never written is the one case to refuse
+        // slither-disable-next-line incorrect-equality,timestamp
         if (r.updatedAt == 0) revert FxPriceFeedNoData(roundId_);
         return (roundId_, r.answer, r.updatedAt, r.updatedAt, roundId_);
     }
