@@ -245,7 +245,8 @@ contract CrossBorderRouter is ICrossBorderRouter, RiskGatedVault, EIP712 {
         uint256 outBefore = tokenOut.balanceOf(address(this));
         tokenIn.forceApprove(_swapRouter, amountIn);
         IUniswapV2Router02(_swapRouter).swapExactTokensForTokens(amountIn, bound, path, address(this), block.timestamp);
-        tokenIn.forceApprove(_swapRouter, 0);
+        // No allowance is left over: the router pulled exactly `amountIn` (checked next), or this
+        // whole call reverts, the approval with it.
         uint256 spent = inBefore - tokenIn.balanceOf(address(this));
         if (spent != amountIn) revert CrossBorderInputMismatch(spent, amountIn);
         received = tokenOut.balanceOf(address(this)) - outBefore;
