@@ -5,6 +5,7 @@ refunded, rejected, reclaimed; nothing swapped before the verdict."""
 from __future__ import annotations
 
 import ape
+import pytest
 from router_helpers import FRAUD_SCORE, REF, REVIEW_SCORE, SAFE_SCORE, fee_of, verdict
 from xb_helpers import HELD, NO_QUOTE, PENDING, RECLAIMED, REFUNDED, REJECTED, SETTLED, UNIT
 
@@ -154,3 +155,41 @@ def test_gas_of_a_cross_border_payment_against_a_plain_one_and_a_plain_swap(
     # bounded self-call): regression bounds, the measured numbers are in docs/cross-border.md
     assert gas["cross_border_1_hop_verdict"] < gas["plain_verdict"] + gas["uniswap_swap_1_hop"] + 120_000
     assert gas["cross_border_2_hops_verdict"] < gas["cross_border_1_hop_verdict"] + 90_000
+
+
+def test_the_nodes_quoter_prepares_a_quote_the_router_accepts_and_its_reasons_name_route_and_hash(
+    xb, cross, fx, node, payee, chain
+):
+    from eth_account import Account
+
+    from oracle.deployment import load_abis
+    from oracle.fx_node import CrossBorderQuoter, QuoteOffFeedError
+    from verdict_deploy import MANIFEST
+
+    w3 = chain.provider.web3
+    symbols = {str(t.address): code for code, t in fx.tokens.items()}
+    quoter = CrossBorderQuoter(
+        w3,
+        load_abis(MANIFEST)["CrossBorderRouter"],
+        str(cross.address),
+        str(fx.factory.address),
+        [str(t.address) for t in fx.tokens.values()],
+        Account.from_key(node.private_key),
+        symbols=symbols,
+    )
+    too_big = xb.pay(25_000 * UNIT, "GBP", "EUR")  # the pools cannot fill it within 1.5% of the feeds
+    with pytest.raises(QuoteOffFeedError):
+        quoter.prepare(too_big)
+    pid = xb.pay(5_000 * UNIT, "GBP", "EUR")
+    prepared = quoter.prepare(pid)
+    tx = w3.eth.send_transaction({"from": str(node.address), "to": quoter.address, "data": prepared.calldata})
+    assert w3.eth.wait_for_transaction_receipt(tx).status == 1
+    assert bytes(cross.quoteOf(pid)[1]) == prepared.digest
+    assert prepared.reasons["route"][0] == "GBP" and prepared.reasons["route"][-1] == "EUR"
+    assert prepared.reasons["quote_hash"] == "0x" + prepared.digest.hex()
+
+    before = xb.token("EUR").balanceOf(payee)
+    receipt = xb.verdict(pid, SAFE_SCORE)
+    [settled] = xb.logs(receipt, "CrossBorderSettled")
+    assert xb.token("EUR").balanceOf(payee) - before == settled.amountOut
+    assert settled.amountOut + settled.fee >= prepared.quote.min_out
