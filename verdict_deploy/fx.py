@@ -193,16 +193,10 @@ def deploy_fx(
             tokens[code] = deployer.deploy(project.FxStablecoin, f"Mock {code}", f"m{code}", TOKEN_DECIMALS)
     tokens[WETH] = weth
 
-    feeds: dict[str, ContractInstance] = {}
-    for code, price in prices.items():
-        pair_name = "ETH / USD" if code == WETH else f"{code} / USD"
-        feed = deployer.deploy(project.FxPriceFeed, deployer, FEED_DECIMALS, pair_name)
-        role = feed.UPDATER_ROLE()
-        feed.grantRole(role, deployer, sender=deployer)
-        for node in nodes:
-            feed.grantRole(role, node, sender=deployer)
-        feed.updateAnswer(feed_answer(price), sender=deployer)
-        feeds[code] = feed
+    feeds = {
+        code: deploy_feed(deployer, "ETH / USD" if code == WETH else f"{code} / USD", price, nodes)
+        for code, price in prices.items()
+    }
 
     pairs = seed_pools(deployer, factory, router02, tokens, prices, depths_usd)
     fx = FxWorld(factory, router02, weth, tokens, feeds, prices, pairs)
@@ -212,6 +206,18 @@ def deploy_fx(
         deployer, fx, oracle=oracle, policy=policy, reviewers=reviewers, guardian=guardian, treasury=treasury
     )
     return FxWorld(factory, router02, weth, tokens, feeds, prices, pairs, cross)
+
+
+def deploy_feed(
+    deployer: Any, description: str, usd_price: Decimal, updaters: Sequence[Any] = ()
+) -> ContractInstance:
+    """An FxPriceFeed ("EUR / USD") answering `usd_price`; the deployer and `updaters` may update it."""
+    feed = deployer.deploy(project.FxPriceFeed, deployer, FEED_DECIMALS, description)
+    role = feed.UPDATER_ROLE()
+    for updater in (deployer, *updaters):
+        feed.grantRole(role, updater, sender=deployer)
+    feed.updateAnswer(feed_answer(usd_price), sender=deployer)
+    return feed
 
 
 def seed_pools(

@@ -4,12 +4,13 @@ pools, signing as an oracle node, and posting a verdict."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from router_helpers import MODEL_ID, REASONS_HASH
 
-from oracle.fx_quotes import FxQuote, quote_digest, sign_quote
-from oracle.routes import best_route, read_pools
+from oracle.fx_quotes import FxQuote, quote_digest, quote_from_route, sign_quote
+from oracle.routes import Route, best_route, read_pools
 
 UNIT = 10**6  # the currency tokens' decimals
 # ICrossBorderRouter.Status
@@ -57,12 +58,12 @@ class XB:
             w3 = self.chain.provider.web3
             graph = read_pools(w3, self.fx.factory.address, [t.address for t in self.fx.tokens.values()])
             route = best_route(graph, str(p.tokenIn), str(p.tokenOut), p.amountIn)
-            path, out = route.path, route.amount_out
         else:
             out = self.fx.router02.getAmountsOut(p.amountIn, list(path))[-1]
-        out = amount_out or out
-        min_out = max(out * (10_000 - slippage_bps) // 10_000, 1)
-        return FxQuote(pid, p.amountIn, out, min_out, tuple(path), issued, issued + ttl)
+            route = Route(tuple(path), p.amountIn, out, 0, out)
+        if amount_out is not None:
+            route = Route(route.path, route.amount_in, amount_out, 0, amount_out)
+        return quote_from_route(route, payment_id=pid, slippage_bps=slippage_bps, issued_at=issued, ttl=ttl)
 
     def sign(self, quote: FxQuote, signer=None) -> bytes:
         key = (signer or self.node).private_key
@@ -105,12 +106,10 @@ def list_hostile(
 ) -> None:
     """Lists an 18-decimal test token worth 1 USD on `cross` (a feed, DAO-style) and pools it
     against each of `partners` ($2,000,000 a side), as a DAO that listed a token later found hostile."""
-    from verdict_deploy.fx import FEED_DECIMALS, FIAT_HEARTBEAT
+    from verdict_deploy.fx import FIAT_HEARTBEAT, deploy_feed
     from verdict_deploy.suite import DEFAULT_TOKEN_PUSH_GAS
 
-    feed = deployer.deploy(project.FxPriceFeed, deployer, FEED_DECIMALS, "HOSTILE / USD")
-    feed.grantRole(feed.UPDATER_ROLE(), deployer, sender=deployer)
-    feed.updateAnswer(10**FEED_DECIMALS, sender=deployer)
+    feed = deploy_feed(deployer, "HOSTILE / USD", Decimal(1))
     cross.setFxToken(token, feed, FIAT_HEARTBEAT, DEFAULT_TOKEN_PUSH_GAS, sender=deployer)
     deadline = fx.router02.provider.chain_manager.pending_timestamp + 3600
     for code in partners:
