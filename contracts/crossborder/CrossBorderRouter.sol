@@ -196,7 +196,10 @@ contract CrossBorderRouter is ICrossBorderRouter, RiskGatedVault, EIP712 {
             uint64 reviewDeadline = uint64(block.timestamp) + IPaymentRouter(_policy).reviewWindow();
             p.status = Status.Held;
             p.deadline = reviewDeadline;
+            // drop the quote, and let only a quote issued after this second replace it: a
+            // pre-hold quote, still signed and perhaps unexpired, cannot be relayed again
             delete _quotes[id];
+            _quotes[id].issuedAt = uint64(block.timestamp);
             emit CrossBorderHeld(id, score, reviewDeadline);
         } else {
             _convert(id, p, score, riskPolicy_.feeBps);
@@ -411,7 +414,7 @@ contract CrossBorderRouter is ICrossBorderRouter, RiskGatedVault, EIP712 {
     /// the deviation band, whichever is higher; 0 and the reason when it may not be converted.
     function _conversionBound(uint256 id, Payment storage p) private view returns (uint256, RefundReason) {
         StoredQuote storage q = _quotes[id];
-        if (q.issuedAt == 0) return (0, RefundReason.NoQuote);
+        if (q.quoteHash == bytes32(0)) return (0, RefundReason.NoQuote);
         if (block.timestamp > q.expiry) return (0, RefundReason.QuoteExpired);
         (bool fresh, uint256 feedOut) = _feedAmountOut(p.tokenIn, p.tokenOut, p.amountIn);
         if (!fresh) return (0, RefundReason.FeedStale);

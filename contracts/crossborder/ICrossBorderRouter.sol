@@ -139,7 +139,8 @@ interface ICrossBorderRouter is IRiskGatedVault {
     /// - the payment is Pending or Held;
     /// - the quote matches the payment (amount in, route from `tokenIn` to `tokenOut`, 1 to 3
     ///   hops through listed tokens only) and `minOut <= amountOut`;
-    /// - it has not expired and is newer than the payment's current quote;
+    /// - it has not expired and is newer than the payment's current quote (for a Held payment:
+    ///   issued after the second of the hold);
     /// - its rate is within the deviation band of the feeds, which are fresh;
     /// - `signature` is an EIP-712 signature of it by a registered RiskOracle node.
     function submitQuote(Quote calldata quote, bytes calldata signature) external;

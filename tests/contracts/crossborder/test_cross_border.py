@@ -69,12 +69,16 @@ def test_a_held_payment_converts_at_approval_only_with_a_quote_posted_after_the_
     xb, cross, reviewer, payee
 ):
     pid = xb.pay(2_000 * UNIT, "EUR", "GBP")
-    xb.submit(xb.quote(pid))
+    before_hold = xb.quote(pid)
+    xb.submit(before_hold)
     xb.verdict(pid, REVIEW_SCORE)
     assert cross.payment(pid).status == HELD
+    with ape.reverts(cross.CrossBorderQuoteNotNewer):
+        xb.submit(before_hold)  # still signed and unexpired, but from before the hold
     quote, quote_hash = cross.quoteOf(pid)
     assert list(quote[4]) == [] and int.from_bytes(bytes(quote_hash), "big") == 0  # dropped at the hold
 
+    xb.chain.pending_timestamp += 60  # the reviewer looks at it a minute later
     fresh = xb.quote(pid)
     xb.submit(fresh)
     before = xb.token("GBP").balanceOf(payee)
