@@ -4,7 +4,11 @@ pragma solidity ^0.8.24;
 import {AccessControlEnumerable} from "@openzeppelin/contracts/access/extensions/AccessControlEnumerable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 
+import {IEscrow} from "./interfaces/IEscrow.sol";
+import {IPaymentRouter} from "./interfaces/IPaymentRouter.sol";
 import {IRiskGated} from "./interfaces/IRiskGated.sol";
 import {IRiskOracle} from "./interfaces/IRiskOracle.sol";
 
@@ -25,7 +29,13 @@ import {IRiskOracle} from "./interfaces/IRiskOracle.sol";
 ///
 /// Final scores and running vote counts share a packed map of 16-bit lanes, 16 ids per slot, so a
 /// batch of consecutive ids writes mostly warm slots.
-contract RiskOracle is IRiskOracle, AccessControlEnumerable, ReentrancyGuardTransient {
+///
+/// Signed reports (issue 17): a network of nodes agrees off-chain on a batch, each node signs its
+/// own scores for it (EIP-712), and one transmitter posts the report with at least `quorum`
+/// signatures in one transaction ({transmit}). No per-node vote is stored: the signatures are the
+/// votes. A report is bound to a config digest (chain id, this contract, a version bumped by every
+/// node-set or quorum change) and accepted once; each item's terms are checked against the target.
+contract RiskOracle is IRiskOracle, AccessControlEnumerable, ReentrancyGuardTransient, EIP712 {
     using EnumerableSet for EnumerableSet.AddressSet;
     using EnumerableSet for EnumerableSet.Bytes32Set;
 
@@ -42,12 +52,22 @@ contract RiskOracle is IRiskOracle, AccessControlEnumerable, ReentrancyGuardTran
     uint16 private constant _FINAL = 0x8000;
     uint16 private constant _SCORE_MASK = 0x7fff;
 
+    /// @notice The EIP-712 type a node signs for its scores of one report.
+    bytes32 public constant OBSERVATION_TYPEHASH = keccak256(
+        "Observation(bytes32 configDigest,address target,bytes32 modelId,uint64 round,uint256[] ids,"
+        "bytes32[] contentHashes,uint16[] scores,bytes32[] reasonsHashes)"
+    );
+
     /*//////////////////////////////////////////////////////////////
                                 STORAGE
     //////////////////////////////////////////////////////////////*/
 
     EnumerableSet.AddressSet private _nodes;
     uint8 private _quorum;
+    /// @dev Shares the quorum's slot; part of {configDigest}.
+    uint64 private _configVersion;
+    /// @dev {reportHash} of every accepted report.
+    mapping(bytes32 reportHash => bool) private _transmitted;
     /// @dev Enumerable so that {approvedModels} can list them; membership costs one read, as a map.
     EnumerableSet.Bytes32Set private _approvedModels;
     mapping(address target => bool) private _targets;
@@ -65,7 +85,7 @@ contract RiskOracle is IRiskOracle, AccessControlEnumerable, ReentrancyGuardTran
     //////////////////////////////////////////////////////////////*/
 
     /// @param admin holder of DEFAULT_ADMIN_ROLE (later the DAO timelock). The quorum starts at 1.
-    constructor(address admin) {
+    constructor(address admin) EIP712("Verdict RiskOracle", "1") {
         if (admin == address(0)) revert RiskOracleZeroAddress();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _quorum = 1;
@@ -96,6 +116,37 @@ contract RiskOracle is IRiskOracle, AccessControlEnumerable, ReentrancyGuardTran
         }
     }
 
+    /// @inheritdoc IRiskOracle
+    // Effects (the report marked accepted) precede the calls; each item's lane is written before
+    // its target call and restored only on a disagreeing answer. `nonReentrant`, registered targets.
+    // slither-disable-next-line reentrancy-no-eth
+    function transmit(Report calldata report, Observation[] calldata observations) external nonReentrant {
+        if (!_nodes.contains(msg.sender)) revert RiskOracleUnauthorizedNode(msg.sender);
+        uint256 n = report.ids.length;
+        if (n == 0) revert RiskOracleEmptyBatch();
+        if (report.contentHashes.length != n) revert RiskOracleReportMalformed();
+        bytes32 current = configDigest();
+        if (report.configDigest != current) revert RiskOracleConfigDigestMismatch(report.configDigest, current);
+        if (!_approvedModels.contains(report.modelId)) revert RiskOracleModelNotApproved(report.modelId);
+        if (!_targets[report.target]) revert RiskOracleUnknownTarget(report.target);
+        uint256 signed = observations.length;
+        if (signed < _quorum) revert RiskOracleTooFewSignatures(signed, _quorum);
+
+        bytes32 idsHash = keccak256(abi.encodePacked(report.ids));
+        bytes32 contentsHash = keccak256(abi.encodePacked(report.contentHashes));
+        bytes32 accepted = _reportHash(report, idsHash, contentsHash);
+        if (_transmitted[accepted]) revert RiskOracleReportReplayed(accepted);
+        address[] memory signers = _recoverSigners(report, observations, idsHash, contentsHash);
+        _transmitted[accepted] = true;
+        emit ReportTransmitted(accepted, report.target, msg.sender, report.round, signers);
+
+        uint16[] memory scores = new uint16[](signed);
+        for (uint256 i = 0; i < n; ++i) {
+            uint16 score = _middleScore(observations, i, scores);
+            _applyReported(report.target, report.ids[i], report.contentHashes[i], score, uint8(signed));
+        }
+    }
+
     /*//////////////////////////////////////////////////////////////
                              ADMINISTRATION
     //////////////////////////////////////////////////////////////*/
@@ -108,6 +159,7 @@ contract RiskOracle is IRiskOracle, AccessControlEnumerable, ReentrancyGuardTran
         if (_nodes.length() >= MAX_NODES) revert RiskOracleTooManyNodes(MAX_NODES);
         if (!_nodes.add(node)) revert RiskOracleNodeExists(node);
         emit NodeAdded(node);
+        _bumpConfig();
     }
 
     /// @inheritdoc IRiskOracle
@@ -119,6 +171,7 @@ contract RiskOracle is IRiskOracle, AccessControlEnumerable, ReentrancyGuardTran
         if (_quorum > remaining) revert RiskOracleInvalidQuorum(_quorum, remaining);
         _retired[node] = true;
         emit NodeRemoved(node);
+        _bumpConfig();
     }
 
     /// @inheritdoc IRiskOracle
@@ -129,6 +182,7 @@ contract RiskOracle is IRiskOracle, AccessControlEnumerable, ReentrancyGuardTran
         uint8 oldQuorum = _quorum;
         _quorum = newQuorum;
         emit QuorumChanged(oldQuorum, newQuorum);
+        _bumpConfig();
     }
 
     /// @inheritdoc IRiskOracle
@@ -162,6 +216,28 @@ contract RiskOracle is IRiskOracle, AccessControlEnumerable, ReentrancyGuardTran
     /*//////////////////////////////////////////////////////////////
                                  VIEWS
     //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IRiskOracle
+    function configDigest() public view returns (bytes32) {
+        return keccak256(abi.encode(block.chainid, address(this), _configVersion));
+    }
+
+    /// @inheritdoc IRiskOracle
+    function configVersion() external view returns (uint64) {
+        return _configVersion;
+    }
+
+    /// @inheritdoc IRiskOracle
+    function isReportTransmitted(bytes32 hash) external view returns (bool) {
+        return _transmitted[hash];
+    }
+
+    /// @inheritdoc IRiskOracle
+    function reportHash(Report calldata report) external pure returns (bytes32) {
+        return _reportHash(
+            report, keccak256(abi.encodePacked(report.ids)), keccak256(abi.encodePacked(report.contentHashes))
+        );
+    }
 
     /// @inheritdoc IRiskOracle
     function isNode(address account) external view returns (bool) {
@@ -317,6 +393,116 @@ contract RiskOracle is IRiskOracle, AccessControlEnumerable, ReentrancyGuardTran
         }
         // counted / 2 is the middle of an odd count and the higher middle of an even one
         if (counted != 0) median = scores[counted / 2];
+    }
+
+    function _bumpConfig() private {
+        uint64 version = _configVersion + 1;
+        _configVersion = version;
+        emit ConfigChanged(version, configDigest());
+    }
+
+    function _reportHash(Report calldata report, bytes32 idsHash, bytes32 contentsHash) private pure returns (bytes32) {
+        return keccak256(abi.encode(report.configDigest, report.target, report.modelId, report.round, idsHash, contentsHash));
+    }
+
+    /// @dev The signer of each observation: registered, in strictly ascending order (so distinct).
+    function _recoverSigners(
+        Report calldata report,
+        Observation[] calldata observations,
+        bytes32 idsHash,
+        bytes32 contentsHash
+    ) private view returns (address[] memory signers) {
+        uint256 n = report.ids.length;
+        signers = new address[](observations.length);
+        address previous = address(0);
+        for (uint256 j = 0; j < observations.length; ++j) {
+            Observation calldata o = observations[j];
+            if (o.scores.length != n || o.reasonsHashes.length != n) revert RiskOracleReportMalformed();
+            // abi.encodePacked pads array elements to 32 bytes: EIP-712's encoding of atomic arrays
+            bytes32 structHash = keccak256(
+                abi.encode(
+                    OBSERVATION_TYPEHASH,
+                    report.configDigest,
+                    report.target,
+                    report.modelId,
+                    report.round,
+                    idsHash,
+                    contentsHash,
+                    keccak256(abi.encodePacked(o.scores)),
+                    keccak256(abi.encodePacked(o.reasonsHashes))
+                )
+            );
+            address signer = ECDSA.recover(_hashTypedDataV4(structHash), o.signature);
+            if (signer <= previous) revert RiskOracleSignersNotAscending(signer);
+            if (!_nodes.contains(signer)) revert RiskOracleUnauthorizedSigner(signer);
+            signers[j] = signer;
+            previous = signer;
+        }
+    }
+
+    /// @dev The signers' middle score for item `i` (the higher middle for an even count), sorted in
+    /// `buffer` (one slot per signer, reused across items).
+    function _middleScore(Observation[] calldata observations, uint256 i, uint16[] memory buffer)
+        private
+        pure
+        returns (uint16)
+    {
+        uint256 count = observations.length;
+        for (uint256 j = 0; j < count; ++j) {
+            uint16 score = observations[j].scores[i];
+            if (score > MAX_SCORE) revert RiskOracleScoreOutOfRange(i, score);
+            uint256 k = j;
+            while (k > 0 && buffer[k - 1] > score) {
+                buffer[k] = buffer[k - 1];
+                --k;
+            }
+            buffer[k] = score;
+        }
+        return buffer[count / 2];
+    }
+
+    /// @dev Finalizes one reported item unless it is final, unknown or its terms differ; the
+    /// target's answer is the source of truth, as on the quorum-1 path.
+    // Only the fallback after a disagreeing answer writes after the call; nonReentrant caller.
+    // slither-disable-next-line reentrancy-no-eth
+    function _applyReported(address target, uint256 id, bytes32 contentHash, uint16 score, uint8 votes) private {
+        if (_lane(target, id) & _FINAL != 0) {
+            emit VerdictSkipped(target, id, msg.sender, SkipReason.AlreadyFinal);
+            return;
+        }
+        (bool known, bytes32 stored) = _contentOf(target, id);
+        if (!known) {
+            emit VerdictSkipped(target, id, msg.sender, SkipReason.UnknownItem);
+            return;
+        }
+        if (stored != contentHash) {
+            emit VerdictSkipped(target, id, msg.sender, SkipReason.ContentMismatch);
+            return;
+        }
+        uint256 previous = _setLane(target, id, _FINAL | score);
+        IRiskGated.GateStatus prior = IRiskGated(target).applyVerdict(id, score);
+        if (prior != IRiskGated.GateStatus.Awaiting) {
+            _restoreLanes(target, id, previous);
+            emit VerdictSkipped(target, id, msg.sender, _skipReason(prior));
+            return;
+        }
+        emit VerdictFinalized(target, id, score, votes); // votes: the signatures, <= MAX_NODES
+    }
+
+    /// @dev keccak256(abi.encode(payer, payee, token, amount)) of `id` as `target` stores it: a
+    /// PaymentRouter payment, else an Escrow gate (buyer, supplier, token, milestone amount).
+    /// `known` is false when the target knows no such id.
+    function _contentOf(address target, uint256 id) private view returns (bool known, bytes32 content) {
+        try IPaymentRouter(target).payment(id) returns (IPaymentRouter.Payment memory p) {
+            return (true, keccak256(abi.encode(p.payer, p.payee, p.token, p.amount)));
+        } catch {}
+        try IEscrow(target).gate(id) returns (uint256 agreementId, uint256 milestone) {
+            IEscrow.Agreement memory a;
+            IEscrow.Milestone[] memory ms;
+            (a, ms) = IEscrow(target).agreementState(agreementId);
+            return (true, keccak256(abi.encode(a.buyer, a.supplier, a.token, uint256(ms[milestone].amount))));
+        } catch {}
+        return (false, bytes32(0));
     }
 
     function _skipReason(IRiskGated.GateStatus status) private pure returns (SkipReason) {

@@ -7,6 +7,7 @@ wrapped in `user_errors`, and `main()` is the last line of defence for anything 
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import sys
@@ -108,6 +109,7 @@ RUN_SETTINGS = (
     "keystore_password",
     "store_url",
     "model_dir",
+    "shadow_model_dir",
     "poll_interval",
     "log_batch_blocks",
     "verdict_batch_size",
@@ -118,6 +120,11 @@ RUN_SETTINGS = (
     "metrics_port",
     *LOG_SETTINGS,
     "usd_prices",
+    # one node of a k-of-n network (issue 17)
+    "network_listen",
+    "network_peers",
+    "network_round_blocks",
+    "network_transmit_timeout",
 )
 EXPLAIN_SETTINGS = (*CHAIN_SETTINGS, "store_url")
 DASHBOARD_SETTINGS = (
@@ -347,12 +354,27 @@ def score(
 
 @app.command(epilog=settings_help(RUN_SETTINGS))
 @user_errors
-def run() -> None:
+def run(
+    shadow: Annotated[
+        Path | None,
+        typer.Option(
+            "--shadow",
+            file_okay=False,
+            help="A challenger model scored beside the approved one, never posted [VERDICT_SHADOW_MODEL_DIR]",
+        ),
+    ] = None,
+) -> None:
     """Run the oracle node: read payment requests, score them, post verdicts (until Ctrl-C)."""
     from oracle.daemon import run_daemon
     from oracle.logging import configure_logging
 
     settings = load_settings()
+    if shadow is not None:
+        settings = settings.model_copy(update={"shadow_model_dir": shadow})
+    if settings.shadow_model_dir is not None:
+        from oracle.shadow import load_challenger
+
+        load_challenger(settings.shadow_model_dir)  # a broken challenger: one line, before any start
     configure_logging(settings.log_format, settings.log_level)
     run_daemon(settings)
 
@@ -444,6 +466,79 @@ def report_suspicious(
         err_console.print("Nothing to report in this period.")
     if out is not None:
         err_console.print(f"wrote {escape(str(out))}")
+
+
+COMPARE_SETTINGS = EXPLAIN_SETTINGS
+
+
+@app.command(epilog=settings_help(COMPARE_SETTINGS))
+@user_errors
+def compare(
+    start: Annotated[
+        str | None,
+        typer.Option("--from", help="First day (YYYY-MM-DD, UTC) or date-time [30 days before --to]"),
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Last day (inclusive) or date-time [chain time now]")
+    ] = None,
+    challenger: Annotated[
+        str | None, typer.Option("--challenger", help="The shadow model id to compare [the latest one]")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="Also write the comparison (JSON) here")] = None,
+) -> None:
+    """The approved model against the shadow model (`verdict run --shadow`) over the same live
+    payments: agreement, would-be review and refund rates, frauds caught, scoring time, and the
+    comparison's sha256 for a model-approval proposal (`ape run propose approve-model --comparison`).
+
+    Reads this node's store and the chain (read-only); periods as `verdict report suspicious`.
+    """
+    from oracle.chain import ChainClient
+    from oracle.compare import EMPTY, build_comparison, seal, summary_lines, table_rows
+    from oracle.report import report_period
+    from oracle.shadow import ShadowLog
+    from oracle.store import Store
+
+    if out is not None:
+        existing_folder(out)
+    settings = load_settings()
+    store = Store(settings.store_url, create=False)
+    shadow_log = ShadowLog(settings.store_url, create=False)
+    try:
+        if shadow_log.count() == 0:  # said before any chain read: nothing could be compared
+            _err_console().print(EMPTY.format(where=""))
+            return
+        chain = ChainClient.from_settings(settings, with_key=False)
+        period = report_period(start, end, chain=chain, store=store)
+        comparison = seal(build_comparison(store, shadow_log, chain, period, challenger))
+    finally:
+        shadow_log.close()
+        store.close()
+    if comparison["payments_compared"] == 0:
+        _err_console().print(EMPTY.format(where=" for payments in this period"))
+        return
+    text = json.dumps(comparison, indent=2, sort_keys=True) + "\n"
+    if out is not None:
+        try:
+            out.write_text(text)
+        except OSError as err:
+            raise DataError(f"cannot write {out}: {err.strerror or err}") from None
+    lines = summary_lines(comparison)
+    if as_json:
+        sys.stdout.write(text)
+        _err_console().print(escape(lines[-1]))
+    else:
+        table = Table(title="champion (approved) vs challenger (shadow)")
+        for name, justify in (("metric", "left"), ("champion", "right"), ("challenger", "right")):
+            table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        for row in table_rows(comparison):
+            table.add_row(*(escape(cell) for cell in row))
+        con = _out_console()
+        con.print(table)
+        for line in lines:
+            con.print(escape(line), soft_wrap=True)  # the hash stays on one line, whole
+    if out is not None:
+        _err_console().print(f"wrote {escape(str(out))}")
 
 
 def main(argv: list[str] | None = None) -> None:

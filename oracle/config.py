@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # --- model -------------------------------------------------------------------------------
     model_dir: Path = Path("var/model")
     """The model artifact directory the daemon scores with."""
+    shadow_model_dir: Path | None = None
+    """A challenger model scored beside the approved one on every payment, off the verdict path
+    (`verdict run --shadow DIR`); its would-be decisions go to the store for `verdict compare`."""
 
     # --- daemon ------------------------------------------------------------------------------
     poll_interval: float = Field(0.05, gt=0)
@@ -86,6 +89,18 @@ class Settings(BaseSettings):
     structuring_min_count: int = Field(3, ge=2)
     """This many such payments by one payer within the window are reported as structuring."""
 
+    # --- oracle network (issue 17; docs/operator-guide.md "Running a node of a network") -----
+    network_listen: str | None = None
+    """host:port this node serves its signed observations on; set, `verdict run` runs one node of a
+    k-of-n network (signed reports through RiskOracle.transmit) instead of posting alone."""
+    network_peers: list[str] = []
+    """The other nodes' URLs (JSON list, e.g. ["http://10.0.0.2:9701"]). A node's index, the rotation
+    and the threshold come from the RiskOracle's node set and quorum, not from here."""
+    network_round_blocks: int = Field(4, gt=0)
+    """Blocks per round: round r reports every request mined in its aligned block window."""
+    network_transmit_timeout: float = Field(3.0, gt=0)
+    """Seconds a round's transmitter has before the next node in the rotation transmits instead."""
+
     @field_validator("rpc_url")
     @classmethod
     def _rpc_url_is_http(cls, value: str) -> str:
@@ -95,6 +110,16 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"{value!r} is not an http(s) URL; give the node's JSON-RPC URL, e.g. http://127.0.0.1:8545"
             )
+        return value.strip()
+
+    @field_validator("network_listen")
+    @classmethod
+    def _listen_is_host_port(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        host, sep, port = value.strip().rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"{value!r} is not host:port, e.g. 127.0.0.1:9701")
         return value.strip()
 
 

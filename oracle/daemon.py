@@ -233,6 +233,10 @@ def turn_times(turns: deque[float]) -> dict[str, float | int]:
 
 def run_daemon(settings: Settings) -> None:
     """Entry point of `verdict run`: start, serve metrics, loop until SIGINT or SIGTERM."""
+    if settings.network_listen:  # one node of a k-of-n network (issue 17): oracle/network
+        from oracle.network.node import run_network_node
+
+        return run_network_node(settings)
     store = Store(settings.store_url)
     chain = ChainClient.from_settings(settings, verify=False)  # verified in preflight
     daemon = OracleDaemon(settings, chain, store)

@@ -170,11 +170,16 @@ def _legit(rng: np.random.Generator, pp: _Population, count: int, t0: int, t1: i
     payee = np.where(p2p, pp.contact[payer], payee)
     payee = np.where(random_p2p, rng.integers(0, c, size=count), payee)
 
-    # Accounts only transact once they exist: squeeze such payments into [created, t1).
+    # Accounts only transact once they exist: squeeze such payments' days into [created, t1), each
+    # at its drawn time of day (a linear squeeze of the timestamps scattered a new account's payments
+    # over the clock: a third of new accounts' first payments fell between midnight and 06:00).
     created_all = np.asarray(pp.created_at, dtype=np.float64)
     created = np.maximum(created_all[payer], created_all[payee])
     late = created > t0
-    ts = np.where(late, created + 3600 + (ts - t0) / (t1 - t0) * np.maximum(t1 - created - 3600, 1), ts)
+    day_of = np.floor(created / DAY) + np.floor((ts - t0) / (t1 - t0) * np.maximum(t1 - created, 0) / DAY)
+    squeezed = day_of * DAY + np.mod(ts, DAY)
+    squeezed = np.where(squeezed < created + 3600, squeezed + DAY, squeezed)
+    ts = np.where(late, np.minimum(squeezed, t1 - 1), ts)
 
     # A new account's first payment usually comes soon after sign-up (within a day, at the payer's
     # usual hours), not weeks later: move each new payer's earliest payment there, so young
@@ -422,13 +427,28 @@ class Scenario:
     accounts: pd.DataFrame
     history: pd.DataFrame
     live: pd.DataFrame
+    live_start: int = START_TS + 30 * DAY
+    """The scenario's own clock at its live start: a midnight UTC, as the training data's days start."""
+
+    def live_start_after(self, now: int, lead: int = 3_600) -> int:
+        """The first moment at least `lead` seconds after `now` at the time of day of the scenario's
+        live start. A replay starting there keeps each payment's hour of day: the generator's
+        consumers pay in daytime hours UTC, in the scenario as in the training data, so a replay
+        started at whatever time the chain's clock showed moved the day into the night (hour of day
+        is a feature) and the share of legitimate payments reviewed with it."""
+        t = int(now) + int(lead)
+        return t + (self.live_start - t) % DAY
 
     @property
     def payments_per_consumer_day(self) -> float:
         """Legitimate history payments per consumer per day: the density to train the model at."""
         consumers = int((self.accounts["role"] == "consumer").sum())
-        days = max(-float(self.history["offset_s"].min()) / DAY, 1.0) if len(self.history) else 1.0
-        return float(len(self.history)) / max(consumers, 1) / days
+        return float(len(self.history)) / max(consumers, 1) / self.history_days
+
+    @property
+    def history_days(self) -> float:
+        """Days of history before the live start (at least one)."""
+        return max(-float(self.history["offset_s"].min()) / DAY, 1.0) if len(self.history) else 1.0
 
     def table(self, live_start: int) -> pd.DataFrame:
         """History + live as one datagen-schema table with absolute times and ids "acct<index>"."""
@@ -524,7 +544,7 @@ def generate_scenario(
     )
     live_frame = pd.concat([live[fraud.columns], fraud], ignore_index=True) if n_legit else fraud
     live_frame["token"] = live_frame["token"].astype(np.int64)
-    return Scenario(accounts=accounts, history=shape(history), live=shape(live_frame))
+    return Scenario(accounts=accounts, history=shape(history), live=shape(live_frame), live_start=live_start)
 
 
 def prime_history(online: object, scenario: Scenario, address_of: object, live_start: int) -> int:

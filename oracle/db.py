@@ -124,6 +124,24 @@ parked = Table(
     Column("parked_at", Double, nullable=False),
 )
 
+shadow_verdicts = Table(
+    "shadow_verdicts",
+    _META,
+    # The challenger's would-be verdict on a payment the champion scored (`verdict run --shadow`,
+    # oracle.shadow): never posted; `verdict compare` joins it to `verdicts` by key.
+    Column("key", String(200), primary_key=True),
+    Column("model_id", String(66), nullable=False, index=True),  # the challenger's
+    Column("champion_model_id", String(66), nullable=False),
+    Column("score_bps", Integer, nullable=False),
+    Column("probability", Double, nullable=False),
+    Column("decision", String(16), nullable=False),
+    Column("review_bps", Integer, nullable=False),  # the router's thresholds both were decided under
+    Column("reject_bps", Integer, nullable=False),
+    Column("latency_ms", Double, nullable=False),  # challenger scoring time per payment (batch / size)
+    Column("champion_latency_ms", Double, nullable=False),  # the champion's, measured the same way
+    Column("scored_at", Double, nullable=False),
+)
+
 # Columns added after the first schema: (table, column, SQL type). `Database` adds the missing ones
 # to an existing database when it opens it (nullable, so old rows read as NULL).
 _ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (("verdicts", "probability", "DOUBLE PRECISION"),)

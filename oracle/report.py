@@ -19,8 +19,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 from web3 import Web3
@@ -29,6 +30,7 @@ from oracle.chain import ChainClient, RouterPayment, load_abis
 from oracle.config import Settings
 from oracle.db import chunks
 from oracle.errors import ChainError, DataError
+from oracle.explain import ReasonsOnDemand
 from oracle.gate import (
     ESCROW,
     FLAGGED,
@@ -284,6 +286,8 @@ class _ChainFacts:
     review_tx: dict[int, tuple[str, bool]] = field(default_factory=dict)
     flagged: dict[int, tuple[str, int]] = field(default_factory=dict)
     """Payment id -> the latest flagging outcome the chain recorded (held or refunded) and its score."""
+    outcome: dict[int, str] = field(default_factory=dict)
+    """Payment id -> its latest outcome (settled, held or refunded)."""
 
 
 def router_logs(chain: ChainClient, to_block: int | str = "latest") -> _ChainFacts:
@@ -308,6 +312,7 @@ def router_logs(chain: ChainClient, to_block: int | str = "latest") -> _ChainFac
         else:
             facts.outcome_tx[pid] = tx  # the latest outcome (a held payment settles or refunds later)
             outcome = OUTCOME_EVENTS[ROUTER][name]
+            facts.outcome[pid] = outcome
             if outcome in FLAGGING_STATUSES:
                 # PaymentHeld(id, score) and PaymentRefunded(id, payer, amount, score): score is last.
                 facts.flagged[pid] = (outcome, int.from_bytes(bytes(log["data"])[-32:], "big"))
@@ -405,6 +410,7 @@ def build_report(
         known = {parse_key(p.key)[1] for p in pays}
         activities.extend(_chain_only(settings, chain, facts, known, start, end))
         activities.extend(_escrow_releases(settings, chain, store, start, end, to_block))
+        activities = _with_recomputed_reasons(activities, store, Path(settings.model_dir))
         activities.sort(key=lambda a: (a.occurred_at, a.payment_id))
         return SuspiciousActivityReport(
             generated_at=iso(datetime.now(UTC).timestamp()),
@@ -596,6 +602,21 @@ def _escrow_releases(
             )
         )
     return out
+
+
+def _with_recomputed_reasons(activities: list[Activity], store: Store, model_dir: Path) -> list[Activity]:
+    """`activities` with reasons for those the node scored below review (it stores none for them,
+    16.3; a structuring alert or a gate outcome can still flag them), recomputed from the stored
+    features as the dashboard does. A vector that no longer hashes to its evidence hash, or a model
+    no longer in `model_dir`, keeps its empty reasons: `verdict explain` says why."""
+    missing = [a.case_id for a in activities if not a.reasons and a.model_id]
+    if not missing:
+        return activities
+    filled = ReasonsOnDemand(model_dir).fill(store.scored_many(missing))
+    return [
+        replace(a, reasons=_reason_texts(filled[a.case_id])) if a.case_id in filled else a
+        for a in activities
+    ]
 
 
 def _gate_flag(outcome: str) -> str:

@@ -9,6 +9,7 @@ hash, so `verdict explain` recomputes the reasons of the others on demand (oracl
 from __future__ import annotations
 
 import math
+import time
 from collections import Counter as Tally
 from typing import Protocol
 
@@ -22,6 +23,7 @@ from oracle.gate import decide
 from oracle.metrics import Metrics
 from oracle.model import ModelArtifact
 from oracle.scoring import Scorer
+from oracle.shadow import ShadowBatch, ShadowScorer
 from oracle.verdicts import VerdictLog, VerdictRow
 
 log = structlog.get_logger("verdict.daemon")
@@ -46,13 +48,17 @@ class ScoringStage:
         verdicts: VerdictLog,
         metrics: Metrics,
         clock: Clock | None = None,
+        shadow: ShadowScorer | None = None,
     ) -> None:
+        """shadow: a challenger scored beside the model (default: `settings.shadow_model_dir`'s, if
+        set; a challenger that cannot load is a ConfigError here, at start)."""
         self._settings = settings
         self._chain = chain
         self._features = features
         self._verdicts = verdicts
         self._metrics = metrics
         self._clock = clock or SystemClock()
+        self.shadow = shadow if shadow is not None else ShadowScorer.from_settings(settings, metrics)
 
     def score(
         self,
@@ -66,8 +72,11 @@ class ScoringStage:
         if not records:
             return []
         review, reject = thresholds
-        matrix = scorer.model_matrix(self._features.compute_many([rec for _, rec in records]))
+        computed = self._features.compute_many([rec for _, rec in records])
+        matrix = scorer.model_matrix(computed)
+        began = time.perf_counter()
         results = scorer.score_many(matrix, reasons_from_bps=review)
+        champion_ms = (time.perf_counter() - began) * 1000 / len(records)
         names = scorer.feature_names
         rows = []
         for (req, _), features, result in zip(records, matrix.tolist(), results, strict=True):
@@ -94,6 +103,10 @@ class ScoringStage:
                 reasons=[r.text for r in result.reasons],
             )
         self._verdicts.record_scored_many(rows)
+        if self.shadow is not None:  # queued only: the challenger never delays these verdicts
+            self.shadow.submit(
+                ShadowBatch([r["key"] for r in rows], computed, thresholds, artifact.model_id, champion_ms)
+            )
         # One line per batch at info: two lines per payment were a visible share of the loop.
         log.info("scored", count=len(rows), decisions=dict(Tally(r["decision"] for r in rows)))
         at = self._clock.time()

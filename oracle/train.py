@@ -22,7 +22,7 @@ import pandas as pd
 from scipy.stats import rankdata
 
 import oracle
-from oracle.calibration import MIN_CALIBRATION_LEGIT, MIN_PLATT_POSITIVES, SCALE, Calibration
+from oracle.calibration import MIN_CALIBRATION_LEGIT, MIN_PLATT_POSITIVES, SCALE, Calibration, QuantileMap
 from oracle.drift import build_reference
 from oracle.errors import DataError, ModelError
 from oracle.features import CATEGORICAL, FEATURES, REQUIRED_COLUMNS, batch_features
@@ -526,3 +526,58 @@ def train(
         except OSError as err:
             raise ModelError(f"{d}: cannot write metrics ({err.strerror or err})") from err
     return artifact, metrics
+
+
+def recalibrate(
+    artifact: ModelArtifact,
+    df: pd.DataFrame,
+    since: int | None = None,
+    label: str | None = None,
+    source: str = "a payments table",
+) -> ModelArtifact:
+    """The same trees on the risk scale of the population a node serves: the quantile map (and the
+    drift reference) refitted on the legitimate payments of `df` from `since` on.
+
+    The score means "riskier than this share of legitimate payments", and which payments are
+    ordinary depends on the population: how many payments an account has behind it, how many payers
+    a merchant has in a day. A model calibrated on one population and scoring another reviews a
+    share of it that no threshold vote chose. `df` is a payments table (Verdict's schema) of the
+    node's own recent traffic; its features are computed over the whole table, so rows before
+    `since` give the later ones their history without being calibrated on (the first days of a
+    history are a warm-up in which every account looks new). With `label`, rows labelled 1 are left
+    out. The fraud probability (Platt) keeps its fit on the labelled calibration split: it needs
+    frauds, which a node's recent traffic does not label. A new calibration is a new model id.
+    """
+    if artifact.feature_set != "verdict":
+        raise DataError(
+            "only a model trained on payments (Verdict's features) can be recalibrated on payments"
+        )
+    feats = batch_features(df)[artifact.feature_names]
+    keep = np.ones(len(df), dtype=bool)
+    if since is not None:
+        keep &= df["timestamp"].to_numpy(dtype=np.float64) >= since
+    if label is not None:
+        keep &= _labels(df, label) == 0
+    X = feats.to_numpy(dtype=np.float64)[keep]
+    raw = np.asarray(artifact.booster.predict(X, raw_score=True, num_threads=NUM_THREADS), dtype=np.float64)
+    quantiles = QuantileMap.fit(raw)  # ModelError below MIN_CALIBRATION_LEGIT rows
+    info = {
+        "split": f"recalibrated on {source}",
+        "legitimate_rows": int(keep.sum()),
+        "since": None if since is None else int(since),
+        "trained_on": dict(artifact.calibration.info),
+    }
+    calibration = Calibration(quantiles, artifact.calibration.probability, info)
+    categorical = [str(c) for c in artifact.metadata.get("categorical_features", [])]
+    metadata = {
+        **artifact.metadata,
+        "drift_reference": build_reference(feats[keep], calibration.score_bps(raw), categorical),
+        "recalibrated": {"source": source, "rows": int(keep.sum()), "since": info["since"]},
+    }
+    return ModelArtifact.from_booster(
+        artifact.booster,
+        calibration,
+        metadata,
+        artifact.review_threshold_bps,
+        artifact.reject_threshold_bps,
+    )

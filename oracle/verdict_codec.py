@@ -13,7 +13,8 @@ from oracle.events import as_int, checksum, raw_bytes
 from oracle.gate import OUTCOME_EVENTS
 
 VERDICT_LAYOUT = ("address", "uint256", "uint16", "bytes32", "bytes32")  # IRiskOracle.Verdict
-SKIP_REASONS = ("unknown", "already_final", "expired", "duplicate_vote")  # IRiskOracle.SkipReason
+# IRiskOracle.SkipReason
+SKIP_REASONS = ("unknown", "already_final", "expired", "duplicate_vote", "content_mismatch")
 
 
 def topic(contract: Any, event: str) -> bytes:

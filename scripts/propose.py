@@ -3,6 +3,7 @@
 ape run propose thresholds 9800 --reject 9990 --account member1 --network ethereum:local:foundry
 ape run propose fee 25 --quadratic --account member1
 ape run propose approve-model --model-dir var/model --account member1
+ape run propose approve-model --model-dir var/challenger --comparison var/compare.json --account member1
 
 `--account` is an ape alias; on a local chain also a role name (member1..member4, guardian...) or a
 test-account index (see `verdict_deploy.operator`).
@@ -57,13 +58,24 @@ def fee(account_name: str, fee_bps: int, quadratic: bool) -> None:
     help="A trained model (`verdict train --out DIR`): its id, checked against its files.",
 )
 @click.option("--model", "model_id", default=None, help="Or the model id itself (0x + 64 hex).")
-def approve_model(account_name: str, model_dir: str | None, model_id: str | None) -> None:
+@click.option(
+    "--comparison",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="`verdict compare --out FILE` of this model as the challenger: its sha256 goes in the description.",
+)
+def approve_model(
+    account_name: str, model_dir: str | None, model_id: str | None, comparison: str | None
+) -> None:
     """Propose RiskOracle.approveModel for a trained model (Major track): nodes post verdicts only
     under an approved model."""
     if (model_dir is None) == (model_id is None):
         raise click.UsageError("give exactly one of --model-dir DIR or --model 0xID")
     model = model_dir if model_dir is not None else model_id
-    _run(account_name, lambda account: gov.propose_approve_model(model, sender=account))
+    _run(
+        account_name,
+        lambda account: gov.propose_approve_model(model, sender=account, comparison=comparison),
+    )
 
 
 def _run(account_name: str, action) -> None:

@@ -15,15 +15,38 @@ from rich.console import Console
 from rich.table import Table
 
 from oracle.chain import ChainClient, Deployment, load_abis
-from oracle.datagen import DEFAULT_DENSITY, Scenario, generate, prime_history
+from oracle.datagen import DAY, Scenario, generate, prime_history
 from oracle.features import OnlineFeatures, PaymentRecord
 from oracle.gate import ROUTER_STATUS
-from oracle.model import ModelArtifact
+from oracle.model import ModelArtifact, save
 from oracle.store import Store
 from oracle.traffic import OutcomeWatcher, Sender, fund, pay_tx, payment_id_from_receipt, percentile, wallets
-from oracle.train import train
+from oracle.train import recalibrate, train
 
 TRAINING_ROWS = 40_000  # labelled synthetic payments the demo's model is trained on (README.md says so)
+CALIBRATION_SHARE = 1 / 3
+"""The newest share of the scenario's primed history that places the demo model's risk scale: the
+older days are the store's warm-up, when windows and payment counts start from nothing (every
+account looks new), as no live payment's do."""
+
+
+@dataclass
+class ScenarioClock:
+    """Chain time of each scenario payment: the live start plus its offset, plus however far the
+    chain's clock was moved past the scenario's by something else (the DAO's vote takes minutes of
+    chain time), so every account keeps the spacing of its payments and with it its velocity features
+    (pressed one second apart after a vote, a payer's ordinary payments look like a burst)."""
+
+    live_start: int
+    shift: int = 0
+
+    def at(self, offset_s: int, latest: int) -> int:
+        """The timestamp for a payment at `offset_s` on a chain whose latest block is at `latest`."""
+        when = self.live_start + self.shift + int(offset_s)
+        if when <= latest:
+            self.shift += latest + 1 - when
+            when = latest + 1
+        return when
 
 
 @dataclass
@@ -35,14 +58,15 @@ class Replay:
     scenario: Scenario
     wallets: list[LocalAccount]
     tokens: dict[str, str]  # symbol -> token address
-    live_start: int
+    clock: ScenarioClock
     watcher: OutcomeWatcher
     sent: list[tuple[int, Any]] = field(default_factory=list)  # (payment id, scenario row)
 
     @classmethod
     def on(cls, world: Any, scenario: Scenario, seed: int, rpc_url: str, manifest: Path) -> Replay:
         """A replay of `scenario` against a deployed `verdict_deploy.World`: its chain client, sender
-        and outcome watcher (started); live payments begin two minutes of chain time from now."""
+        and outcome watcher (started); live payments begin at least an hour of chain time from now,
+        at the time of day the scenario's own live start has (`Scenario.live_start_after`)."""
         client = connect(rpc_url, world.deployment, manifest)
         stable = str(world.stablecoin.address)
         usdc = world.contracts.get("MockUSDC")
@@ -52,9 +76,15 @@ class Replay:
             scenario=scenario,
             wallets=demo_wallets(scenario, seed),
             tokens={"ETH": "0x" + "00" * 20, "mUSD": stable, "USDC": str(usdc.address) if usdc else stable},
-            live_start=int(client.w3.eth.get_block("latest")["timestamp"]) + 120,
+            clock=ScenarioClock(
+                scenario.live_start_after(int(client.w3.eth.get_block("latest")["timestamp"]))
+            ),
             watcher=OutcomeWatcher(client, from_block=world.start_block).start(),
         )
+
+    @property
+    def live_start(self) -> int:
+        return self.clock.live_start
 
     def address_of(self, index: int) -> str:
         return self.wallets[index].address
@@ -67,7 +97,7 @@ class Replay:
         """Sends one payment at its scenario time and returns its id once the receipt is in."""
         w3 = self.chain.w3
         latest = w3.eth.get_block("latest")["timestamp"]
-        when = max(self.live_start + int(row.offset_s), int(latest) + 1)
+        when = self.clock.at(int(row.offset_s), int(latest))
         w3.provider.make_request("evm_setNextBlockTimestamp", [when])
         token = self.tokens[row.token]
         tx = pay_tx(
@@ -102,29 +132,36 @@ class Replay:
 
 
 def train_model(
-    model_dir: Path, seed: int, console: Console, payments_per_consumer_day: float = DEFAULT_DENSITY
+    model_dir: Path, seed: int, console: Console, scenario: Scenario
 ) -> tuple[ModelArtifact, dict[str, Any]]:
-    """A fresh model on synthetic history: seconds, not minutes.
+    """A fresh model for `scenario`'s traffic: seconds, not minutes.
 
-    payments_per_consumer_day: the density of the traffic the model will score (a scenario's
-    `payments_per_consumer_day`). The score is a quantile of the legitimate traffic the model was
-    calibrated on, and velocity features count payments per hour and day: a model calibrated on
-    consumers paying once a day reads a demo's consumers paying several times a day as unusual.
+    Trained on labelled synthetic history at the scenario's density (payments per consumer a day:
+    velocity features count payments per hour and day), then its risk scale is placed on the
+    legitimate traffic of the scenario's own population, the newest part of the month the node's
+    store is primed with (`oracle.train.recalibrate`), as an operator calibrates on recent traffic
+    of the population the node serves. The training table's population (hundreds of consumers,
+    about ten days of history each) is not the demo's (50 consumers with a month behind them, ten
+    merchants), and the score is a quantile of legitimate traffic: calibrated on the training
+    table, the model reviewed several times the share of the demo's payments its thresholds mean.
     """
+    density = scenario.payments_per_consumer_day
     with console.status(
-        f"training LightGBM on {TRAINING_ROWS:,} labelled payments "
-        f"({payments_per_consumer_day:.1f} per consumer a day)..."
+        f"training LightGBM on {TRAINING_ROWS:,} labelled payments ({density:.1f} per consumer a day)..."
     ):
         started = time.perf_counter()
-        frame = generate(
-            rows=TRAINING_ROWS,
-            seed=seed,
-            fraud_rate=0.01,
-            payments_per_consumer_day=payments_per_consumer_day,
-        )
+        frame = generate(rows=TRAINING_ROWS, seed=seed, fraud_rate=0.01, payments_per_consumer_day=density)
         if model_dir.exists():
             shutil.rmtree(model_dir)
-        artifact, metrics = train(frame, label="is_fraud", time_col="timestamp", seed=seed, out=model_dir)
+        trained, metrics = train(frame, label="is_fraud", time_col="timestamp", seed=seed, out=model_dir)
+        history = scenario.table(scenario.live_start).iloc[: len(scenario.history)]
+        artifact = recalibrate(
+            trained,
+            history,
+            since=int(scenario.live_start - scenario.history_days * CALIBRATION_SHARE * DAY),
+            source="the demo population's primed history (its newest third)",
+        )
+        save(artifact, model_dir)
     table = Table(title=f"model {artifact.model_id[:18]}… trained in {time.perf_counter() - started:.1f} s")
     for column in ("auprc", "roc_auc", "recall_at_1pct_fpr", "n_train", "n_test", "positives_test"):
         table.add_column(column, justify="right")

@@ -46,6 +46,7 @@ SUMMARY_FIELDS: dict[str, str] = {
     "escrow": "the milestone escrow (below)",
     "governance": "the DAO's threshold vote",
     "model_id": "the model that scored them",
+    "oracle": "the oracle network: nodes, threshold, the killed node, reports",
 }
 
 

@@ -2,7 +2,7 @@
 
 1. train a LightGBM fraud model on synthetic labelled payments;
 2. deploy the suite and approve the model's id;
-3. start the oracle daemon (`verdict run`) as its own process;
+3. start the oracle network: 4 nodes, each its own `verdict run` process (one is killed mid-run);
 4. replay a few hundred payments from many accounts, every fraud typology among them, showing
    each decision and its reasons as it lands;
 5. write `demo-summary.json` and stop everything it started (ape stops the anvil it started).
@@ -26,6 +26,7 @@ from oracle.datagen import generate_scenario
 from oracle.launch import DaemonProcess
 from oracle.store import Store
 from verdict_demo.dashboard import port_in_use, start_dashboard, wait_healthy
+from verdict_demo.network import DemoNetwork, describe, network_roles
 from verdict_demo.replay import (
     Replay,
     fund_payers,
@@ -71,15 +72,16 @@ def run_demo(
         stale.unlink()
     store_url = f"sqlite:///{store_path}"
 
-    # 1. the traffic, and a model trained at its density (payments per consumer a day)
+    # 1. the traffic, and a model trained at its density (payments per consumer a day), its risk
+    # scale placed on the legitimate traffic of the scenario's own population
     scenario = generate_scenario(n_accounts=n_accounts, n_payments=payments, seed=seed)
-    artifact, _ = train_model(work / "model", seed, console, scenario.payments_per_consumer_day)
+    artifact, _ = train_model(work / "model", seed, console, scenario)
 
     # 2. the suite, with the model approved (later models go through governance). Genesis policy:
     # the router's defaults, 9,900 / 9,990 on the legitimate-quantile scale (about 1% of legitimate
     # payments reviewed, 0.1% refunded, under any approved model): no threshold vote first. From
     # here on only the DAO changes them, the routine track within its bands.
-    roles = Roles.local()
+    roles = network_roles(Roles.local())  # 4 oracle nodes, threshold 3 (verdict_demo/network.py)
     buyer, supplier = roles.buyer, roles.supplier
     with console.status("deploying the suite and handing its policy to the DAO..."):
         world = deploy_world(
@@ -114,17 +116,9 @@ def run_demo(
         f"{primed:,} past payments in the feature store"
     )
 
-    # 4. the oracle node
+    # 4. the oracle network: 4 nodes, each its own `verdict run` (node 0 with the store above)
     daemon_env = verdict_settings(deployment_file, store_url=store_url, model_dir=work / "model")
-    daemon = DaemonProcess.start(
-        {
-            **daemon_env,
-            "VERDICT_NODE_KEY": roles.node.private_key,
-            "VERDICT_POLL_INTERVAL": "0.005",
-            "VERDICT_METRICS_PORT": "0",
-        },
-        work / "daemon.log",
-    )
+    daemon = DemoNetwork.start(daemon_env, roles, work, store_path)
     store = Store(store_url)
     try:
         try:
@@ -135,6 +129,7 @@ def run_demo(
         rows = [r for r in scenario.live.itertuples() if r.payer != r.payee]
         half = len(rows) // 2
         replay_live(replay, rows[:half], store, console, "payments, first half")
+        console.print(f"oracle node {daemon.kill_one()} killed (kill -9); the other three carry on")
         before_vote = len(replay.sent)
         # Fraud got through in the first half: the community votes (routine track) to review the
         # riskiest 2% of legitimate traffic instead of 1% (9,900 -> 9,800 on the quantile scale).
@@ -149,16 +144,18 @@ def run_demo(
         replay_live(replay, rows[half:], store, console, "payments, second half")
         result = summarize(replay, client.oracle, split=before_vote)
         # Supply-chain finance: three milestones behind the same risk gate, one disputed.
-        prime_trading_partners(
-            store_url, str(buyer), str(supplier), int(client.w3.eth.get_block("latest")["timestamp"])
-        )
+        for node_store in daemon.store_urls:  # every node scores the release with the same history
+            prime_trading_partners(
+                node_store, str(buyer), str(supplier), int(client.w3.eth.get_block("latest")["timestamp"])
+            )
         with console.status("escrow: three milestones, one disputed and ruled on..."):
             escrow = run_escrow_scenario(
                 world.escrow, world.stablecoin, buyer, supplier, roles.arbiters[0], gate_waiter(world.escrow)
             )
-        result = summary_document(result, escrow, governance, artifact.model_id)
+        result = summary_document(result, escrow, governance, artifact.model_id, daemon.summary(client))
         (ROOT / summary).write_text(json.dumps(result, indent=2) + "\n")
         print_summary(console, result, summary)
+        console.print(describe(result["oracle"]))
         print_escrow(console, result["escrow"], client.token_info(result["escrow"]["token"]).symbol)
         steps = next_steps(daemon_env, explain_candidate(replay), chain_period(client, replay), dashboard)
         if dashboard:
@@ -183,15 +180,21 @@ def run_demo(
 
 
 def summary_document(
-    result: dict[str, Any], escrow: dict[str, Any], governance: dict[str, Any], model_id: str
+    result: dict[str, Any],
+    escrow: dict[str, Any],
+    governance: dict[str, Any],
+    model_id: str,
+    oracle: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """demo-summary.json: the replay's figures (`replay.summarize`), the escrow's outcome, the DAO's
-    threshold vote and the model; its keys are `screen.SUMMARY_FIELDS`, which README.md lists."""
+    threshold vote, the model and the oracle network (`network.DemoNetwork.summary`); its keys are
+    `screen.SUMMARY_FIELDS`, which README.md lists."""
     return {
         **result,
         "escrow": escrow,
         "governance": {**governance, "proposal_id": str(governance.get("proposal_id"))},
         "model_id": model_id,
+        "oracle": oracle or {},
     }
 
 

@@ -165,18 +165,28 @@ def propose_delist_token(token: Any, *, sender: Any, description: str | None = N
     return _propose([_gov.encode_call(router, "delistToken", address)], text, False, sender)
 
 
-def propose_approve_model(model: str | Path, *, sender: Any, description: str | None = None) -> int:
+def propose_approve_model(
+    model: str | Path,
+    *,
+    sender: Any,
+    description: str | None = None,
+    comparison: str | Path | None = None,
+) -> int:
     """Proposes RiskOracle.approveModel(id) for a trained model: `model` is its directory (`verdict
     train --out DIR`; the id is checked against the files) or its id (0x + 64 hex). Until it is
-    executed, `verdict run` posts nothing for that model. A Major-track proposal. Returns the id."""
+    executed, `verdict run` posts nothing for that model. A Major-track proposal. Returns the id.
+
+    comparison: a `verdict compare --out FILE` of this model as the shadow challenger; its sha256
+    and both model ids go into the description as a line of the body (refused if the file was
+    edited or compares another model)."""
     model_id = _model_id(model)
+    evidence = _comparison_line(comparison, model_id) if comparison is not None else None
     oracle = dao()["RiskOracle"]
     if oracle.isModelApproved(model_id):
         raise ValueError(f"model 0x{model_id.hex()} is already approved")
-    text = (
-        description
-        or f"Approve model 0x{model_id.hex()} for the oracle nodes. [{chain.blocks.head.timestamp}]"
-    )
+    title = f"Approve model 0x{model_id.hex()} for the oracle nodes."
+    stamp = f"[{chain.blocks.head.timestamp}]"
+    text = description or (f"{title}\n{evidence}\n{stamp}" if evidence else f"{title} {stamp}")
     return _propose([_gov.encode_call(oracle, "approveModel", model_id)], text, False, sender)
 
 
@@ -193,6 +203,15 @@ def _model_id(model: str | Path) -> bytes:
         return raw
     try:
         return bytes.fromhex(_load_model(text).model_id.removeprefix("0x"))
+    except VerdictError as error:
+        raise ValueError(str(error)) from None
+
+
+def _comparison_line(comparison: str | Path, model_id: bytes) -> str:
+    from oracle.compare import comparison_line
+
+    try:
+        return comparison_line(Path(comparison), "0x" + model_id.hex())
     except VerdictError as error:
         raise ValueError(str(error)) from None
 
@@ -257,8 +276,9 @@ def _zero_weight_reason(proposal_id: int, voter: Any) -> str:
         )
     elif str(token.delegates(address)) == _gov.ZERO_ADDRESS:
         why = (
-            "it has never delegated its votes: call delegate(sender=...) (or `ape run vote delegate`) "
-            "before the next proposal"
+            "it has no delegate (it delegated to nobody, or is a contract: tokens delegate to their holder "
+            "on receipt otherwise): call delegate(sender=...) (or `ape run vote delegate`) before the next "
+            "proposal"
         )
     else:
         why = (

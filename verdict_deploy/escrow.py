@@ -19,6 +19,8 @@ from typing import Any
 from ape import chain, project
 from ape.contracts import ContractInstance
 
+from verdict_deploy.suite import write_abi
+
 STATUS_NAMES = (
     "None",
     "Funded",
@@ -207,6 +209,9 @@ def escrow_of_record(
         oracle = project.RiskOracle.at(recorded["RiskOracle"])
         escrow = deploy_escrow(deployer, router, oracle, arbiters=[arbiter])
         record["contracts"]["Escrow"] = str(escrow.address)
+        abi_file = write_abi(path, "Escrow", escrow)
+        if abi_file is not None:
+            record.setdefault("abis", {})["Escrow"] = abi_file
         path.write_text(json.dumps(record, indent=2) + "\n")
     else:
         escrow = project.Escrow.at(recorded["Escrow"])

@@ -10,12 +10,13 @@ threshold, vote, advance time, queue, execute.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from ape import chain, project
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 TOKEN = 10**18
@@ -25,6 +26,10 @@ PROPOSAL_STATES = ("Pending", "Active", "Canceled", "Defeated", "Succeeded", "Qu
 SUPPORT = {"against": 0, "for": 1, "abstain": 2}
 TRACKS = ("Major", "Routine")
 QUADRATIC_MARKER = "#quadratic"
+# OpenZeppelin's front-running guard: a description ending in `#proposer=0x<40 hex>` may only be proposed
+# by that address (Governor._isValidDescriptionForProposer), so nobody can submit the same proposal first.
+PROPOSER_SUFFIX = "#proposer="
+_PROPOSER_SUFFIX_RE = re.compile(r"#proposer=(0x[0-9a-fA-F]{40})\Z")
 
 
 @dataclass(frozen=True)
@@ -313,6 +318,30 @@ def encode_call(contract: Any, method: str, *args: Any) -> tuple[str, int, bytes
     return contract.address, 0, bytes(getattr(contract, method).encode_input(*args))
 
 
+def with_proposer_suffix(description: str, proposer: Any) -> str:
+    """`description` ending with OpenZeppelin's `#proposer=0x…` suffix for `proposer` (an account or an
+    address): the governor then refuses the same proposal from any other account. It is the last thing
+    appended to every description the project's tools propose (after `#quadratic` and any other line);
+    a description that already ends with this proposer's suffix is returned unchanged.
+
+    Raises ValueError if the description already names another proposer."""
+    address = to_checksum_address(str(getattr(proposer, "address", proposer)))
+    found = _PROPOSER_SUFFIX_RE.search(description)
+    if found:
+        if to_checksum_address(found.group(1)) != address:
+            raise ValueError(
+                f"the description ends with a proposer suffix for {found.group(1)}, but {address} "
+                "proposes it: the governor would refuse it; drop the suffix"
+            )
+        return description
+    return f"{description}{PROPOSER_SUFFIX}{address}"
+
+
+def strip_proposer_suffix(description: str) -> str:
+    """`description` without a trailing `#proposer=0x…` suffix (for display)."""
+    return _PROPOSER_SUFFIX_RE.sub("", description)
+
+
 def is_quadratic_description(description: str) -> bool:
     """Whether the governor will read `description` as flagged `#quadratic` (at the end, optionally
     followed by OpenZeppelin's `#proposer=0x<40 hex>` suffix)."""
@@ -341,16 +370,28 @@ def propose(
 ) -> Proposal:
     """Submits a proposal of `calls` ((target, value, calldata) triples); returns it with its id.
 
-    A description flagged `#quadratic` is checked first (`check_quadratic_allowed`): ValueError instead of
-    a reverted transaction."""
+    The description gets the sender's `#proposer=0x…` suffix (`with_proposer_suffix`), so a copy of the
+    proposal submitted by another account reverts instead of taking its id. A description flagged
+    `#quadratic` is checked first (`check_quadratic_allowed`): ValueError instead of a reverted
+    transaction."""
     targets = [str(getattr(t, "address", t)) for t, _, _ in calls]
     values = [int(v) for _, v, _ in calls]
     calldatas = [bytes(c) for _, _, c in calls]
+    description = with_proposer_suffix(description, sender)
     if is_quadratic_description(description):
         check_quadratic_allowed(governor, calls)
     governor.propose(targets, values, calldatas, description, sender=sender)
     proposal_id = governor.getProposalId(targets, values, calldatas, keccak(text=description))
     return Proposal(int(proposal_id), targets, values, calldatas, description)
+
+
+def keyed_vote_nonce(proposal_id: int, used: int = 0) -> int:
+    """The nonce a signed ballot on `proposal_id` carries (OpenZeppelin GovernorNoncesKeyed): the low 192
+    bits of the proposal id as the key, shifted left 64 bits, OR the count of keyed signatures the voter
+    already used on it (0: a voter votes once). It equals `governor.nonces(voter, proposal_id % 2**192)`
+    and is independent of the voter's other signatures, so ballots on several open proposals can be
+    signed at once and land in any order."""
+    return ((int(proposal_id) % 2**192) << 64) | used
 
 
 def state_name(governor: Any, proposal_id: int) -> str:

@@ -102,6 +102,19 @@ def abi_dir_of(record: Path) -> Path:
     return record.with_suffix(".abi")
 
 
+def write_abi(record: Path, name: str, contract: Any) -> str | None:
+    """Writes `contract`'s full ABI to `<record>.abi/<name>.json` and returns that file's path relative
+    to the record, or None for an object without a contract type (a plain account)."""
+    contract_type = getattr(contract, "contract_type", None)
+    if contract_type is None:
+        return None
+    abi_dir = abi_dir_of(record)
+    abi_dir.mkdir(parents=True, exist_ok=True)
+    abi = contract_type.model_dump(mode="json", by_alias=True, exclude_none=True)["abi"]
+    (abi_dir / f"{name}.json").write_text(json.dumps(abi, indent=2) + "\n")
+    return f"{abi_dir.name}/{name}.json"
+
+
 def write_deployment(
     network_name: str,
     contracts: Mapping[str, Any],
@@ -124,12 +137,9 @@ def write_deployment(
     abi_dir.mkdir()
     abis: dict[str, str] = {}
     for name, contract in contracts.items():
-        contract_type = getattr(contract, "contract_type", None)
-        if contract_type is None:
-            continue
-        abi = contract_type.model_dump(mode="json", by_alias=True, exclude_none=True)["abi"]
-        (abi_dir / f"{name}.json").write_text(json.dumps(abi, indent=2) + "\n")
-        abis[name] = f"{abi_dir.name}/{name}.json"
+        written = write_abi(path, name, contract)
+        if written is not None:
+            abis[name] = written
     block_hash = networks.provider.web3.eth.get_block(int(block))["hash"]
     record = {
         "format": RECORD_VERSION,

@@ -12,10 +12,13 @@ import {GovernorPreventLateQuorum} from
     "@openzeppelin/contracts/governance/extensions/GovernorPreventLateQuorum.sol";
 import {GovernorProposalGuardian} from
     "@openzeppelin/contracts/governance/extensions/GovernorProposalGuardian.sol";
+import {GovernorNoncesKeyed} from "@openzeppelin/contracts/governance/extensions/GovernorNoncesKeyed.sol";
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
+import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {GovernorTracks} from "./extensions/GovernorTracks.sol";
 import {GovernorQuadratic} from "./extensions/GovernorQuadratic.sol";
+import {GovernorRulesModule} from "./extensions/GovernorRulesModule.sol";
 import {IMembership} from "./IMembership.sol";
 
 /// @title CommunityGovernor
@@ -39,7 +42,8 @@ contract CommunityGovernor is
     GovernorPreventLateQuorum,
     GovernorProposalGuardian,
     GovernorTracks,
-    GovernorQuadratic
+    GovernorQuadratic,
+    GovernorNoncesKeyed
 {
     /// @notice Construction parameters (one struct keeps the constructor readable).
     /// @param name the governor's name, also its EIP-712 domain name for castVoteBySig
@@ -88,12 +92,9 @@ contract CommunityGovernor is
         GovernorQuadratic(membership_)
     {
         _setProposalGuardian(config.guardian);
-        for (uint256 i = 0; i < routineRules.length; ++i) {
-            _setRoutineRule(routineRules[i].target, routineRules[i].selector, routineRules[i].bounds);
-        }
-        for (uint256 i = 0; i < quadraticCalls.length; ++i) {
-            _setQuadraticCall(quadraticCalls[i].target, quadraticCalls[i].selector, true);
-        }
+        _delegateToRulesModule(
+            abi.encodeCall(GovernorRulesModule.initLists, (routineRules, quadraticCalls, address(timelock_)))
+        );
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -220,5 +221,28 @@ contract CommunityGovernor is
 
     function _executor() internal view override(Governor, GovernorTimelockControl) returns (address) {
         return super._executor();
+    }
+
+    function _useCheckedNonce(address owner, uint256 nonce) internal override(Nonces, GovernorNoncesKeyed) {
+        super._useCheckedNonce(owner, nonce);
+    }
+
+    function _validateVoteSig(uint256 proposalId, uint8 support, address voter, bytes memory signature)
+        internal
+        override(Governor, GovernorNoncesKeyed)
+        returns (bool)
+    {
+        return super._validateVoteSig(proposalId, support, voter, signature);
+    }
+
+    function _validateExtendedVoteSig(
+        uint256 proposalId,
+        uint8 support,
+        address voter,
+        string memory reason,
+        bytes memory params,
+        bytes memory signature
+    ) internal override(Governor, GovernorNoncesKeyed) returns (bool) {
+        return super._validateExtendedVoteSig(proposalId, support, voter, reason, params, signature);
     }
 }

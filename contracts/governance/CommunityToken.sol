@@ -17,9 +17,17 @@ import {Time} from "@openzeppelin/contracts/utils/types/Time.sol";
 /// membership registry and the polls read this clock.
 ///
 /// The whole supply is minted once, to `initialHolder`, which distributes it (see docs/tokenomics.md);
-/// there is no minting authority afterwards. Balances carry no votes until delegated (self-delegation
-/// included).
+/// there is no minting authority afterwards.
+///
+/// **Votes without a delegate step**: an account without code (an EOA) that receives tokens while it has
+/// no delegate and never declined one delegates to itself, in the same transfer, so a member's votes
+/// equal their balance without a `delegate` transaction. A holder who chose a delegate keeps it; one who
+/// delegated to address(0) on purpose ({declinedAutoDelegation}) is never re-delegated. Contracts
+/// (the timelock's treasury, Membership's referral budget, VestingGrant's unvested tokens, escrows)
+/// never self-delegate: their tokens carry no votes unless the contract delegates explicitly.
 contract CommunityToken is ERC20, ERC20Permit, ERC20Votes {
+    mapping(address account => bool) private _declinedAutoDelegation;
+
     /// @param name_ token name, also the EIP-712 domain name of permits and delegations
     /// @param symbol_ token symbol
     /// @param initialHolder receives the whole `supply`
@@ -42,8 +50,31 @@ contract CommunityToken is ERC20, ERC20Permit, ERC20Votes {
         return "mode=timestamp";
     }
 
+    /// @notice Whether `account` delegated to address(0) at some point, which turns off self-delegation on
+    /// receipt for it (it may still delegate to anyone, itself included, at any time).
+    function declinedAutoDelegation(address account) public view virtual returns (bool) {
+        return _declinedAutoDelegation[account];
+    }
+
+    /// @dev Moves balances and votes, then self-delegates a code-less recipient that has no delegate and
+    /// never declined one ({_autoDelegates}). Later receipts cost one warm storage read more.
     function _update(address from, address to, uint256 value) internal virtual override(ERC20, ERC20Votes) {
         super._update(from, to, value);
+        if (_autoDelegates(to)) _delegate(to, to);
+    }
+
+    /// @dev Whether a receipt by `to` delegates its balance to itself: not a burn, no delegate yet (read
+    /// first: warm after the vote transfer, and false for every later receipt), no code (contracts never
+    /// vote unless they delegate explicitly), and never declined.
+    function _autoDelegates(address to) internal view virtual returns (bool) {
+        return to != address(0) && delegates(to) == address(0) && to.code.length == 0
+            && !_declinedAutoDelegation[to];
+    }
+
+    /// @dev Records a delegation to address(0) as declining auto-delegation.
+    function _delegate(address account, address delegatee) internal virtual override {
+        if (delegatee == address(0) && !_declinedAutoDelegation[account]) _declinedAutoDelegation[account] = true;
+        super._delegate(account, delegatee);
     }
 
     function nonces(address owner) public view virtual override(ERC20Permit, Nonces) returns (uint256) {

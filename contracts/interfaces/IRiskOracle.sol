@@ -19,14 +19,45 @@ interface IRiskOracle {
         bytes32 reasonsHash;
     }
 
+    /// @notice A batch of verdicts agreed by a network of nodes (issue 17), the part every signer
+    /// shares. Each signer signs it together with its own scores (an {Observation}).
+    /// @param configDigest {configDigest} when the nodes built the report: binds it to this chain,
+    ///        this oracle and the node set and threshold of the moment
+    /// @param target the gated contract (PaymentRouter or Escrow) that owns every id
+    /// @param modelId the approved model every signer scored with
+    /// @param round the nodes' round number (the last block of the batch); reports of different
+    ///        rounds over the same items differ, a report is accepted once
+    /// @param ids the items, in any order
+    /// @param contentHashes per item, keccak256(abi.encode(payer, payee, token, amount)) as the
+    ///        item's request log gave them; an item whose stored terms differ is skipped
+    struct Report {
+        bytes32 configDigest;
+        address target;
+        bytes32 modelId;
+        uint64 round;
+        uint256[] ids;
+        bytes32[] contentHashes;
+    }
+
+    /// @notice One signer's scores for a {Report}, with its EIP-712 signature over
+    /// `Observation(bytes32 configDigest,address target,bytes32 modelId,uint64 round,uint256[] ids,
+    /// bytes32[] contentHashes,uint16[] scores,bytes32[] reasonsHashes)`.
+    struct Observation {
+        uint16[] scores;
+        bytes32[] reasonsHashes;
+        bytes signature;
+    }
+
     /// @notice Why an item of a batch was skipped without side effects (`VerdictSkipped.reason`, as
     /// an ABI client sees it): 0 UnknownItem (no such id at the target), 1 AlreadyFinal, 2 Expired
-    /// (past its verdict deadline), 3 DuplicateVote (this node already voted on it).
+    /// (past its verdict deadline), 3 DuplicateVote (this node already voted on it), 4
+    /// ContentMismatch (a report's content hash differs from the item's stored terms).
     enum SkipReason {
         UnknownItem,
         AlreadyFinal,
         Expired,
-        DuplicateVote
+        DuplicateVote,
+        ContentMismatch
     }
 
     event VerdictPosted(
@@ -46,6 +77,12 @@ interface IRiskOracle {
     event ModelRevoked(bytes32 indexed modelId);
     event TargetAdded(address indexed target);
     event TargetRemoved(address indexed target);
+    /// @notice The node set or the threshold changed: reports signed under an older digest revert.
+    event ConfigChanged(uint64 version, bytes32 configDigest);
+    /// @notice A signed report was accepted; its items follow as `VerdictFinalized` or `VerdictSkipped`.
+    event ReportTransmitted(
+        bytes32 indexed reportHash, address indexed target, address indexed transmitter, uint64 round, address[] signers
+    );
 
     error RiskOracleUnauthorizedNode(address sender);
     error RiskOracleModelNotApproved(bytes32 modelId);
@@ -60,6 +97,18 @@ interface IRiskOracle {
     error RiskOracleTooManyNodes(uint256 max);
     /// @notice `node` was registered once and removed; its old votes are kept, so it cannot return.
     error RiskOracleNodeRetired(address node);
+    /// @notice The report was built for another config (an older node set or threshold, another
+    /// oracle or chain).
+    error RiskOracleConfigDigestMismatch(bytes32 reported, bytes32 current);
+    /// @notice This exact report (same digest, target, model, round and items) was accepted before.
+    error RiskOracleReportReplayed(bytes32 reportHash);
+    error RiskOracleTooFewSignatures(uint256 signatures, uint256 threshold);
+    /// @notice A signature did not recover to a registered node.
+    error RiskOracleUnauthorizedSigner(address signer);
+    /// @notice Signers must come in strictly ascending address order (which makes them distinct).
+    error RiskOracleSignersNotAscending(address signer);
+    /// @notice The report's arrays disagree in length.
+    error RiskOracleReportMalformed();
 
     /// @notice Posts many verdicts in one transaction.
     ///
@@ -69,6 +118,30 @@ interface IRiskOracle {
     /// Items that are unknown, already final, expired or a repeat vote by this node are skipped
     /// with `VerdictSkipped`, so a retried batch is harmless.
     function submitVerdicts(Verdict[] calldata verdicts) external;
+
+    /// @notice Applies a report signed by at least {quorum} distinct registered nodes: each item's
+    /// final score is the middle of the signers' scores (the higher middle for an even count), so
+    /// with at most f faulty signers among 2f+1 or more, it lies within the honest signers' range.
+    ///
+    /// Requirements:
+    /// - the sender is a registered node (the round's transmitter);
+    /// - `report.configDigest` is the current {configDigest}; the report was not accepted before;
+    /// - the model is approved, the target registered, at least one item, every array of length
+    ///   `report.ids.length`, every score at most 10000;
+    /// - at least {quorum} observations, signed by registered nodes in strictly ascending order.
+    /// Items that are unknown, already final, expired or whose terms differ from
+    /// `report.contentHashes` are skipped with `VerdictSkipped` (node = the transmitter).
+    function transmit(Report calldata report, Observation[] calldata observations) external;
+
+    /// @notice keccak256(abi.encode(chainid, this oracle, {configVersion})): what a report must carry.
+    function configDigest() external view returns (bytes32);
+    /// @notice Bumped by every node-set or quorum change.
+    function configVersion() external view returns (uint64);
+    /// @notice Whether a report with this hash (see {reportHash}) was accepted.
+    function isReportTransmitted(bytes32 hash) external view returns (bool);
+    /// @notice The hash {transmit} records to refuse a replay: over the digest, target, model,
+    /// round, ids and content hashes (not the scores or signatures).
+    function reportHash(Report calldata report) external pure returns (bytes32);
 
     // --- administration: DEFAULT_ADMIN_ROLE (the DAO timelock once governance takes over) -----
     /// @notice Requirements: admin; `node` non-zero, not registered and never removed before.

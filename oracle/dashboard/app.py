@@ -25,12 +25,14 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from oracle.compare import EMPTY, build_comparison, seal, summary_lines, table_rows
 from oracle.config import Settings
 from oracle.dashboard.data import Dashboard
 from oracle.dashboard.filters import FILTERS
 from oracle.dashboard.listen import port_in_use
 from oracle.errors import ChainError, DataError, StoreError, VerdictError
 from oracle.report import build_report, report_period
+from oracle.shadow import ShadowLog
 
 HERE = Path(__file__).parent
 PAGES = (
@@ -40,6 +42,7 @@ PAGES = (
     ("/model", "model", "Model card"),
     ("/health", "health", "Oracle health"),
     ("/report", "report", "Compliance report"),
+    ("/compare", "compare", "Challenger"),
 )
 log = structlog.get_logger("verdict.dashboard")
 
@@ -144,6 +147,42 @@ def create_app(settings: Settings, dashboard: Dashboard | None = None) -> Starle
             "rule": build_rule_text(settings),
         }
 
+    shadow_log = ShadowLog(settings.store_url, create=False)
+
+    def comparison_of(request: Request) -> dict[str, Any]:
+        q = request.query_params
+        start, end, challenger = (q.get(name) or None for name in ("from", "to", "challenger"))
+        period = report_period(start, end, chain=board.chain, store=board.store)
+        return seal(build_comparison(board.store, shadow_log, board.chain, period, challenger))
+
+    def compare_page(request: Request) -> dict[str, Any]:
+        q = request.query_params
+        context: dict[str, Any] = {"from": q.get("from", ""), "to": q.get("to", ""), "comparison": None}
+        try:
+            comparison = comparison_of(request)
+        except DataError as exc:
+            return {**context, "error_input": str(exc)}
+        if comparison["payments_compared"]:
+            context.update(
+                comparison=comparison, rows=table_rows(comparison), lines=summary_lines(comparison)
+            )
+        else:
+            context["empty"] = EMPTY.format(where=" for payments in this period")
+        return context
+
+    def compare_download(request: Request) -> Response:
+        try:
+            comparison = comparison_of(request)
+        except DataError as exc:
+            return Response(f"error: {exc}\n", status_code=400, media_type="text/plain")
+        except VerdictError as exc:
+            return Response(f"error: {exc}\n", status_code=503, media_type="text/plain")
+        return Response(
+            json.dumps(comparison, indent=2, sort_keys=True) + "\n",
+            media_type="application/json",
+            headers={"Content-Disposition": 'attachment; filename="comparison.json"'},
+        )
+
     def pr_curve(request: Request) -> Response:
         path = Path(settings.model_dir) / "pr_curve.png"
         if not path.is_file():
@@ -161,6 +200,8 @@ def create_app(settings: Settings, dashboard: Dashboard | None = None) -> Starle
         Route("/health", page("health", lambda r: board.health())),
         Route("/report", page("report", report_page)),
         Route("/report/suspicious", report_download),
+        Route("/compare", page("compare", compare_page)),
+        Route("/compare.json", compare_download),
         Route("/model/pr_curve.png", pr_curve),
         Route("/api/review/{pid}", review, methods=["POST"]),
         Route("/healthz", healthz),
@@ -172,6 +213,7 @@ def create_app(settings: Settings, dashboard: Dashboard | None = None) -> Starle
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
         board.close()
+        shadow_log.close()
 
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.dashboard = board

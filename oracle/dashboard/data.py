@@ -372,7 +372,18 @@ class Dashboard:
             # Split and park (issue 13): verdicts the chain refused on their own, never retried.
             "parked": parked,
             "parked_count": finals.get("parked", 0),
+            "network": self._network(head),  # issue 17: each node's part in the signed reports
         }
+
+    def _network(self, head: int | None) -> list[dict[str, Any]]:
+        from oracle.network.health import node_table
+
+        if head is None:
+            return []
+        try:
+            return node_table(self.chain, head)
+        except ChainError:
+            return []
 
 
 def reason_texts(row: VerdictRow | None) -> list[str]:

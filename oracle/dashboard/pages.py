@@ -3,7 +3,10 @@ them with the filters in `oracle.dashboard.filters`."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+_PROPOSER_SUFFIX = re.compile(r"#proposer=0x[0-9a-fA-F]{40}\Z")
 
 
 @dataclass
@@ -58,7 +61,8 @@ class Proposal:
 
     @property
     def title(self) -> str:
-        text = self.description.strip()
+        # Without OZ's front-running guard `#proposer=0x…`, which the tools append to every description.
+        text = _PROPOSER_SUFFIX.sub("", self.description).strip()
         return text.splitlines()[0][:140] if text else "(no title)"
 
     @property

@@ -142,7 +142,7 @@ def _enum(source: str, name: str) -> list[str]:
         (
             "interfaces/IRiskOracle.sol",
             "SkipReason",
-            ["UnknownItem", "AlreadyFinal", "Expired", "DuplicateVote"],
+            ["UnknownItem", "AlreadyFinal", "Expired", "DuplicateVote", "ContentMismatch"],
         ),
     ],
 )

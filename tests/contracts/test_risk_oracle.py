@@ -306,12 +306,19 @@ def test_target_refusing_the_final_verdict_leaves_nothing_final(project, risk_or
 
 def test_add_and_remove_node(risk_oracle, deployer, node, outsider):
     receipt = risk_oracle.addNode(outsider, sender=deployer)
-    assert receipt.events == [risk_oracle.NodeAdded(node=outsider)]
+    version = risk_oracle.configVersion()  # a node-set change is a new config (signed reports)
+    assert receipt.events == [
+        risk_oracle.NodeAdded(node=outsider),
+        risk_oracle.ConfigChanged(version=version, configDigest=risk_oracle.configDigest()),
+    ]
     assert risk_oracle.isNode(outsider)
     assert set(risk_oracle.nodes()) == {node.address, outsider.address}
 
     receipt = risk_oracle.removeNode(outsider, sender=deployer)
-    assert receipt.events == [risk_oracle.NodeRemoved(node=outsider)]
+    assert receipt.events == [
+        risk_oracle.NodeRemoved(node=outsider),
+        risk_oracle.ConfigChanged(version=version + 1, configDigest=risk_oracle.configDigest()),
+    ]
     assert not risk_oracle.isNode(outsider)
 
 
@@ -341,7 +348,11 @@ def test_set_quorum_must_be_between_one_and_node_count(risk_oracle, deployer, ne
 def test_set_quorum_emits_change(risk_oracle, deployer, extra_nodes):
     risk_oracle.addNode(extra_nodes[0], sender=deployer)
     receipt = risk_oracle.setQuorum(2, sender=deployer)
-    assert receipt.events == [risk_oracle.QuorumChanged(oldQuorum=1, newQuorum=2)]
+    version, digest = risk_oracle.configVersion(), risk_oracle.configDigest()
+    assert receipt.events == [
+        risk_oracle.QuorumChanged(oldQuorum=1, newQuorum=2),
+        risk_oracle.ConfigChanged(version=version, configDigest=digest),
+    ]
     assert risk_oracle.quorum() == 2
 
 

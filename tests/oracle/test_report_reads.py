@@ -17,17 +17,19 @@ from web3 import Web3
 from oracle.chain import ETH, ChainClient, Deployment, RouterPayment, TokenInfo, load_abis
 from oracle.cli import app
 from oracle.config import Settings
+from oracle.features import batch_features
 from oracle.records import PaymentRecord as StoredPayment
 from oracle.report import build_report, report_period
+from oracle.scoring import Scorer
 from oracle.store import Store
 from verdict_deploy import deploy_world, verdict_settings
 
 ROUTER = Web3.to_checksum_address("0x" + "11" * 20)
 
 
-def test_report_lists_held_and_high_scored_payments_from_public_reads(
-    store: Store, manifest: Path, monkeypatch
-):
+def _offline_chain(manifest: Path, monkeypatch, status: dict[int, int]) -> tuple[ChainClient, list[tuple]]:
+    """A ChainClient whose reads are answered here: payments 1 and 2 requested, 1 held and 2
+    settled in the logs, `status` as their on-chain status; and the list of log queries made."""
     deployment = Deployment("local", 31337, 5, {"RiskOracle": "0x" + "22" * 20, "PaymentRouter": ROUTER})
     chain = ChainClient("http://127.0.0.1:9", deployment, load_abis(manifest))
     requested = ChainClient.topic(chain.router, "PaymentRequested")
@@ -47,14 +49,19 @@ def test_report_lists_held_and_high_scored_payments_from_public_reads(
         asked.append((address, len(list(topics))))
         return [log(requested, 1, 1), log(requested, 2, 2), log(held, 1, 3), log(settled, 2, 4)]
 
-    status = {1: 2, 2: 3}  # held, settled
     monkeypatch.setattr(chain, "logs", logs)
     monkeypatch.setattr(
         chain, "payment", lambda pid: RouterPayment(pid, "0xA", "0xB", ETH, 10**18, 0, status[pid])
     )
     monkeypatch.setattr(chain, "token_info", lambda token: TokenInfo("ETH", 18))
     monkeypatch.setattr(chain, "block_number", lambda: 50)
+    return chain, asked
 
+
+def test_report_lists_held_and_high_scored_payments_from_public_reads(
+    store: Store, manifest: Path, monkeypatch
+):
+    chain, asked = _offline_chain(manifest, monkeypatch, {1: 2, 2: 3})  # held, settled
     store.record_payments(
         [
             (StoredPayment("router:1", "0xA", "0xB", "ETH", 3000.0, 1_000), None),
@@ -78,6 +85,36 @@ def test_report_lists_held_and_high_scored_payments_from_public_reads(
     assert activity.status_now == "held" and activity.score_bps == 9000
     assert activity.reasons == ["amount is high"] and activity.amount == "1"
     assert activity.request_tx == "0x" + "01" * 32 and activity.outcome_tx == "0x" + "03" * 32
+
+
+def test_a_flagged_payment_scored_below_review_gets_its_reasons_recomputed(
+    store: Store, manifest: Path, monkeypatch, artifact, model_dir: Path, payments
+):
+    """The node stores no reasons below the review threshold (16.3), yet the gate can still hold
+    such a payment; the report recomputes them from the stored features, as `verdict explain` does,
+    and only while they still hash to the verdict's evidence."""
+    scorer = Scorer(artifact, compiled=False)
+    X = scorer.model_matrix(batch_features(payments.iloc[-400:]).to_numpy())
+    results = scorer.score_many(X, reasons_from_bps=artifact.review_threshold_bps)
+    calm = [i for i, r in enumerate(results) if not r.reasons][:2]
+    chain, _ = _offline_chain(manifest, monkeypatch, {1: 2, 2: 2})  # both held by the gate
+    for pid, i in zip((1, 2), calm, strict=True):
+        key = f"router:{pid}"
+        features = dict(zip(scorer.feature_names, X[i].tolist(), strict=True))
+        if pid == 2:
+            features[scorer.feature_names[0]] = 12_345.678  # edited after scoring: no longer its evidence
+        store.record_payments([(StoredPayment(key, "0xA", "0xB", "ETH", 30.0, 1_000 + pid), None)], [], [])
+        store.record_scored(
+            key, ROUTER, pid, results[i].score_bps, "settle", artifact.model_id, [],
+            results[i].evidence_hash, features,
+        )  # fmt: skip
+
+    report = build_report(Settings(model_dir=str(model_dir)), 0, 2_000, store=store, chain=chain)
+
+    by_id = {a.payment_id: a for a in report.activities}
+    expected = [r["text"] for r in scorer.score_many(X[calm[0] : calm[0] + 1])[0].reasons_dicts()]
+    assert expected and by_id[1].reasons == expected
+    assert by_id[2].reasons == []
 
 
 # --- against a real chain: anvil, the deployed suite, a real store and the `verdict` CLI ------------

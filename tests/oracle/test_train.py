@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from oracle.datagen import generate
 from oracle.errors import DataError
-from oracle.features import FEATURES
-from oracle.train import average_precision, recall_at_fpr, roc_auc, threshold_for_budget, train
+from oracle.features import FEATURES, batch_features
+from oracle.train import average_precision, recalibrate, recall_at_fpr, roc_auc, threshold_for_budget, train
 
 
 def test_model_on_generated_payments_beats_chance_and_writes_everything(model_dir, artifact):
@@ -44,6 +45,27 @@ def test_same_seed_same_model_id(payments):
     b, _ = train(small, "is_fraud", seed=1)
     c, _ = train(small, "is_fraud", seed=2)
     assert a.model_id == b.model_id != c.model_id
+
+
+def test_recalibrate_places_the_scale_on_another_population_and_is_a_new_model(artifact):
+    """The same trees on the scale of other traffic: about 1% of its legitimate payments from
+    `since` on score 9,900 or more; the probability keeps its labelled fit; a new model id."""
+    other = generate(6_000, seed=41, fraud_rate=0.01, payments_per_consumer_day=4.0)
+    since = int(np.quantile(other["timestamp"], 0.5))
+    moved = recalibrate(artifact, other, since=since, label="is_fraud", source="test traffic")
+    assert moved.model_id != artifact.model_id
+    assert moved.booster.model_to_string() == artifact.booster.model_to_string()
+    assert moved.calibration.probability == artifact.calibration.probability
+    assert moved.calibration.info["legitimate_rows"] == int(
+        ((other["timestamp"] >= since) & (other["is_fraud"] == 0)).sum()
+    )
+    assert moved.metadata["drift_reference"]["rows"] == moved.calibration.info["legitimate_rows"]
+    late = other[(other["timestamp"] >= since) & (other["is_fraud"] == 0)]
+    x = batch_features(other).loc[late.index, moved.feature_names].to_numpy()
+    bps = moved.calibration.score_bps(moved.booster.predict(x, raw_score=True))
+    assert 0.005 <= (bps >= 9_900).mean() <= 0.015
+    with pytest.raises(DataError, match="Verdict's features"):
+        recalibrate(train(_generic(), "label")[0], other)
 
 
 def _generic(n: int = 3_000, seed: int = 0) -> pd.DataFrame:

@@ -2,8 +2,11 @@
 pragma solidity ^0.8.24;
 
 import {GovernorCountingSimple} from "@openzeppelin/contracts/governance/extensions/GovernorCountingSimple.sol";
-import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IMembership} from "../IMembership.sol";
+import {IGovernorQuadratic} from "./IGovernorRules.sol";
+import {GovernorRulesHost} from "./GovernorRulesHost.sol";
+import {GovernorRulesModule} from "./GovernorRulesModule.sol";
+import {GovernorRulesStorage} from "./GovernorRulesStorage.sol";
 
 /// @title GovernorQuadratic
 /// @notice Extension of {GovernorCountingSimple}: quadratic voting among registered members, on proposals
@@ -25,37 +28,12 @@ import {IMembership} from "../IMembership.sol";
 /// therefore weighs exactly what one holder of them weighs. The quorum is measured on the raw votes of
 /// the members who voted For or Abstain (see {quorumParticipation}). Unflagged proposals count raw votes
 /// as {GovernorCountingSimple} does.
-abstract contract GovernorQuadratic is GovernorCountingSimple {
-    /// @notice A (target, selector) pair allowed in quadratic proposals.
-    struct QuadraticCall {
-        address target;
-        bytes4 selector;
-    }
-
-    /*//////////////////////////////////////////////////////////////
-                             EVENTS / ERRORS
-    //////////////////////////////////////////////////////////////*/
-
-    event ProposalMarkedQuadratic(uint256 indexed proposalId);
-    event MembershipSet(address oldMembership, address newMembership);
-    event QuadraticCallSet(address indexed target, bytes4 indexed selector, bool allowed);
-
-    error GovernorQuadraticInvalidMembership(address membership);
-    error GovernorQuadraticNotAllowed(address target, bytes4 selector);
-    error GovernorQuadraticInvalidTarget(address target);
-
-    /*//////////////////////////////////////////////////////////////
-                                STORAGE
-    //////////////////////////////////////////////////////////////*/
-
-    IMembership private _membership;
-    mapping(uint256 proposalId => bool) private _quadratic;
-    mapping(uint256 proposalId => uint256) private _memberParticipation;
-    mapping(address target => mapping(bytes4 selector => bool)) private _quadraticCalls;
-    mapping(uint256 proposalId => mapping(address root => uint256[3])) private _treeVotes;
-
+///
+/// The governance-only setters, {quadraticWeight} and {treeVotes} run in the governor's
+/// {GovernorRulesModule} (by delegatecall, see {GovernorRulesHost}); counting stays in the governor.
+abstract contract GovernorQuadratic is IGovernorQuadratic, GovernorCountingSimple, GovernorRulesHost {
     constructor(IMembership membership_) {
-        _setMembership(membership_);
+        _delegateToRulesModule(abi.encodeCall(GovernorRulesModule.initMembership, (membership_)));
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -68,8 +46,8 @@ abstract contract GovernorQuadratic is GovernorCountingSimple {
     /// {IMembership} in full (quadratic ballots read {IMembership-inviteRootOf}).
     ///
     /// Emits {MembershipSet}.
-    function setMembership(IMembership newMembership) public virtual onlyGovernance {
-        _setMembership(newMembership);
+    function setMembership(IMembership) external virtual onlyGovernance {
+        _forwardToRulesModule();
     }
 
     /// @notice Allows (or stops allowing) calls of `selector` on `target` in quadratic proposals.
@@ -79,8 +57,8 @@ abstract contract GovernorQuadratic is GovernorCountingSimple {
     /// - when allowing, `target` is neither address(0), this governor nor its executor.
     ///
     /// Emits {QuadraticCallSet}.
-    function setQuadraticCall(address target, bytes4 selector, bool allowed) public virtual onlyGovernance {
-        _setQuadraticCall(target, selector, allowed);
+    function setQuadraticCall(address, bytes4, bool) external virtual onlyGovernance {
+        _forwardToRulesModule();
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -89,17 +67,17 @@ abstract contract GovernorQuadratic is GovernorCountingSimple {
 
     /// @notice The membership registry read for quadratic weight.
     function membership() public view virtual returns (IMembership) {
-        return _membership;
+        return GovernorRulesStorage.layout().membership;
     }
 
     /// @notice Whether `proposalId` is counted quadratically.
     function isQuadratic(uint256 proposalId) public view virtual returns (bool) {
-        return _quadratic[proposalId];
+        return GovernorRulesStorage.layout().quadratic[proposalId];
     }
 
     /// @notice Whether calls of `selector` on `target` are on the DAO's quadratic list.
     function isQuadraticCall(address target, bytes4 selector) public view virtual returns (bool) {
-        return _quadraticCalls[target][selector];
+        return GovernorRulesStorage.layout().quadraticCalls[target][selector];
     }
 
     /// @notice Whether a proposal of these calls may be flagged `#quadratic` (see {_isQuadraticCall}).
@@ -115,21 +93,23 @@ abstract contract GovernorQuadratic is GovernorCountingSimple {
     /// @notice The weight `account` would have alone (its invite tree casting no other vote) on a
     /// quadratic proposal with snapshot `timepoint`.
     /// Requirements: `timepoint` is in the past.
-    function quadraticWeight(address account, uint256 timepoint) public view virtual returns (uint256) {
-        if (!_membership.wasMemberAt(account, timepoint)) return 0;
-        return Math.sqrt(getVotes(account, timepoint));
+    function quadraticWeight(address, uint256) external view virtual returns (uint256 weight) {
+        _forwardToRulesModuleView(); // returns the module's answer; the name only documents it
+        weight;
     }
 
     /// @notice The raw votes cast on side `support` of quadratic proposal `proposalId` by the invite tree
     /// rooted at `root`.
-    function treeVotes(uint256 proposalId, address root, uint8 support) public view virtual returns (uint256) {
-        return _treeVotes[proposalId][root][support];
+    function treeVotes(uint256, address, uint8) external view virtual returns (uint256 votes) {
+        _forwardToRulesModuleView(); // returns the module's answer; the name only documents it
+        votes;
     }
 
     /// @notice The votes counted toward the quorum of `proposalId`: For + Abstain votes, or for a
     /// quadratic proposal the raw (not square-rooted) For + Abstain votes of members.
     function quorumParticipation(uint256 proposalId) public view virtual returns (uint256) {
-        if (_quadratic[proposalId]) return _memberParticipation[proposalId];
+        GovernorRulesStorage.Layout storage $ = GovernorRulesStorage.layout();
+        if ($.quadratic[proposalId]) return $.memberParticipation[proposalId];
         (, uint256 forVotes, uint256 abstainVotes) = proposalVotes(proposalId);
         return forVotes + abstainVotes;
     }
@@ -157,7 +137,7 @@ abstract contract GovernorQuadratic is GovernorCountingSimple {
         }
         proposalId = super._propose(targets, values, calldatas, description, proposer);
         if (quadratic) {
-            _quadratic[proposalId] = true;
+            GovernorRulesStorage.layout().quadratic[proposalId] = true;
             emit ProposalMarkedQuadratic(proposalId);
         }
     }
@@ -165,32 +145,28 @@ abstract contract GovernorQuadratic is GovernorCountingSimple {
     /// @dev Whether one call may be part of a quadratic proposal: it sends no ETH and its (target,
     /// selector) is listed. Override to narrow the rule (e.g. to bounded arguments).
     function _isQuadraticCall(address target, uint256 value, bytes memory data) internal view virtual returns (bool) {
-        return value == 0 && data.length >= 4 && _quadraticCalls[target][bytes4(data)];
+        return value == 0 && data.length >= 4 && GovernorRulesStorage.layout().quadraticCalls[target][bytes4(data)];
     }
 
     /// @dev On a quadratic proposal, a member's ballot adds to its invite tree's raw votes on that side and
     /// counts the growth of the tree's square root; non-members weigh 0. Members' raw For/Abstain votes
-    /// accumulate for the quorum.
+    /// accumulate for the quorum ({GovernorRulesModule-countQuadraticVote}).
     function _countVote(uint256 proposalId, address account, uint8 support, uint256 totalWeight, bytes memory params)
         internal
         virtual
         override
         returns (uint256)
     {
-        if (!_quadratic[proposalId]) return super._countVote(proposalId, account, support, totalWeight, params);
+        GovernorRulesStorage.Layout storage $ = GovernorRulesStorage.layout();
+        if (!$.quadratic[proposalId]) return super._countVote(proposalId, account, support, totalWeight, params);
 
-        uint256 weight = 0;
-        if (support <= uint8(VoteType.Abstain) && _membership.wasMemberAt(account, proposalSnapshot(proposalId))) {
-            uint256[3] storage tree = _treeVotes[proposalId][_membership.inviteRootOf(account)];
-            uint256 before = tree[support];
-            uint256 sum = before + totalWeight;
-            tree[support] = sum;
-            weight = Math.sqrt(sum) - Math.sqrt(before);
-            if (support == uint8(VoteType.For) || support == uint8(VoteType.Abstain)) {
-                _memberParticipation[proposalId] += totalWeight;
-            }
-        }
-        return super._countVote(proposalId, account, support, weight, params);
+        bytes memory weight = _delegateToRulesModule(
+            abi.encodeCall(
+                GovernorRulesModule.countQuadraticVote,
+                (proposalId, account, support, totalWeight, proposalSnapshot(proposalId))
+            )
+        );
+        return super._countVote(proposalId, account, support, abi.decode(weight, (uint256)), params);
     }
 
     /// @dev Whether `description` ends with `#quadratic`, or with `#quadratic#proposer=0x<40 hex digits>`.
@@ -200,21 +176,6 @@ abstract contract GovernorQuadratic is GovernorCountingSimple {
         if (end >= 52 && bytes10(_readWord(text, end - 52)) == bytes10("#proposer=")) end -= 52;
         if (end < 10) return false;
         return bytes10(_readWord(text, end - 10)) == bytes10("#quadratic");
-    }
-
-    function _setMembership(IMembership newMembership) internal virtual {
-        if (address(newMembership).code.length == 0) revert GovernorQuadraticInvalidMembership(address(newMembership));
-        address oldMembership = address(_membership);
-        _membership = newMembership;
-        emit MembershipSet(oldMembership, address(newMembership));
-    }
-
-    function _setQuadraticCall(address target, bytes4 selector, bool allowed) internal virtual {
-        if (allowed && (target == address(0) || target == address(this) || target == _executor())) {
-            revert GovernorQuadraticInvalidTarget(target);
-        }
-        _quadraticCalls[target][selector] = allowed;
-        emit QuadraticCallSet(target, selector, allowed);
     }
 
     /// @dev The index of the first call that may not be counted quadratically, or type(uint256).max if

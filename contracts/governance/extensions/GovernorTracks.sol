@@ -7,6 +7,10 @@ import {GovernorVotesQuorumFraction} from
     "@openzeppelin/contracts/governance/extensions/GovernorVotesQuorumFraction.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {TransientSlot} from "@openzeppelin/contracts/utils/TransientSlot.sol";
+import {IGovernorTracks} from "./IGovernorRules.sol";
+import {GovernorRulesHost} from "./GovernorRulesHost.sol";
+import {GovernorRulesModule} from "./GovernorRulesModule.sol";
+import {GovernorRulesStorage} from "./GovernorRulesStorage.sol";
 
 /// @title GovernorTracks
 /// @notice Extension of {Governor} with two decision tracks, assigned on-chain when a proposal is made by
@@ -23,78 +27,26 @@ import {TransientSlot} from "@openzeppelin/contracts/utils/TransientSlot.sol";
 /// or its executor, so the bounds and track settings (all `onlyGovernance`) change only on the major
 /// track. The voting period of a routine proposal is fixed when it is proposed, and shows in the standard
 /// {ProposalCreated} event (`voteEnd`), so unmodified front ends display the right deadline.
-abstract contract GovernorTracks is GovernorSettings, GovernorVotesQuorumFraction {
+///
+/// The governance-only setters and {routineRule} run in the governor's {GovernorRulesModule} (by
+/// delegatecall, see {GovernorRulesHost}); proposal classification and quorum stay in the governor.
+abstract contract GovernorTracks is IGovernorTracks, GovernorSettings, GovernorVotesQuorumFraction, GovernorRulesHost {
     using TransientSlot for *;
-
-    /*//////////////////////////////////////////////////////////////
-                                 TYPES
-    //////////////////////////////////////////////////////////////*/
-
-    /// @dev Major is 0, so any proposal without a stored track is Major.
-    enum Track {
-        Major,
-        Routine
-    }
-
-    /// @notice Inclusive bounds of one static 32-byte argument, compared as uint256.
-    struct ParamBound {
-        uint256 min;
-        uint256 max;
-    }
-
-    /// @notice A whitelisted parameter change: a call of `selector` on `target` whose arguments each lie
-    /// within `bounds` (one entry per argument, in order).
-    struct RoutineRule {
-        address target;
-        bytes4 selector;
-        ParamBound[] bounds;
-    }
-
-    struct StoredRule {
-        bool exists;
-        ParamBound[] bounds;
-    }
-
-    struct ProposalTrack {
-        Track track;
-        uint248 quorumNumerator; // the routine quorum numerator at proposal time
-    }
-
-    /*//////////////////////////////////////////////////////////////
-                             EVENTS / ERRORS
-    //////////////////////////////////////////////////////////////*/
-
-    event ProposalTrackAssigned(uint256 indexed proposalId, Track track);
-    event RoutineRuleSet(address indexed target, bytes4 indexed selector, ParamBound[] bounds);
-    event RoutineRuleRemoved(address indexed target, bytes4 indexed selector);
-    event RoutineVotingPeriodSet(uint256 oldVotingPeriod, uint256 newVotingPeriod);
-    event RoutineQuorumNumeratorSet(uint256 oldQuorumNumerator, uint256 newQuorumNumerator);
-
-    error GovernorTracksInvalidRuleTarget(address target);
-    error GovernorTracksInvalidBounds(uint256 index, uint256 min, uint256 max);
-    error GovernorTracksUnknownRule(address target, bytes4 selector);
-    error GovernorTracksInvalidRoutineVotingPeriod(uint256 routineVotingPeriod, uint256 votingPeriod);
-    error GovernorTracksInvalidRoutineQuorum(uint256 routineQuorumNumerator, uint256 quorumNumerator);
-
-    /*//////////////////////////////////////////////////////////////
-                                STORAGE
-    //////////////////////////////////////////////////////////////*/
 
     // keccak256(abi.encode(uint256(keccak256("verdict.storage.GovernorTracks.proposingRoutine")) - 1)) & ~0xff
     bytes32 private constant _PROPOSING_ROUTINE_SLOT =
         0xc5fd8ae5261cd0bf3b83c0fa66783495ac635298570727d799457a0763a56300;
 
-    mapping(address target => mapping(bytes4 selector => StoredRule)) private _rules;
-    mapping(uint256 proposalId => ProposalTrack) private _proposalTracks;
-    uint32 private _routineVotingPeriod;
-    uint256 private _routineQuorumNumerator;
-
     /// @param initialRoutineVotingPeriod voting period of routine proposals (seconds or blocks, the
     /// token's clock); at most the major voting period
     /// @param initialRoutineQuorumNumerator routine quorum, over {quorumDenominator}; at most the major one
     constructor(uint32 initialRoutineVotingPeriod, uint256 initialRoutineQuorumNumerator) {
-        _setRoutineVotingPeriod(initialRoutineVotingPeriod);
-        _setRoutineQuorumNumerator(initialRoutineQuorumNumerator);
+        _delegateToRulesModule(
+            abi.encodeCall(
+                GovernorRulesModule.initTracks,
+                (initialRoutineVotingPeriod, initialRoutineQuorumNumerator, super.votingPeriod(), quorumNumerator())
+            )
+        );
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -110,12 +62,8 @@ abstract contract GovernorTracks is GovernorSettings, GovernorVotesQuorumFractio
     /// - `min <= max` for every bound.
     ///
     /// Emits {RoutineRuleSet}.
-    function setRoutineRule(address target, bytes4 selector, ParamBound[] calldata bounds)
-        public
-        virtual
-        onlyGovernance
-    {
-        _setRoutineRule(target, selector, bounds);
+    function setRoutineRule(address, bytes4, ParamBound[] calldata) external virtual onlyGovernance {
+        _forwardToRulesModule();
     }
 
     /// @notice Removes the routine rule for (`target`, `selector`): such calls become major.
@@ -123,10 +71,8 @@ abstract contract GovernorTracks is GovernorSettings, GovernorVotesQuorumFractio
     /// Requirements: called by governance; the rule exists.
     ///
     /// Emits {RoutineRuleRemoved}.
-    function removeRoutineRule(address target, bytes4 selector) public virtual onlyGovernance {
-        if (!_rules[target][selector].exists) revert GovernorTracksUnknownRule(target, selector);
-        delete _rules[target][selector];
-        emit RoutineRuleRemoved(target, selector);
+    function removeRoutineRule(address, bytes4) external virtual onlyGovernance {
+        _forwardToRulesModule();
     }
 
     /// @notice Sets the voting period of routine proposals made from now on.
@@ -134,8 +80,8 @@ abstract contract GovernorTracks is GovernorSettings, GovernorVotesQuorumFractio
     /// Requirements: called by governance; 0 < `newPeriod` <= {votingPeriod} (the major period).
     ///
     /// Emits {RoutineVotingPeriodSet}.
-    function setRoutineVotingPeriod(uint32 newPeriod) public virtual onlyGovernance {
-        _setRoutineVotingPeriod(newPeriod);
+    function setRoutineVotingPeriod(uint32) external virtual onlyGovernance {
+        _forwardToRulesModule();
     }
 
     /// @notice Sets the quorum numerator of routine proposals made from now on.
@@ -143,8 +89,8 @@ abstract contract GovernorTracks is GovernorSettings, GovernorVotesQuorumFractio
     /// Requirements: called by governance; `newNumerator` <= {quorumNumerator} (the major one).
     ///
     /// Emits {RoutineQuorumNumeratorSet}.
-    function setRoutineQuorumNumerator(uint256 newNumerator) public virtual onlyGovernance {
-        _setRoutineQuorumNumerator(newNumerator);
+    function setRoutineQuorumNumerator(uint256) external virtual onlyGovernance {
+        _forwardToRulesModule();
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -168,12 +114,12 @@ abstract contract GovernorTracks is GovernorSettings, GovernorVotesQuorumFractio
 
     /// @notice The track of `proposalId` (Major for unknown ids).
     function proposalTrack(uint256 proposalId) public view virtual returns (Track) {
-        return _proposalTracks[proposalId].track;
+        return GovernorRulesStorage.layout().proposalTracks[proposalId].track;
     }
 
     /// @notice The quorum `proposalId` must reach, by its track, at its snapshot.
     function proposalQuorum(uint256 proposalId) public view virtual returns (uint256) {
-        ProposalTrack memory info = _proposalTracks[proposalId];
+        GovernorRulesStorage.ProposalTrack memory info = GovernorRulesStorage.layout().proposalTracks[proposalId];
         uint256 snapshot = proposalSnapshot(proposalId);
         if (info.track == Track.Routine) {
             return Math.mulDiv(token().getPastTotalSupply(snapshot), info.quorumNumerator, quorumDenominator());
@@ -182,28 +128,23 @@ abstract contract GovernorTracks is GovernorSettings, GovernorVotesQuorumFractio
     }
 
     /// @notice The routine rule for (`target`, `selector`).
-    function routineRule(address target, bytes4 selector)
-        public
-        view
-        virtual
-        returns (bool exists, ParamBound[] memory bounds)
-    {
-        StoredRule storage rule = _rules[target][selector];
-        return (rule.exists, rule.bounds);
+    function routineRule(address, bytes4) external view virtual returns (bool exists, ParamBound[] memory bounds) {
+        _forwardToRulesModuleView(); // returns the module's answer; the names only document it
+        (exists, bounds);
     }
 
     function routineVotingPeriod() public view virtual returns (uint256) {
-        return _routineVotingPeriod;
+        return GovernorRulesStorage.layout().routineVotingPeriod;
     }
 
     function routineQuorumNumerator() public view virtual returns (uint256) {
-        return _routineQuorumNumerator;
+        return GovernorRulesStorage.layout().routineQuorumNumerator;
     }
 
     /// @notice The major voting period, except while a routine proposal is being created, when it is the
     /// routine one: {Governor-_propose} stores and announces the period it reads here.
     function votingPeriod() public view virtual override(Governor, GovernorSettings) returns (uint256) {
-        if (_PROPOSING_ROUTINE_SLOT.asBoolean().tload()) return _routineVotingPeriod;
+        if (_PROPOSING_ROUTINE_SLOT.asBoolean().tload()) return routineVotingPeriod();
         return super.votingPeriod();
     }
 
@@ -229,7 +170,9 @@ abstract contract GovernorTracks is GovernorSettings, GovernorVotesQuorumFractio
             _PROPOSING_ROUTINE_SLOT.asBoolean().tstore(true);
             proposalId = super._propose(targets, values, calldatas, description, proposer);
             _PROPOSING_ROUTINE_SLOT.asBoolean().tstore(false);
-            _proposalTracks[proposalId] = ProposalTrack(Track.Routine, uint248(_routineQuorumNumerator));
+            GovernorRulesStorage.Layout storage $ = GovernorRulesStorage.layout();
+            $.proposalTracks[proposalId] =
+                GovernorRulesStorage.ProposalTrack(Track.Routine, uint248($.routineQuorumNumerator));
         } else {
             proposalId = super._propose(targets, values, calldatas, description, proposer);
         }
@@ -240,7 +183,7 @@ abstract contract GovernorTracks is GovernorSettings, GovernorVotesQuorumFractio
     /// 32-byte word per bound, each word within its bound.
     function _isRoutineCall(address target, bytes memory data) internal view virtual returns (bool) {
         if (data.length < 4) return false;
-        StoredRule storage rule = _rules[target][bytes4(data)];
+        GovernorRulesStorage.StoredRule storage rule = GovernorRulesStorage.layout().rules[target][bytes4(data)];
         if (!rule.exists) return false;
         uint256 n = rule.bounds.length;
         if (data.length != 4 + 32 * n) return false;
@@ -253,35 +196,5 @@ abstract contract GovernorTracks is GovernorSettings, GovernorVotesQuorumFractio
             if (word < bound.min || word > bound.max) return false;
         }
         return true;
-    }
-
-    function _setRoutineRule(address target, bytes4 selector, ParamBound[] memory bounds) internal virtual {
-        if (target == address(0) || target == address(this) || target == _executor()) {
-            revert GovernorTracksInvalidRuleTarget(target);
-        }
-        StoredRule storage rule = _rules[target][selector];
-        delete rule.bounds;
-        rule.exists = true;
-        for (uint256 j = 0; j < bounds.length; ++j) {
-            if (bounds[j].min > bounds[j].max) revert GovernorTracksInvalidBounds(j, bounds[j].min, bounds[j].max);
-            rule.bounds.push(bounds[j]);
-        }
-        emit RoutineRuleSet(target, selector, bounds);
-    }
-
-    function _setRoutineVotingPeriod(uint32 newPeriod) internal virtual {
-        uint256 majorPeriod = super.votingPeriod();
-        if (newPeriod == 0 || newPeriod > majorPeriod) {
-            revert GovernorTracksInvalidRoutineVotingPeriod(newPeriod, majorPeriod);
-        }
-        emit RoutineVotingPeriodSet(_routineVotingPeriod, newPeriod);
-        _routineVotingPeriod = newPeriod;
-    }
-
-    function _setRoutineQuorumNumerator(uint256 newNumerator) internal virtual {
-        uint256 majorNumerator = quorumNumerator();
-        if (newNumerator > majorNumerator) revert GovernorTracksInvalidRoutineQuorum(newNumerator, majorNumerator);
-        emit RoutineQuorumNumeratorSet(_routineQuorumNumerator, newNumerator);
-        _routineQuorumNumerator = newNumerator;
     }
 }

@@ -17,7 +17,7 @@ MODEL_ID = b"\x11" * 32
 
 @pytest.fixture(scope="session")
 def members(accounts):
-    """The five founding members; each holds 400,000 VCT (4% of the supply) and self-delegates.
+    """The five founding members; each holds 400,000 VCT (4% of the supply), self-delegated on receipt.
     A larger DAO than `Roles.local()`'s four, which the quorum and quadratic figures here assume."""
     return [accounts[i] for i in range(10, 15)]
 
@@ -35,7 +35,7 @@ def gov_config():
 @pytest.fixture(scope="session")
 def dao(members, founders, gov_config, tmp_path_factory):
     """{PaymentRouter, RiskOracle, CommunityToken, CommunityTimelock, CommunityGovernor, Membership, Polls,
-    VestingGrant1, VestingGrant2}, with the members delegated."""
+    VestingGrant1, VestingGrant2}; the members' votes count from the airdrop on."""
     roles = Roles.local(members=tuple(members), founders=tuple(founders))
     world = deploy_world(
         roles,
@@ -45,9 +45,7 @@ def dao(members, founders, gov_config, tmp_path_factory):
         with_stablecoin=False,
         root=tmp_path_factory.mktemp("dao"),
     )
-    token = world.contracts["CommunityToken"]
-    for member in members:
-        token.invoke_transaction("delegate", member, sender=member)
+    # No delegate transactions: the airdrop delegated each member to itself on receipt (issue 19).
     advance(1)
     return world.contracts
 

@@ -1,19 +1,20 @@
 """Attacks on the vote and their defences: late tokens, flash loans, the guardian, signature replay."""
 
 import ape
-from dao_helpers import encode_call, make_proposal, queue_execute, state_name, vote_through
+from dao_helpers import (
+    ballot_signature,
+    encode_call,
+    make_proposal,
+    queue_execute,
+    sign_typed,
+    state_name,
+    vote_through,
+)
 from eth_account import Account
-from eth_account.messages import encode_typed_data
 
-from verdict_deploy.governance import TOKEN, advance_past
+from verdict_deploy.governance import TOKEN, advance_past, with_proposer_suffix
 
 FEE = ("setFeeBps", 10)
-DOMAIN_TYPE = [
-    {"name": "name", "type": "string"},
-    {"name": "version", "type": "string"},
-    {"name": "chainId", "type": "uint256"},
-    {"name": "verifyingContract", "type": "address"},
-]
 
 
 def test_tokens_bought_and_delegated_after_the_snapshot_carry_no_weight(
@@ -120,41 +121,6 @@ def test_only_a_major_proposal_replaces_the_guardian(governor, router, members, 
     assert not router.hasRole(router.GUARDIAN_ROLE(), guardian)
 
 
-def _sign(contract, key, primary: str, fields: list, message: dict, version: str) -> object:
-    from ape import chain
-
-    typed = encode_typed_data(
-        full_message={
-            "types": {"EIP712Domain": DOMAIN_TYPE, primary: fields},
-            "primaryType": primary,
-            "domain": {
-                "name": contract.name(),
-                "version": version,
-                "chainId": chain.chain_id,
-                "verifyingContract": contract.address,
-            },
-            "message": message,
-        }
-    )
-    return Account.sign_message(typed, key)
-
-
-def _ballot_signature(governor, voter, proposal_id: int, support: int) -> bytes:
-    fields = [
-        {"name": "proposalId", "type": "uint256"},
-        {"name": "support", "type": "uint8"},
-        {"name": "voter", "type": "address"},
-        {"name": "nonce", "type": "uint256"},
-    ]
-    message = {
-        "proposalId": proposal_id,
-        "support": support,
-        "voter": voter.address,
-        "nonce": governor.nonces(voter.address),
-    }
-    return bytes(_sign(governor, voter.key, "Ballot", fields, message, governor.version()).signature)
-
-
 def _delegate_by_sig(token, voter, relayer) -> None:
     from ape import chain
 
@@ -165,7 +131,7 @@ def _delegate_by_sig(token, voter, relayer) -> None:
         {"name": "nonce", "type": "uint256"},
         {"name": "expiry", "type": "uint256"},
     ]
-    signed = _sign(
+    signed = sign_typed(
         token,
         voter.key,
         "Delegation",
@@ -193,7 +159,7 @@ def test_cast_vote_by_sig_counts_once_and_cannot_be_replayed(governor, router, t
     second = make_proposal(governor, [encode_call(router, "setFeeBps", 22)], members[0])
     advance_past(governor.proposalSnapshot(second.proposal_id))
 
-    signature = _ballot_signature(governor, voter, first.proposal_id, 1)
+    signature = ballot_signature(governor, voter, first.proposal_id, 1, governor.nonces(voter.address))
     governor.castVoteBySig(first.proposal_id, 1, voter.address, signature, sender=outsider)
     assert governor.hasVoted(first.proposal_id, voter.address)
     assert governor.proposalVotes(first.proposal_id)[1] == 50_000 * TOKEN
@@ -203,3 +169,34 @@ def test_cast_vote_by_sig_counts_once_and_cannot_be_replayed(governor, router, t
     with ape.reverts(governor.GovernorInvalidSignature):  # reuse on another proposal
         governor.castVoteBySig(second.proposal_id, 1, voter.address, signature, sender=outsider)
     assert not governor.hasVoted(second.proposal_id, voter.address)
+
+
+def test_a_copy_of_a_proposal_sent_by_another_account_reverts(governor, router, members, outsider):
+    """Front-running: a copy of a pending proposal, sent first, took its id and blocked it. The tools end
+    every description with OpenZeppelin's `#proposer=` suffix, so the copy reverts and the original lands;
+    the `#quadratic` flag before the suffix still counts."""
+    calls = [encode_call(router, "setFeeBps", 33)]
+    targets, values, datas = (list(x) for x in zip(*calls, strict=True))
+    description = with_proposer_suffix("fee 33 #quadratic", members[0])
+    assert description.endswith(f"#quadratic#proposer={members[0].address}")
+
+    for copier in (outsider, members[1]):  # with or without the votes to propose
+        with ape.reverts(governor.GovernorRestrictedProposer):
+            governor.propose(targets, values, datas, description, sender=copier)
+    proposal = make_proposal(governor, calls, members[0], "fee 33 #quadratic")
+    assert proposal.description == description
+    assert governor.proposalProposer(proposal.proposal_id) == members[0].address
+    assert governor.isQuadratic(proposal.proposal_id)
+
+
+def test_the_rules_module_refuses_direct_writes(governor, router, project, outsider):
+    """The governor delegatecalls its GovernorRulesModule for the rule setters: called directly, the module
+    writes nothing (its own storage would mean nothing, but a quiet success would mislead a reader)."""
+    module = project.GovernorRulesModule.at(governor.rulesModule())
+    selector = bytes.fromhex("00000000")
+    with ape.reverts(module.GovernorRulesModuleDirectCall):
+        module.setRoutineRule(router, selector, [(0, 1)], sender=outsider)
+    with ape.reverts(module.GovernorRulesModuleDirectCall):
+        module.setQuadraticCall(router, selector, True, sender=outsider)
+    with ape.reverts(governor.GovernorOnlyExecutor):  # and through the governor, governance only
+        governor.setRoutineRule(router, selector, [(0, 1)], sender=outsider)

@@ -10,7 +10,8 @@ import ape_console_extras as console
 def test_documented_console_session(dao, accounts, router):
     console.use(dao)
     alice, bob = accounts[10], accounts[11]
-    console.delegate(sender=alice)
+    power = console.voting_power(alice)  # no delegate step: tokens delegate to their holder on receipt
+    assert power["votes"] == power["balance"] > 0
     pid = console.propose_thresholds(9800, sender=alice)
     assert console.proposal_state(pid)["state"] == "Pending"
     console.advance_to("snapshot", pid)

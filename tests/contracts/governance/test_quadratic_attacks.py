@@ -14,7 +14,15 @@ from math import isqrt
 import ape
 import pytest
 from ape.exceptions import ContractLogicError
-from dao_helpers import encode_call, make_proposal, queue_execute, state_name, vote_through
+from dao_helpers import (
+    build_invite_tree,
+    encode_call,
+    fresh_accounts,
+    make_proposal,
+    queue_execute,
+    state_name,
+    vote_through,
+)
 from eth_utils import keccak
 
 from verdict_deploy.governance import SUPPORT, TOKEN, advance, advance_past
@@ -40,14 +48,6 @@ def _assert_refused_as_quadratic(send):
     with pytest.raises(ContractLogicError) as raised:
         send()
     assert type(raised.value).__name__ == "GovernorQuadraticNotAllowed"
-
-
-def _fresh_accounts(accounts, n):
-    """`n` new funded accounts (the 20 test accounts are not enough for a sock-puppet tree)."""
-    fresh = [accounts.generate_test_account() for _ in range(n)]
-    for account in fresh:
-        accounts[0].transfer(account, 10**18)
-    return fresh
 
 
 # ------------------------------------------------------------------------------------------------
@@ -183,26 +183,6 @@ def test_the_quadratic_list_is_set_by_a_token_weighted_vote_only(
 # ------------------------------------------------------------------------------------------------
 
 
-def _build_tree(membership, root, puppets, levels):
-    """`root` invites the first 3 puppets; then each puppet in turn invites up to 3 more, breadth first,
-    `levels` deep. Returns the identities (root first)."""
-    identities = [root]
-    frontier = [root]
-    remaining = list(puppets)
-    for _ in range(levels):
-        next_frontier = []
-        for inviter in frontier:
-            for _ in range(3):
-                if not remaining:
-                    break
-                invitee = remaining.pop(0)
-                membership.invite(invitee, sender=inviter)
-                next_frontier.append(invitee)
-        frontier = next_frontier
-    identities.extend(p for p in puppets if p not in remaining)
-    return identities
-
-
 def _split_and_delegate(token, root, identities, total):
     """The root holds `total`; it gives an equal share to every other identity; all self-delegate."""
     share = total // len(identities)
@@ -218,8 +198,8 @@ def test_splitting_across_invitees_does_not_multiply_quadratic_weight(
     sqrt(7) x 707,106,781,186; now they weigh exactly what the member alone would."""
     attacker = members[0]
     token.transfer(attacker, 100_000 * TOKEN, sender=members[1])  # 500k
-    puppets = _fresh_accounts(accounts, 6)
-    identities = _build_tree(membership, attacker, puppets, levels=2)
+    puppets = fresh_accounts(accounts, 6)
+    identities = build_invite_tree(membership, attacker, puppets, levels=2)
     assert len(identities) == 7
     # the referral bonuses vest: nothing arrives at invitation time, so the tree holds exactly 500k
     _split_and_delegate(token, attacker, identities, token.balanceOf(attacker))
@@ -243,8 +223,8 @@ def test_deeper_invite_trees_do_not_raise_the_quadratic_weight_either(
     """Each invitee's three invitations made the factor unbounded: 16 identities over three invite levels
     (a member, its 3 invitees, their 9, and 3 more below those)."""
     attacker = members[0]
-    puppets = _fresh_accounts(accounts, 15)
-    identities = _build_tree(membership, attacker, puppets, levels=3)
+    puppets = fresh_accounts(accounts, 15)
+    identities = build_invite_tree(membership, attacker, puppets, levels=3)
     assert len(identities) == 16
     _split_and_delegate(token, attacker, identities, token.balanceOf(attacker))
     advance(1)
@@ -262,8 +242,8 @@ def test_split_tree_still_loses_to_independent_members_it_would_lose_to_unsplit(
     them with 400k each (2 x 632k weight) beat a 500k tree however it splits (707k)."""
     attacker = members[0]
     token.transfer(attacker, 100_000 * TOKEN, sender=members[1])
-    puppets = _fresh_accounts(accounts, 6)
-    identities = _build_tree(membership, attacker, puppets, levels=2)
+    puppets = fresh_accounts(accounts, 6)
+    identities = build_invite_tree(membership, attacker, puppets, levels=2)
     _split_and_delegate(token, attacker, identities, token.balanceOf(attacker))
     advance(1)
     proposal = make_proposal(governor, [encode_call(router, "setFeeBps", 50)], members[2], "fee #quadratic")
