@@ -1,0 +1,135 @@
+"""Quotes for cross-border payments (issue 18.3): what an oracle node signs for the CrossBorderRouter
+(EIP-712 `Quote`), made from the route engine's best route, and the part of a verdict's reasons that
+explains a conversion (route, quoted and minimum amounts, the quote's hash).
+
+    quote = quote_from_route(route, payment_id=7, slippage_bps=50, issued_at=now, ttl=300)
+    signature = sign_quote(quote, node_key, chain_id=31337, contract=cross_border_address)
+    cross.submitQuote(quote.as_tuple(), signature)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import SignableMessage, encode_typed_data
+from eth_utils import keccak, to_checksum_address
+
+from oracle.routes import Route
+
+DOMAIN_NAME = "Verdict CrossBorderRouter"
+DOMAIN_VERSION = "1"
+BPS = 10_000
+
+QUOTE_TYPES = {
+    "Quote": [
+        {"name": "paymentId", "type": "uint256"},
+        {"name": "amountIn", "type": "uint256"},
+        {"name": "amountOut", "type": "uint256"},
+        {"name": "minOut", "type": "uint256"},
+        {"name": "path", "type": "address[]"},
+        {"name": "issuedAt", "type": "uint64"},
+        {"name": "expiry", "type": "uint64"},
+    ]
+}
+
+
+@dataclass(frozen=True)
+class FxQuote:
+    """One quote, field for field as `ICrossBorderRouter.Quote`."""
+
+    payment_id: int
+    amount_in: int
+    amount_out: int
+    min_out: int
+    path: tuple[str, ...]
+    issued_at: int
+    expiry: int
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        """The struct as a contract call takes it."""
+        return (
+            self.payment_id,
+            self.amount_in,
+            self.amount_out,
+            self.min_out,
+            list(self.path),
+            self.issued_at,
+            self.expiry,
+        )
+
+    def message(self) -> dict[str, Any]:
+        return {
+            "paymentId": self.payment_id,
+            "amountIn": self.amount_in,
+            "amountOut": self.amount_out,
+            "minOut": self.min_out,
+            "path": [to_checksum_address(a) for a in self.path],
+            "issuedAt": self.issued_at,
+            "expiry": self.expiry,
+        }
+
+
+def quote_from_route(
+    route: Route, *, payment_id: int, slippage_bps: int, issued_at: int, ttl: int
+) -> FxQuote:
+    """A quote for `route`: the route's output, a minimum `slippage_bps` below it, valid `ttl` s."""
+    if not 0 <= slippage_bps < BPS:
+        raise ValueError(f"slippage must be in [0, {BPS}) bps, got {slippage_bps}")
+    min_out = route.amount_out * (BPS - slippage_bps) // BPS
+    return FxQuote(
+        payment_id, route.amount_in, route.amount_out, max(min_out, 1), route.path, issued_at, issued_at + ttl
+    )
+
+
+def _signable(quote: FxQuote, *, chain_id: int, contract: str) -> SignableMessage:
+    return encode_typed_data(
+        full_message={
+            "types": {
+                "EIP712Domain": [
+                    {"name": "name", "type": "string"},
+                    {"name": "version", "type": "string"},
+                    {"name": "chainId", "type": "uint256"},
+                    {"name": "verifyingContract", "type": "address"},
+                ],
+                **QUOTE_TYPES,
+            },
+            "primaryType": "Quote",
+            "domain": {
+                "name": DOMAIN_NAME,
+                "version": DOMAIN_VERSION,
+                "chainId": chain_id,
+                "verifyingContract": to_checksum_address(contract),
+            },
+            "message": quote.message(),
+        }
+    )
+
+
+def quote_digest(quote: FxQuote, *, chain_id: int, contract: str) -> bytes:
+    """The EIP-712 digest the contract records as the quote's hash (`QuoteAccepted.quoteHash`)."""
+    signable = _signable(quote, chain_id=chain_id, contract=contract)
+    return keccak(b"\x19" + signable.version + signable.header + signable.body)
+
+
+def sign_quote(quote: FxQuote, private_key: Any, *, chain_id: int, contract: str) -> bytes:
+    """A node's 65-byte signature of `quote` for the CrossBorderRouter at `contract`."""
+    signed = Account.sign_message(_signable(quote, chain_id=chain_id, contract=contract), private_key)
+    return bytes(signed.signature)
+
+
+def quote_reasons(quote: FxQuote, digest: bytes, symbols: dict[str, str] | None = None) -> dict[str, Any]:
+    """What a verdict's reasons say about a conversion: the route (as symbols when given), the
+    quoted and minimum amounts, the expiry and the quote's hash, so the conversion is auditable
+    against the chain's `QuoteAccepted` event."""
+    names = symbols or {}
+    return {
+        "route": [names.get(a, a) for a in quote.path],
+        "hops": len(quote.path) - 1,
+        "amount_in": str(quote.amount_in),
+        "amount_out": str(quote.amount_out),
+        "min_out": str(quote.min_out),
+        "expiry": quote.expiry,
+        "quote_hash": "0x" + digest.hex(),
+    }
