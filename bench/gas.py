@@ -11,11 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ape import chain
+from ape import accounts, chain
 from eth_utils import keccak
 from web3 import Web3
 
 from oracle.chain import ETH, ChainClient, VerdictItem
+from oracle.network.report import Report, content_hash, ordered, sign_observation
 from oracle.relay.signing import ballot_calldata
 from oracle.traffic import ERC20_ABI, Sender, call_tx, fund, pay_tx, payment_id_from_receipt, wallets
 from verdict_deploy import Dao, Roles, deploy_world
@@ -133,4 +134,56 @@ def governance_and_escrow_gas(model_id: str, work: Path) -> dict[str, Any]:
         "cast_vote_simple": int(vote_simple.gas_used),
         "cast_vote_quadratic": int(vote_quad.gas_used),
         "cast_vote_relayed_per_vote_batch_of_2": int(relayed.gas_used) // len(ballots),
+    }
+
+
+def network_gas(model_id: str, work: Path, batch: int = 10) -> dict[str, Any]:
+    """Issue 17: one batch of router payments to merchants settled by one signed report of a 4-node
+    network (the threshold's 3 signatures, one transmitter) against another batch settled by three
+    node transactions (quorum 3), whole transactions, per verdict; on a world of its own (record under
+    `work`), the nodes being test accounts 3 and 16-18 as in the demo's network."""
+    test = accounts.test_accounts
+    roles = Roles.local(nodes=(test[3], test[16], test[17], test[18]), quorum=3, treasury=None, founders=())
+    world = deploy_world(roles, models=[model_id], with_stablecoin=True, root=work)
+    router, oracle, stablecoin = world.router, world.oracle, world.stablecoin
+    payer, nodes = roles.members[0], roles.nodes
+    model = bytes.fromhex(model_id.removeprefix("0x"))
+    reasons = bytes.fromhex(REASONS_HASH[2:])
+    amount = 25 * 10**6
+    stablecoin.mint(payer, 2 * batch * amount, sender=payer)
+    stablecoin.approve(router, 2 * batch * amount, sender=payer)
+    # Merchants that already hold the token (the common case for a payee; the ERC-20 ratio above
+    # is the one measured against new holders): both sides then pay the same settlement transfer.
+    payees = [w.address for w in wallets(batch, seed="verdict-bench-gas:network-merchant")]
+    for payee in payees:
+        stablecoin.mint(payee, 1, sender=payer)
+
+    def pay_batch() -> list[int]:
+        first = int(router.paymentCount()) + 1
+        refs = [keccak(text=f"gas:network:{first + i}") for i in range(batch)]
+        router.payMany(payees, stablecoin, [amount] * batch, refs, sender=payer)
+        return list(range(first, first + batch))
+
+    ids = pay_batch()
+    items = [(router.address, pid, 0, model, reasons) for pid in ids]
+    three = sum(int(oracle.submitVerdicts(items, sender=n).gas_used) for n in nodes[:3])
+
+    ids = pay_batch()
+    contents = []
+    for pid in ids:
+        p = router.payment(pid)
+        contents.append(content_hash(p.payer, p.payee, p.token, p.amount))
+    report = Report(bytes(oracle.configDigest()), router.address, model, 1, tuple(ids), tuple(contents))
+    domain = {"chain_id": chain.chain_id, "oracle": oracle.address}
+    observations = [
+        sign_observation(n.private_key, report, [0] * batch, [reasons] * batch, **domain) for n in nodes[:3]
+    ]
+    sent = oracle.transmit(report.as_tuple(), [o.as_tuple() for o in ordered(observations)], sender=nodes[0])
+    settled = len(router.PaymentSettled.from_receipt(sent))
+    assert settled == batch, f"the signed report settled {settled} of {batch} payments"
+    per_report, per_three = int(sent.gas_used) / batch, three / batch
+    return {
+        "network_transmit_per_verdict_4_nodes_3_signatures": round(per_report),
+        "network_three_submissions_per_verdict": round(per_three),
+        "ratio_network_report_to_three_submissions": round(per_report / per_three, 2),
     }

@@ -149,6 +149,7 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
         "daemon_turn_ms_p99": med(primary["daemon_turn_ms_p99"]),
         "scoring_rows_per_s_with_reasons": with_reasons,
         "ratio_erc20_payment_to_transfer": gas.get("ratio_erc20_payment_to_transfer"),
+        "ratio_network_report_to_three_submissions": gas.get("ratio_network_report_to_three_submissions"),
         "service_time_ms_p50_no_load": (results.get("service_time_no_load") or {}).get("latency_ms_50"),
     }
     block_ms = primary["block_time_s"] * 1000
@@ -160,6 +161,7 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
         "daemon_turn_ms_p99": ("<", block_ms),
         "scoring_rows_per_s_with_reasons": (">=", 20_000),
         "ratio_erc20_payment_to_transfer": ("<=", 2.5),
+        "ratio_network_report_to_three_submissions": ("<=", 0.40),
     }
     headline = []
     for figure, value in top.items():
