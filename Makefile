@@ -11,8 +11,9 @@ APE := $(BIN)/ape
 # itself pinned, installed into the venv by the venv's pip.
 UV_VERSION := 0.13.9
 UV := $(BIN)/uv
-UV_PIP := UV_LINK_MODE=copy $(UV) pip install --python $(BIN)/python
-PYTEST_ARGS ?=
+UV_PIP := $(UV) pip install --python $(BIN)/python
+# The slowest tests of every run are listed at its end, so that a test that grows shows in CI's log.
+PYTEST_ARGS ?= --durations=25
 # The demo and the tests always start a chain of their own (on a free port), even with
 # APE_FOUNDRY_HOST exported for a long-lived chain: ape-foundry would connect to that one instead.
 OWN_CHAIN := env -u APE_FOUNDRY_HOST
@@ -74,18 +75,28 @@ compile: setup
 # Test sizes follow VERDICT_HYPOTHESIS_PROFILE (tests/profiles.py): `make test` runs the `default`
 # profile (or the one exported), `make test-soak` the `soak` one (SOAK_PROFILE=deep or long for
 # longer), which also runs the tests marked @pytest.mark.soak.
+# The Slither gate (`make slither`, a minute or two of one core) runs beside the tests, which leave
+# the second core mostly idle; its log and summary follow the tests' and either failing fails.
 SOAK_PROFILE ?= soak
+SLITHER_MAKE_LOG := build/slither-make.log
 define run_tests
-	@pgdir=$$(mktemp -d /tmp/verdict-pg.XXXXXX); \
+	@mkdir -p build; \
+	echo "slither: running beside the tests (log: $(SLITHER_MAKE_LOG))"; \
+	$(MAKE) --no-print-directory slither > $(SLITHER_MAKE_LOG) 2>&1 & slither=$$!; \
+	pgdir=$$(mktemp -d /tmp/verdict-pg.XXXXXX); \
 	url=$$(tools/pg-test-server start $$pgdir) || { url=; echo "no PostgreSQL here: the store tests run on SQLite only"; }; \
 	$(1) VERDICT_TEST_PG_URL=$$url $(OWN_CHAIN) $(APE) test tests $(PYTEST_ARGS); status=$$?; \
-	tools/pg-test-server stop $$pgdir; rm -rf $$pgdir; exit $$status
+	tools/pg-test-server stop $$pgdir; rm -rf $$pgdir; \
+	wait $$slither; slither_status=$$?; \
+	tail -n 40 $(SLITHER_MAKE_LOG); \
+	if [ $$slither_status -ne 0 ]; then echo "slither: the gate failed (exit $$slither_status)"; status=1; fi; \
+	exit $$status
 endef
 
-test: setup lint slither browser
+test: setup lint browser
 	$(call run_tests,)
 
-test-soak: setup lint slither browser
+test-soak: setup lint browser
 	$(call run_tests,VERDICT_HYPOTHESIS_PROFILE=$(SOAK_PROFILE))
 
 demo: setup

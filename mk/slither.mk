@@ -23,7 +23,7 @@ setup:
 
 # With requirements.lock as constraints, so that Slither's own dependencies cannot move a pin.
 $(SLITHER_STAMP): requirements-slither.txt requirements.lock | setup
-	UV_LINK_MODE=copy $(BIN)/uv pip install --python $(BIN)/python --quiet -r requirements-slither.txt -c requirements.lock
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -r requirements-slither.txt -c requirements.lock
 	@touch $@
 
 slither-build-info: setup

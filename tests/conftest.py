@@ -7,10 +7,15 @@ Hypothesis under the same name; tests marked `@pytest.mark.soak` run only under 
 (`make test-soak`) or when `-m` selects them."""
 
 import pytest
+from chain_fixtures import artifact, model_dir
 from hypothesis import settings
 from profiles import MACHINE_SIZES, UnknownProfile, current, is_soak
 
 from verdict_deploy import Roles
+
+# The chain tests' trained model, here so that one session fixture serves every directory (tests/e2e,
+# tests/faults, tests/dashboard): a fixture imported into several conftests runs once per conftest.
+__all__ = ["artifact", "model_dir"]
 
 # max_examples of a @given test that sets none, per profile; `soak` keeps Hypothesis's own 100. Each
 # builds on the profile Hypothesis loaded itself (in CI its `ci` one: derandomized, no example
