@@ -74,22 +74,27 @@ compile: setup
 # The store tests also run against a throwaway PostgreSQL server when the machine has one.
 # Test sizes follow VERDICT_HYPOTHESIS_PROFILE (tests/profiles.py): `make test` runs the `default`
 # profile (or the one exported), `make test-soak` the `soak` one (SOAK_PROFILE=deep or long for
-# longer), which also runs the tests marked @pytest.mark.soak.
-# The Slither gate (`make slither`, a minute or two of one core) runs beside the tests, which leave
-# the second core mostly idle; its log and summary follow the tests' and either failing fails.
+# longer), which also runs the tests marked @pytest.mark.soak. PYTEST_ARGS: pytest options for both
+# runs below (not paths).
+# Beside the main run, on the second core it leaves mostly idle: the Slither gate (`make slither`),
+# then tests/docs (its own anvils and scratch copies of the project, nothing shared with the main run;
+# the project is compiled first so that the two runs never compile into .build at once). Their output
+# follows the main run's; any of the three failing fails `make test`.
 SOAK_PROFILE ?= soak
-SLITHER_MAKE_LOG := build/slither-make.log
+BESIDE_LOG := build/beside-tests.log
 define run_tests
-	@mkdir -p build; \
-	echo "slither: running beside the tests (log: $(SLITHER_MAKE_LOG))"; \
-	$(MAKE) --no-print-directory slither > $(SLITHER_MAKE_LOG) 2>&1 & slither=$$!; \
+	@mkdir -p build; rm -f $(BESIDE_LOG).failed; \
+	$(APE) compile > build/compile.log 2>&1 || { cat build/compile.log; exit 1; }; \
+	echo "beside the tests: make slither, then tests/docs (log: $(BESIDE_LOG))"; \
+	{ $(MAKE) --no-print-directory slither || echo "make slither failed" >> $(BESIDE_LOG).failed; \
+	  $(1) $(OWN_CHAIN) $(APE) test tests/docs $(PYTEST_ARGS) || echo "tests/docs failed" >> $(BESIDE_LOG).failed; \
+	} > $(BESIDE_LOG) 2>&1 & beside=$$!; \
 	pgdir=$$(mktemp -d /tmp/verdict-pg.XXXXXX); \
 	url=$$(tools/pg-test-server start $$pgdir) || { url=; echo "no PostgreSQL here: the store tests run on SQLite only"; }; \
-	$(1) VERDICT_TEST_PG_URL=$$url $(OWN_CHAIN) $(APE) test tests $(PYTEST_ARGS); status=$$?; \
+	$(1) VERDICT_TEST_PG_URL=$$url $(OWN_CHAIN) $(APE) test tests --ignore=tests/docs $(PYTEST_ARGS); status=$$?; \
 	tools/pg-test-server stop $$pgdir; rm -rf $$pgdir; \
-	wait $$slither; slither_status=$$?; \
-	tail -n 40 $(SLITHER_MAKE_LOG); \
-	if [ $$slither_status -ne 0 ]; then echo "slither: the gate failed (exit $$slither_status)"; status=1; fi; \
+	wait $$beside; echo "--- beside the tests: make slither, then tests/docs ---"; cat $(BESIDE_LOG); \
+	if [ -s $(BESIDE_LOG).failed ]; then cat $(BESIDE_LOG).failed; status=1; fi; \
 	exit $$status
 endef
 
@@ -98,6 +103,7 @@ test: setup lint browser
 
 test-soak: setup lint browser
 	$(call run_tests,VERDICT_HYPOTHESIS_PROFILE=$(SOAK_PROFILE))
+
 
 demo: setup
 	$(OWN_CHAIN) $(APE) run demo --network ethereum:local:foundry
