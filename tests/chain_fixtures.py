@@ -1,6 +1,7 @@
 """Fixtures for the whole path on a real chain, shared by tests/e2e and tests/faults (each conftest
-imports them): ape's anvil, the deployed suite, a trained model and oracle daemons running as
-separate `verdict run` processes.
+imports them; the session-scoped model, `model_dir` and `artifact`, is imported once by
+tests/conftest.py instead, so that it is trained once per run): ape's anvil, the deployed suite, a
+trained model and oracle daemons running as separate `verdict run` processes.
 
 Every test deploys its own suite and gives its daemons a fresh store, so ape's snapshot and revert
 around each test cannot confuse a daemon: its contracts never existed before the test.

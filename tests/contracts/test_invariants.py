@@ -328,8 +328,9 @@ class RouterMachine(RuleBasedStateMachine):
     @rule(data=st.data(), eth=st.booleans())
     def lifecycle(self, data, eth):
         """A fresh payment driven to the end in one step, so that short runs reach every outcome:
-        pay, a verdict relative to the thresholds in force (settle, hold or reject, in turn), a
-        review of a hold, then the fee sweep and the refusing payee's withdrawal when due."""
+        pay (after lifting a pause, a delisting or the payer's block), a verdict relative to the
+        thresholds in force (settle, hold or reject, in turn), a review of a hold, then the fee
+        sweep and the refusing payee's withdrawal when due."""
         if self.policy["paused"]:
             self._set_paused(False)
         if not self.listed:
@@ -338,7 +339,12 @@ class RouterMachine(RuleBasedStateMachine):
         k = self.stats["lifecycle"]
         payee_index = k % 3  # 2 is the payee that refuses ETH: its settlements are credited
         eth = eth or payee_index == 2
-        self._pay(data.draw(st.integers(0, 2)), payee_index, eth, data.draw(st.integers(10, 10**6)))
+        payer = data.draw(st.integers(0, 2))
+        address = self.env["payers"][payer]
+        if address in self.blocked:  # a blocklisted payer's payment reverts: lift the block first
+            assert self._admin_send("block", self.env["deployer"], "setBlocked", address, False) is not None
+            self.blocked.discard(address)
+        self._pay(payer, payee_index, eth, data.draw(st.integers(10, 10**6)))
         pid = self.next_id - 1
         review, reject = self.policy["review"], self.policy["reject"]
         self._post([pid], [max(review - 1, 0), review, reject][(k // 3) % 3])
