@@ -17,5 +17,5 @@ browser: setup
 	@command -v chromium >/dev/null 2>&1 || ( $(BROWSER_SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(BROWSER_SUDO) apt-get install -y -qq chromium )
 	@$(BIN)/python -c "import playwright" 2>/dev/null || \
-		$(BIN)/pip install --quiet --disable-pip-version-check "$$(grep -i '^playwright==' requirements.lock)"
+		$(BIN)/uv pip install --python $(BIN)/python --quiet "$$(grep -i '^playwright==' requirements.lock)"
 	@echo "browser: $$(chromium --version 2>/dev/null || echo 'chromium missing')"

@@ -21,8 +21,9 @@ SLITHER_ARGS ?=
 # fragment also parses on its own; included, this adds nothing to the Makefile's rule.
 setup:
 
+# With requirements.lock as constraints, so that Slither's own dependencies cannot move a pin.
 $(SLITHER_STAMP): requirements-slither.txt requirements.lock | setup
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-slither.txt
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -r requirements-slither.txt -c requirements.lock
 	@touch $@
 
 slither-build-info: setup

@@ -1,6 +1,7 @@
 """Fixtures for the whole path on a real chain, shared by tests/e2e and tests/faults (each conftest
-imports them): ape's anvil, the deployed suite, a trained model and oracle daemons running as
-separate `verdict run` processes.
+imports them; the session-scoped model, `model_dir` and `artifact`, is imported once by
+tests/conftest.py instead, so that it is trained once per run): ape's anvil, the deployed suite, a
+trained model and oracle daemons running as separate `verdict run` processes.
 
 Every test deploys its own suite and gives its daemons a fresh store, so ape's snapshot and revert
 around each test cannot confuse a daemon: its contracts never existed before the test.
@@ -17,7 +18,7 @@ from ape import chain, networks
 from oracle.chain import ChainClient, Deployment, load_abis
 from oracle.datagen import generate
 from oracle.launch import DaemonProcess
-from oracle.model import ModelArtifact, save
+from oracle.model import ModelArtifact
 from oracle.traffic import OutcomeWatcher, Sender
 from oracle.train import train
 from verdict_deploy import MANIFEST, deploy_world, verdict_settings
@@ -25,11 +26,11 @@ from verdict_deploy import MANIFEST, deploy_world, verdict_settings
 
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory) -> Path:
-    """A real LightGBM model trained on synthetic payments (a few seconds)."""
+    """A real LightGBM model trained on synthetic payments (a few seconds), with its metrics.json and
+    PR curve as `verdict train --out` writes them; tests/dashboard uses the same one."""
     frame = generate(rows=30_000, seed=11, fraud_rate=0.02)
-    artifact, _ = train(frame, label="is_fraud", time_col="timestamp", seed=11)
     directory = tmp_path_factory.mktemp("model")
-    save(artifact, directory)
+    train(frame, label="is_fraud", time_col="timestamp", seed=11, out=directory)
     return directory
 
 

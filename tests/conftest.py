@@ -1,10 +1,48 @@
 """Accounts named by role, shared by every test directory: the one role map, `Roles.local()` from
 verdict_deploy, which also gives `ape run deploy` and the demo their roles. The payer, payee and the
-extra oracle nodes are accounts that map leaves without a role."""
+extra oracle nodes are accounts that map leaves without a role.
+
+Test sizes (tests/profiles.py): `VERDICT_HYPOTHESIS_PROFILE` names the run's profile, loaded here into
+Hypothesis under the same name; tests marked `@pytest.mark.soak` run only under the soak profiles
+(`make test-soak`) or when `-m` selects them."""
 
 import pytest
+from chain_fixtures import artifact, model_dir
+from hypothesis import settings
+from profiles import MACHINE_SIZES, UnknownProfile, current, is_soak
 
 from verdict_deploy import Roles
+
+# The chain tests' trained model, here so that one session fixture serves every directory (tests/e2e,
+# tests/faults, tests/dashboard): a fixture imported into several conftests runs once per conftest.
+__all__ = ["artifact", "model_dir"]
+
+# max_examples of a @given test that sets none, per profile; `soak` keeps Hypothesis's own 100. Each
+# builds on the profile Hypothesis loaded itself (in CI its `ci` one: derandomized, no example
+# database), as before.
+UNSET_EXAMPLES = {"smoke": 10, "default": 50, "soak": 100, "deep": 500, "long": 2000}
+assert set(UNSET_EXAMPLES) == set(MACHINE_SIZES)
+_BASE = settings.default
+for _name, _count in UNSET_EXAMPLES.items():
+    settings.register_profile(_name, parent=_BASE, max_examples=_count)
+
+
+def pytest_configure(config):
+    try:
+        settings.load_profile(current())
+    except UnknownProfile as error:
+        raise pytest.UsageError(str(error)) from None
+
+
+def pytest_collection_modifyitems(config, items):
+    """Soak tests leave the default run (deselected, so the summary counts them) unless the profile
+    is a soak one or the command line chose tests by marker itself (`-m soak`)."""
+    if is_soak() or config.option.markexpr:
+        return
+    keep = [item for item in items if item.get_closest_marker("soak") is None]
+    if len(keep) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+        items[:] = keep
 
 
 @pytest.fixture(scope="session")

@@ -26,18 +26,17 @@ step the chain must agree with it:
 The contracts are deployed by the ape fixtures; the machine drives them through `fastchain`
 (raw JSON-RPC, one batch of views per check), at a few milliseconds per action. Each example
 starts from an anvil snapshot and reverts to it at the end, so examples never see each other's
-state. Example counts: `VERDICT_HYPOTHESIS_PROFILE=ci` (default: 1,000 sequences of up to 25
-steps, about 2 minutes on 2 shared cores), `soak` (5,000 of 40) or `long` (50,000 of 60).
+state. Example counts follow `VERDICT_HYPOTHESIS_PROFILE` (tests/profiles.py): `make test` 200
+sequences of up to 25 steps, `make test-soak` (`soak`) 1,000 of 25 (about 2 minutes on 2 shared
+cores), `deep` 5,000 of 40, `long` 50,000 of 60, `smoke` 50 of 25.
 """
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 
 import pytest
 from fastchain import FastChain, Reverted, fast
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -47,6 +46,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from profiles import is_smoke, machine_settings
 from router_helpers import ETH, HELD, MODEL_ID, PENDING, REASONS_HASH, REF, REFUNDED, SETTLED, USD
 
 BPS = 10_000
@@ -54,19 +54,8 @@ MAX_FEE_BPS = 1000
 DAY = 86_400
 MAX_PAYMENTS = 24
 SCORES = [0, 1, 5000, 9899, 9900, 9945, 9989, 9990, 9999, 10_000]  # around the default thresholds
-PROFILES = {
-    "smoke": {"max_examples": 50, "stateful_step_count": 25},  # a quick look; too short to reach everything
-    "ci": {"max_examples": 1000, "stateful_step_count": 25},
-    "soak": {"max_examples": 5000, "stateful_step_count": 40},
-    "long": {"max_examples": 50_000, "stateful_step_count": 60},
-}
 # Payment struct fields, as `payment(id)` returns them
 P_AMOUNT, P_DEADLINE, P_STATUS = 3, 4, 5
-
-
-def profile_settings() -> settings:
-    profile = PROFILES[os.environ.get("VERDICT_HYPOTHESIS_PROFILE", "ci")]
-    return settings(**profile, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -339,8 +328,9 @@ class RouterMachine(RuleBasedStateMachine):
     @rule(data=st.data(), eth=st.booleans())
     def lifecycle(self, data, eth):
         """A fresh payment driven to the end in one step, so that short runs reach every outcome:
-        pay, a verdict relative to the thresholds in force (settle, hold or reject, in turn), a
-        review of a hold, then the fee sweep and the refusing payee's withdrawal when due."""
+        pay (after lifting a pause, a delisting or the payer's block), a verdict relative to the
+        thresholds in force (settle, hold or reject, in turn), a review of a hold, then the fee
+        sweep and the refusing payee's withdrawal when due."""
         if self.policy["paused"]:
             self._set_paused(False)
         if not self.listed:
@@ -349,7 +339,12 @@ class RouterMachine(RuleBasedStateMachine):
         k = self.stats["lifecycle"]
         payee_index = k % 3  # 2 is the payee that refuses ETH: its settlements are credited
         eth = eth or payee_index == 2
-        self._pay(data.draw(st.integers(0, 2)), payee_index, eth, data.draw(st.integers(10, 10**6)))
+        payer = data.draw(st.integers(0, 2))
+        address = self.env["payers"][payer]
+        if address in self.blocked:  # a blocklisted payer's payment reverts: lift the block first
+            assert self._admin_send("block", self.env["deployer"], "setBlocked", address, False) is not None
+            self.blocked.discard(address)
+        self._pay(payer, payee_index, eth, data.draw(st.integers(10, 10**6)))
         pid = self.next_id - 1
         review, reject = self.policy["review"], self.policy["reject"]
         self._post([pid], [max(review - 1, 0), review, reject][(k // 3) % 3])
@@ -630,11 +625,11 @@ def test_router_books_states_and_payouts_hold_under_random_sequences(
     RouterMachine.stats = Counter()
     rpc.deterministic_time()
     try:
-        run_state_machine_as_test(RouterMachine, settings=profile_settings())
+        run_state_machine_as_test(RouterMachine, settings=machine_settings())
     finally:
         rpc.deterministic_time(False)
     print("\nactions:", dict(sorted(RouterMachine.stats.items())))
-    if os.environ.get("VERDICT_HYPOTHESIS_PROFILE") == "smoke":
+    if is_smoke():  # too short to reach every action
         return
     for action in (
         "pay",

@@ -15,22 +15,18 @@ import pytest
 from ape import networks
 
 from oracle.chain import ChainClient, Deployment, load_abis
-from oracle.datagen import generate
 from oracle.launch import DaemonProcess
 from oracle.model import ModelArtifact, load
 from oracle.store import Store
-from oracle.train import train
 from verdict_demo.dashboard import CHROMIUM, CHROMIUM_ARGS, free_port, start_dashboard, wait_healthy
 from verdict_deploy import MANIFEST, Dao, deploy_world, verdict_settings
 
 
 @pytest.fixture(scope="session")
-def dash_model_dir(tmp_path_factory) -> Path:
-    """A real model with its metrics.json and PR curve (what `verdict train --out` writes)."""
-    directory = tmp_path_factory.mktemp("dash-model")
-    frame = generate(rows=30_000, seed=11, fraud_rate=0.02)
-    train(frame, label="is_fraud", time_col="timestamp", seed=11, out=directory)
-    return directory
+def dash_model_dir(model_dir) -> Path:
+    """A real model with its metrics.json and PR curve (what `verdict train --out` writes): the one
+    tests/e2e and tests/faults use, trained once per session (tests/conftest.py)."""
+    return model_dir
 
 
 @pytest.fixture(scope="session")

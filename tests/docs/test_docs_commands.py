@@ -19,13 +19,16 @@ Which fenced blocks are commands (the rule; `classify` enforces it):
   `mermaid`, `python` (an API excerpt, with names the reader supplies), `csv`, `yaml`, `toml`,
   `solidity`. Any other tag fails the test, so a new kind of block needs a decision here.
 
-Files run in this order: README.md, then docs/operator-guide.md (its walkthrough makes the deployment,
-model, node store and payments the other pages' commands refer to), then the rest of docs/ by name.
+Files run in two lanes at once, each with its own anvil, scratch project and terminal: README.md
+alone (its blocks start from a chain of their own: deploy, then govern from `ape console`), and the
+walkthrough lane: docs/operator-guide.md first (its walkthrough makes the deployment, model, node store
+and payments the other pages' commands refer to), then the rest of docs/ by name, in order. A page
+whose commands need the walkthrough's chain belongs in the walkthrough lane (any docs/ page does).
 
 What the test substitutes, so it never touches the user's own chain, node or records:
-- it runs in a scratch copy of the project: every top-level entry is a symbolic link to the real one
+- each lane runs in a scratch copy of the project: every top-level entry is a symbolic link to the real one
   except `deployments/`, `var/`, `.env` and the files commands write (`sar.csv`...), which start empty;
-- a line starting anvil (`node_modules/.bin/anvil ...`) is left out: the test's anvil stands in for it,
+- a line starting anvil (`node_modules/.bin/anvil ...`) is left out: the lane's anvil stands in for it,
   and the ports 8545 (RPC) and 8050 (dashboard) in commands are replaced by free ones;
 - the environment starts without any `VERDICT_*` or `APE_*` variable, `.venv/bin` first on PATH, with
   `VERDICT_RPC_URL` at the test's chain and `VERDICT_METRICS_PORT=0`.
@@ -47,6 +50,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,9 +92,14 @@ class Outcome:
     output: str = ""
 
 
-def doc_files(root: Path = ROOT) -> list[Path]:
+def doc_lanes(root: Path = ROOT) -> list[list[Path]]:
+    """The files of each lane, in the order they run (see the docstring)."""
     others = sorted(p for p in (root / "docs").glob("*.md") if p.name != "operator-guide.md")
-    return [root / "README.md", root / "docs" / "operator-guide.md", *others]
+    return [[root / "README.md"], [root / "docs" / "operator-guide.md", *others]]
+
+
+def doc_files(root: Path = ROOT) -> list[Path]:
+    return [path for lane in doc_lanes(root) for path in lane]
 
 
 def blocks_of(path: Path, root: Path = ROOT) -> list[Block]:
@@ -308,46 +317,79 @@ def base_environment(work: Path, rpc_port: int) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="module")
-def executed(tmp_path_factory) -> Iterator[tuple[Terminal, list[Outcome]]]:
-    """Runs every docs block once (module scope: the tests below read the one run)."""
-    tmp = tmp_path_factory.mktemp("docs")
-    work = scratch_project(tmp)
-    rpc_port, dashboard_port = free_port(), free_port()
-    anvil = subprocess.Popen(
-        [
-            str(ROOT / "node_modules" / ".bin" / "anvil"),
-            "--port",
-            str(rpc_port),
-            "--accounts",
-            "20",
-            "--silent",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    env_file = tmp / "env.sh"
-    env = base_environment(work, rpc_port)
-    env_file.write_text("".join(f"export {k}={_quote(v)}\n" for k, v in env.items()))
-    terminal = Terminal(work, tmp, env_file, {8545: rpc_port, 8050: dashboard_port})
-    outcomes: list[Outcome] = []
-    try:
-        _wait_port(rpc_port)
-        for path in doc_files():
+@dataclass
+class Lane:
+    """One user at one terminal with a chain of their own, running some docs files in order."""
+
+    files: list[Path]
+    terminal: Terminal
+    anvil: subprocess.Popen
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, files: list[Path], tmp: Path) -> Lane:
+        work = scratch_project(tmp)
+        rpc_port, dashboard_port = free_port(), free_port()
+        anvil = subprocess.Popen(
+            [
+                str(ROOT / "node_modules" / ".bin" / "anvil"),
+                "--port",
+                str(rpc_port),
+                "--accounts",
+                "20",
+                "--silent",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        env_file = tmp / "env.sh"
+        env = base_environment(work, rpc_port)
+        env_file.write_text("".join(f"export {k}={_quote(v)}\n" for k, v in env.items()))
+        return cls(files, Terminal(work, tmp, env_file, {8545: rpc_port, 8050: dashboard_port}), anvil)
+
+    def run(self) -> None:
+        """Every block of the lane's files in order; raises on the first that fails."""
+        terminal = self.terminal
+        _wait_port(terminal.ports[8545])
+        for path in self.files:
             for block in blocks_of(path):
                 kind = classify(block)
                 if kind == "shell":
-                    outcomes.append(Outcome(block, kind, terminal.run_shell(block.body, block.where)))
+                    self.outcomes.append(Outcome(block, kind, terminal.run_shell(block.body, block.where)))
                 elif kind == "console":
-                    outcomes.append(Outcome(block, kind, terminal.run_console(block.body, block.where)))
+                    self.outcomes.append(Outcome(block, kind, terminal.run_console(block.body, block.where)))
                 else:
-                    outcomes.append(Outcome(block, kind))
-        yield terminal, outcomes
+                    self.outcomes.append(Outcome(block, kind))
+
+    def stop(self) -> None:
+        self.terminal.stop_background()
+        os.killpg(self.anvil.pid, signal.SIGTERM)
+        self.anvil.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory) -> Iterator[tuple[Terminal, list[Outcome], list[Terminal]]]:
+    """Runs every docs block once, the lanes at the same time (module scope: the tests below read the
+    one run). Yields the walkthrough lane's terminal, every outcome in file order, and every terminal."""
+    from ape import project
+
+    # Compiled once here, so that the lanes' first `ape` commands do not both compile into .build.
+    project.load_contracts()
+    lanes: list[Lane] = []
+    try:
+        for number, files in enumerate(doc_lanes()):
+            lanes.append(Lane.start(files, tmp_path_factory.mktemp(f"docs-lane{number}")))
+        with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
+            runs = [pool.submit(lane.run) for lane in lanes]
+            failures = [run.exception() for run in runs if run.exception() is not None]
+        if failures:
+            raise failures[0]
+        outcomes = [outcome for lane in lanes for outcome in lane.outcomes]
+        yield lanes[-1].terminal, outcomes, [lane.terminal for lane in lanes]
     finally:
-        terminal.stop_background()
-        os.killpg(anvil.pid, signal.SIGTERM)
-        anvil.wait(timeout=10)
+        for lane in lanes:
+            lane.stop()
 
 
 def _quote(value: str) -> str:
@@ -367,16 +409,19 @@ def _wait_port(port: int, timeout: float = 30) -> None:
 def test_every_docs_command_block_runs(executed):
     """Each command block exited 0, in order (the fixture raises on the first that does not), and the
     background jobs the docs started are still running at the end."""
-    terminal, outcomes = executed
+    _, outcomes, terminals = executed
     ran = [o for o in outcomes if o.kind != "skipped"]
     assert len(ran) >= 10, [o.block.where for o in ran]
-    assert terminal.groups, "the docs start `verdict run` in the background: no background job was seen"
-    assert terminal.background_alive() == terminal.groups, "a background job the docs started has died"
+    assert any(t.groups for t in terminals), (
+        "the docs start `verdict run` in the background: no background job was seen"
+    )
+    for terminal in terminals:
+        assert terminal.background_alive() == terminal.groups, "a background job the docs started has died"
 
 
 def test_operator_walkthrough(executed):
     """Issue 14's operator path, as docs/operator-guide.md walks it."""
-    terminal, outcomes = executed
+    terminal, outcomes, _ = executed
     guide = [o for o in outcomes if o.block.doc == "docs/operator-guide.md" and o.kind == "shell"]
     text = "\n".join(o.block.body for o in guide)
     for command in (

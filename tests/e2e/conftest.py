@@ -6,6 +6,8 @@ around each test cannot confuse a daemon: its contracts never existed before the
 is ape's automining anvil: these tests check outcomes, not timing; interval mining is `make bench`'s.
 """
 
-from chain_fixtures import artifact, client, model_dir, sender, start_daemon, watcher, world
+from chain_fixtures import client, sender, start_daemon, watcher, world
 
-__all__ = ["artifact", "client", "model_dir", "sender", "start_daemon", "watcher", "world"]
+# The model (`model_dir`, `artifact`) comes from tests/conftest.py: one session fixture there is
+# trained once; imported into each directory's conftest it was trained once per directory.
+__all__ = ["client", "sender", "start_daemon", "watcher", "world"]

@@ -3,10 +3,12 @@
 one final verdict and one outcome event. The daemon's resident memory is read from
 /proc/<pid>/status (VmRSS now, VmHWM the peak) and printed.
 
-`make test` runs the full burst of 5,000 payments (about a minute on a quiet machine);
-`VERDICT_LOAD_PAYMENTS` sets another size, e.g. a quick look or a longer soak:
+Two sizes of the one test: `make test` runs a burst of 1,000 payments (verdict batches of up to 250,
+ten payMany of 100 from four payers); the soak variant (`@pytest.mark.soak`, run by
+`make test-soak`) the full 5,000 (about a minute on a quiet machine). `VERDICT_LOAD_PAYMENTS` sets
+the soak variant's size, e.g. a longer soak:
 
-    VERDICT_LOAD_PAYMENTS=20000 .venv/bin/ape test tests/faults/test_load.py -s
+    VERDICT_LOAD_PAYMENTS=20000 .venv/bin/ape test tests/faults/test_load.py -m soak -s
 """
 
 from __future__ import annotations
@@ -15,13 +17,15 @@ import os
 import time
 from pathlib import Path
 
+import pytest
 from ape import chain
 from fault_helpers import ETH, wait_until
 from web3 import Web3
 
 from oracle.chain import ChainClient
 
-PAYMENTS = int(os.environ.get("VERDICT_LOAD_PAYMENTS", "5000"))
+SHORT = 1000  # make test
+SOAK = int(os.environ.get("VERDICT_LOAD_PAYMENTS", "5000"))  # make test-soak
 PER_TX = 100  # payments per payMany transaction
 
 
@@ -50,8 +54,11 @@ def count_logs(client: ChainClient, contract, event: str, from_block: int) -> di
     return counts
 
 
+@pytest.mark.parametrize(
+    "payments", [pytest.param(SHORT, id="short"), pytest.param(SOAK, id="soak", marks=pytest.mark.soak)]
+)
 def test_a_burst_of_payments_is_decided_completely_and_exactly_once(
-    world, client, start_daemon, accounts, capsys
+    payments, world, client, start_daemon, accounts, capsys
 ):
     contracts, _ = world
     router = contracts["PaymentRouter"]
@@ -64,8 +71,8 @@ def test_a_burst_of_payments_is_decided_completely_and_exactly_once(
     payees = accounts[14:20]
     sent = 0
     started = time.monotonic()
-    while sent < PAYMENTS:
-        n = min(PER_TX, PAYMENTS - sent)
+    while sent < payments:
+        n = min(PER_TX, payments - sent)
         payer = payers[(sent // PER_TX) % len(payers)]
         amounts = [10**12 * (1 + (sent + i) % 97) for i in range(n)]
         router.payMany(
@@ -77,8 +84,8 @@ def test_a_burst_of_payments_is_decided_completely_and_exactly_once(
             value=sum(amounts),
         )
         sent += n
-    ids = set(range(1, PAYMENTS + 1))
-    assert router.paymentCount() == PAYMENTS
+    ids = set(range(1, payments + 1))
+    assert router.paymentCount() == payments
 
     peak = idle
 
@@ -87,9 +94,9 @@ def test_a_burst_of_payments_is_decided_completely_and_exactly_once(
         if daemon.running:
             now = memory_kib(pid)
             peak = {k: max(v, now[k]) for k, v in peak.items()}
-        return len(count_logs(client, client.oracle, "VerdictFinalized", start_block)) >= PAYMENTS
+        return len(count_logs(client, client.oracle, "VerdictFinalized", start_block)) >= payments
 
-    assert wait_until(all_final, timeout=120 + PAYMENTS * 0.2), "payments left without a final verdict"
+    assert wait_until(all_final, timeout=120 + payments * 0.2), "payments left without a final verdict"
     elapsed = time.monotonic() - started
     finals = count_logs(client, client.oracle, "VerdictFinalized", start_block)
     assert finals == {i: 1 for i in ids}
@@ -102,7 +109,7 @@ def test_a_burst_of_payments_is_decided_completely_and_exactly_once(
     end = memory_kib(pid)
     with capsys.disabled():
         print(
-            f"\nload: {PAYMENTS} payments decided in {elapsed:.0f}s; daemon memory: "
+            f"\nload: {payments} payments decided in {elapsed:.0f}s; daemon memory: "
             f"idle VmRSS {idle['VmRSS'] / 1024:.0f} MiB, after VmRSS {end['VmRSS'] / 1024:.0f} MiB, "
             f"peak VmHWM {end['VmHWM'] / 1024:.0f} MiB"
         )

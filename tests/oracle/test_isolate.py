@@ -8,6 +8,7 @@ from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from profiles import examples
 
 from oracle.isolate import Probe, RevertDecoder, isolate
 
@@ -27,7 +28,7 @@ def chain_like_probe(bad: set[int], gas_of: dict[int, int], calls: list[list[int
     return probe
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)  # 75 in make test, 300 in make test-soak
 @given(
     n=st.integers(min_value=1, max_value=300),
     data=st.data(),

@@ -21,18 +21,17 @@ After every step, in one batch of views:
   while paused (the natural next steps leave a pause in place half of the time).
 
 The escrow is deployed by the ape fixtures; the machine drives it through `fastchain` (raw
-JSON-RPC). Example counts follow `VERDICT_HYPOTHESIS_PROFILE` like the router's invariants.
+JSON-RPC). Example counts follow `VERDICT_HYPOTHESIS_PROFILE` like the router's invariants
+(tests/profiles.py: 200 sequences in `make test`, 1,000 in `make test-soak`).
 """
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 
 import pytest
 from escrow_helpers import DAY, ETH, USD, sign_cancel
 from fastchain import FastChain, Reverted, fast
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -42,6 +41,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from profiles import is_smoke, machine_settings
 
 BPS = 10_000
 FUNDED, REQUESTED, GATED, HELD, FLAGGED, DISPUTED, RELEASED, REFUNDED, CANCELLED = range(1, 10)
@@ -71,12 +71,6 @@ CHAOS = (
     "withdraw",
     "sweep",
 )
-PROFILES = {
-    "smoke": {"max_examples": 40, "stateful_step_count": 25},  # a quick look; too short to reach everything
-    "ci": {"max_examples": 1000, "stateful_step_count": 25},
-    "soak": {"max_examples": 5000, "stateful_step_count": 40},
-    "long": {"max_examples": 50_000, "stateful_step_count": 60},
-}
 # Only these actions may emit ReleaseSettled: a final verdict, or a reviewer's approval.
 MAY_RELEASE = ("verdict", "review")
 
@@ -427,20 +421,14 @@ def test_books_payouts_and_states_hold_under_random_sequences(fast_world):
     EscrowMachine.env = fast_world
     EscrowMachine.stats = Counter()
     EscrowMachine.errors = Counter()
-    profile = os.environ.get("VERDICT_HYPOTHESIS_PROFILE", "ci")
     fast_world["chain"].deterministic_time()
     try:
-        run_state_machine_as_test(
-            EscrowMachine,
-            settings=settings(
-                **PROFILES[profile], deadline=None, suppress_health_check=list(HealthCheck), derandomize=True
-            ),
-        )
+        run_state_machine_as_test(EscrowMachine, settings=machine_settings())
     finally:
         fast_world["chain"].deterministic_time(False)
     print("\nactions:", dict(sorted(EscrowMachine.stats.items())))
     print("errors:", dict(sorted(EscrowMachine.errors.items())))
-    if profile == "smoke":
+    if is_smoke():  # too short to reach every action
         return
     for action in (
         "create",
