@@ -424,6 +424,15 @@ def dashboard(
     serve(settings, port or settings.dashboard_port)
 
 
+# The period options of `report suspicious` and `compare` (oracle.report.report_period reads them).
+PeriodStart = Annotated[
+    str | None,
+    typer.Option("--from", help="First day (YYYY-MM-DD, UTC) or date-time [30 days before --to]"),
+]
+PeriodEnd = Annotated[
+    str | None, typer.Option("--to", help="Last day (inclusive) or date-time [chain time now]")
+]
+
 report_app = typer.Typer(help="Compliance reports.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 
@@ -431,13 +440,8 @@ app.add_typer(report_app, name="report")
 @report_app.command("suspicious", epilog=settings_help(SUSPICIOUS_SETTINGS))
 @user_errors
 def report_suspicious(
-    start: Annotated[
-        str | None,
-        typer.Option("--from", help="First day (YYYY-MM-DD, UTC) or date-time [30 days before --to]"),
-    ] = None,
-    end: Annotated[
-        str | None, typer.Option("--to", help="Last day (inclusive) or date-time [chain time now]")
-    ] = None,
+    start: PeriodStart = None,
+    end: PeriodEnd = None,
     fmt: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
     out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout")] = None,
 ) -> None:
@@ -487,13 +491,8 @@ COMPARE_SETTINGS = EXPLAIN_SETTINGS
 @app.command(epilog=settings_help(COMPARE_SETTINGS))
 @user_errors
 def compare(
-    start: Annotated[
-        str | None,
-        typer.Option("--from", help="First day (YYYY-MM-DD, UTC) or date-time [30 days before --to]"),
-    ] = None,
-    end: Annotated[
-        str | None, typer.Option("--to", help="Last day (inclusive) or date-time [chain time now]")
-    ] = None,
+    start: PeriodStart = None,
+    end: PeriodEnd = None,
     challenger: Annotated[
         str | None, typer.Option("--challenger", help="The shadow model id to compare [the latest one]")
     ] = None,
@@ -552,6 +551,8 @@ def compare(
             con.print(escape(line), soft_wrap=True)  # the hash stays on one line, whole
     if out is not None:
         _err_console().print(f"wrote {escape(str(out))}")
+
+
 @app.command(epilog=settings_help(RELAY_SETTINGS))
 @user_errors
 def relay(

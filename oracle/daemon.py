@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -240,7 +241,7 @@ def run_daemon(settings: Settings) -> None:
     store = Store(settings.store_url)
     chain = ChainClient.from_settings(settings, verify=False)  # verified in preflight
     daemon = OracleDaemon(settings, chain, store)
-    _retry_startup(daemon)
+    retry_startup(daemon.preflight, settings.max_backoff)
     if settings.metrics_port:
         try:
             daemon.metrics.serve(settings.metrics_port)
@@ -254,16 +255,17 @@ def run_daemon(settings: Settings) -> None:
     daemon.run(stop)
 
 
-def _retry_startup(daemon: OracleDaemon) -> None:
-    """An RPC that is not up yet is waited for; a wrong key or an empty wallet is an error."""
+def retry_startup(preflight: Callable[[], None], max_backoff: float) -> None:
+    """Runs a node's `preflight` until it passes: an RPC that is not up yet is waited for (with
+    backoff up to `max_backoff` seconds); a wrong key or an empty wallet is an error."""
     delay = 0.2
     while True:
         try:
-            daemon.preflight()
+            preflight()
             return
         except ChainError as exc:
             if "no funds" in str(exc):
                 raise
             log.warning("RPC unavailable at startup, retrying", error=str(exc), retry_in=delay)
             time.sleep(delay)
-            delay = min(delay * 2, daemon.settings.max_backoff)
+            delay = min(delay * 2, max_backoff)

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import signal
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +35,7 @@ import structlog
 from oracle.chain import ChainClient, GateRequest
 from oracle.clock import Clock, SystemClock
 from oracle.config import Settings
-from oracle.daemon import ModelSlot
+from oracle.daemon import ModelSlot, retry_startup
 from oracle.errors import ChainError, ConfigError, StoreError
 from oracle.features import OnlineFeatures
 from oracle.metrics import Metrics
@@ -392,17 +391,7 @@ def run_network_node(settings: Settings) -> None:
     store = Store(settings.store_url)
     chain = ChainClient.from_settings(settings, verify=False)  # verified in preflight
     node = NetworkNode(settings, chain, store)
-    delay = 0.2
-    while True:
-        try:
-            node.preflight()
-            break
-        except ChainError as exc:
-            if "no funds" in str(exc):
-                raise
-            log.warning("RPC unavailable at startup, retrying", error=str(exc), retry_in=delay)
-            time.sleep(delay)
-            delay = min(delay * 2, settings.max_backoff)
+    retry_startup(node.preflight, settings.max_backoff)
     host, _, port = settings.network_listen.rpartition(":")
     try:
         serve(node.board, host, int(port))
