@@ -102,7 +102,7 @@ def test_gas_burning_token_payments_do_not_stall_honest_ones(
     list_token(router, burner, deployer, push_gas=router.MAX_TOKEN_PUSH_GAS())
     burner.approve(router, 2**256 - 1, sender=payer)
     burner.setMode(BURN_GAS, 140_000, sender=deployer)  # transferFrom (paying in) still behaves
-    router.setThresholds(9_900, 10_000, sender=deployer)  # (nearly) every verdict pays out: a push
+    router.setThresholds(9_999, 10_000, sender=deployer)  # (nearly) every verdict pays out: a push
 
     hostile = pay_token_many(router, burner, payer, accounts[10:18], 240)  # read as one backlog
     daemon = start_daemon(usd_prices=PRICES)
@@ -141,7 +141,7 @@ def test_a_token_over_its_push_budget_costs_no_gas_estimate_and_stalls_nothing(
     list_token(router, burner, deployer, push_gas=router.MIN_TOKEN_PUSH_GAS())
     burner.approve(router, 2**256 - 1, sender=payer)
     burner.setMode(BURN_GAS, 140_000, sender=deployer)  # more than its budget of 40,000
-    router.setThresholds(9_900, 10_000, sender=deployer)  # (nearly) every verdict pays out: a push
+    router.setThresholds(9_999, 10_000, sender=deployer)  # (nearly) every verdict pays out: a push
 
     hostile = pay_token_many(router, burner, payer, accounts[10:18], 60)
     proxy = FlakyRpc(str(chain.provider.uri))  # counts the daemon's JSON-RPC calls
@@ -179,7 +179,7 @@ def test_gas_price_sensitive_token_payments_do_not_stall_honest_ones(
     token.mint(payer, 10**30, sender=deployer)
     list_token(router, token, deployer, push_gas=router.MAX_TOKEN_PUSH_GAS())  # looks honest at gas price 0
     token.approve(router, 2**256 - 1, sender=payer)
-    router.setThresholds(9_900, 10_000, sender=deployer)  # (nearly) every verdict pays out: a push
+    router.setThresholds(9_999, 10_000, sender=deployer)  # (nearly) every verdict pays out: a push
 
     # Paid while no daemon runs, so that one batch holds them all (as in the audit).
     honest = pay_eth(router, payer, accounts[10:14], 30, start=0)
