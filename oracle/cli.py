@@ -146,6 +146,7 @@ RELAY_SETTINGS = (
     "relay_rate_limit",
     "relay_rate_window",
     "relay_metrics_port",
+    "store_url",  # the relayer's queue (oracle.relay.queue)
     *LOG_SETTINGS,
 )
 SIGN_VOTE_SETTINGS = (*CHAIN_SETTINGS, "member_key", "relay_url")
