@@ -108,6 +108,7 @@ RUN_SETTINGS = (
     "keystore",
     "keystore_password",
     "store_url",
+    "store_rebind",
     "model_dir",
     "shadow_model_dir",
     "poll_interval",
@@ -377,6 +378,13 @@ def run(
             help="A challenger model scored beside the approved one, never posted [VERDICT_SHADOW_MODEL_DIR]",
         ),
     ] = None,
+    rebind_store: Annotated[
+        bool,
+        typer.Option(
+            "--rebind-store",
+            help="Bind the store to this deployment record though another one made it [VERDICT_STORE_REBIND]",
+        ),
+    ] = False,
 ) -> None:
     """Run the oracle node: read payment requests, score them, post verdicts (until Ctrl-C)."""
     from oracle.daemon import run_daemon
@@ -385,6 +393,8 @@ def run(
     settings = load_settings()
     if shadow is not None:
         settings = settings.model_copy(update={"shadow_model_dir": shadow})
+    if rebind_store:
+        settings = settings.model_copy(update={"store_rebind": True})
     if settings.shadow_model_dir is not None:
         from oracle.shadow import load_challenger
 

@@ -162,6 +162,20 @@ relay_items = Table(
     Column("accepted_at", Double, nullable=False),
 )
 
+store_binding = Table(
+    "store_binding",
+    _META,
+    # The deployment a store serves (oracle.binding): written by the first `verdict run`, checked by
+    # every later one, so a node never mixes two deployments' payments, verdicts and checkpoints.
+    Column("name", String(32), primary_key=True),  # "deployment": one row
+    Column("chain_id", BigInteger, nullable=False),
+    Column("router", String(64), nullable=False),
+    Column("block", BigInteger, nullable=False),
+    Column("block_hash", String(66), nullable=False),
+    Column("record", Text, nullable=False),  # the record's path when it was bound, for messages
+    Column("bound_at", Double, nullable=False),
+)
+
 # Columns added after the first schema: (table, column, SQL type). `Database` adds the missing ones
 # to an existing database when it opens it (nullable, so old rows read as NULL).
 _ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (("verdicts", "probability", "DOUBLE PRECISION"),)
