@@ -69,6 +69,7 @@ WRITTEN = {"deployments", "var", ".env", "sar.csv", "sar.json", "demo-summary.js
 # The walkthrough's files (docs/operator-guide.md, "Walkthrough").
 WALK_MODEL = "var/operator/model"
 WALK_REPORT = "var/operator/sar.csv"
+WALK_ESCROW = "var/operator/escrow.json"
 BLOCK_TIMEOUT = 240
 
 
@@ -460,6 +461,29 @@ def test_operator_walkthrough(executed):
     assert "score" in explained.lower() and "reason" in explained.lower(), explained
     report = (work / WALK_REPORT).read_text().splitlines()
     assert len(report) > 1, "the suspicious-activity report is empty"
+    escrow_releases_landed(client, load_abis(MANIFEST), json.loads((work / WALK_ESCROW).read_text()))
+
+
+def escrow_releases_landed(client, abis: dict, summary: dict) -> None:
+    """Each release of the walkthrough's escrow happened on-chain: every gate the scenario waited on
+    has its ReleaseSettled event, every milestone is Released, and the supplier's stablecoin balance
+    holds what the events paid (a verdict that held or refunded a release fails here)."""
+    w3 = client.w3
+    escrow = w3.eth.contract(address=summary["address"], abi=abis["Escrow"])
+    token = w3.eth.contract(address=summary["token"], abi=abis["MockStablecoin"])
+    settled = {
+        int(log["args"]["gateId"]): int(log["args"]["supplierAmount"])
+        for log in escrow.events.ReleaseSettled.get_logs(
+            from_block=client.deployment.block, argument_filters={"agreementId": summary["agreement_id"]}
+        )
+    }
+    gates = [gate for milestone in summary["milestones"] for gate in milestone["gate_ids"]]
+    assert len(gates) == len(summary["milestones"]), summary["milestones"]
+    assert sorted(settled) == sorted(gates), f"releases not settled: {sorted(set(gates) - set(settled))}"
+    assert [m["status"] for m in summary["milestones"]] == ["Released"] * len(gates), summary["milestones"]
+    paid = sum(settled.values())
+    assert paid > 0 and summary["supplier_received"] == paid, (paid, summary["supplier_received"])
+    assert int(token.functions.balanceOf(summary["supplier"]).call()) >= paid
 
 
 def test_classification_rule_rejects_unknown_tags():
