@@ -13,15 +13,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import structlog
 from sqlalchemy import select
 
 from oracle.db import OverDatabase, store_binding
 from oracle.deployment import Deployment
 from oracle.errors import StoreError
-from oracle.logging import get_logger
 
 NAME = "deployment"
-log = get_logger("verdict.binding")
+log = structlog.get_logger("verdict.binding")
 
 
 @dataclass(frozen=True)
