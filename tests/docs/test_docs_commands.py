@@ -39,7 +39,8 @@ What the test substitutes, so it never touches the user's own chain, node or rec
 The operator path of issue 14 is the walkthrough in docs/operator-guide.md; after all blocks ran,
 `test_operator_walkthrough` checks what it must have done: the model approved on-chain by an executed
 DAO proposal, `verdict run` still running, payments sent by `ape run traffic` and decided, one
-explained by `verdict explain`, the suspicious-activity report non-empty.
+explained by `verdict explain`, the suspicious-activity report non-empty, and every escrow release
+settled on-chain (its event and the supplier's balance).
 """
 
 from __future__ import annotations
