@@ -108,6 +108,7 @@ RUN_SETTINGS = (
     "keystore",
     "keystore_password",
     "store_url",
+    "store_rebind",
     "model_dir",
     "shadow_model_dir",
     "poll_interval",
@@ -146,6 +147,7 @@ RELAY_SETTINGS = (
     "relay_rate_limit",
     "relay_rate_window",
     "relay_metrics_port",
+    "store_url",  # the relayer's queue (oracle.relay.queue)
     *LOG_SETTINGS,
 )
 SIGN_VOTE_SETTINGS = (*CHAIN_SETTINGS, "member_key", "relay_url")
@@ -376,6 +378,13 @@ def run(
             help="A challenger model scored beside the approved one, never posted [VERDICT_SHADOW_MODEL_DIR]",
         ),
     ] = None,
+    rebind_store: Annotated[
+        bool,
+        typer.Option(
+            "--rebind-store",
+            help="Bind the store to this deployment record though another one made it [VERDICT_STORE_REBIND]",
+        ),
+    ] = False,
 ) -> None:
     """Run the oracle node: read payment requests, score them, post verdicts (until Ctrl-C)."""
     from oracle.daemon import run_daemon
@@ -384,6 +393,8 @@ def run(
     settings = load_settings()
     if shadow is not None:
         settings = settings.model_copy(update={"shadow_model_dir": shadow})
+    if rebind_store:
+        settings = settings.model_copy(update={"store_rebind": True})
     if settings.shadow_model_dir is not None:
         from oracle.shadow import load_challenger
 
@@ -650,6 +661,67 @@ def sign_delegation_cmd(
     dao, key = _member_dao(settings)
     expiry = int(dao.w3.eth.get_block("latest")["timestamp"]) + valid_for
     _send_or_print(settings, "delegations", sign_delegation(dao, key, delegatee, expiry), print_only)
+
+
+@app.command(epilog=settings_help(("store_url",)))
+@user_errors
+def recalibrate(
+    model: Annotated[Path, typer.Option("--model", help="The model artifact directory to recalibrate")],
+    out: Annotated[Path, typer.Option("--out", help="Directory for the recalibrated model (a new id)")],
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Recent traffic: a payments table, .csv or .parquet")
+    ] = None,
+    from_store: Annotated[
+        bool, typer.Option("--store", help="Recent traffic: the node's store [VERDICT_STORE_URL]")
+    ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="Calibrate on payments from then on (YYYY-MM-DD, ISO date-time or unix seconds); "
+            "earlier rows only give them their history [all rows]",
+        ),
+    ] = None,
+    label: Annotated[
+        str | None, typer.Option("--label", help="With --data: a 0/1 fraud column; frauds are left out")
+    ] = None,
+) -> None:
+    """Refit a model's risk scale (quantile map and drift reference) on a node's recent legitimate
+    traffic: the same trees, a new model id to approve before a node posts under it."""
+    from oracle.recalibration import StoreTraffic, check_paths, parse_since, recalibrate_dir
+
+    if (data is None) == (not from_store):
+        raise DataError("give the traffic as exactly one of --data TABLE or --store")
+    if from_store and label is not None:
+        raise DataError("--label needs --data: the store holds no fraud labels")
+    check_paths(model, out)
+    start = parse_since(since)
+    if data is not None:
+        from oracle.datagen import read_table
+
+        traffic, source = read_table(data), f"the table {data.name}"
+    else:
+        reader = StoreTraffic(_store_for_reading(load_settings()))
+        try:
+            traffic, source = reader.table(), f"the node's store ({reader.label})"
+        finally:
+            reader.close()
+    t0 = time.perf_counter()
+    done = recalibrate_dir(model, out, traffic, since=start, label=label, source=source)
+    _out_console().print(
+        f"recalibrated {done.previous_id[:18]}… on {done.legitimate_rows:,} legitimate payments of "
+        f"{escape(source)}: new model [bold]{done.artifact.model_id}[/] in {escape(str(out))}/ "
+        f"({time.perf_counter() - t0:.1f}s); approve it before a node posts under it "
+        f"(ape run propose approve-model --model-dir {escape(str(out))})",
+        soft_wrap=True,
+    )
+
+
+def _store_for_reading(settings: Any) -> Any:
+    """The settings' store opened read-only: a URL naming no Verdict store is a StoreError."""
+    from oracle.db import Database
+
+    return Database(settings.store_url, create=False)
 
 
 def main(argv: list[str] | None = None) -> None:

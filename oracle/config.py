@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # --- storage -----------------------------------------------------------------------------
     store_url: str = "sqlite:///var/verdict.sqlite"
     """SQLAlchemy URL: SQLite by default, `postgresql+psycopg://...` for PostgreSQL."""
+    store_rebind: bool = False
+    """Bind the store to this deployment record even though another deployment made it (`verdict run
+    --rebind-store`): its payments, verdicts and checkpoints then mix two deployments'."""
 
     # --- model -------------------------------------------------------------------------------
     model_dir: Path = Path("var/model")

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import structlog
 
+from oracle.binding import bind_store
 from oracle.chain import ChainClient
 from oracle.clock import Clock, SystemClock
 from oracle.config import Settings
@@ -143,6 +144,7 @@ class OracleDaemon:
         account = self.chain.account
         assert account is not None
         self.chain.verify_deployment()
+        bind_store(self.store, self.chain.deployment, rebind=self.settings.store_rebind)  # oracle/binding.py
         if not self.chain.is_node(account.address):
             raise ConfigError(f"{account.address} is not a registered oracle node on this RiskOracle")
         if self.chain.balance(account.address) == 0:

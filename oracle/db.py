@@ -142,6 +142,40 @@ shadow_verdicts = Table(
     Column("scored_at", Double, nullable=False),
 )
 
+relay_items = Table(
+    "relay_items",
+    _META,
+    # `verdict relay`'s queue (oracle.relay.queue): a signed vote or delegation from acceptance to its
+    # outcome, so a restart neither loses one nor submits one twice. While "submitted", the signed
+    # relay transaction itself (raw_tx, tx_nonce) is kept: a restart re-sends exactly it.
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("kind", String(16), nullable=False),
+    Column("signer", String(64), nullable=False),
+    Column("nonce", String(80), nullable=False),  # uint256
+    Column("proposal_id", String(80), nullable=True),
+    Column("calldata", Text, nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("tx_hash", String(66), nullable=True),
+    Column("raw_tx", Text, nullable=True),
+    Column("tx_nonce", BigInteger, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("accepted_at", Double, nullable=False),
+)
+
+store_binding = Table(
+    "store_binding",
+    _META,
+    # The deployment a store serves (oracle.binding): written by the first `verdict run`, checked by
+    # every later one, so a node never mixes two deployments' payments, verdicts and checkpoints.
+    Column("name", String(32), primary_key=True),  # "deployment": one row
+    Column("chain_id", BigInteger, nullable=False),
+    Column("router", String(64), nullable=False),
+    Column("block", BigInteger, nullable=False),
+    Column("block_hash", String(66), nullable=False),
+    Column("record", Text, nullable=False),  # the record's path when it was bound, for messages
+    Column("bound_at", Double, nullable=False),
+)
+
 # Columns added after the first schema: (table, column, SQL type). `Database` adds the missing ones
 # to an existing database when it opens it (nullable, so old rows read as NULL).
 _ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (("verdicts", "probability", "DOUBLE PRECISION"),)

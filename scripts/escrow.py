@@ -32,6 +32,15 @@ from verdict_deploy.escrow import EscrowScenarioError, escrow_of_record, gate_wa
 @click.option("--buyer", "buyer_alias", default=None, help="Account alias of the buyer.")
 @click.option("--supplier", "supplier_alias", default=None, help="Account alias of the supplier.")
 @click.option("--arbiter", "arbiter_alias", default=None, help="Account alias of an arbiter (ARBITER_ROLE).")
+@click.option(
+    "--reviewer", "reviewer_alias", default=None, help="Account alias of a reviewer (with --review)."
+)
+@click.option(
+    "--review/--no-review",
+    default=False,
+    show_default=True,
+    help="Then approve, as the reviewer, every release the node held for review (the review queue's job).",
+)
 @click.option("--timeout", default=60.0, show_default=True, help="Seconds to wait for each verdict.")
 @click.option("--out", default=None, type=click.Path(dir_okay=False), help="Also write the summary here.")
 @click.option(
@@ -41,7 +50,19 @@ from verdict_deploy.escrow import EscrowScenarioError, escrow_of_record, gate_wa
     help="Load the buyer's and supplier's KYC profiles and two years of their trade into the node's store "
     "(VERDICT_STORE_URL) first; without them the node reads two brand-new accounts.",
 )
-def cli(cli_ctx, network, deployer_alias, buyer_alias, supplier_alias, arbiter_alias, timeout, out, onboard):
+def cli(
+    cli_ctx,
+    network,
+    deployer_alias,
+    buyer_alias,
+    supplier_alias,
+    arbiter_alias,
+    reviewer_alias,
+    review,
+    timeout,
+    out,
+    onboard,
+):
     """Run the escrow scenario: three milestones, one disputed, every release risk-gated."""
     network_name = network.name if hasattr(network, "name") else str(network)
     path = deployment_path(network_name)
@@ -49,6 +70,7 @@ def cli(cli_ctx, network, deployer_alias, buyer_alias, supplier_alias, arbiter_a
     if is_local_network():
         roles = Roles.local()
         deployer, buyer, supplier, arbiter = roles.deployer, roles.buyer, roles.supplier, roles.arbiters[0]
+        reviewer = roles.reviewer
     else:
         aliases = {
             "--deployer": deployer_alias,
@@ -60,6 +82,9 @@ def cli(cli_ctx, network, deployer_alias, buyer_alias, supplier_alias, arbiter_a
         if missing:
             raise click.UsageError(f"on a non-local network pass {', '.join(missing)}")
         deployer, buyer, supplier, arbiter = (accounts.load(alias) for alias in aliases.values())
+        if review and not reviewer_alias:
+            raise click.UsageError("on a non-local network --review needs --reviewer")
+        reviewer = accounts.load(reviewer_alias) if reviewer_alias else None
 
     try:
         escrow, stablecoin, deployed = escrow_of_record(path, deployer, arbiter)
@@ -79,6 +104,7 @@ def cli(cli_ctx, network, deployer_alias, buyer_alias, supplier_alias, arbiter_a
             supplier,
             arbiter,
             wait_for_verdict=gate_waiter(escrow, timeout=timeout),
+            reviewer=reviewer if review else None,
         )
     except EscrowScenarioError as error:
         raise click.ClickException(f"{error} (is the oracle daemon running?)") from error

@@ -1,6 +1,6 @@
 """`ape run vote`: delegate, vote on, queue, execute or inspect a proposal.
 
-ape run vote delegate --account member1 --account member2   # once: votes count only when delegated
+ape run vote delegate --account member1 --account member2   # rarely needed: see below
 ape run vote cast <proposal-id> for --account member1        # for | against | abstain
 ape run vote advance <proposal-id> deadline                 # local chains: snapshot | deadline | eta
 ape run vote queue <proposal-id> --account member1
@@ -10,6 +10,13 @@ ape run vote state <proposal-id>
 <proposal-id> is the number `ape run propose` printed, or `latest` (the most recent proposal). On a
 local chain `--advance` on cast, queue and execute first moves chain time to where the step is allowed
 (the snapshot, the deadline, the eta), as `advance` would.
+
+`delegate` is not a step of voting: CommunityToken delegates an account without code (an EOA) to itself
+when it first receives tokens, so a member's votes equal their balance without any `delegate`
+transaction (docs/governance.md, "Votes without a delegate step"). It is for an account that chose
+another delegate or declined one (delegated to address(0)), for `--to` someone else, and for a
+contract, whose tokens carry no votes until it delegates. Only votes held at a proposal's snapshot
+count, whichever way they were delegated.
 """
 
 from __future__ import annotations
@@ -34,7 +41,8 @@ def cli() -> None:
     "--to", "delegatee", default=None, help="Delegate to this address (default: each account itself)."
 )
 def delegate(account_names: tuple[str, ...], delegatee: str | None) -> None:
-    """Delegate each account's votes (to itself by default): undelegated tokens weigh nothing."""
+    """Delegate each account's votes (to itself by default). EOAs delegate to themselves on their
+    first receipt; this is for an account that chose another delegate, declined one, or is a contract."""
     for name in account_names:
         with one_line_errors():
             account = resolve_account(name)

@@ -98,11 +98,14 @@ def run_escrow_scenario(
     supplier: Any,
     arbiter: Any,
     wait_for_verdict: WaitForVerdict,
+    reviewer: Any = None,
 ) -> dict[str, Any]:
     """A supplier with three milestones; the second is disputed and ruled on (70/30 split).
 
     Every release (and the supplier's share of the ruling) goes through the risk gate:
     `wait_for_verdict(gate_id)` must return once the gate is decided. `arbiter` needs ARBITER_ROLE.
+    With `reviewer` (REVIEWER_ROLE), every release the verdict held is then approved, as an operator
+    would from the review queue; the summary lists those gates under "reviewed".
     Returns the `escrow` section of demo-summary.json (amounts in base units and in tokens).
     """
     decimals = int(stablecoin.decimals())
@@ -150,6 +153,7 @@ def run_escrow_scenario(
             gates[index].append(int(event.gateId))
             wait_for_verdict(int(event.gateId))
 
+    reviewed = approve_held(escrow, agreement_id, reviewer) if reviewer is not None else None
     oracle = project.RiskOracle.at(escrow.oracle())
     milestones = []
     _, states = escrow.agreementState(agreement_id)
@@ -170,7 +174,7 @@ def run_escrow_scenario(
     supplier_received = int(stablecoin.balanceOf(supplier)) - supplier_before
     buyer_refunded = int(stablecoin.balanceOf(buyer)) - buyer_before + total
     arbiter_paid = int(stablecoin.balanceOf(arbiter)) - arbiter_before
-    return {
+    summary: dict[str, Any] = {
         "address": str(escrow.address),
         "agreement_id": agreement_id,
         "token": str(stablecoin.address),
@@ -188,6 +192,21 @@ def run_escrow_scenario(
         "still_escrowed": sum(m["escrowed_at_gate"] for m in milestones if m["status"] in STATUS_NAMES[1:7]),
         "gas": gas,
     }
+    if reviewed is not None:
+        summary["reviewed"] = reviewed
+    return summary
+
+
+def approve_held(escrow: Any, agreement_id: int, reviewer: Any) -> list[int]:
+    """Approves (reviewRelease) every release of the agreement that its verdict held; their gate ids."""
+    approved = []
+    _, states = escrow.agreementState(agreement_id)
+    for state in states:
+        _amount, _due, _deadline, gate_id, status = state
+        if STATUS_NAMES[int(status)] == "Held":
+            escrow.reviewRelease(int(gate_id), True, sender=reviewer)
+            approved.append(int(gate_id))
+    return approved
 
 
 def escrow_of_record(

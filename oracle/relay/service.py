@@ -24,11 +24,12 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import is_address, to_checksum_address
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from web3 import Web3
-from web3.exceptions import ContractLogicError
+from web3.exceptions import ContractLogicError, TimeExhausted, Web3Exception
 
 from oracle.config import Settings
 from oracle.deployment import Deployment, load_abis
 from oracle.errors import ConfigError, DataError
+from oracle.relay.queue import RelayQueue, StoredItem
 from oracle.relay.signing import (
     DaoContracts,
     ballot_typed_data,
@@ -71,6 +72,29 @@ class Item:
             out["proposal_id"] = str(self.proposal_id)
         out.update(tx_hash=self.tx_hash, error=self.error)
         return out
+
+
+@dataclass
+class _Inflight:
+    """A signed relay transaction sent (or about to be) and not yet landed: the items it carries."""
+
+    raw: bytes
+    nonce: int
+    items: list[Item]
+
+
+def _restored(row: StoredItem) -> Item:
+    return Item(
+        row.id,
+        row.kind,
+        row.signer,
+        row.calldata,
+        (row.signer, row.nonce),
+        proposal_id=row.proposal_id,
+        status=row.status,
+        tx_hash=row.tx_hash,
+        error=row.error,
+    )
 
 
 class RelayMetrics:
@@ -158,7 +182,16 @@ class Relayer:
     """Checks, queues and submits signed items. Thread-safe: HTTP handlers call `accept_*`, one
     background thread runs `run_batches`."""
 
-    def __init__(self, settings: Settings, w3: Web3, dao: DaoContracts, account: LocalAccount) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        w3: Web3,
+        dao: DaoContracts,
+        account: LocalAccount,
+        queue: RelayQueue | None = None,
+    ) -> None:
+        """`queue`: where accepted items are kept [a RelayQueue over VERDICT_STORE_URL]; the items
+        it holds from an earlier run are queued (or landed) again."""
         if dao.relay is None:
             raise ConfigError("the deployment record has no VoteRelay: redeploy (ape run deploy)")
         self.settings = settings
@@ -171,7 +204,9 @@ class Relayer:
         self._queue: list[Item] = []
         self._items: dict[int, Item] = {}
         self._pending_nonces: set[tuple[str, int]] = set()
-        self._ids = itertools.count(1)
+        self._inflight: dict[str, _Inflight] = {}
+        self._store = queue if queue is not None else RelayQueue(settings.store_url)
+        self._ids = itertools.count(self._restore() + 1)
         self._limiter = _RateLimiter(settings.relay_rate_limit, settings.relay_rate_window)
         self._stop = threading.Event()
         self.budget_spent_reason: str | None = None
@@ -181,6 +216,27 @@ class Relayer:
                 f"VERDICT_RELAY_KEY is {account.address}, but the VoteRelay's relayer is {relayer}: "
                 "use the relayer's key (or have the DAO call setRelayer)"
             )
+
+    def _restore(self) -> int:
+        """The stored queue back in memory; returns the highest item id used so far."""
+        last = 0
+        for row in self._store.load():
+            item = _restored(row)
+            last = max(last, item.id)
+            self._items[item.id] = item
+            if item.status == "queued":
+                self._queue.append(item)
+                self._pending_nonces.add(item.nonce_key)
+            elif item.status == "submitted" and row.tx_hash and row.raw_tx is not None:
+                flight = self._inflight.setdefault(
+                    row.tx_hash, _Inflight(row.raw_tx, int(row.tx_nonce or 0), [])
+                )
+                flight.items.append(item)
+                self._pending_nonces.add(item.nonce_key)
+        if self._queue or self._inflight:
+            log.info("relay queue restored", queued=len(self._queue), in_flight=len(self._inflight))
+        self.metrics.queued.set(len(self._queue))
+        return last
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Relayer:
@@ -250,6 +306,8 @@ class Relayer:
                     "rate_limited",
                 )
             item = build(next(self._ids))
+            # Stored before the 202: an item the relayer answered for survives a restart.
+            self._store.add(item.id, item.kind, signer, nonce, item.proposal_id, item.calldata)
             self._queue.append(item)
             self._items[item.id] = item
             self._pending_nonces.add((signer, nonce))
@@ -422,6 +480,8 @@ class Relayer:
     def flush(self) -> int:
         """Submits up to `relay_batch_size` queued items in one VoteRelay.relay transaction and waits
         for it; returns how many were submitted (0 when none are queued or the budget is spent)."""
+        for tx_hash in list(self._inflight):  # a batch of an earlier flush (or run) lands first
+            self._land(tx_hash)
         with self._lock:
             batch = self._queue[: self.settings.relay_batch_size]
         if not batch:
@@ -447,10 +507,50 @@ class Relayer:
         )
         tx["gas"] = int(tx["gas"] * 5 // 4)
         signed = self.account.sign_transaction(tx)
-        tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
-        hex_hash = Web3.to_hex(tx_hash)
-        self._finish(batch, "submitted", hex_hash, None, dequeue=False)
-        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+        hex_hash = Web3.to_hex(signed.hash)
+        # Stored before it is sent: after a crash the same transaction is looked for or sent again.
+        with self._lock:
+            self._store.submitting([item.id for item in batch], hex_hash, signed.raw_transaction, tx["nonce"])
+            for item in batch:
+                item.status, item.tx_hash = "submitted", hex_hash
+                self._queue.remove(item)
+            self._inflight[hex_hash] = _Inflight(bytes(signed.raw_transaction), int(tx["nonce"]), batch)
+            self.metrics.queued.set(len(self._queue))
+        return self._land(hex_hash)
+
+    def _receipt(self, tx_hash: str) -> Any:
+        try:
+            return self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+        except Web3Exception:  # TransactionNotFound: not mined (yet)
+            return None
+
+    def _land(self, hex_hash: str) -> int:
+        """Sends an in-flight batch's signed transaction (again: the same nonce, so it lands at most
+        once) and settles its items from the receipt; returns how many it carried. A batch whose
+        nonce another transaction took goes back to the head of the queue."""
+        flight = self._inflight[hex_hash]
+        batch = flight.items
+        receipt = self._receipt(hex_hash)
+        if receipt is None:
+            try:
+                self.w3.eth.send_raw_transaction(flight.raw)
+            except (Web3Exception, ValueError) as exc:  # already known, or its nonce is used
+                receipt = self._receipt(hex_hash)
+                taken = self.w3.eth.get_transaction_count(self.account.address, "latest") > flight.nonce
+                if receipt is None and taken:
+                    log.warning("relay transaction replaced, items queued again", tx=hex_hash, error=str(exc))
+                    with self._lock:
+                        del self._inflight[hex_hash]
+                        self._queue[:0] = batch
+                    self._finish(batch, "queued", None, None, dequeue=False)
+                    return 0
+        if receipt is None:
+            try:
+                receipt = self.w3.eth.wait_for_transaction_receipt(hex_hash, timeout=120)  # type: ignore[arg-type]
+            except TimeExhausted:
+                return 0  # still in flight: looked for again on the next flush
+        with self._lock:
+            self._inflight.pop(hex_hash, None)
         self.metrics.batches.inc()
         self.metrics.gas.inc(int(receipt["gasUsed"]))
         if int(receipt["status"]) != 1:
@@ -494,6 +594,13 @@ class Relayer:
         with self._lock:
             for item in items:
                 item.status, item.tx_hash, item.error = status, tx_hash or item.tx_hash, error
+            if status == "queued":
+                self._store.finished([item.id for item in items], status, None, None)
+                for item in items:
+                    item.tx_hash = None
+            elif status in ("cast", "failed"):
+                self._store.finished([item.id for item in items], status, tx_hash, error)
+            for item in items:
                 if dequeue:
                     if item in self._queue:
                         self._queue.remove(item)

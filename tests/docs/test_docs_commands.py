@@ -31,12 +31,16 @@ What the test substitutes, so it never touches the user's own chain, node or rec
 - a line starting anvil (`node_modules/.bin/anvil ...`) is left out: the lane's anvil stands in for it,
   and the ports 8545 (RPC) and 8050 (dashboard) in commands are replaced by free ones;
 - the environment starts without any `VERDICT_*` or `APE_*` variable, `.venv/bin` first on PATH, with
-  `VERDICT_RPC_URL` at the test's chain and `VERDICT_METRICS_PORT=0`.
+  `VERDICT_RPC_URL` at the test's chain and `VERDICT_METRICS_PORT=0`;
+- `ape run ...` (or `.venv/bin/ape run ...`) runs in a fork of the lane's warm ape process
+  (`ape_server.py`: plugins, project and scripts loaded once per lane, not once per command), with the
+  block's folder, environment and standard streams, so it behaves as the command typed.
 
 The operator path of issue 14 is the walkthrough in docs/operator-guide.md; after all blocks ran,
 `test_operator_walkthrough` checks what it must have done: the model approved on-chain by an executed
 DAO proposal, `verdict run` still running, payments sent by `ape run traffic` and decided, one
-explained by `verdict explain`, the suspicious-activity report non-empty.
+explained by `verdict explain`, the suspicious-activity report non-empty, and every escrow release
+settled on-chain (its event and the supplier's balance).
 """
 
 from __future__ import annotations
@@ -64,11 +68,14 @@ FENCE = re.compile(r"^(\s*)```(\S*)\s*$")
 IN_LINE = re.compile(r"^In \[(\d+)\]: ?(.*)$")
 OUT_LINE = re.compile(r"^Out\[(\d+)\]: ?(.*)$")
 ANVIL_LINE = re.compile(r"^\s*(\S*/)?anvil\b")
+APE_RUN = re.compile(r"(?<![\w/.-])(?:\.venv/bin/)?ape(?= run\b)")
+APE_SERVER = Path(__file__).with_name("ape_server.py")
 # Entries of the project that commands write: the scratch copy starts without them.
 WRITTEN = {"deployments", "var", ".env", "sar.csv", "sar.json", "demo-summary.json", ".pytest_cache"}
 # The walkthrough's files (docs/operator-guide.md, "Walkthrough").
 WALK_MODEL = "var/operator/model"
 WALK_REPORT = "var/operator/sar.csv"
+WALK_ESCROW = "var/operator/escrow.json"
 BLOCK_TIMEOUT = 240
 
 
@@ -230,14 +237,18 @@ class Terminal:
     ports: dict[int, int]
     groups: list[int] = field(default_factory=list)  # process groups that left background jobs
     counter: int = 0
+    ape: Path | None = None  # the warm `ape` that `ape run` lines use (see the docstring)
 
     def run_shell(self, text: str, where: str) -> str:
         self.counter += 1
         script = self.tmp / f"block{self.counter}.sh"
         jobs = self.tmp / f"block{self.counter}.jobs"
+        commands = substitute(text, self.ports)
+        if self.ape is not None:
+            commands = APE_RUN.sub(str(self.ape), commands)
         script.write_text(
             f"set -e -o pipefail\nsource {self.env_file}\ncd {self.work}\n"
-            f"{substitute(text, self.ports)}\n"
+            f"{commands}\n"
             f"jobs -p > {jobs}\nexport -p > {self.env_file}.next\n"
         )
         return self._bash(script, jobs, where)
@@ -324,6 +335,7 @@ class Lane:
     files: list[Path]
     terminal: Terminal
     anvil: subprocess.Popen
+    ape_server: subprocess.Popen | None = None
     outcomes: list[Outcome] = field(default_factory=list)
 
     @classmethod
@@ -346,7 +358,9 @@ class Lane:
         env_file = tmp / "env.sh"
         env = base_environment(work, rpc_port)
         env_file.write_text("".join(f"export {k}={_quote(v)}\n" for k, v in env.items()))
-        return cls(files, Terminal(work, tmp, env_file, {8545: rpc_port, 8050: dashboard_port}), anvil)
+        terminal = Terminal(work, tmp, env_file, {8545: rpc_port, 8050: dashboard_port})
+        ape_server, terminal.ape = warm_ape(work, tmp, env)
+        return cls(files, terminal, anvil, ape_server)
 
     def run(self) -> None:
         """Every block of the lane's files in order; raises on the first that fails."""
@@ -366,6 +380,30 @@ class Lane:
         self.terminal.stop_background()
         os.killpg(self.anvil.pid, signal.SIGTERM)
         self.anvil.wait(timeout=10)
+        if self.ape_server is not None:
+            os.killpg(self.ape_server.pid, signal.SIGKILL)
+            self.ape_server.wait(timeout=10)
+
+
+def warm_ape(work: Path, tmp: Path, env: dict[str, str]) -> tuple[subprocess.Popen, Path]:
+    """The lane's warm ape process and the `ape` command that runs in it (falls back to the real one)."""
+    sock = tmp / "ape.sock"
+    server = subprocess.Popen(
+        [sys.executable, str(APE_SERVER), "serve", str(sock)],
+        cwd=work,
+        env=env,
+        stdout=(tmp / "ape-server.log").open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while not sock.exists() and server.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    shim = tmp / "ape"
+    real = work / ".venv" / "bin" / "ape"
+    shim.write_text(f'#!/bin/sh\nexec {sys.executable} {APE_SERVER} client {sock} {real} "$@"\n')
+    shim.chmod(0o755)
+    return server, shim
 
 
 @pytest.fixture(scope="module")
@@ -460,6 +498,29 @@ def test_operator_walkthrough(executed):
     assert "score" in explained.lower() and "reason" in explained.lower(), explained
     report = (work / WALK_REPORT).read_text().splitlines()
     assert len(report) > 1, "the suspicious-activity report is empty"
+    escrow_releases_landed(client, load_abis(MANIFEST), json.loads((work / WALK_ESCROW).read_text()))
+
+
+def escrow_releases_landed(client, abis: dict, summary: dict) -> None:
+    """Each release of the walkthrough's escrow happened on-chain: every gate the scenario waited on
+    has its ReleaseSettled event, every milestone is Released, and the supplier's stablecoin balance
+    holds what the events paid (a verdict that held or refunded a release fails here)."""
+    w3 = client.w3
+    escrow = w3.eth.contract(address=summary["address"], abi=abis["Escrow"])
+    token = w3.eth.contract(address=summary["token"], abi=abis["MockStablecoin"])
+    settled = {
+        int(log["args"]["gateId"]): int(log["args"]["supplierAmount"])
+        for log in escrow.events.ReleaseSettled.get_logs(
+            from_block=client.deployment.block, argument_filters={"agreementId": summary["agreement_id"]}
+        )
+    }
+    gates = [gate for milestone in summary["milestones"] for gate in milestone["gate_ids"]]
+    assert len(gates) == len(summary["milestones"]), summary["milestones"]
+    assert sorted(settled) == sorted(gates), f"releases not settled: {sorted(set(gates) - set(settled))}"
+    assert [m["status"] for m in summary["milestones"]] == ["Released"] * len(gates), summary["milestones"]
+    paid = sum(settled.values())
+    assert paid > 0 and summary["supplier_received"] == paid, (paid, summary["supplier_received"])
+    assert int(token.functions.balanceOf(summary["supplier"]).call()) >= paid
 
 
 def test_classification_rule_rejects_unknown_tags():

@@ -198,3 +198,126 @@ def test_help_lists_the_settings_each_command_reads_from_the_settings_object():
     run_help = " ".join(CliRunner().invoke(app, ["run", "--help"], env={"COLUMNS": "200"}).output.split())
     assert "JSON-RPC URL of the chain node" in run_help  # the field's docstring, not a copy
     assert "[default: http://127.0.0.1:8545]" in run_help
+
+
+# --- verdict recalibrate -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def recent_traffic():
+    """A node's recent traffic: another population (four payments a consumer a day), 1% fraud."""
+    from oracle.datagen import generate
+
+    df = generate(3_000, seed=41, fraud_rate=0.01, payments_per_consumer_day=4.0)
+    return df, int(np.quantile(df["timestamp"], 0.4))
+
+
+def test_recalibrate_from_a_table_is_a_new_model_and_safe_to_run_twice(tmp_path, model_dir, recent_traffic):
+    from oracle.model import load
+
+    df, since = recent_traffic
+    df.to_csv(tmp_path / "recent.csv", index=False)
+    out = tmp_path / "recalibrated"
+    args = ("recalibrate", "--model", str(model_dir), "--data", str(tmp_path / "recent.csv"))
+    args += ("--since", str(since), "--label", "is_fraud", "--out", str(out))
+    first = run(*args)
+    assert first.exit_code == 0, first.output
+    moved, original = load(out), load(model_dir)
+    assert moved.model_id != original.model_id and moved.model_id in first.output.replace("\n", "")
+    assert moved.booster.model_to_string() == original.booster.model_to_string()
+    legit = int(((df["timestamp"] >= since) & (df["is_fraud"] == 0)).sum())
+    assert moved.calibration.info["legitimate_rows"] == legit
+    assert moved.metadata["recalibrated"]["since"] == since
+    again = run(*args)
+    assert again.exit_code == 0, again.output
+    assert load(out).model_id == moved.model_id
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["recalibrated", "recent.csv"]  # no staging left
+
+
+def test_recalibrate_from_the_nodes_store(tmp_path, model_dir, recent_traffic, monkeypatch):
+    """The store's payments with their accounts' KYC profile: the same table, so the same scale."""
+    from oracle.model import load
+    from oracle.records import PaymentRecord
+    from oracle.store import Store
+
+    df, since = recent_traffic
+    legit = df[df["is_fraud"] == 0]
+    url = f"sqlite:///{tmp_path / 'verdict.sqlite'}"
+    store = Store(url)
+    store.record_payments(
+        [
+            (
+                PaymentRecord(f"router:{r.payment_id}", r.payer, r.payee, r.token, r.amount_usd, r.timestamp),
+                None,
+            )
+            for r in legit.itertuples()
+        ],
+        [],
+        [],
+    )
+    profiles = {}
+    for side in ("payer", "payee"):
+        for addr, cc, created in zip(
+            legit[side], legit[f"{side}_country"], legit[f"{side}_created_at"], strict=True
+        ):
+            profiles[addr] = (addr, cc, int(created))
+    store.upsert_accounts(profiles.values())
+    store.close()
+    monkeypatch.setenv("VERDICT_STORE_URL", url)
+    from_store = run(
+        "recalibrate",
+        "--model",
+        str(model_dir),
+        "--store",
+        "--since",
+        str(since),
+        "--out",
+        str(tmp_path / "s"),
+    )
+    assert from_store.exit_code == 0, from_store.output
+    legit.to_csv(tmp_path / "legit.csv", index=False)
+    from_table = run(
+        "recalibrate",
+        "--model",
+        str(model_dir),
+        "--data",
+        str(tmp_path / "legit.csv"),
+        "--since",
+        str(since),
+        "--out",
+        str(tmp_path / "t"),
+    )
+    assert from_table.exit_code == 0, from_table.output
+    a, b = load(tmp_path / "s"), load(tmp_path / "t")
+    assert a.calibration.info["legitimate_rows"] == int((legit["timestamp"] >= since).sum())
+    assert a.calibration.quantiles.to_dict() == b.calibration.quantiles.to_dict()
+
+
+def test_bad_recalibrate_inputs(tmp_path, model_dir, recent_traffic, monkeypatch):
+    df, since = recent_traffic
+    table = tmp_path / "recent.csv"
+    df.to_csv(table, index=False)
+    base = ("recalibrate", "--model", str(model_dir))
+    out = ("--out", str(tmp_path / "new"))
+    assert_one_line_error(run(*base, *out), "exactly one of --data TABLE or --store")
+    assert_one_line_error(run(*base, *out, "--data", str(table), "--store"), "exactly one of")
+    assert_one_line_error(
+        run(*base, "--data", str(table), "--out", str(model_dir)), "the model directory itself"
+    )
+    assert_one_line_error(
+        run(*base, "--data", str(table), "--out", str(tmp_path / "no" / "m")), "does not exist"
+    )
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "notes.txt").write_text("mine")
+    assert_one_line_error(run(*base, "--data", str(table), "--out", str(tmp_path / "busy")), "other files")
+    assert_one_line_error(run(*base, *out, "--data", str(table), "--since", "last tuesday"), "--since")
+    late = str(int(df["timestamp"].max()) + 1)
+    assert_one_line_error(run(*base, *out, "--data", str(table), "--since", late), "give an earlier --since")
+    assert_one_line_error(run(*base, *out, "--data", str(table), "--label", "nope"), "nope")
+    assert_one_line_error(
+        run("recalibrate", "--model", str(tmp_path / "none"), "--data", str(table), *out), "model"
+    )
+    monkeypatch.setenv("VERDICT_STORE_URL", f"sqlite:///{tmp_path / 'missing.sqlite'}")
+    assert_one_line_error(run(*base, *out, "--store"), "no such database file")
+    assert_one_line_error(run(*base, *out, "--store", "--label", "is_fraud"), "--label needs --data")
+    assert not (tmp_path / "new").exists()

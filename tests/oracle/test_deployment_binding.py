@@ -3,6 +3,7 @@ refuses, in one line, a record of another chain (issue 14.2), on real anvils."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -19,8 +20,9 @@ from web3 import Web3
 from oracle.chain import ChainClient
 from oracle.config import Settings
 from oracle.deployment import Deployment, DeploymentRecordError
-from oracle.errors import ConfigError
+from oracle.errors import ConfigError, StoreError
 from oracle.gate import ROUTER
+from oracle.reader import CHECKPOINT
 from oracle.store import Store
 from verdict_deploy import MANIFEST, Dao, Roles, deploy_world, load_deployment, require_deployment
 from verdict_deploy.suite import abi_dir_of
@@ -54,9 +56,7 @@ def other_chain() -> Iterator[SecondAnvil]:
 
 
 def _settings(record: Path, rpc_url: str, store_url: str = "sqlite:///:memory:") -> Settings:
-    return Settings(
-        rpc_url=rpc_url, deployment=record, build_manifest=MANIFEST, store_url=store_url
-    )
+    return Settings(rpc_url=rpc_url, deployment=record, build_manifest=MANIFEST, store_url=store_url)
 
 
 def test_the_record_binds_the_chain_and_names_roles_and_abis(record, chain, node, reviewer, guardian):
@@ -203,3 +203,64 @@ def test_console_helpers_refuse_a_foreign_record(record, tmp_path, monkeypatch):
     monkeypatch.setenv("VERDICT_DEPLOYMENT", str(record))
     assert console.dao()["PaymentRouter"].address == Deployment.load(record).contracts["PaymentRouter"]
     console.use({})
+
+
+# --- the store is bound to its deployment record (oracle/binding.py) -----------------------------
+
+
+def _another(deployment: Deployment, **changes) -> Deployment:
+    return dataclasses.replace(deployment, **changes)
+
+
+def test_a_store_binds_to_its_first_deployment_and_refuses_another(record, tmp_path):
+    """Another chain id, another router or another deployment block (a restarted anvil reuses the
+    addresses): one line, and the store stays bound to the first; rebinding is explicit."""
+    from oracle.binding import StoreBinding
+
+    ours = Deployment.load(record)
+    url = f"sqlite:///{tmp_path / 'verdict.sqlite'}"
+    binding = StoreBinding(url)
+    assert binding.bind(ours) == "bound"
+    assert binding.bind(ours) == "same"  # every later start
+    router = ours.contracts["PaymentRouter"]
+    others = (
+        _another(ours, chain_id=4242),
+        _another(ours, contracts={**ours.contracts, "PaymentRouter": "0x" + "12" * 20}),
+        _another(ours, block_hash="0x" + "ab" * 32),
+    )
+    for other in others:
+        with pytest.raises(StoreError, match="belongs to another deployment") as refused:
+            binding.bind(other)
+        assert "\n" not in str(refused.value) and "--rebind-store" in str(refused.value)
+        assert router.lower() in str(refused.value)
+    assert binding.bind(ours) == "same"
+    assert binding.bind(others[1], rebind=True) == "rebound"
+    with pytest.raises(StoreError, match="belongs to another deployment"):
+        binding.bind(ours)
+    binding.close()
+
+
+def test_verdict_run_refuses_a_store_of_another_deployment(record, tmp_path):
+    """The node checks the binding after the record's own check, before it reads or posts anything."""
+    from oracle.binding import StoreBinding
+
+    url = f"sqlite:///{tmp_path / 'verdict.sqlite'}"
+    ours = Deployment.load(record)
+    binding = StoreBinding(url)
+    binding.bind(_another(ours, contracts={**ours.contracts, "PaymentRouter": "0x" + "12" * 20}))
+    binding.close()
+    env = {
+        **os.environ,
+        "VERDICT_RPC_URL": networks.provider.uri,
+        "VERDICT_DEPLOYMENT": str(record),
+        "VERDICT_BUILD_MANIFEST": str(MANIFEST),
+        "VERDICT_STORE_URL": url,
+        "VERDICT_MODEL_DIR": str(tmp_path / "no-model"),
+        "VERDICT_NODE_KEY": Roles.local().node.private_key,
+        "VERDICT_METRICS_PORT": "0",
+    }
+    result = subprocess.run([str(VERDICT), "run"], env=env, capture_output=True, text=True, timeout=120)
+    _one_line_failure(result, "belongs to another deployment")
+    store = Store(url, create=False)
+    assert store.get_checkpoint(CHECKPOINT) is None and store.payment_count() == 0  # nothing read into it
+    store.close()

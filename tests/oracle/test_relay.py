@@ -7,10 +7,12 @@ One deployment and one relayer process for the module (the tests run in order; t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from typing import Any
@@ -22,16 +24,30 @@ from web3.exceptions import ContractLogicError
 
 from oracle.relay.service import _RateLimiter
 from oracle.relay.signing import ballot_typed_data, sign_delegation, sign_typed_data, sign_vote, vote_payload
-from verdict_demo.signed_votes import relayer_running, wait_items
+from verdict_demo.dashboard import free_port, wait_healthy
+from verdict_demo.signed_votes import relayer_running, start_relayer, wait_items
 from verdict_deploy import Dao, deploy_world, verdict_settings
-from verdict_deploy.governance import TOKEN, advance, advance_past, encode_call, ensure_delegated, propose
+from verdict_deploy.governance import (
+    TOKEN,
+    GovernanceConfig,
+    advance,
+    advance_past,
+    encode_call,
+    ensure_delegated,
+    propose,
+)
 from verdict_deploy.relay import dao_contracts
 
 
 @pytest.fixture(scope="module")
 def relay_world(local_roles, tmp_path_factory):
     root = tmp_path_factory.mktemp("relay-world")
-    world = deploy_world(local_roles, dao=Dao.GOVERNS, with_stablecoin=False, root=root)
+    # Voting stays open 15 minutes of chain time (not the local 40 s): a relayer restarted twice on a
+    # busy machine still lands its ballot while the proposal is Active.
+    governance = GovernanceConfig.local(voting_period=900, routine_voting_period=900)
+    world = deploy_world(
+        local_roles, dao=Dao.GOVERNS, with_stablecoin=False, root=root, governance=governance
+    )
     ensure_delegated(world.contracts["CommunityToken"], local_roles.members)
     advance(1)
     return world, root
@@ -197,6 +213,74 @@ def test_the_rate_limit_is_per_member_and_slides():
     assert not limiter.allow("a", 2.0)
     assert limiter.allow("b", 2.0)  # another member has their own allowance
     assert limiter.allow("a", 10.5)  # the first one slid out of the window
+
+
+@contextlib.contextmanager
+def killable_relayer(env, root, local_roles, **settings: str):
+    """A relayer process (its own store); yields (url, process) for the test to kill -9."""
+    port = free_port()
+    process = start_relayer(
+        {
+            **env,
+            "VERDICT_RELAY_KEY": local_roles.relayer.private_key,
+            "VERDICT_RELAY_METRICS_PORT": "0",
+            "VERDICT_STORE_URL": f"sqlite:///{root / 'relay-restart.sqlite'}",
+            **{f"VERDICT_RELAY_{k.upper()}": v for k, v in settings.items()},
+        },
+        root / "relay-restart.log",
+        port,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        assert wait_healthy(url, process, timeout=90), process.log_text()[-2000:]
+        yield url, process
+    finally:
+        process.stop()
+
+
+def test_a_killed_relayer_neither_loses_nor_resubmits_a_ballot(
+    env, relay_world, contracts, signer, local_roles
+):
+    """kill -9 after accepting a ballot and before submitting it, then again with its relay
+    transaction sent and not yet mined: the relayer started after each finds the ballot in its store,
+    lands it exactly once (one relay transaction), and refuses the same ballot replayed to it."""
+    _, root = relay_world
+    governor = contracts["CommunityGovernor"]
+    w3 = chain.provider.web3
+    member = local_roles.members[3]
+    pid = open_proposal(contracts, local_roles.members[0], 15)
+    advance_past(int(governor.proposalSnapshot(pid)))
+    ballot = sign_vote(signer, member.private_key, pid, "for")
+    sent = relayer_nonce(local_roles)
+
+    with killable_relayer(env, root, local_roles, batch_interval="3600") as (url, process):
+        status, item = post(url, "/votes", ballot)
+        assert status == 202 and item["status"] == "queued", item
+        process.kill()  # accepted, never submitted
+
+    w3.provider.make_request("evm_setAutomine", [False])
+    try:
+        with killable_relayer(env, root, local_roles, batch_interval="0.2") as (url, process):
+            assert get(url, f"/items/{item['id']}")["status"] in ("queued", "submitted")
+            status, answer = post(url, "/votes", ballot)  # replayed while queued
+            assert status == 409 and "already queued" in answer["error"], answer
+            deadline = time.monotonic() + 60
+            while get(url, f"/items/{item['id']}")["status"] != "submitted" and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert w3.eth.get_transaction_count(local_roles.relayer.address, "pending") == sent + 1
+            process.kill()  # its relay transaction is in the mempool, not mined
+        with killable_relayer(env, root, local_roles, batch_interval="0.2") as (url, process):
+            w3.provider.make_request("evm_mine", [])
+            w3.provider.make_request("evm_setAutomine", [True])
+            assert wait_items(url, [item])[0]["status"] == "cast"
+            status, answer = post(url, "/votes", ballot)  # replayed once cast
+            assert status == 409 and "already voted" in answer["error"], answer
+    finally:
+        w3.provider.make_request("evm_setAutomine", [True])
+    assert relayer_nonce(local_roles) == sent + 1  # one relay transaction for the ballot, no resend
+    assert int(governor.proposalVotes(pid)[1]) == int(
+        governor.getVotes(member.address, governor.proposalSnapshot(pid))
+    )
 
 
 def test_a_spent_budget_is_a_503_a_log_line_and_a_metric(

@@ -58,3 +58,28 @@ def test_scenario_three_milestones_one_disputed(suite, deployer, node, buyer, su
     assert total_out == summary["funded"] == 5000 * 10**6
     assert summary["still_escrowed"] == 0
     assert stablecoin.balanceOf(escrow) == summary["protocol_fees_accrued"]
+
+
+def test_a_held_release_is_approved_by_the_reviewer(
+    suite, deployer, node, buyer, supplier, arbiter, reviewer
+):
+    """`ape run escrow --review`: the last release scores in the review band and is held; the reviewer
+    approves it, so every milestone is paid out (the docs walkthrough checks exactly that)."""
+    oracle, router, stablecoin = suite
+    escrow = deploy_escrow(deployer, router, oracle, arbiters=[arbiter], reviewers=[reviewer])
+    waiter = gate_waiter(escrow, timeout=1)
+
+    def daemon_then_wait(gate_id):
+        score = 9_950 if gate_id == 3 else 1200  # gate 3: the last milestone's release
+        oracle.submitVerdicts([(escrow.address, gate_id, score, MODEL_ID, b"\x00" * 32)], sender=node)
+        waiter(gate_id)
+
+    summary = run_escrow_scenario(
+        escrow, stablecoin, buyer, supplier, arbiter, daemon_then_wait, reviewer=reviewer
+    )
+    assert summary["reviewed"] == [3]
+    assert [m["status"] for m in summary["milestones"]] == ["Released", "Released", "Released"]
+    assert summary["still_escrowed"] == 0
+    settled = list(escrow.ReleaseSettled.query("event_arguments")["event_arguments"])
+    assert sorted(int(e["gateId"]) for e in settled) == [1, 2, 3]
+    assert sum(int(e["supplierAmount"]) for e in settled) == summary["supplier_received"]
