@@ -32,6 +32,7 @@ from pathlib import Path
 
 import structlog
 
+from oracle.binding import bind_store
 from oracle.chain import ChainClient, GateRequest
 from oracle.clock import Clock, SystemClock
 from oracle.config import Settings
@@ -145,6 +146,7 @@ class NetworkNode:
     # --- startup -------------------------------------------------------------------------------
     def preflight(self) -> None:
         self.chain.verify_deployment()
+        bind_store(self.store, self.chain.deployment, rebind=self.settings.store_rebind)
         if not self.chain.is_node(self.address):
             raise ConfigError(f"{self.address} is not a registered oracle node on this RiskOracle")
         if self.chain.balance(self.address) == 0:
