@@ -33,7 +33,8 @@ PRICES = {"ETH": 3000.0, "mUSD": 1.0, "mEUR": 1.07, "mGBP": 1.26, "WETH": 3400.0
 
 
 @pytest.fixture(scope="module")
-def xworld(local_roles, artifact, tmp_path_factory):
+def xworld(tmp_path_factory, local_roles, artifact, model_dir, node, payer, payee, deployer, reviewer):
+    # The session fixtures the tests use are set up first: ape's isolation rebases otherwise.
     return deploy_world(
         local_roles,
         models=[artifact.model_id],
@@ -50,7 +51,7 @@ def cross(xworld):
 
 
 @pytest.fixture
-def fx_node(xworld, node) -> FxNode:
+def fx_node(node, xworld) -> FxNode:
     """The node's FxNode in this process, over a ChainClient with its key (what `verdict run` builds)."""
     client = ChainClient(
         networks.provider.uri,
@@ -93,7 +94,7 @@ def test_the_record_carries_the_fx_contracts_and_its_fx_section(xworld):
 
 
 def test_no_unquotable_payment_stalls_the_oracle(
-    xworld, cross, node, payer, payee, deployer, artifact, model_dir, tmp_path
+    artifact, model_dir, node, payer, payee, deployer, xworld, cross, tmp_path
 ):
     """Four cross-border payments, three of which cannot be converted: one in a gas-burning token
     with no pool (no route; its refund push burns all gas), one into a currency whose feed went stale
@@ -173,7 +174,7 @@ def test_no_unquotable_payment_stalls_the_oracle(
 
 
 def test_a_held_payment_converts_at_approval_only_with_a_fresh_quote(
-    xworld, cross, fx_node, node, reviewer, payer, payee, artifact
+    artifact, node, reviewer, payer, payee, xworld, cross, fx_node
 ):
     oracle = xworld.contracts["RiskOracle"]
     fresh = pay(cross, xworld, payer, payee, 400 * UNIT, "USD", "EUR")
