@@ -43,8 +43,9 @@ from oracle.errors import ChainError, ConfigError
 from oracle.events import as_int
 from oracle.fx import ecb_converter
 from oracle.fx_node import CrossBorderQuoter, PreparedQuote
+from oracle.fx_quotes import FxQuote, quote_reasons
 from oracle.gate import SETTLE
-from oracle.routes import RouteError
+from oracle.routes import Route, RouteError
 from oracle.sender import EstimateRefused
 
 log = structlog.get_logger("verdict.fx")
@@ -149,6 +150,7 @@ class FxNode:
         self._tokens = {code: deployment.address(c["token"]) for code, c in currencies.items()}
         self._feeds = {code: deployment.address(c["feed"]) for code, c in currencies.items()}
         symbols = {address: code for code, address in self._tokens.items()}
+        self._symbols = symbols
         self.quoter = CrossBorderQuoter(
             self._w3,
             abis["ICrossBorderRouter"],
@@ -216,7 +218,11 @@ class FxNode:
         try:
             estimate = sender.estimate(self.address, data)
         except EstimateRefused as exc:
-            return self._declined(payment_id, self._chain.revert_decoder.from_rpc_error(exc.error))
+            reason = self._chain.revert_decoder.from_rpc_error(exc.error)
+            standing = self._standing_quote(payment_id) if "QuoteNotNewer" in reason else None
+            if standing is not None:
+                return standing, "", ""
+            return self._declined(payment_id, reason)
         sent = sender.send(self.address, data, "submitQuote", estimate=estimate)
         log.info(
             "quote sent",
@@ -226,6 +232,24 @@ class FxNode:
             tx=sent.tx_hash,
         )
         return prepared, sent.tx_hash, ""
+
+    def _standing_quote(self, payment_id: int) -> PreparedQuote | None:
+        """The quote already accepted for `payment_id` in this very second (this node sent it before a
+        restart, or another node did), unexpired: the verdict converts with it, so the reasons and the
+        reasons hash name it. None if there is none."""
+        (pid, amount_in, amount_out, min_out, path, issued_at, expiry), digest = (
+            self._router.functions.quoteOf(payment_id).call()
+        )
+        now = int(self._w3.eth.get_block("latest")["timestamp"])
+        if int.from_bytes(bytes(digest), "big") == 0 or not path or now > int(expiry):
+            return None
+        quote = FxQuote(
+            int(pid), int(amount_in), int(amount_out), int(min_out), tuple(path), int(issued_at), int(expiry)
+        )
+        route = Route(quote.path, quote.amount_in, quote.amount_out, 0, quote.amount_out)
+        log.info("quote already standing, reused", payment=payment_id, quote_hash="0x" + bytes(digest).hex())
+        reasons = quote_reasons(quote, bytes(digest), self._symbols)
+        return PreparedQuote(quote, route, bytes(digest), b"", b"", reasons)
 
     def _declined(self, payment_id: int, why: str) -> tuple[None, str, str]:
         why = " ".join(why.split())[:200]
@@ -246,6 +270,8 @@ class FxNode:
         prepared, tx_hash, declined = self._quote(payment_id)
         if prepared is None:
             raise ConfigError(f"cannot quote cross-border payment {payment_id}: {declined}")
+        if not tx_hash:  # a quote of this very second already stands
+            return prepared
         receipt = self._chain.wait_receipt(tx_hash)
         if receipt is None or as_int(receipt.get("status", 0)) != 1:
             raise ChainError(f"the quote for cross-border payment {payment_id} was not mined ({tx_hash})")

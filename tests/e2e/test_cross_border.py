@@ -188,6 +188,11 @@ def test_a_held_payment_converts_at_approval_only_with_a_fresh_quote(
     chain.mine(timestamp=chain.blocks.head.timestamp + 1)
 
     prepared = fx_node.requote(fresh)
+    # A second quote in the same second is refused as not newer: a node restarted after sending
+    # one names the standing quote in its reasons instead.
+    standing = fx_node._standing_quote(fresh)
+    assert standing is not None and standing.digest == prepared.digest
+    assert standing.reasons["quote_hash"] == prepared.reasons["quote_hash"]
     cross.review(fresh, True, sender=reviewer)
     cross.review(unquoted, True, sender=reviewer)
 
