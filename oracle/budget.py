@@ -27,6 +27,15 @@ settling an ERC-20 to a new holder) is about 41,000 plus the push."""
 ETH_CALL_GAS = 37_000
 """What the caller pays on top of an ETH push's own gas: the value transfer (9,000), a recipient
 that did not exist yet (25,000), its cold access (2,600)."""
+SWAP_GAS = 1_000_000  # CrossBorderRouter.SWAP_GAS: what a conversion's swap sub-call is given
+XBORDER_GUARD_GAS = 120_000
+"""A cross-border verdict's conversion besides the swap and the payout: two feed reads, four balance
+reads, the stored route, the approval and the fee (measured about 94,000; tests/contracts/crossborder)."""
+XBORDER_ITEM_GAS = (
+    ITEM_GAS + XBORDER_GUARD_GAS + math.ceil(SWAP_GAS * 64 / 63) + math.ceil(TOKEN_PUSH_GAS * 64 / 63)
+)
+"""Worst-case gas of one CrossBorderRouter verdict: short of it, the swap would get less than
+SWAP_GAS and could fail for want of gas, refunding a payment that should have converted."""
 TX_GAS = 30_000  # the transaction's intrinsic 21,000 and the call into submitVerdicts
 MARGIN = 1.1
 
@@ -40,11 +49,19 @@ def push_gas(budget: int) -> int:
 class GasBudget:
     """Per-item worst-case gas, from the tokens' listed push budgets."""
 
-    def __init__(self, token_budgets: Mapping[str, int] | None = None, router: str | None = None) -> None:
+    def __init__(
+        self,
+        token_budgets: Mapping[str, int] | None = None,
+        router: str | None = None,
+        target_gas: Mapping[str, int] | None = None,
+    ) -> None:
         """token_budgets: token address -> push budget (listed tokens; `listedTokens()`); router: the
-        PaymentRouter's address (its items use these budgets; other targets, the largest one)."""
+        PaymentRouter's address (its items use these budgets; other targets, the largest one);
+        target_gas: gated address -> the fixed worst case of each of its items (the
+        CrossBorderRouter's, XBORDER_ITEM_GAS)."""
         self._budgets = {t.lower(): int(g) for t, g in (token_budgets or {}).items()}
         self._router = router.lower() if router else None
+        self._targets = {t.lower(): int(g) for t, g in (target_gas or {}).items()}
 
     @property
     def worst_item(self) -> int:
@@ -53,6 +70,9 @@ class GasBudget:
 
     def item(self, target: str, token: str | None) -> int:
         """Worst-case gas of one verdict for `target` paying out in `token` (None: not known)."""
+        fixed = self._targets.get(target.lower()) if self._targets else None
+        if fixed is not None:
+            return fixed
         if token is None:
             return self.worst_item
         if int(token, 16) == 0:

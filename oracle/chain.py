@@ -23,12 +23,12 @@ from web3 import Web3
 from web3.exceptions import BadResponseFormat, ContractLogicError, TransactionNotFound, Web3RPCError
 from web3.providers.rpc import HTTPProvider
 
-from oracle.budget import GasBudget
+from oracle.budget import XBORDER_ITEM_GAS, GasBudget
 from oracle.config import Settings
 from oracle.deployment import Deployment, load_abis, load_node_account
 from oracle.errors import ChainError
 from oracle.events import EventDecoder, as_int, checksum, decode_call, raw_bytes
-from oracle.gate import GateKey, key_of
+from oracle.gate import XBORDER, GateKey, key_of
 from oracle.isolate import Probe, RevertDecoder
 from oracle.sender import EstimateRefused, SentTx, TxSender
 from oracle.verdict_codec import BatchOutcome, VerdictCodec, VerdictItem
@@ -58,6 +58,7 @@ GATED_SOURCES: dict[str, tuple[str, str, str]] = {
     # deployment name -> (key prefix, interface in the build manifest, request event)
     "PaymentRouter": ("router", "IPaymentRouter", "PaymentRequested"),
     "Escrow": ("escrow", "IEscrow", "ReleaseRequested"),
+    "CrossBorderRouter": ("xborder", "ICrossBorderRouter", "CrossBorderRequested"),
 }
 GATE_STATUS = ("unknown", "awaiting", "expired", "decided")
 NODE_WIDE_REVERTS = ("RiskOracleUnauthorizedNode", "RiskOracleEmptyBatch")
@@ -70,7 +71,7 @@ GAS_LIMIT_TTL = 30.0  # seconds the block gas limit is reused
 class GateRequest:
     """One item waiting at the risk gate: a payment, or an escrow milestone release."""
 
-    source: str  # "router" or "escrow"
+    source: str  # "router", "escrow" or "xborder"
     target: str  # the gated contract's address
     item_id: int
     payer: str
@@ -244,8 +245,9 @@ class ChainClient:
                         item_id=int(item_id),
                         payer=args["payer"],
                         payee=args["payee"],
-                        token=args["token"],
-                        amount=int(args["amount"]),
+                        # a cross-border payment is scored on what was paid (`tokenIn`, `amountIn`)
+                        token=args["token"] if "token" in args else args["tokenIn"],
+                        amount=int(args["amount"] if "amount" in args else args["amountIn"]),
                         deadline=int(args["deadline"]),
                         block_number=as_int(log["blockNumber"]),
                         tx_hash=str(log["transactionHash"]),
@@ -409,7 +411,8 @@ class ChainClient:
         """Per-item worst-case gas from the router's listed tokens and their push budgets."""
         fns = self.router.functions
         tokens, budgets = self.rpc(lambda: fns.listedTokens().call())
-        return GasBudget(dict(zip(tokens, budgets, strict=True)), self.router.address)
+        fixed = {address: XBORDER_ITEM_GAS for address, (gate, _) in self._sources.items() if gate == XBORDER}
+        return GasBudget(dict(zip(tokens, budgets, strict=True)), self.router.address, fixed)
 
     def block_gas_limit(self) -> int:
         """The latest block's gas limit (re-read every GAS_LIMIT_TTL seconds)."""

@@ -126,6 +126,20 @@ RUN_SETTINGS = (
     "network_peers",
     "network_round_blocks",
     "network_transmit_timeout",
+    # cross-border payments (issue 18), with a CrossBorderRouter in the deployment
+    "fx_slippage_bps",
+    "fx_quote_ttl",
+    "fx_feed_check",
+    "fx_feed_deviation_bps",
+    "fx_rate_day",
+)
+FX_QUOTE_SETTINGS = (
+    *CHAIN_SETTINGS,
+    "node_key",
+    "keystore",
+    "keystore_password",
+    "fx_slippage_bps",
+    "fx_quote_ttl",
 )
 EXPLAIN_SETTINGS = (*CHAIN_SETTINGS, "store_url")
 DASHBOARD_SETTINGS = (
@@ -722,6 +736,28 @@ def _store_for_reading(settings: Any) -> Any:
     from oracle.db import Database
 
     return Database(settings.store_url, create=False)
+
+
+@app.command("fx-quote", epilog=settings_help(FX_QUOTE_SETTINGS))
+@user_errors
+def fx_quote(
+    payment_id: Annotated[int, typer.Argument(help="A held CrossBorderRouter payment's id.")],
+) -> None:
+    """Post a fresh quote for a held cross-border payment, signed with the node's key: approve it
+    within the quote's life (VERDICT_FX_QUOTE_TTL), or the approval refunds the payer."""
+    from oracle.chain import ChainClient
+    from oracle.fx_daemon import FxNode
+
+    settings = load_settings()
+    fx = FxNode.for_daemon(settings, ChainClient.from_settings(settings))
+    if fx is None:
+        raise ConfigError("the deployment has no CrossBorderRouter (deploy with `ape run deploy --fx`)")
+    prepared = fx.requote(payment_id)
+    reasons = prepared.reasons
+    _out_console().print(
+        f"quote {reasons['quote_hash']} for payment {payment_id}: {' > '.join(reasons['route'])}, "
+        f"{reasons['amount_out']} out (at least {reasons['min_out']}), valid until {reasons['expiry']}"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

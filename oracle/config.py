@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -123,6 +124,20 @@ class Settings(BaseSettings):
     """The relayer's Prometheus metrics on 127.0.0.1; None disables them."""
     member_key: SecretStr | None = None
     """Hex private key of the member `verdict sign-vote` signs for (holds no ETH). Never logged."""
+
+    # --- cross-border payments (issue 18; only with a CrossBorderRouter in the deployment) -----
+    fx_slippage_bps: int = Field(50, ge=0, lt=10_000)
+    """How far below the quoted amount a node's quote lets the fill land (its `minOut`), in bps."""
+    fx_quote_ttl: int = Field(300, ge=30, le=86_400)
+    """Seconds a node's quote stays valid: the verdict (or the reviewer's approval) must come within it."""
+    fx_feed_check: float = Field(60.0, gt=0)
+    """Seconds between the node's looks at the price feeds it posts (FxPriceFeed.updateAnswer)."""
+    fx_feed_deviation_bps: int = Field(10, ge=1, le=10_000)
+    """A feed is posted when it is off the node's rate source by more than this (bps), or half its
+    heartbeat old."""
+    fx_rate_day: date | None = None
+    """The ECB business day (YYYY-MM-DD) whose reference rates the node posts; default: the deployment
+    record's `fx.rate_day`, the day the pools were seeded at."""
 
     @field_validator("rpc_url")
     @classmethod

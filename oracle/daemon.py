@@ -36,6 +36,7 @@ from oracle.config import Settings
 from oracle.drift_monitor import DriftMonitor
 from oracle.errors import ChainError, ConfigError, ModelError, StoreError
 from oracle.features import OnlineFeatures
+from oracle.fx_daemon import FxNode
 from oracle.metrics import Metrics
 from oracle.model import ModelArtifact, load
 from oracle.outbox import Outbox
@@ -125,7 +126,9 @@ class OracleDaemon:
         self.model = ModelSlot(Path(settings.model_dir))
         self.policy = PolicyCache(chain, self.clock)
         self.reader = RequestReader(settings, chain, store, chain.deployment.block, self.clock)
-        self.scoring = ScoringStage(settings, chain, OnlineFeatures(store), store, self.metrics, self.clock)
+        self.fx = FxNode.for_daemon(settings, chain)  # cross-border quotes and feeds (oracle.fx_daemon)
+        log_ = store if self.fx is None else self.fx.verdicts(store)
+        self.scoring = ScoringStage(settings, chain, OnlineFeatures(store), log_, self.metrics, self.clock)
         self._fault_point = os.environ.get("VERDICT_FAULT_POINT") or None  # read once; see FAULT_POINTS
         if self._fault_point is not None and self._fault_point not in FAULT_POINTS:
             raise ConfigError(f"VERDICT_FAULT_POINT must be one of {', '.join(FAULT_POINTS)}")
@@ -185,6 +188,8 @@ class OracleDaemon:
         """One turn of the loop. Returns whether there was work."""
         self.model.refresh()
         now = self.clock.monotonic()
+        if self.fx is not None:
+            self.fx.tick(now)
         read = False
         reads = self.reader.head_reads
         if not self.outbox.in_flight or now - self._read_at >= READ_WHILE_SENDING:

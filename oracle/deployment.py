@@ -46,6 +46,9 @@ class Deployment:
     roles: dict[str, Any] = field(default_factory=dict)  # role -> address, or list of addresses
     abis: dict[str, str] = field(default_factory=dict)  # contract -> ABI file, relative to the record
     path: Path | None = None
+    # Optional (cross-border deploys only; older records lack it): the seed day of the rates and,
+    # per currency, the names of its token and feed in `contracts` (docs/deployment-record.md).
+    fx: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> Deployment:
@@ -62,6 +65,7 @@ class Deployment:
                 roles=dict(raw.get("roles", {})),
                 abis={k: str(v) for k, v in raw.get("abis", {}).items()},
                 path=path,
+                fx=dict(raw.get("fx") or {}),
             )
         except FileNotFoundError:
             raise ConfigError(f"no deployment file at {path}: run `ape run deploy` first") from None

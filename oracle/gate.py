@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 ROUTER = "router"
 ESCROW = "escrow"
+XBORDER = "xborder"  # the CrossBorderRouter (issue 18): pay in one currency, settle in another
 
 SETTLE, REVIEW, REJECT = "settle", "review", "reject"
 DECISIONS = (SETTLE, REVIEW, REJECT)
@@ -24,6 +25,8 @@ OUTCOME_EVENTS: dict[str, dict[str, str]] = {
     ROUTER: {"PaymentSettled": SETTLED, "PaymentHeld": HELD, "PaymentRefunded": REFUNDED},
     # A rejected escrow release is Flagged: the money stays in escrow (a dispute may follow).
     ESCROW: {"ReleaseSettled": SETTLED, "ReleaseHeld": HELD, "ReleaseRejected": FLAGGED},
+    # A settling verdict that cannot convert within the quote and the feeds refunds the payer.
+    XBORDER: {"CrossBorderSettled": SETTLED, "CrossBorderHeld": HELD, "CrossBorderRefunded": REFUNDED},
 }
 FLAGGING_OUTCOMES = (HELD, REFUNDED, FLAGGED)
 """Outcomes by which the gate stopped an item (a reviewer or an arbiter may still release it)."""

@@ -53,6 +53,12 @@ from verdict_deploy.suite import abi_dir_of
     "--relayer", default=None, help="Relayer address: submits members' signed votes (with the DAO only)."
 )
 @click.option("--no-dao", is_flag=True, help="Keep the deployer as admin instead of handing over to the DAO.")
+@click.option(
+    "--fx",
+    is_flag=True,
+    help="Also deploy cross-border payments (local networks): Uniswap v2 pools, currency tokens, price "
+    "feeds and the CrossBorderRouter (docs/cross-border.md).",
+)
 @click.option("--yes", is_flag=True, help="Overwrite an existing deployment record without asking.")
 def cli(
     cli_ctx,
@@ -70,6 +76,7 @@ def cli(
     founders,
     relayer,
     no_dao,
+    fx,
     yes,
 ):
     """Deploy the suite: RiskOracle, PaymentRouter, Escrow and the DAO that governs them."""
@@ -108,6 +115,10 @@ def cli(
     if path.exists() and not local and not yes:
         click.confirm(f"{path} already records a deployment on {network_name}; overwrite it?", abort=True)
 
+    if fx and not local:
+        raise click.BadParameter(
+            "cross-border payments deploy mock currencies: local networks only", param_hint="--fx"
+        )
     if len(roles.nodes) < quorum:
         raise click.BadParameter(f"quorum {quorum} needs at least {quorum} nodes", param_hint="--quorum")
 
@@ -120,6 +131,7 @@ def cli(
         escrow=True,
         dao=Dao.NONE if no_dao else Dao.GOVERNS,
         network=network_name,
+        fx=fx,
     )
     if thresholds is not None:
         cli_ctx.logger.success(

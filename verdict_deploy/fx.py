@@ -86,13 +86,18 @@ class FxWorld:
         raise KeyError(address)
 
     @property
-    def addresses(self) -> dict[str, str]:
+    def contracts(self) -> dict[str, ContractInstance]:
+        """The contracts by the names the deployment record gives them."""
         named = {"UniswapV2Factory": self.factory, "UniswapV2Router02": self.router02}
         named |= {f"Fx{code}": token for code, token in self.tokens.items()}
         named |= {f"FxFeed{code}": feed for code, feed in self.feeds.items()}
         if self.cross_border is not None:
             named["CrossBorderRouter"] = self.cross_border
-        return {name: str(contract.address) for name, contract in named.items()}
+        return named
+
+    @property
+    def addresses(self) -> dict[str, str]:
+        return {name: str(contract.address) for name, contract in self.contracts.items()}
 
 
 def ecb_usd_prices(currencies: Iterable[str], day: date = RATE_DAY) -> dict[str, Decimal]:

@@ -123,12 +123,14 @@ def write_deployment(
     *,
     roles: Mapping[str, Any] | None = None,
     path: Path | None = None,
+    sections: Mapping[str, Any] | None = None,
 ) -> Path:
     """Writes the deployment record (`deployments/<network>.json` under `root`, or `path`) and an ABI
     file per contract in `<record>.abi/`, and returns the record's path. The record holds the network,
     the chain binding (chain id, and `block` with its hash: the first block of the deployment), the
     role holders (`roles`, already addresses), name -> address and name -> ABI file (relative to the
-    record). `oracle.deployment.Deployment` reads it."""
+    record), and any optional `sections` (the `fx` section of a cross-border deploy).
+    `oracle.deployment.Deployment` reads it."""
     path = path or deployment_path(network_name, root)
     path.parent.mkdir(parents=True, exist_ok=True)
     abi_dir = abi_dir_of(path)
@@ -151,6 +153,7 @@ def write_deployment(
         "roles": dict(roles or {}),
         "contracts": {name: str(contract.address) for name, contract in contracts.items()},
         "abis": abis,
+        **dict(sections or {}),
     }
     path.write_text(json.dumps(record, indent=2) + "\n")
     return path

@@ -23,6 +23,7 @@ from ape import accounts, chain, networks, project
 from ape.contracts import ContractInstance
 
 from verdict_deploy.escrow import deploy_escrow
+from verdict_deploy.fx import DEFAULT_CURRENCIES, RATE_DAY, FxWorld, deploy_fx
 from verdict_deploy.governance import GovernanceConfig, deploy_governance
 from verdict_deploy.relay import RelayConfig, deploy_vote_relay
 from verdict_deploy.suite import deploy_suite, is_local_network, list_token, write_deployment
@@ -126,6 +127,7 @@ class World:
     start_block: int  # the first block of the deployment: where event readers start
     deployment: Path  # the deployment record
     governance: GovernanceConfig | None = None  # the DAO's parameters, if deployed
+    fx: FxWorld | None = None  # cross-border payments (`deploy_world(fx=True)`)
 
     @property
     def router(self) -> ContractInstance:
@@ -178,6 +180,8 @@ def deploy_world(
     root: Path | None = None,
     record: Path | None = None,
     relay: RelayConfig | None = None,
+    fx: bool = False,
+    fx_currencies: Sequence[str] = DEFAULT_CURRENCIES,
 ) -> World:
     """Deploys and wires the suite and, as asked, the escrow and the DAO; records the addresses.
 
@@ -192,6 +196,11 @@ def deploy_world(
       chain's `deployments/local.json`).
     - `relay`: the VoteRelay's parameters (deployed with a DAO when `roles.relayer` is set; funded
       with `relay.budget` on a local chain).
+    - `fx`: cross-border payments (issue 18, `verdict_deploy.fx`): Uniswap v2, a token and a USD
+      price feed per currency, seeded pools, and the CrossBorderRouter as one more RiskOracle target
+      (nodes may update the feeds; reviewers and guardian as on the router). The record gains the
+      contracts and its optional `fx` section. Local networks only (mock currencies);
+      `fx_currencies` names them (USD among them; WETH is always added).
     """
     deployer = roles.deployer
     start_block = chain.blocks.height + 1
@@ -218,12 +227,26 @@ def deploy_world(
             reviewers=roles.reviewers,
             guardian=roles.guardian,
         )
+    fx_world = None
+    if fx:
+        fx_world = deploy_fx(
+            deployer,
+            oracle=oracle,
+            policy=router,
+            nodes=roles.nodes,
+            reviewers=roles.reviewers,
+            guardian=roles.guardian,
+            treasury=roles.treasury,
+            currencies=fx_currencies,
+        )
+        contracts.update(fx_world.contracts)
     if thresholds is not None:
         router.setThresholds(*thresholds, sender=deployer)
     config = None
     if dao is not Dao.NONE:
         config = governance or governance_config(thresholds)
-        policy = [contracts[name] for name in ("PaymentRouter", "RiskOracle", "Escrow") if name in contracts]
+        governed_names = ("PaymentRouter", "RiskOracle", "Escrow", "CrossBorderRouter")
+        policy = [contracts[name] for name in governed_names if name in contracts]
         contracts.update(
             deploy_governance(
                 deployer,
@@ -248,8 +271,29 @@ def deploy_world(
     # Who administers the policy contracts: the timelock once the DAO governs them.
     governed = dao is Dao.GOVERNS
     holders["admin"] = str(contracts["CommunityTimelock"].address) if governed else holders["deployer"]
-    deployment = write_deployment(network, contracts, start_block, root, roles=holders, path=record)
-    return World(contracts, roles, start_block, deployment, config)
+    deployment = write_deployment(
+        network,
+        contracts,
+        start_block,
+        root,
+        roles=holders,
+        path=record,
+        sections={"fx": fx_record(fx_world)} if fx_world is not None else None,
+    )
+    return World(contracts, roles, start_block, deployment, config, fx_world)
+
+
+def fx_record(fx: FxWorld) -> dict[str, Any]:
+    """The record's optional `fx` section: the ECB day the pools and feeds were seeded at (the node's
+    rate source defaults to it) and, per currency, the names of its token and feed in `contracts`
+    and its seed price in USD."""
+    return {
+        "rate_day": RATE_DAY.isoformat(),
+        "currencies": {
+            code: {"token": f"Fx{code}", "feed": f"FxFeed{code}", "usd_price": str(fx.usd_prices[code])}
+            for code in fx.tokens
+        },
+    }
 
 
 def verdict_settings(deployment: Path, *, store_url: str, model_dir: Path, **settings: str) -> dict[str, str]:

@@ -27,6 +27,7 @@ from starlette.staticfiles import StaticFiles
 
 from oracle.compare import EMPTY, build_comparison, seal, summary_lines, table_rows
 from oracle.config import Settings
+from oracle.dashboard.crossborder import CrossBorderView
 from oracle.dashboard.data import Dashboard
 from oracle.dashboard.filters import FILTERS
 from oracle.dashboard.listen import port_in_use
@@ -45,6 +46,7 @@ PAGES = (
     ("/report", "report", "Compliance report"),
     ("/compare", "compare", "Challenger"),
     ("/members", "members", "Members"),
+    ("/crossborder", "crossborder", "Cross-border"),
 )
 log = structlog.get_logger("verdict.dashboard")
 
@@ -195,6 +197,7 @@ def create_app(settings: Settings, dashboard: Dashboard | None = None) -> Starle
         return JSONResponse({"ok": True})
 
     members = MembersView(board.chain, board.deployment, board.abis, settings.relay_url)
+    cross_border = CrossBorderView(board.chain, board.deployment, board.abis)
 
     async def member_power(request: Request) -> JSONResponse:
         try:
@@ -220,6 +223,7 @@ def create_app(settings: Settings, dashboard: Dashboard | None = None) -> Starle
         Route("/healthz", healthz),
         Route("/members", page("members", lambda r: members.page())),
         Route("/api/members/power", member_power),
+        Route("/crossborder", page("crossborder", lambda r: cross_border.page())),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost"])]

@@ -39,6 +39,7 @@ from oracle.config import Settings
 from oracle.daemon import ModelSlot, retry_startup
 from oracle.errors import ChainError, ConfigError, StoreError
 from oracle.features import OnlineFeatures
+from oracle.gate import XBORDER
 from oracle.metrics import Metrics
 from oracle.network.report import (
     Observation,
@@ -226,6 +227,8 @@ class NetworkNode:
         end = start + ready * width - 1
         by_window: dict[int, list[GateRequest]] = {}
         for request in self.chain.gate_requests(start, end):
+            if request.source == XBORDER:
+                continue  # RiskOracle.transmit cannot check a cross-border item's terms yet (issue 18)
             by_window.setdefault(self._window_of(request.block_number), []).append(request)
         model_id = bytes.fromhex(artifact.model_id.removeprefix("0x"))
         for window in sorted(by_window):

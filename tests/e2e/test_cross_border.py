@@ -1,0 +1,222 @@
+"""Cross-border payments through the real daemon (issue 18): `verdict run` reads `CrossBorderRequested`,
+scores it with the model, quotes it through its own sender before the verdict, and posts the feeds;
+a held payment converts at approval only with a fresh quote. One cross-border world per module
+(`deploy_world(fx=True)`): ape reverts each test's changes, and each daemon gets a fresh store."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from ape import chain, networks, project
+from e2e_helpers import MANIFEST, wait_until
+from eth_account import Account
+
+from oracle.chain import ChainClient, Deployment, load_abis
+from oracle.config import Settings
+from oracle.errors import ConfigError
+from oracle.fx_daemon import FxNode, conversion_hash
+from oracle.launch import DaemonProcess
+from oracle.store import Store
+from verdict_deploy import deploy_world, verdict_settings
+from verdict_deploy.fx import FIAT_HEARTBEAT, deploy_feed
+from verdict_deploy.suite import DEFAULT_TOKEN_PUSH_GAS
+
+CURRENCIES = ("USD", "EUR", "GBP")
+UNIT = 10**6
+PENDING, HELD, SETTLED, REFUNDED = 1, 2, 3, 4
+NO_QUOTE = 3  # ICrossBorderRouter.RefundReason
+REVIEW, REJECT = 9_999, 10_000  # nearly every score settles: the tests are about conversion, not fraud
+PRICES = {"ETH": 3000.0, "mUSD": 1.0, "mEUR": 1.07, "mGBP": 1.26, "WETH": 3400.0, "BURN": 1.0}
+
+
+@pytest.fixture(scope="module")
+def xworld(tmp_path_factory, local_roles, artifact, model_dir, node, payer, payee, deployer, reviewer):
+    # The session fixtures the tests use are set up first: ape's isolation rebases otherwise.
+    return deploy_world(
+        local_roles,
+        models=[artifact.model_id],
+        thresholds=(REVIEW, REJECT),
+        fx=True,
+        fx_currencies=CURRENCIES,
+        root=tmp_path_factory.mktemp("xborder"),
+    )
+
+
+@pytest.fixture(scope="module")
+def cross(xworld):
+    return xworld.contracts["CrossBorderRouter"]
+
+
+@pytest.fixture
+def fx_node(node, xworld) -> FxNode:
+    """The node's FxNode in this process, over a ChainClient with its key (what `verdict run` builds)."""
+    client = ChainClient(
+        networks.provider.uri,
+        Deployment.load(xworld.deployment),
+        load_abis(MANIFEST),
+        Account.from_key(node.private_key),
+    )
+    return FxNode(Settings(build_manifest=MANIFEST, metrics_port=None), client)
+
+
+def pay(cross, xworld, payer, payee, amount: int, tin: str, tout: str) -> int:
+    tokens = xworld.fx.tokens
+    tokens[tin].mint(payer, amount, sender=payer)
+    tokens[tin].approve(cross, amount, sender=payer)
+    cross.pay(payee, tokens[tin], tokens[tout], amount, sender=payer)
+    return int(cross.paymentCount())
+
+
+def status(cross, pid: int) -> int:
+    return int(cross.payment(pid).status)
+
+
+def refund_reasons(cross, start: int) -> dict[int, int]:
+    return {int(e.id): int(e.reason) for e in cross.CrossBorderRefunded.range(start, chain.blocks.height + 1)}
+
+
+def test_the_record_carries_the_fx_contracts_and_its_fx_section(xworld):
+    record = Deployment.load(xworld.deployment)
+    raw = json.loads(Path(xworld.deployment).read_text())
+    assert raw["format"] == 2 and set(record.fx["currencies"]) == {*CURRENCIES, "WETH"}
+    for name in ("CrossBorderRouter", "UniswapV2Factory", "UniswapV2Router02", "FxEUR", "FxFeedGBP"):
+        assert record.contracts[name] == str(xworld.contracts[name].address)
+        abi = json.loads(record.abi_path(name).read_text())
+        assert any(entry.get("type") == "function" for entry in abi)
+    assert record.fx["currencies"]["EUR"] == {
+        "token": "FxEUR",
+        "feed": "FxFeedEUR",
+        "usd_price": str(xworld.fx.usd_prices["EUR"]),
+    }
+
+
+def test_no_unquotable_payment_stalls_the_oracle(
+    artifact, model_dir, node, payer, payee, deployer, xworld, cross, tmp_path
+):
+    """Four cross-border payments, three of which cannot be converted: one in a gas-burning token
+    with no pool (no route; its refund push burns all gas), one into a currency whose feed went stale
+    (the node may no longer post it, and its post is refused), and two honest ones. The honest ones
+    settle with the quote the node posted, the others refund; the node keeps going."""
+    start = chain.blocks.height
+    feeds = xworld.fx.feeds
+    feeds["GBP"].revokeRole(feeds["GBP"].UPDATER_ROLE(), node, sender=deployer)
+    chain.pending_timestamp += FIAT_HEARTBEAT + 60  # every feed stale; the node re-posts all but GBP
+    chain.mine()
+    burner = deployer.deploy(project.GasBurningToken)
+    burn_feed = deploy_feed(deployer, "BURN / USD", Decimal(1))
+    cross.setFxToken(burner, burn_feed, FIAT_HEARTBEAT, DEFAULT_TOKEN_PUSH_GAS, sender=deployer)
+    burner.mint(payer, 100 * 10**18, sender=payer)
+    burner.approve(cross, 100 * 10**18, sender=payer)
+
+    honest = pay(cross, xworld, payer, payee, 500 * UNIT, "USD", "EUR")
+    cross.pay(payee, burner, xworld.fx.tokens["EUR"], 100 * 10**18, sender=payer)
+    hostile = int(cross.paymentCount())
+    burner.setMode(1, 0, sender=deployer)  # BurnAllGas on every transfer: the refund's push too
+    stale = pay(cross, xworld, payer, payee, 500 * UNIT, "USD", "GBP")
+    honest2 = pay(cross, xworld, payer, payee, 300 * UNIT, "EUR", "USD")
+
+    settings = verdict_settings(
+        xworld.deployment,
+        store_url=f"sqlite:///{tmp_path / 'node.sqlite'}",
+        model_dir=model_dir,
+        node_key=node.private_key,
+        poll_interval="0.01",
+        metrics_port="0",
+        usd_prices=json.dumps(PRICES),
+    )
+    daemon = DaemonProcess.start(settings, tmp_path / "node.log")
+    try:
+        daemon.wait_ready()
+        ids = (honest, hostile, stale, honest2)
+        assert wait_until(lambda: all(status(cross, i) != PENDING for i in ids), timeout=90), (
+            daemon.log_text()[-3000:]
+        )
+        assert daemon.running
+    finally:
+        daemon.stop()
+
+    assert status(cross, honest) == SETTLED and status(cross, honest2) == SETTLED
+    assert refund_reasons(cross, start) == {hostile: NO_QUOTE, stale: NO_QUOTE}
+    log_text = daemon.log_text()
+    assert "feed update refused" in log_text and "not quoted" in log_text
+
+    # The feeds the node may post are fresh again; the one it may not is still stale.
+    now = chain.blocks.head.timestamp
+    assert now - int(feeds["EUR"].latestRoundData()[3]) < FIAT_HEARTBEAT // 2
+    assert now - int(feeds["GBP"].latestRoundData()[3]) > FIAT_HEARTBEAT
+
+    # The verdict's on-chain reasons hash commits to the stored evidence and the accepted quote.
+    store = Store(f"sqlite:///{tmp_path / 'node.sqlite'}")
+    try:
+        row = store.scored(f"xborder:{honest}")
+        declined = store.scored(f"xborder:{stale}")
+    finally:
+        store.close()
+    assert row is not None and declined is not None
+    [accepted] = [e for e in cross.QuoteAccepted.range(start, chain.blocks.height + 1) if int(e.id) == honest]
+    [conversion] = [r for r in row.reasons if r["feature"] == "conversion"]
+    assert conversion["conversion"]["quote_hash"] == "0x" + bytes(accepted.quoteHash).hex()
+    from oracle.evidence import evidence_hash, stored_vector
+
+    evidence = evidence_hash(row.model_id, stored_vector(row.features, list(artifact.feature_names)))
+    assert row.reasons_hash == conversion_hash(evidence, bytes(accepted.quoteHash))
+    oracle = xworld.contracts["RiskOracle"]
+    [posted] = [
+        e
+        for e in oracle.VerdictPosted.range(start, chain.blocks.height + 1)
+        if str(e.target) == str(cross.address) and int(e.id) == honest
+    ]
+    assert "0x" + bytes(posted.reasonsHash).hex() == row.reasons_hash
+    assert any("declined" in r.get("conversion", {}) for r in declined.reasons)
+
+
+def test_a_held_payment_converts_at_approval_only_with_a_fresh_quote(
+    artifact, node, reviewer, payer, payee, xworld, cross, fx_node
+):
+    oracle = xworld.contracts["RiskOracle"]
+    fresh = pay(cross, xworld, payer, payee, 400 * UNIT, "USD", "EUR")
+    unquoted = pay(cross, xworld, payer, payee, 400 * UNIT, "USD", "EUR")
+    model_id, reasons = bytes.fromhex(artifact.model_id.removeprefix("0x")), bytes.fromhex("22" * 32)
+    oracle.submitVerdicts([(cross, i, REVIEW, model_id, reasons) for i in (fresh, unquoted)], sender=node)
+    assert status(cross, fresh) == HELD and status(cross, unquoted) == HELD
+    start = chain.blocks.height
+    with pytest.raises(ConfigError, match="held this second"):
+        fx_node.requote(fresh)  # a quote must be issued after the hold's second
+    chain.mine(timestamp=chain.blocks.head.timestamp + 1)
+
+    prepared = fx_node.requote(fresh)
+    # A second quote in the same second is refused as not newer: a node restarted after sending
+    # one names the standing quote in its reasons instead.
+    standing = fx_node._standing_quote(fresh)
+    assert standing is not None and standing.digest == prepared.digest
+    assert standing.reasons["quote_hash"] == prepared.reasons["quote_hash"]
+    cross.review(fresh, True, sender=reviewer)
+    cross.review(unquoted, True, sender=reviewer)
+
+    assert status(cross, fresh) == SETTLED
+    [settled] = list(cross.CrossBorderSettled.range(start, chain.blocks.height + 1))
+    assert bytes(settled.quoteHash) == prepared.digest and int(settled.amountOut) > 0
+    assert refund_reasons(cross, start) == {unquoted: NO_QUOTE}
+    with pytest.raises(ConfigError, match="not held"):
+        fx_node.requote(fresh)
+
+
+class MovedRates:
+    """A rate source whose EUR is 1% above the seed day's."""
+
+    def __init__(self, base: dict[str, Decimal]) -> None:
+        self.base = base
+
+    def usd_prices(self, codes):
+        return {c: self.base[c] * (Decimal("1.01") if c == "EUR" else 1) for c in codes}
+
+
+def test_the_node_posts_a_feed_only_when_it_moved_or_aged(xworld, fx_node):
+    fx_node.rates = MovedRates(dict(xworld.fx.usd_prices))
+    assert fx_node.post_feeds() == 1
+    answer = int(xworld.fx.feeds["EUR"].latestRoundData()[1])
+    assert answer == int(xworld.fx.usd_prices["EUR"] * Decimal("1.01") * 10**8)
+    assert fx_node.post_feeds() == 0  # run twice: nothing more to post
