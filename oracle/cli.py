@@ -652,6 +652,26 @@ def sign_delegation_cmd(
     _send_or_print(settings, "delegations", sign_delegation(dao, key, delegatee, expiry), print_only)
 
 
+@app.command(epilog=settings_help(("store_url",)))
+@user_errors
+def suggest(address: Annotated[str, typer.Argument(help="The payer's 0x address.")]) -> None:
+    """A payer's cheapest token and route per currency and its hours with the fewest holds, from its
+    own history only, beside what most payers do."""
+    from oracle.store import Store
+    from oracle.suggest import check_address, lines, suggest_from_store
+
+    check_address(address)  # bad input fails before any settings or store are read
+    settings = load_settings()
+    existing_store(settings)
+    store = Store(settings.store_url, create=False)
+    try:
+        text = lines(suggest_from_store(store, address))
+    finally:
+        store.close()
+    for line in text:
+        _out_console().print(line, highlight=False, markup=False, soft_wrap=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: VerdictError -> one red line + exit 1, never a traceback."""
     try:
