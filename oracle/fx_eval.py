@@ -149,14 +149,19 @@ def compare(facts: list[PaymentFact], cost: CostModel | None = None, min_before:
         personal = suggest_for(payer, own[payer], cost)
         payers += 1
         n_later += len(later)
+        rate = sum(g.held for g in later) / len(later)
         for f in later:
             ccy = f.currency_out
-            mine = personal.best.get(ccy)
-            token_p = mine.token if mine else f.token
             token_b = base_options.get(ccy, (f.token, ccy))[0]
+            mine = personal.best.get(ccy)
+            token_p = mine.token if mine else token_b  # no own history for this currency: the baseline
             for token, acc in ((token_p, "p"), (token_b, "b")):
                 used = [g for g in later if g.option == (token, ccy)]
-                chance = cost.hold_chance(sum(g.held for g in used), len(used))
+                # the option's later hold rate, shrunk towards the payer's own later rate (an option
+                # the payer no longer used is taken at that rate, neither better nor worse)
+                chance = (sum(g.held for g in used) + rate * cost.prior_payments) / (
+                    len(used) + cost.prior_payments
+                )
                 usd = f.amount_usd * cost.cost_bps(token, ccy, chance) / 10_000
                 conv = f.amount_usd * cost.hops(token, ccy) * cost.hop_bps / 10_000
                 if acc == "p":
@@ -174,7 +179,13 @@ def _held(holds: int, payments: int) -> str:
     return f"{holds} of {payments:,} ({holds / max(payments, 1):.2%})"
 
 
-def main() -> None:
+def main(what: str = "both") -> None:
+    if what == "suggest":  # the replayed history only: one model
+        test_df = generate(TEST_ROWS, seed=TEST_SEED, fraud_rate=FRAUD_RATE)
+        with tempfile.TemporaryDirectory() as tmp:
+            train_df = generate(TRAIN_ROWS, seed=TRAIN_SEED, fraud_rate=FRAUD_RATE)
+            scores, review = _scores(train_df, test_df, list(FEATURES), Path(tmp) / "with")
+        return _suggestions(test_df, scores, review)
     effects, test_df, scores, review = fx_effect()
     head = (
         "rows of the test table",
@@ -192,6 +203,10 @@ def main() -> None:
             f"| {e.rows} | {e.n:,} | {e.positives:,} | {e.auprc_with:.3f} | {e.auprc_without:.3f} "
             f"| {e.recall_with:.1%} | {e.recall_without:.1%} |"
         )
+    _suggestions(test_df, scores, review)
+
+
+def _suggestions(test_df: pd.DataFrame, scores: np.ndarray, review: int) -> None:
     c = compare(facts_of(test_df, scores, review))
     print()
     print(f"payers compared: {c.payers:,}; their later payments: {c.later_payments:,}; review at {review}")
@@ -207,4 +222,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1] if len(sys.argv) > 1 else "both")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -283,3 +283,19 @@ def lines(s: Suggestion) -> list[str]:
     out.append(f"best hours: {p.hours.reason()}")
     out.append(f"  busiest hours of all payers: {s.baseline_hours.reason()}")
     return out
+
+
+def page_data(store: object, query: Mapping[str, str]) -> dict[str, object]:
+    """The dashboard's Suggestions panel (`/suggest?payer=0x...`): the form's value, the suggestion
+    (or one error line)."""
+    payer = (query.get("payer") or "").strip()
+    data: dict[str, object] = {"payer": payer, "suggestion": None, "lines": [], "error_input": None}
+    if not payer:
+        return data
+    try:
+        s = suggest_from_store(store, payer)
+    except DataError as exc:
+        data["error_input"] = str(exc)
+        return data
+    data.update(suggestion=s, lines=lines(s))
+    return data

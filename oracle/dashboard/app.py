@@ -34,6 +34,7 @@ from oracle.dashboard.members import MembersView
 from oracle.errors import ChainError, DataError, StoreError, VerdictError
 from oracle.report import build_report, report_period
 from oracle.shadow import ShadowLog
+from oracle.suggest import page_data as suggest_page
 
 HERE = Path(__file__).parent
 PAGES = (
@@ -45,6 +46,7 @@ PAGES = (
     ("/report", "report", "Compliance report"),
     ("/compare", "compare", "Challenger"),
     ("/members", "members", "Members"),
+    ("/suggest", "suggest", "Suggestions"),
 )
 log = structlog.get_logger("verdict.dashboard")
 
@@ -220,6 +222,7 @@ def create_app(settings: Settings, dashboard: Dashboard | None = None) -> Starle
         Route("/healthz", healthz),
         Route("/members", page("members", lambda r: members.page())),
         Route("/api/members/power", member_power),
+        Route("/suggest", page("suggest", lambda r: suggest_page(board.store, r.query_params))),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost"])]

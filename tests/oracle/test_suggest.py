@@ -8,18 +8,15 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from profiles import examples
+from suggest_history import OTHER, PAYER, T0, scored_history
 from typer.testing import CliRunner
 
 from oracle.cli import app
 from oracle.errors import DataError
-from oracle.features import FEATURES, OnlineFeatures, PaymentRecord
 from oracle.store import Store
 from oracle.suggest import PaymentFact, facts_from_store, suggest, suggest_for
 
-PAYER = "0x00000000000000000000000000000000000000aa"
-OTHER = "0x00000000000000000000000000000000000000bb"
-PAYEE = "0x00000000000000000000000000000000000000cc"
-T0 = 1_700_000_000 - 1_700_000_000 % 86_400
 runner = CliRunner()
 
 
@@ -39,7 +36,7 @@ facts_of = st.lists(
 )
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(200), deadline=None)  # 50 in make test, 200 in make test-soak
 @given(own=facts_of, others=facts_of, others_changed=facts_of)
 def test_no_other_payers_data_changes_the_suggestion(own, others, others_changed):
     mine = [fact(i, PAYER, *x) for i, x in enumerate(own)]
@@ -75,24 +72,7 @@ def test_suggest_for_refuses_another_payers_facts_and_an_empty_history():
 @pytest.fixture(scope="module")
 def store_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A store with scored payments: the payer converts to EUR (held twice) and pays mEUR directly."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('suggest') / 'verdict.sqlite'}"
-    store = Store(url)
-    online = OnlineFeatures(store)
-    recs = [
-        PaymentRecord(f"router:{i}", PAYER, PAYEE, "mUSD", 50.0, T0 + i * 3_600, "mEUR") for i in range(4)
-    ] + [
-        PaymentRecord(f"router:{10 + i}", PAYER, PAYEE, "mEUR", 50.0, T0 + (10 + i) * 3_600) for i in range(4)
-    ]
-    recs.append(PaymentRecord("router:99", OTHER, PAYEE, "USDC", 10.0, T0 + 99 * 3_600))
-    rows = online.compute_many(recs)
-    for i, (rec, row) in enumerate(zip(recs, rows, strict=True)):
-        feats = dict(zip(FEATURES, map(float, row), strict=True))
-        decision = "review" if rec.key in ("router:0", "router:2") else "settle"
-        store.record_scored(
-            rec.key, "router", i, 5_000, decision, "0x" + "1" * 64, [], "0x" + "2" * 64, feats
-        )
-    store.close()
-    return url
+    return scored_history(f"sqlite:///{tmp_path_factory.mktemp('suggest') / 'verdict.sqlite'}")
 
 
 def test_the_store_gives_each_payments_route_and_hold(store_url: str):
