@@ -134,6 +134,16 @@ def fx_reason_text(feature: str, value: float) -> str:
     return f"{tier}-risk currency corridor (prior {value:.2f})"
 
 
+def fx_short_reason(feature: str, value: float) -> str:
+    """The same in a few words, for the demo's terminal (at most 28 characters)."""
+    if feature == "fx_conversion":
+        return "converted" if value >= 0.5 else "no conversion"
+    if feature == "fx_corridor":
+        pair = corridor_currencies(value)
+        return f"{pair[0]} to {pair[1]}" if pair else "no corridor"
+    return f"corridor risk {min(max(value, 0.0), 9.99):.2f}"
+
+
 # --- the USD value at the feed price -----------------------------------------------------------
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 
@@ -84,6 +84,7 @@ class Option:
     hold_chance: float
     cost_bps: float
     hops: int
+    tried: bool = True  # False: a token the payer uses, not yet for this currency (judged by its record)
 
     def option_key(self) -> tuple[str, str]:
         return (self.token, self.currency_out)
@@ -98,8 +99,9 @@ class Option:
             "no conversion" if self.hops == 0 else f"a conversion of {self.hops} hop{'s' * (self.hops > 1)}"
         )
         held = "none held" if self.holds == 0 else f"{self.holds} held"
+        way = "this way" if self.tried else f"in {self.token}, not yet to {self.currency_out}"
         return (
-            f"{self.label}: {route}; {self.payments} of your payments this way, {held}: expected cost "
+            f"{self.label}: {route}; {self.payments} of your payments {way}, {held}: expected cost "
             f"{self.cost_bps:.0f} bps (hold chance {self.hold_chance:.1%})"
         )
 
@@ -143,9 +145,20 @@ def _options(facts: Sequence[PaymentFact], cost: CostModel) -> dict[str, list[Op
         t = tally[f.option]
         t[0] += 1
         t[1] += int(f.held)
+    per_token: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for (token, _), (n, holds) in tally.items():
+        per_token[token][0] += n
+        per_token[token][1] += holds
     out: dict[str, list[Option]] = defaultdict(list)
     for (token, ccy), (n, holds) in tally.items():
         out[ccy].append(_costed(token, ccy, n, holds, cost))
+    # Every token the payer pays with is a candidate for every currency its payees receive (a
+    # payer who pays USD payees in mGBP but also holds mUSD may skip the conversion); an untried
+    # pair is judged by the payer's own record in that token.
+    for ccy in list(out):
+        for token, (n, holds) in per_token.items():
+            if (token, ccy) not in tally:
+                out[ccy].append(replace(_costed(token, ccy, n, holds, cost), tried=False))
     return {c: sorted(v, key=lambda o: (o.cost_bps, -o.payments, o.token)) for c, v in sorted(out.items())}
 
 
