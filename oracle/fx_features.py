@@ -95,20 +95,20 @@ def corridor_currencies(code: float) -> tuple[str, str] | None:
     return names.get(c // 32, "other"), names.get(c % 32, "other")
 
 
-@cache
 def fx_values(token_in: str, token_out: str | None) -> dict[str, float]:
-    """The FX features of one payment. token_out None (or the same currency) means no conversion.
-    Cached: there are few distinct pairs, and both paths call it for every payment."""
+    """The FX features of one payment. token_out None (or the same currency) means no conversion."""
+    return dict(zip(FX_FEATURES, _fx_tuple(token_in, token_out), strict=True))
+
+
+@cache
+def _fx_tuple(token_in: str, token_out: str | None) -> tuple[float, float, float]:
+    # Cached: there are few distinct pairs, and both paths ask for every payment.
     cin = currency_of(token_in)
     cout = cin if token_out is None else currency_of(token_out)
     if cin == cout:
-        return {"fx_conversion": 0.0, "fx_corridor": 0.0, "fx_corridor_risk": 0.0}
+        return (0.0, 0.0, 0.0)
     tin, tout = RISK_TIER.get(cin, 2), RISK_TIER.get(cout, 2)
-    return {
-        "fx_conversion": 1.0,
-        "fx_corridor": float(32 * currency_code(cin) + currency_code(cout)),
-        "fx_corridor_risk": round((1 + tin + 2 * tout) / 7, 4),
-    }
+    return (1.0, float(32 * currency_code(cin) + currency_code(cout)), round((1 + tin + 2 * tout) / 7, 4))
 
 
 def fx_columns(tokens_in: np.ndarray, tokens_out: np.ndarray) -> np.ndarray:
@@ -118,8 +118,7 @@ def fx_columns(tokens_in: np.ndarray, tokens_out: np.ndarray) -> np.ndarray:
     for i, (a, b) in enumerate(zip(tokens_in.tolist(), tokens_out.tolist(), strict=True)):
         b = None if b is None or (isinstance(b, float) and b != b) or b == "" else str(b)
         if b is not None:
-            v = fx_values(str(a), b)
-            out[i] = (v["fx_conversion"], v["fx_corridor"], v["fx_corridor_risk"])
+            out[i] = _fx_tuple(str(a), b)
     return out
 
 
