@@ -119,3 +119,18 @@ def test_a_missing_store_is_one_line(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("VERDICT_STORE_URL", f"sqlite:///{tmp_path / 'none.sqlite'}")
     res = runner.invoke(app, ["suggest", PAYER])
     assert res.exit_code == 1 and res.output.strip().startswith("error:"), res.output
+
+
+def test_the_replayed_comparison_costs_both_ways_on_each_payers_later_payments():
+    from oracle.fx_eval import compare
+
+    # The payer has paid EUR payees in mEUR and by converting mUSD; the crowd always converts.
+    mine = [fact(i, PAYER, "mEUR" if i % 2 else "mUSD", "EUR", 9, False) for i in range(30)]
+    crowd = [fact(i, f"0x{n:040x}", "mUSD", "EUR", 9, False) for n in range(1, 4) for i in range(30)]
+    c = compare(mine + crowd)
+    assert c.payers == 4 and c.later_payments == 40
+    # 10 later payments each, 100 USD, 30 bps a hop: the suggestion (mEUR) spares this payer's 10
+    # conversions; the crowd's own suggestion is the baseline; the baseline converts all 40
+    assert c.conversion_personal_usd == pytest.approx(30 * 100.0 * 30 / 10_000)
+    assert c.conversion_baseline_usd == pytest.approx(40 * 100.0 * 30 / 10_000)
+    assert c.cost_personal_usd < c.cost_baseline_usd
