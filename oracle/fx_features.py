@@ -148,10 +148,11 @@ def fx_short_reason(feature: str, value: float) -> str:
 
 def usd_value(amount_units: int, decimals: int, symbol: str, feed_usd: Mapping[str, float]) -> float | None:
     """The USD value of `amount_units` of a token at the feed's price of its currency (`feed_usd`:
-    USD per unit by currency code, e.g. an `FxPriceFeed` answer / 10**8). None when there is no
+    USD per unit by currency code, e.g. an `FxPriceFeed` answer / 10**8; keyed like
+    `verdict_deploy.fx.FxWorld.feeds`, so WETH's price may be under "WETH" or "ETH"). None when there is no
     usable price: the caller then gives no verdict, and the payment refunds, as for any token the
     node cannot value."""
-    price = feed_usd.get(currency_of(symbol))
+    price = feed_usd.get(currency_of(symbol), feed_usd.get(str(symbol)))  # "ETH" or "WETH" (FxWorld.feeds)
     if price is None or not np.isfinite(price) or price <= 0:
         return None
     return int(amount_units) / 10 ** int(decimals) * float(price)

@@ -41,6 +41,7 @@ def test_the_usd_value_is_taken_at_the_feed_price_not_the_fixed_table():
     feed = {"USD": 1.0002, "EUR": 1.0831, "ETH": 2_950.0}
     assert usd_value(1_000 * 10**6, 6, "mEUR", feed) == pytest.approx(1_083.1)
     assert usd_value(2 * 10**18, 18, "ETH", feed) == pytest.approx(5_900.0)  # the table says 3,000
+    assert usd_value(10**18, 18, "WETH", {"WETH": 3_400.0}) == pytest.approx(3_400.0)  # FxWorld's key
     assert usd_value(10**6, 6, "mJPY", feed) is None  # no feed: no value, no verdict (refund)
     assert usd_value(10**6, 6, "mEUR", {"EUR": float("nan")}) is None
     rec = cross_border_record("xb:1", "a", "b", "mEUR", "mGBP", 500 * 10**6, 6, feed, T0)
