@@ -758,6 +758,22 @@ def fx_quote(
         f"quote {reasons['quote_hash']} for payment {payment_id}: {' > '.join(reasons['route'])}, "
         f"{reasons['amount_out']} out (at least {reasons['min_out']}), valid until {reasons['expiry']}"
     )
+def suggest(address: Annotated[str, typer.Argument(help="The payer's 0x address.")]) -> None:
+    """A payer's cheapest token and route per currency and its hours with the fewest holds, from its
+    own history only, beside what most payers do."""
+    from oracle.store import Store
+    from oracle.suggest import check_address, lines, suggest_from_store
+
+    check_address(address)  # bad input fails before any settings or store are read
+    settings = load_settings()
+    existing_store(settings)
+    store = Store(settings.store_url, create=False)
+    try:
+        text = lines(suggest_from_store(store, address))
+    finally:
+        store.close()
+    for line in text:
+        _out_console().print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 def main(argv: list[str] | None = None) -> None:

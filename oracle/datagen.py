@@ -18,6 +18,7 @@ import pandas as pd
 
 from oracle.errors import DataError
 from oracle.features import OnlineFeatures, PaymentRecord
+from oracle.fx_features import add_cross_border, cash_out_rows
 
 TYPOLOGIES: tuple[str, ...] = (
     "account_takeover",
@@ -54,6 +55,7 @@ _COUNTRY_W /= _COUNTRY_W.sum()
 MAX_ROWS = 5_000_000
 DEFAULT_DENSITY = 1.2  # legitimate payments per consumer per day in `generate`
 NEW_CONSUMER_SHARE = 0.3
+FX_STREAM = 18  # the cross-border draws' own random stream (issue 18)
 
 
 @dataclass
@@ -333,9 +335,13 @@ def _fraud(
     episodes: list[str] | None,
     t0: int,
     t1: int,
+    fx_rng: np.random.Generator | None = None,
 ) -> pd.DataFrame:
-    """Fraud rows: either exactly `target_rows` (typologies in rotation) or the given episodes."""
+    """Fraud rows: either exactly `target_rows` (typologies in rotation) or the given episodes.
+    fx_rng: mules also cash out abroad (oracle.fx_features), rows drawn from a stream of their own and
+    added after the others, so the episodes are the ones they were without them."""
     rows: list[tuple[float, int, int, float, int, str]] = []
+    cash_outs: list[tuple[float, int, int, float, int, str]] = []
     plan = list(episodes) if episodes is not None else []
     rotation = [TYPOLOGIES[i] for i in rng.permutation(len(TYPOLOGIES))]
     i = 0
@@ -343,10 +349,15 @@ def _fraud(
         typ = plan[i] if episodes is not None else rotation[i % len(rotation)]
         start = t0 + rng.random() * max(t1 - t0 - DAY, 1)
         ep = _episode(rng, pp, typ, start)
+        if fx_rng is not None and typ == "mule_fan_in":
+            cash_outs.extend(
+                (min(t, t1 - 1), a, b, x, tok, typ) for t, a, b, x, tok in cash_out_rows(fx_rng, ep, pp.add)
+            )
         rows.extend((min(t, t1 - 1), a, b, x, tok, typ) for t, a, b, x, tok in ep)
         i += 1
     if episodes is None and target_rows is not None:
         rows = rows[:target_rows]
+    rows += cash_outs
     return pd.DataFrame(rows, columns=["timestamp", "payer", "payee", "amount_usd", "token", "typology"])
 
 
@@ -381,7 +392,8 @@ def _finish(pp: _Population, frame: pd.DataFrame, ids: list[str]) -> pd.DataFram
 def generate(
     rows: int, seed: int, fraud_rate: float = 0.005, payments_per_consumer_day: float = DEFAULT_DENSITY
 ) -> pd.DataFrame:
-    """A labelled table of `rows` payments (columns in docs/typologies.md), deterministic for `seed`.
+    """A labelled table of `rows` payments (columns in docs/typologies.md), deterministic for `seed`,
+    plus the cash-outs of its mules (a few rows, fraud, converting; oracle.fx_features).
 
     payments_per_consumer_day: how busy the average consumer is (the time span follows from it).
     Velocity features count payments in windows of time, so a model scores traffic of another
@@ -402,11 +414,12 @@ def generate(
     t0, t1 = START_TS, START_TS + days * DAY
     pp = _population(rng, c, m, t0, t1)
     legit = _legit(rng, pp, n_legit, t0, t1)
-    fraud = _fraud(rng, pp, n_fraud, None, t0, t1)
+    fx_rng = np.random.default_rng([seed, FX_STREAM])  # cross-border draws leave domestic rows as they were
+    fraud = _fraud(rng, pp, n_fraud, None, t0, t1, fx_rng)
     ids = [f"acct{i:06d}" for i in range(len(pp.country))]
     parts = [f for f in (legit[fraud.columns], fraud) if len(f)]
     frame = pd.concat(parts, ignore_index=True)
-    return _finish(pp, frame, ids)
+    return add_cross_border(_finish(pp, frame, ids), fx_rng)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from oracle.errors import DataError
+from oracle.fx_features import FX_FEATURES, fx_columns, fx_values
 from oracle.records import AccountStats, PaymentRecord
 
 HOUR = 3_600
@@ -52,6 +53,7 @@ FEATURES: tuple[str, ...] = (
     "payee_age_days",
     "payer_recv_sum_24h",
     "reverse_pair",
+    *FX_FEATURES,  # corridor, conversion (oracle/fx_features.py)
 )
 CATEGORICAL: tuple[str, ...] = ("token",)
 
@@ -346,6 +348,7 @@ def batch_features(df: pd.DataFrame) -> pd.DataFrame:
     feats[:, _IDX["payee_age_days"]] = np.maximum(ts - payee_ref, 0) / DAY
     feats[:, _IDX["payer_recv_sum_24h"]] = recv
     feats[:, _IDX["reverse_pair"]] = reverse
+    feats[:, [_IDX[f] for f in FX_FEATURES]] = fx_columns(tokens, _optional(df, "token_out", n)[order])
 
     out = np.empty_like(feats)
     out[order] = feats
@@ -506,6 +509,7 @@ class OnlineFeatures:
             "payee_age_days": max(t - b_ref, 0) / DAY,
             "payer_recv_sum_24h": a.inbox.received(),
             "reverse_pair": 1.0 if rec.payer in b.payees else 0.0,
+            **fx_values(rec.token, rec.token_out),
         }
 
     def _apply(self, rec: PaymentRecord, touched: dict[str, _AccountState]) -> bool:
@@ -544,15 +548,17 @@ def records_from_frame(df: pd.DataFrame, key_col: str | None = None) -> list[Pay
     validate_payments(df)
     ordered = df.iloc[np.argsort(df["timestamp"].to_numpy(dtype="float64"), kind="stable")]
     keys: Iterable[object] = ordered[key_col] if key_col else ordered.index
+    outs = [o if isinstance(o, str) and o else None for o in _optional(ordered, "token_out", len(ordered))]
     return [
-        PaymentRecord(str(k), str(a), str(b), str(tok), float(x), int(t))
-        for k, a, b, tok, x, t in zip(
+        PaymentRecord(str(k), str(a), str(b), str(tok), float(x), int(t), o)
+        for k, a, b, tok, x, t, o in zip(
             keys,
             ordered["payer"],
             ordered["payee"],
             ordered["token"],
             ordered["amount_usd"],
             ordered["timestamp"],
+            outs,
             strict=True,
         )
     ]

@@ -15,6 +15,7 @@ class PaymentRecord:
     token: str
     amount_usd: float
     timestamp: int
+    token_out: str | None = None  # the token the payee receives when it converts (issue 18); None: `token`
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from oracle.errors import DataError
 from oracle.evidence import evidence_hashes
 from oracle.features import FEATURES, SECS_SINCE_CAP, token_symbol
 from oracle.forest import raw_predictor
+from oracle.fx_features import FX_FEATURES, fx_reason_text
 from oracle.gate import decide
 from oracle.model import ModelArtifact
 
@@ -162,6 +163,8 @@ def reason_text(feature: str, value: float, typical: float | None) -> str:
             return f"payer received {_money(v)} in the last day{usual(_money)}"
         case "reverse_pair":
             return "payee has paid this payer before" if v >= 0.5 else "payee has never paid this payer"
+        case f if f in FX_FEATURES:
+            return fx_reason_text(f, v)
         case _:
             return f"{feature} is {v:,.6g}" + (
                 f" (usual: {t:,.6g})" if t is not None and math.isfinite(t) else ""

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from oracle.features import SECS_SINCE_CAP, token_symbol
+from oracle.fx_features import FX_FEATURES, fx_short_reason
 from oracle.gate import ROUTER, key_of
 from oracle.store import Store
 
@@ -114,6 +115,8 @@ def short_reason(reason: Mapping[str, Any]) -> str:
             return f"received {_usd(v)} in 24 h"
         case "reverse_pair":
             return "payee paid payer before" if v >= 0.5 else "no payment back"
+        case f if f in FX_FEATURES:
+            return fx_short_reason(f, v)
         case _:
             return str(reason.get("text") or feature)
 

@@ -35,6 +35,7 @@ from oracle.dashboard.members import MembersView
 from oracle.errors import ChainError, DataError, StoreError, VerdictError
 from oracle.report import build_report, report_period
 from oracle.shadow import ShadowLog
+from oracle.suggest import page_data as suggest_page
 
 HERE = Path(__file__).parent
 PAGES = (
@@ -47,6 +48,7 @@ PAGES = (
     ("/compare", "compare", "Challenger"),
     ("/members", "members", "Members"),
     ("/crossborder", "crossborder", "Cross-border"),
+    ("/suggest", "suggest", "Suggestions"),
 )
 log = structlog.get_logger("verdict.dashboard")
 
@@ -224,6 +226,7 @@ def create_app(settings: Settings, dashboard: Dashboard | None = None) -> Starle
         Route("/members", page("members", lambda r: members.page())),
         Route("/api/members/power", member_power),
         Route("/crossborder", page("crossborder", lambda r: cross_border.page())),
+        Route("/suggest", page("suggest", lambda r: suggest_page(board.store, r.query_params))),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost"])]

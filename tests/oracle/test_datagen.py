@@ -22,6 +22,7 @@ COLUMNS = [
     "payee_created_at",
     "is_fraud",
     "typology",
+    "token_out",  # issue 18: the token the payee receives when the payment converts, else None
 ]
 
 
@@ -33,8 +34,13 @@ def test_same_seed_same_table_and_other_seed_differs():
 
 def test_schema_rows_and_fraud_rate(payments):
     assert list(payments.columns) == COLUMNS
-    assert len(payments) == 8_000
-    assert payments["is_fraud"].sum() == 80
+    # 8,000 payments, 80 of them fraud, plus the mules' cash-outs abroad (issue 18), always converting
+    mules = set(payments.loc[payments["typology"] == "mule_fan_in", "payee"])
+    cash_outs = payments[payments["payer"].isin(mules)]
+    assert len(cash_outs) > 0 and cash_outs["token_out"].notna().all()
+    assert (cash_outs["typology"] == "mule_fan_in").all()
+    assert len(payments) == 8_000 + len(cash_outs)
+    assert payments["is_fraud"].sum() == 80 + len(cash_outs)
     assert payments["timestamp"].is_monotonic_increasing
     assert ((payments["typology"] == "none") == (payments["is_fraud"] == 0)).all()
 

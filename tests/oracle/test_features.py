@@ -97,7 +97,8 @@ payment_rows = st.lists(
         st.sampled_from(["a", "m", "n", "c"]),
         st.floats(0, 20_000, allow_nan=False),
         st.integers(0, 3 * DAY),
-        st.sampled_from(["ETH", "mUSD", "XYZ"]),
+        st.sampled_from(["ETH", "mUSD", "XYZ", "mEUR"]),
+        st.sampled_from([None, "mUSD", "mEUR", "mNGN", "ETH"]),  # the token the payee receives
     ),
     min_size=1,
     max_size=40,
@@ -107,7 +108,7 @@ payment_rows = st.lists(
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=payment_rows, batch=st.sampled_from([1, 3, 50]))
 def test_live_features_equal_batch_features(tmp_path_factory, rows, batch):
-    df = pd.DataFrame(rows, columns=["payer", "payee", "amount_usd", "timestamp", "token"])
+    df = pd.DataFrame(rows, columns=["payer", "payee", "amount_usd", "timestamp", "token", "token_out"])
     df["timestamp"] += T0
     store = Store(f"sqlite:///{tmp_path_factory.mktemp('h') / 's.sqlite'}")
     store.upsert_account("a", "US", T0 - 5 * DAY)
