@@ -177,7 +177,10 @@ def test_the_nodes_lock_offer_is_priced_from_ewma_volatility_and_accepted(xb, cr
     amount = 10_000 * UNIT
     pid = xb.pay(amount)
     sigma = 0.0045  # a daily EUR/USD EWMA volatility of the order docs/cross-border.md reports
-    offers = {tenor: quoter.offer_lock(pid, tenor=tenor, sigma_daily=sigma, fee_bps=FEE_BPS) for tenor in (300, 3600, 86_400)}
+    offers = {
+        tenor: quoter.offer_lock(pid, tenor=tenor, sigma_daily=sigma, fee_bps=FEE_BPS)
+        for tenor in (300, 3600, 86_400)
+    }
     premiums = [offers[t].lock.premium for t in (300, 3600, 86_400)]
     assert premiums == sorted(premiums) and premiums[0] > 0  # a longer lock costs more
     # sqrt(time): the 24 h lock costs sqrt(24) times the 1 h one
