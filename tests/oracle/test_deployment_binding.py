@@ -54,9 +54,7 @@ def other_chain() -> Iterator[SecondAnvil]:
 
 
 def _settings(record: Path, rpc_url: str, store_url: str = "sqlite:///:memory:") -> Settings:
-    return Settings(
-        rpc_url=rpc_url, deployment=record, build_manifest=MANIFEST, store_url=store_url
-    )
+    return Settings(rpc_url=rpc_url, deployment=record, build_manifest=MANIFEST, store_url=store_url)
 
 
 def test_the_record_binds_the_chain_and_names_roles_and_abis(record, chain, node, reviewer, guardian):

@@ -165,6 +165,8 @@ def test_the_nodes_quoter_prepares_a_quote_the_router_accepts_and_its_reasons_na
         [str(t.address) for t in fx.tokens.values()],
         Account.from_key(node.private_key),
         symbols=symbols,
+        v3_factory=str(fx.v3.factory.address),
+        quoter=str(fx.v3.quoter.address),
     )
     too_big = xb.pay(25_000 * UNIT, "GBP", "EUR")  # the pools cannot fill it within 1.5% of the feeds
     with pytest.raises(QuoteOffFeedError):
@@ -176,6 +178,8 @@ def test_the_nodes_quoter_prepares_a_quote_the_router_accepts_and_its_reasons_na
     assert bytes(cross.quoteOf(pid)[4]) == prepared.digest
     assert prepared.reasons["route"][0] == "GBP" and prepared.reasons["route"][-1] == "EUR"
     assert prepared.reasons["quote_hash"] == "0x" + prepared.digest.hex()
+    assert len(prepared.reasons["pools"]) == prepared.reasons["hops"]
+    assert set(prepared.reasons["pools"]) <= {"v2", "v3-500", "v3-3000", "v3-10000"}
 
     before = xb.token("EUR").balanceOf(payee)
     receipt = xb.verdict(pid, SAFE_SCORE)

@@ -106,7 +106,7 @@ def _run_property(xb, cross, sandwicher, payee, rng, *, payments: int) -> None:
             xb.submit(quote)
         if rng.random() < 0.5:  # somebody trades first, either way, on a v2 pair or a v3 pool
             path = rng.sample(codes, 2)
-            fees = [0, *xb.graph().hops(*xb.path(*path))[1:]] if rng.random() < 0.5 else [0]
+            fees = [0, *(fee for pair, fee in xb.fx.v3.pools if pair == frozenset(path))]
             fee = rng.choice(fees)
             size = rng.randint(1_000, 400_000) * UNIT
             if fee == 0:
