@@ -190,3 +190,12 @@ def test_the_nodes_lock_offer_is_priced_from_ewma_volatility_and_accepted(xb, cr
     locked_out, premium, *_ = cross.lockOf(pid)
     assert locked_out == hour.lock.locked_out and premium == hour.lock.premium
     print("lock premiums for 10,000 USD->EUR at sigma 0.45%/day (5m, 1h, 24h):", premiums)
+
+
+def test_only_the_router_draws_on_the_reserve_and_only_its_admin_withdraws(xb, reserve, deployer, outsider):
+    xb.token("EUR").mint(reserve, 10 * UNIT, sender=deployer)
+    with ape.reverts(reserve.AccessControlUnauthorizedAccount):
+        reserve.cover(xb.token("EUR"), UNIT, sender=outsider)
+    with ape.reverts(reserve.AccessControlUnauthorizedAccount):
+        reserve.withdraw(xb.token("EUR"), UNIT, outsider, sender=outsider)
+    assert reserve.hasRole(reserve.COVER_ROLE(), xb.cross)
