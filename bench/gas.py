@@ -187,3 +187,101 @@ def network_gas(model_id: str, work: Path, batch: int = 10) -> dict[str, Any]:
         "network_three_submissions_per_verdict": round(per_three),
         "ratio_network_report_to_three_submissions": round(per_report / per_three, 2),
     }
+
+
+# Issue 18: each route of a cross-border pay-to-settle, as (currency codes, pool per hop: 0 the v2
+# pair, else the v3 fee tier); the plain Uniswap swaps of the same amount are measured next to them.
+CROSS_BORDER_ROUTES = {
+    "1_hop_v2": (("USD", "EUR"), (0,)),
+    "1_hop_v3": (("USD", "EUR"), (500,)),
+    "2_hops_v2": (("USD", "GBP", "EUR"), (0, 0)),
+    "2_hops_v3_v2": (("USD", "GBP", "EUR"), (500, 0)),
+}
+
+
+def cross_border_gas(model_id: str, work: Path) -> dict[str, Any]:
+    """Issue 18: a cross-border pay-to-settle (pay, the node's quote, the settling verdict with its
+    swap) on each of CROSS_BORDER_ROUTES against a plain Uniswap swap of the same amount, on a world
+    and FX deploy of their own (record under `work`)."""
+    from verdict_deploy.fx import deploy_fx
+
+    roles = Roles.local(treasury=None, founders=())
+    world = deploy_world(roles, models=[model_id], root=work)
+    fx = deploy_fx(
+        roles.deployer,
+        oracle=world.oracle,
+        policy=world.router,
+        nodes=[roles.node],
+        currencies=("USD", "EUR", "GBP"),
+    )
+    return measure_cross_border_gas(
+        fx,
+        world.oracle,
+        roles.node,
+        roles.members[0],
+        roles.members[1],
+        bytes.fromhex(model_id.removeprefix("0x")),
+    )
+
+
+def measure_cross_border_gas(
+    fx: Any, oracle: Any, node: Any, payer: Any, payee: Any, model_id: bytes, amount: int = 1_000 * 10**6
+) -> dict[str, Any]:
+    """Gas of each step of a cross-border payment of `amount` USD (6 decimals) to EUR over `fx`'s
+    CrossBorderRouter, per route, and of the bare Router02 / SwapRouter swaps of the same amount.
+    Every recipient already holds the tokens it receives, so no figure pays for a new balance slot."""
+    from oracle.fx_quotes import quote_from_route, sign_quote
+    from oracle.routes import Route, read_pools
+
+    cross, tokens, v3 = fx.cross_border, fx.tokens, fx.v3
+    usd = tokens["USD"]
+    runs = len(CROSS_BORDER_ROUTES) + 3
+    usd.mint(payer, runs * amount, sender=payer)
+    for token in (usd, tokens["EUR"], tokens["GBP"]):
+        for holder in (payer, payee, cross):
+            token.mint(holder, 1, sender=payer)
+    usd.approve(cross, runs * amount, sender=payer)
+    graph = read_pools(
+        chain.provider.web3,
+        fx.factory.address,
+        [t.address for t in tokens.values()],
+        v3_factory=v3.factory.address,
+        quoter=v3.quoter.address,
+    )
+    out: dict[str, Any] = {}
+    for label, (codes, fees) in CROSS_BORDER_ROUTES.items():
+        path = tuple(str(tokens[c].address) for c in codes)
+        paid = cross.pay(payee, usd, tokens[codes[-1]], amount, sender=payer)
+        pid = int(cross.paymentCount())
+        quoted_out = graph.amounts_out(amount, path, fees)[-1]
+        route = Route(path, amount, quoted_out, 0, quoted_out, fees)
+        quote = quote_from_route(
+            route, payment_id=pid, slippage_bps=50, issued_at=chain.pending_timestamp, ttl=600
+        )
+        signature = sign_quote(quote, node.private_key, chain_id=chain.chain_id, contract=str(cross.address))
+        quoted = cross.submitQuote(quote.as_tuple(), signature, sender=node)
+        settled = oracle.submitVerdicts(
+            [(cross.address, pid, 0, model_id, bytes.fromhex(REASONS_HASH[2:]))], sender=node
+        )
+        assert int(cross.payment(pid).status) == 3, f"the {label} cross-border payment did not settle"
+        out[f"cross_border_{label}_pay"] = int(paid.gas_used)
+        out[f"cross_border_{label}_quote"] = int(quoted.gas_used)
+        out[f"cross_border_{label}_verdict"] = int(settled.gas_used)
+        out[f"cross_border_{label}_pay_to_settle"] = int(paid.gas_used + quoted.gas_used + settled.gas_used)
+
+    deadline = chain.pending_timestamp + 600
+    usd.approve(fx.router02, 2 * amount, sender=payer)
+    usd.approve(v3.swap_router, amount, sender=payer)
+    eur, gbp = tokens["EUR"], tokens["GBP"]
+    v2_one = fx.router02.swapExactTokensForTokens(amount, 0, [usd, eur], payer, deadline, sender=payer)
+    v2_two = fx.router02.swapExactTokensForTokens(amount, 0, [usd, gbp, eur], payer, deadline, sender=payer)
+    v3_one = v3.swap_router.exactInputSingle(
+        (usd.address, eur.address, 500, payer.address, deadline, amount, 0, 0), sender=payer
+    )
+    out["uniswap_v2_swap_1_hop"] = int(v2_one.gas_used)
+    out["uniswap_v2_swap_2_hops"] = int(v2_two.gas_used)
+    out["uniswap_v3_swap_1_hop"] = int(v3_one.gas_used)
+    out["ratio_cross_border_1_hop_v3_to_uniswap_v3_swap"] = round(
+        out["cross_border_1_hop_v3_pay_to_settle"] / out["uniswap_v3_swap_1_hop"], 2
+    )
+    return out

@@ -17,7 +17,7 @@ from eth_account import Account
 from rich.console import Console
 
 from bench.chain import PAYER_SETS, ChainBench
-from bench.gas import governance_and_escrow_gas, network_gas, payment_gas
+from bench.gas import cross_border_gas, governance_and_escrow_gas, network_gas, payment_gas
 from bench.scoring import batch_scoring, compiled_predictor, single_payment
 from oracle.chain import ETH, ChainClient, Deployment, load_abis
 from oracle.datagen import generate
@@ -74,6 +74,7 @@ def prepare(work: Path, with_scoring: bool = True, with_gas: bool = True) -> dic
             gas = payment_gas(client, node_client, tokens["mUSD"], artifact.model_id, batch=100)
             gas.update(governance_and_escrow_gas(artifact.model_id, work / "gas"))
             gas.update(network_gas(artifact.model_id, work / "gas-network"))
+            gas.update(cross_border_gas(artifact.model_id, work / "gas-fx"))
             out["gas"] = gas
         w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
     (work / "setup.json").write_text(json.dumps(out, indent=2) + "\n")

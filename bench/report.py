@@ -150,6 +150,9 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
         "scoring_rows_per_s_with_reasons": with_reasons,
         "ratio_erc20_payment_to_transfer": gas.get("ratio_erc20_payment_to_transfer"),
         "ratio_network_report_to_three_submissions": gas.get("ratio_network_report_to_three_submissions"),
+        "ratio_cross_border_1_hop_v3_to_uniswap_v3_swap": gas.get(
+            "ratio_cross_border_1_hop_v3_to_uniswap_v3_swap"
+        ),
         "service_time_ms_p50_no_load": (results.get("service_time_no_load") or {}).get("latency_ms_50"),
     }
     block_ms = primary["block_time_s"] * 1000

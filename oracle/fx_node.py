@@ -3,7 +3,8 @@ over the pools at the latest block, sign the quote, and hand the daemon a ready 
 and the reasons fragment. The daemon sends the call through its own sender (one nonce sequence per
 node key), before the verdict batch that holds the payment.
 
-    quoter = CrossBorderQuoter(w3, cross_border_abi, cross_border, factory, tokens, node_account)
+    quoter = CrossBorderQuoter(w3, cross_border_abi, cross_border, factory, tokens, node_account,
+                               v3_factory=v3_factory, quoter=quoter_v2)   # v3: optional
     prepared = quoter.prepare(payment_id)
     send(to=quoter.address, data=prepared.calldata)        # the daemon's sender
     reasons |= {"conversion": prepared.reasons}
@@ -19,7 +20,16 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 from web3 import Web3
 
-from oracle.fx_quotes import FxQuote, quote_digest, quote_from_route, quote_reasons, sign_quote
+from oracle.fx import lock_premium_bps
+from oracle.fx_quotes import (
+    FxQuote,
+    FxRateLock,
+    lock_offer,
+    quote_digest,
+    quote_from_route,
+    quote_reasons,
+    sign_quote,
+)
 from oracle.routes import GasPrice, Route, RouteError, best_route, read_pools
 
 DEFAULT_SLIPPAGE_BPS = 50
@@ -56,6 +66,8 @@ class CrossBorderQuoter:
         slippage_bps: int = DEFAULT_SLIPPAGE_BPS,
         ttl: int = DEFAULT_TTL,
         symbols: dict[str, str] | None = None,
+        v3_factory: str | None = None,
+        quoter: str | None = None,
     ) -> None:
         self._w3 = w3
         self.address = to_checksum_address(cross_border)
@@ -66,6 +78,18 @@ class CrossBorderQuoter:
         self._slippage_bps = slippage_bps
         self._ttl = ttl
         self._symbols = symbols or {}
+        self._v3_factory = v3_factory
+        self._quoter = quoter
+
+    def _graph(self, block: int) -> Any:
+        return read_pools(
+            self._w3,
+            self._factory,
+            self._tokens,
+            block=block,
+            v3_factory=self._v3_factory,
+            quoter=self._quoter,
+        )
 
     def prepare(self, payment_id: int, *, gas: GasPrice | None = None) -> PreparedQuote:
         """The best route's signed quote for `payment_id` at the latest block. Raises RouteError
@@ -76,7 +100,7 @@ class CrossBorderQuoter:
             block_identifier=block["number"]
         )
         del payer
-        graph = read_pools(self._w3, self._factory, self._tokens, block=block["number"])
+        graph = self._graph(block["number"])
         route = best_route(
             graph, to_checksum_address(token_in), to_checksum_address(token_out), amount_in, gas=gas
         )
@@ -109,3 +133,39 @@ class CrossBorderQuoter:
             bytes.fromhex(calldata.removeprefix("0x")),
             quote_reasons(quote, digest, self._symbols),
         )
+
+    def offer_lock(self, payment_id: int, *, tenor: int, sigma_daily: float, fee_bps: int) -> PreparedLock:
+        """A signed rate lock for `payment_id`, valid `tenor` seconds: the payee is locked at the
+        lower of the best route's and the feeds' output less the fee `fee_bps`, for a premium of
+        the at-the-money value of `sigma_daily` (EWMA, oracle/fx.py) over the tenor. The payer
+        buys it with `buyLock(lock.as_tuple(), signature)` within the router's LOCK_OFFER_TTL."""
+        block = self._w3.eth.get_block("latest")
+        number = block["number"]
+        payment = self._contract.functions.payment(payment_id).call(block_identifier=number)
+        token_in, token_out, amount_in = payment[4], payment[5], payment[6]
+        route = best_route(
+            self._graph(number), to_checksum_address(token_in), to_checksum_address(token_out), amount_in
+        )
+        feed_out = self._contract.functions.feedAmountOut(token_in, token_out, amount_in).call(
+            block_identifier=number
+        )
+        premium_bps = lock_premium_bps(sigma_daily, tenor)
+        lock = lock_offer(
+            payment_id=payment_id,
+            amount_in=amount_in,
+            market_out=min(route.amount_out, feed_out),
+            fee_bps=fee_bps,
+            premium_bps=premium_bps,
+            issued_at=int(block["timestamp"]),
+            tenor=tenor,
+        )
+        chain_id = self._w3.eth.chain_id
+        signature = sign_quote(lock, self._account.key, chain_id=chain_id, contract=self.address)
+        return PreparedLock(lock, signature, premium_bps)
+
+
+@dataclass(frozen=True)
+class PreparedLock:
+    lock: FxRateLock
+    signature: bytes
+    premium_bps: float

@@ -1,6 +1,8 @@
 """Quotes for cross-border payments (issue 18.3): what an oracle node signs for the CrossBorderRouter
-(EIP-712 `Quote`), made from the route engine's best route, and the part of a verdict's reasons that
-explains a conversion (route, quoted and minimum amounts, the quote's hash).
+(EIP-712 `Quote`), made from the route engine's best route (its tokens and each hop's pool: 0 for
+the v2 pair, else the v3 fee tier), the part of a verdict's reasons that explains a conversion
+(route, quoted and minimum amounts, the quote's hash), and the rate lock a payer may buy (EIP-712
+`RateLock`, issue 18.5).
 
     quote = quote_from_route(route, payment_id=7, slippage_bps=50, issued_at=now, ttl=300)
     signature = sign_quote(quote, node_key, chain_id=31337, contract=cross_border_address)
@@ -29,6 +31,17 @@ QUOTE_TYPES = {
         {"name": "amountOut", "type": "uint256"},
         {"name": "minOut", "type": "uint256"},
         {"name": "path", "type": "address[]"},
+        {"name": "fees", "type": "uint24[]"},
+        {"name": "issuedAt", "type": "uint64"},
+        {"name": "expiry", "type": "uint64"},
+    ]
+}
+LOCK_TYPES = {
+    "RateLock": [
+        {"name": "paymentId", "type": "uint256"},
+        {"name": "amountIn", "type": "uint256"},
+        {"name": "lockedOut", "type": "uint256"},
+        {"name": "premium", "type": "uint256"},
         {"name": "issuedAt", "type": "uint64"},
         {"name": "expiry", "type": "uint64"},
     ]
@@ -46,6 +59,11 @@ class FxQuote:
     path: tuple[str, ...]
     issued_at: int
     expiry: int
+    fees: tuple[int, ...] = ()  # each hop's pool: 0 the v2 pair, else the v3 fee tier; () = all v2
+
+    @property
+    def hop_fees(self) -> tuple[int, ...]:
+        return self.fees or (0,) * (len(self.path) - 1)
 
     def as_tuple(self) -> tuple[Any, ...]:
         """The struct as a contract call takes it."""
@@ -55,6 +73,7 @@ class FxQuote:
             self.amount_out,
             self.min_out,
             list(self.path),
+            list(self.hop_fees),
             self.issued_at,
             self.expiry,
         )
@@ -66,6 +85,7 @@ class FxQuote:
             "amountOut": self.amount_out,
             "minOut": self.min_out,
             "path": [to_checksum_address(a) for a in self.path],
+            "fees": list(self.hop_fees),
             "issuedAt": self.issued_at,
             "expiry": self.expiry,
         }
@@ -79,11 +99,63 @@ def quote_from_route(
         raise ValueError(f"slippage must be in [0, {BPS}) bps, got {slippage_bps}")
     min_out = route.amount_out * (BPS - slippage_bps) // BPS
     return FxQuote(
-        payment_id, route.amount_in, route.amount_out, max(min_out, 1), route.path, issued_at, issued_at + ttl
+        payment_id,
+        route.amount_in,
+        route.amount_out,
+        max(min_out, 1),
+        route.path,
+        issued_at,
+        issued_at + ttl,
+        route.hop_fees,
     )
 
 
-def _signable(quote: FxQuote, *, chain_id: int, contract: str) -> SignableMessage:
+@dataclass(frozen=True)
+class FxRateLock:
+    """One rate lock offer, field for field as `ICrossBorderRouter.RateLock`."""
+
+    payment_id: int
+    amount_in: int
+    locked_out: int
+    premium: int
+    issued_at: int
+    expiry: int
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        return (self.payment_id, self.amount_in, self.locked_out, self.premium, self.issued_at, self.expiry)
+
+    def message(self) -> dict[str, Any]:
+        return {
+            "paymentId": self.payment_id,
+            "amountIn": self.amount_in,
+            "lockedOut": self.locked_out,
+            "premium": self.premium,
+            "issuedAt": self.issued_at,
+            "expiry": self.expiry,
+        }
+
+
+def lock_offer(
+    *,
+    payment_id: int,
+    amount_in: int,
+    market_out: int,
+    fee_bps: int,
+    premium_bps: float,
+    issued_at: int,
+    tenor: int,
+) -> FxRateLock:
+    """A lock at what the payee would get now (`market_out`, the lower of the best route and the
+    feeds, less the protocol fee), priced at `premium_bps` of the amount (rounded up)."""
+    if not 0 <= fee_bps < BPS or premium_bps < 0 or tenor <= 0:
+        raise ValueError("a lock needs a fee in [0, 10000) bps, a premium >= 0 and a positive tenor")
+    locked_out = market_out * (BPS - fee_bps) // BPS
+    premium = -(-amount_in * round(premium_bps * 100) // (BPS * 100))
+    return FxRateLock(payment_id, amount_in, max(locked_out, 1), premium, issued_at, issued_at + tenor)
+
+
+def _signable(quote: FxQuote | FxRateLock, *, chain_id: int, contract: str) -> SignableMessage:
+    types, primary = (LOCK_TYPES, "RateLock") if isinstance(quote, FxRateLock) else (QUOTE_TYPES, "Quote")
     return encode_typed_data(
         full_message={
             "types": {
@@ -93,9 +165,9 @@ def _signable(quote: FxQuote, *, chain_id: int, contract: str) -> SignableMessag
                     {"name": "chainId", "type": "uint256"},
                     {"name": "verifyingContract", "type": "address"},
                 ],
-                **QUOTE_TYPES,
+                **types,
             },
-            "primaryType": "Quote",
+            "primaryType": primary,
             "domain": {
                 "name": DOMAIN_NAME,
                 "version": DOMAIN_VERSION,
@@ -107,14 +179,15 @@ def _signable(quote: FxQuote, *, chain_id: int, contract: str) -> SignableMessag
     )
 
 
-def quote_digest(quote: FxQuote, *, chain_id: int, contract: str) -> bytes:
-    """The EIP-712 digest the contract records as the quote's hash (`QuoteAccepted.quoteHash`)."""
+def quote_digest(quote: FxQuote | FxRateLock, *, chain_id: int, contract: str) -> bytes:
+    """The EIP-712 digest the contract records as the quote's hash (`QuoteAccepted.quoteHash`), or
+    a lock's (`RateLockBought.lockHash`)."""
     signable = _signable(quote, chain_id=chain_id, contract=contract)
     return keccak(b"\x19" + signable.version + signable.header + signable.body)
 
 
-def sign_quote(quote: FxQuote, private_key: Any, *, chain_id: int, contract: str) -> bytes:
-    """A node's 65-byte signature of `quote` for the CrossBorderRouter at `contract`."""
+def sign_quote(quote: FxQuote | FxRateLock, private_key: Any, *, chain_id: int, contract: str) -> bytes:
+    """A node's 65-byte signature of `quote` (or a lock offer) for the CrossBorderRouter at `contract`."""
     signed = Account.sign_message(_signable(quote, chain_id=chain_id, contract=contract), private_key)
     return bytes(signed.signature)
 
@@ -126,6 +199,7 @@ def quote_reasons(quote: FxQuote, digest: bytes, symbols: dict[str, str] | None 
     names = symbols or {}
     return {
         "route": [names.get(a, a) for a in quote.path],
+        "pools": ["v2" if fee == 0 else f"v3-{fee}" for fee in quote.hop_fees],
         "hops": len(quote.path) - 1,
         "amount_in": str(quote.amount_in),
         "amount_out": str(quote.amount_out),

@@ -1,9 +1,11 @@
-"""Cross-border liquidity on a local chain (issue 18): currency tokens, Uniswap v2 deployed from the
-bytecode its npm packages ship, pools seeded at the ECB reference rates of one historical day, a
+"""Cross-border liquidity on a local chain (issue 18): currency tokens, Uniswap v2 and v3 deployed
+from the bytecode their npm packages ship, pools seeded at the ECB reference rates of one historical
+day (v2 pairs, and v3 pools on the 0.05%, 0.3% and 1% fee tiers with full-range liquidity), a
 Chainlink-shaped price feed per currency, and the CrossBorderRouter behind the RiskOracle.
 
     fx = deploy_fx(deployer, oracle=world.oracle, policy=world.router, nodes=[node])
     fx.tokens["EUR"], fx.feeds["EUR"], fx.cross_border, fx.router02, fx.pairs
+    fx.v3.swap_router, fx.v3.quoter, fx.v3.pools[(frozenset(("USD", "EUR")), 500)]
 
 Every token is priced in USD: the USD token's feed answers 1.0, EUR's the EUR/USD rate, WETH's a
 fixed ETH/USD price of the same day (the ECB publishes no crypto rates).
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from itertools import combinations
+from math import isqrt
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +37,12 @@ NODE_MODULES = Path(__file__).resolve().parents[1] / "node_modules"
 # The init-code hash UniswapV2Library (v2-periphery) hardcodes to find a pair without a call: the
 # pair bytecode the factory deploys must hash to it, or every router call reverts.
 PAIR_INIT_CODE_HASH = "96e8ac4277198ff8b6f785478aa9a39f403cb768dd02cbee326c3e7da348845f"
+# The same for Uniswap v3: v3-periphery's PoolAddress.POOL_INIT_CODE_HASH, which SwapRouter and
+# QuoterV2 compute pool addresses with; the pool bytecode v3-core ships must hash to it.
+POOL_INIT_CODE_HASH = "e34f199b19b2b4f47f68442619d555527d244f78a3297ea89325f843f87b8b54"
+# v3 fee tiers (hundredths of a bp) and their tick spacings, as UniswapV3Factory enables them.
+V3_TICK_SPACING = {500: 10, 3000: 60, 10000: 200}
+V3_MAX_TICK = 887272
 
 # The day whose ECB reference rates seed the pools: fixed, so every deploy prices alike.
 RATE_DAY = date(2024, 6, 28)
@@ -62,6 +71,32 @@ DEPTHS_USD: Mapping[frozenset[str], int] = {
     frozenset(("EUR", "CHF")): 6_000_000,
     frozenset(("GBP", "JPY")): 300_000,
 }
+# Uniswap v3 pools, by (pair, fee tier), with their USD depth (full range, both sides together).
+# Cheaper tiers on the deep majors, the 1% tier on thin pairs: so some routes mix v2 and v3 hops.
+V3_POOLS: Mapping[tuple[frozenset[str], int], int] = {
+    (frozenset(("USD", "EUR")), 500): 8_000_000,
+    (frozenset(("USD", "EUR")), 3000): 2_000_000,
+    (frozenset(("USD", "GBP")), 500): 3_000_000,
+    (frozenset(("EUR", "GBP")), 3000): 1_500_000,
+    (frozenset(("EUR", "GBP")), 10000): 500_000,
+    (frozenset(("USD", WETH)), 3000): 6_000_000,
+    (frozenset(("EUR", WETH)), 500): 2_000_000,
+    (frozenset(("GBP", WETH)), 10000): 1_000_000,
+    (frozenset(("USD", "JPY")), 500): 2_000_000,
+    (frozenset(("EUR", "CHF")), 500): 1_000_000,
+    (frozenset(("GBP", "JPY")), 3000): 800_000,
+    (frozenset(("USD", "CHF")), 3000): 1_000_000,
+}
+
+
+@dataclass(frozen=True)
+class V3World:
+    """Uniswap v3 as `deploy_v3` deployed it: the factory, SwapRouter, QuoterV2 and the pools."""
+
+    factory: ContractInstance
+    swap_router: ContractInstance
+    quoter: ContractInstance
+    pools: dict[tuple[frozenset[str], int], ContractInstance] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -76,6 +111,8 @@ class FxWorld:
     usd_prices: dict[str, Decimal]  # the price each feed was seeded with
     pairs: dict[frozenset[str], ContractInstance] = field(default_factory=dict)
     cross_border: ContractInstance | None = None
+    v3: V3World | None = None
+    lock_reserve: ContractInstance | None = None
 
     def code_of(self, address: Any) -> str:
         """The currency code of a token address."""
@@ -91,8 +128,16 @@ class FxWorld:
         named = {"UniswapV2Factory": self.factory, "UniswapV2Router02": self.router02}
         named |= {f"Fx{code}": token for code, token in self.tokens.items()}
         named |= {f"FxFeed{code}": feed for code, feed in self.feeds.items()}
+        if self.v3 is not None:
+            named |= {
+                "UniswapV3Factory": self.v3.factory,
+                "SwapRouter": self.v3.swap_router,
+                "QuoterV2": self.v3.quoter,
+            }
         if self.cross_border is not None:
             named["CrossBorderRouter"] = self.cross_border
+        if self.lock_reserve is not None:
+            named["FxLockReserve"] = self.lock_reserve
         return named
 
     @property
@@ -121,7 +166,11 @@ def ecb_usd_prices(currencies: Iterable[str], day: date = RATE_DAY) -> dict[str,
 
 def uniswap_container(package: str, name: str) -> ContractContainer:
     """A contract of the Uniswap npm packages, from the compiled artifact it ships (deployed as is)."""
-    path = NODE_MODULES / "@uniswap" / package / "build" / f"{name}.json"
+    root = NODE_MODULES / "@uniswap" / package
+    # v2 ships build/<Name>.json; v3 ships hardhat artifacts under artifacts/contracts/
+    path = root / "build" / f"{name}.json"
+    if not path.is_file():
+        path = next(iter(sorted((root / "artifacts").glob(f"contracts/**/{name}.sol/{name}.json"))), path)
     if not path.is_file():
         raise VerdictError(f"{path} is missing: run `make setup` (npm ci installs @uniswap/{package})")
     artifact = json.loads(path.read_text())
@@ -151,6 +200,23 @@ def check_pair_init_code() -> None:
         )
 
 
+def check_pool_init_code() -> None:
+    """Fails unless the pool bytecode v3-core ships hashes to the init-code hash v3-periphery's
+    PoolAddress has built into SwapRouter and QuoterV2."""
+    artifacts = NODE_MODULES / "@uniswap"
+    pool = json.loads(
+        (artifacts / "v3-core/artifacts/contracts/UniswapV3Pool.sol/UniswapV3Pool.json").read_text()
+    )["bytecode"]
+    found = keccak(bytes.fromhex(pool.removeprefix("0x"))).hex()
+    periphery = artifacts / "v3-periphery/artifacts/contracts"
+    for name in ("SwapRouter.sol/SwapRouter.json", "lens/QuoterV2.sol/QuoterV2.json"):
+        code = json.loads((periphery / name).read_text())["bytecode"]
+        if found != POOL_INIT_CODE_HASH or POOL_INIT_CODE_HASH not in code:
+            raise VerdictError(
+                f"UniswapV3Pool init-code hash {found} is not the one {name} computes pools with"
+            )
+
+
 def to_units(amount: Decimal, decimals: int) -> int:
     return int(amount * (Decimal(10) ** decimals))
 
@@ -172,10 +238,12 @@ def deploy_fx(
     currencies: Sequence[str] = DEFAULT_CURRENCIES,
     day: date = RATE_DAY,
     depths_usd: Mapping[frozenset[str], int] = DEPTHS_USD,
+    v3_pools: Mapping[tuple[frozenset[str], int], int] = V3_POOLS,
 ) -> FxWorld:
     """Deploys Uniswap v2 (factory, WETH9, Router02), a 6-decimal token and a USD price feed per
     currency (and WETH), a pool for every pair of them at `day`'s rates (depth from `depths_usd`,
-    else DEFAULT_DEPTH_USD), and, given the RiskOracle `oracle` and the PaymentRouter `policy`,
+    else DEFAULT_DEPTH_USD), Uniswap v3 (factory, SwapRouter, QuoterV2) with the `v3_pools` whose
+    tokens are all deployed, and, given the RiskOracle `oracle` and the PaymentRouter `policy`,
     the CrossBorderRouter registered as a target of the oracle, every token listed on it.
 
     `nodes` may update the feeds (UPDATER_ROLE); they sign quotes as RiskOracle nodes. The
@@ -184,6 +252,7 @@ def deploy_fx(
     if "USD" not in currencies:
         raise VerdictError("the currencies must include USD: every feed is a price in USD")
     check_pair_init_code()
+    check_pool_init_code()
     prices = ecb_usd_prices(currencies, day) | {WETH: ETH_USD}
 
     factory = deployer.deploy(uniswap_container("v2-core", "UniswapV2Factory"), deployer)
@@ -204,13 +273,62 @@ def deploy_fx(
     }
 
     pairs = seed_pools(deployer, factory, router02, tokens, prices, depths_usd)
-    fx = FxWorld(factory, router02, weth, tokens, feeds, prices, pairs)
+    v3 = deploy_v3(deployer, weth, tokens, prices, v3_pools)
+    fx = FxWorld(factory, router02, weth, tokens, feeds, prices, pairs, None, v3)
     if oracle is None or policy is None:
         return fx
     cross = deploy_cross_border(
         deployer, fx, oracle=oracle, policy=policy, reviewers=reviewers, guardian=guardian, treasury=treasury
     )
-    return FxWorld(factory, router02, weth, tokens, feeds, prices, pairs, cross)
+    reserve = project.FxLockReserve.at(cross.lockReserve())
+    return FxWorld(factory, router02, weth, tokens, feeds, prices, pairs, cross, v3, reserve)
+
+
+def deploy_v3(
+    deployer: Any,
+    weth: ContractInstance,
+    tokens: Mapping[str, ContractInstance],
+    prices: Mapping[str, Decimal],
+    pools: Mapping[tuple[frozenset[str], int], int],
+) -> V3World:
+    """Uniswap v3 from its npm bytecode (UniswapV3Factory, SwapRouter, QuoterV2) and a full-range
+    pool for each of `pools` whose tokens are all in `tokens`, at `prices`, worth its USD depth."""
+    factory = deployer.deploy(uniswap_container("v3-core", "UniswapV3Factory"))
+    swap_router = deployer.deploy(uniswap_container("v3-periphery", "SwapRouter"), factory, weth)
+    quoter = deployer.deploy(uniswap_container("v3-periphery", "QuoterV2"), factory, weth)
+    seeder = deployer.deploy(project.FxV3Seeder)
+    wanted = {key: depth for key, depth in pools.items() if key[0] <= set(tokens)}
+    needed: dict[str, int] = dict.fromkeys(tokens, 0)
+    for (pair, _), depth in wanted.items():
+        for code in pair:
+            # 1% over the half, for the rounding of the liquidity the pool asks for
+            needed[code] += to_units(Decimal(depth) / 2 / prices[code] * Decimal("1.01"), _decimals(code))
+    for code, amount in needed.items():
+        if amount == 0:
+            continue
+        if code == WETH:
+            tokens[code].deposit(sender=deployer, value=amount)
+        else:
+            tokens[code].mint(deployer, amount, sender=deployer)
+        tokens[code].approve(seeder, amount, sender=deployer)
+    container = uniswap_container("v3-core", "UniswapV3Pool")
+    seeded: dict[tuple[frozenset[str], int], ContractInstance] = {}
+    for (pair, fee), depth in wanted.items():
+        a, b = sorted(pair, key=lambda c: int(str(tokens[c].address), 16))  # token0, token1
+        half = Decimal(depth) / 2
+        amount0 = to_units(half / prices[a], _decimals(a))
+        amount1 = to_units(half / prices[b], _decimals(b))
+        factory.createPool(tokens[a], tokens[b], fee, sender=deployer)
+        pool = container.at(factory.getPool(tokens[a], tokens[b], fee))
+        sqrt_price = isqrt((amount1 << 192) // amount0)
+        pool.initialize(sqrt_price, sender=deployer)
+        # full range: amount0 ~ L / sqrtP and amount1 ~ L * sqrtP (prices as Q96)
+        liquidity = min(amount0 * sqrt_price >> 96, (amount1 << 96) // sqrt_price) * 999 // 1000
+        spacing = V3_TICK_SPACING[fee]
+        top = V3_MAX_TICK // spacing * spacing
+        seeder.seed(pool, -top, top, liquidity, deployer, sender=deployer)
+        seeded[(pair, fee)] = pool
+    return V3World(factory, swap_router, quoter, seeded)
 
 
 def deploy_feed(
@@ -283,11 +401,21 @@ def deploy_cross_border(
     guardian: Any = None,
     treasury: Any = None,
 ) -> ContractInstance:
-    """The CrossBorderRouter over `fx`'s Router02, gated by `oracle`, under `policy`'s risk policy;
-    every token of `fx` listed with its feed."""
+    """The CrossBorderRouter over `fx`'s Router02 and SwapRouter, gated by `oracle`, under
+    `policy`'s risk policy, with a new FxLockReserve (the deployer its admin); every token of `fx`
+    listed with its feed."""
+    reserve = deployer.deploy(project.FxLockReserve, deployer)
     cross = deployer.deploy(
-        project.CrossBorderRouter, deployer, policy, oracle, fx.router02, treasury or deployer
+        project.CrossBorderRouter,
+        deployer,
+        policy,
+        oracle,
+        fx.router02,
+        fx.v3.swap_router if fx.v3 is not None else fx.router02,
+        reserve,
+        treasury or deployer,
     )
+    reserve.grantRole(reserve.COVER_ROLE(), cross, sender=deployer)
     oracle.addTarget(cross, sender=deployer)
     for code, token in fx.tokens.items():
         heartbeat = ETH_HEARTBEAT if code == WETH else FIAT_HEARTBEAT

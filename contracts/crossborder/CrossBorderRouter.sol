@@ -15,16 +15,20 @@ import {RiskGatedVault} from "../vault/RiskGatedVault.sol";
 import {ICrossBorderRouter} from "./ICrossBorderRouter.sol";
 import {AggregatorV3Interface} from "./interfaces/AggregatorV3Interface.sol";
 import {IUniswapV2Router02} from "./interfaces/IUniswapV2Router02.sol";
+import {IV3SwapRouter} from "./interfaces/IV3SwapRouter.sol";
+import {FxLockReserve} from "./FxLockReserve.sol";
 
 /// @title CrossBorderRouter
 /// @notice Cross-border payments behind the Verdict risk gate: pay in one currency token, the
-/// payee receives another, converted through a Uniswap v2 route only after a passing verdict, at
-/// a rate an oracle node quoted and the price feeds bound; otherwise the payer gets every unit
-/// back. See {ICrossBorderRouter} and docs/cross-border.md.
+/// payee receives another, converted through a route of Uniswap v2 and v3 pools only after a
+/// passing verdict, at a rate an oracle node quoted and the price feeds bound; otherwise the payer
+/// gets every unit back. A payer may buy a node's rate lock; its shortfall is paid from the lock
+/// reserve. See {ICrossBorderRouter} and docs/cross-border.md.
 ///
 /// Money conservation, per token `t`, at every block outside a call:
 ///
 ///   balance(this, t) == sum(amountIn of Pending and Held payments paid in t)
+///                     + sum(premium of the locks of Pending and Held payments paid in t)
 ///                     + sum(credited[account][t]) + feesAccrued[t]
 ///
 /// The thresholds, fee, windows and blocklist are the PaymentRouter's ({IPaymentRouter}), like
@@ -37,14 +41,23 @@ contract CrossBorderRouter is ICrossBorderRouter, RiskGatedVault, EIP712 {
     //////////////////////////////////////////////////////////////*/
 
     bytes32 public constant QUOTE_TYPEHASH = keccak256(
-        "Quote(uint256 paymentId,uint256 amountIn,uint256 amountOut,uint256 minOut,address[] path,uint64 issuedAt,uint64 expiry)"
+        "Quote(uint256 paymentId,uint256 amountIn,uint256 amountOut,uint256 minOut,address[] path,uint24[] fees,uint64 issuedAt,uint64 expiry)"
     );
+    bytes32 public constant LOCK_TYPEHASH = keccak256(
+        "RateLock(uint256 paymentId,uint256 amountIn,uint256 lockedOut,uint256 premium,uint64 issuedAt,uint64 expiry)"
+    );
+    /// @notice How long after issue a lock offer may be bought: an older offer is stale (the rate
+    /// it was priced at may have moved).
+    uint64 public constant LOCK_OFFER_TTL = 2 minutes;
+    /// @notice The longest lock tenor: 24 hours.
+    uint64 public constant MAX_LOCK_TENOR = 1 days;
     /// @notice The longest route: 3 hops (4 tokens).
     uint256 public constant MAX_HOPS = 3;
     /// @notice The widest deviation band the DAO may set: 10%.
     uint16 public constant MAX_BAND_BPS = 1000;
-    /// @notice Gas the swap is given: a 3-hop v2 swap costs about 250,000; a route token that
-    /// burns more fails the swap (refund) instead of starving the verdict batch.
+    /// @notice Gas the swap is given: a 3-hop v2 swap costs about 250,000, a 3-hop v3 swap about
+    /// 400,000; a route token that burns more fails the swap (refund) instead of starving the
+    /// verdict batch.
     uint256 public constant SWAP_GAS = 1_000_000;
     uint32 public constant MIN_HEARTBEAT = 1 minutes;
     uint32 public constant MAX_HEARTBEAT = 7 days;
@@ -63,11 +76,22 @@ contract CrossBorderRouter is ICrossBorderRouter, RiskGatedVault, EIP712 {
         uint64 expiry;
         bytes32 quoteHash;
         address[] path;
+        uint24[] fees;
+    }
+
+    struct StoredLock {
+        uint256 lockedOut;
+        uint256 premium;
+        uint64 issuedAt;
+        uint64 expiry;
+        bytes32 lockHash;
     }
 
     address private immutable _oracle;
     address private immutable _policy;
     address private immutable _swapRouter;
+    address private immutable _v3Router;
+    address private immutable _lockReserve;
 
     uint64 private _paymentCount;
     uint16 private _deviationBandBps;
@@ -75,20 +99,31 @@ contract CrossBorderRouter is ICrossBorderRouter, RiskGatedVault, EIP712 {
     mapping(uint256 id => Payment) private _payments;
     mapping(uint256 id => StoredQuote) private _quotes;
     mapping(address token => FxToken) private _fxTokens;
+    mapping(uint256 id => StoredLock) private _locks;
 
     /// @param admin DEFAULT_ADMIN_ROLE (the deployer, later the DAO timelock)
     /// @param policy_ the PaymentRouter whose thresholds, fee, windows and blocklist apply
     /// @param oracle_ the RiskOracle: applies verdicts, and its nodes sign quotes
     /// @param swapRouter_ Uniswap v2's Router02
+    /// @param v3Router_ Uniswap v3's SwapRouter
+    /// @param lockReserve_ the FxLockReserve that pays rate locks' shortfalls (this router needs
+    /// its COVER_ROLE) and receives their premiums
     /// @param treasury_ where swept protocol fees go
-    constructor(address admin, address policy_, address oracle_, address swapRouter_, address treasury_)
-        RiskGatedVault(treasury_)
-        EIP712("Verdict CrossBorderRouter", "1")
-    {
+    constructor(
+        address admin,
+        address policy_,
+        address oracle_,
+        address swapRouter_,
+        address v3Router_,
+        address lockReserve_,
+        address treasury_
+    ) RiskGatedVault(treasury_) EIP712("Verdict CrossBorderRouter", "1") {
         if (
             admin == address(0) || policy_ == address(0) || oracle_ == address(0) || swapRouter_ == address(0)
-                || treasury_ == address(0)
+                || v3Router_ == address(0) || lockReserve_ == address(0) || treasury_ == address(0)
         ) revert CrossBorderZeroAddress();
+        _lockReserve = lockReserve_;
+        _v3Router = v3Router_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _policy = policy_;
         _oracle = oracle_;
@@ -146,7 +181,7 @@ contract CrossBorderRouter is ICrossBorderRouter, RiskGatedVault, EIP712 {
         uint256 id = quote.paymentId;
         StoredQuote storage stored = _quotes[id];
         _checkQuote(quote, _payments[id], stored.issuedAt);
-        bytes32 digest = quoteDigest(quote);
+        bytes32 digest = _quoteDigest(quote);
         (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, signature);
         if (err != ECDSA.RecoverError.NoError || !IRiskOracle(_oracle).isNode(signer)) {
             revert CrossBorderInvalidSigner(signer);
@@ -158,7 +193,45 @@ contract CrossBorderRouter is ICrossBorderRouter, RiskGatedVault, EIP712 {
         stored.expiry = quote.expiry;
         stored.quoteHash = digest;
         stored.path = quote.path;
+        stored.fees = quote.fees;
         emit QuoteAccepted(id, digest, signer, quote.amountOut, quote.minOut, quote.expiry);
+    }
+
+    /// @inheritdoc ICrossBorderRouter
+    // tryRecover's third value is not needed; the premium's pull is checked by the balance change.
+    // slither-disable-next-line unused-return,reentrancy-balance
+    function buyLock(RateLock calldata lock, bytes calldata signature) external nonReentrant whenNotPaused {
+        uint256 id = lock.paymentId;
+        Payment storage p = _payments[id];
+        if (p.payer != msg.sender) revert CrossBorderNotPayer(id, msg.sender);
+        if (p.status != Status.Pending || _locks[id].lockedOut != 0) revert CrossBorderNotLockable(id);
+        if (lock.amountIn != p.amountIn || lock.lockedOut == 0) revert CrossBorderLockMismatch(id);
+        if (lock.issuedAt > block.timestamp || block.timestamp - lock.issuedAt > LOCK_OFFER_TTL) {
+            revert CrossBorderLockStale(id, lock.issuedAt);
+        }
+        if (lock.expiry < block.timestamp || lock.expiry - lock.issuedAt > MAX_LOCK_TENOR) {
+            revert CrossBorderLockMismatch(id);
+        }
+        (bool fresh, uint256 feedOut) = _feedAmountOut(p.tokenIn, p.tokenOut, p.amountIn);
+        if (!fresh) revert CrossBorderFeedStale(p.tokenIn);
+        if (lock.lockedOut > feedOut || !_withinBand(lock.lockedOut, feedOut)) {
+            revert CrossBorderLockOffFeed(id, lock.lockedOut, feedOut);
+        }
+        bytes32 digest = _lockDigest(lock);
+        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, signature);
+        if (err != ECDSA.RecoverError.NoError || !IRiskOracle(_oracle).isNode(signer)) {
+            revert CrossBorderInvalidSigner(signer);
+        }
+
+        _locks[id] = StoredLock({
+            lockedOut: lock.lockedOut,
+            premium: lock.premium,
+            issuedAt: lock.issuedAt,
+            expiry: lock.expiry,
+            lockHash: digest
+        });
+        emit RateLockBought(id, digest, signer, lock.lockedOut, lock.premium, lock.expiry);
+        _pullExact(p.tokenIn, lock.premium);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -231,29 +304,43 @@ contract CrossBorderRouter is ICrossBorderRouter, RiskGatedVault, EIP712 {
     }
 
     /// @notice The swap of one conversion, run by this contract on itself so that any failure
-    /// (below `bound`, a route that reverts, a token that misbehaves) undoes the swap whole and
-    /// the caller refunds. Swaps `amountIn` of `path[0]` and returns what of `path[last]` arrived.
+    /// (below the bound, a rate lock the reserve cannot cover, a route that reverts, a token that
+    /// misbehaves) undoes the swap whole and the caller refunds. Swaps `order.amountIn` of
+    /// `path[0]` hop by hop (runs of v2 hops through Router02, runs of v3 hops through SwapRouter's
+    /// `exactInput`) and returns what of `path[last]` arrived.
     ///
     /// Requirements:
     /// - the caller is this contract;
-    /// - exactly `amountIn` leaves and at least `bound` arrives.
+    /// - exactly `amountIn` leaves and at least `bound` arrives;
+    /// - with a lock whose `lockedOut` exceeds what arrives less the fee, the lock reserve pays
+    ///   the shortfall (`cover`, included in `received`).
     // Balances are read before and after the swap on purpose (what left, what arrived); only this
-    // contract may call it, from nonReentrant entry points. The amounts array is not needed.
-    // slither-disable-next-line reentrancy-balance,unused-return
-    function swapExact(uint256 amountIn, uint256 bound, address[] calldata path) external returns (uint256 received) {
+    // contract may call it, from nonReentrant entry points.
+    // slither-disable-next-line reentrancy-balance
+    function swapExact(SwapOrder calldata order) external returns (uint256 received, uint256 cover) {
         if (msg.sender != address(this)) revert CrossBorderOnlySelf(msg.sender);
-        IERC20 tokenIn = IERC20(path[0]);
-        IERC20 tokenOut = IERC20(path[path.length - 1]);
+        IERC20 tokenIn = IERC20(order.path[0]);
+        IERC20 tokenOut = IERC20(order.path[order.path.length - 1]);
         uint256 inBefore = tokenIn.balanceOf(address(this));
         uint256 outBefore = tokenOut.balanceOf(address(this));
-        tokenIn.forceApprove(_swapRouter, amountIn);
-        IUniswapV2Router02(_swapRouter).swapExactTokensForTokens(amountIn, bound, path, address(this), block.timestamp);
-        // No allowance is left over: the router pulled exactly `amountIn` (checked next), or this
-        // whole call reverts, the approval with it.
+        _swapRoute(order.amountIn, order.path, order.fees);
+        // No allowance is left over: each router pulled exactly what it was approved (the first
+        // pull is checked next; the routers pull their exact input), or this call reverts whole.
         uint256 spent = inBefore - tokenIn.balanceOf(address(this));
-        if (spent != amountIn) revert CrossBorderInputMismatch(spent, amountIn);
+        if (spent != order.amountIn) revert CrossBorderInputMismatch(spent, order.amountIn);
         received = tokenOut.balanceOf(address(this)) - outBefore;
-        if (received < bound) revert CrossBorderFillBelowBound(received, bound);
+        if (received < order.bound) revert CrossBorderFillBelowBound(received, order.bound);
+        uint256 net = received - (received * Math.min(order.feeBps, MAX_FEE_BPS)) / BPS;
+        if (net < order.lockedOut) {
+            cover = order.lockedOut - net;
+            uint256 reserve = tokenOut.balanceOf(_lockReserve);
+            if (cover > reserve) revert CrossBorderLockUncovered(cover, reserve);
+            FxLockReserve(_lockReserve).cover(address(tokenOut), cover);
+            // what the reserve sent counts as received; a token that delivered less fails
+            uint256 total = tokenOut.balanceOf(address(this)) - outBefore;
+            if (total != received + cover) revert CrossBorderLockUncovered(cover, reserve);
+            received = total;
+        }
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -311,22 +398,17 @@ contract CrossBorderRouter is ICrossBorderRouter, RiskGatedVault, EIP712 {
     }
 
     /// @inheritdoc ICrossBorderRouter
-    function quoteOf(uint256 id) external view returns (Quote memory quote, bytes32 quoteHash) {
+    function quoteOf(uint256 id)
+        external
+        view
+        returns (uint256 amountOut, uint256 minOut, uint64 issuedAt, uint64 expiry, bytes32 quoteHash)
+    {
         StoredQuote storage q = _quotes[id];
-        quote = Quote({
-            paymentId: id,
-            amountIn: _payments[id].amountIn,
-            amountOut: q.amountOut,
-            minOut: q.minOut,
-            path: q.path,
-            issuedAt: q.issuedAt,
-            expiry: q.expiry
-        });
-        quoteHash = q.quoteHash;
+        return (q.amountOut, q.minOut, q.issuedAt, q.expiry, q.quoteHash);
     }
 
-    /// @inheritdoc ICrossBorderRouter
-    function quoteDigest(Quote calldata quote) public view returns (bytes32) {
+    /// @dev The EIP-712 digest of `quote` (oracle/fx_quotes.py `quote_digest` computes the same).
+    function _quoteDigest(Quote calldata quote) private view returns (bytes32) {
         return _hashTypedDataV4(
             keccak256(
                 abi.encode(
@@ -336,11 +418,44 @@ contract CrossBorderRouter is ICrossBorderRouter, RiskGatedVault, EIP712 {
                     quote.amountOut,
                     quote.minOut,
                     keccak256(abi.encodePacked(quote.path)),
+                    keccak256(abi.encodePacked(_widen(quote.fees))),
                     quote.issuedAt,
                     quote.expiry
                 )
             )
         );
+    }
+
+    /// @inheritdoc ICrossBorderRouter
+    function lockOf(uint256 id)
+        external
+        view
+        returns (uint256 lockedOut, uint256 premium, uint64 issuedAt, uint64 expiry, bytes32 lockHash)
+    {
+        StoredLock storage l = _locks[id];
+        return (l.lockedOut, l.premium, l.issuedAt, l.expiry, l.lockHash);
+    }
+
+    /// @dev The EIP-712 digest of `lock` (oracle/fx_quotes.py `lock_digest` computes the same).
+    function _lockDigest(RateLock calldata lock) private view returns (bytes32) {
+        return _hashTypedDataV4(
+            keccak256(
+                abi.encode(
+                    LOCK_TYPEHASH,
+                    lock.paymentId,
+                    lock.amountIn,
+                    lock.lockedOut,
+                    lock.premium,
+                    lock.issuedAt,
+                    lock.expiry
+                )
+            )
+        );
+    }
+
+    /// @inheritdoc ICrossBorderRouter
+    function lockReserve() external view returns (address) {
+        return _lockReserve;
     }
 
     /// @inheritdoc ICrossBorderRouter
@@ -370,17 +485,6 @@ contract CrossBorderRouter is ICrossBorderRouter, RiskGatedVault, EIP712 {
         return _policy;
     }
 
-    /// @inheritdoc ICrossBorderRouter
-    function swapRouter() external view returns (address) {
-        return _swapRouter;
-    }
-
-    /// @notice The EIP-712 domain separator quotes are signed under.
-    // solhint-disable-next-line func-name-mixedcase
-    function DOMAIN_SEPARATOR() external view returns (bytes32) {
-        return _domainSeparatorV4();
-    }
-
     /*//////////////////////////////////////////////////////////////
                                INTERNALS
     //////////////////////////////////////////////////////////////*/
@@ -396,18 +500,41 @@ contract CrossBorderRouter is ICrossBorderRouter, RiskGatedVault, EIP712 {
         if (bound == 0) return _refund(id, p, reason);
         p.status = Status.Settled;
         p.deadline = 0;
-        try this.swapExact{gas: SWAP_GAS}(p.amountIn, bound, _quotes[id].path) returns (uint256 received) {
-            _paySettled(id, p, received, score, feeBps);
-        } catch {
-            _refund(id, p, RefundReason.SwapFailed);
+        StoredQuote storage q = _quotes[id];
+        StoredLock storage lock = _locks[id];
+        // a lock past its tenor lapses: the payment converts at the market, the premium is kept
+        uint256 lockedOut = block.timestamp <= lock.expiry ? lock.lockedOut : 0;
+        SwapOrder memory order = SwapOrder({
+            amountIn: p.amountIn,
+            bound: bound,
+            lockedOut: lockedOut,
+            feeBps: feeBps,
+            path: q.path,
+            fees: q.fees
+        });
+        try this.swapExact{gas: SWAP_GAS}(order) returns (uint256 received, uint256 cover) {
+            _paySettled(id, p, received, score, feeBps, cover);
+        } catch (bytes memory err) {
+            _refund(
+                id,
+                p,
+                bytes4(err) == CrossBorderLockUncovered.selector ? RefundReason.LockUncovered : RefundReason.SwapFailed
+            );
         }
     }
 
-    /// @dev Accrues the fee on what the swap delivered and pushes the rest to the payee.
-    function _paySettled(uint256 id, Payment storage p, uint256 received, uint16 score, uint256 feeBps) private {
-        uint256 fee = _accrueFee(p.tokenOut, received, feeBps);
+    /// @dev Accrues the fee on what the swap delivered and pushes the rest, with the lock reserve's
+    /// `cover`, to the payee; a lock's premium goes to the reserve.
+    function _paySettled(uint256 id, Payment storage p, uint256 received, uint16 score, uint256 feeBps, uint256 cover)
+        private
+    {
+        uint256 fee = _accrueFee(p.tokenOut, received - cover, feeBps);
+        uint256 premium = _locks[id].premium;
+        if (premium != 0) _locks[id].premium = 0;
+        if (cover != 0) emit RateLockHonoured(id, cover);
         emit CrossBorderSettled(id, p.payee, received - fee, fee, score, _quotes[id].quoteHash);
         _push(id, p.tokenOut, p.payee, received - fee);
+        _push(id, p.tokenIn, _lockReserve, premium);
     }
 
     /// @dev The least the swap of `id` may deliver: the quote's minimum out or the feeds' rate less
@@ -437,7 +564,65 @@ contract CrossBorderRouter is ICrossBorderRouter, RiskGatedVault, EIP712 {
         address payer = p.payer;
         uint256 amountIn = p.amountIn;
         emit CrossBorderRefunded(id, payer, amountIn, reason);
-        _push(id, p.tokenIn, payer, amountIn);
+        // a lock that was not exercised costs nothing: its premium goes back with the payment
+        uint256 premium = _locks[id].premium;
+        if (premium != 0) {
+            _locks[id].premium = 0;
+            emit RateLockPremiumRefunded(id, payer, premium);
+        }
+        _push(id, p.tokenIn, payer, amountIn + premium);
+    }
+
+    /// @dev Pulls exactly `amount` of `token` from the caller (a fee-on-transfer token reverts).
+    function _pullExact(address token, uint256 amount) private {
+        if (amount == 0) return;
+        uint256 before = IERC20(token).balanceOf(address(this));
+        IERC20(token).safeTransferFrom(msg.sender, address(this), amount);
+        uint256 received = IERC20(token).balanceOf(address(this)) - before;
+        if (received != amount) revert CrossBorderNothingReceived();
+    }
+
+    /// @dev Swaps `amountIn` of `path[0]` along `path`: each run of v2 hops (`fees[i] == 0`) in one
+    /// Router02 call, each run of v3 hops in one SwapRouter `exactInput` call. Intermediate
+    /// minimums are 0: the caller checks what arrives at the end.
+    function _swapRoute(uint256 amountIn, address[] calldata path, uint24[] calldata fees) private {
+        uint256 amount = amountIn;
+        uint256 hops = fees.length;
+        uint256 i;
+        while (i < hops) {
+            bool v3 = fees[i] != 0;
+            uint256 j = i + 1;
+            while (j < hops && (fees[j] != 0) == v3) ++j;
+            amount = v3 ? _swapV3(amount, path[i:j + 1], fees[i:j]) : _swapV2(amount, path[i:j + 1]);
+            i = j;
+        }
+    }
+
+    // The last of the amounts is what this contract received; the caller checks balances.
+    // slither-disable-next-line unused-return
+    function _swapV2(uint256 amountIn, address[] calldata path) private returns (uint256) {
+        IERC20(path[0]).forceApprove(_swapRouter, amountIn);
+        uint256[] memory amounts = IUniswapV2Router02(_swapRouter).swapExactTokensForTokens(
+            amountIn, 0, path, address(this), block.timestamp
+        );
+        return amounts[amounts.length - 1];
+    }
+
+    function _swapV3(uint256 amountIn, address[] calldata path, uint24[] calldata fees) private returns (uint256) {
+        bytes memory packed = abi.encodePacked(path[0]);
+        for (uint256 k; k < fees.length; ++k) {
+            packed = abi.encodePacked(packed, fees[k], path[k + 1]);
+        }
+        IERC20(path[0]).forceApprove(_v3Router, amountIn);
+        return IV3SwapRouter(_v3Router).exactInput(
+            IV3SwapRouter.ExactInputParams({
+                path: packed,
+                recipient: address(this),
+                deadline: block.timestamp,
+                amountIn: amountIn,
+                amountOutMinimum: 0
+            })
+        );
     }
 
     /// @dev Pushes with the token's listed budget (0 when delisted: credited straight away).
@@ -457,7 +642,7 @@ contract CrossBorderRouter is ICrossBorderRouter, RiskGatedVault, EIP712 {
         if (quote.amountIn != p.amountIn || quote.minOut > quote.amountOut || quote.minOut == 0) {
             revert CrossBorderQuoteMismatch(id);
         }
-        _checkRoute(id, quote.path, p.tokenIn, p.tokenOut);
+        _checkRoute(id, quote.path, quote.fees, p.tokenIn, p.tokenOut);
         if (block.timestamp > quote.expiry) revert CrossBorderQuoteExpired(id, quote.expiry);
         if (quote.issuedAt <= currentIssuedAt) revert CrossBorderQuoteNotNewer(id, quote.issuedAt);
         (bool fresh, uint256 feedOut) = _feedAmountOut(p.tokenIn, p.tokenOut, p.amountIn);
@@ -465,9 +650,15 @@ contract CrossBorderRouter is ICrossBorderRouter, RiskGatedVault, EIP712 {
         if (!_withinBand(quote.amountOut, feedOut)) revert CrossBorderQuoteOffFeed(id, quote.amountOut, feedOut);
     }
 
-    function _checkRoute(uint256 id, address[] calldata path, address tokenIn, address tokenOut) private view {
+    function _checkRoute(uint256 id, address[] calldata path, uint24[] calldata fees, address tokenIn, address tokenOut)
+        private
+        view
+    {
         uint256 length = path.length;
-        if (length < 2 || length > MAX_HOPS + 1 || path[0] != tokenIn || path[length - 1] != tokenOut) {
+        if (
+            length < 2 || length > MAX_HOPS + 1 || fees.length != length - 1 || path[0] != tokenIn
+                || path[length - 1] != tokenOut
+        ) {
             revert CrossBorderInvalidRoute(id);
         }
         for (uint256 i = 1; i + 1 < length; ++i) {
@@ -516,6 +707,14 @@ contract CrossBorderRouter is ICrossBorderRouter, RiskGatedVault, EIP712 {
     function _withinBand(uint256 amountOut, uint256 feedOut) private view returns (bool) {
         uint256 diff = amountOut > feedOut ? amountOut - feedOut : feedOut - amountOut;
         return diff <= Math.mulDiv(feedOut, _deviationBandBps, BPS);
+    }
+
+    /// @dev EIP-712 encodes each element of a `uint24[]` as a 32-byte word.
+    function _widen(uint24[] calldata fees) private pure returns (uint256[] memory wide) {
+        wide = new uint256[](fees.length);
+        for (uint256 i; i < fees.length; ++i) {
+            wide[i] = fees[i];
+        }
     }
 
     function _requireListed(address token) private view {

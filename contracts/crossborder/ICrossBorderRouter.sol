@@ -10,7 +10,7 @@ import {IRiskGatedVault} from "../interfaces/IRiskGatedVault.sol";
 /// swapped before a final verdict. An oracle node signs a quote (EIP-712 {Quote}: amount out,
 /// minimum out, route, expiry) that anyone may post with {submitQuote}. On a settling verdict
 /// (or a reviewer's approval of a held payment, with a quote posted after the hold) the router
-/// swaps through the quoted Uniswap v2 route with the quote's minimum out and checks the
+/// swaps through the quoted route (Uniswap v2 and v3 hops) with the quote's minimum out and checks the
 /// realised amount against the tokens' price feeds: the payee gets `tokenOut` (less the protocol
 /// fee). If there is no quote, it expired, a feed is stale, the quote or the fill is outside the
 /// DAO's deviation band, or the swap fails, the payer is refunded in full in `tokenIn`.
@@ -27,7 +27,8 @@ interface ICrossBorderRouter is IRiskGatedVault {
 
     /// @notice Why a payment was refunded: 0 Rejected (the verdict), 1 ReviewRejected, 2 Reclaimed
     /// (no verdict or review in time), 3 NoQuote, 4 QuoteExpired, 5 FeedStale, 6 QuoteOffFeed,
-    /// 7 SwapFailed (below minimum out, fill outside the band, or the route reverted).
+    /// 7 SwapFailed (below minimum out, fill outside the band, or the route reverted), 8 LockUncovered
+    /// (a rate lock's shortfall exceeded the lock reserve).
     enum RefundReason {
         Rejected,
         ReviewRejected,
@@ -36,7 +37,8 @@ interface ICrossBorderRouter is IRiskGatedVault {
         QuoteExpired,
         FeedStale,
         QuoteOffFeed,
-        SwapFailed
+        SwapFailed,
+        LockUncovered
     }
 
     struct Payment {
@@ -50,8 +52,9 @@ interface ICrossBorderRouter is IRiskGatedVault {
     }
 
     /// @notice A node's quote for one payment. `amountOut` / `amountIn` is the quoted rate;
-    /// `minOut` the least the payee may receive; `path` the Uniswap v2 route, `tokenIn` first and
-    /// `tokenOut` last, at most 3 hops; `issuedAt` orders a payment's quotes (a newer one replaces
+    /// `minOut` the least the payee may receive; `path` the route's tokens, `tokenIn` first and
+    /// `tokenOut` last, at most 3 hops; `fees[i]` the pool of hop i: 0 for the Uniswap v2 pair, else
+    /// the Uniswap v3 pool of that fee tier (500, 3000, 10000); `issuedAt` orders a payment's quotes (a newer one replaces
     /// an older one, never the reverse); `expiry` the last second it may be used.
     struct Quote {
         uint256 paymentId;
@@ -59,8 +62,35 @@ interface ICrossBorderRouter is IRiskGatedVault {
         uint256 amountOut;
         uint256 minOut;
         address[] path;
+        uint24[] fees;
         uint64 issuedAt;
         uint64 expiry;
+    }
+
+    /// @notice A node's rate lock offer for one payment, bought by its payer with {buyLock}: settled
+    /// by `expiry`, the payee gets at least `lockedOut` of `tokenOut` (after the protocol fee); a
+    /// shortfall of the swap is paid from the lock reserve, and if the reserve cannot pay it the
+    /// payer is refunded in full. `premium` (in `tokenIn`) goes to the reserve once the payment
+    /// settles. The offer must be bought within {LOCK_OFFER_TTL} of `issuedAt`.
+    struct RateLock {
+        uint256 paymentId;
+        uint256 amountIn;
+        uint256 lockedOut;
+        uint256 premium;
+        uint64 issuedAt;
+        uint64 expiry;
+    }
+
+    /// @notice One conversion, as {swapExact} takes it: swap `amountIn` along `path`/`fees`, at
+    /// least `bound` to arrive; what arrives less the fee (`feeBps`) short of `lockedOut` (0: no
+    /// lock) is paid by the lock reserve, or the swap reverts.
+    struct SwapOrder {
+        uint256 amountIn;
+        uint256 bound;
+        uint256 lockedOut;
+        uint256 feeBps;
+        address[] path;
+        uint24[] fees;
     }
 
     /// @notice A listed currency token: its price feed (the token's price in USD), the feed's
@@ -92,6 +122,12 @@ interface ICrossBorderRouter is IRiskGatedVault {
     event CrossBorderReviewed(uint256 indexed id, address indexed reviewer, bool approved);
     event CrossBorderRefunded(uint256 indexed id, address indexed payer, uint256 amountIn, RefundReason reason);
     event CrossBorderCredited(uint256 indexed id, address indexed account, address token, uint256 amount);
+    event RateLockBought(
+        uint256 indexed id, bytes32 indexed lockHash, address indexed node, uint256 lockedOut, uint256 premium, uint64 expiry
+    );
+    /// @notice A locked payment settled: `cover` of `tokenOut` came from the reserve.
+    event RateLockHonoured(uint256 indexed id, uint256 cover);
+    event RateLockPremiumRefunded(uint256 indexed id, address indexed payer, uint256 premium);
     event FxTokenSet(address indexed token, address feed, uint32 heartbeat, uint32 pushGas);
     event FxTokenRemoved(address indexed token);
     event DeviationBandChanged(uint16 bps);
@@ -124,6 +160,12 @@ interface ICrossBorderRouter is IRiskGatedVault {
     error CrossBorderInvalidPushGas(uint32 pushGas);
     error CrossBorderInvalidDecimals(uint8 tokenDecimals, uint8 feedDecimals);
     error CrossBorderNothingToWithdraw();
+    error CrossBorderNotPayer(uint256 id, address sender);
+    error CrossBorderNotLockable(uint256 id);
+    error CrossBorderLockMismatch(uint256 id);
+    error CrossBorderLockStale(uint256 id, uint64 issuedAt);
+    error CrossBorderLockOffFeed(uint256 id, uint256 lockedOut, uint256 feedAmountOut);
+    error CrossBorderLockUncovered(uint256 shortfall, uint256 reserve);
 
     /// @notice Pays `amountIn` of `tokenIn` for `payee`, to be settled in `tokenOut`; returns the id.
     ///
@@ -144,6 +186,19 @@ interface ICrossBorderRouter is IRiskGatedVault {
     /// - its rate is within the deviation band of the feeds, which are fresh;
     /// - `signature` is an EIP-712 signature of it by a registered RiskOracle node.
     function submitQuote(Quote calldata quote, bytes calldata signature) external;
+
+    /// @notice Buys a node's rate lock for the caller's payment, paying `lock.premium` of `tokenIn`.
+    ///
+    /// Requirements:
+    /// - not paused; the caller is the payment's payer; the payment is Pending, without a lock;
+    /// - the lock matches the payment's `amountIn`, `lockedOut` is non-zero;
+    /// - it was issued at most {LOCK_OFFER_TTL} ago (not in the future), and its tenor ends after
+    ///   now and at most {MAX_LOCK_TENOR} after issue;
+    /// - the feeds are fresh, and `lockedOut` is at most their rate and within the deviation band
+    ///   below it (a lock may not promise more than the market gives now);
+    /// - `signature` is an EIP-712 signature of it by a registered RiskOracle node;
+    /// - exactly `premium` arrives.
+    function buyLock(RateLock calldata lock, bytes calldata signature) external;
 
     /// @notice Approves (converts with the quote posted since the hold, or refunds) or rejects
     /// (refunds) a Held payment.
@@ -183,14 +238,23 @@ interface ICrossBorderRouter is IRiskGatedVault {
 
     function payment(uint256 id) external view returns (Payment memory);
     function paymentCount() external view returns (uint256);
-    /// @notice The current quote of `id` (empty `path` when none) and its EIP-712 hash.
-    function quoteOf(uint256 id) external view returns (Quote memory quote, bytes32 quoteHash);
-    function quoteDigest(Quote calldata quote) external view returns (bytes32);
+    /// @notice The current quote of `id` (all zero when none) and its EIP-712 hash.
+    function quoteOf(uint256 id)
+        external
+        view
+        returns (uint256 amountOut, uint256 minOut, uint64 issuedAt, uint64 expiry, bytes32 quoteHash);
+
     function fxToken(address token) external view returns (FxToken memory);
     /// @notice `amountIn` of `tokenIn` in `tokenOut` at the feeds' prices; reverts if a feed is stale.
     function feedAmountOut(address tokenIn, address tokenOut, uint256 amountIn) external view returns (uint256);
     function deviationBandBps() external view returns (uint16);
     function oracle() external view returns (address);
     function policy() external view returns (address);
-    function swapRouter() external view returns (address);
+    /// @notice Payment `id`'s rate lock (all zero when none; `premium` 0 once settled or refunded).
+    function lockOf(uint256 id)
+        external
+        view
+        returns (uint256 lockedOut, uint256 premium, uint64 issuedAt, uint64 expiry, bytes32 lockHash);
+    /// @notice The FxLockReserve: pays rate locks' shortfalls, receives their premiums.
+    function lockReserve() external view returns (address);
 }

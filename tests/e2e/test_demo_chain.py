@@ -20,8 +20,17 @@ def test_the_demo_refuses_a_chain_it_did_not_start(tmp_path):
     try:
         env = {**os.environ, "APE_FOUNDRY_HOST": long_lived.url}
         result = subprocess.run(
-            [str(ROOT / ".venv" / "bin" / "ape"), "run", "demo", "--network", "ethereum:local:foundry",
-             "--workdir", str(tmp_path / "demo"), "--summary", str(tmp_path / "summary.json")],
+            [
+                str(ROOT / ".venv" / "bin" / "ape"),
+                "run",
+                "demo",
+                "--network",
+                "ethereum:local:foundry",
+                "--workdir",
+                str(tmp_path / "demo"),
+                "--summary",
+                str(tmp_path / "summary.json"),
+            ],
             cwd=ROOT,
             env=env,
             capture_output=True,

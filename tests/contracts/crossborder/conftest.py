@@ -1,5 +1,5 @@
-"""CrossBorderRouter fixtures: the world (RiskOracle + PaymentRouter) and the FX world (Uniswap v2
-from its npm bytecode, USD/EUR/GBP tokens and WETH, pools at ECB rates, feeds, the router) deployed
+"""CrossBorderRouter fixtures: the world (RiskOracle + PaymentRouter) and the FX world (Uniswap v2 and
+v3 from their npm bytecode, USD/EUR/GBP tokens and WETH, pools at ECB rates, feeds, the router) deployed
 once per module; a `XB` helper that pays, quotes with the real route engine, signs as the node and
 posts verdicts."""
 
@@ -11,6 +11,13 @@ from xb_helpers import XB
 from verdict_deploy.fx import deploy_fx
 
 CURRENCIES = ("USD", "EUR", "GBP")
+# Three v3 pools (each createPool deploys a 22 kB pool): what the v3 sandwich, the mixed routes and
+# the gas figures need; tests/oracle/test_routes.py routes over all of V3_POOLS.
+V3_POOLS = {
+    (frozenset(("USD", "EUR")), 500): 8_000_000,
+    (frozenset(("USD", "GBP")), 500): 3_000_000,
+    (frozenset(("EUR", "GBP")), 3000): 1_500_000,
+}
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +31,7 @@ def fx(roles, suite_world, deployer, node, reviewer, guardian, treasury):
         guardian=guardian,
         treasury=treasury,
         currencies=CURRENCIES,
+        v3_pools=V3_POOLS,
     )
 
 

@@ -40,7 +40,7 @@ def test_a_sandwiched_pool_refunds_the_payer_and_never_fills_below_the_bound(
 ):
     amount = 50_000 * UNIT
     pid = xb.pay(amount, "USD", "EUR")
-    quote = xb.quote(pid, slippage_bps=50)
+    quote = xb.quote(pid, slippage_bps=50, path=xb.path("USD", "EUR"))  # the v2 pair
     xb.submit(quote)
     before = xb.balances()
 
@@ -57,6 +57,29 @@ def test_a_sandwiched_pool_refunds_the_payer_and_never_fills_below_the_bound(
     assert all(after[k] == before[k] for k in before if k != payer_usd and k[1] != str(xb.cross.address))
     assert xb.token("USD").balanceOf(cross) == 0 and xb.token("EUR").balanceOf(cross) == 0
     assert xb.token("EUR").balanceOf(payee) == before[("EUR", str(payee.address))]
+
+
+def test_a_sandwiched_v3_pool_refunds_the_payer_with_every_balance_restored(
+    xb, cross, sandwicher, payer, payee
+):
+    amount = 50_000 * UNIT
+    pid = xb.pay(amount, "USD", "EUR")
+    quote = xb.quote(pid, slippage_bps=50, path=xb.path("USD", "EUR"), fees=(500,))  # the 0.05% pool
+    xb.submit(quote)
+    before = xb.balances()
+
+    # front-run on the v3 pool the quote routes through: about 2% past the 0.5% bound
+    xb.swap_v3(sandwicher, 200_000 * UNIT, "USD", "EUR", 500)
+    assert xb.graph().amounts_out(amount, quote.path, quote.fees)[-1] < quote.min_out * 98 // 100
+
+    receipt = xb.verdict(pid, SAFE_SCORE)
+    [refund] = xb.logs(receipt, "CrossBorderRefunded")
+    assert refund.reason == SWAP_FAILED
+    after = xb.balances()
+    payer_usd = ("USD", str(payer.address))
+    assert after[payer_usd] == before[payer_usd] + amount
+    assert all(after[k] == before[k] for k in before if k != payer_usd and k[1] != str(cross.address))
+    assert xb.token("USD").balanceOf(cross) == 0 and xb.token("EUR").balanceOf(cross) == 0
 
 
 def test_payee_never_gets_less_than_min_out_under_random_market_moves(xb, cross, sandwicher, payee):
@@ -81,9 +104,15 @@ def _run_property(xb, cross, sandwicher, payee, rng, *, payments: int) -> None:
         # refused when the pools drifted off the feed: the verdict then refunds for want of a quote
         with contextlib.suppress(ape.exceptions.ContractLogicError):
             xb.submit(quote)
-        if rng.random() < 0.5:  # somebody trades first, either way
+        if rng.random() < 0.5:  # somebody trades first, either way, on a v2 pair or a v3 pool
             path = rng.sample(codes, 2)
-            xb.swap(sandwicher, rng.randint(1_000, 400_000) * UNIT, tuple(path))
+            fees = [0, *(fee for pair, fee in xb.fx.v3.pools if pair == frozenset(path))]
+            fee = rng.choice(fees)
+            size = rng.randint(1_000, 400_000) * UNIT
+            if fee == 0:
+                xb.swap(sandwicher, size, tuple(path))
+            else:
+                xb.swap_v3(sandwicher, size // 4, path[0], path[1], fee)
         payer_before = xb.token(tin).balanceOf(xb.payer)
         payee_before = xb.token(tout).balanceOf(payee)
         receipt = xb.verdict(pid, SAFE_SCORE)
@@ -231,7 +260,7 @@ def test_reentrancy_through_the_paid_tokens_callback_is_refused(
 def test_only_the_router_itself_may_run_a_swap(xb, cross, outsider):
     path = [xb.token("USD"), xb.token("EUR")]
     with ape.reverts(cross.CrossBorderOnlySelf):
-        cross.swapExact(UNIT, 1, path, sender=outsider)
+        cross.swapExact((UNIT, 1, 0, 0, path, [0]), sender=outsider)
 
 
 def test_feed_answers_are_chainlink_shaped_and_only_updaters_post(fx, outsider):

@@ -9,16 +9,24 @@ from typing import Any
 
 from router_helpers import MODEL_ID, REASONS_HASH
 
-from oracle.fx_quotes import FxQuote, quote_digest, quote_from_route, sign_quote
+from oracle.fx_quotes import FxQuote, FxRateLock, quote_digest, quote_from_route, sign_quote
 from oracle.routes import Route, best_route, read_pools
 
 UNIT = 10**6  # the currency tokens' decimals
 # ICrossBorderRouter.Status
 NONE, PENDING, HELD, SETTLED, REFUNDED = range(5)
 # ICrossBorderRouter.RefundReason
-REJECTED, REVIEW_REJECTED, RECLAIMED, NO_QUOTE, QUOTE_EXPIRED, FEED_STALE, QUOTE_OFF_FEED, SWAP_FAILED = (
-    range(8)
-)
+(
+    REJECTED,
+    REVIEW_REJECTED,
+    RECLAIMED,
+    NO_QUOTE,
+    QUOTE_EXPIRED,
+    FEED_STALE,
+    QUOTE_OFF_FEED,
+    SWAP_FAILED,
+    LOCK_UNCOVERED,
+) = range(9)
 
 
 @dataclass
@@ -48,28 +56,78 @@ class XB:
         ttl: int = 600,
         issued_at: int | None = None,
         path: tuple[str, ...] | None = None,
+        fees: tuple[int, ...] | None = None,
         amount_out: int | None = None,
     ) -> FxQuote:
-        """Payment `pid`'s quote: the route engine's best route at the pools' current reserves, or
-        the given `path` priced by Router02 itself; `amount_out` overrides the quoted amount."""
+        """Payment `pid`'s quote: the route engine's best route (v2 pairs and v3 pools) at the
+        pools' current state, or the given `path` (v2 hops unless `fees` says otherwise) priced on
+        chain; `amount_out` overrides the quoted amount."""
         p = self.cross.payment(pid)
         issued = issued_at if issued_at is not None else self.chain.pending_timestamp
         if path is None:
-            w3 = self.chain.provider.web3
-            graph = read_pools(w3, self.fx.factory.address, [t.address for t in self.fx.tokens.values()])
-            route = best_route(graph, str(p.tokenIn), str(p.tokenOut), p.amountIn)
-        else:
+            route = best_route(self.graph(), str(p.tokenIn), str(p.tokenOut), p.amountIn)
+        elif fees is None:
             out = self.fx.router02.getAmountsOut(p.amountIn, list(path))[-1]
             route = Route(tuple(path), p.amountIn, out, 0, out)
+        else:
+            out = self.graph().amounts_out(p.amountIn, path, fees)[-1]
+            route = Route(tuple(path), p.amountIn, out, 0, out, tuple(fees))
         if amount_out is not None:
-            route = Route(route.path, route.amount_in, amount_out, 0, amount_out)
+            route = Route(route.path, route.amount_in, amount_out, 0, amount_out, route.fees)
         return quote_from_route(route, payment_id=pid, slippage_bps=slippage_bps, issued_at=issued, ttl=ttl)
 
-    def sign(self, quote: FxQuote, signer=None) -> bytes:
+    def graph(self):
+        """The pools (v2 and v3) as the route engine reads them now."""
+        return read_pools(
+            self.chain.provider.web3,
+            self.fx.factory.address,
+            [t.address for t in self.fx.tokens.values()],
+            v3_factory=self.fx.v3.factory.address,
+            quoter=self.fx.v3.quoter.address,
+        )
+
+    def path(self, *codes: str) -> tuple[str, ...]:
+        return tuple(str(self.token(c).address) for c in codes)
+
+    def lock(
+        self,
+        pid: int,
+        *,
+        locked_out: int,
+        premium: int = 0,
+        issued_at: int | None = None,
+        tenor: int = 3600,
+    ) -> FxRateLock:
+        issued = issued_at if issued_at is not None else self.chain.pending_timestamp
+        amount_in = self.cross.payment(pid).amountIn
+        return FxRateLock(pid, amount_in, locked_out, premium, issued, issued + tenor)
+
+    def buy(self, lock: FxRateLock, signer=None, sender=None):
+        return self.cross.buyLock(lock.as_tuple(), self.sign(lock, signer), sender=sender or self.payer)
+
+    def swap_v3(self, who: Any, amount: int, a: str, b: str, fee: int) -> None:
+        """`who` swaps `amount` of `a` for `b` on the v3 pool of `fee` (a market mover)."""
+        first = self.token(a)
+        first.mint(who, amount, sender=who)
+        router = self.fx.v3.swap_router
+        first.approve(router, amount, sender=who)
+        params = (
+            first.address,
+            self.token(b).address,
+            fee,
+            who.address,
+            self.chain.pending_timestamp + 600,
+            amount,
+            0,
+            0,
+        )
+        router.exactInputSingle(params, sender=who)
+
+    def sign(self, quote: FxQuote | FxRateLock, signer=None) -> bytes:
         key = (signer or self.node).private_key
         return sign_quote(quote, key, chain_id=self.chain.chain_id, contract=str(self.cross.address))
 
-    def digest(self, quote: FxQuote) -> bytes:
+    def digest(self, quote: FxQuote | FxRateLock) -> bytes:
         return quote_digest(quote, chain_id=self.chain.chain_id, contract=str(self.cross.address))
 
     def submit(self, quote: FxQuote, signer=None, sender=None):
