@@ -758,6 +758,10 @@ def fx_quote(
         f"quote {reasons['quote_hash']} for payment {payment_id}: {' > '.join(reasons['route'])}, "
         f"{reasons['amount_out']} out (at least {reasons['min_out']}), valid until {reasons['expiry']}"
     )
+
+
+@app.command(epilog=settings_help(("store_url",)))
+@user_errors
 def suggest(address: Annotated[str, typer.Argument(help="The payer's 0x address.")]) -> None:
     """A payer's cheapest token and route per currency and its hours with the fewest holds, from its
     own history only, beside what most payers do."""

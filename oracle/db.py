@@ -51,10 +51,12 @@ payments = Table(
     Column("amount_usd", Double, nullable=False),
     Column("timestamp", BigInteger, nullable=False, index=True),
     Column("features", Text, nullable=True),  # features as computed at first sight (JSON)
+    # what the payee receives when it differs from `token` (a cross-border conversion), else NULL
+    Column("token_out", String(32), nullable=True),
 )
 
 PAYMENT_RECORD_COLUMNS = tuple(
-    payments.c[name] for name in ("key", "payer", "payee", "token", "amount_usd", "timestamp")
+    payments.c[name] for name in ("key", "payer", "payee", "token", "amount_usd", "timestamp", "token_out")
 )
 """The columns of a `PaymentRecord`, in its field order."""
 
@@ -178,7 +180,10 @@ store_binding = Table(
 
 # Columns added after the first schema: (table, column, SQL type). `Database` adds the missing ones
 # to an existing database when it opens it (nullable, so old rows read as NULL).
-_ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (("verdicts", "probability", "DOUBLE PRECISION"),)
+_ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("verdicts", "probability", "DOUBLE PRECISION"),
+    ("payments", "token_out", "VARCHAR(32)"),
+)
 
 CHUNK = 400  # stays under SQLite's bound-parameter limit for IN (...) lists
 

@@ -161,8 +161,12 @@ class FxNode:
             slippage_bps=settings.fx_slippage_bps,
             ttl=settings.fx_quote_ttl,
             symbols=symbols,
+            # v3 fee tiers too when the record carries Uniswap v3 (routes over v2 pairs otherwise)
+            v3_factory=deployment.contracts.get("UniswapV3Factory"),
+            quoter=deployment.contracts.get("QuoterV2"),
         )
         self._router = self._w3.eth.contract(self.address, abi=abis["ICrossBorderRouter"])
+        self._first_block = int(deployment.block)
         self._feed_abi = abis["FxPriceFeed"]
         day = settings.fx_rate_day or date.fromisoformat(str(fx.get("rate_day", "2024-06-28")))
         fixed = {code: Decimal(c["usd_price"]) for code, c in currencies.items() if code == "WETH"}
@@ -236,17 +240,31 @@ class FxNode:
     def _standing_quote(self, payment_id: int) -> PreparedQuote | None:
         """The quote already accepted for `payment_id` in this very second (this node sent it before a
         restart, or another node did), unexpired: the verdict converts with it, so the reasons and the
-        reasons hash name it. None if there is none."""
-        (pid, amount_in, amount_out, min_out, path, issued_at, expiry), digest = (
-            self._router.functions.quoteOf(payment_id).call()
-        )
+        reasons hash name it. None if there is none. The router keeps only the quote's amounts and
+        hash, so the quote itself (its route) is read back from the transaction that submitted it."""
+        _, _, _, expiry, digest = self._router.functions.quoteOf(payment_id).call()
         now = int(self._w3.eth.get_block("latest")["timestamp"])
-        if int.from_bytes(bytes(digest), "big") == 0 or not path or now > int(expiry):
+        if int.from_bytes(bytes(digest), "big") == 0 or now > int(expiry):
             return None
-        quote = FxQuote(
-            int(pid), int(amount_in), int(amount_out), int(min_out), tuple(path), int(issued_at), int(expiry)
+        accepted = self._router.events.QuoteAccepted.get_logs(
+            from_block=self._first_block, argument_filters={"id": payment_id, "quoteHash": bytes(digest)}
         )
-        route = Route(quote.path, quote.amount_in, quote.amount_out, 0, quote.amount_out)
+        if not accepted:
+            return None
+        tx = self._w3.eth.get_transaction(accepted[-1]["transactionHash"])
+        _, args = self._router.decode_function_input(tx["input"])
+        q = args["quote"]
+        quote = FxQuote(
+            int(q["paymentId"]),
+            int(q["amountIn"]),
+            int(q["amountOut"]),
+            int(q["minOut"]),
+            tuple(q["path"]),
+            int(q["issuedAt"]),
+            int(q["expiry"]),
+            tuple(int(f) for f in q["fees"]),
+        )
+        route = Route(quote.path, quote.amount_in, quote.amount_out, 0, quote.amount_out, quote.fees)
         log.info("quote already standing, reused", payment=payment_id, quote_hash="0x" + bytes(digest).hex())
         reasons = quote_reasons(quote, bytes(digest), self._symbols)
         return PreparedQuote(quote, route, bytes(digest), b"", b"", reasons)
@@ -264,7 +282,7 @@ class FxNode:
             raise ConfigError(f"cross-border payment {payment_id} is not held (status {status})")
         # Only a quote issued after the second of the hold is accepted, and a quote is issued at the
         # latest block's time: right after the hold there may be no later block yet.
-        held_at = int(self._router.functions.quoteOf(payment_id).call()[0][5])
+        held_at = int(self._router.functions.quoteOf(payment_id).call()[2])  # issuedAt: the hold's second
         if int(self._w3.eth.get_block("latest")["timestamp"]) <= held_at:
             raise ConfigError(f"cross-border payment {payment_id} was held this second: ask again in a block")
         prepared, tx_hash, declined = self._quote(payment_id)

@@ -94,7 +94,7 @@ class HistoryStore(OverDatabase):
                     q = select(*cols).where(col.in_(chunk), payments.c.timestamp > since)
                     for r in conn.execute(q):
                         seen[r.id] = PaymentRecord(
-                            r.key, r.payer, r.payee, r.token, r.amount_usd, r.timestamp
+                            r.key, r.payer, r.payee, r.token, r.amount_usd, r.timestamp, r.token_out
                         )
         return [seen[i] for i in sorted(seen)]
 
@@ -117,6 +117,7 @@ class HistoryStore(OverDatabase):
                 "amount_usd": float(p.amount_usd),
                 "timestamp": int(p.timestamp),
                 "features": json.dumps(f, sort_keys=True) if f is not None else None,
+                "token_out": p.token_out,
             }
             for p, f in rows
         ]

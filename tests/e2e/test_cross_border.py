@@ -20,6 +20,7 @@ from oracle.errors import ConfigError
 from oracle.fx_daemon import FxNode, conversion_hash
 from oracle.launch import DaemonProcess
 from oracle.store import Store
+from verdict_demo.replay import prime_trading_partners
 from verdict_deploy import deploy_world, verdict_settings
 from verdict_deploy.fx import FIAT_HEARTBEAT, deploy_feed
 from verdict_deploy.suite import DEFAULT_TOKEN_PUSH_GAS
@@ -126,6 +127,11 @@ def test_no_unquotable_payment_stalls_the_oracle(
         poll_interval="0.01",
         metrics_port="0",
         usd_prices=json.dumps(PRICES),
+    )
+    # payer and payee have traded for two years: the honest payments look like their history (the
+    # test is about conversion; a brand-new pair's $500 may score at the very top of the scale)
+    prime_trading_partners(
+        settings["VERDICT_STORE_URL"], payer.address, payee.address, chain.blocks.head.timestamp
     )
     daemon = DaemonProcess.start(settings, tmp_path / "node.log")
     try:

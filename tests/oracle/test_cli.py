@@ -247,7 +247,15 @@ def test_recalibrate_from_the_nodes_store(tmp_path, model_dir, recent_traffic, m
     store.record_payments(
         [
             (
-                PaymentRecord(f"router:{r.payment_id}", r.payer, r.payee, r.token, r.amount_usd, r.timestamp),
+                PaymentRecord(
+                    f"router:{r.payment_id}",
+                    r.payer,
+                    r.payee,
+                    r.token,
+                    r.amount_usd,
+                    r.timestamp,
+                    r.token_out,
+                ),
                 None,
             )
             for r in legit.itertuples()
