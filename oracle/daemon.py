@@ -56,7 +56,9 @@ costs for each (automine); on a chain with block times a block holds many, and a
 is a few percent of the next block's time. With nothing in flight, requests are read at once."""
 RECEIPT_POLL = 0.02  # seconds between receipt polls while verdicts are in flight (each one loads the node)
 MODEL_CHECK = 1.0  # seconds between looks at the model directory (a swapped model is seen within it)
-MIN_TURN_REQUESTS = 20  # the fewest requests a turn takes, however slow scoring has been
+MIN_TURN_REQUESTS = 50
+"""The fewest requests a turn takes, however slow scoring has been: every turn has fixed costs (the
+store's transactions, a verdict transaction and its receipt), which tiny turns would multiply."""
 TURN_SAMPLES = 200_000  # busy turns whose times are kept for the stop line (a few minutes at load)
 FAULT_POINTS = ("scored", "sent", "posted")
 """Test-only crash points (tests/faults/): with `VERDICT_FAULT_POINT` set to one of these, the
@@ -203,8 +205,10 @@ class OracleDaemon:
         if not self.outbox.in_flight or now - self._read_at >= READ_WHILE_SENDING:
             self._read_at = now
             read = self.read_and_score()
-        read_head = self.reader.head_reads != reads
-        # Receipts are only looked for once the head has moved (the reader has just read it).
+        # Receipts are only looked for once the head has moved (the reader has just read it). A slice
+        # handed out from a block already fetched reads no head: the last one is passed, so such turns
+        # do not ask for receipts every time (a stale head only delays them to the next read).
+        read_head = self.reader.head_reads != reads or read
         with self._stage("flush"):
             posted = self.outbox.flush(self.reader.head if read_head else None)
         return read or posted
@@ -225,10 +229,12 @@ class OracleDaemon:
                 fresh = [r for r in chunk.requests if r.key not in known]
             if fresh:
                 seen_at = self.clock.monotonic()
-                began = time.perf_counter()
+                # CPU time, not wall time: on a busy host wall time would shrink turns (and so verdict
+                # batches) until their fixed costs dominate.
+                began = time.thread_time()
                 with self._stage("score"):
                     rows = self.scoring.score(fresh, scorer, artifact, self.policy.thresholds())
-                self._learn_cost((time.perf_counter() - began) / len(fresh))
+                self._learn_cost((time.thread_time() - began) / len(fresh))
                 self.outbox.enqueue(rows, seen_at, {r.key: r.token for r in fresh})
                 self.drift.observe(artifact.model_id, rows)
                 self.drift.maybe_report(artifact.metadata.get("drift_reference"), self.clock.monotonic())
