@@ -141,9 +141,8 @@ def _turns(daemon: DaemonProcess) -> dict[str, Any]:
                 entry = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            return {
-                k: entry[k] for k in ("busy_turns", "turn_ms_p50", "turn_ms_p99", "turn_ms_max") if k in entry
-            }
+            keys = ("busy_turns", "turn_ms_p50", "turn_ms_p99", "turn_ms_max")
+            return {k: v for k, v in entry.items() if k in keys or k.startswith("cpu_ms_")}
     return {}
 
 

@@ -30,6 +30,7 @@ from oracle.errors import ChainError
 from oracle.events import EventDecoder, as_int, checksum, decode_call, raw_bytes
 from oracle.gate import XBORDER, GateKey, key_of
 from oracle.isolate import Probe, RevertDecoder
+from oracle.rpc import RawRpc
 from oracle.sender import EstimateRefused, SentTx, TxSender
 from oracle.verdict_codec import BatchOutcome, VerdictCodec, VerdictItem
 from oracle.verdict_codec import topic as event_topic
@@ -129,6 +130,9 @@ class ChainClient:
         session.proxies = dict(requests.utils.get_environ_proxies(rpc_url))
         session.trust_env = False
         self.w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}, session=session))
+        # The hot reads (head, logs, receipts) skip web3 and requests (oracle.rpc); behind a proxy
+        # from the environment they keep the web3 path, which honours it.
+        self._raw = RawRpc(rpc_url, timeout) if not session.proxies and rpc_url.startswith("http") else None
         self.rpc_url = rpc_url
         self.deployment = deployment
         self.account = account
@@ -481,7 +485,10 @@ class ChainClient:
         """One JSON-RPC batch; the answers in order, one per call. Transport failures and answers
         that are not a batch of the right length are ChainErrors (the daemon backs off on those)."""
         try:
-            answers = self.w3.provider.make_batch_request(calls)  # type: ignore[arg-type]
+            if self._raw is not None:
+                answers = self._raw.batch(calls)
+            else:
+                answers = self.w3.provider.make_batch_request(calls)  # type: ignore[arg-type]
         except requests.RequestException as exc:
             raise ChainError(f"RPC {self.rpc_url} unreachable: {type(exc).__name__}") from None
         except (json.JSONDecodeError, BadResponseFormat, ValueError, TypeError) as exc:
@@ -507,7 +514,10 @@ class ChainClient:
     # --- plumbing ------------------------------------------------------------------------------
     def request(self, method: str, params: list[Any]) -> Any:
         """One raw JSON-RPC call (no web3 formatting of the result); failures become ChainError."""
-        response = self.rpc(lambda: self.w3.provider.make_request(method, params))  # type: ignore[arg-type]
+        if self._raw is not None:
+            response = self._raw.call(method, params)
+        else:
+            response = self.rpc(lambda: self.w3.provider.make_request(method, params))  # type: ignore[arg-type]
         if not isinstance(response, dict):
             raise ChainError(f"RPC {self.rpc_url} sent a malformed response")
         if "error" in response:

@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     verdict_gas_cap: int = Field(15_000_000, ge=500_000)
     """Most gas one verdict transaction may need (and at most half the block gas limit): a batch
     estimated above it, or refused by the node, is split until its parts fit (split and park)."""
+    turn_budget: float = Field(0.05, gt=0)
+    """Seconds of scoring one turn of the daemon's loop aims at: it takes as many requests as its
+    recent cost per request fits in (at least MIN_TURN_REQUESTS), so a turn stays well under a
+    block time and receipts and later blocks are not kept waiting behind a large one (issue 16)."""
     confirmations: int = Field(0, ge=0)
     """Blocks a request must be buried under before it is scored (reorg safety)."""
     max_backoff: float = Field(10.0, gt=0)

@@ -52,21 +52,28 @@ class EventDecoder:
         self.names = [i["name"] for i in inputs if not i.get("indexed")]
         self.types = [i["type"] for i in inputs if not i.get("indexed")]
         self._static = all(_STATIC_TYPE.match(t) for t in self.types)
+        # Worked out once, not per log (a busy node decodes thousands a second).
+        self._topic_static = [bool(_STATIC_TYPE.match(t)) for _, t in self.indexed]
+        self._addresses = [
+            n for n, t in (*self.indexed, *zip(self.names, self.types, strict=True)) if t == "address"
+        ]
 
     def decode(self, log: dict[str, Any]) -> dict[str, Any]:
         """Argument name -> value; addresses checksummed, as web3 gives them."""
         out: dict[str, Any] = {}
-        for (name, typ), topic in zip(self.indexed, log["topics"][1:], strict=False):
+        for (name, typ), static, topic in zip(
+            self.indexed, self._topic_static, log["topics"][1:], strict=False
+        ):
             raw = raw_bytes(topic)
-            out[name] = _static_word(typ, raw) if _STATIC_TYPE.match(typ) else raw  # dynamic: its hash
+            out[name] = _static_word(typ, raw) if static else raw  # dynamic: its hash
         data = raw_bytes(log["data"])
         if self._static and len(data) == 32 * len(self.types):
             values = [_static_word(t, data[32 * k : 32 * k + 32]) for k, t in enumerate(self.types)]
         else:
             values = list(abi_decode(self.types, data))
         out.update(zip(self.names, values, strict=True))
-        for name, typ in (*self.indexed, *zip(self.names, self.types, strict=True)):
-            if typ == "address" and name in out:
+        for name in self._addresses:
+            if name in out:
                 out[name] = checksum(out[name])
         return out
 

@@ -418,7 +418,7 @@ class OnlineFeatures:
                     rows[i] = features_to_row(recorded)
                     continue
                 feats = self._features(rec, profiles)
-                rows[i] = features_to_row(feats)
+                rows[i] = [feats[name] for name in FEATURES]  # floats already: no per-value float()
                 if observe and rec.key not in known:
                     known[rec.key] = feats
                     if self._apply(rec, touched):

@@ -197,13 +197,16 @@ class Outbox:
         ready = []
         strangers: dict[str, str] = {}
         targets = self._targets()
+        approved: dict[str, bool] = {}  # model id -> approved, asked once per turn, not per verdict
         for row in pending:
             if targets is not None and row.target.lower() not in targets:
                 # A row left over from another deployment (its target is no gated contract here):
                 # it could only ever fail, so it waits for no one.
                 strangers[row.key] = f"target {row.target} is not a gated contract of this deployment"
             # A score from a model governance has since revoked is not posted: fail closed.
-            elif self._policy.model_approved(row.model_id):
+            elif (
+                approved[row.model_id] if row.model_id in approved else self._approved(approved, row.model_id)
+            ):
                 ready.append(row)
             else:
                 self._verdicts.mark_final(row.key, "model_not_approved")
@@ -211,6 +214,10 @@ class Outbox:
         if strangers:
             self._park({k: queue[k] for k in strangers}, strangers)
         return self._send(ready) or busy
+
+    def _approved(self, seen: dict[str, bool], model_id: str) -> bool:
+        seen[model_id] = approved = self._policy.model_approved(model_id)
+        return approved
 
     def _targets(self) -> set[str] | None:
         try:

@@ -68,7 +68,8 @@ class ScoringStage:
         thresholds: tuple[int, int],
     ) -> list[VerdictRow]:
         """The verdict rows of the requests that could be valued, logged in one transaction."""
-        records = [(req, rec) for req in requests if (rec := self.record(req)) is not None]
+        tokens: dict[str, TokenInfo] = {}  # one token lookup per token per batch, not per payment
+        records = [(req, rec) for req in requests if (rec := self.record(req, tokens)) is not None]
         if not records:
             return []
         review, reject = thresholds
@@ -94,13 +95,6 @@ class ScoringStage:
                     "features": dict(zip(names, features, strict=True)),
                     "probability": float(result.probability),
                 }
-            )
-            log.debug(
-                "scored",
-                key=req.key,
-                score=result.score_bps,
-                decision=decision,
-                reasons=[r.text for r in result.reasons],
             )
         self._verdicts.record_scored_many(rows)
         if self.shadow is not None:  # queued only: the challenger never delays these verdicts
@@ -131,9 +125,14 @@ class ScoringStage:
             for r in rows
         ]
 
-    def record(self, req: GateRequest) -> PaymentRecord | None:
-        """The request as the feature code sees it; None (with one log line) if it cannot be valued."""
-        token = self._chain.token_info(req.token)
+    def record(self, req: GateRequest, tokens: dict[str, TokenInfo] | None = None) -> PaymentRecord | None:
+        """The request as the feature code sees it; None (with one log line) if it cannot be valued.
+        tokens: token address -> its info, filled as tokens are looked up (a batch shares one)."""
+        token = tokens.get(req.token) if tokens is not None else None
+        if token is None:
+            token = self._chain.token_info(req.token)
+            if tokens is not None:
+                tokens[req.token] = token
         price = self._settings.usd_prices.get(token.symbol)
         if price is None or not math.isfinite(price):
             self._metrics.errors.labels("features").inc()

@@ -1,0 +1,81 @@
+"""`python -m bench.profile`: the end-to-end phase alone, once, to find and weigh the daemon's
+per-payment costs (issue 16 item 2). Not part of `make bench`.
+
+It prepares a chain like `make bench` does (without the scoring and gas figures), or reuses the
+last prepared state with `--reuse`, then runs one burst through `verdict run` and prints the
+daemon's CPU per payment, split by stage (the stop line's `cpu_ms_*`: CPU time of the loop's
+thread in the reader, the scoring stage and the outbox). `--profile` runs the daemon under cProfile
+(`VERDICT_PROFILE`) and prints its top functions by own time: cProfile roughly doubles the cost of
+Python calls, so take the shares from it and the milliseconds from a run without it. CPU per
+payment, unlike wall rates, holds up on a shared machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pstats
+import sys
+
+import click
+from rich.console import Console
+
+from bench import phases
+from bench.anvil import GAS_LIMIT
+from bench.run import ROOT, _prepare
+
+
+@click.command()
+@click.option("--burst", default=15_000, show_default=True, help="Payments in the burst.")
+@click.option("--block-time", default=0.1, show_default=True, help="Interval-mining block time.")
+@click.option("--poll", default="0.005", show_default=True, help="The daemon's VERDICT_POLL_INTERVAL.")
+@click.option("--reuse", is_flag=True, help="Reuse the state the last run prepared (var/bench).")
+@click.option(
+    "--profile", "profile_top", default=0, show_default=True, help="cProfile: print this many functions."
+)
+@click.option("--tag", default="profile", show_default=True, help="Names the run's files in var/bench.")
+def main(burst: int, block_time: float, poll: str, reuse: bool, profile_top: int, tag: str) -> None:
+    """One end-to-end burst with one daemon; its CPU per payment by stage."""
+    console = Console()
+    work = ROOT / "var" / "bench"
+    work.mkdir(parents=True, exist_ok=True)
+    if not (reuse and (work / "setup.json").exists() and (work / "state.json").exists()):
+        for stale in work.glob("signed-*.json"):
+            stale.unlink()
+        _prepare(work, GAS_LIMIT, True, console)
+    setup = phases.Setup.load(work)
+    dump = work / f"daemon-{tag}.prof"
+    dump.unlink(missing_ok=True)
+    if profile_top:
+        os.environ["VERDICT_PROFILE"] = str(dump)
+    try:
+        out = phases.e2e(setup, block_time, GAS_LIMIT, burst, tag, poll)  # type: ignore[arg-type]
+    finally:
+        os.environ.pop("VERDICT_PROFILE", None)
+    daemon = out["daemon"]
+    decided = max(out["decided"], 1)
+    stages = {
+        k[len("cpu_ms_") :]: round(v / decided, 4) for k, v in daemon.items() if k.startswith("cpu_ms_")
+    }
+    summary = {
+        "burst": burst,
+        "decided": out["decided"],
+        "undecided": out["undecided"],
+        "decided_per_s": out["decided_per_s"],
+        "daemon_cpu_ms_per_payment": out["daemon_cpu_ms_per_payment"],
+        "stage_cpu_ms_per_payment": stages,
+        "turn_ms_p99": daemon.get("turn_ms_p99"),
+        "turn_ms_max": daemon.get("turn_ms_max"),
+        "busy_turns": daemon.get("busy_turns"),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+    console.print_json(json.dumps(summary))
+    (work / f"profile-{tag}.json").write_text(json.dumps({"summary": summary, "e2e": out}, indent=2) + "\n")
+    if profile_top and dump.exists():
+        stats = pstats.Stats(str(dump), stream=sys.stdout)
+        stats.sort_stats("tottime").print_stats(profile_top)
+        stats.sort_stats("cumulative").print_stats(profile_top)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,102 @@
+"""The reader hands a block that holds more requests than a turn takes out over several turns,
+without moving the checkpoint into the block until its last request is taken; a turn that fails
+drops what was fetched, so nothing is skipped. And the lean JSON-RPC transport fails like an outage."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+
+from oracle.chain import GateRequest
+from oracle.config import Settings
+from oracle.errors import ChainError
+from oracle.reader import RequestReader
+from oracle.rpc import RawRpc
+
+
+def request(item_id: int, block: int) -> GateRequest:
+    return GateRequest("router", "0x" + "11" * 20, item_id, "0xa", "0xb", "0x0", 1, 0, block, "0x")
+
+
+class Chain:
+    """Block 10 holds seven requests, block 11 two; the head is 11."""
+
+    def __init__(self) -> None:
+        self.fetches: list[tuple[int, int | str]] = []
+        self.requests = [request(i, 10) for i in range(1, 8)] + [request(8, 11), request(9, 11)]
+
+    def block_number(self) -> int:
+        return 11
+
+    def gate_requests(self, from_block: int, to_block: int | str) -> list[GateRequest]:
+        self.fetches.append((from_block, to_block))
+        return [r for r in self.requests if from_block <= r.block_number <= int(to_block)]
+
+
+class Checkpoints:
+    def __init__(self) -> None:
+        self.stored: int | None = None
+        self.writes = 0
+
+    def get_checkpoint(self, name: str) -> int | None:
+        return self.stored
+
+    def set_checkpoint(self, name: str, block: int) -> None:
+        self.stored, self.writes = block, self.writes + 1
+
+
+def test_a_block_larger_than_a_turn_is_handed_out_over_turns_and_checkpointed_once_whole(tmp_path: Path):
+    chain, points = Chain(), Checkpoints()
+    reader = RequestReader(Settings(model_dir=tmp_path, metrics_port=None), chain, points, first_block=10)
+    taken, ends = [], []
+    while (piece := reader.next_slice(3)) is not None:
+        taken += [r.item_id for r in piece.requests]
+        ends.append(piece.end)
+        reader.commit(piece.end)
+    assert taken == list(range(1, 10))  # each once, in chain order
+    assert ends == [9, 9, 11]  # the checkpoint stays before block 10 until its last request is taken
+    assert points.stored == 11 and points.writes == 1  # no write for a turn that does not move it
+    assert chain.fetches == [(10, 11)]  # one fetch for the three turns
+
+
+def test_a_failed_turn_reads_again_from_the_checkpoint(tmp_path: Path):
+    chain, points = Chain(), Checkpoints()
+    reader = RequestReader(Settings(model_dir=tmp_path, metrics_port=None), chain, points, first_block=10)
+    first = reader.next_slice(3)
+    assert first is not None
+    reader.commit(first.end)
+    lost = reader.next_slice(3)  # scoring this one fails: the daemon forgets the fetched rest
+    assert lost is not None
+    reader.forget()
+    again = reader.next_slice(3)
+    assert again is not None
+    assert [r.item_id for r in again.requests] == [1, 2, 3]  # from the checkpoint, nothing skipped
+
+
+class _NotJson(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        self.rfile.read(int(self.headers["Content-Length"]))
+        body = b"<html>bad gateway</html>"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_the_lean_transport_turns_outages_and_garbage_into_chain_errors():
+    server = HTTPServer(("127.0.0.1", 0), _NotJson)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(ChainError, match="malformed response"):
+            RawRpc(f"http://127.0.0.1:{server.server_port}").call("eth_blockNumber", [])
+    finally:
+        server.shutdown()
+        server.server_close()
+    with pytest.raises(ChainError, match="unreachable"):
+        RawRpc(f"http://127.0.0.1:{server.server_port}", timeout=2).call("eth_blockNumber", [])
