@@ -76,6 +76,10 @@ class Anvil:
             "--gas-price", "0",
             "--gas-limit", str(self.gas_limit),
             "--hardfork", "cancun",
+            # keep recent states in memory only: by default anvil writes every older block's state to
+            # ~/.foundry/anvil/tmp (5.5 MB a block at the bench's state, 10 blocks/s: a disk filled
+            # in minutes); the bench reads logs and receipts, never state at an old block
+            "--prune-history", "64",
         ]  # fmt: skip
         if self.block_time is not None:
             cmd += ["--block-time", f"{self.block_time:g}"]
