@@ -120,11 +120,14 @@ contract RiskOracle is IRiskOracle, AccessControlEnumerable, ReentrancyGuardTran
     // Effects (the report marked accepted) precede the calls; each item's lane is written before
     // its target call and restored only on a disagreeing answer. `nonReentrant`, registered targets.
     // slither-disable-next-line reentrancy-no-eth
-    function transmit(Report calldata report, Observation[] calldata observations) external nonReentrant {
+    function transmit(Report calldata report, Observation[] calldata observations, IRiskGated.Terms[] calldata terms)
+        external
+        nonReentrant
+    {
         if (!_nodes.contains(msg.sender)) revert RiskOracleUnauthorizedNode(msg.sender);
         uint256 n = report.ids.length;
         if (n == 0) revert RiskOracleEmptyBatch();
-        if (report.contentHashes.length != n) revert RiskOracleReportMalformed();
+        if (report.contentHashes.length != n || terms.length != n) revert RiskOracleReportMalformed();
         bytes32 current = configDigest();
         if (report.configDigest != current) revert RiskOracleConfigDigestMismatch(report.configDigest, current);
         if (!_approvedModels.contains(report.modelId)) revert RiskOracleModelNotApproved(report.modelId);
@@ -143,7 +146,7 @@ contract RiskOracle is IRiskOracle, AccessControlEnumerable, ReentrancyGuardTran
         uint16[] memory scores = new uint16[](signed);
         for (uint256 i = 0; i < n; ++i) {
             uint16 score = _middleScore(observations, i, scores);
-            _applyReported(report.target, report.ids[i], report.contentHashes[i], score, uint8(signed));
+            _applyReported(report, i, terms[i], score, uint8(signed));
         }
     }
 
@@ -313,7 +316,7 @@ contract RiskOracle is IRiskOracle, AccessControlEnumerable, ReentrancyGuardTran
     // slither-disable-next-line reentrancy-no-eth
     function _submitSole(Verdict calldata v) private {
         uint256 previous = _setLane(v.target, v.id, _FINAL | v.score);
-        IRiskGated.GateStatus prior = IRiskGated(v.target).applyVerdict(v.id, v.score);
+        IRiskGated.GateStatus prior = IRiskGated(v.target).applyVerdict(v.id, v.score, v.terms);
         if (prior != IRiskGated.GateStatus.Awaiting) {
             _restoreLanes(v.target, v.id, previous);
             emit VerdictSkipped(v.target, v.id, msg.sender, _skipReason(prior));
@@ -363,7 +366,7 @@ contract RiskOracle is IRiskOracle, AccessControlEnumerable, ReentrancyGuardTran
     // slither-disable-next-line reentrancy-no-eth
     function _finalizeQuorum(Verdict calldata v, uint16 median, uint256 counted) private {
         _setLane(v.target, v.id, _FINAL | median);
-        IRiskGated.GateStatus prior = IRiskGated(v.target).applyVerdict(v.id, median);
+        IRiskGated.GateStatus prior = IRiskGated(v.target).applyVerdict(v.id, median, v.terms);
         if (prior != IRiskGated.GateStatus.Awaiting) {
             _setLane(v.target, v.id, uint16(counted));
             emit VerdictSkipped(v.target, v.id, msg.sender, _skipReason(prior));
@@ -465,22 +468,35 @@ contract RiskOracle is IRiskOracle, AccessControlEnumerable, ReentrancyGuardTran
     /// target's answer is the source of truth, as on the quorum-1 path.
     // Only the fallback after a disagreeing answer writes after the call; nonReentrant caller.
     // slither-disable-next-line reentrancy-no-eth
-    function _applyReported(address target, uint256 id, bytes32 contentHash, uint16 score, uint8 votes) private {
+    function _applyReported(
+        Report calldata report,
+        uint256 i,
+        IRiskGated.Terms calldata terms,
+        uint16 score,
+        uint8 votes
+    ) private {
+        address target = report.target;
+        uint256 id = report.ids[i];
+        bytes32 contentHash = report.contentHashes[i];
         if (_lane(target, id) & _FINAL != 0) {
             emit VerdictSkipped(target, id, msg.sender, SkipReason.AlreadyFinal);
             return;
         }
-        (bool known, bytes32 stored) = _contentOf(target, id);
-        if (!known) {
-            emit VerdictSkipped(target, id, msg.sender, SkipReason.UnknownItem);
+        // the transmitter's terms must be the ones the signers signed...
+        if (keccak256(abi.encode(terms)) != contentHash) {
+            emit VerdictSkipped(target, id, msg.sender, SkipReason.ContentMismatch);
             return;
         }
-        if (stored != contentHash) {
+        // ...and the item's: an Escrow stores them in full (checked here), a PaymentRouter only
+        // their hash (checked by its applyVerdict, which answers Mismatch); an id the target does
+        // not know is answered Unknown by the target
+        (bool escrow, bytes32 stored) = _escrowContentOf(target, id);
+        if (escrow && stored != contentHash) {
             emit VerdictSkipped(target, id, msg.sender, SkipReason.ContentMismatch);
             return;
         }
         uint256 previous = _setLane(target, id, _FINAL | score);
-        IRiskGated.GateStatus prior = IRiskGated(target).applyVerdict(id, score);
+        IRiskGated.GateStatus prior = IRiskGated(target).applyVerdict(id, score, terms);
         if (prior != IRiskGated.GateStatus.Awaiting) {
             _restoreLanes(target, id, previous);
             emit VerdictSkipped(target, id, msg.sender, _skipReason(prior));
@@ -489,13 +505,11 @@ contract RiskOracle is IRiskOracle, AccessControlEnumerable, ReentrancyGuardTran
         emit VerdictFinalized(target, id, score, votes); // votes: the signatures, <= MAX_NODES
     }
 
-    /// @dev keccak256(abi.encode(payer, payee, token, amount)) of `id` as `target` stores it: a
-    /// PaymentRouter payment, else an Escrow gate (buyer, supplier, token, milestone amount).
-    /// `known` is false when the target knows no such id.
-    function _contentOf(address target, uint256 id) private view returns (bool known, bytes32 content) {
-        try IPaymentRouter(target).payment(id) returns (IPaymentRouter.Payment memory p) {
-            return (true, keccak256(abi.encode(p.payer, p.payee, p.token, p.amount)));
-        } catch {}
+    /// @dev For a gate `id` of an Escrow (`escrow`: its `gate(id)` answered), keccak256(abi.encode(
+    /// buyer, supplier, token, milestone amount)) as it stores them. Any other target (a
+    /// PaymentRouter, which keeps only a hash of the terms) and an unknown gate are left to the
+    /// target's own answer.
+    function _escrowContentOf(address target, uint256 id) private view returns (bool escrow, bytes32 content) {
         try IEscrow(target).gate(id) returns (uint256 agreementId, uint256 milestone) {
             IEscrow.Agreement memory a;
             IEscrow.Milestone[] memory ms;
@@ -508,6 +522,7 @@ contract RiskOracle is IRiskOracle, AccessControlEnumerable, ReentrancyGuardTran
     function _skipReason(IRiskGated.GateStatus status) private pure returns (SkipReason) {
         if (status == IRiskGated.GateStatus.Unknown) return SkipReason.UnknownItem;
         if (status == IRiskGated.GateStatus.Expired) return SkipReason.Expired;
+        if (status == IRiskGated.GateStatus.Mismatch) return SkipReason.ContentMismatch;
         return SkipReason.AlreadyFinal;
     }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IRiskGated} from "./IRiskGated.sol";
+
 /// @title IRiskOracle
 /// @notice Collects risk verdicts from a registered set of oracle nodes and applies a final score
 /// (the median of a quorum of k distinct nodes; the higher middle score for even k) to a gated target.
@@ -11,12 +13,15 @@ interface IRiskOracle {
     /// @param score risk score in basis points, 0 (safe) to 10000 (certain fraud)
     /// @param modelId SHA-256 id of the model that produced the score; must be approved
     /// @param reasonsHash keccak256 of the canonical JSON of the top reasons, for audit
+    /// @param terms the item's terms as its request log gave them; the target applies the verdict
+    ///        only if they are the item's (issue 16.4: a PaymentRouter stores only their hash)
     struct Verdict {
         address target;
         uint256 id;
         uint16 score;
         bytes32 modelId;
         bytes32 reasonsHash;
+        IRiskGated.Terms terms;
     }
 
     /// @notice A batch of verdicts agreed by a network of nodes (issue 17), the part every signer
@@ -115,8 +120,9 @@ interface IRiskOracle {
     /// Requirements:
     /// - the sender is a registered node;
     /// - every verdict's model id is approved, its score at most 10000 and its target registered.
-    /// Items that are unknown, already final, expired or a repeat vote by this node are skipped
-    /// with `VerdictSkipped`, so a retried batch is harmless.
+    /// Items that are unknown, already final, expired, a repeat vote by this node, or whose terms
+    /// the target refuses (ContentMismatch) are skipped with `VerdictSkipped`, so a retried batch is
+    /// harmless and wrong terms never pay.
     function submitVerdicts(Verdict[] calldata verdicts) external;
 
     /// @notice Applies a report signed by at least {quorum} distinct registered nodes: each item's
@@ -129,9 +135,13 @@ interface IRiskOracle {
     /// - the model is approved, the target registered, at least one item, every array of length
     ///   `report.ids.length`, every score at most 10000;
     /// - at least {quorum} observations, signed by registered nodes in strictly ascending order.
-    /// Items that are unknown, already final, expired or whose terms differ from
-    /// `report.contentHashes` are skipped with `VerdictSkipped` (node = the transmitter).
-    function transmit(Report calldata report, Observation[] calldata observations) external;
+    /// - one entry of `terms` per item: the item's terms, which the report's content hash binds
+    ///   (keccak256(abi.encode(terms[i])) == report.contentHashes[i]).
+    /// Items that are unknown, already final, expired, whose `terms` differ from
+    /// `report.contentHashes` or whose stored terms differ from either are skipped with
+    /// `VerdictSkipped` (node = the transmitter).
+    function transmit(Report calldata report, Observation[] calldata observations, IRiskGated.Terms[] calldata terms)
+        external;
 
     /// @notice keccak256(abi.encode(chainid, this oracle, {configVersion})): what a report must carry.
     function configDigest() external view returns (bytes32);
