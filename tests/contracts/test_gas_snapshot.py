@@ -30,11 +30,13 @@ from router_helpers import (
     ETHER,
     FRAUD_SCORE,
     MODEL_ID,
+    NO_TERMS,
     REASONS_HASH,
     REF,
     REVIEW_SCORE,
     SAFE_SCORE,
     USD,
+    reclaim,
     verdict,
 )
 
@@ -160,7 +162,7 @@ def measure_router(gas, world, router, risk_oracle, stablecoin, payer, payee, no
     _, expired = pay_token()
     chain.pending_timestamp += router.deadlineWindow() + 1
     gas["router.reclaim ERC-20 (no verdict by the deadline)"] = execution_gas(
-        router.reclaim(expired, sender=payer)
+        reclaim(router, expired, sender=payer)
     )
 
 
@@ -233,7 +235,7 @@ def measure_escrow(gas, world, risk_oracle, stablecoin, payer, payee, node, extr
         return escrow.confirmRelease(agreement_id, milestone, sender=buyer).return_value
 
     def post(gate_id, score):
-        item = (escrow.address, gate_id, score, MODEL_ID, REASONS_HASH)
+        item = (escrow.address, gate_id, score, MODEL_ID, REASONS_HASH, NO_TERMS)
         return risk_oracle.submitVerdicts([item], sender=node)
 
     receipt, _ = create()

@@ -14,6 +14,7 @@ from router_helpers import (
     FRAUD_SCORE,
     HELD,
     MODEL_ID,
+    NO_TERMS,
     OTHER_MODEL_ID,
     PENDING,
     REASONS_HASH,
@@ -81,7 +82,7 @@ def test_score_above_10000_reverts(risk_oracle, make_payment, post):
 
 
 def test_unregistered_target_reverts(risk_oracle, node, outsider):
-    item = (outsider.address, 1, SAFE_SCORE, MODEL_ID, REASONS_HASH)
+    item = (outsider.address, 1, SAFE_SCORE, MODEL_ID, REASONS_HASH, NO_TERMS)
     with ape.reverts(risk_oracle.RiskOracleUnknownTarget, target=outsider.address):
         risk_oracle.submitVerdicts([item], sender=node)
 
@@ -284,7 +285,7 @@ def test_target_refusing_the_final_verdict_leaves_nothing_final(project, risk_or
     gate = deployer.deploy(project.DisagreeingGate)
     risk_oracle.addTarget(gate, sender=deployer)
     risk_oracle.setQuorum(2, sender=deployer)
-    item = (gate.address, 5, SAFE_SCORE, MODEL_ID, REASONS_HASH)
+    item = (gate.address, 5, SAFE_SCORE, MODEL_ID, REASONS_HASH, NO_TERMS)
 
     risk_oracle.submitVerdicts([item], sender=quorum_nodes[0])
     receipt = risk_oracle.submitVerdicts([item], sender=quorum_nodes[1])

@@ -2,6 +2,7 @@
 
 import pytest
 from escrow_helpers import DAY, DECIDED, EXPIRED, FLAGGED, HELD, RELEASED, USD
+from router_helpers import NO_TERMS
 
 from verdict_deploy import Roles, deploy_world
 
@@ -34,7 +35,7 @@ def _gated(real, chain, buyer, supplier, amounts=(100 * USD, 200 * USD)):
 
 
 def _verdict(real, gate_id, score):
-    return (real["escrow"].address, gate_id, score, MODEL_ID, REASONS)
+    return (real["escrow"].address, gate_id, score, MODEL_ID, REASONS, NO_TERMS)
 
 
 def test_submit_verdicts_settles_and_flags_escrow_releases(real, chain, node, buyer, supplier):

@@ -42,6 +42,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 from profiles import is_smoke, machine_settings
+from router_helpers import NO_TERMS
 
 BPS = 10_000
 FUNDED, REQUESTED, GATED, HELD, FLAGGED, DISPUTED, RELEASED, REFUNDED, CANCELLED = range(1, 10)
@@ -259,7 +260,7 @@ class EscrowMachine(RuleBasedStateMachine):
             self._try(action, env["outsider"], "autoConfirmRelease", aid, milestone)
         elif action == "verdict":
             score = data.draw(st.sampled_from([0, 6000, 9000]))  # settle, hold, flag
-            self._try(action, env["oracle"], "applyVerdict", state[M_GATE], score)
+            self._try(action, env["oracle"], "applyVerdict", state[M_GATE], score, NO_TERMS)
         elif action == "review":
             approve = data.draw(st.booleans())
             receipt = self._try(action, env["reviewer"], "reviewRelease", state[M_GATE], approve)
@@ -295,7 +296,7 @@ class EscrowMachine(RuleBasedStateMachine):
         elif action == "verdict":
             score = data.draw(st.sampled_from([0, 4999, 5000, 7999, 8000, 10_000]))
             sender = env["oracle"] if data.draw(st.integers(0, 4)) else env["outsider"]
-            self._try(action, sender, "applyVerdict", gate_id, score)
+            self._try(action, sender, "applyVerdict", gate_id, score, NO_TERMS)
         elif action == "review":
             self._try(action, env["reviewer"], "reviewRelease", gate_id, data.draw(st.booleans()))
         elif action == "expire":
