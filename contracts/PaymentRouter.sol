@@ -697,11 +697,13 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
         _pushOrCreditPayment(id, payer, token, pushGas, amount);
     }
 
-    /// @dev Writes the payment's one slot back whole with its new status and score (`p` as read).
+    /// @dev Writes the new status and score into the payment's slot (and into `p`, as read).
     function _setOutcome(uint256 id, PaymentRecord memory p, Status status, uint16 score) private {
         p.status = status;
         p.score = score;
-        _payments[id] = p;
+        PaymentRecord storage stored = _payments[id];
+        stored.status = status;
+        stored.score = score;
     }
 
     /// @dev Where a payment stands at the gate, from its slot as read.
