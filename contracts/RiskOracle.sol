@@ -21,7 +21,9 @@ import {IRiskOracle} from "./interfaces/IRiskOracle.sol";
 ///
 /// Quorum 1 takes a fast path: no per-node vote is stored; the verdict goes straight to the
 /// target, whose returned prior status tells a posted verdict from a skipped one (the target's own
-/// status prevents a double application).
+/// status prevents a double application); its `VerdictPosted` is the final verdict (no
+/// `VerdictFinalized` follows). Each verdict carries its item's terms, which the target checks
+/// (a PaymentRouter keeps only their hash).
 ///
 /// Quorum above 1: each node's vote is stored (score + 1 in a uint16). When the running count
 /// reaches k, the votes are recounted over the *current* node set, so the votes of a removed node

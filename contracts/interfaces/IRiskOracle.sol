@@ -74,6 +74,10 @@ interface IRiskOracle {
         bytes32 reasonsHash
     );
     event VerdictSkipped(address indexed target, uint256 indexed id, address indexed node, SkipReason reason);
+    /// @notice A final score was applied to (`target`, `id`) by a quorum above 1 (`votes` counted)
+    /// or by a signed report (`votes` = its signatures). Under quorum 1 the node's `VerdictPosted`
+    /// is itself the final verdict and no `VerdictFinalized` follows it (issue 16.4: it repeated
+    /// the same target, id and score for about 2,000 gas a verdict).
     event VerdictFinalized(address indexed target, uint256 indexed id, uint16 score, uint8 votes);
     event NodeAdded(address indexed node);
     event NodeRemoved(address indexed node);

@@ -101,9 +101,8 @@ def test_verdict_posted_finalized_and_applied(risk_oracle, router, make_payment,
             target=router, id=1, node=node, score=SAFE_SCORE, modelId=MODEL_ID, reasonsHash=REASONS_HASH
         )
     ]
-    assert receipt.events.filter(risk_oracle.VerdictFinalized) == [
-        risk_oracle.VerdictFinalized(target=router, id=1, score=SAFE_SCORE, votes=1)
-    ]
+    # quorum 1: the one vote is final; no VerdictFinalized repeats it (issue 16.4)
+    assert receipt.events.filter(risk_oracle.VerdictFinalized) == []
     assert risk_oracle.finalScore(router, 1) == (True, SAFE_SCORE)
     assert risk_oracle.voteCount(router, 1) == 1
     assert not risk_oracle.hasVoted(router, 1, node)  # quorum 1 stores no per-node vote

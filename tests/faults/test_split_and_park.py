@@ -77,7 +77,8 @@ def decided_after(oracle, router, ids: list[int], since: int) -> int:
     """Seconds of chain time from `since` to the block holding the last of the router payments
     `ids`' final verdicts. Chain time, not the test's clock: polling through ape waits behind the
     node's heavy transactions on the test anvil, which the daemon does not."""
-    logs = oracle.VerdictFinalized.query("block_number", "event_arguments", start_block=0)
+    # quorum 1: the node's VerdictPosted is the final verdict (no VerdictFinalized follows it)
+    logs = oracle.VerdictPosted.query("block_number", "event_arguments", start_block=0)
     wanted = {(str(router.address).lower(), i) for i in ids}
     blocks = [
         int(block)
