@@ -102,29 +102,25 @@ contract RiskOracle is IRiskOracle, AccessControlEnumerable, ReentrancyGuardTran
     // Each item's effects precede its call to the target; across the loop, item i+1 writes after
     // item i's call. `nonReentrant`, and targets are governance-registered contracts of ours.
     // slither-disable-next-line reentrancy-no-eth
-    function submitVerdicts(Verdict[] calldata verdicts) external nonReentrant {
+    function submitVerdicts(VerdictBatch[] calldata batches) external nonReentrant {
         if (!_nodes.contains(msg.sender)) revert RiskOracleUnauthorizedNode(msg.sender);
-        uint256 n = verdicts.length;
-        if (n == 0) revert RiskOracleEmptyBatch();
+        uint256 groups = batches.length;
+        if (groups == 0) revert RiskOracleEmptyBatch();
         uint8 k = _quorum;
-        // a batch is mostly one target and one model: each is looked up only when it changes
-        bytes32 model;
-        address target;
-        for (uint256 i = 0; i < n; ++i) {
-            Verdict calldata v = verdicts[i];
-            if (i == 0 || v.modelId != model) {
-                if (!_approvedModels.contains(v.modelId)) revert RiskOracleModelNotApproved(v.modelId);
-                model = v.modelId;
-            }
-            if (v.score > MAX_SCORE) revert RiskOracleScoreOutOfRange(v.id, v.score);
-            if (i == 0 || v.target != target) {
-                if (!_targets[v.target]) revert RiskOracleUnknownTarget(v.target);
-                target = v.target;
-            }
-            if (k == 1) {
-                _submitSole(v);
-            } else {
-                _submitToQuorum(v, k);
+        for (uint256 g = 0; g < groups; ++g) {
+            VerdictBatch calldata b = batches[g];
+            uint256 n = b.verdicts.length;
+            if (n == 0) revert RiskOracleEmptyBatch();
+            if (!_approvedModels.contains(b.modelId)) revert RiskOracleModelNotApproved(b.modelId);
+            if (!_targets[b.target]) revert RiskOracleUnknownTarget(b.target);
+            for (uint256 i = 0; i < n; ++i) {
+                Verdict calldata v = b.verdicts[i];
+                if (v.score > MAX_SCORE) revert RiskOracleScoreOutOfRange(v.id, v.score);
+                if (k == 1) {
+                    _submitSole(b, v);
+                } else {
+                    _submitToQuorum(b, v, k);
+                }
             }
         }
     }
@@ -321,50 +317,52 @@ contract RiskOracle is IRiskOracle, AccessControlEnumerable, ReentrancyGuardTran
     /// item skipped (the restore costs next to nothing: the slot goes back to its original value).
     // Only the fallback after a disagreeing answer writes after the call; nonReentrant caller.
     // slither-disable-next-line reentrancy-no-eth
-    function _submitSole(Verdict calldata v) private {
-        uint256 previous = _setLane(v.target, v.id, _FINAL | v.score);
-        IRiskGated.GateStatus prior = IRiskGated(v.target).applyVerdict(v.id, v.score, v.terms);
+    function _submitSole(VerdictBatch calldata b, Verdict calldata v) private {
+        address target = b.target;
+        uint256 previous = _setLane(target, v.id, _FINAL | v.score);
+        IRiskGated.GateStatus prior = IRiskGated(target).applyVerdict(v.id, v.score, v.terms);
         if (prior != IRiskGated.GateStatus.Awaiting) {
-            _restoreLanes(v.target, v.id, previous);
-            emit VerdictSkipped(v.target, v.id, msg.sender, _skipReason(prior));
+            _restoreLanes(target, v.id, previous);
+            emit VerdictSkipped(target, v.id, msg.sender, _skipReason(prior));
             return;
         }
         // the one vote of quorum 1 is final: `VerdictPosted` says so for it (a `VerdictFinalized`
         // repeating target, id and score cost about 2,000 gas a verdict, issue 16.4)
-        emit VerdictPosted(v.target, v.id, msg.sender, v.score, v.modelId, v.reasonsHash);
+        emit VerdictPosted(target, v.id, msg.sender, v.score, b.modelId, v.reasonsHash);
     }
 
     /// @dev Quorum k > 1: record this node's vote; on the k-th counted vote finalize the median.
-    function _submitToQuorum(Verdict calldata v, uint8 k) private {
-        IRiskGated.GateStatus status = IRiskGated(v.target).gateStatus(v.id);
+    function _submitToQuorum(VerdictBatch calldata b, Verdict calldata v, uint8 k) private {
+        address target = b.target;
+        IRiskGated.GateStatus status = IRiskGated(target).gateStatus(v.id);
         if (status != IRiskGated.GateStatus.Awaiting) {
-            emit VerdictSkipped(v.target, v.id, msg.sender, _skipReason(status));
+            emit VerdictSkipped(target, v.id, msg.sender, _skipReason(status));
             return;
         }
-        uint16 lane = _lane(v.target, v.id);
+        uint16 lane = _lane(target, v.id);
         if (lane & _FINAL != 0) {
-            emit VerdictSkipped(v.target, v.id, msg.sender, SkipReason.AlreadyFinal);
+            emit VerdictSkipped(target, v.id, msg.sender, SkipReason.AlreadyFinal);
             return;
         }
-        if (_votes[v.target][v.id][msg.sender] != 0) {
-            emit VerdictSkipped(v.target, v.id, msg.sender, SkipReason.DuplicateVote);
+        if (_votes[target][v.id][msg.sender] != 0) {
+            emit VerdictSkipped(target, v.id, msg.sender, SkipReason.DuplicateVote);
             return;
         }
 
-        _votes[v.target][v.id][msg.sender] = v.score + 1;
-        emit VerdictPosted(v.target, v.id, msg.sender, v.score, v.modelId, v.reasonsHash);
+        _votes[target][v.id][msg.sender] = v.score + 1;
+        emit VerdictPosted(target, v.id, msg.sender, v.score, b.modelId, v.reasonsHash);
 
         uint256 count = uint256(lane) + 1;
         if (count >= k) {
             // the running count may include votes of removed nodes: recount the current set
-            (uint256 counted, uint16 median) = _tally(v.target, v.id);
+            (uint256 counted, uint16 median) = _tally(target, v.id);
             if (counted >= k) {
-                _finalizeQuorum(v, median, counted);
+                _finalizeQuorum(target, v, median, counted);
                 return;
             }
             count = counted;
         }
-        _setLane(v.target, v.id, uint16(count)); // count < k <= 255
+        _setLane(target, v.id, uint16(count)); // count < k <= 255
     }
 
     /// @dev Records the median as final, then lets the target apply it. `gateStatus` said
@@ -372,15 +370,15 @@ contract RiskOracle is IRiskOracle, AccessControlEnumerable, ReentrancyGuardTran
     /// record falls back to the vote count and the item is reported skipped, never finalized.
     // Only the fallback after a disagreeing answer writes after the call; nonReentrant caller.
     // slither-disable-next-line reentrancy-no-eth
-    function _finalizeQuorum(Verdict calldata v, uint16 median, uint256 counted) private {
-        _setLane(v.target, v.id, _FINAL | median);
-        IRiskGated.GateStatus prior = IRiskGated(v.target).applyVerdict(v.id, median, v.terms);
+    function _finalizeQuorum(address target, Verdict calldata v, uint16 median, uint256 counted) private {
+        _setLane(target, v.id, _FINAL | median);
+        IRiskGated.GateStatus prior = IRiskGated(target).applyVerdict(v.id, median, v.terms);
         if (prior != IRiskGated.GateStatus.Awaiting) {
-            _setLane(v.target, v.id, uint16(counted));
-            emit VerdictSkipped(v.target, v.id, msg.sender, _skipReason(prior));
+            _setLane(target, v.id, uint16(counted));
+            emit VerdictSkipped(target, v.id, msg.sender, _skipReason(prior));
             return;
         }
-        emit VerdictFinalized(v.target, v.id, median, uint8(counted)); // counted <= MAX_NODES
+        emit VerdictFinalized(target, v.id, median, uint8(counted)); // counted <= MAX_NODES
     }
 
     /// @dev The number of stored votes on (`target`, `id`) by currently registered nodes, and

@@ -12,8 +12,8 @@ from web3 import Web3
 from oracle.events import as_int, checksum, raw_bytes
 from oracle.gate import OUTCOME_EVENTS
 
-# IRiskOracle.Verdict: target, id, score, modelId, reasonsHash, IRiskGated.Terms
-VERDICT_LAYOUT = "(address,uint256,uint16,bytes32,bytes32,(address,address,address,uint256))"
+# IRiskOracle.VerdictBatch: target, modelId, Verdict[] (id, score, reasonsHash, IRiskGated.Terms)
+VERDICT_LAYOUT = "(address,bytes32,(uint256,uint16,bytes32,(address,address,address,uint256))[])"
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 # IRiskOracle.SkipReason
 SKIP_REASONS = ("unknown", "already_final", "expired", "duplicate_vote", "content_mismatch")
@@ -59,15 +59,34 @@ class VerdictItem:
     reasons_hash: str  # 0x hex of 32 bytes
     terms: Terms = NO_TERMS
 
-    def as_tuple(self) -> tuple[str, int, int, bytes, bytes, tuple[str, str, str, int]]:
+    def as_tuple(self) -> tuple[int, int, bytes, tuple[str, str, str, int]]:
+        """IRiskOracle.Verdict (its batch says the target and the model)."""
         return (
-            self.target,
             self.item_id,
             self.score_bps,
-            bytes.fromhex(self.model_id.removeprefix("0x")),
             bytes.fromhex(self.reasons_hash.removeprefix("0x")),
             tuple(self.terms),  # type: ignore[return-value]
         )
+
+
+def runs(items: Sequence[VerdictItem]) -> list[list[VerdictItem]]:
+    """`items` cut into runs of one target and one model, in order: the groups of a
+    `submitVerdicts` call (IRiskOracle.VerdictBatch), which says target and model once a group."""
+    out: list[list[VerdictItem]] = []
+    for item in items:
+        if out and (out[-1][0].target, out[-1][0].model_id) == (item.target, item.model_id):
+            out[-1].append(item)
+        else:
+            out.append([item])
+    return out
+
+
+def batches(items: Sequence[VerdictItem]) -> list[tuple[str, bytes, list[tuple]]]:
+    """The `submitVerdicts` argument for `items` (IRiskOracle.VerdictBatch[]), as web3 encodes it."""
+    return [
+        (run[0].target, bytes.fromhex(run[0].model_id.removeprefix("0x")), [i.as_tuple() for i in run])
+        for run in runs(items)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,38 +123,48 @@ class VerdictCodec:
             self._selector = bytes(Web3.keccak(text=f"submitVerdicts({shape})"))[:4]
 
     def calldata(self, items: Sequence[VerdictItem]) -> str:
-        """`submitVerdicts(items)` calldata as 0x hex. The array of static tuples is laid out by hand
-        (offset, length, nine words per item: five, then the four of the terms): web3's encoder took
-        about 2 ms per item, which was most of the cost of sending a batch (and it ran twice, for
-        the estimate and the send)."""
+        """`submitVerdicts(batches(items))` calldata as 0x hex, laid out by hand (web3's encoder
+        took about 2 ms per item, which was most of the cost of sending a batch, and it ran twice,
+        for the estimate and the send): the offset and length of the array of groups, one offset
+        per group, then each group: target, model, the offset (96) and length of its verdicts, and
+        seven words per verdict (id, score, reasons hash, the four of the terms)."""
         if self._selector is None:
-            return str(self._oracle.encode_abi("submitVerdicts", args=[[item.as_tuple() for item in items]]))
-        words = [self._selector, (32).to_bytes(32, "big"), len(items).to_bytes(32, "big")]
-        for item in items:
-            target = bytes.fromhex(item.target.removeprefix("0x"))
-            model_id = bytes.fromhex(item.model_id.removeprefix("0x"))
+            return str(self._oracle.encode_abi("submitVerdicts", args=[batches(items)]))
+        groups = runs(items)
+        words = [self._selector, (32).to_bytes(32, "big"), len(groups).to_bytes(32, "big")]
+        offset = 32 * len(groups)
+        for run in groups:
+            words.append(offset.to_bytes(32, "big"))
+            offset += 32 * (4 + 7 * len(run))
+        for run in groups:
+            words += self._group(run)
+        return "0x" + b"".join(words).hex()
+
+    @staticmethod
+    def _group(run: Sequence[VerdictItem]) -> list[bytes]:
+        """One IRiskOracle.VerdictBatch's encoding (a dynamic tuple: head, then its verdicts)."""
+        first = run[0]
+        target = bytes.fromhex(first.target.removeprefix("0x"))
+        model_id = bytes.fromhex(first.model_id.removeprefix("0x"))
+        if len(target) != 20 or len(model_id) != 32:
+            raise ValueError(f"malformed verdict for {first.target}:{first.item_id}")
+        words = [target.rjust(32, b"\0"), model_id, (96).to_bytes(32, "big"), len(run).to_bytes(32, "big")]
+        for item in run:
             reasons = bytes.fromhex(item.reasons_hash.removeprefix("0x"))
             payer, payee, token, amount = item.terms
             parties = [bytes.fromhex(a.removeprefix("0x")) for a in (payer, payee, token)]
-            if (
-                len(target) != 20
-                or len(model_id) != 32
-                or len(reasons) != 32
-                or any(len(a) != 20 for a in parties)
-            ):
+            if len(reasons) != 32 or any(len(a) != 20 for a in parties):
                 raise ValueError(f"malformed verdict for {item.target}:{item.item_id}")
             if not 0 <= item.score_bps < 2**16 or not 0 <= item.item_id < 2**256 or not 0 <= amount < 2**256:
                 raise ValueError(f"verdict for {item.target}:{item.item_id} is out of range")
             words += [
-                target.rjust(32, b"\0"),
                 item.item_id.to_bytes(32, "big"),
                 item.score_bps.to_bytes(32, "big"),
-                model_id,
                 reasons,
                 *(a.rjust(32, b"\0") for a in parties),
                 int(amount).to_bytes(32, "big"),
             ]
-        return "0x" + b"".join(words).hex()
+        return words
 
     def outcome(self, receipt: dict[str, Any]) -> BatchOutcome:
         """Splits a verdict transaction's logs into posted, skipped and finally decided items."""

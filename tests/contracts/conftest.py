@@ -93,6 +93,6 @@ def post(router, risk_oracle, node) -> Callable[..., object]:
     def submit(ids: int | Sequence[int], score: int, *, sender=None, model: bytes = MODEL_ID):
         ids = [ids] if isinstance(ids, int) else list(ids)
         batch = [verdict(router, i, score, model=model) for i in ids]
-        return risk_oracle.submitVerdicts(batch, sender=sender or node)
+        return submit(risk_oracle, batch, sender=sender or node)
 
     return submit

@@ -68,6 +68,24 @@ def verdict(
     return (router.address, payment_id, score, model, REASONS_HASH, terms or terms_of(router, payment_id))
 
 
+def batches(items) -> list[tuple]:
+    """IRiskOracle.VerdictBatch[] for Verdict tuples as `verdict` makes them (target, id, score,
+    model, reasons hash, terms): runs of one target and model, in order."""
+    out: list[tuple] = []
+    for target, item_id, score, model, reasons, terms in items:
+        target = str(getattr(target, "address", target))
+        if out and (out[-1][0], out[-1][1]) == (target, model):
+            out[-1][2].append((item_id, score, reasons, terms))
+        else:
+            out.append((target, model, [(item_id, score, reasons, terms)]))
+    return out
+
+
+def submit(risk_oracle, items, **kwargs):
+    """`submitVerdicts` of Verdict tuples (see `batches`)."""
+    return risk_oracle.submitVerdicts(batches(items), **kwargs)
+
+
 def gate_verdict(target, item_id: int, score: int, *, model: bytes = MODEL_ID, reasons: bytes = REASONS_HASH):
     """One IRiskOracle.Verdict for a target that ignores the terms (Escrow, CrossBorderRouter)."""
     return (getattr(target, "address", target), item_id, score, model, reasons, NO_TERMS)

@@ -37,6 +37,7 @@ from router_helpers import (
     SAFE_SCORE,
     USD,
     reclaim,
+    submit,
     verdict,
 )
 
@@ -116,7 +117,7 @@ def measure_router(gas, world, router, risk_oracle, stablecoin, payer, payee, no
         return receipt, router.paymentCount()
 
     def post(ids, score, sender=node):
-        return risk_oracle.submitVerdicts([verdict(router, i, score) for i in ids], sender=sender)
+        return submit(risk_oracle, [verdict(router, i, score) for i in ids], sender=sender)
 
     pay_eth()  # the first payment after deployment, as on a live router
     receipt, _ = pay_token()
@@ -189,7 +190,7 @@ def measure_quorum(gas, world, router, risk_oracle, stablecoin, payer, node, ext
     ids = range(first, first + size)
     whole = 0
     for vote, sender in enumerate((node, *extra_nodes), start=1):
-        receipt = risk_oracle.submitVerdicts([verdict(router, i, SAFE) for i in ids], sender=sender)
+        receipt = submit(risk_oracle, [verdict(router, i, SAFE) for i in ids], sender=sender)
         gas[f"oracle.submitVerdicts quorum 3, vote {vote} of 3, batch of {size}"] = execution_gas(receipt)
         whole += whole_gas(receipt)
     return whole
@@ -236,7 +237,7 @@ def measure_escrow(gas, world, risk_oracle, stablecoin, payer, payee, node, extr
 
     def post(gate_id, score):
         item = (escrow.address, gate_id, score, MODEL_ID, REASONS_HASH, NO_TERMS)
-        return risk_oracle.submitVerdicts([item], sender=node)
+        return submit(risk_oracle, [item], sender=node)
 
     receipt, _ = create()
     gas["escrow.createAgreement ERC-20, 1 milestone (first agreement)"] = execution_gas(receipt)
@@ -284,7 +285,7 @@ def measure_ratio(router, risk_oracle, stablecoin, payer, node, deployer, *, exa
         receipt = router.pay(payee, stablecoin, 25 * USD, REF, sender=payer)
         pays.append(int(receipt.gas_used))
         ids.append(int(receipt.return_value))
-    batch = risk_oracle.submitVerdicts([verdict(router, i, SAFE) for i in ids], sender=node)
+    batch = submit(risk_oracle, [verdict(router, i, SAFE) for i in ids], sender=node)
     assert len(router.PaymentSettled.from_receipt(batch)) == RATIO_BATCH
     pay_to_settle = sum(pays) / len(pays) + int(batch.gas_used) / RATIO_BATCH
     if exact:

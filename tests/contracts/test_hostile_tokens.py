@@ -19,6 +19,7 @@ from router_helpers import (
     SETTLED,
     USD,
     fee_of,
+    submit,
     terms_of,
     verdict,
 )
@@ -101,12 +102,18 @@ def test_gas_burning_token_cannot_starve_a_verdict_batch(
     hostile_ids = _pay_batch(router, payer, stablecoin, burner, hostile_payees, amount)
 
     # the same batch shape with the token behaving: the reference cost
-    control = risk_oracle.submitVerdicts(
-        [verdict(router, i, SAFE_SCORE) for i in control_ids], sender=node, gas_limit=BATCH_GAS_LIMIT
+    control = submit(
+        risk_oracle,
+        [verdict(router, i, SAFE_SCORE) for i in control_ids],
+        sender=node,
+        gas_limit=BATCH_GAS_LIMIT,
     )
     burner.setMode(BURN_ALL_GAS, 0, sender=deployer)
-    receipt = risk_oracle.submitVerdicts(
-        [verdict(router, i, SAFE_SCORE) for i in hostile_ids], sender=node, gas_limit=BATCH_GAS_LIMIT
+    receipt = submit(
+        risk_oracle,
+        [verdict(router, i, SAFE_SCORE) for i in hostile_ids],
+        sender=node,
+        gas_limit=BATCH_GAS_LIMIT,
     )
 
     assert [router.payment(i).status for i in hostile_ids] == [SETTLED] * BATCH

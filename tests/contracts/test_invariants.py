@@ -47,7 +47,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 from profiles import is_smoke, machine_settings
-from router_helpers import ETH, HELD, PENDING, REF, REFUNDED, SETTLED, USD, verdict
+from router_helpers import ETH, HELD, PENDING, REF, REFUNDED, SETTLED, USD, batches, verdict
 
 BPS = 10_000
 MAX_FEE_BPS = 1000
@@ -265,7 +265,7 @@ class RouterMachine(RuleBasedStateMachine):
     def _post(self, ids, score):
         self.touched.update(ids)
         batch = [verdict(self.router, i, score, terms=self._terms(i)) for i in ids]
-        receipt = self._send("verdict", self.oracle, self.env["node"], "submitVerdicts", batch)
+        receipt = self._send("verdict", self.oracle, self.env["node"], "submitVerdicts", batches(batch))
         assert receipt is not None, "a batch of in-range verdicts from a registered node reverted"
         now = self.chain.timestamp(receipt)
         for pid in ids:
@@ -302,7 +302,7 @@ class RouterMachine(RuleBasedStateMachine):
             self.oracle,
             self.env["node"],
             "submitVerdicts",
-            [verdict(self.router, pid, 0, terms=forged)],
+            batches([verdict(self.router, pid, 0, terms=forged)]),
         )
         self._send(
             "outsider_review",

@@ -30,6 +30,7 @@ from router_helpers import (
     USD,
     fee_of,
     reclaim,
+    submit,
     terms_of,
     verdict,
 )
@@ -896,14 +897,14 @@ def test_verdict_with_other_terms_is_skipped_and_pays_nothing(
     }[forge]
     balances = (outsider.balance, payee.balance, router.balance)
     for score in (SAFE_SCORE, FRAUD_SCORE, REVIEW_SCORE):
-        receipt = risk_oracle.submitVerdicts([verdict(router, 1, score, terms=forged)], sender=node)
+        receipt = submit(risk_oracle, [verdict(router, 1, score, terms=forged)], sender=node)
         assert [log.reason for log in risk_oracle.VerdictSkipped.from_receipt(receipt)] == [4]  # mismatch
         assert not router.PaymentSettled.from_receipt(receipt) and not router.PaymentRefunded.from_receipt(
             receipt
         )
     assert (outsider.balance, payee.balance, router.balance) == balances
     assert status_of(router, 1) == PENDING and risk_oracle.finalScore(router, 1) == (False, 0)
-    risk_oracle.submitVerdicts([verdict(router, 1, SAFE_SCORE, terms=real)], sender=node)
+    submit(risk_oracle, [verdict(router, 1, SAFE_SCORE, terms=real)], sender=node)
     assert status_of(router, 1) == SETTLED
 
 
@@ -915,9 +916,7 @@ def test_terms_of_another_payment_cannot_redirect_a_verdict(
     make_payment(ETHER)
     make_payment(5 * ETHER, to=colluder)
     before = colluder.balance
-    receipt = risk_oracle.submitVerdicts(
-        [verdict(router, 1, SAFE_SCORE, terms=terms_of(router, 2))], sender=node
-    )
+    receipt = submit(risk_oracle, [verdict(router, 1, SAFE_SCORE, terms=terms_of(router, 2))], sender=node)
     assert [log.reason for log in risk_oracle.VerdictSkipped.from_receipt(receipt)] == [4]
     assert colluder.balance == before and status_of(router, 1) == PENDING
 
@@ -932,10 +931,8 @@ def test_quorum_verdict_with_wrong_terms_never_pays(
     forged = (real[0], outsider.address, real[2], real[3])
     before = outsider.balance
     for n in quorum_nodes[:2]:
-        risk_oracle.submitVerdicts([verdict(router, 1, SAFE_SCORE)], sender=n)
-    receipt = risk_oracle.submitVerdicts(
-        [verdict(router, 1, SAFE_SCORE, terms=forged)], sender=quorum_nodes[2]
-    )
+        submit(risk_oracle, [verdict(router, 1, SAFE_SCORE)], sender=n)
+    receipt = submit(risk_oracle, [verdict(router, 1, SAFE_SCORE, terms=forged)], sender=quorum_nodes[2])
     assert [log.reason for log in risk_oracle.VerdictSkipped.from_receipt(receipt)] == [4]
     assert outsider.balance == before and status_of(router, 1) == PENDING
 
@@ -963,8 +960,8 @@ def test_replayed_verdict_with_the_right_terms_changes_nothing(
     router, risk_oracle, make_payment, node, payee
 ):
     make_payment(ETHER)
-    risk_oracle.submitVerdicts([verdict(router, 1, SAFE_SCORE)], sender=node)
+    submit(risk_oracle, [verdict(router, 1, SAFE_SCORE)], sender=node)
     before = payee.balance
-    receipt = risk_oracle.submitVerdicts([verdict(router, 1, SAFE_SCORE)], sender=node)
+    receipt = submit(risk_oracle, [verdict(router, 1, SAFE_SCORE)], sender=node)
     assert [log.reason for log in risk_oracle.VerdictSkipped.from_receipt(receipt)] == [1]  # already final
     assert payee.balance == before
