@@ -62,7 +62,8 @@ interface IRiskOracle {
     /// @notice Why an item of a batch was skipped without side effects (`VerdictSkipped.reason`, as
     /// an ABI client sees it): 0 UnknownItem (no such id at the target), 1 AlreadyFinal, 2 Expired
     /// (past its verdict deadline), 3 DuplicateVote (this node already voted on it), 4
-    /// ContentMismatch (a report's content hash differs from the item's stored terms).
+    /// ContentMismatch (the terms a verdict or report carries, or a report's content hash, differ from the
+    /// item's).
     enum SkipReason {
         UnknownItem,
         AlreadyFinal,

@@ -350,23 +350,14 @@ def test_gas_snapshot_is_current(
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 16.4 open: two storage slots per payment (payer, payee) cost 44,200 gas at pay; one "
-    "slot needs verdicts to carry the payment's terms (see the docstring)",
-)
 @pytest.mark.parametrize("exact", [False, True], ids=["measured-pull", "exact-transfer"])
 def test_erc20_payment_costs_at_most_two_and_a_half_transfers(
     world, router, risk_oracle, stablecoin, payer, node, deployer, exact
 ):
-    """Issue 16.4's target, from gas measured in this run (not the snapshot's numbers).
-
-    Expected to fail until a payment takes one storage slot: payer and payee are two addresses, so
-    with the amount a payment needs two fresh slots (2 x 22,100 gas) whatever the packing. One slot
-    (a hash of the immutable terms + deadline + status + score) requires every caller that moves
-    the money (the RiskOracle's verdict, review, reclaim) to pass the terms back, so the node must
-    carry them from `PaymentRequested` through its outbox to `submitVerdicts`. Strict: once the
-    target is met this test passes, and the marker must go."""
+    """Issue 16.4's target, from gas measured in this run (not the snapshot's numbers): met by one
+    storage slot per payment (a hash of the terms beside deadline, status, token index, score and
+    fee; the verdict carries the terms back), the pause read with the schedule, target and model
+    said once per group of a verdict batch, and no `VerdictFinalized` repeating a quorum-1 vote."""
     ratio = next(
         v
         for k, v in measure_ratio(router, risk_oracle, stablecoin, payer, node, deployer, exact=exact).items()
