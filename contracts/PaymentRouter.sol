@@ -709,6 +709,8 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
     /// @dev Where a payment stands at the gate, from its slot as read.
     function _gateStatus(PaymentRecord memory p) private view returns (GateStatus) {
         Status status = p.status;
+        // an enum state, not a balance: None is exactly "never written"
+        // slither-disable-next-line incorrect-equality
         if (status == Status.None) return GateStatus.Unknown;
         if (status != Status.Pending) return GateStatus.Decided;
         return block.timestamp > p.deadline ? GateStatus.Expired : GateStatus.Awaiting;

@@ -291,6 +291,10 @@ def measure_ratio(router, risk_oracle, stablecoin, payer, node, deployer, *, exa
     if exact:
         router.setTokenExactTransfer(stablecoin, False, sender=deployer)
     return {
+        f"ratio.ERC-20 pay, whole transaction ({tag})": round(sum(pays) / len(pays)),
+        f"ratio.ERC-20 verdict share, batch of {RATIO_BATCH} to new holders ({tag})": round(
+            int(batch.gas_used) / RATIO_BATCH
+        ),
         f"ratio.baseline: OpenZeppelin ERC-20 transfer to a new holder ({tag} run)": transfer,
         f"ratio.ERC-20 pay -> settlement to a new holder, batch of {RATIO_BATCH} ({tag})": round(
             pay_to_settle

@@ -138,7 +138,11 @@ def _enum(source: str, name: str) -> list[str]:
     ("source", "enum", "expected"),
     [
         ("interfaces/IPaymentRouter.sol", "Status", [s.capitalize() for s in ROUTER_STATUS]),
-        ("interfaces/IRiskGated.sol", "GateStatus", ["Unknown", "Awaiting", "Expired", "Decided", "Mismatch"]),
+        (
+            "interfaces/IRiskGated.sol",
+            "GateStatus",
+            ["Unknown", "Awaiting", "Expired", "Decided", "Mismatch"],
+        ),
         (
             "interfaces/IRiskOracle.sol",
             "SkipReason",
