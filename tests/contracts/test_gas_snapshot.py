@@ -279,7 +279,11 @@ def measure_ratio(router, risk_oracle, stablecoin, payer, node, deployer, *, exa
     base = 0xF1000000 if exact else 0xF0000000
     fresh = [f"0x{base + i:040x}" for i in range(RATIO_BATCH + 1)]
     transfer = int(stablecoin.transfer(fresh[0], 10 * USD, sender=payer).gas_used)
-    router.pay(fresh[1], ETH, 1, REF, sender=payer, value=1)  # the counter warm, as on a live router
+    # a live router: its id counter, its balance of the token and the token's accrued fees are not
+    # zero (the first payment and the first settlement in a token pay those slots' creation once)
+    router.pay(fresh[0], ETH, 1, REF, sender=payer, value=1)
+    warm = router.pay(fresh[0], stablecoin, 25 * USD, REF, sender=payer).return_value
+    submit(risk_oracle, [verdict(router, int(warm), SAFE)], sender=node)
     pays, ids = [], []
     for payee in fresh[1:]:
         receipt = router.pay(payee, stablecoin, 25 * USD, REF, sender=payer)
