@@ -296,7 +296,7 @@ class RouterMachine(RuleBasedStateMachine):
         )
         # the node itself with another payee (its own account): skipped, nothing moves (the
         # machine's ghost balances would catch any payout)
-        forged = (*self._terms(pid)[:1], str(outsider.address), *self._terms(pid)[2:])
+        forged = (*self._terms(pid)[:1], str(getattr(outsider, "address", outsider)), *self._terms(pid)[2:])
         self._send(
             "forged_terms",
             self.oracle,
