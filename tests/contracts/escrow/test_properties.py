@@ -260,7 +260,7 @@ class EscrowMachine(RuleBasedStateMachine):
             self._try(action, env["outsider"], "autoConfirmRelease", aid, milestone)
         elif action == "verdict":
             score = data.draw(st.sampled_from([0, 6000, 9000]))  # settle, hold, flag
-            self._try(action, env["oracle"], "applyVerdict", state[M_GATE], score, NO_TERMS)
+            self._try(action, env["oracle"], "applyVerdict", state[M_GATE], score)
         elif action == "review":
             approve = data.draw(st.booleans())
             receipt = self._try(action, env["reviewer"], "reviewRelease", state[M_GATE], approve)
@@ -296,7 +296,7 @@ class EscrowMachine(RuleBasedStateMachine):
         elif action == "verdict":
             score = data.draw(st.sampled_from([0, 4999, 5000, 7999, 8000, 10_000]))
             sender = env["oracle"] if data.draw(st.integers(0, 4)) else env["outsider"]
-            self._try(action, sender, "applyVerdict", gate_id, score, NO_TERMS)
+            self._try(action, sender, "applyVerdict", gate_id, score)
         elif action == "review":
             self._try(action, env["reviewer"], "reviewRelease", gate_id, data.draw(st.booleans()))
         elif action == "expire":
@@ -367,6 +367,28 @@ class EscrowMachine(RuleBasedStateMachine):
         ghost.update(status=status, amount=amount)
 
 
+class IgnoredTerms:
+    """The escrow ignores a verdict's terms (IRiskGated.Terms; it stores its own in full): the
+    machine's `applyVerdict(gate, score)` goes out as `applyVerdict(gate, score, NO_TERMS)`. Kept out
+    of EscrowMachine on purpose: its derandomized examples are seeded from the class's source."""
+
+    def __init__(self, inner):
+        self._inner = inner
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+    @staticmethod
+    def _args(fn, args):
+        return (*args, NO_TERMS) if fn == "applyVerdict" and len(args) == 2 else args
+
+    def transact(self, sender, fn, *args, value=0):
+        return self._inner.transact(sender, fn, *self._args(fn, args), value=value)
+
+    def data(self, fn, *args):
+        return self._inner.data(fn, *self._args(fn, args))
+
+
 @pytest.fixture
 def fast_world(
     project,
@@ -391,7 +413,7 @@ def fast_world(
     windows = escrow.windows()
     return {
         "chain": rpc,
-        "escrow": fast(rpc, escrow),
+        "escrow": IgnoredTerms(fast(rpc, escrow)),
         "stablecoin": fast(rpc, stablecoin),
         "probe": fast(rpc, probe),
         "mal_supplier": fast(rpc, mal_supplier),
