@@ -15,10 +15,11 @@ from ape import accounts, chain
 from eth_utils import keccak
 from web3 import Web3
 
-from oracle.chain import ETH, ChainClient, VerdictItem
-from oracle.network.report import Report, content_hash, ordered, sign_observation
+from oracle.chain import ETH, ChainClient, Terms, VerdictItem
+from oracle.network.report import Report, ordered, sign_observation
 from oracle.relay.signing import ballot_calldata
 from oracle.traffic import ERC20_ABI, Sender, call_tx, fund, pay_tx, payment_id_from_receipt, wallets
+from oracle.verdict_codec import NO_TERMS
 from verdict_deploy import Dao, Roles, deploy_world
 from verdict_deploy.governance import SUPPORT, advance, advance_past, encode_call
 from verdict_deploy.relay import dao_contracts
@@ -61,7 +62,10 @@ def payment_gas(
         receipts = [sender.wait(h) for h in hashes]
         pay_gas = [int(r["gasUsed"]) for r in receipts]
         ids = [payment_id_from_receipt(client, r) for r in receipts]
-        items = [VerdictItem(client.router.address, pid, 0, model_id, REASONS_HASH) for pid in ids]
+        terms = client.payment_terms(ids)  # the router keeps only their hash: the verdict carries them
+        items = [
+            VerdictItem(client.router.address, pid, 0, model_id, REASONS_HASH, terms[pid]) for pid in ids
+        ]
         receipt = node_client.wait_receipt(node_client.submit_verdicts(items))
         assert receipt is not None and int(receipt["status"]) == 1, "verdict batch failed"
         settled = node_client.batch_outcome(receipt).finals
@@ -99,7 +103,14 @@ def governance_and_escrow_gas(model_id: str, work: Path) -> dict[str, Any]:
     confirm = escrow.confirmRelease(agreement, 0, sender=buyer)
     gate = int(confirm.return_value)
     verdict = oracle.submitVerdicts(
-        [(escrow.address, gate, 0, bytes.fromhex(model_id[2:]), bytes.fromhex(REASONS_HASH[2:]))], sender=node
+        [
+            (
+                escrow.address,
+                bytes.fromhex(model_id[2:]),
+                [(gate, 0, bytes.fromhex(REASONS_HASH[2:]), NO_TERMS)],
+            )
+        ],
+        sender=node,
     )
     released = int(stablecoin.balanceOf(supplier)) > 0
     escrow_gas = {
@@ -164,21 +175,21 @@ def network_gas(model_id: str, work: Path, batch: int = 10) -> dict[str, Any]:
         router.payMany(payees, stablecoin, [amount] * batch, refs, sender=payer)
         return list(range(first, first + batch))
 
-    ids = pay_batch()
-    items = [(router.address, pid, 0, model, reasons) for pid in ids]
-    three = sum(int(oracle.submitVerdicts(items, sender=n).gas_used) for n in nodes[:3])
+    def terms_of(ids: list[int]) -> list[Terms]:
+        # the router keeps only a hash of each payment's terms: they come from its PaymentRequested
+        return [Terms(payer.address, p, stablecoin.address, amount) for p in payees[: len(ids)]]
 
     ids = pay_batch()
-    contents = []
-    for pid in ids:
-        p = router.payment(pid)
-        contents.append(content_hash(p.payer, p.payee, p.token, p.amount))
-    report = Report(bytes(oracle.configDigest()), router.address, model, 1, tuple(ids), tuple(contents))
+    group = (router.address, model, [(pid, 0, reasons, t) for pid, t in zip(ids, terms_of(ids), strict=True)])
+    three = sum(int(oracle.submitVerdicts([group], sender=n).gas_used) for n in nodes[:3])
+
+    ids = pay_batch()
+    report = Report.over(bytes(oracle.configDigest()), router.address, model, 1, ids, terms_of(ids))
     domain = {"chain_id": chain.chain_id, "oracle": oracle.address}
     observations = [
         sign_observation(n.private_key, report, [0] * batch, [reasons] * batch, **domain) for n in nodes[:3]
     ]
-    sent = oracle.transmit(report.as_tuple(), [o.as_tuple() for o in ordered(observations)], sender=nodes[0])
+    sent = oracle.transmit(*report.transmit_args(ordered(observations)), sender=nodes[0])
     settled = len(router.PaymentSettled.from_receipt(sent))
     assert settled == batch, f"the signed report settled {settled} of {batch} payments"
     per_report, per_three = int(sent.gas_used) / batch, three / batch
@@ -261,7 +272,7 @@ def measure_cross_border_gas(
         signature = sign_quote(quote, node.private_key, chain_id=chain.chain_id, contract=str(cross.address))
         quoted = cross.submitQuote(quote.as_tuple(), signature, sender=node)
         settled = oracle.submitVerdicts(
-            [(cross.address, pid, 0, model_id, bytes.fromhex(REASONS_HASH[2:]))], sender=node
+            [(cross.address, model_id, [(pid, 0, bytes.fromhex(REASONS_HASH[2:]), NO_TERMS)])], sender=node
         )
         assert int(cross.payment(pid).status) == 3, f"the {label} cross-border payment did not settle"
         out[f"cross_border_{label}_pay"] = int(paid.gas_used)

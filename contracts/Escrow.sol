@@ -214,7 +214,7 @@ contract Escrow is IEscrow, RiskGatedVault, EIP712, Nonces {
     ///
     /// Requirements:
     /// - the caller is the RiskOracle.
-    function applyVerdict(uint256 gateId, uint16 score) external nonReentrant returns (GateStatus status) {
+    function applyVerdict(uint256 gateId, uint16 score, Terms calldata) external nonReentrant returns (GateStatus status) {
         if (msg.sender != _oracle) revert EscrowOnlyOracle(msg.sender);
         status = gateStatus(gateId);
         if (status != GateStatus.Awaiting) return status;

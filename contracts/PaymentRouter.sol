@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
@@ -21,8 +22,13 @@ import {RiskGatedVault} from "./vault/RiskGatedVault.sol";
 /// for {withdraw}. Credits, fees, the treasury and the pause live in {RiskGatedVault}, shared
 /// with Escrow.
 ///
-/// Storage: a payment takes two slots (payer + uint96 amount; payee + uint40 deadline + status +
-/// uint16 token index + uint16 score + uint16 fee quoted at pay time). Only tokens the DAO lists
+/// Storage: a payment takes one slot (issue 16.4): the first 160 bits of its content hash
+/// (keccak256(abi.encode(payer, payee, token, amount)), the hash issue 17's signed reports bind each
+/// item to) + uint40 deadline + status + uint16 token index + uint16 score + uint16 fee quoted at pay
+/// time. Payer, payee and amount live in the `PaymentRequested` log; whoever moves the money passes
+/// them back ({applyVerdict}, {reclaim}) and the router pays only against terms that hash to the
+/// stored 160 bits. A held payment's terms are written out when it is held, so that a reviewer
+/// ({review}) needs only the id. Only tokens the DAO lists
 /// ({setToken}, issue 13.6) may be paid in; a listed token gets an index (index 0 is ETH) that it
 /// keeps when delisted, and a push budget its payouts are pushed with. The Escrow reads the same
 /// list ({tokenPushGas}): one list for operators.
@@ -57,13 +63,9 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
                                 STORAGE
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev One payment in two slots.
+    /// @dev One payment in one slot.
     struct PaymentRecord {
-        // slot A
-        address payer;
-        uint96 amount;
-        // slot B
-        address payee;
+        bytes20 terms; // the first 160 bits of keccak256(abi.encode(Terms)): {_termsHash}
         uint40 deadline;
         Status status;
         uint16 tokenIndex;
@@ -87,6 +89,14 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
         uint40 reviewWindow;
         uint16 feeBps;
         uint32 blockedCount;
+        bool paused; // the guardian pause ({paused}), here so that `pay` reads it with the rest
+    }
+
+    /// @dev A held payment's terms, written when it is held so that {review} needs only the id.
+    struct HeldTerms {
+        address payer;
+        uint96 amount;
+        address payee;
     }
 
     /// @dev The shared facts of a `pay` or `payMany` call (in memory only).
@@ -103,6 +113,7 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
     Schedule private _schedule;
 
     mapping(uint256 id => PaymentRecord) private _payments;
+    mapping(uint256 id => HeldTerms) private _held;
     /// @dev A token by index, with its push budget (0: delisted), in one slot: what a payout reads.
     struct TokenSlot {
         address token;
@@ -154,7 +165,8 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
             deadlineWindow: _DEFAULT_DEADLINE_WINDOW,
             reviewWindow: _DEFAULT_REVIEW_WINDOW,
             feeBps: _DEFAULT_FEE_BPS,
-            blockedCount: 0
+            blockedCount: 0,
+            paused: false
         });
         _tokens.push(TokenSlot({token: address(0), pushGas: 0}));
     }
@@ -250,29 +262,33 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
     /// @dev `Awaiting` while Pending and not past the deadline; `Expired` when Pending past it;
     /// `Decided` once Held, Settled or Refunded.
     function gateStatus(uint256 id) public view returns (GateStatus) {
-        PaymentRecord storage p = _payments[id];
-        Status status = p.status;
-        if (status == Status.None) return GateStatus.Unknown;
-        if (status != Status.Pending) return GateStatus.Decided;
-        return block.timestamp > p.deadline ? GateStatus.Expired : GateStatus.Awaiting;
+        return _gateStatus(_payments[id]);
     }
 
     /// @inheritdoc IRiskGated
-    /// @dev While paused, a verdict that would settle holds the payment instead (a reviewer decides
-    /// after unpause); a rejection still refunds.
-    function applyVerdict(uint256 id, uint16 score) external nonReentrant onlyOracle returns (GateStatus prior) {
-        prior = gateStatus(id);
+    /// @dev `terms` are checked against the stored hash before anything moves: other terms (another
+    /// payee, payer, token or amount) answer `Mismatch` and change nothing. While paused, a verdict
+    /// that would settle holds the payment instead (a reviewer decides after unpause); a rejection
+    /// still refunds.
+    function applyVerdict(uint256 id, uint16 score, Terms calldata terms)
+        external
+        nonReentrant
+        onlyOracle
+        returns (GateStatus prior)
+    {
+        PaymentRecord memory p = _payments[id];
+        prior = _gateStatus(p);
         if (prior != GateStatus.Awaiting) return prior;
+        if (p.terms != _termsHash(terms)) return GateStatus.Mismatch;
 
         Policy memory policy = _policy;
-        PaymentRecord memory p = _payments[id];
         Band band = _band(score, policy.reviewThreshold, policy.rejectThreshold);
         if (band == Band.Reject) {
-            _refund(id, p, score);
+            _refund(id, p, terms.payer, terms.amount, score);
         } else if (band == Band.Hold) {
-            _hold(id, score);
+            _hold(id, p, terms, score);
         } else {
-            _settle(id, p, score);
+            _settle(id, p, terms.payee, terms.amount, score);
         }
     }
 
@@ -289,11 +305,13 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
         if (p.status != Status.Held) revert PaymentRouterNotHeld(id);
         uint256 reviewDeadline = uint256(p.deadline) + _schedule.reviewWindow;
         if (block.timestamp > reviewDeadline) revert PaymentRouterReviewWindowPassed(id, reviewDeadline);
+        HeldTerms memory held = _held[id];
+        delete _held[id];
         if (approve) {
             _requireNotPaused();
-            _settle(id, p, p.score);
+            _settle(id, p, held.payee, held.amount, p.score);
         } else {
-            _refund(id, p, p.score);
+            _refund(id, p, held.payer, held.amount, p.score);
         }
         emit PaymentReviewed(id, msg.sender, approve);
     }
@@ -302,11 +320,12 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
     /// @dev The refund's `PaymentRefunded` carries the stored score: 0 when no verdict was applied.
     ///
     /// Requirements:
-    /// - the payment exists;
+    /// - the payment exists and `terms` are its terms (else `PaymentRouterTermsMismatch`);
     /// - it is Pending past its deadline, or Held past its deadline plus the review window.
-    function reclaim(uint256 id) external nonReentrant {
+    function reclaim(uint256 id, Terms calldata terms) external nonReentrant {
         PaymentRecord memory p = _payments[id];
         if (p.status == Status.None) revert PaymentRouterUnknownPayment(id);
+        if (p.terms != _termsHash(terms)) revert PaymentRouterTermsMismatch(id);
         uint256 reclaimableAfter = 0;
         if (p.status == Status.Pending) {
             reclaimableAfter = p.deadline;
@@ -316,7 +335,8 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
             revert PaymentRouterNotReclaimable(id);
         }
         if (block.timestamp <= reclaimableAfter) revert PaymentRouterNotReclaimable(id);
-        _refund(id, p, p.score);
+        if (p.status == Status.Held) delete _held[id];
+        _refund(id, p, terms.payer, terms.amount, p.score);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -457,13 +477,32 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
         PaymentRecord memory p = _existing(id);
         (address token,) = _tokenAt(p.tokenIndex);
         return Payment({
-            payer: p.payer,
-            payee: p.payee,
+            termsHash: p.terms,
+            score: p.score,
             token: token,
-            amount: p.amount,
+            feeBps: p.feeBps,
             deadline: p.deadline,
             status: p.status
         });
+    }
+
+    /// @inheritdoc IPaymentRouter
+    function heldTerms(uint256 id) external view returns (Terms memory terms) {
+        PaymentRecord memory p = _existing(id);
+        if (p.status != Status.Held) revert PaymentRouterNotHeld(id);
+        HeldTerms memory held = _held[id];
+        (address token,) = _tokenAt(p.tokenIndex);
+        return Terms({payer: held.payer, payee: held.payee, token: token, amount: held.amount});
+    }
+
+    /// @inheritdoc IPaymentRouter
+    function termsHash(Terms calldata terms) external pure returns (bytes20) {
+        return _termsHash(terms);
+    }
+
+    /// @notice Whether the guardian paused the router (see {_pause}).
+    function paused() public view override returns (bool) {
+        return _schedule.paused;
     }
 
     /// @inheritdoc IPaymentRouter
@@ -596,9 +635,7 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
 
     function _record(uint256 id, address payee, uint96 amount, bytes32 ref, Batch memory batch) private {
         _payments[id] = PaymentRecord({
-            payer: msg.sender,
-            amount: amount,
-            payee: payee,
+            terms: bytes20(keccak256(abi.encode(msg.sender, payee, batch.token, uint256(amount)))),
             deadline: batch.deadline,
             status: Status.Pending,
             tokenIndex: batch.tokenIndex,
@@ -632,33 +669,70 @@ contract PaymentRouter is IPaymentRouter, RiskGatedVault {
         }
     }
 
-    /// @dev Settles at the fee quoted when the payment was made (`p.feeBps`), not the one in force now.
-    function _settle(uint256 id, PaymentRecord memory p, uint16 score) private {
+    /// @dev Settles at the fee quoted when the payment was made (`p.feeBps`), not the one in force
+    /// now. `payee` and `amount` were checked against the stored terms by the caller.
+    function _settle(uint256 id, PaymentRecord memory p, address payee, uint256 amount, uint16 score) private {
         (address token, uint32 pushGas) = _tokenAt(p.tokenIndex);
-        _setOutcome(id, Status.Settled, score);
+        _setOutcome(id, p, Status.Settled, score);
         // feeBps <= MAX_FEE_BPS (checked by setFeeBps, capped again by _accrueFee): fee <= amount
-        uint256 fee = _accrueFee(token, p.amount, p.feeBps);
-        uint256 payeeAmount = p.amount - fee;
-        emit PaymentSettled(id, p.payee, payeeAmount, fee, score);
-        _pushOrCreditPayment(id, p.payee, token, pushGas, payeeAmount);
+        uint256 fee = _accrueFee(token, amount, p.feeBps);
+        uint256 payeeAmount = amount - fee;
+        emit PaymentSettled(id, payee, payeeAmount, fee, score);
+        _pushOrCreditPayment(id, payee, token, pushGas, payeeAmount);
     }
 
-    function _hold(uint256 id, uint16 score) private {
-        _setOutcome(id, Status.Held, score);
+    /// @dev Holds the payment and writes its terms out for the reviewer (`terms` were checked
+    /// against the stored hash by the caller; the amount fits in 96 bits: it is what `pay` stored).
+    function _hold(uint256 id, PaymentRecord memory p, Terms calldata terms, uint16 score) private {
+        _setOutcome(id, p, Status.Held, score);
+        _held[id] = HeldTerms({payer: terms.payer, amount: uint96(terms.amount), payee: terms.payee});
         emit PaymentHeld(id, score);
     }
 
-    function _refund(uint256 id, PaymentRecord memory p, uint16 score) private {
-        _setOutcome(id, Status.Refunded, score);
-        emit PaymentRefunded(id, p.payer, p.amount, score);
+    /// @dev `payer` and `amount` were checked against the stored terms by the caller.
+    function _refund(uint256 id, PaymentRecord memory p, address payer, uint256 amount, uint16 score) private {
+        _setOutcome(id, p, Status.Refunded, score);
+        emit PaymentRefunded(id, payer, amount, score);
         (address token, uint32 pushGas) = _tokenAt(p.tokenIndex);
-        _pushOrCreditPayment(id, p.payer, token, pushGas, p.amount);
+        _pushOrCreditPayment(id, payer, token, pushGas, amount);
     }
 
-    function _setOutcome(uint256 id, Status status, uint16 score) private {
-        PaymentRecord storage p = _payments[id];
+    /// @dev Writes the new status and score into the payment's slot (and into `p`, as read).
+    function _setOutcome(uint256 id, PaymentRecord memory p, Status status, uint16 score) private {
         p.status = status;
         p.score = score;
+        PaymentRecord storage stored = _payments[id];
+        stored.status = status;
+        stored.score = score;
+    }
+
+    /// @dev Where a payment stands at the gate, from its slot as read.
+    function _gateStatus(PaymentRecord memory p) private view returns (GateStatus) {
+        Status status = p.status;
+        // an enum state, not a balance: None is exactly "never written"
+        // slither-disable-next-line incorrect-equality
+        if (status == Status.None) return GateStatus.Unknown;
+        if (status != Status.Pending) return GateStatus.Decided;
+        return block.timestamp > p.deadline ? GateStatus.Expired : GateStatus.Awaiting;
+    }
+
+    /// @dev The first 160 bits of keccak256(abi.encode(payer, payee, token, amount)): what a
+    /// payment's slot keeps of its terms. 160 bits: a second preimage (other terms for a stored
+    /// hash) costs about 2^160 hashes.
+    function _termsHash(Terms calldata terms) private pure returns (bytes20) {
+        return bytes20(keccak256(abi.encode(terms.payer, terms.payee, terms.token, terms.amount)));
+    }
+
+    /// @dev The guardian pause lives in the schedule's slot (read by `pay` anyway): one cold read
+    /// less per payment than Pausable's own slot.
+    function _pause() internal override whenNotPaused {
+        _schedule.paused = true;
+        emit Paused(_msgSender());
+    }
+
+    function _unpause() internal override whenPaused {
+        _schedule.paused = false;
+        emit Unpaused(_msgSender());
     }
 
     /// @dev The token at `index` and its push budget; index 0 is ETH, answered without a storage read.

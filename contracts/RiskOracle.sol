@@ -21,7 +21,9 @@ import {IRiskOracle} from "./interfaces/IRiskOracle.sol";
 ///
 /// Quorum 1 takes a fast path: no per-node vote is stored; the verdict goes straight to the
 /// target, whose returned prior status tells a posted verdict from a skipped one (the target's own
-/// status prevents a double application).
+/// status prevents a double application); its `VerdictPosted` is the final verdict (no
+/// `VerdictFinalized` follows). Each verdict carries its item's terms, which the target checks
+/// (a PaymentRouter keeps only their hash).
 ///
 /// Quorum above 1: each node's vote is stored (score + 1 in a uint16). When the running count
 /// reaches k, the votes are recounted over the *current* node set, so the votes of a removed node
@@ -100,18 +102,25 @@ contract RiskOracle is IRiskOracle, AccessControlEnumerable, ReentrancyGuardTran
     // Each item's effects precede its call to the target; across the loop, item i+1 writes after
     // item i's call. `nonReentrant`, and targets are governance-registered contracts of ours.
     // slither-disable-next-line reentrancy-no-eth
-    function submitVerdicts(Verdict[] calldata verdicts) external nonReentrant {
+    function submitVerdicts(VerdictBatch[] calldata batches) external nonReentrant {
         if (!_nodes.contains(msg.sender)) revert RiskOracleUnauthorizedNode(msg.sender);
-        uint256 n = verdicts.length;
-        if (n == 0) revert RiskOracleEmptyBatch();
+        uint256 groups = batches.length;
+        if (groups == 0) revert RiskOracleEmptyBatch();
         uint8 k = _quorum;
-        for (uint256 i = 0; i < n; ++i) {
-            Verdict calldata v = verdicts[i];
-            _checkVerdict(v);
-            if (k == 1) {
-                _submitSole(v);
-            } else {
-                _submitToQuorum(v, k);
+        for (uint256 g = 0; g < groups; ++g) {
+            VerdictBatch calldata b = batches[g];
+            uint256 n = b.verdicts.length;
+            if (n == 0) revert RiskOracleEmptyBatch();
+            if (!_approvedModels.contains(b.modelId)) revert RiskOracleModelNotApproved(b.modelId);
+            if (!_targets[b.target]) revert RiskOracleUnknownTarget(b.target);
+            for (uint256 i = 0; i < n; ++i) {
+                Verdict calldata v = b.verdicts[i];
+                if (v.score > MAX_SCORE) revert RiskOracleScoreOutOfRange(v.id, v.score);
+                if (k == 1) {
+                    _submitSole(b, v);
+                } else {
+                    _submitToQuorum(b, v, k);
+                }
             }
         }
     }
@@ -120,11 +129,14 @@ contract RiskOracle is IRiskOracle, AccessControlEnumerable, ReentrancyGuardTran
     // Effects (the report marked accepted) precede the calls; each item's lane is written before
     // its target call and restored only on a disagreeing answer. `nonReentrant`, registered targets.
     // slither-disable-next-line reentrancy-no-eth
-    function transmit(Report calldata report, Observation[] calldata observations) external nonReentrant {
+    function transmit(Report calldata report, Observation[] calldata observations, IRiskGated.Terms[] calldata terms)
+        external
+        nonReentrant
+    {
         if (!_nodes.contains(msg.sender)) revert RiskOracleUnauthorizedNode(msg.sender);
         uint256 n = report.ids.length;
         if (n == 0) revert RiskOracleEmptyBatch();
-        if (report.contentHashes.length != n) revert RiskOracleReportMalformed();
+        if (report.contentHashes.length != n || terms.length != n) revert RiskOracleReportMalformed();
         bytes32 current = configDigest();
         if (report.configDigest != current) revert RiskOracleConfigDigestMismatch(report.configDigest, current);
         if (!_approvedModels.contains(report.modelId)) revert RiskOracleModelNotApproved(report.modelId);
@@ -143,7 +155,7 @@ contract RiskOracle is IRiskOracle, AccessControlEnumerable, ReentrancyGuardTran
         uint16[] memory scores = new uint16[](signed);
         for (uint256 i = 0; i < n; ++i) {
             uint16 score = _middleScore(observations, i, scores);
-            _applyReported(report.target, report.ids[i], report.contentHashes[i], score, uint8(signed));
+            _applyReported(report, i, terms[i], score, uint8(signed));
         }
     }
 
@@ -300,60 +312,57 @@ contract RiskOracle is IRiskOracle, AccessControlEnumerable, ReentrancyGuardTran
                                INTERNALS
     //////////////////////////////////////////////////////////////*/
 
-    function _checkVerdict(Verdict calldata v) private view {
-        if (!_approvedModels.contains(v.modelId)) revert RiskOracleModelNotApproved(v.modelId);
-        if (v.score > MAX_SCORE) revert RiskOracleScoreOutOfRange(v.id, v.score);
-        if (!_targets[v.target]) revert RiskOracleUnknownTarget(v.target);
-    }
-
     /// @dev Quorum 1: record the verdict as final, then let the target apply it. The target's
     /// answer is the source of truth: if it had no awaiting item, the record is restored and the
     /// item skipped (the restore costs next to nothing: the slot goes back to its original value).
     // Only the fallback after a disagreeing answer writes after the call; nonReentrant caller.
     // slither-disable-next-line reentrancy-no-eth
-    function _submitSole(Verdict calldata v) private {
-        uint256 previous = _setLane(v.target, v.id, _FINAL | v.score);
-        IRiskGated.GateStatus prior = IRiskGated(v.target).applyVerdict(v.id, v.score);
+    function _submitSole(VerdictBatch calldata b, Verdict calldata v) private {
+        address target = b.target;
+        uint256 previous = _setLane(target, v.id, _FINAL | v.score);
+        IRiskGated.GateStatus prior = IRiskGated(target).applyVerdict(v.id, v.score, v.terms);
         if (prior != IRiskGated.GateStatus.Awaiting) {
-            _restoreLanes(v.target, v.id, previous);
-            emit VerdictSkipped(v.target, v.id, msg.sender, _skipReason(prior));
+            _restoreLanes(target, v.id, previous);
+            emit VerdictSkipped(target, v.id, msg.sender, _skipReason(prior));
             return;
         }
-        emit VerdictPosted(v.target, v.id, msg.sender, v.score, v.modelId, v.reasonsHash);
-        emit VerdictFinalized(v.target, v.id, v.score, 1);
+        // the one vote of quorum 1 is final: `VerdictPosted` says so for it (a `VerdictFinalized`
+        // repeating target, id and score cost about 2,000 gas a verdict, issue 16.4)
+        emit VerdictPosted(target, v.id, msg.sender, v.score, b.modelId, v.reasonsHash);
     }
 
     /// @dev Quorum k > 1: record this node's vote; on the k-th counted vote finalize the median.
-    function _submitToQuorum(Verdict calldata v, uint8 k) private {
-        IRiskGated.GateStatus status = IRiskGated(v.target).gateStatus(v.id);
+    function _submitToQuorum(VerdictBatch calldata b, Verdict calldata v, uint8 k) private {
+        address target = b.target;
+        IRiskGated.GateStatus status = IRiskGated(target).gateStatus(v.id);
         if (status != IRiskGated.GateStatus.Awaiting) {
-            emit VerdictSkipped(v.target, v.id, msg.sender, _skipReason(status));
+            emit VerdictSkipped(target, v.id, msg.sender, _skipReason(status));
             return;
         }
-        uint16 lane = _lane(v.target, v.id);
+        uint16 lane = _lane(target, v.id);
         if (lane & _FINAL != 0) {
-            emit VerdictSkipped(v.target, v.id, msg.sender, SkipReason.AlreadyFinal);
+            emit VerdictSkipped(target, v.id, msg.sender, SkipReason.AlreadyFinal);
             return;
         }
-        if (_votes[v.target][v.id][msg.sender] != 0) {
-            emit VerdictSkipped(v.target, v.id, msg.sender, SkipReason.DuplicateVote);
+        if (_votes[target][v.id][msg.sender] != 0) {
+            emit VerdictSkipped(target, v.id, msg.sender, SkipReason.DuplicateVote);
             return;
         }
 
-        _votes[v.target][v.id][msg.sender] = v.score + 1;
-        emit VerdictPosted(v.target, v.id, msg.sender, v.score, v.modelId, v.reasonsHash);
+        _votes[target][v.id][msg.sender] = v.score + 1;
+        emit VerdictPosted(target, v.id, msg.sender, v.score, b.modelId, v.reasonsHash);
 
         uint256 count = uint256(lane) + 1;
         if (count >= k) {
             // the running count may include votes of removed nodes: recount the current set
-            (uint256 counted, uint16 median) = _tally(v.target, v.id);
+            (uint256 counted, uint16 median) = _tally(target, v.id);
             if (counted >= k) {
-                _finalizeQuorum(v, median, counted);
+                _finalizeQuorum(target, v, median, counted);
                 return;
             }
             count = counted;
         }
-        _setLane(v.target, v.id, uint16(count)); // count < k <= 255
+        _setLane(target, v.id, uint16(count)); // count < k <= 255
     }
 
     /// @dev Records the median as final, then lets the target apply it. `gateStatus` said
@@ -361,15 +370,15 @@ contract RiskOracle is IRiskOracle, AccessControlEnumerable, ReentrancyGuardTran
     /// record falls back to the vote count and the item is reported skipped, never finalized.
     // Only the fallback after a disagreeing answer writes after the call; nonReentrant caller.
     // slither-disable-next-line reentrancy-no-eth
-    function _finalizeQuorum(Verdict calldata v, uint16 median, uint256 counted) private {
-        _setLane(v.target, v.id, _FINAL | median);
-        IRiskGated.GateStatus prior = IRiskGated(v.target).applyVerdict(v.id, median);
+    function _finalizeQuorum(address target, Verdict calldata v, uint16 median, uint256 counted) private {
+        _setLane(target, v.id, _FINAL | median);
+        IRiskGated.GateStatus prior = IRiskGated(target).applyVerdict(v.id, median, v.terms);
         if (prior != IRiskGated.GateStatus.Awaiting) {
-            _setLane(v.target, v.id, uint16(counted));
-            emit VerdictSkipped(v.target, v.id, msg.sender, _skipReason(prior));
+            _setLane(target, v.id, uint16(counted));
+            emit VerdictSkipped(target, v.id, msg.sender, _skipReason(prior));
             return;
         }
-        emit VerdictFinalized(v.target, v.id, median, uint8(counted)); // counted <= MAX_NODES
+        emit VerdictFinalized(target, v.id, median, uint8(counted)); // counted <= MAX_NODES
     }
 
     /// @dev The number of stored votes on (`target`, `id`) by currently registered nodes, and
@@ -465,22 +474,35 @@ contract RiskOracle is IRiskOracle, AccessControlEnumerable, ReentrancyGuardTran
     /// target's answer is the source of truth, as on the quorum-1 path.
     // Only the fallback after a disagreeing answer writes after the call; nonReentrant caller.
     // slither-disable-next-line reentrancy-no-eth
-    function _applyReported(address target, uint256 id, bytes32 contentHash, uint16 score, uint8 votes) private {
+    function _applyReported(
+        Report calldata report,
+        uint256 i,
+        IRiskGated.Terms calldata terms,
+        uint16 score,
+        uint8 votes
+    ) private {
+        address target = report.target;
+        uint256 id = report.ids[i];
+        bytes32 contentHash = report.contentHashes[i];
         if (_lane(target, id) & _FINAL != 0) {
             emit VerdictSkipped(target, id, msg.sender, SkipReason.AlreadyFinal);
             return;
         }
-        (bool known, bytes32 stored) = _contentOf(target, id);
-        if (!known) {
-            emit VerdictSkipped(target, id, msg.sender, SkipReason.UnknownItem);
+        // the transmitter's terms must be the ones the signers signed...
+        if (keccak256(abi.encode(terms)) != contentHash) {
+            emit VerdictSkipped(target, id, msg.sender, SkipReason.ContentMismatch);
             return;
         }
-        if (stored != contentHash) {
+        // ...and the item's: an Escrow stores them in full (checked here), a PaymentRouter only
+        // their hash (checked by its applyVerdict, which answers Mismatch); an id the target does
+        // not know is answered Unknown by the target
+        (bool escrow, bytes32 stored) = _escrowContentOf(target, id);
+        if (escrow && stored != contentHash) {
             emit VerdictSkipped(target, id, msg.sender, SkipReason.ContentMismatch);
             return;
         }
         uint256 previous = _setLane(target, id, _FINAL | score);
-        IRiskGated.GateStatus prior = IRiskGated(target).applyVerdict(id, score);
+        IRiskGated.GateStatus prior = IRiskGated(target).applyVerdict(id, score, terms);
         if (prior != IRiskGated.GateStatus.Awaiting) {
             _restoreLanes(target, id, previous);
             emit VerdictSkipped(target, id, msg.sender, _skipReason(prior));
@@ -489,13 +511,11 @@ contract RiskOracle is IRiskOracle, AccessControlEnumerable, ReentrancyGuardTran
         emit VerdictFinalized(target, id, score, votes); // votes: the signatures, <= MAX_NODES
     }
 
-    /// @dev keccak256(abi.encode(payer, payee, token, amount)) of `id` as `target` stores it: a
-    /// PaymentRouter payment, else an Escrow gate (buyer, supplier, token, milestone amount).
-    /// `known` is false when the target knows no such id.
-    function _contentOf(address target, uint256 id) private view returns (bool known, bytes32 content) {
-        try IPaymentRouter(target).payment(id) returns (IPaymentRouter.Payment memory p) {
-            return (true, keccak256(abi.encode(p.payer, p.payee, p.token, p.amount)));
-        } catch {}
+    /// @dev For a gate `id` of an Escrow (`escrow`: its `gate(id)` answered), keccak256(abi.encode(
+    /// buyer, supplier, token, milestone amount)) as it stores them. Any other target (a
+    /// PaymentRouter, which keeps only a hash of the terms) and an unknown gate are left to the
+    /// target's own answer.
+    function _escrowContentOf(address target, uint256 id) private view returns (bool escrow, bytes32 content) {
         try IEscrow(target).gate(id) returns (uint256 agreementId, uint256 milestone) {
             IEscrow.Agreement memory a;
             IEscrow.Milestone[] memory ms;
@@ -508,6 +528,7 @@ contract RiskOracle is IRiskOracle, AccessControlEnumerable, ReentrancyGuardTran
     function _skipReason(IRiskGated.GateStatus status) private pure returns (SkipReason) {
         if (status == IRiskGated.GateStatus.Unknown) return SkipReason.UnknownItem;
         if (status == IRiskGated.GateStatus.Expired) return SkipReason.Expired;
+        if (status == IRiskGated.GateStatus.Mismatch) return SkipReason.ContentMismatch;
         return SkipReason.AlreadyFinal;
     }
 

@@ -32,7 +32,7 @@ from oracle.gate import XBORDER, GateKey, key_of
 from oracle.isolate import Probe, RevertDecoder
 from oracle.rpc import RawRpc
 from oracle.sender import EstimateRefused, SentTx, TxSender
-from oracle.verdict_codec import BatchOutcome, VerdictCodec, VerdictItem
+from oracle.verdict_codec import NO_TERMS, BatchOutcome, Terms, VerdictCodec, VerdictItem
 from oracle.verdict_codec import topic as event_topic
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "GateRequest",
     "RouterPayment",
     "SentTx",
+    "Terms",
     "TokenInfo",
     "VerdictItem",
     "load_abis",
@@ -61,7 +62,7 @@ GATED_SOURCES: dict[str, tuple[str, str, str]] = {
     "Escrow": ("escrow", "IEscrow", "ReleaseRequested"),
     "CrossBorderRouter": ("xborder", "ICrossBorderRouter", "CrossBorderRequested"),
 }
-GATE_STATUS = ("unknown", "awaiting", "expired", "decided")
+GATE_STATUS = ("unknown", "awaiting", "expired", "decided", "mismatch")
 NODE_WIDE_REVERTS = ("RiskOracleUnauthorizedNode", "RiskOracleEmptyBatch")
 """Reverts that say nothing about the items: every batch would fail the same way. These are a
 ChainError (the daemon backs off and says why), never a reason to park an item."""
@@ -84,6 +85,11 @@ class GateRequest:
     tx_hash: str
 
     @property
+    def terms(self) -> Terms:
+        """The item's terms, which its verdict carries back (IRiskGated.Terms)."""
+        return Terms(self.payer, self.payee, self.token, self.amount)
+
+    @property
     def key(self) -> str:
         """The store's key ("router:17"): `str(self.gate_key)`, spelled out for speed."""
         return key_of(self.source, self.item_id)
@@ -95,7 +101,8 @@ class GateRequest:
 
 @dataclass(frozen=True, slots=True)
 class RouterPayment:
-    """One payment as the router stores it (`IPaymentRouter.payment(id)`)."""
+    """One payment: its status and deadline as the router stores them (`IPaymentRouter.payment(id)`),
+    its parties and amount from its `PaymentRequested` log (the router keeps only their hash)."""
 
     id: int
     payer: str
@@ -158,6 +165,7 @@ class ChainClient:
             abi = next(e for e in contract.abi if e.get("type") == "event" and e.get("name") == event)
             self._topics[self.topic(contract, event)] = (prefix, EventDecoder(abi))
         self._topic_filter = [[Web3.to_hex(t) for t in self._topics]]
+        self._request_topic = self.topic(self.router, "PaymentRequested")
         self.codec = VerdictCodec(self.oracle, {a: (p, c) for a, (p, c) in self._sources.items()})
         self._source_list = list(self._sources)
         self.revert_decoder = RevertDecoder(abis)  # names the custom errors of every deployed interface
@@ -310,18 +318,54 @@ class ChainClient:
             if str(data or "").startswith(UNKNOWN_PAYMENT_SELECTOR):
                 return RouterPayment(pid, ETH, ETH, ETH, 0, 0, 0)
             raise ChainError(f"payment({pid}) reverted: {self.revert_decoder.decode(data)}") from None
-        return RouterPayment(pid, raw[0], raw[1], raw[2], int(raw[3]), int(raw[4]), int(raw[5]))
+        return self._router_payment(pid, raw, self.payment_terms([pid]).get(pid, NO_TERMS))
 
     def payments(self, ids: Sequence[int]) -> dict[int, RouterPayment]:
-        """`payment` for many ids in one JSON-RPC batch (one by one if an id is unknown)."""
+        """`payment` for many ids in one JSON-RPC batch (one by one if an id is unknown), their
+        terms from one log query."""
         try:
             raws = self.call_many([(self.router, "payment", [pid]) for pid in ids])
         except ChainError:
             return {pid: self.payment(pid) for pid in ids}
+        terms = self.payment_terms(ids)
         return {
-            pid: RouterPayment(pid, r[0], r[1], r[2], int(r[3]), int(r[4]), int(r[5]))
+            pid: self._router_payment(pid, r, terms.get(pid, NO_TERMS))
             for pid, r in zip(ids, raws, strict=True)
         }
+
+    @staticmethod
+    def _router_payment(pid: int, raw: Sequence[Any], terms: Terms) -> RouterPayment:
+        """`payment(id)` answers (termsHash, score, token, feeBps, deadline, status)."""
+        return RouterPayment(pid, terms.payer, terms.payee, raw[2], terms.amount, int(raw[4]), int(raw[5]))
+
+    def payment_terms(self, ids: Sequence[int]) -> dict[int, Terms]:
+        """The terms of router payments `ids` from their `PaymentRequested` logs (one `eth_getLogs`
+        from the deployment block, the ids as topic 1); ids without a log are left out."""
+        if not ids or self.router.address not in self._sources:
+            return {}
+        prefix, decoder = self._topics[self._request_topic]
+        wanted = ["0x" + int(i).to_bytes(32, "big").hex() for i in dict.fromkeys(ids)]
+        query = {
+            "fromBlock": hex(self.deployment.block),
+            "toBlock": "latest",
+            "address": self.router.address,
+            "topics": [Web3.to_hex(self._request_topic), wanted],
+        }
+        out: dict[int, Terms] = {}
+        try:
+            for log in self.request("eth_getLogs", [query]):
+                args = decoder.decode(log)
+                out[int(args["id"])] = Terms(args["payer"], args["payee"], args["token"], int(args["amount"]))
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise ChainError(f"RPC {self.rpc_url} sent malformed logs: {type(exc).__name__}") from None
+        return out
+
+    def item_terms(self, target: str, ids: Sequence[int]) -> dict[int, Terms]:
+        """The terms a verdict on (`target`, id) carries: a router payment's from its log; any other
+        target (Escrow) ignores them, so none are looked up (the caller sends NO_TERMS)."""
+        if checksum(target) != self.router.address:
+            return {}
+        return self.payment_terms(ids)
 
     def call_many(self, calls: Sequence[tuple[Any, str, Sequence[Any]]]) -> list[Any]:
         """Several view calls (contract, function name, arguments) in one JSON-RPC batch, each

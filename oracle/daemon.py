@@ -242,7 +242,9 @@ class OracleDaemon:
                 with self._stage("score"):
                     rows = self.scoring.score(fresh, scorer, artifact, self.policy.thresholds())
                 self._learn_cost((time.thread_time() - began) / len(fresh))
-                self.outbox.enqueue(rows, seen_at, {r.key: r.token for r in fresh})
+                self.outbox.enqueue(
+                    rows, seen_at, {r.key: r.token for r in fresh}, {r.key: r.terms for r in fresh}
+                )
                 self.drift.observe(artifact.model_id, rows)
                 self.drift.maybe_report(artifact.metadata.get("drift_reference"), self.clock.monotonic())
                 self._fault("scored")

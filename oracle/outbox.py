@@ -44,6 +44,7 @@ from oracle.metrics import Metrics
 from oracle.policy import PolicyCache
 from oracle.reorg import ReorgWatch
 from oracle.sender import gas_limit
+from oracle.verdict_codec import NO_TERMS, Terms
 from oracle.verdicts import VerdictLog, VerdictRow
 
 log = structlog.get_logger("verdict.daemon")
@@ -98,8 +99,16 @@ def _item(row: VerdictRow) -> Item:
     return (row.target, int(row.item_id))
 
 
-def _verdict_item(row: VerdictRow) -> VerdictItem:
-    return VerdictItem(row.target, int(row.item_id), row.score_bps, row.model_id, row.reasons_hash)
+def _verdict_item(row: VerdictRow, terms: Mapping[str, Terms]) -> VerdictItem:
+    """The verdict of `row`, with the item's terms (issue 16.4: the router pays only against them)."""
+    return VerdictItem(
+        row.target,
+        int(row.item_id),
+        row.score_bps,
+        row.model_id,
+        row.reasons_hash,
+        terms.get(row.key, NO_TERMS),
+    )
 
 
 def reason_label(reason: str) -> str:
@@ -145,6 +154,7 @@ class Outbox:
         self._seen_at: dict[str, float] = {}  # key -> monotonic time its request was read
         self._inflight_checked: float | None = None
         self._tokens: dict[str, str] = {}  # key -> the token its payout is in (as read)
+        self._terms: dict[str, Terms] = {}  # key -> the item's terms (as read), which its verdict carries
         self._budget: tuple[GasBudget, float] | None = None
         self._collected_at: int | None = None  # the head when receipts were last asked for
         self._retried: set[str] = set()  # keys whose own transaction reverted once, alone
@@ -158,13 +168,20 @@ class Outbox:
         return len(self._sent)
 
     def enqueue(
-        self, rows: Sequence[VerdictRow], seen_at: float, tokens: Mapping[str, str] | None = None
+        self,
+        rows: Sequence[VerdictRow],
+        seen_at: float,
+        tokens: Mapping[str, str] | None = None,
+        terms: Mapping[str, Terms] | None = None,
     ) -> None:
         """Newly scored verdicts (already in the log), whose requests were read at `seen_at`;
         `tokens`: key -> the token each pays out in, for its gas budget (a verdict whose token is
-        not known is given the dearest token's)."""
+        not known is given the dearest token's); `terms`: key -> the item's terms, which its verdict
+        carries (those not given, after a restart, are read from the chain when sent)."""
         if tokens:
             self._tokens.update(tokens)
+        if terms:
+            self._terms.update(terms)
         for row in rows:
             self._seen_at[row.key] = seen_at
             if self._queue is not None:  # else they are read from the log with the rest
@@ -277,6 +294,25 @@ class Outbox:
             out.append((batch, GasBudget.batch(items)))
         return out
 
+    def _items(self, rows: Sequence[VerdictRow]) -> list[VerdictItem]:
+        """The verdicts of `rows` with their items' terms; terms not known here (rows read back
+        from the log after a restart) are read from the chain (`item_terms`, one log query per
+        target), and an item whose terms cannot be found is sent without them: its target skips it
+        (ContentMismatch), never pays it."""
+        missing: dict[str, list[VerdictRow]] = {}
+        for row in rows:
+            if row.key not in self._terms:
+                missing.setdefault(row.target, []).append(row)
+        lookup = getattr(self._chain, "item_terms", None)
+        for target, group in missing.items():
+            if lookup is None:
+                break
+            found = lookup(target, [int(r.item_id) for r in group])
+            for row in group:
+                if int(row.item_id) in found:
+                    self._terms[row.key] = found[int(row.item_id)]
+        return [_verdict_item(r, self._terms) for r in rows]
+
     def _gas_of(self, rows: Sequence[VerdictRow]) -> int:
         budget = self._gas_budget()
         return GasBudget.batch(budget.item(r.target, self._tokens.get(r.key)) for r in rows)
@@ -300,12 +336,12 @@ class Outbox:
 
         def probe(group: Sequence[VerdictRow]) -> Probe:
             gas = self._gas_of(group)
-            answer = self._chain.call_verdicts([_verdict_item(r) for r in group], gas)
+            answer = self._chain.call_verdicts(self._items(group), gas)
             if answer.ok or len(group) > 1 or "out of gas" not in (answer.reason or "").lower():
                 return answer
             # Alone and short of gas: its budget is too low (a token relisted with a larger budget,
             # an EVM repricing). The rare case where the node's estimate is worth its cost.
-            estimate = self._chain.estimate_verdicts([_verdict_item(r) for r in group])
+            estimate = self._chain.estimate_verdicts(self._items(group))
             return Probe(gas_limit(estimate.gas)) if estimate.gas is not None else estimate
 
         first = probe(batch)
@@ -350,7 +386,7 @@ class Outbox:
     def _post(self, batch: list[VerdictRow], gas: int) -> SentTx:
         """Sends one batch with gas limit `gas`, records it as posted and in flight, and takes it
         off the queue."""
-        items = [_verdict_item(r) for r in batch]
+        items = self._items(batch)
         began = self._clock.monotonic()
         sent = self._chain.send_verdicts(items, gas)
         self._fault("sent")
@@ -382,6 +418,7 @@ class Outbox:
             self._metrics.parked.labels(reason_label(reason)).inc()
             self._seen_at.pop(key, None)
             self._tokens.pop(key, None)
+            self._terms.pop(key, None)
             self._retried.discard(key)
             if self._queue is not None:
                 self._queue.pop(key, None)
@@ -492,6 +529,7 @@ class Outbox:
             return
         for row in by_item.values():
             self._tokens.pop(row.key, None)
+            self._terms.pop(row.key, None)
             self._retried.discard(row.key)
         now = self._clock.monotonic()
         self._reorgs.watch(receipt, outcome.tx_hash, by_item)
@@ -540,7 +578,7 @@ class Outbox:
         if len(rows) == 1 and rows[0].key in self._retried:
             row = rows[0]
             # Its second revert alone: parked, with the node's reason when a call still fails.
-            answer = self._chain.call_verdicts([_verdict_item(row)], self._gas_of(rows))
+            answer = self._chain.call_verdicts(self._items([row]), self._gas_of(rows))
             why = f"reverted once mined, alone (tx {outcome.tx_hash}, gas used {outcome.gas_used:,})"
             self._park({row.key: row}, {row.key: answer.reason or why})
             return

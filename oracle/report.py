@@ -614,8 +614,7 @@ def _with_recomputed_reasons(activities: list[Activity], store: Store, model_dir
         return activities
     filled = ReasonsOnDemand(model_dir).fill(store.scored_many(missing))
     return [
-        replace(a, reasons=_reason_texts(filled[a.case_id])) if a.case_id in filled else a
-        for a in activities
+        replace(a, reasons=_reason_texts(filled[a.case_id])) if a.case_id in filled else a for a in activities
     ]
 
 

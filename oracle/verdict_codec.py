@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from web3 import Web3
 
 from oracle.events import as_int, checksum, raw_bytes
 from oracle.gate import OUTCOME_EVENTS
 
-VERDICT_LAYOUT = ("address", "uint256", "uint16", "bytes32", "bytes32")  # IRiskOracle.Verdict
+# IRiskOracle.VerdictBatch: target, modelId, Verdict[] (id, score, reasonsHash, IRiskGated.Terms)
+VERDICT_LAYOUT = "(address,bytes32,(uint256,uint16,bytes32,(address,address,address,uint256))[])"
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 # IRiskOracle.SkipReason
 SKIP_REASONS = ("unknown", "already_final", "expired", "duplicate_vote", "content_mismatch")
 
@@ -24,6 +26,30 @@ def topic(contract: Any, event: str) -> bytes:
     return bytes(Web3.keccak(text=signature))
 
 
+class Terms(NamedTuple):
+    """IRiskGated.Terms: an item's terms as its request log gave them. A PaymentRouter keeps only
+    their hash (issue 16.4) and applies a verdict only with the terms that hash to it; keccak256 of
+    their ABI encoding is the item's content hash (oracle.network.report.content_hash)."""
+
+    payer: str
+    payee: str
+    token: str  # ETH = the zero address
+    amount: int
+
+
+NO_TERMS = Terms(ZERO_ADDRESS, ZERO_ADDRESS, ZERO_ADDRESS, 0)
+"""For a target that ignores the terms of a verdict (Escrow: it stores them in full)."""
+
+
+def canonical_type(abi_input: dict[str, Any]) -> str:
+    """The canonical ABI type of a function input, tuples spelled out: "(address,uint256)[]"."""
+    kind = str(abi_input.get("type", ""))
+    if not kind.startswith("tuple"):
+        return kind
+    inner = ",".join(canonical_type(c) for c in abi_input.get("components", []))
+    return f"({inner}){kind.removeprefix('tuple')}"
+
+
 @dataclass(frozen=True, slots=True)
 class VerdictItem:
     target: str
@@ -31,15 +57,36 @@ class VerdictItem:
     score_bps: int
     model_id: str  # 0x hex of 32 bytes
     reasons_hash: str  # 0x hex of 32 bytes
+    terms: Terms = NO_TERMS
 
-    def as_tuple(self) -> tuple[str, int, int, bytes, bytes]:
+    def as_tuple(self) -> tuple[int, int, bytes, tuple[str, str, str, int]]:
+        """IRiskOracle.Verdict (its batch says the target and the model)."""
         return (
-            self.target,
             self.item_id,
             self.score_bps,
-            bytes.fromhex(self.model_id.removeprefix("0x")),
             bytes.fromhex(self.reasons_hash.removeprefix("0x")),
+            tuple(self.terms),  # type: ignore[return-value]
         )
+
+
+def runs(items: Sequence[VerdictItem]) -> list[list[VerdictItem]]:
+    """`items` cut into runs of one target and one model, in order: the groups of a
+    `submitVerdicts` call (IRiskOracle.VerdictBatch), which says target and model once a group."""
+    out: list[list[VerdictItem]] = []
+    for item in items:
+        if out and (out[-1][0].target, out[-1][0].model_id) == (item.target, item.model_id):
+            out[-1].append(item)
+        else:
+            out.append([item])
+    return out
+
+
+def batches(items: Sequence[VerdictItem]) -> list[tuple[str, bytes, list[tuple]]]:
+    """The `submitVerdicts` argument for `items` (IRiskOracle.VerdictBatch[]), as web3 encodes it."""
+    return [
+        (run[0].target, bytes.fromhex(run[0].model_id.removeprefix("0x")), [i.as_tuple() for i in run])
+        for run in runs(items)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,37 +114,57 @@ class VerdictCodec:
                     self._outcomes[topic(contract, event)] = (outcome, address)
         self._posted_topic = topic(oracle, "VerdictPosted")
         self._skipped_topic = topic(oracle, "VerdictSkipped")
-        # submitVerdicts((address,uint256,uint16,bytes32,bytes32)[]) is encoded by hand (see
-        # calldata); any other shape of the interface falls back to web3's encoder.
+        # submitVerdicts(VERDICT_LAYOUT[]) is encoded by hand (see calldata); any other shape of
+        # the interface falls back to web3's encoder.
         submit = next((e for e in oracle.abi if e.get("name") == "submitVerdicts"), {"inputs": [{}]})
-        shape = [c.get("type") for c in submit["inputs"][0].get("components", [])]
+        shape = canonical_type(submit["inputs"][0])
         self._selector: bytes | None = None
-        if submit["inputs"][0].get("type") == "tuple[]" and shape == list(VERDICT_LAYOUT):
-            self._selector = bytes(Web3.keccak(text=f"submitVerdicts(({','.join(shape)})[])"))[:4]
+        if shape == f"{VERDICT_LAYOUT}[]":
+            self._selector = bytes(Web3.keccak(text=f"submitVerdicts({shape})"))[:4]
 
     def calldata(self, items: Sequence[VerdictItem]) -> str:
-        """`submitVerdicts(items)` calldata as 0x hex. The array of static tuples is laid out by hand
-        (offset, length, five words per item): web3's encoder took about 2 ms per item, which was
-        most of the cost of sending a batch (and it ran twice, for the estimate and the send)."""
+        """`submitVerdicts(batches(items))` calldata as 0x hex, laid out by hand (web3's encoder
+        took about 2 ms per item, which was most of the cost of sending a batch, and it ran twice,
+        for the estimate and the send): the offset and length of the array of groups, one offset
+        per group, then each group: target, model, the offset (96) and length of its verdicts, and
+        seven words per verdict (id, score, reasons hash, the four of the terms)."""
         if self._selector is None:
-            return str(self._oracle.encode_abi("submitVerdicts", args=[[item.as_tuple() for item in items]]))
-        words = [self._selector, (32).to_bytes(32, "big"), len(items).to_bytes(32, "big")]
-        for item in items:
-            target = bytes.fromhex(item.target.removeprefix("0x"))
-            model_id = bytes.fromhex(item.model_id.removeprefix("0x"))
+            return str(self._oracle.encode_abi("submitVerdicts", args=[batches(items)]))
+        groups = runs(items)
+        words = [self._selector, (32).to_bytes(32, "big"), len(groups).to_bytes(32, "big")]
+        offset = 32 * len(groups)
+        for run in groups:
+            words.append(offset.to_bytes(32, "big"))
+            offset += 32 * (4 + 7 * len(run))
+        for run in groups:
+            words += self._group(run)
+        return "0x" + b"".join(words).hex()
+
+    @staticmethod
+    def _group(run: Sequence[VerdictItem]) -> list[bytes]:
+        """One IRiskOracle.VerdictBatch's encoding (a dynamic tuple: head, then its verdicts)."""
+        first = run[0]
+        target = bytes.fromhex(first.target.removeprefix("0x"))
+        model_id = bytes.fromhex(first.model_id.removeprefix("0x"))
+        if len(target) != 20 or len(model_id) != 32:
+            raise ValueError(f"malformed verdict for {first.target}:{first.item_id}")
+        words = [target.rjust(32, b"\0"), model_id, (96).to_bytes(32, "big"), len(run).to_bytes(32, "big")]
+        for item in run:
             reasons = bytes.fromhex(item.reasons_hash.removeprefix("0x"))
-            if len(target) != 20 or len(model_id) != 32 or len(reasons) != 32:
+            payer, payee, token, amount = item.terms
+            parties = [bytes.fromhex(a.removeprefix("0x")) for a in (payer, payee, token)]
+            if len(reasons) != 32 or any(len(a) != 20 for a in parties):
                 raise ValueError(f"malformed verdict for {item.target}:{item.item_id}")
-            if not 0 <= item.score_bps < 2**16 or not 0 <= item.item_id < 2**256:
+            if not 0 <= item.score_bps < 2**16 or not 0 <= item.item_id < 2**256 or not 0 <= amount < 2**256:
                 raise ValueError(f"verdict for {item.target}:{item.item_id} is out of range")
             words += [
-                target.rjust(32, b"\0"),
                 item.item_id.to_bytes(32, "big"),
                 item.score_bps.to_bytes(32, "big"),
-                model_id,
                 reasons,
+                *(a.rjust(32, b"\0") for a in parties),
+                int(amount).to_bytes(32, "big"),
             ]
-        return "0x" + b"".join(words).hex()
+        return words
 
     def outcome(self, receipt: dict[str, Any]) -> BatchOutcome:
         """Splits a verdict transaction's logs into posted, skipped and finally decided items."""

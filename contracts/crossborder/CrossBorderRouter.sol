@@ -255,7 +255,7 @@ contract CrossBorderRouter is ICrossBorderRouter, RiskGatedVault, EIP712 {
     ///
     /// Requirements:
     /// - the caller is the RiskOracle.
-    function applyVerdict(uint256 id, uint16 score) external nonReentrant returns (GateStatus status) {
+    function applyVerdict(uint256 id, uint16 score, Terms calldata) external nonReentrant returns (GateStatus status) {
         if (msg.sender != _oracle) revert CrossBorderOnlyOracle(msg.sender);
         status = gateStatus(id);
         if (status != GateStatus.Awaiting) return status;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IRiskGated} from "./IRiskGated.sol";
 import {IRiskGatedVault} from "./IRiskGatedVault.sol";
 
 /// @title IPaymentRouter
@@ -17,11 +18,16 @@ interface IPaymentRouter is IRiskGatedVault {
         Refunded
     }
 
+    /// @notice A payment as stored (issue 16.4: one slot). Payer, payee and amount are not
+    /// stored: they are in the payment's `PaymentRequested` log (its `amount` is what actually
+    /// arrived: fee-on-transfer tokens are credited net), bound by `termsHash`; a Held payment's
+    /// are also readable with {heldTerms}. `token`, `deadline` and `status` keep the positions they
+    /// had in the two-slot struct (2, 4 and 5).
     struct Payment {
-        address payer;
-        address payee;
+        bytes20 termsHash; // first 160 bits of keccak256(abi.encode(payer, payee, token, amount))
+        uint16 score; // the applied verdict's score, 0 before
         address token; // address(0) for ETH
-        uint256 amount; // what actually arrived (fee-on-transfer tokens are credited net)
+        uint16 feeBps; // the fee quoted at pay time, the one it settles at
         uint64 deadline; // verdict deadline; after it, reclaim refunds
         Status status;
     }
@@ -82,6 +88,8 @@ interface IPaymentRouter is IRiskGatedVault {
     error PaymentRouterTokenNotListed(address token);
     /// @notice A push budget outside [MIN_TOKEN_PUSH_GAS, MAX_TOKEN_PUSH_GAS].
     error PaymentRouterInvalidPushGas(address token, uint32 pushGas);
+    /// @notice The terms passed for payment `id` are not the ones it was made with.
+    error PaymentRouterTermsMismatch(uint256 id);
 
     /// @notice Escrows a payment of `amount` of `token` (address(0) = ETH, sent as msg.value) to
     /// `payee` until a final verdict. Returns its id.
@@ -109,8 +117,9 @@ interface IPaymentRouter is IRiskGatedVault {
     function review(uint256 id, bool approve) external;
 
     /// @notice Refunds a payment with no final verdict after its deadline (or a Held payment whose
-    /// review window has also passed). Anyone may call; works while paused.
-    function reclaim(uint256 id) external;
+    /// review window has also passed) to its payer. Anyone may call; works while paused. `terms`
+    /// are the payment's (payer, payee, token, amount) as its `PaymentRequested` log gave them.
+    function reclaim(uint256 id, IRiskGated.Terms calldata terms) external;
 
     // --- policy: DEFAULT_ADMIN_ROLE (the DAO timelock once governance takes over) -------------
     /// @notice Requirements: caller has DEFAULT_ADMIN_ROLE; review < reject <= 10000.
@@ -163,6 +172,11 @@ interface IPaymentRouter is IRiskGatedVault {
     /// Requirements: `id` exists (1 <= id <= {paymentCount}); otherwise reverts with
     /// `PaymentRouterUnknownPayment(id)`.
     function payment(uint256 id) external view returns (Payment memory);
+    /// @notice The terms of Held payment `id`, written when it was held (what {review} pays out
+    /// by). Requirements: `id` exists and is Held (else `PaymentRouterNotHeld`).
+    function heldTerms(uint256 id) external view returns (IRiskGated.Terms memory);
+    /// @notice The 160 bits of `terms` a payment's slot keeps: compare with `payment(id).termsHash`.
+    function termsHash(IRiskGated.Terms calldata terms) external pure returns (bytes20);
     /// @notice The number of payments made, which is also the id of the latest: ids are 1, 2, 3...
     /// in the order of `pay` calls (a `payMany` takes consecutive ids). `pay` returns the new id;
     /// a client that cannot read return values (`cast send`) takes it from the `PaymentRequested`

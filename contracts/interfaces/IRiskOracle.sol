@@ -1,22 +1,33 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IRiskGated} from "./IRiskGated.sol";
+
 /// @title IRiskOracle
 /// @notice Collects risk verdicts from a registered set of oracle nodes and applies a final score
 /// (the median of a quorum of k distinct nodes; the higher middle score for even k) to a gated target.
 interface IRiskOracle {
-    /// @notice One node's verdict on one gated item.
-    /// @param target the gated contract (PaymentRouter or Escrow) that owns `id`
-    /// @param id the payment (or release) id, local to `target`
+    /// @notice One node's verdict on one gated item (of its {VerdictBatch}'s target and model).
+    /// @param id the payment (or release) id, local to the batch's target
     /// @param score risk score in basis points, 0 (safe) to 10000 (certain fraud)
-    /// @param modelId SHA-256 id of the model that produced the score; must be approved
     /// @param reasonsHash keccak256 of the canonical JSON of the top reasons, for audit
+    /// @param terms the item's terms as its request log gave them; the target applies the verdict
+    ///        only if they are the item's (issue 16.4: a PaymentRouter stores only their hash)
     struct Verdict {
-        address target;
         uint256 id;
         uint16 score;
-        bytes32 modelId;
         bytes32 reasonsHash;
+        IRiskGated.Terms terms;
+    }
+
+    /// @notice Verdicts on items of one target scored by one model: the target and the model id
+    /// are said once, not per verdict (issue 16.4: 880 gas of calldata a verdict).
+    /// @param target the gated contract (PaymentRouter or Escrow) that owns every id
+    /// @param modelId SHA-256 id of the model that produced the scores; must be approved
+    struct VerdictBatch {
+        address target;
+        bytes32 modelId;
+        Verdict[] verdicts;
     }
 
     /// @notice A batch of verdicts agreed by a network of nodes (issue 17), the part every signer
@@ -51,7 +62,8 @@ interface IRiskOracle {
     /// @notice Why an item of a batch was skipped without side effects (`VerdictSkipped.reason`, as
     /// an ABI client sees it): 0 UnknownItem (no such id at the target), 1 AlreadyFinal, 2 Expired
     /// (past its verdict deadline), 3 DuplicateVote (this node already voted on it), 4
-    /// ContentMismatch (a report's content hash differs from the item's stored terms).
+    /// ContentMismatch (the terms a verdict or report carries, or a report's content hash, differ from the
+    /// item's).
     enum SkipReason {
         UnknownItem,
         AlreadyFinal,
@@ -69,6 +81,10 @@ interface IRiskOracle {
         bytes32 reasonsHash
     );
     event VerdictSkipped(address indexed target, uint256 indexed id, address indexed node, SkipReason reason);
+    /// @notice A final score was applied to (`target`, `id`) by a quorum above 1 (`votes` counted)
+    /// or by a signed report (`votes` = its signatures). Under quorum 1 the node's `VerdictPosted`
+    /// is itself the final verdict and no `VerdictFinalized` follows it (issue 16.4: it repeated
+    /// the same target, id and score for about 2,000 gas a verdict).
     event VerdictFinalized(address indexed target, uint256 indexed id, uint16 score, uint8 votes);
     event NodeAdded(address indexed node);
     event NodeRemoved(address indexed node);
@@ -110,14 +126,16 @@ interface IRiskOracle {
     /// @notice The report's arrays disagree in length.
     error RiskOracleReportMalformed();
 
-    /// @notice Posts many verdicts in one transaction.
+    /// @notice Posts many verdicts in one transaction, grouped by target and model.
     ///
     /// Requirements:
     /// - the sender is a registered node;
-    /// - every verdict's model id is approved, its score at most 10000 and its target registered.
-    /// Items that are unknown, already final, expired or a repeat vote by this node are skipped
-    /// with `VerdictSkipped`, so a retried batch is harmless.
-    function submitVerdicts(Verdict[] calldata verdicts) external;
+    /// - at least one group and no empty group; every group's model id is approved and its target
+    ///   registered; every score at most 10000.
+    /// Items that are unknown, already final, expired, a repeat vote by this node, or whose terms
+    /// the target refuses (ContentMismatch) are skipped with `VerdictSkipped`, so a retried batch is
+    /// harmless and wrong terms never pay.
+    function submitVerdicts(VerdictBatch[] calldata batches) external;
 
     /// @notice Applies a report signed by at least {quorum} distinct registered nodes: each item's
     /// final score is the middle of the signers' scores (the higher middle for an even count), so
@@ -129,9 +147,13 @@ interface IRiskOracle {
     /// - the model is approved, the target registered, at least one item, every array of length
     ///   `report.ids.length`, every score at most 10000;
     /// - at least {quorum} observations, signed by registered nodes in strictly ascending order.
-    /// Items that are unknown, already final, expired or whose terms differ from
-    /// `report.contentHashes` are skipped with `VerdictSkipped` (node = the transmitter).
-    function transmit(Report calldata report, Observation[] calldata observations) external;
+    /// - one entry of `terms` per item: the item's terms, which the report's content hash binds
+    ///   (keccak256(abi.encode(terms[i])) == report.contentHashes[i]).
+    /// Items that are unknown, already final, expired, whose `terms` differ from
+    /// `report.contentHashes` or whose stored terms differ from either are skipped with
+    /// `VerdictSkipped` (node = the transmitter).
+    function transmit(Report calldata report, Observation[] calldata observations, IRiskGated.Terms[] calldata terms)
+        external;
 
     /// @notice keccak256(abi.encode(chainid, this oracle, {configVersion})): what a report must carry.
     function configDigest() external view returns (bytes32);

@@ -10,7 +10,7 @@ contract DisagreeingGate is IRiskGated {
         return GateStatus.Awaiting;
     }
 
-    function applyVerdict(uint256, uint16) external pure returns (GateStatus) {
+    function applyVerdict(uint256, uint16, Terms calldata) external pure returns (GateStatus) {
         return GateStatus.Decided;
     }
 }

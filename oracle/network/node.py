@@ -27,7 +27,7 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import structlog
@@ -44,7 +44,6 @@ from oracle.metrics import Metrics
 from oracle.network.report import (
     Observation,
     Report,
-    content_hash,
     ordered,
     recover_signer,
     sign_observation,
@@ -242,13 +241,13 @@ class NetworkNode:
         end = self.first_block + (window + 1) * self.settings.network_round_blocks - 1
         scored = self._score(requests)
         for chunk, (target, items) in enumerate(chunks(requests, self.settings.verdict_batch_size)):
-            report = Report(
-                config_digest=self._digest,
-                target=target,
-                model_id=model_id,
-                round=end * CHUNKS_PER_WINDOW + chunk,
-                ids=tuple(r.item_id for r in items),
-                content_hashes=tuple(content_hash(r.payer, r.payee, r.token, r.amount) for r in items),
+            report = Report.over(
+                self._digest,
+                target,
+                model_id,
+                end * CHUNKS_PER_WINDOW + chunk,
+                [r.item_id for r in items],
+                [r.terms for r in items],
             )
             scores = [scored.get(r.key, (UNVALUED_SCORE, bytes(32)))[0] for r in items]
             reasons = [scored.get(r.key, (UNVALUED_SCORE, bytes(32)))[1] for r in items]
@@ -347,9 +346,7 @@ class NetworkNode:
         observations = self._verified(round_)
         if len(observations) < self._threshold:
             return False  # peers not there yet (or dead); the next turn asks again
-        data = self.chain.oracle.encode_abi(
-            "transmit", args=[round_.report.as_tuple(), [o.as_tuple() for o in observations]]
-        )
+        data = self.chain.oracle.encode_abi("transmit", args=round_.report.transmit_args(observations))
         assert self.chain.sender is not None
         try:
             sent = self.chain.sender.send(self.chain.oracle.address, data, "transmit")
@@ -387,7 +384,7 @@ class NetworkNode:
 
 
 def _redigest(report: Report, digest: bytes) -> Report:
-    return Report(digest, report.target, report.model_id, report.round, report.ids, report.content_hashes)
+    return replace(report, config_digest=digest)
 
 
 def run_network_node(settings: Settings) -> None:

@@ -1,16 +1,19 @@
 """The signed report of issue 17, as RiskOracle.transmit checks it: the shared part (`Report`), one
 node's scores for it (`Observation`), their EIP-712 hashes and signatures, and the content hash
-that binds each item to its payment's terms."""
+that binds each item to its payment's terms. The transmitter also sends the terms themselves
+(issue 16.4: the router keeps only their hash), which must hash to the signed content hashes."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from eth_abi import encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak, to_checksum_address
+
+from oracle.verdict_codec import Terms
 
 DOMAIN_NAME = "Verdict RiskOracle"
 DOMAIN_VERSION = "1"
@@ -31,7 +34,8 @@ _OBSERVATION_FIELDS = [
 
 
 def content_hash(payer: str, payee: str, token: str, amount: int) -> bytes:
-    """keccak256(abi.encode(payer, payee, token, amount)): an item's terms as its request log gave them."""
+    """keccak256(abi.encode(payer, payee, token, amount)): an item's terms as its request log gave
+    them (IRiskGated.Terms); a PaymentRouter stores its first 20 bytes."""
     return keccak(encode(["address", "address", "address", "uint256"], [payer, payee, token, amount]))
 
 
@@ -57,10 +61,37 @@ class Report:
     round: int
     ids: tuple[int, ...]
     content_hashes: tuple[bytes, ...]
+    # The items' terms, sent beside the report by its transmitter (not signed: their hashes are);
+    # a peer's copy of a report has none.
+    terms: tuple[Terms, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         if len(self.ids) != len(self.content_hashes):
             raise ValueError("a report needs one content hash per id")
+        if self.terms and len(self.terms) != len(self.ids):
+            raise ValueError("a report's terms need one entry per id")
+
+    @classmethod
+    def over(
+        cls,
+        config_digest: bytes,
+        target: str,
+        model_id: bytes,
+        round_: int,
+        ids: Sequence[int],
+        terms: Sequence[Terms],
+    ) -> Report:
+        """A report over items with these terms, each bound by its content hash."""
+        terms = tuple(Terms(*t) for t in terms)
+        hashes = tuple(content_hash(*t) for t in terms)
+        return cls(config_digest, target, model_id, round_, tuple(ids), hashes, terms)
+
+    def transmit_args(self, observations: Sequence[Observation]) -> list:
+        """The arguments of RiskOracle.transmit: the report, the observations (in the order given)
+        and the items' terms."""
+        if len(self.terms) != len(self.ids):
+            raise ValueError("only a report built with its items' terms can be transmitted")
+        return [self.as_tuple(), [o.as_tuple() for o in observations], [tuple(t) for t in self.terms]]
 
     def as_tuple(self) -> tuple:
         return (

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import pytest
-from router_helpers import ETH, ETHER, MODEL_ID, REF, USD, verdict
+from router_helpers import ETH, ETHER, MODEL_ID, REF, USD, submit, verdict
 
 from verdict_deploy import World, deploy_world
 from verdict_deploy.suite import list_token
@@ -90,9 +90,9 @@ def make_payment(router, payer, payee) -> Callable[..., int]:
 def post(router, risk_oracle, node) -> Callable[..., object]:
     """Posts one score for each id in one batch; returns the receipt."""
 
-    def submit(ids: int | Sequence[int], score: int, *, sender=None, model: bytes = MODEL_ID):
+    def post_scores(ids: int | Sequence[int], score: int, *, sender=None, model: bytes = MODEL_ID):
         ids = [ids] if isinstance(ids, int) else list(ids)
         batch = [verdict(router, i, score, model=model) for i in ids]
-        return risk_oracle.submitVerdicts(batch, sender=sender or node)
+        return submit(risk_oracle, batch, sender=sender or node)
 
-    return submit
+    return post_scores

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from router_helpers import MODEL_ID, REASONS_HASH
+from router_helpers import MODEL_ID, REASONS_HASH, terms_of
 
 from oracle.network.report import Observation, Report, content_hash, ordered, sign_observation
 
 
 def payment_content(router, payment_id: int) -> bytes:
-    p = router.payment(payment_id)
-    return content_hash(p.payer, p.payee, p.token, p.amount)
+    return content_hash(*terms_of(router, payment_id))
 
 
 def build_report(
@@ -52,6 +51,18 @@ def observe(
     )
 
 
-def transmit(risk_oracle, report: Report, observations: Sequence[Observation], *, sender, sort: bool = True):
+def transmit(
+    risk_oracle,
+    report: Report,
+    observations: Sequence[Observation],
+    *,
+    sender,
+    sort: bool = True,
+    terms: Sequence[tuple] | None = None,
+):
+    """`transmit(report, observations, terms)`, the terms of each router payment read from its log
+    unless given."""
     chosen = ordered(observations) if sort else list(observations)
-    return risk_oracle.transmit(report.as_tuple(), [o.as_tuple() for o in chosen], sender=sender)
+    if terms is None:
+        terms = [terms_of(report.target, i) for i in report.ids]
+    return risk_oracle.transmit(report.as_tuple(), [o.as_tuple() for o in chosen], list(terms), sender=sender)

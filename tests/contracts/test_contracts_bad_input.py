@@ -7,7 +7,21 @@ from __future__ import annotations
 
 import ape
 import pytest
-from router_helpers import ETH, ETHER, MODEL_ID, OTHER_MODEL_ID, PENDING, REF, SETTLED, USD, verdict
+from router_helpers import (
+    ETH,
+    ETHER,
+    MODEL_ID,
+    NO_TERMS,
+    OTHER_MODEL_ID,
+    PENDING,
+    REF,
+    SETTLED,
+    USD,
+    reclaim,
+    submit,
+    terms_of,
+    verdict,
+)
 
 UINT96_MAX = 2**96 - 1
 UINT256_MAX = 2**256 - 1
@@ -84,13 +98,11 @@ def test_review_and_reclaim_of_unknown_ids_name_the_id(router, reviewer, outside
     with ape.reverts(router.PaymentRouterUnknownPayment, id=payment_id):
         router.review(payment_id, True, sender=reviewer)
     with ape.reverts(router.PaymentRouterUnknownPayment, id=payment_id):
-        router.reclaim(payment_id, sender=outsider)
+        reclaim(router, payment_id, sender=outsider)
 
 
 def test_verdict_for_an_unknown_id_is_skipped_without_side_effects(router, risk_oracle, node):
-    receipt = risk_oracle.submitVerdicts(
-        [verdict(router, 42, 0), verdict(router, UINT256_MAX, 0)], sender=node
-    )
+    receipt = submit(risk_oracle, [verdict(router, 42, 0), verdict(router, UINT256_MAX, 0)], sender=node)
     skipped = risk_oracle.VerdictSkipped.from_receipt(receipt)
     assert [int(log.id) for log in skipped] == [42, UINT256_MAX]
     assert not risk_oracle.VerdictFinalized.from_receipt(receipt)
@@ -112,25 +124,25 @@ def test_submit_verdicts_rejects_empty_batches_bad_scores_models_and_targets(
 ):
     router.pay(payee, ETH, ETHER, REF, sender=payer, value=ETHER)
     with ape.reverts(risk_oracle.RiskOracleEmptyBatch):
-        risk_oracle.submitVerdicts([], sender=node)
+        submit(risk_oracle, [], sender=node)
     with ape.reverts(risk_oracle.RiskOracleScoreOutOfRange, id=1, score=10_001):
-        risk_oracle.submitVerdicts([verdict(router, 1, 10_001)], sender=node)
+        submit(risk_oracle, [verdict(router, 1, 10_001)], sender=node)
     with ape.reverts(risk_oracle.RiskOracleScoreOutOfRange, id=1, score=65_535):
-        risk_oracle.submitVerdicts([verdict(router, 1, 0), verdict(router, 1, 65_535)], sender=node)
+        submit(risk_oracle, [verdict(router, 1, 0), verdict(router, 1, 65_535)], sender=node)
     with ape.reverts(risk_oracle.RiskOracleModelNotApproved, modelId=OTHER_MODEL_ID):
-        risk_oracle.submitVerdicts([verdict(router, 1, 0, model=OTHER_MODEL_ID)], sender=node)
+        submit(risk_oracle, [verdict(router, 1, 0, model=OTHER_MODEL_ID)], sender=node)
     with ape.reverts(risk_oracle.RiskOracleUnknownTarget, target=outsider.address):
-        risk_oracle.submitVerdicts([(outsider.address, 1, 0, MODEL_ID, b"\x00" * 32)], sender=node)
+        submit(risk_oracle, [(outsider.address, 1, 0, MODEL_ID, b"\x00" * 32, NO_TERMS)], sender=node)
     assert router.payment(1).status == PENDING  # a reverted batch decided nothing
 
 
 def test_replayed_verdict_is_skipped_and_moves_nothing(router, risk_oracle, node, payer, payee):
     router.pay(payee, ETH, ETHER, REF, sender=payer, value=ETHER)
-    risk_oracle.submitVerdicts([verdict(router, 1, 0)], sender=node)
+    submit(risk_oracle, [verdict(router, 1, 0)], sender=node)
     assert router.payment(1).status == SETTLED
     balance = router.balance
 
-    replay = risk_oracle.submitVerdicts([verdict(router, 1, 0), verdict(router, 1, 9_999)], sender=node)
+    replay = submit(risk_oracle, [verdict(router, 1, 0), verdict(router, 1, 9_999)], sender=node)
 
     assert len(risk_oracle.VerdictSkipped.from_receipt(replay)) == 2
     assert not router.PaymentSettled.from_receipt(replay) and not router.PaymentRefunded.from_receipt(replay)
@@ -143,13 +155,13 @@ def test_replayed_verdict_is_skipped_and_moves_nothing(router, risk_oracle, node
 def test_outsiders_hold_no_role(router, risk_oracle, outsider, payer, payee, node):
     router.pay(payee, ETH, ETHER, REF, sender=payer, value=ETHER)
     with ape.reverts(router.PaymentRouterOnlyOracle, caller=outsider.address):
-        router.applyVerdict(1, 0, sender=outsider)
+        router.applyVerdict(1, 0, terms_of(router, 1), sender=outsider)
     with ape.reverts(
         router.PaymentRouterOnlyOracle, caller=node.address
     ):  # a node, but not through the oracle
-        router.applyVerdict(1, 0, sender=node)
+        router.applyVerdict(1, 0, terms_of(router, 1), sender=node)
     with ape.reverts(risk_oracle.RiskOracleUnauthorizedNode, sender=outsider.address):
-        risk_oracle.submitVerdicts([verdict(router, 1, 0)], sender=outsider)
+        submit(risk_oracle, [verdict(router, 1, 0)], sender=outsider)
     admin = router.DEFAULT_ADMIN_ROLE()
     for contract, call in (
         (router, lambda: router.setFeeBps(0, sender=outsider)),

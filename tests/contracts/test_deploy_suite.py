@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from router_helpers import ETH, MODEL_ID, REF, SAFE_SCORE, verdict
+from router_helpers import ETH, MODEL_ID, REF, SAFE_SCORE, submit, verdict
 
 from verdict_deploy import Roles, deploy_world, write_deployment
 
@@ -44,7 +44,7 @@ def test_deployed_suite_settles_a_payment(suite, payer, payee, node, extra_nodes
     oracle, router = suite["RiskOracle"], suite["PaymentRouter"]
     router.pay(payee, ETH, 10**18, REF, sender=payer, value=10**18)
     for voter in (node, extra_nodes[0]):
-        oracle.submitVerdicts([verdict(router, 1, SAFE_SCORE)], sender=voter)
+        submit(oracle, [verdict(router, 1, SAFE_SCORE)], sender=voter)
     assert router.payment(1).status == 3  # Settled
 
 

@@ -47,7 +47,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 from profiles import is_smoke, machine_settings
-from router_helpers import ETH, HELD, MODEL_ID, PENDING, REASONS_HASH, REF, REFUNDED, SETTLED, USD
+from router_helpers import ETH, HELD, PENDING, REF, REFUNDED, SETTLED, USD, batches, verdict
 
 BPS = 10_000
 MAX_FEE_BPS = 1000
@@ -255,10 +255,17 @@ class RouterMachine(RuleBasedStateMachine):
         if data.draw(st.integers(0, 3)) == 0:  # an outsider tries to shortcut the gate
             self._intrude(data)
 
+    def _terms(self, pid):
+        """IRiskGated.Terms of `pid` as the machine recorded them (its PaymentRequested log)."""
+        p = self.payments[pid]
+        return tuple(str(getattr(p[k], "address", p[k])) for k in ("payer", "payee", "token")) + (
+            p["amount"],
+        )
+
     def _post(self, ids, score):
         self.touched.update(ids)
-        batch = [(self.router.address, i, score, MODEL_ID, REASONS_HASH) for i in ids]
-        receipt = self._send("verdict", self.oracle, self.env["node"], "submitVerdicts", batch)
+        batch = [verdict(self.router, i, score, terms=self._terms(i)) for i in ids]
+        receipt = self._send("verdict", self.oracle, self.env["node"], "submitVerdicts", batches(batch))
         assert receipt is not None, "a batch of in-range verdicts from a registered node reverted"
         now = self.chain.timestamp(receipt)
         for pid in ids:
@@ -284,7 +291,18 @@ class RouterMachine(RuleBasedStateMachine):
             "applyVerdict",
             pid,
             0,
+            self._terms(pid),
             expect_error="PaymentRouterOnlyOracle",
+        )
+        # the node itself with another payee (its own account): skipped, nothing moves (the
+        # machine's ghost balances would catch any payout)
+        forged = (*self._terms(pid)[:1], str(getattr(outsider, "address", outsider)), *self._terms(pid)[2:])
+        self._send(
+            "forged_terms",
+            self.oracle,
+            self.env["node"],
+            "submitVerdicts",
+            batches([verdict(self.router, pid, 0, terms=forged)]),
         )
         self._send(
             "outsider_review",
@@ -362,7 +380,7 @@ class RouterMachine(RuleBasedStateMachine):
         pid = self._ids(data)[0]
         self.touched.add(pid)
         p = self.payments[pid]
-        receipt = self._send("reclaim", self.router, self.env["outsider"], "reclaim", pid)
+        receipt = self._send("reclaim", self.router, self.env["outsider"], "reclaim", pid, self._terms(pid))
         if receipt is None:
             return
         now = self.chain.timestamp(receipt)
@@ -386,7 +404,7 @@ class RouterMachine(RuleBasedStateMachine):
             return
         pid = data.draw(st.sampled_from(due))
         self.touched.add(pid)
-        receipt = self._send("reclaim", self.router, self.env["outsider"], "reclaim", pid)
+        receipt = self._send("reclaim", self.router, self.env["outsider"], "reclaim", pid, self._terms(pid))
         assert receipt is not None, f"a due reclaim reverted (paused={self.policy['paused']})"
         self._refund(pid)
 

@@ -29,8 +29,13 @@ from router_helpers import (
     UNKNOWN,
     USD,
     fee_of,
+    reclaim,
+    submit,
+    terms_of,
+    verdict,
 )
 
+from oracle.network.report import content_hash
 from verdict_deploy.suite import list_token
 
 REENTRANCY_SELECTOR = bytes.fromhex("3ee5aeb5")  # ReentrancyGuardReentrantCall()
@@ -83,14 +88,18 @@ def test_pay_eth_escrows_value_and_emits_payment_requested(router, payer, payee,
         )
     ]
     p = router.payment(1)
-    assert (p.payer, p.payee, p.token, p.amount, p.deadline, p.status) == (
-        payer.address,
-        payee.address,
+    terms = (payer.address, payee.address, ETH, ETHER)
+    # one slot: the terms' hash (the log carries them), the token, deadline, status, score and fee
+    assert (p.termsHash, p.token, p.deadline, p.status, p.score, p.feeBps) == (
+        router.termsHash(terms),
         ETH,
-        ETHER,
         deadline,
         PENDING,
+        0,
+        FEE_BPS,
     )
+    assert bytes(p.termsHash) == content_hash(*terms)[:20]
+    assert terms_of(router, 1) == terms
 
 
 def test_pay_token_escrows_tokens(router, stablecoin, payer, payee):
@@ -157,7 +166,7 @@ def test_pay_accepts_largest_96_bit_amount(router, stablecoin, payer, payee, dep
     largest = 2**96 - 1
     stablecoin.mint(payer, largest, sender=deployer)
     router.pay(payee, stablecoin, largest, REF, sender=payer)
-    assert router.payment(1).amount == largest
+    assert terms_of(router, 1)[3] == largest
 
 
 def test_pay_many_gives_each_payment_its_own_id(router, payer, payee, outsider, accounts):
@@ -167,8 +176,8 @@ def test_pay_many_gives_each_payment_its_own_id(router, payer, payee, outsider, 
     receipt = router.payMany(payees, ETH, amounts, refs, sender=payer, value=6)
 
     assert [log.id for log in receipt.events] == [1, 2, 3]
-    assert [router.payment(i).amount for i in (1, 2, 3)] == amounts
-    assert [router.payment(i).payee for i in (1, 2, 3)] == [a.address for a in payees]
+    assert [terms_of(router, i)[3] for i in (1, 2, 3)] == amounts
+    assert [terms_of(router, i)[1] for i in (1, 2, 3)] == [a.address for a in payees]
     assert router.balance == 6
 
 
@@ -215,7 +224,7 @@ def fot_token(project, deployer, router, payer):
 def test_fee_on_transfer_token_is_credited_with_what_arrived(router, fot_token, payer, payee):
     receipt = router.pay(payee, fot_token, 1000 * USD, REF, sender=payer)
 
-    assert router.payment(1).amount == 990 * USD
+    assert terms_of(router, 1)[3] == 990 * USD
     assert fot_token.balanceOf(router) == 990 * USD
     assert receipt.events.filter(router.PaymentRequested)[0].amount == 990 * USD
 
@@ -237,7 +246,7 @@ def test_pay_many_splits_a_fee_on_transfer_shortfall_pro_rata(router, fot_token,
     router.payMany([payee, outsider], fot_token, [100 * USD, 300 * USD], [REF, REF], sender=payer)
 
     arrived = 396 * USD
-    first, second = router.payment(1).amount, router.payment(2).amount
+    first, second = terms_of(router, 1)[3], terms_of(router, 2)[3]
     assert first == 100 * USD * arrived // (400 * USD)
     assert first + second == arrived == fot_token.balanceOf(router)
 
@@ -316,7 +325,7 @@ def test_thresholds_are_inclusive_lower_bounds(router, make_payment, post, score
 def test_apply_verdict_only_from_oracle(router, make_payment, outsider):
     make_payment()
     with ape.reverts(router.PaymentRouterOnlyOracle, caller=outsider.address):
-        router.applyVerdict(1, SAFE_SCORE, sender=outsider)
+        router.applyVerdict(1, SAFE_SCORE, terms_of(router, 1), sender=outsider)
 
 
 def test_gate_status_follows_payment_lifecycle(router, make_payment, post, chain):
@@ -473,7 +482,7 @@ def test_reclaim_refunds_payer_after_deadline(router, make_payment, payer, outsi
     before = payer.balance
     chain.mine(deltatime=DEADLINE_WINDOW + 1)
 
-    receipt = router.reclaim(1, sender=outsider)
+    receipt = reclaim(router, 1, sender=outsider)
 
     assert status_of(router, 1) == REFUNDED
     assert payer.balance == before + ETHER
@@ -483,17 +492,17 @@ def test_reclaim_refunds_payer_after_deadline(router, make_payment, payer, outsi
 def test_reclaim_before_deadline_reverts(router, make_payment, outsider):
     make_payment()
     with ape.reverts(router.PaymentRouterNotReclaimable, id=1):
-        router.reclaim(1, sender=outsider)
+        reclaim(router, 1, sender=outsider)
 
 
 def test_reclaim_of_held_payment_waits_for_review_window(router, held_payment, payer, outsider, chain):
     chain.mine(deltatime=DEADLINE_WINDOW + 1)
     with ape.reverts(router.PaymentRouterNotReclaimable, id=held_payment):
-        router.reclaim(held_payment, sender=outsider)
+        reclaim(router, held_payment, sender=outsider)
 
     chain.mine(deltatime=REVIEW_WINDOW)
     before = payer.balance
-    router.reclaim(held_payment, sender=outsider)
+    reclaim(router, held_payment, sender=outsider)
     assert status_of(router, held_payment) == REFUNDED
     assert payer.balance == before + ETHER
 
@@ -503,12 +512,12 @@ def test_reclaim_of_settled_payment_reverts(router, make_payment, post, outsider
     post(1, SAFE_SCORE)
     chain.mine(deltatime=DEADLINE_WINDOW + REVIEW_WINDOW + 1)
     with ape.reverts(router.PaymentRouterNotReclaimable, id=1):
-        router.reclaim(1, sender=outsider)
+        reclaim(router, 1, sender=outsider)
 
 
 def test_reclaim_of_unknown_payment_reverts(router, outsider):
     with ape.reverts(router.PaymentRouterUnknownPayment, id=1):
-        router.reclaim(1, sender=outsider)
+        reclaim(router, 1, sender=outsider)
 
 
 def test_verdict_after_deadline_changes_nothing(router, make_payment, post, payee, chain):
@@ -577,7 +586,7 @@ def test_reclaim_works_while_paused(router, make_payment, guardian, outsider, ch
     make_payment()
     router.pause(sender=guardian)
     chain.mine(deltatime=DEADLINE_WINDOW + 1)
-    router.reclaim(1, sender=outsider)
+    reclaim(router, 1, sender=outsider)
     assert status_of(router, 1) == REFUNDED
 
 
@@ -737,7 +746,7 @@ def test_payee_reentering_router_on_receive_is_blocked(project, router, deployer
     make_payment(ETHER, to=evil)
     make_payment(ETHER, to=evil)
     # on receive, the payee tries to reclaim (refund) the other payment
-    evil.arm(router, _calldata(router, "reclaim", 2), sender=deployer)
+    evil.arm(router, _calldata(router, "reclaim", 2, terms_of(router, 2)), sender=deployer)
 
     receipt = post(1, SAFE_SCORE)
 
@@ -760,7 +769,7 @@ def test_token_reentering_router_during_pay_is_blocked(project, router, deployer
     reentered = receipt.events.filter(token.Reentered)
     assert len(reentered) == 1 and not reentered[0].success
     assert bytes(reentered[0].returnData)[:4] == REENTRANCY_SELECTOR
-    assert router.payment(1).amount == 1000
+    assert terms_of(router, 1)[3] == 1000
 
 
 def test_token_reentering_router_during_settlement_is_blocked(
@@ -774,9 +783,9 @@ def test_token_reentering_router_during_settlement_is_blocked(
     router.pay(payee, token, 1000, REF, sender=payer)
     chain.mine(deltatime=DEADLINE_WINDOW + 1)
     # payment 2 is reclaimable now; the token tries to reclaim it from inside payment 1's refund
-    token.arm(router, _calldata(router, "reclaim", 2), sender=deployer)
+    token.arm(router, _calldata(router, "reclaim", 2, terms_of(router, 2)), sender=deployer)
 
-    receipt = router.reclaim(1, sender=payer)
+    receipt = reclaim(router, 1, sender=payer)
 
     reentered = receipt.events.filter(token.Reentered)
     assert len(reentered) == 1 and not reentered[0].success
@@ -844,7 +853,7 @@ def test_replaced_oracle_can_no_longer_apply_verdicts(router, deployer, make_pay
     router.setOracle(outsider, sender=deployer)
     with ape.reverts(router.PaymentRouterOnlyOracle):
         post(1, SAFE_SCORE)
-    router.applyVerdict(1, SAFE_SCORE, sender=outsider)
+    router.applyVerdict(1, SAFE_SCORE, terms_of(router, 1), sender=outsider)
     assert status_of(router, 1) == SETTLED
 
 
@@ -863,3 +872,96 @@ def test_replaced_oracle_can_no_longer_apply_verdicts(router, deployer, make_pay
 def test_policy_setters_are_admin_only(router, outsider, setter, args):
     with ape.reverts(router.AccessControlUnauthorizedAccount, account=outsider.address):
         getattr(router, setter)(*args, sender=outsider)
+
+
+# --------------------------------------------------------------------------------------------
+# one slot per payment (issue 16.4): whoever moves the money passes the terms back; wrong terms
+# never pay
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("forge", ["payee", "payer", "amount", "token"])
+def test_verdict_with_other_terms_is_skipped_and_pays_nothing(
+    router, risk_oracle, make_payment, stablecoin, node, payer, payee, outsider, forge
+):
+    """A node (or a compromised key) passing another payee, payer, amount or token with a settling
+    (or refunding) verdict: the router answers Mismatch, the oracle reports ContentMismatch, no
+    money moves and the payment still awaits its real verdict."""
+    make_payment(ETHER)
+    real = terms_of(router, 1)
+    forged = {
+        "payee": (payer.address, outsider.address, ETH, ETHER),
+        "payer": (outsider.address, payee.address, ETH, ETHER),
+        "amount": (payer.address, payee.address, ETH, 2 * ETHER),
+        "token": (payer.address, payee.address, stablecoin.address, ETHER),
+    }[forge]
+    balances = (outsider.balance, payee.balance, router.balance)
+    for score in (SAFE_SCORE, FRAUD_SCORE, REVIEW_SCORE):
+        receipt = submit(risk_oracle, [verdict(router, 1, score, terms=forged)], sender=node)
+        assert [log.reason for log in risk_oracle.VerdictSkipped.from_receipt(receipt)] == [4]  # mismatch
+        assert not router.PaymentSettled.from_receipt(receipt) and not router.PaymentRefunded.from_receipt(
+            receipt
+        )
+    assert (outsider.balance, payee.balance, router.balance) == balances
+    assert status_of(router, 1) == PENDING and risk_oracle.finalScore(router, 1) == (False, 0)
+    submit(risk_oracle, [verdict(router, 1, SAFE_SCORE, terms=real)], sender=node)
+    assert status_of(router, 1) == SETTLED
+
+
+def test_terms_of_another_payment_cannot_redirect_a_verdict(
+    router, risk_oracle, make_payment, node, payee, accounts
+):
+    """Terms copied from another real payment (a larger one, to a colluding payee) do not fit."""
+    colluder = accounts[12]
+    make_payment(ETHER)
+    make_payment(5 * ETHER, to=colluder)
+    before = colluder.balance
+    receipt = submit(risk_oracle, [verdict(router, 1, SAFE_SCORE, terms=terms_of(router, 2))], sender=node)
+    assert [log.reason for log in risk_oracle.VerdictSkipped.from_receipt(receipt)] == [4]
+    assert colluder.balance == before and status_of(router, 1) == PENDING
+
+
+def test_quorum_verdict_with_wrong_terms_never_pays(
+    router, risk_oracle, make_payment, quorum_nodes, outsider
+):
+    """Quorum 3: the vote that reaches the quorum carries forged terms; nothing is paid, and the
+    next honest vote settles the payment to its real payee."""
+    make_payment(ETHER)
+    real = terms_of(router, 1)
+    forged = (real[0], outsider.address, real[2], real[3])
+    before = outsider.balance
+    for n in quorum_nodes[:2]:
+        submit(risk_oracle, [verdict(router, 1, SAFE_SCORE)], sender=n)
+    receipt = submit(risk_oracle, [verdict(router, 1, SAFE_SCORE, terms=forged)], sender=quorum_nodes[2])
+    assert [log.reason for log in risk_oracle.VerdictSkipped.from_receipt(receipt)] == [4]
+    assert outsider.balance == before and status_of(router, 1) == PENDING
+
+
+def test_reclaim_needs_the_payments_terms(router, make_payment, payer, outsider, chain):
+    make_payment(ETHER)
+    chain.mine(deltatime=DEADLINE_WINDOW + 1)
+    real = terms_of(router, 1)
+    for forged in ((outsider.address, *real[1:]), (*real[:3], 2 * ETHER)):
+        with ape.reverts(router.PaymentRouterTermsMismatch, id=1):
+            router.reclaim(1, forged, sender=outsider)
+    before = payer.balance
+    router.reclaim(1, real, sender=outsider)
+    assert payer.balance == before + ETHER and status_of(router, 1) == REFUNDED
+
+
+def test_held_payment_keeps_its_terms_for_the_reviewer(router, held_payment, reviewer, payer, payee):
+    assert router.heldTerms(held_payment) == terms_of(router, held_payment)
+    router.review(held_payment, True, sender=reviewer)
+    with ape.reverts(router.PaymentRouterNotHeld, id=held_payment):
+        router.heldTerms(held_payment)
+
+
+def test_replayed_verdict_with_the_right_terms_changes_nothing(
+    router, risk_oracle, make_payment, node, payee
+):
+    make_payment(ETHER)
+    submit(risk_oracle, [verdict(router, 1, SAFE_SCORE)], sender=node)
+    before = payee.balance
+    receipt = submit(risk_oracle, [verdict(router, 1, SAFE_SCORE)], sender=node)
+    assert [log.reason for log in risk_oracle.VerdictSkipped.from_receipt(receipt)] == [1]  # already final
+    assert payee.balance == before

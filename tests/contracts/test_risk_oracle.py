@@ -14,6 +14,7 @@ from router_helpers import (
     FRAUD_SCORE,
     HELD,
     MODEL_ID,
+    NO_TERMS,
     OTHER_MODEL_ID,
     PENDING,
     REASONS_HASH,
@@ -23,7 +24,10 @@ from router_helpers import (
     SETTLED,
     SKIP_EXPIRED,
     UNKNOWN_ITEM,
+    batches,
     fee_of,
+    submit,
+    terms_of,
     verdict,
 )
 
@@ -49,12 +53,33 @@ def skips(receipt, risk_oracle) -> list[tuple[int, int]]:
 def test_non_node_sender_reverts(risk_oracle, router, make_payment, outsider):
     make_payment()
     with ape.reverts(risk_oracle.RiskOracleUnauthorizedNode, sender=outsider.address):
-        risk_oracle.submitVerdicts([verdict(router, 1, SAFE_SCORE)], sender=outsider)
+        submit(risk_oracle, [verdict(router, 1, SAFE_SCORE)], sender=outsider)
 
 
 def test_empty_batch_reverts(risk_oracle, node):
     with ape.reverts(risk_oracle.RiskOracleEmptyBatch):
-        risk_oracle.submitVerdicts([], sender=node)
+        submit(risk_oracle, [], sender=node)
+
+
+def test_empty_group_reverts(risk_oracle, router, make_payment, node):
+    """A group (one target, one model) with no verdicts is malformed, even beside a good one."""
+    make_payment()
+    good = (router.address, MODEL_ID, [(1, SAFE_SCORE, REASONS_HASH, terms_of(router, 1))])
+    with ape.reverts(risk_oracle.RiskOracleEmptyBatch):
+        risk_oracle.submitVerdicts([good, (router.address, MODEL_ID, [])], sender=node)
+
+
+def test_groups_of_one_batch_are_checked_each(risk_oracle, router, make_payment, node, outsider):
+    """Target and model are checked once per group: a second group's unknown target reverts the
+    whole batch, and a batch of two groups for the same target settles both."""
+    make_payment()
+    make_payment()
+    first, second = verdict(router, 1, SAFE_SCORE), verdict(router, 2, SAFE_SCORE)
+    stray = (outsider.address, 1, SAFE_SCORE, MODEL_ID, REASONS_HASH, NO_TERMS)
+    with ape.reverts(risk_oracle.RiskOracleUnknownTarget, target=outsider.address):
+        submit(risk_oracle, [first, stray], sender=node)
+    risk_oracle.submitVerdicts(batches([first]) + batches([second]), sender=node)
+    assert status_of(router, 1) == status_of(router, 2) == SETTLED
 
 
 def test_unapproved_model_reverts_whole_batch(risk_oracle, router, make_payment, post):
@@ -62,7 +87,7 @@ def test_unapproved_model_reverts_whole_batch(risk_oracle, router, make_payment,
     make_payment()
     batch = [verdict(router, 1, SAFE_SCORE), verdict(router, 2, SAFE_SCORE, model=OTHER_MODEL_ID)]
     with ape.reverts(risk_oracle.RiskOracleModelNotApproved, modelId=OTHER_MODEL_ID):
-        risk_oracle.submitVerdicts(batch, sender=risk_oracle.nodes()[0])
+        submit(risk_oracle, batch, sender=risk_oracle.nodes()[0])
     assert status_of(router, 1) == PENDING
 
 
@@ -81,9 +106,9 @@ def test_score_above_10000_reverts(risk_oracle, make_payment, post):
 
 
 def test_unregistered_target_reverts(risk_oracle, node, outsider):
-    item = (outsider.address, 1, SAFE_SCORE, MODEL_ID, REASONS_HASH)
+    item = (outsider.address, 1, SAFE_SCORE, MODEL_ID, REASONS_HASH, NO_TERMS)
     with ape.reverts(risk_oracle.RiskOracleUnknownTarget, target=outsider.address):
-        risk_oracle.submitVerdicts([item], sender=node)
+        submit(risk_oracle, [item], sender=node)
 
 
 # --------------------------------------------------------------------------------------------
@@ -100,9 +125,8 @@ def test_verdict_posted_finalized_and_applied(risk_oracle, router, make_payment,
             target=router, id=1, node=node, score=SAFE_SCORE, modelId=MODEL_ID, reasonsHash=REASONS_HASH
         )
     ]
-    assert receipt.events.filter(risk_oracle.VerdictFinalized) == [
-        risk_oracle.VerdictFinalized(target=router, id=1, score=SAFE_SCORE, votes=1)
-    ]
+    # quorum 1: the one vote is final; no VerdictFinalized repeats it (issue 16.4)
+    assert receipt.events.filter(risk_oracle.VerdictFinalized) == []
     assert risk_oracle.finalScore(router, 1) == (True, SAFE_SCORE)
     assert risk_oracle.voteCount(router, 1) == 1
     assert not risk_oracle.hasVoted(router, 1, node)  # quorum 1 stores no per-node vote
@@ -117,7 +141,7 @@ def test_batch_applies_each_outcome(router, make_payment, risk_oracle, node):
         verdict(router, 2, REVIEW_SCORE),
         verdict(router, 3, FRAUD_SCORE),
     ]
-    risk_oracle.submitVerdicts(batch, sender=node)
+    submit(risk_oracle, batch, sender=node)
     assert [status_of(router, i) for i in (1, 2, 3)] == [SETTLED, HELD, REFUNDED]
     assert [risk_oracle.finalScore(router, i)[1] for i in (1, 2, 3)] == [
         SAFE_SCORE,
@@ -284,17 +308,17 @@ def test_target_refusing_the_final_verdict_leaves_nothing_final(project, risk_or
     gate = deployer.deploy(project.DisagreeingGate)
     risk_oracle.addTarget(gate, sender=deployer)
     risk_oracle.setQuorum(2, sender=deployer)
-    item = (gate.address, 5, SAFE_SCORE, MODEL_ID, REASONS_HASH)
+    item = (gate.address, 5, SAFE_SCORE, MODEL_ID, REASONS_HASH, NO_TERMS)
 
-    risk_oracle.submitVerdicts([item], sender=quorum_nodes[0])
-    receipt = risk_oracle.submitVerdicts([item], sender=quorum_nodes[1])
+    submit(risk_oracle, [item], sender=quorum_nodes[0])
+    receipt = submit(risk_oracle, [item], sender=quorum_nodes[1])
 
     assert receipt.events.filter(risk_oracle.VerdictFinalized) == []
     assert skips(receipt, risk_oracle) == [(5, ALREADY_FINAL)]
     assert risk_oracle.finalScore(gate, 5) == (False, 0)
 
     risk_oracle.setQuorum(1, sender=deployer)
-    receipt = risk_oracle.submitVerdicts([item], sender=quorum_nodes[2])
+    receipt = submit(risk_oracle, [item], sender=quorum_nodes[2])
     assert skips(receipt, risk_oracle) == [(5, ALREADY_FINAL)]
     assert risk_oracle.finalScore(gate, 5) == (False, 0)
 

@@ -16,6 +16,7 @@ from router_helpers import (
     SAFE_SCORE,
     SETTLED,
     USD,
+    terms_of,
 )
 
 from oracle.network.report import config_digest, content_hash
@@ -217,6 +218,49 @@ def test_item_whose_terms_differ_is_skipped(network, risk_oracle, router, pay_ma
     ]
     assert router.payment(ids[0]).status == PENDING
     assert router.payment(ids[1]).status == SETTLED
+
+
+def test_transmitter_with_other_terms_pays_nothing(
+    network, risk_oracle, router, pay_many, sign, outsider, stablecoin
+):
+    """Issue 16.4: the router keeps only a hash of each payment's terms, so the transmitter sends
+    them. Other terms than the signed ones are skipped; terms the signers themselves signed for
+    another payee (a colluding quorum, or nodes fed a forged log) are refused by the router: no
+    money moves either way, and the other item of the batch settles."""
+    ids = pay_many(2)
+    real = [terms_of(router, i) for i in ids]
+    forged = (real[0][0], outsider.address, real[0][2], real[0][3])
+    before = stablecoin.balanceOf(outsider)
+
+    honest = build_report(risk_oracle, router, ids, round_=20)
+    signed = [sign(n, honest, SAFE_SCORE) for n in network[:3]]
+    receipt = transmit(risk_oracle, honest, signed, sender=network[0], terms=[forged, real[1]])
+    assert [(log.id, log.reason) for log in receipt.events.filter(risk_oracle.VerdictSkipped)] == [
+        (ids[0], CONTENT_MISMATCH)
+    ]
+
+    colluding = build_report(risk_oracle, router, ids[:1], round_=21, contents=[content_hash(*forged)])
+    receipt = transmit(
+        risk_oracle,
+        colluding,
+        [sign(n, colluding, SAFE_SCORE) for n in network[:3]],
+        sender=network[0],
+        terms=[forged],
+    )
+    assert [(log.id, log.reason) for log in receipt.events.filter(risk_oracle.VerdictSkipped)] == [
+        (ids[0], CONTENT_MISMATCH)
+    ]
+    assert stablecoin.balanceOf(outsider) == before
+    assert router.payment(ids[0]).status == PENDING and router.payment(ids[1]).status == SETTLED
+    assert risk_oracle.finalScore(router, ids[0]) == (False, 0)
+
+
+def test_report_with_the_wrong_number_of_terms_reverts(network, risk_oracle, router, pay_many, sign):
+    ids = pay_many(2)
+    report = build_report(risk_oracle, router, ids)
+    signed = [sign(n, report, SAFE_SCORE) for n in network[:3]]
+    with ape.reverts(risk_oracle.RiskOracleReportMalformed):
+        transmit(risk_oracle, report, signed, sender=network[0], terms=[terms_of(router, ids[0])])
 
 
 # --------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from router_helpers import (
     SAFE_SCORE,
     SETTLED,
     USD,
+    reclaim,
 )
 
 
@@ -67,7 +68,7 @@ def test_late_review_cannot_race_the_payers_reclaim(router, make_payment, post, 
         router.review(1, False, sender=reviewer)
     assert router.payment(1).status == HELD
 
-    router.reclaim(1, sender=outsider)
+    reclaim(router, 1, sender=outsider)
     assert router.payment(1).status == REFUNDED
 
 
@@ -79,7 +80,7 @@ def test_review_at_the_last_second_of_the_window_still_decides(
     last = router.payment(1).deadline + REVIEW_WINDOW
     chain.pending_timestamp = last
     with ape.reverts(router.PaymentRouterNotReclaimable):
-        router.reclaim(1, sender=outsider)
+        reclaim(router, 1, sender=outsider)
     chain.pending_timestamp = last
     router.review(1, True, sender=reviewer)
     assert router.payment(1).status == SETTLED

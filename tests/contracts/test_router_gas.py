@@ -8,7 +8,7 @@ guard with some headroom, not a target.
 from __future__ import annotations
 
 import pytest
-from router_helpers import ETH, REF, SAFE_SCORE, USD, verdict
+from router_helpers import ETH, REF, SAFE_SCORE, USD, submit, verdict
 
 BATCH = 50
 
@@ -30,7 +30,7 @@ def merchants(deployer, stablecoin, world):
 
 def _batch_gas(risk_oracle, router, ids, sender) -> int:
     batch = [verdict(router, i, SAFE_SCORE) for i in ids]
-    return risk_oracle.submitVerdicts(batch, sender=sender).gas_used
+    return submit(risk_oracle, batch, sender=sender).gas_used
 
 
 def test_gas_of_pay_and_settlement(

@@ -23,6 +23,8 @@ from router_helpers import (
     SETTLED,
     USD,
     fee_of,
+    reclaim,
+    terms_of,
 )
 
 from verdict_deploy.suite import DEFAULT_TOKEN_PUSH_GAS, list_token
@@ -129,7 +131,7 @@ def test_delisting_never_traps_paid_in_funds(
     post(3, REVIEW_SCORE)  # holds; a reviewer approves
     router.review(3, True, sender=reviewer)
     chain.pending_timestamp += router.deadlineWindow() + 1
-    router.reclaim(4, sender=outsider)  # no verdict by the deadline
+    reclaim(router, 4, sender=outsider)  # no verdict by the deadline
 
     payout = amount - fee_of(amount)
     assert [router.payment(i).status for i in range(1, 5)] == [SETTLED, REFUNDED, SETTLED, REFUNDED]
@@ -233,7 +235,7 @@ def test_exact_token_pays_and_settles_in_full_with_less_gas(router, stablecoin, 
     router.setTokenExactTransfer(stablecoin, True, sender=deployer)
     exact = router.pay(payee, stablecoin, 100 * USD, REF, sender=payer)
     assert exact.gas_used < measured.gas_used - 1_500  # two balanceOf calls skipped
-    assert router.payment(3).amount == 100 * USD
+    assert terms_of(router, 3)[3] == 100 * USD
     post([1, 2, 3], SAFE_SCORE)
     assert stablecoin.balanceOf(payee) == 3 * (100 * USD - fee_of(100 * USD))
     assert stablecoin.balanceOf(router) == router.feesAccrued(stablecoin) == 3 * fee_of(100 * USD)
@@ -260,4 +262,4 @@ def test_a_fee_on_transfer_token_not_declared_exact_is_still_measured(
     fot.approve(router, 2**256 - 1, sender=payer)
     router.pay(payee, fot, 1_000 * USD, REF, sender=payer)
     assert not router.tokenExactTransfer(fot)
-    assert router.payment(1).amount == fot.balanceOf(router) == 990 * USD
+    assert terms_of(router, 1)[3] == fot.balanceOf(router) == 990 * USD

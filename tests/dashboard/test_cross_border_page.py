@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from oracle.chain import load_abis
 from oracle.fx_node import CrossBorderQuoter
 from oracle.store import Store
+from oracle.verdict_codec import NO_TERMS
 from verdict_demo.dashboard import free_port, start_dashboard, wait_healthy
 from verdict_deploy import MANIFEST, deploy_world, verdict_settings
 
@@ -43,7 +44,7 @@ def test_the_cross_border_page_shows_quote_route_rate_and_outcome(
     prepared = quoter.prepare(converted)
     cross.submitQuote(prepared.quote.as_tuple(), prepared.signature, sender=node)
     model_id = bytes.fromhex(dash_artifact.model_id.removeprefix("0x"))
-    batch = [(cross, i, SETTLE_SCORE, model_id, b"\x01" * 32) for i in (converted, unquoted)]
+    batch = [(cross, model_id, [(i, SETTLE_SCORE, b"\x01" * 32, NO_TERMS) for i in (converted, unquoted)])]
     oracle.submitVerdicts(batch, sender=node)
     assert int(cross.payment(converted).status) == 3 and int(cross.payment(unquoted).status) == 4
 

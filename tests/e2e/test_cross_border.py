@@ -20,6 +20,7 @@ from oracle.errors import ConfigError
 from oracle.fx_daemon import FxNode, conversion_hash
 from oracle.launch import DaemonProcess
 from oracle.store import Store
+from oracle.verdict_codec import NO_TERMS
 from verdict_demo.replay import prime_trading_partners
 from verdict_deploy import deploy_world, verdict_settings
 from verdict_deploy.fx import FIAT_HEARTBEAT, deploy_feed
@@ -186,7 +187,9 @@ def test_a_held_payment_converts_at_approval_only_with_a_fresh_quote(
     fresh = pay(cross, xworld, payer, payee, 400 * UNIT, "USD", "EUR")
     unquoted = pay(cross, xworld, payer, payee, 400 * UNIT, "USD", "EUR")
     model_id, reasons = bytes.fromhex(artifact.model_id.removeprefix("0x")), bytes.fromhex("22" * 32)
-    oracle.submitVerdicts([(cross, i, REVIEW, model_id, reasons) for i in (fresh, unquoted)], sender=node)
+    oracle.submitVerdicts(
+        [(cross, model_id, [(i, REVIEW, reasons, NO_TERMS) for i in (fresh, unquoted)])], sender=node
+    )
     assert status(cross, fresh) == HELD and status(cross, unquoted) == HELD
     start = chain.blocks.height
     with pytest.raises(ConfigError, match="held this second"):

@@ -41,9 +41,14 @@ def pay_eth(router, payer, payees, count: int, start: int = 0) -> list[int]:
 
 
 def finalized_counts(oracle) -> Counter:
-    """Payment id -> how many VerdictFinalized events the RiskOracle emitted for it."""
-    logs = oracle.VerdictFinalized.query("event_arguments", start_block=0)
-    return Counter(int(args["id"]) for args in logs["event_arguments"])
+    """Payment id -> how many final verdicts the RiskOracle emitted for it: VerdictFinalized events,
+    and under quorum 1 the node's VerdictPosted (its one vote is final; no VerdictFinalized follows)."""
+    events = [oracle.VerdictFinalized] + ([oracle.VerdictPosted] if int(oracle.quorum()) == 1 else [])
+    counts: Counter = Counter()
+    for event in events:
+        logs = event.query("event_arguments", start_block=0)
+        counts.update(int(args["id"]) for args in logs["event_arguments"])
+    return counts
 
 
 def free_port() -> int:
@@ -298,6 +303,10 @@ class PrivateWorld:
             return False
 
     def finals(self) -> Counter:
-        """Payment id -> VerdictFinalized events on the private chain."""
-        logs = self.client.oracle.events.VerdictFinalized().get_logs(from_block=0)
+        """Payment id -> final verdicts on the private chain (VerdictFinalized, and VerdictPosted
+        under quorum 1, whose one vote is final)."""
+        oracle = self.client.oracle
+        logs = list(oracle.events.VerdictFinalized().get_logs(from_block=0))
+        if int(oracle.functions.quorum().call()) == 1:
+            logs += list(oracle.events.VerdictPosted().get_logs(from_block=0))
         return Counter(int(log["args"]["id"]) for log in logs)

@@ -126,13 +126,39 @@ def test_batch_outcome_reads_raw_and_formatted_receipts_alike(client):
 
 def test_verdict_calldata_is_what_web3_encodes(client):
     from oracle.chain import VerdictItem
+    from oracle.verdict_codec import NO_TERMS, Terms, batches, runs
 
     router = Web3.to_checksum_address(ROUTER)
+    payer, payee = (Web3.to_checksum_address(f"0x{k:040x}") for k in (0xA11CE, 0xB0B))
     items = [
-        VerdictItem(router, i * 2**190 + 7, 9_999 - i, "0x" + "ab" * 32, "0x" + f"{i:064x}") for i in range(5)
+        VerdictItem(
+            router,
+            i * 2**190 + 7,
+            9_999 - i,
+            "0x" + "ab" * 32,
+            "0x" + f"{i:064x}",
+            Terms(payer, payee, router if i % 2 else NO_TERMS.token, 10**18 * i + 1) if i else NO_TERMS,
+        )
+        for i in range(5)
     ]
-    ref = client.oracle.encode_abi("submitVerdicts", args=[[i.as_tuple() for i in items]])
+    # runs of one target and model become groups (IRiskOracle.VerdictBatch), in order
+    other = Web3.to_checksum_address("0x" + "ee" * 20)
+    items += [VerdictItem(other, 9, 1, "0x" + "ab" * 32, "0x" + "01" * 32)]
+    items += [VerdictItem(router, 10, 2, "0x" + "cd" * 32, "0x" + "02" * 32)] * 2
+    assert [len(run) for run in runs(items)] == [5, 1, 2]
+    ref = client.oracle.encode_abi("submitVerdicts", args=[batches(items)])
     assert client.verdicts_calldata(items) == ref
+    assert client.verdicts_calldata(items[:1]) == client.oracle.encode_abi(
+        "submitVerdicts", args=[batches(items[:1])]
+    )
     assert client.verdicts_calldata([]) == client.oracle.encode_abi("submitVerdicts", args=[[]])
     with pytest.raises(ValueError):
         client.verdicts_calldata([VerdictItem(ROUTER, 1, 70_000, "0x" + "ab" * 32, "0x" + "cd" * 32)])
+    with pytest.raises(ValueError):  # an amount that does not fit a uint256
+        client.verdicts_calldata(
+            [
+                VerdictItem(
+                    ROUTER, 1, 1, "0x" + "ab" * 32, "0x" + "cd" * 32, Terms(payer, payee, payee, 2**256)
+                )
+            ]
+        )

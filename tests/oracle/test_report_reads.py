@@ -138,8 +138,11 @@ def _pay(router, payer, payee, eth: int, ref: int) -> tuple[int, int]:
 
 
 def _verdict(contracts, node, pid: int, score: int) -> None:
+    """The node's verdict, with the payment's terms from its log (the router keeps their hash)."""
     router, oracle = contracts["PaymentRouter"], contracts["RiskOracle"]
-    oracle.submitVerdicts([(router.address, pid, score, MODEL, REASONS_HASH)], sender=node)
+    [log] = [e for e in router.PaymentRequested.range(0, anvil.blocks.height + 1) if int(e.id) == pid]
+    terms = (log.payer, log.payee, log.token, int(log.amount))
+    oracle.submitVerdicts([(router.address, MODEL, [(pid, score, REASONS_HASH, terms)])], sender=node)
 
 
 def _remember(store: Store, router: str, pid: int, payer, payee, at: int, score: int, decision: str) -> None:
@@ -244,7 +247,8 @@ def test_an_escrow_release_the_gate_rejected_is_reported_whether_or_not_the_node
     confirmed = escrow.confirmRelease(agreement, 0, sender=buyer)
     [requested] = list(confirmed.decode_logs(escrow.ReleaseRequested))
     gate_id = int(requested.gateId)
-    oracle.submitVerdicts([(escrow.address, gate_id, 10_000, MODEL, REASONS_HASH)], sender=node)
+    no_terms = (ETH, ETH, ETH, 0)  # the escrow stores its terms in full and ignores a verdict's
+    oracle.submitVerdicts([(escrow.address, MODEL, [(gate_id, 10_000, REASONS_HASH, no_terms)])], sender=node)
     store_path = tmp_path / "node.sqlite"
     store = Store(f"sqlite:///{store_path}")
     if seen:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ape
 import pytest
-from router_helpers import FRAUD_SCORE, REF, REVIEW_SCORE, SAFE_SCORE, fee_of, verdict
+from router_helpers import FRAUD_SCORE, REF, REVIEW_SCORE, SAFE_SCORE, fee_of, submit, verdict
 from xb_helpers import HELD, NO_QUOTE, PENDING, RECLAIMED, REFUNDED, REJECTED, SETTLED, UNIT
 
 from verdict_deploy.suite import list_token
@@ -131,9 +131,7 @@ def test_gas_of_a_cross_border_payment_against_a_plain_one_and_a_plain_swap(
     list_token(router, usd, deployer)
     usd.approve(router, 2**256 - 1, sender=payer)
     plain_pay = router.pay(payee, usd, 1_000 * UNIT, REF, sender=payer)
-    plain_verdict = xb.oracle.submitVerdicts(
-        [verdict(router, router.paymentCount(), SAFE_SCORE)], sender=xb.node
-    )
+    plain_verdict = submit(xb.oracle, [verdict(router, router.paymentCount(), SAFE_SCORE)], sender=xb.node)
     gas = measure_cross_border_gas(fx, xb.oracle, xb.node, payer, payee, MODEL_ID)
     gas["plain_payment"] = plain_pay.gas_used + plain_verdict.gas_used
     gas["plain_verdict"] = plain_verdict.gas_used

@@ -5,7 +5,7 @@ zero and blocked inputs are refused with the contract's own errors."""
 from __future__ import annotations
 
 import ape
-from router_helpers import SAFE_SCORE
+from router_helpers import NO_TERMS, SAFE_SCORE
 from xb_helpers import FEED_STALE, HELD, UNIT
 
 from verdict_deploy.suite import DEFAULT_TOKEN_PUSH_GAS
@@ -79,4 +79,4 @@ def test_bad_payments_are_refused_with_one_clear_error(xb, cross, router, deploy
 def test_only_the_risk_oracle_applies_verdicts(xb, cross, outsider):
     pid = xb.pay(1_000 * UNIT)
     with ape.reverts(cross.CrossBorderOnlyOracle):
-        cross.applyVerdict(pid, SAFE_SCORE, sender=outsider)
+        cross.applyVerdict(pid, SAFE_SCORE, NO_TERMS, sender=outsider)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from router_helpers import MODEL_ID, REASONS_HASH
+from router_helpers import MODEL_ID, NO_TERMS, REASONS_HASH, submit
 
 from oracle.fx_quotes import FxQuote, FxRateLock, quote_digest, quote_from_route, sign_quote
 from oracle.routes import Route, best_route, read_pools
@@ -135,8 +135,8 @@ class XB:
 
     def verdict(self, ids: int | list[int], score: int):
         ids = [ids] if isinstance(ids, int) else ids
-        batch = [(self.cross.address, i, score, MODEL_ID, REASONS_HASH) for i in ids]
-        return self.oracle.submitVerdicts(batch, sender=self.node)
+        batch = [(self.cross.address, i, score, MODEL_ID, REASONS_HASH, NO_TERMS) for i in ids]
+        return submit(self.oracle, batch, sender=self.node)
 
     def balances(self, *accounts: Any) -> dict[tuple[str, str], int]:
         """Every currency token's balance of each account (and of the router)."""

@@ -8,6 +8,7 @@ from typing import Any
 
 from eth_account import Account
 from eth_account.messages import encode_typed_data
+from router_helpers import NO_TERMS
 
 DAY = 24 * 3600
 ETH = "0x0000000000000000000000000000000000000000"
@@ -56,7 +57,7 @@ class World:
         return tx.return_value
 
     def verdict(self, gate_id, score):
-        return self.escrow.applyVerdict(gate_id, score, sender=self.oracle)
+        return self.escrow.applyVerdict(gate_id, score, NO_TERMS, sender=self.oracle)
 
     def status(self, agreement_id, milestone=0) -> int:
         return self.escrow.milestoneOf(agreement_id, milestone).status

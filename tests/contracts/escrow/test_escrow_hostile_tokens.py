@@ -7,6 +7,7 @@ RiskOracle verdict batch.
 
 import pytest
 from escrow_helpers import DAY, ETH, REFUNDED, RELEASED, USD
+from router_helpers import NO_TERMS, submit
 
 from verdict_deploy.suite import list_token
 
@@ -106,8 +107,11 @@ def test_hostile_token_and_supplier_cannot_starve_an_escrow_verdict_batch(
     burner.setMode(BURN_ALL_GAS, 0, sender=deployer)
     mal.arm(3, b"", sender=deployer)  # its receive burns all the gas it is given
 
-    receipt = real["oracle"].submitVerdicts(
-        [(escrow.address, g, 100, MODEL_ID, REASONS) for g in gates], sender=node, gas_limit=BATCH_GAS_LIMIT
+    receipt = submit(
+        real["oracle"],
+        [(escrow.address, g, 100, MODEL_ID, REASONS, NO_TERMS) for g in gates],
+        sender=node,
+        gas_limit=BATCH_GAS_LIMIT,
     )
 
     fee_bps = real["router"].feeBps()

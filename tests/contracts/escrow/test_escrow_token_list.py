@@ -10,6 +10,7 @@ a hostile router); the last test runs the real router.
 import ape
 import pytest
 from escrow_helpers import DAY, ETH, FLAGGED, REFUNDED, RELEASED, USD, agreement_state
+from router_helpers import NO_TERMS
 
 from verdict_deploy.suite import DEFAULT_TOKEN_PUSH_GAS, list_token
 
@@ -143,7 +144,7 @@ def test_escrow_reads_the_routers_one_token_list(project, chain, deployer, treas
     escrow.requestRelease(agreement_id, 0, sender=supplier)
     gate_id = escrow.confirmRelease(agreement_id, 0, sender=buyer).return_value
     router.delistToken(token, sender=deployer)
-    escrow.applyVerdict(gate_id, 0, sender=node)
+    escrow.applyVerdict(gate_id, 0, NO_TERMS, sender=node)
 
     assert escrow.milestoneOf(agreement_id, 0).status == RELEASED
     assert token.balanceOf(supplier) == 0 and escrow.credited(supplier, token) > 0

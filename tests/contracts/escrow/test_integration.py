@@ -2,6 +2,7 @@
 
 import pytest
 from escrow_helpers import DAY, DECIDED, EXPIRED, FLAGGED, HELD, RELEASED, USD
+from router_helpers import NO_TERMS, submit
 
 from verdict_deploy import Roles, deploy_world
 
@@ -34,15 +35,17 @@ def _gated(real, chain, buyer, supplier, amounts=(100 * USD, 200 * USD)):
 
 
 def _verdict(real, gate_id, score):
-    return (real["escrow"].address, gate_id, score, MODEL_ID, REASONS)
+    return (real["escrow"].address, gate_id, score, MODEL_ID, REASONS, NO_TERMS)
 
 
 def test_submit_verdicts_settles_and_flags_escrow_releases(real, chain, node, buyer, supplier):
     escrow, token, router = real["escrow"], real["token"], real["router"]
     agreement_id, (gate_a, gate_b) = _gated(real, chain, buyer, supplier)
 
-    real["oracle"].submitVerdicts(
-        [_verdict(real, gate_a, 100), _verdict(real, gate_b, router.rejectThreshold())], sender=node
+    submit(
+        real["oracle"],
+        [_verdict(real, gate_a, 100), _verdict(real, gate_b, router.rejectThreshold())],
+        sender=node,
     )
 
     fee = 100 * USD * router.feeBps() // 10_000
@@ -59,7 +62,7 @@ def test_quorum_of_three_takes_the_median(real, chain, deployer, node, extra_nod
     agreement_id, (gate_id, _) = _gated(real, chain, buyer, supplier)
     review = router.reviewThreshold()
     for account, score in zip((node, *extra_nodes), (0, review + 1, 10_000), strict=True):
-        oracle.submitVerdicts([_verdict(real, gate_id, score)], sender=account)
+        submit(oracle, [_verdict(real, gate_id, score)], sender=account)
     assert escrow.milestoneOf(agreement_id, 0).status == HELD  # median = review + 1
 
 
@@ -69,7 +72,7 @@ def test_oracle_skips_an_expired_escrow_gate(real, chain, node, buyer, supplier)
     chain.pending_timestamp += escrow.windows().verdict + 1
     chain.mine()
     assert escrow.gateStatus(gate_id) == EXPIRED
-    tx = real["oracle"].submitVerdicts([_verdict(real, gate_id, 0)], sender=node)
+    tx = submit(real["oracle"], [_verdict(real, gate_id, 0)], sender=node)
     assert len(list(tx.decode_logs(real["oracle"].VerdictSkipped))) == 1
     assert real["token"].balanceOf(supplier) == 0
 
@@ -82,7 +85,7 @@ def test_release_gas_through_the_real_oracle(real, chain, node, buyer, supplier)
     ).return_value
     request = escrow.requestRelease(agreement_id, 0, sender=supplier)
     confirm = escrow.confirmRelease(agreement_id, 0, sender=buyer)
-    verdict = real["oracle"].submitVerdicts([_verdict(real, confirm.return_value, 100)], sender=node)
+    verdict = submit(real["oracle"], [_verdict(real, confirm.return_value, 100)], sender=node)
     total = request.gas_used + confirm.gas_used + verdict.gas_used
     print(
         f"\nGAS release via RiskOracle: request={request.gas_used} confirm={confirm.gas_used} "

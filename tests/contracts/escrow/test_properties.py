@@ -42,6 +42,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 from profiles import is_smoke, machine_settings
+from router_helpers import NO_TERMS
 
 BPS = 10_000
 FUNDED, REQUESTED, GATED, HELD, FLAGGED, DISPUTED, RELEASED, REFUNDED, CANCELLED = range(1, 10)
@@ -366,6 +367,28 @@ class EscrowMachine(RuleBasedStateMachine):
         ghost.update(status=status, amount=amount)
 
 
+class IgnoredTerms:
+    """The escrow ignores a verdict's terms (IRiskGated.Terms; it stores its own in full): the
+    machine's `applyVerdict(gate, score)` goes out as `applyVerdict(gate, score, NO_TERMS)`. Kept out
+    of EscrowMachine on purpose: its derandomized examples are seeded from the class's source."""
+
+    def __init__(self, inner):
+        self._inner = inner
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+    @staticmethod
+    def _args(fn, args):
+        return (*args, NO_TERMS) if fn == "applyVerdict" and len(args) == 2 else args
+
+    def transact(self, sender, fn, *args, value=0):
+        return self._inner.transact(sender, fn, *self._args(fn, args), value=value)
+
+    def data(self, fn, *args):
+        return self._inner.data(fn, *self._args(fn, args))
+
+
 @pytest.fixture
 def fast_world(
     project,
@@ -390,7 +413,7 @@ def fast_world(
     windows = escrow.windows()
     return {
         "chain": rpc,
-        "escrow": fast(rpc, escrow),
+        "escrow": IgnoredTerms(fast(rpc, escrow)),
         "stablecoin": fast(rpc, stablecoin),
         "probe": fast(rpc, probe),
         "mal_supplier": fast(rpc, mal_supplier),

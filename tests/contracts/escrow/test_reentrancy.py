@@ -3,6 +3,7 @@
 import ape
 import pytest
 from escrow_helpers import DAY, ETH, FLAGGED, REFUNDED, RELEASED
+from router_helpers import NO_TERMS
 
 from verdict_deploy.suite import DEFAULT_TOKEN_PUSH_GAS
 
@@ -102,7 +103,7 @@ def test_token_reentering_on_payout_is_blocked_and_credited(world, escrow, buyer
 def test_token_swallowing_reentry_pays_once(world, escrow, buyer, supplier, mal_token):
     agreement_id, _ = world.create(mal_token, amounts=(AMOUNT, AMOUNT))
     gate_id = world.gate(agreement_id, 0)
-    mal_token.arm(escrow, 2, escrow.applyVerdict.encode_input(gate_id, 0), sender=buyer)
+    mal_token.arm(escrow, 2, escrow.applyVerdict.encode_input(gate_id, 0, NO_TERMS), sender=buyer)
     world.verdict(gate_id, 0)
     assert mal_token.balanceOf(supplier) == AMOUNT * 99 // 100
     assert not mal_token.lastReentrySucceeded()

@@ -17,6 +17,7 @@ from escrow_helpers import (
     USD,
     balance_of,
 )
+from router_helpers import NO_TERMS
 
 WINDOWS = {"confirmGrace": 3 * DAY, "verdict": DAY, "review": 3 * DAY, "contest": 3 * DAY, "ruling": 7 * DAY}
 
@@ -193,7 +194,7 @@ def test_only_the_oracle_applies_verdicts(world, escrow, stablecoin, outsider):
     agreement_id, _ = world.create(stablecoin)
     gate_id = world.gate(agreement_id, 0)
     with ape.reverts(escrow.EscrowOnlyOracle, caller=outsider.address):
-        escrow.applyVerdict(gate_id, 0, sender=outsider)
+        escrow.applyVerdict(gate_id, 0, NO_TERMS, sender=outsider)
 
 
 def test_verdict_on_unknown_decided_or_expired_gate_is_a_no_op(world, escrow, stablecoin, supplier):

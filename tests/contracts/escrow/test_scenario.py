@@ -1,6 +1,7 @@
 """verdict_deploy.escrow: deploy_escrow wires the escrow into the suite; the demo scenario runs."""
 
 import pytest
+from router_helpers import NO_TERMS, submit
 
 from verdict_deploy import deploy_world
 from verdict_deploy.escrow import deploy_escrow, gate_waiter, run_escrow_scenario
@@ -38,7 +39,8 @@ def test_scenario_three_milestones_one_disputed(suite, deployer, node, buyer, su
 
     def daemon_then_wait(gate_id):
         """Stands in for the oracle daemon: a low score through the real RiskOracle."""
-        oracle.submitVerdicts([(escrow.address, gate_id, 1200, MODEL_ID, b"\x00" * 32)], sender=node)
+        item = (escrow.address, gate_id, 1200, MODEL_ID, b"\x00" * 32, NO_TERMS)
+        submit(oracle, [item], sender=node)
         waiter(gate_id)
 
     summary = run_escrow_scenario(escrow, stablecoin, buyer, supplier, arbiter, daemon_then_wait)
