@@ -43,7 +43,7 @@ from oracle.errors import ChainError, ConfigError
 from oracle.events import as_int
 from oracle.fx import ecb_converter
 from oracle.fx_node import CrossBorderQuoter, PreparedQuote
-from oracle.fx_quotes import FxQuote, quote_reasons
+from oracle.fx_quotes import quote_reasons, submitted_quote
 from oracle.gate import SETTLE
 from oracle.routes import Route, RouteError
 from oracle.sender import EstimateRefused
@@ -251,19 +251,7 @@ class FxNode:
         )
         if not accepted:
             return None
-        tx = self._w3.eth.get_transaction(accepted[-1]["transactionHash"])
-        _, args = self._router.decode_function_input(tx["input"])
-        q = args["quote"]
-        quote = FxQuote(
-            int(q["paymentId"]),
-            int(q["amountIn"]),
-            int(q["amountOut"]),
-            int(q["minOut"]),
-            tuple(q["path"]),
-            int(q["issuedAt"]),
-            int(q["expiry"]),
-            tuple(int(f) for f in q["fees"]),
-        )
+        quote = submitted_quote(self._w3, self._router, accepted[-1]["transactionHash"])
         route = Route(quote.path, quote.amount_in, quote.amount_out, 0, quote.amount_out, quote.fees)
         log.info("quote already standing, reused", payment=payment_id, quote_hash="0x" + bytes(digest).hex())
         reasons = quote_reasons(quote, bytes(digest), self._symbols)

@@ -207,3 +207,21 @@ def quote_reasons(quote: FxQuote, digest: bytes, symbols: dict[str, str] | None 
         "expiry": quote.expiry,
         "quote_hash": "0x" + digest.hex(),
     }
+
+
+def submitted_quote(w3: Any, router: Any, tx_hash: Any) -> FxQuote:
+    """The quote a `submitQuote` transaction carried. The router keeps only a quote's amounts and hash,
+    so its route is read back from the calldata of the transaction its `QuoteAccepted` came in.
+    `router`: a web3 contract with the ICrossBorderRouter ABI."""
+    _, args = router.decode_function_input(w3.eth.get_transaction(tx_hash)["input"])
+    q = args["quote"]
+    return FxQuote(
+        int(q["paymentId"]),
+        int(q["amountIn"]),
+        int(q["amountOut"]),
+        int(q["minOut"]),
+        tuple(q["path"]),
+        int(q["issuedAt"]),
+        int(q["expiry"]),
+        tuple(int(f) for f in q["fees"]),
+    )

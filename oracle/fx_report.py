@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from oracle.errors import ConfigError
+from oracle.fx_quotes import submitted_quote
 from oracle.gate import XBORDER
 
 BPS = 10_000
@@ -103,11 +104,13 @@ def read_cross_border(
         records[int(a["id"])] = CrossBorderRecord(
             int(a["id"]), a["payer"], a["payee"], a["tokenIn"], a["tokenOut"], int(a["amountIn"])
         )
+    quote_txs: dict[int, Any] = {}  # id -> the transaction of its latest accepted quote
     for e in logs["QuoteAccepted"]:
         r = records.get(int(e["args"]["id"]))
         if r is not None:
             r.quote_hash = "0x" + bytes(e["args"]["quoteHash"]).hex()
             r.quoted_out, r.min_out = int(e["args"]["amountOut"]), int(e["args"]["minOut"])
+            quote_txs[r.id] = e["transactionHash"]
     for e in logs["CrossBorderHeld"]:
         r = records.get(int(e["args"]["id"]))
         if r is not None:
@@ -123,11 +126,9 @@ def read_cross_border(
             r.outcome = "refunded"
             reason = int(e["args"]["reason"])
             r.refund_reason = REFUND_REASONS[reason] if reason < len(REFUND_REASONS) else str(reason)
-    quoted = [r for r in records.values() if r.quote_hash is not None]
-    paths = chain.call_many([(cross, "quoteOf", [r.id]) for r in quoted]) if quoted else []
-    for r, answer in zip(quoted, paths, strict=True):
-        path = list(answer[0][4]) if answer and answer[0] else []
-        r.route = tuple(chain.token_info(a).symbol for a in path)
+    for pid, tx_hash in quote_txs.items():
+        path = chain.rpc(lambda h=tx_hash: submitted_quote(chain.w3, cross, h)).path
+        records[pid].route = tuple(chain.token_info(a).symbol for a in path)
     for r in records.values():
         info_in, info_out = chain.token_info(r.token_in), chain.token_info(r.token_out)
         r.symbol_in, r.decimals_in = info_in.symbol, info_in.decimals

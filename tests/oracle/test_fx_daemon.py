@@ -1,6 +1,6 @@
 """The cross-border pieces of the node that need no chain: the conversion hash a cross-border
 verdict commits to, a cross-border verdict's fixed gas, and the demo summary's `cross_border`
-figures from the router's events (the chain paths: tests/e2e/test_cross_border.py)."""
+figures from the router's events (the chain paths: tests/e2e/test_cross_border_daemon.py)."""
 
 from __future__ import annotations
 
