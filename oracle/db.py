@@ -20,6 +20,7 @@ from sqlalchemy import (
     Column,
     Double,
     Engine,
+    Index,
     Integer,
     MetaData,
     String,
@@ -54,6 +55,11 @@ payments = Table(
     # what the payee receives when it differs from `token` (a cross-border conversion), else NULL
     Column("token_out", String(32), nullable=True),
 )
+
+# The history's window reads (`HistoryStore.recent_payments`: an account's payments since a time)
+# search these instead of scanning the account's whole history or the whole window (issue 16).
+Index("ix_payments_payer_timestamp", payments.c.payer, payments.c.timestamp)
+Index("ix_payments_payee_timestamp", payments.c.payee, payments.c.timestamp)
 
 PAYMENT_RECORD_COLUMNS = tuple(
     payments.c[name] for name in ("key", "payer", "payee", "token", "amount_usd", "timestamp", "token_out")

@@ -43,7 +43,7 @@ class HistoryStore(OverDatabase):
                 q = select(accounts.c.address, accounts.c.country, accounts.c.created_at).where(
                     accounts.c.address.in_(chunk)
                 )
-                for a, c, t in conn.execute(q):
+                for a, c, t in conn.execute(q).fetchall():
                     out[a] = (c, t)
         return out
 
@@ -56,7 +56,7 @@ class HistoryStore(OverDatabase):
         with self._db.tx("reading payment history") as conn:
             for chunk in chunks(uniq):
                 q = select(payments.c.key, payments.c.features).where(payments.c.key.in_(chunk))
-                for k, f in conn.execute(q):
+                for k, f in conn.execute(q).fetchall():
                     out[k] = json.loads(f) if f else None
         return out
 
@@ -66,7 +66,7 @@ class HistoryStore(OverDatabase):
         with self._db.tx("reading account stats") as conn:
             for chunk in chunks(uniq):
                 q = select(account_stats).where(account_stats.c.address.in_(chunk))
-                for r in conn.execute(q):
+                for r in conn.execute(q).fetchall():
                     out[r.address] = AccountStats(
                         r.address, r.first_seen, r.n_paid, r.sum_log, r.sumsq_log, r.last_paid
                     )
@@ -79,7 +79,7 @@ class HistoryStore(OverDatabase):
         with self._db.tx("reading payment pairs") as conn:
             for chunk in chunks(uniq):
                 q = select(pairs.c.payer, pairs.c.payee).where(pairs.c.payer.in_(chunk))
-                for a, b in conn.execute(q):
+                for a, b in conn.execute(q).fetchall():
                     out[a].add(b)
         return out
 
@@ -92,7 +92,7 @@ class HistoryStore(OverDatabase):
             for chunk in chunks(uniq):
                 for col in (payments.c.payer, payments.c.payee):
                     q = select(*cols).where(col.in_(chunk), payments.c.timestamp > since)
-                    for r in conn.execute(q):
+                    for r in conn.execute(q).fetchall():
                         seen[r.id] = PaymentRecord(
                             r.key, r.payer, r.payee, r.token, r.amount_usd, r.timestamp, r.token_out
                         )
