@@ -231,6 +231,7 @@ class Database:
             # Also on open for reading: an older store gains the tables and columns added since.
             _META.create_all(self._engine)
             self._add_missing_columns()
+            self._add_missing_indexes()
 
     def _add_missing_columns(self) -> None:
         present = {t: {c["name"] for c in inspect(self._engine).get_columns(t)} for t, _, _ in _ADDED_COLUMNS}
@@ -239,6 +240,12 @@ class Database:
             with self._engine.begin() as conn:
                 for table, column, sql_type in missing:
                     conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
+
+    def _add_missing_indexes(self) -> None:
+        """create_all makes a table's indexes only with the table: an older store gains the
+        history's window indexes here (issue 16)."""
+        for index in payments.indexes:
+            index.create(self._engine, checkfirst=True)
 
     def _make_engine(self, url: str, parsed: Any) -> Engine:
         if self._dialect != "sqlite":
