@@ -10,7 +10,16 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import func, select
 
-from oracle.db import PAYMENT_RECORD_COLUMNS, OverDatabase, account_stats, accounts, chunks, pairs, payments
+from oracle.db import (
+    PAYMENT_RECORD_COLUMNS,
+    OverDatabase,
+    account_stats,
+    accounts,
+    chunks,
+    dumps_sorted,
+    pairs,
+    payments,
+)
 from oracle.records import AccountStats, PaymentRecord
 
 
@@ -116,7 +125,7 @@ class HistoryStore(OverDatabase):
                 "token": p.token,
                 "amount_usd": float(p.amount_usd),
                 "timestamp": int(p.timestamp),
-                "features": json.dumps(f, sort_keys=True) if f is not None else None,
+                "features": dumps_sorted(f) if f is not None else None,
                 "token_out": p.token_out,
             }
             for p, f in rows

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 
-from oracle.db import OverDatabase, checkpoints, chunks, parked, verdicts
+from oracle.db import OverDatabase, checkpoints, chunks, dumps_sorted, parked, verdicts
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +96,8 @@ class VerdictLog(OverDatabase):
                 **item,
                 "item_id": str(item["item_id"]),
                 "score_bps": int(item["score_bps"]),
-                "reasons": json.dumps(item["reasons"], sort_keys=True),
-                "features": json.dumps(item["features"], sort_keys=True),
+                "reasons": dumps_sorted(item["reasons"]),
+                "features": dumps_sorted(item["features"]),
                 "probability": None if item.get("probability") is None else float(item["probability"]),
                 "scored_at": now,
             }
