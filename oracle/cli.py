@@ -116,6 +116,7 @@ RUN_SETTINGS = (
     "verdict_batch_size",
     "verdict_batch_max",
     "verdict_gas_cap",
+    "turn_budget",
     "confirmations",
     "max_backoff",
     "metrics_port",
