@@ -73,7 +73,7 @@ def test_a_held_release_is_approved_by_the_reviewer(
 
     def daemon_then_wait(gate_id):
         score = 9_950 if gate_id == 3 else 1200  # gate 3: the last milestone's release
-        oracle.submitVerdicts([(escrow.address, gate_id, score, MODEL_ID, b"\x00" * 32)], sender=node)
+        submit(oracle, [(escrow.address, gate_id, score, MODEL_ID, b"\x00" * 32, NO_TERMS)], sender=node)
         waiter(gate_id)
 
     summary = run_escrow_scenario(
