@@ -272,7 +272,8 @@ def test_a_killed_relayer_neither_loses_nor_resubmits_a_ballot(
         with killable_relayer(env, root, local_roles, batch_interval="0.2") as (url, process):
             w3.provider.make_request("evm_mine", [])
             w3.provider.make_request("evm_setAutomine", [True])
-            assert wait_items(url, [item])[0]["status"] == "cast"
+            landed = wait_items(url, [item])[0]
+            assert landed["status"] == "cast", landed  # its error names why, should it fail
             status, answer = post(url, "/votes", ballot)  # replayed once cast
             assert status == 409 and "already voted" in answer["error"], answer
     finally:
