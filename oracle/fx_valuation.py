@@ -34,6 +34,8 @@ log = structlog.get_logger("verdict.fx")
 
 _FX_TOKEN = keccak(text="fxToken(address)")[:4]
 _LATEST_ROUND = keccak(text="latestRoundData()")[:4]
+_FX_TOKEN_TYPES = ["address", "uint32", "uint8", "uint8", "uint32"]  # ICrossBorderRouter.FxToken
+_ROUND_TYPES = ["uint80", "int256", "uint256", "uint256", "uint80"]  # AggregatorV3Interface
 BLOCKS_KEPT = 8
 """Blocks whose feed reads are kept: a turn's requests span a few recent blocks."""
 
@@ -117,7 +119,7 @@ class FeedPrices:
             if raw is None or len(raw) < 160:
                 out[code] = FeedPrice(None, "the router's fxToken read failed")
                 continue
-            feed, heartbeat, _, feed_decimals, _ = abi_decode(["address", "uint32", "uint8", "uint8", "uint32"], raw)
+            feed, heartbeat, _, feed_decimals, _ = abi_decode(_FX_TOKEN_TYPES, raw)
             if int(feed, 16) == 0 or heartbeat == 0:
                 out[code] = FeedPrice(None, "not listed on the CrossBorderRouter (no feed)")
                 continue
@@ -128,11 +130,11 @@ class FeedPrices:
             if raw is None or len(raw) < 160:
                 out[code] = FeedPrice(None, "the feed's latestRoundData failed")
                 continue
-            _, answer, _, updated_at, _ = abi_decode(["uint80", "int256", "uint256", "uint256", "uint80"], raw)
+            _, answer, _, updated_at, _ = abi_decode(_ROUND_TYPES, raw)
             if answer <= 0:
                 out[code] = FeedPrice(None, f"the feed answers {answer}")
-            elif now - int(updated_at) > heartbeat:
-                out[code] = FeedPrice(None, f"the feed is stale ({now - int(updated_at)} s old, heartbeat {heartbeat} s)")
+            elif (age := now - int(updated_at)) > heartbeat:
+                out[code] = FeedPrice(None, f"the feed is stale ({age} s old, heartbeat {heartbeat} s)")
             else:
                 out[code] = FeedPrice(int(answer) / 10**decimals)
         return out
