@@ -5,20 +5,27 @@ a held payment converts at approval only with a fresh quote. One cross-border wo
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from ape import chain, networks, project
 from e2e_helpers import MANIFEST, wait_until
 from eth_account import Account
+from structlog.testing import capture_logs
 
 from oracle.chain import ChainClient, Deployment, load_abis
 from oracle.config import Settings
 from oracle.errors import ConfigError
+from oracle.features import OnlineFeatures, batch_features
 from oracle.fx_daemon import FxNode, conversion_hash
+from oracle.fx_features import FX_FEATURES
 from oracle.launch import DaemonProcess
+from oracle.metrics import Metrics
+from oracle.scoring_stage import ScoringStage
 from oracle.store import Store
 from oracle.verdict_codec import NO_TERMS
 from verdict_demo.replay import prime_trading_partners
@@ -149,6 +156,7 @@ def test_no_unquotable_payment_stalls_the_oracle(
     assert refund_reasons(cross, start) == {hostile: NO_QUOTE, stale: NO_QUOTE}
     log_text = daemon.log_text()
     assert "feed update refused" in log_text and "not quoted" in log_text
+    assert "no usable feed price, valuing at VERDICT_USD_PRICES" in log_text  # every feed was stale
 
     # The feeds the node may post are fresh again; the one it may not is still stale.
     now = chain.blocks.head.timestamp
@@ -178,6 +186,27 @@ def test_no_unquotable_payment_stalls_the_oracle(
     ]
     assert "0x" + bytes(posted.reasonsHash).hex() == row.reasons_hash
     assert any("declined" in r.get("conversion", {}) for r in declined.reasons)
+    assert_no_fx_skew(tmp_path / "node.sqlite", {honest: "mEUR", stale: "mGBP", honest2: "mUSD"})
+
+
+def assert_no_fx_skew(store_path: Path, token_out: dict[int, str]) -> None:
+    """Each live cross-border payment is stored with the token its payee receives, and its scored
+    `fx_*` features are 1 for a conversion and equal what training's batch code computes for the
+    same stored rows (no train/serve skew)."""
+    store = Store(f"sqlite:///{store_path}")
+    try:
+        stored = store.payments_with_verdicts("xborder:", 0, 2**32 - 1)
+    finally:
+        store.close()
+    by_key = {p.key: (p, row) for p, row in stored}
+    frame = pd.DataFrame([dataclasses.asdict(p) for p, _ in stored])
+    training = batch_features(frame).set_index(frame["key"])
+    for pid, symbol in token_out.items():
+        payment, row = by_key[f"xborder:{pid}"]
+        assert payment.token_out == symbol and row is not None
+        assert row.features["fx_conversion"] == 1.0 and row.features["fx_corridor"] > 0
+        for name in FX_FEATURES:
+            assert row.features[name] == training.loc[payment.key, name], name
 
 
 def test_a_held_payment_converts_at_approval_only_with_a_fresh_quote(
@@ -211,6 +240,53 @@ def test_a_held_payment_converts_at_approval_only_with_a_fresh_quote(
     assert refund_reasons(cross, start) == {unquoted: NO_QUOTE}
     with pytest.raises(ConfigError, match="not held"):
         fx_node.requote(fresh)
+
+
+def test_currency_tokens_are_valued_at_the_feed_price_read_once_per_block(
+    node, payer, payee, xworld, cross, tmp_path
+):
+    """The scoring stage against the chain: a listed currency token is valued at its feed's answer
+    (EUR posted at 2.00 USD, the table says 1.07), one feed read per block however many payments it
+    holds; a stale feed falls back to the table with one warning, and to no verdict without a table
+    price. Plain tokens keep the table."""
+    feeds = xworld.fx.feeds
+    for code, usd in (("USD", 1.0), ("EUR", 2.0), ("GBP", 1.25)):
+        feeds[code].updateAnswer(int(usd * 10**8), sender=node)
+    start = chain.blocks.height
+    eur = pay(cross, xworld, payer, payee, 500 * UNIT, "EUR", "USD")
+    usd = pay(cross, xworld, payer, payee, 500 * UNIT, "USD", "GBP")
+    client = ChainClient(networks.provider.uri, Deployment.load(xworld.deployment), load_abis(MANIFEST))
+    prices = {k: v for k, v in PRICES.items() if k != "mGBP"}
+    store = Store(f"sqlite:///{tmp_path / 'node.sqlite'}")
+    stage = ScoringStage(
+        Settings(usd_prices=prices, metrics_port=None), client, OnlineFeatures(store), store, Metrics()
+    )
+    try:
+        requests = {r.item_id: r for r in client.gate_requests(start + 1, "latest") if r.source == "xborder"}
+        same_block = dataclasses.replace(requests[eur], item_id=10_000)  # another payment in that block
+        records = {r.item_id: stage.record(r) for r in (requests[eur], same_block, requests[usd])}
+        assert stage.feeds is not None and stage.feeds.reads == 2  # two blocks, three payments
+        assert records[eur].amount_usd == pytest.approx(1_000.0) and records[eur].token_out == "mUSD"
+        assert records[usd].amount_usd == pytest.approx(500.0) and records[usd].token_out == "mGBP"
+
+        chain.pending_timestamp += FIAT_HEARTBEAT + 60  # every feed now stale
+        chain.mine()
+        later = chain.blocks.height
+        eur_late = pay(cross, xworld, payer, payee, 500 * UNIT, "EUR", "USD")
+        gbp_late = pay(cross, xworld, payer, payee, 500 * UNIT, "GBP", "EUR")
+        late = {r.item_id: r for r in client.gate_requests(later + 1, "latest") if r.source == "xborder"}
+        with capture_logs() as logs:
+            fallback = stage.record(late[eur_late])
+            unvalued = stage.record(late[gbp_late])
+        assert fallback is not None and fallback.amount_usd == pytest.approx(500 * 1.07)
+        assert unvalued is None  # no fresh feed and no table price: no verdict, refunded at its deadline
+        stale = [e for e in logs if e["event"].startswith("no usable feed price")]
+        assert {e["currency"] for e in stale} >= {"EUR", "GBP"} and len(stale) == len(
+            {e["currency"] for e in stale}
+        )
+        assert all("stale" in e["reason"] for e in stale)
+    finally:
+        store.close()
 
 
 class MovedRates:
