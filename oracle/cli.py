@@ -423,13 +423,20 @@ def run(
 def explain(
     payment_id: Annotated[int, typer.Argument(help="The payment id (PaymentRouter), or a release gate id.")],
     escrow: Annotated[bool, typer.Option("--escrow", help="Explain an Escrow release instead.")] = False,
+    cross_border: Annotated[
+        bool,
+        typer.Option("--cross-border", help="Explain a CrossBorderRouter payment (and verify its quote)."),
+    ] = False,
 ) -> None:
     """A payment's score, decision, model and reasons in plain sentences, checked against the chain."""
     from oracle.explain import explain_payment
 
     settings = load_settings()
     existing_store(settings)
-    _out_console().print(explain_payment(settings, "escrow" if escrow else "router", payment_id))
+    if escrow and cross_border:
+        raise VerdictError("choose one of --escrow and --cross-border")
+    source = "escrow" if escrow else "xborder" if cross_border else "router"
+    _out_console().print(explain_payment(settings, source, payment_id))
 
 
 @app.command(epilog=settings_help(DASHBOARD_SETTINGS))

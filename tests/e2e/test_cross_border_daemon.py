@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,8 +17,10 @@ from ape import chain, networks, project
 from e2e_helpers import MANIFEST, wait_until
 from eth_account import Account
 from structlog.testing import capture_logs
+from typer.testing import CliRunner
 
 from oracle.chain import ChainClient, Deployment, load_abis
+from oracle.cli import app as cli_app
 from oracle.config import Settings
 from oracle.errors import ConfigError
 from oracle.features import OnlineFeatures, batch_features
@@ -187,6 +190,30 @@ def test_no_unquotable_payment_stalls_the_oracle(
     assert "0x" + bytes(posted.reasonsHash).hex() == row.reasons_hash
     assert any("declined" in r.get("conversion", {}) for r in declined.reasons)
     assert_no_fx_skew(tmp_path / "node.sqlite", {honest: "mEUR", stale: "mGBP", honest2: "mUSD"})
+    assert_explain_verifies_the_conversion(settings, tmp_path / "node.sqlite", honest)
+
+
+def assert_explain_verifies_the_conversion(env: dict[str, str], store_path: Path, pid: int) -> None:
+    """`verdict explain --cross-border` recomputes the conversion hash from the stored evidence and
+    the quote read back from its submitQuote calldata; a tampered stored quote hash is one error line."""
+    explain = ["explain", str(pid), "--cross-border"]
+    ok = CliRunner().invoke(cli_app, explain, env=env)
+    assert ok.exit_code == 0, ok.output
+    text = " ".join(ok.stdout.split())  # rich wraps lines
+    assert "Verified against on-chain evidence hash" in text and "matches on-chain" in text
+    with sqlite3.connect(store_path) as db:
+        [(reasons,)] = db.execute("SELECT reasons FROM verdicts WHERE key = ?", (f"xborder:{pid}",))
+        forged = [
+            {**r, "conversion": {**r["conversion"], "quote_hash": "0x" + "ee" * 32}}
+            if "conversion" in r
+            else r
+            for r in json.loads(reasons)
+        ]
+        db.execute("UPDATE verdicts SET reasons = ? WHERE key = ?", (json.dumps(forged), f"xborder:{pid}"))
+    tampered = CliRunner().invoke(cli_app, explain, env=env)
+    assert tampered.exit_code == 1 and "Traceback" not in tampered.output
+    assert tampered.stderr.count("error:") == 1 and tampered.stdout == ""
+    assert "never accepted on-chain" in " ".join(tampered.stderr.split())
 
 
 def assert_no_fx_skew(store_path: Path, token_out: dict[int, str]) -> None:
