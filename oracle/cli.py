@@ -768,6 +768,56 @@ def fx_quote(
     )
 
 
+@app.command("fx-lock", epilog=settings_help((*FX_QUOTE_SETTINGS, "fx_rate_day")))
+@user_errors
+def fx_lock(
+    target: Annotated[
+        str, typer.Argument(help="A pending CrossBorderRouter payment's id, or a pair (EUR/USD).")
+    ],
+    tenor: Annotated[str, typer.Option("--tenor", help="How long the rate is locked: 5m, 1h or 24h.")] = "1h",
+    amount: Annotated[
+        float | None, typer.Option("--amount", help="For a pair: the amount paid, in its currency.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Also write the signed offer (JSON) here.")
+    ] = None,
+) -> None:
+    """A rate-lock offer priced from the pair's EWMA volatility in the ECB history: for a payment id,
+    signed with the node's key for its payer to `buyLock` within 2 minutes; for a pair, the price alone."""
+    from oracle.fx_locks import parse_pair, price_lock, tenor_seconds
+
+    seconds = tenor_seconds(tenor)
+    if not target.strip().isdigit():
+        base, quote = parse_pair(target)
+        if amount is None:
+            raise ConfigError("a pair needs --amount (the amount paid); a payment id carries its own")
+        settings = load_settings()
+        _out_console().print(escape(price_lock(base, quote, seconds, amount, settings.fx_rate_day).line()))
+        return
+    if amount is not None:
+        raise ConfigError("--amount is for a pair: a lock for a payment binds the payment's own amount")
+    from oracle.chain import ChainClient
+    from oracle.fx_daemon import FxNode
+
+    settings = load_settings()
+    fx = FxNode.for_daemon(settings, ChainClient.from_settings(settings))
+    if fx is None:
+        raise ConfigError("the deployment has no CrossBorderRouter (deploy with `ape run deploy --fx`)")
+    offer = fx.offer_lock(int(target), seconds)
+    lock = offer["lock"]
+    if out is not None:
+        out.write_text(json.dumps(offer, indent=2) + "\n", encoding="utf-8")
+    _out_console().print(
+        escape(
+            f"lock {offer['lock_hash']} for payment {lock['paymentId']} ({offer['pair']}): "
+            f"{lock['lockedOut']} out at least, premium {lock['premium']} ({offer['premium_bps']} bps, sigma "
+            f"{offer['sigma_daily']:.4%} a day to {offer['sigma_as_of']}), tenor until {lock['expiry']}; "
+            f"the payer approves the premium and sends buyLock within 2 minutes"
+            + (f"; written to {out}" if out is not None else "")
+        )
+    )
+
+
 @app.command(epilog=settings_help(("store_url",)))
 @user_errors
 def suggest(address: Annotated[str, typer.Argument(help="The payer's 0x address.")]) -> None:

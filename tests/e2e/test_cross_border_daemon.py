@@ -11,6 +11,7 @@ import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
+import ape
 import pandas as pd
 import pytest
 from ape import chain, networks, project
@@ -24,8 +25,11 @@ from oracle.cli import app as cli_app
 from oracle.config import Settings
 from oracle.errors import ConfigError
 from oracle.features import OnlineFeatures, batch_features
+from oracle.fx import lock_premium_bps
 from oracle.fx_daemon import FxNode, conversion_hash
 from oracle.fx_features import FX_FEATURES
+from oracle.fx_locks import pair_sigma
+from oracle.fx_quotes import FxRateLock
 from oracle.launch import DaemonProcess
 from oracle.metrics import Metrics
 from oracle.scoring_stage import ScoringStage
@@ -33,7 +37,7 @@ from oracle.store import Store
 from oracle.verdict_codec import NO_TERMS
 from verdict_demo.replay import prime_trading_partners
 from verdict_deploy import deploy_world, verdict_settings
-from verdict_deploy.fx import FIAT_HEARTBEAT, deploy_feed
+from verdict_deploy.fx import FIAT_HEARTBEAT, RATE_DAY, deploy_feed
 from verdict_deploy.suite import DEFAULT_TOKEN_PUSH_GAS
 
 CURRENCIES = ("USD", "EUR", "GBP")
@@ -314,6 +318,58 @@ def test_currency_tokens_are_valued_at_the_feed_price_read_once_per_block(
         assert all("stale" in e["reason"] for e in stale)
     finally:
         store.close()
+
+
+def test_the_nodes_lock_offer_is_bought_on_chain_and_a_tampered_one_refused(
+    node, payer, payee, model_dir, xworld, cross, tmp_path
+):
+    """`verdict fx-lock ID` signs a RateLock priced from the pair's EWMA volatility in the ECB
+    history; its written `buyLock` calldata, sent as-is from the payer, buys it; the same offer with
+    the premium lowered by one unit is refused."""
+    for feed in xworld.fx.feeds.values():  # buyLock needs fresh feeds
+        feed.updateAnswer(feed.latestRoundData()[1], sender=node)
+    pid = pay(cross, xworld, payer, payee, 1_000 * UNIT, "USD", "EUR")
+    env = verdict_settings(
+        xworld.deployment,
+        store_url=f"sqlite:///{tmp_path / 'node.sqlite'}",
+        model_dir=model_dir,
+        node_key=node.private_key,
+        metrics_port="0",
+    )
+    written = tmp_path / "offer.json"
+    result = CliRunner().invoke(
+        cli_app, ["fx-lock", str(pid), "--tenor", "1h", "--out", str(written)], env=env
+    )
+    assert result.exit_code == 0, result.output
+    offer = json.loads(written.read_text())
+    sigma, _ = pair_sigma("USD", "EUR", RATE_DAY)
+    assert offer["sigma_daily"] == sigma and offer["premium_bps"] == pytest.approx(
+        lock_premium_bps(sigma, 3600), abs=1e-4
+    )
+    fields = offer["lock"]
+    lock = FxRateLock(
+        pid, *(int(fields[k]) for k in ("amountIn", "lockedOut", "premium", "issuedAt", "expiry"))
+    )
+    assert lock.expiry - lock.issued_at == 3600 and lock.premium > 0 and lock.amount_in == 1_000 * UNIT
+    usd = xworld.fx.tokens["USD"]
+    usd.mint(payer, lock.premium, sender=payer)
+    usd.approve(cross, lock.premium, sender=payer)
+
+    signature = bytes.fromhex(offer["signature"].removeprefix("0x"))
+    tampered = dataclasses.replace(lock, premium=lock.premium - 1)
+    with ape.reverts(cross.CrossBorderInvalidSigner):
+        cross.buyLock(tampered.as_tuple(), signature, sender=payer)
+    w3 = networks.provider.web3
+    tx = w3.eth.send_transaction(
+        {"from": payer.address, "to": cross.address, "data": offer["buy_lock_calldata"]}
+    )
+    assert w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
+    [bought] = [
+        e
+        for e in cross.RateLockBought.range(chain.blocks.height, chain.blocks.height + 1)
+        if int(e.id) == pid
+    ]
+    assert "0x" + bytes(bought.lockHash).hex() == offer["lock_hash"] and int(bought.premium) == lock.premium
 
 
 class MovedRates:
