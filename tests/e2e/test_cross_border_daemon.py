@@ -274,7 +274,7 @@ def test_a_held_payment_converts_at_approval_only_with_a_fresh_quote(
 
 
 def test_currency_tokens_are_valued_at_the_feed_price_read_once_per_block(
-    node, payer, payee, xworld, cross, tmp_path
+    node, payer, payee, deployer, xworld, cross, tmp_path
 ):
     """The scoring stage against the chain: a listed currency token is valued at its feed's answer
     (EUR posted at 2.00 USD, the table says 1.07), one feed read per block however many payments it
@@ -316,6 +316,9 @@ def test_currency_tokens_are_valued_at_the_feed_price_read_once_per_block(
             {e["currency"] for e in stale}
         )
         assert all("stale" in e["reason"] for e in stale)
+        # A currency the router delists is no currency token any more: the table values it.
+        cross.removeFxToken(xworld.fx.tokens["EUR"], sender=deployer)
+        assert "not listed" in stage.feeds.at(chain.blocks.height)["EUR"].problem
     finally:
         store.close()
 
