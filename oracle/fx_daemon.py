@@ -41,7 +41,7 @@ from oracle.config import Settings
 from oracle.deployment import load_abis
 from oracle.errors import ChainError, ConfigError
 from oracle.events import as_int
-from oracle.fx import ecb_converter
+from oracle.fx import ecb_usd_rates
 from oracle.fx_locks import offer_json, pair_sigma
 from oracle.fx_node import CrossBorderQuoter, PreparedQuote
 from oracle.fx_quotes import quote_digest, quote_reasons, submitted_quote
@@ -93,16 +93,7 @@ class EcbDayRates:
     fixed: Mapping[str, Decimal]
 
     def usd_prices(self, codes: Sequence[str]) -> dict[str, Decimal]:
-        converter = ecb_converter()
-        prices: dict[str, Decimal] = {}
-        for code in codes:
-            if code == "USD":
-                prices[code] = Decimal(1)
-            elif code in self.fixed:
-                prices[code] = Decimal(self.fixed[code])
-            else:
-                prices[code] = Decimal(str(converter.convert(1, code, "USD", date=self.day)))
-        return prices
+        return ecb_usd_rates(codes, self.day, self.fixed)
 
 
 class VerdictSink(Protocol):

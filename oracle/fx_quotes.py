@@ -18,6 +18,7 @@ from eth_account import Account
 from eth_account.messages import SignableMessage, encode_typed_data
 from eth_utils import keccak, to_checksum_address
 
+from oracle import eip712
 from oracle.routes import Route
 
 DOMAIN_NAME = "Verdict CrossBorderRouter"
@@ -156,27 +157,8 @@ def lock_offer(
 
 def _signable(quote: FxQuote | FxRateLock, *, chain_id: int, contract: str) -> SignableMessage:
     types, primary = (LOCK_TYPES, "RateLock") if isinstance(quote, FxRateLock) else (QUOTE_TYPES, "Quote")
-    return encode_typed_data(
-        full_message={
-            "types": {
-                "EIP712Domain": [
-                    {"name": "name", "type": "string"},
-                    {"name": "version", "type": "string"},
-                    {"name": "chainId", "type": "uint256"},
-                    {"name": "verifyingContract", "type": "address"},
-                ],
-                **types,
-            },
-            "primaryType": primary,
-            "domain": {
-                "name": DOMAIN_NAME,
-                "version": DOMAIN_VERSION,
-                "chainId": chain_id,
-                "verifyingContract": to_checksum_address(contract),
-            },
-            "message": quote.message(),
-        }
-    )
+    domain = eip712.domain(DOMAIN_NAME, DOMAIN_VERSION, chain_id, contract)
+    return encode_typed_data(full_message=eip712.typed_data(domain, primary, types[primary], quote.message()))
 
 
 def quote_digest(quote: FxQuote | FxRateLock, *, chain_id: int, contract: str) -> bytes:

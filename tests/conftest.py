@@ -6,6 +6,10 @@ Test sizes (tests/profiles.py): `VERDICT_HYPOTHESIS_PROFILE` names the run's pro
 Hypothesis under the same name; tests marked `@pytest.mark.soak` run only under the soak profiles
 (`make test-soak`) or when `-m` selects them."""
 
+import sys
+from pathlib import Path
+
+import anvil_cache
 import pytest
 from chain_fixtures import artifact, model_dir
 from hypothesis import settings
@@ -27,11 +31,27 @@ for _name, _count in UNSET_EXAMPLES.items():
     settings.register_profile(_name, parent=_BASE, max_examples=_count)
 
 
+ANVIL_STATES = pytest.StashKey[Path]()
+
+
 def pytest_configure(config):
     try:
         settings.load_profile(current())
     except UnknownProfile as error:
         raise pytest.UsageError(str(error)) from None
+    # Every anvil this run starts keeps its per-block states in one directory of the run's
+    # (tests/anvil_cache.py says why), removed once ape has stopped its anvil.
+    anvil_states = anvil_cache.start_run()
+    if anvil_states is not None:
+        config.stash[ANVIL_STATES] = anvil_states
+    anvil_cache.wrap_ape_provider()
+
+
+@pytest.hookimpl(trylast=True)  # after ape's own pytest_unconfigure has stopped its anvil
+def pytest_unconfigure(config):
+    anvil_states = config.stash.get(ANVIL_STATES, None)
+    if anvil_states is not None:
+        print(anvil_cache.end_run(anvil_states), file=sys.stderr)
 
 
 def pytest_collection_modifyitems(config, items):

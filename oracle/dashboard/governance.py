@@ -9,21 +9,20 @@ from web3 import Web3
 
 from oracle.chain import ETH, ChainClient, Deployment
 from oracle.dashboard.pages import Holding, Proposal
+from oracle.dashboard.view import ChainView
 from oracle.errors import ChainError
 
 PROPOSAL_STATES = ("Pending", "Active", "Canceled", "Defeated", "Succeeded", "Queued", "Expired", "Executed")
 TRACKS = ("Major", "Routine")
 
 
-class GovernanceView:
+class GovernanceView(ChainView):
     """Reads the CommunityGovernor, its timelock's holdings and the router's fees."""
 
     def __init__(
         self, chain: ChainClient, deployment: Deployment, abis: dict[str, list[dict[str, Any]]]
     ) -> None:
-        self.chain = chain
-        self.deployment = deployment
-        self.abis = abis
+        super().__init__(chain, deployment, abis)
         self.w3: Web3 = chain.w3
         address = deployment.contracts.get("CommunityGovernor")
         abi = abis.get("CommunityGovernor")

@@ -13,6 +13,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak, to_checksum_address
 
+from oracle import eip712
 from oracle.verdict_codec import Terms
 
 DOMAIN_NAME = "Verdict RiskOracle"
@@ -132,24 +133,11 @@ def typed_message(
     report: Report, scores: Sequence[int], reasons: Sequence[bytes], *, chain_id: int, oracle: str
 ) -> dict:
     """The EIP-712 message a node signs for its scores of `report`."""
-    return {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "Observation": _OBSERVATION_FIELDS,
-        },
-        "primaryType": "Observation",
-        "domain": {
-            "name": DOMAIN_NAME,
-            "version": DOMAIN_VERSION,
-            "chainId": chain_id,
-            "verifyingContract": to_checksum_address(oracle),
-        },
-        "message": {
+    return eip712.typed_data(
+        eip712.domain(DOMAIN_NAME, DOMAIN_VERSION, chain_id, oracle),
+        "Observation",
+        _OBSERVATION_FIELDS,
+        {
             "configDigest": report.config_digest,
             "target": to_checksum_address(report.target),
             "modelId": report.model_id,
@@ -159,7 +147,7 @@ def typed_message(
             "scores": list(scores),
             "reasonsHashes": list(reasons),
         },
-    }
+    )
 
 
 def sign_observation(

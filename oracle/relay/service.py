@@ -535,8 +535,10 @@ class Relayer:
             try:
                 self.w3.eth.send_raw_transaction(flight.raw)
             except (Web3Exception, ValueError) as exc:  # already known, or its nonce is used
-                receipt = self._receipt(hex_hash)
+                # The nonce first, then the receipt: a batch mined between the two reads is found by
+                # the second, never taken for a replaced one (whose items would be submitted again).
                 taken = self.w3.eth.get_transaction_count(self.account.address, "latest") > flight.nonce
+                receipt = self._receipt(hex_hash)
                 if receipt is None and taken:
                     log.warning("relay transaction replaced, items queued again", tx=hex_hash, error=str(exc))
                     with self._lock:

@@ -23,18 +23,13 @@ from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 
+from oracle import eip712
 from oracle.deployment import Deployment
 from oracle.errors import ConfigError, DataError
 
 SUPPORT = {"against": 0, "for": 1, "abstain": 2}
 KEY_BITS = 192  # GovernorNoncesKeyed: the key is the low 192 bits of the proposal id
 
-_DOMAIN_FIELDS = (
-    ("name", "string"),
-    ("version", "string"),
-    ("chainId", "uint256"),
-    ("verifyingContract", "address"),
-)
 BALLOT = [("proposalId", "uint256"), ("support", "uint8"), ("voter", "address"), ("nonce", "uint256")]
 EXTENDED_BALLOT = [*BALLOT, ("reason", "string"), ("params", "bytes")]
 DELEGATION = [("delegatee", "address"), ("nonce", "uint256"), ("expiry", "uint256")]
@@ -95,21 +90,13 @@ class DaoContracts:
 def domain_of(contract: Contract) -> dict[str, Any]:
     """A contract's EIP-712 domain, read from its EIP-5267 `eip712Domain()`."""
     _fields, name, version, chain_id, verifying, _salt, _ext = contract.functions.eip712Domain().call()
-    return {"name": name, "version": version, "chainId": int(chain_id), "verifyingContract": verifying}
+    return eip712.domain(name, version, chain_id, verifying)
 
 
 def _typed(
     domain: dict[str, Any], primary: str, fields: list[tuple[str, str]], message: dict[str, Any]
 ) -> dict:
-    return {
-        "types": {
-            "EIP712Domain": [{"name": n, "type": t} for n, t in _DOMAIN_FIELDS],
-            primary: [{"name": n, "type": t} for n, t in fields],
-        },
-        "primaryType": primary,
-        "domain": domain,
-        "message": message,
-    }
+    return eip712.typed_data(domain, primary, [{"name": n, "type": t} for n, t in fields], message)
 
 
 def ballot_typed_data(

@@ -58,6 +58,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import anvil_cache
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -350,6 +351,7 @@ class Lane:
                 "--accounts",
                 "20",
                 "--silent",
+                *anvil_cache.args(),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -17,6 +17,8 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+import anvil_cache
+
 ETH = "0x0000000000000000000000000000000000000000"
 PENDING, HELD, SETTLED, REFUNDED = 1, 2, 3, 4
 
@@ -150,7 +152,7 @@ class PrivateAnvil:
 
     def start(self) -> PrivateAnvil:
         binary = shutil.which("anvil") or str(Path(__file__).parents[2] / "node_modules" / ".bin" / "anvil")
-        args = [binary, "--port", str(self.port), "--silent"]
+        args = [binary, "--port", str(self.port), "--silent", *anvil_cache.args()]
         if self.state.exists():
             args += ["--load-state", str(self.state)]
         with self.log.open("ab") as out:

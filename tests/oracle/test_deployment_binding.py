@@ -124,6 +124,20 @@ def _one_line_failure(result: subprocess.CompletedProcess[str], expected: str) -
     assert any(expected in line for line in lines), lines
 
 
+def _verdict_env(rpc_url: str, record: Path, store_url: str, tmp_path: Path) -> dict[str, str]:
+    """The environment of a `verdict` command against `rpc_url` with this record and store."""
+    return {
+        **os.environ,
+        "VERDICT_RPC_URL": rpc_url,
+        "VERDICT_DEPLOYMENT": str(record),
+        "VERDICT_BUILD_MANIFEST": str(MANIFEST),
+        "VERDICT_STORE_URL": store_url,
+        "VERDICT_MODEL_DIR": str(tmp_path / "no-model"),
+        "VERDICT_NODE_KEY": Roles.local().node.private_key,
+        "VERDICT_METRICS_PORT": "0",
+    }
+
+
 @pytest.fixture
 def foreign_env(record, restarted, tmp_path) -> dict[str, str]:
     """`verdict` settings with the record on a restarted chain; the store knows payment 1."""
@@ -141,16 +155,7 @@ def foreign_env(record, restarted, tmp_path) -> dict[str, str]:
         features={},
     )
     store.close()
-    return {
-        **os.environ,
-        "VERDICT_RPC_URL": restarted.url,
-        "VERDICT_DEPLOYMENT": str(record),
-        "VERDICT_BUILD_MANIFEST": str(MANIFEST),
-        "VERDICT_STORE_URL": url,
-        "VERDICT_MODEL_DIR": str(tmp_path / "no-model"),
-        "VERDICT_NODE_KEY": Roles.local().node.private_key,
-        "VERDICT_METRICS_PORT": "0",
-    }
+    return _verdict_env(restarted.url, record, url, tmp_path)
 
 
 @pytest.mark.parametrize("args", [["explain", "1"], ["report", "suspicious"], ["run"]])
@@ -249,16 +254,7 @@ def test_verdict_run_refuses_a_store_of_another_deployment(record, tmp_path):
     binding = StoreBinding(url)
     binding.bind(_another(ours, contracts={**ours.contracts, "PaymentRouter": "0x" + "12" * 20}))
     binding.close()
-    env = {
-        **os.environ,
-        "VERDICT_RPC_URL": networks.provider.uri,
-        "VERDICT_DEPLOYMENT": str(record),
-        "VERDICT_BUILD_MANIFEST": str(MANIFEST),
-        "VERDICT_STORE_URL": url,
-        "VERDICT_MODEL_DIR": str(tmp_path / "no-model"),
-        "VERDICT_NODE_KEY": Roles.local().node.private_key,
-        "VERDICT_METRICS_PORT": "0",
-    }
+    env = _verdict_env(networks.provider.uri, record, url, tmp_path)
     result = subprocess.run([str(VERDICT), "run"], env=env, capture_output=True, text=True, timeout=120)
     _one_line_failure(result, "belongs to another deployment")
     store = Store(url, create=False)

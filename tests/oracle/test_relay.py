@@ -12,18 +12,29 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from typing import Any
 
 import pytest
-from ape import chain
+from ape import chain, networks
 from eth_account import Account
+from web3 import HTTPProvider, Web3
 from web3.exceptions import ContractLogicError
 
-from oracle.relay.service import _RateLimiter
-from oracle.relay.signing import ballot_typed_data, sign_delegation, sign_typed_data, sign_vote, vote_payload
+from oracle.config import Settings
+from oracle.deployment import Deployment, load_abis
+from oracle.relay.service import Relayer, _RateLimiter
+from oracle.relay.signing import (
+    DaoContracts,
+    ballot_typed_data,
+    sign_delegation,
+    sign_typed_data,
+    sign_vote,
+    vote_payload,
+)
 from verdict_demo.dashboard import free_port, wait_healthy
 from verdict_demo.signed_votes import relayer_running, start_relayer, wait_items
 from verdict_deploy import Dao, deploy_world, verdict_settings
@@ -264,8 +275,12 @@ def test_a_killed_relayer_neither_loses_nor_resubmits_a_ballot(
             assert get(url, f"/items/{item['id']}")["status"] in ("queued", "submitted")
             status, answer = post(url, "/votes", ballot)  # replayed while queued
             assert status == 409 and "already queued" in answer["error"], answer
-            deadline = time.monotonic() + 60
-            while get(url, f"/items/{item['id']}")["status"] != "submitted" and time.monotonic() < deadline:
+            # "submitted" is stored before the transaction is sent: wait for the mempool to hold it.
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and (
+                get(url, f"/items/{item['id']}")["status"] != "submitted"
+                or w3.eth.get_transaction_count(local_roles.relayer.address, "pending") == sent
+            ):
                 time.sleep(0.1)
             assert w3.eth.get_transaction_count(local_roles.relayer.address, "pending") == sent + 1
             process.kill()  # its relay transaction is in the mempool, not mined
@@ -279,6 +294,72 @@ def test_a_killed_relayer_neither_loses_nor_resubmits_a_ballot(
     finally:
         w3.provider.make_request("evm_setAutomine", [True])
     assert relayer_nonce(local_roles) == sent + 1  # one relay transaction for the ballot, no resend
+    assert int(governor.proposalVotes(pid)[1]) == int(
+        governor.getVotes(member.address, governor.proposalSnapshot(pid))
+    )
+
+
+class _MinedWhileAsked(HTTPProvider):
+    """ape's anvil, where the relayer's pending batch is mined at the moment the relayer asks whether
+    its nonce is used: the gap a loaded host widens between "no receipt yet" and that question."""
+
+    armed = False
+
+    def make_request(self, method, params):
+        if self.armed and method == "eth_getTransactionCount" and params[1] == "latest":
+            self.armed = False
+            super().make_request("evm_mine", [])
+            super().make_request("evm_setAutomine", [True])
+        return super().make_request(method, params)
+
+
+def test_a_batch_mined_while_the_relayer_looks_for_it_is_cast_not_resubmitted(
+    env, relay_world, contracts, signer, local_roles, monkeypatch
+):
+    """A restarted relayer re-sends its in-flight batch and the chain refuses it (already known);
+    the batch is mined before the relayer checks its nonce. It must find the receipt, not take the
+    batch for replaced and submit the ballot again (which then fails: already cast)."""
+    _, root = relay_world
+    for name, value in {
+        **env,
+        "VERDICT_RELAY_KEY": local_roles.relayer.private_key,
+        "VERDICT_STORE_URL": f"sqlite:///{root / 'relay-race.sqlite'}",
+    }.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings()
+    deployment, abis = Deployment.load(settings.deployment), load_abis(settings.build_manifest)
+    account = Account.from_key(local_roles.relayer.private_key)
+
+    def relayer(provider: HTTPProvider) -> Relayer:
+        w3 = Web3(provider)
+        return Relayer(settings, w3, DaoContracts.from_record(w3, deployment, abis), account)
+
+    governor = contracts["CommunityGovernor"]
+    member = local_roles.members[1]
+    pid = open_proposal(contracts, local_roles.members[0], 16)
+    advance_past(int(governor.proposalSnapshot(pid)))
+    w3 = chain.provider.web3
+    sent = relayer_nonce(local_roles)
+    first = relayer(HTTPProvider(networks.provider.uri))
+    item = first.accept_vote(sign_vote(signer, member.private_key, pid, "for"))
+    w3.provider.make_request("evm_setAutomine", [False])
+    try:
+        sending = threading.Thread(target=first.flush, daemon=True)  # waits for its receipt
+        sending.start()
+        deadline = time.monotonic() + 60
+        while w3.eth.get_transaction_count(local_roles.relayer.address, "pending") == sent:
+            assert time.monotonic() < deadline, "the first relayer sent nothing"
+            time.sleep(0.05)
+        provider = _MinedWhileAsked(networks.provider.uri)
+        restarted = relayer(provider)  # finds the batch in flight in the store
+        provider.armed = True
+        restarted.flush()
+        landed = restarted.item(item.id)
+        assert landed is not None and landed.status == "cast", landed
+        sending.join(timeout=120)
+    finally:
+        w3.provider.make_request("evm_setAutomine", [True])
+    assert relayer_nonce(local_roles) == sent + 1  # one relay transaction, no resubmission
     assert int(governor.proposalVotes(pid)[1]) == int(
         governor.getVotes(member.address, governor.proposalSnapshot(pid))
     )
