@@ -18,6 +18,7 @@ from network_nodes import close, running, start_nodes
 from rich.console import Console
 
 from oracle.chain import ChainClient, Deployment, load_abis
+from oracle.dashboard.crossborder import CrossBorderView
 from oracle.traffic import Sender
 from verdict_demo.crossborder import CURRENCIES, DemoCrossBorder
 from verdict_deploy import MANIFEST, Roles, deploy_world
@@ -75,7 +76,14 @@ def summary(tmp_path_factory, artifact, model_dir, node, payer, payee, deployer)
     refunds = world.contracts["CrossBorderRouter"].CrossBorderRefunded.range(
         world.start_block, chain.blocks.height + 1
     )
-    return {**section, "refunded_amounts": {int(e.id): int(e.amountIn) for e in refunds}, "screen": screen}
+    # what the dashboard's /crossborder page shows of the same chain (its browser test: tests/dashboard)
+    page = CrossBorderView(client, Deployment.load(world.deployment), load_abis(MANIFEST)).page()
+    return {
+        **section,
+        "refunded_amounts": {int(e.id): int(e.amountIn) for e in refunds},
+        "screen": screen,
+        "page": page,
+    }
 
 
 def test_every_payment_converts_or_refunds_and_the_sandwich_refunds_for_slippage(summary):
@@ -100,3 +108,19 @@ def test_each_payee_got_the_bound_or_the_payer_was_refunded_exactly(summary):
             assert summary["refunded_amounts"][item["id"]] == amount_in
     worst = summary["worst_slippage_bps"]
     assert worst is None or worst <= bound
+
+
+def test_the_dashboard_page_shows_the_demos_cross_border_payments(summary):
+    """The /crossborder page's rows are the demo's payments: each with its outcome, and a converted
+    one with its quote, route and realised rate."""
+    page = summary["page"]
+    rows = {r.id: r for r in page["payments"]}
+    assert sorted(rows) == [item["id"] for item in summary["items"]]
+    assert page["summary"]["converted"] == summary["converted"]
+    for item in summary["items"]:
+        row = rows[item["id"]]
+        assert row.outcome == item["outcome"]
+        if row.outcome == "settled":
+            assert row.quote_hash and row.route == tuple(item["route"]) and len(row.route) >= 2
+            assert row.realised_rate is not None and row.quoted_rate is not None
+    assert any(r.refund_reason == "quote off feed" and r.quote_hash for r in rows.values())
