@@ -83,6 +83,7 @@ class GateRequest:
     deadline: int  # unix seconds
     block_number: int
     tx_hash: str
+    token_out: str | None = None  # what the payee receives (`CrossBorderRequested.tokenOut`); None: `token`
 
     @property
     def terms(self) -> Terms:
@@ -263,6 +264,7 @@ class ChainClient:
                         deadline=int(args["deadline"]),
                         block_number=as_int(log["blockNumber"]),
                         tx_hash=str(log["transactionHash"]),
+                        token_out=args.get("tokenOut"),
                     )
                 )
         except (KeyError, TypeError, ValueError, IndexError) as exc:
@@ -523,6 +525,19 @@ class ChainClient:
             block = answer.get("result") if isinstance(answer, dict) else None
             found = isinstance(block, dict) and block.get("hash")
             out[number] = "0x" + raw_bytes(block["hash"]).hex() if found else None  # type: ignore[index]
+        return out
+
+    def raw_calls_at(self, calls: Sequence[tuple[str, bytes]], block: int) -> list[bytes | None]:
+        """`eth_call` of each (contract address, calldata) at `block`, in one JSON-RPC batch: the
+        return data, or None where the call reverted or answered nothing."""
+        if not calls:
+            return []
+        batch = [("eth_call", [{"to": to, "data": "0x" + data.hex()}, hex(block)]) for to, data in calls]
+        answers = self._batch(batch)
+        out: list[bytes | None] = []
+        for answer in answers:
+            result = answer.get("result") if isinstance(answer, dict) else None
+            out.append(raw_bytes(result) if isinstance(result, str) and len(result) > 2 else None)
         return out
 
     def _batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:

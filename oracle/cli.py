@@ -423,13 +423,20 @@ def run(
 def explain(
     payment_id: Annotated[int, typer.Argument(help="The payment id (PaymentRouter), or a release gate id.")],
     escrow: Annotated[bool, typer.Option("--escrow", help="Explain an Escrow release instead.")] = False,
+    cross_border: Annotated[
+        bool,
+        typer.Option("--cross-border", help="Explain a CrossBorderRouter payment (and verify its quote)."),
+    ] = False,
 ) -> None:
     """A payment's score, decision, model and reasons in plain sentences, checked against the chain."""
     from oracle.explain import explain_payment
 
     settings = load_settings()
     existing_store(settings)
-    _out_console().print(explain_payment(settings, "escrow" if escrow else "router", payment_id))
+    if escrow and cross_border:
+        raise VerdictError("choose one of --escrow and --cross-border")
+    source = "escrow" if escrow else "xborder" if cross_border else "router"
+    _out_console().print(explain_payment(settings, source, payment_id))
 
 
 @app.command(epilog=settings_help(DASHBOARD_SETTINGS))
@@ -758,6 +765,56 @@ def fx_quote(
     _out_console().print(
         f"quote {reasons['quote_hash']} for payment {payment_id}: {' > '.join(reasons['route'])}, "
         f"{reasons['amount_out']} out (at least {reasons['min_out']}), valid until {reasons['expiry']}"
+    )
+
+
+@app.command("fx-lock", epilog=settings_help((*FX_QUOTE_SETTINGS, "fx_rate_day")))
+@user_errors
+def fx_lock(
+    target: Annotated[
+        str, typer.Argument(help="A pending CrossBorderRouter payment's id, or a pair (EUR/USD).")
+    ],
+    tenor: Annotated[str, typer.Option("--tenor", help="How long the rate is locked: 5m, 1h or 24h.")] = "1h",
+    amount: Annotated[
+        float | None, typer.Option("--amount", help="For a pair: the amount paid, in its currency.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Also write the signed offer (JSON) here.")
+    ] = None,
+) -> None:
+    """A rate-lock offer priced from the pair's EWMA volatility in the ECB history: for a payment id,
+    signed with the node's key for its payer to `buyLock` within 2 minutes; for a pair, the price alone."""
+    from oracle.fx_locks import parse_pair, price_lock, tenor_seconds
+
+    seconds = tenor_seconds(tenor)
+    if not target.strip().isdigit():
+        base, quote = parse_pair(target)
+        if amount is None:
+            raise ConfigError("a pair needs --amount (the amount paid); a payment id carries its own")
+        settings = load_settings()
+        _out_console().print(escape(price_lock(base, quote, seconds, amount, settings.fx_rate_day).line()))
+        return
+    if amount is not None:
+        raise ConfigError("--amount is for a pair: a lock for a payment binds the payment's own amount")
+    from oracle.chain import ChainClient
+    from oracle.fx_daemon import FxNode
+
+    settings = load_settings()
+    fx = FxNode.for_daemon(settings, ChainClient.from_settings(settings))
+    if fx is None:
+        raise ConfigError("the deployment has no CrossBorderRouter (deploy with `ape run deploy --fx`)")
+    offer = fx.offer_lock(int(target), seconds)
+    lock = offer["lock"]
+    if out is not None:
+        out.write_text(json.dumps(offer, indent=2) + "\n", encoding="utf-8")
+    _out_console().print(
+        escape(
+            f"lock {offer['lock_hash']} for payment {lock['paymentId']} ({offer['pair']}): "
+            f"{lock['lockedOut']} out at least, premium {lock['premium']} ({offer['premium_bps']} bps, sigma "
+            f"{offer['sigma_daily']:.4%} a day to {offer['sigma_as_of']}), tenor until {lock['expiry']}; "
+            f"the payer approves the premium and sends buyLock within 2 minutes"
+            + (f"; written to {out}" if out is not None else "")
+        )
     )
 
 

@@ -10,6 +10,11 @@ it; `load` refuses files that no longer hash to the id), recomputes the evidence
 stored features, the score and the reasons, and compares the hash with the one on-chain: a match
 is printed as "verified against on-chain evidence hash"; a mismatch (the stored features or model
 were changed, or belong to another verdict) is refused with one error line and exit status 1.
+
+A converting cross-border verdict (`--cross-border`, issue 18) commits to its quote as well: its
+on-chain hash is keccak("verdict.conversion.v1\\0" || evidence hash || quote hash). Explain reads
+the quote back from the `submitQuote` transaction whose `QuoteAccepted` carries the stored quote
+hash, recomputes its EIP-712 hash, and checks the combined hash against the chain the same way.
 """
 
 from __future__ import annotations
@@ -26,10 +31,12 @@ from web3 import Web3
 
 from oracle.chain import ChainClient
 from oracle.config import Settings
-from oracle.deployment import DeploymentRecordError
+from oracle.deployment import DeploymentRecordError, load_abis
 from oracle.errors import ChainError, ModelError, VerdictError, unreachable_node
 from oracle.evidence import evidence_hash, stored_vector
-from oracle.gate import ROUTER, ROUTER_STATUS, key_of
+from oracle.fx_daemon import conversion_hash
+from oracle.fx_quotes import quote_digest, submitted_quote
+from oracle.gate import ESCROW, ROUTER, ROUTER_STATUS, XBORDER, key_of
 from oracle.model import METADATA_FILE, ModelArtifact, load
 from oracle.scoring import Scorer, legacy_reasons_hash
 from oracle.verdicts import VerdictLog, VerdictRow
@@ -184,6 +191,56 @@ def check_evidence(row: VerdictRow, posted: list[dict[str, Any]], again: Recompu
     )
 
 
+def stored_conversion(row: VerdictRow) -> dict[str, Any] | None:
+    """The quote a cross-border verdict's reasons name (`oracle.fx_daemon`), or None (no conversion:
+    its reasons hash is the plain evidence hash)."""
+    for reason in row.reasons:
+        conversion = reason.get("conversion") if reason.get("feature") == "conversion" else None
+        if isinstance(conversion, dict) and isinstance(conversion.get("quote_hash"), str):
+            return conversion
+    return None
+
+
+def _quote_hash_bytes(item: str, text: str) -> bytes:
+    try:
+        raw = bytes.fromhex(text.removeprefix("0x"))
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise EvidenceMismatch(f"{item}: the stored quote hash {text!r} is not a 32-byte hash")
+    return raw
+
+
+def verify_conversion(
+    chain: ChainClient, router_abi: list[dict[str, Any]], row: VerdictRow, again: Recomputed, quote_hash: str
+) -> Recomputed:
+    """`again` with the conversion hash a cross-border verdict commits to, keccak("verdict.conversion.v1\\0"
+    || evidence hash || quote hash), where the quote hash is recomputed (EIP-712) from the quote as
+    its `submitQuote` transaction carried it, read back from the chain. EvidenceMismatch (one line)
+    when the router never accepted a quote with the stored hash for this payment, or the quote
+    submitted does not hash to it."""
+    item = f"{row.target}:{row.item_id}"
+    wanted = _quote_hash_bytes(item, quote_hash)
+    router = chain.w3.eth.contract(row.target, abi=router_abi)
+    accepted = router.events.QuoteAccepted.get_logs(
+        from_block=chain.deployment.block, argument_filters={"id": int(row.item_id)}
+    )
+    match = [e for e in accepted if bytes(e["args"]["quoteHash"]) == wanted]
+    if not match:
+        raise EvidenceMismatch(
+            f"{item}: the stored quote hash {quote_hash} was never accepted on-chain for this payment "
+            f"({len(accepted)} quote(s) were); refusing to show reasons that do not belong to this verdict"
+        )
+    quote = submitted_quote(chain.w3, router, match[-1]["transactionHash"])
+    digest = quote_digest(quote, chain_id=chain.chain_id(), contract=row.target)
+    if digest != wanted or quote.payment_id != int(row.item_id):
+        raise EvidenceMismatch(
+            f"{item}: the quote submitted in {match[-1]['transactionHash'].to_0x_hex()} hashes to "
+            f"0x{digest.hex()}, not to the stored quote hash {quote_hash}"
+        )
+    return replace(again, evidence_hash=conversion_hash(again.evidence_hash, digest))
+
+
 def _percent(p: float) -> str:
     return f"{100 * p:.2f}%" if p >= 0.0001 else "below 0.01%"
 
@@ -207,7 +264,7 @@ def explain_payment(settings: Settings, source: str, item_id: int) -> Group:
             "is VERDICT_STORE_URL the daemon's store?"
         )
     lines: list[Text] = []
-    title = "Payment" if source == ROUTER else "Escrow release"
+    title = {ROUTER: "Payment", ESCROW: "Escrow release", XBORDER: "Cross-border payment"}.get(source, "Item")
     lines.append(Text(f"{title} {item_id}", style="bold"))
     lines.append(
         Text(
@@ -232,6 +289,12 @@ def explain_payment(settings: Settings, source: str, item_id: int) -> Group:
             again = recompute(artifact, row.features)
         except VerdictError as exc:
             unverifiable = f"the store holds no complete feature vector for it ({exc})"
+    conversion = stored_conversion(row) if source == XBORDER else None
+    if conversion is not None and again is not None:
+        # A cross-border verdict commits to its quote too: show the conversion next to the model's reasons.
+        again = replace(
+            again, reasons=[*again.reasons, *(r for r in row.reasons if r.get("feature") == "conversion")]
+        )
     if parked is not None:
         lines.append(
             Text(
@@ -246,6 +309,10 @@ def explain_payment(settings: Settings, source: str, item_id: int) -> Group:
         chain = ChainClient.from_settings(settings, with_key=False)
         posted = posted_verdicts(chain, row.target, item_id)
         state = ROUTER_STATUS[chain.payment(item_id).status] if source == ROUTER else None
+        router_abi = load_abis(settings.build_manifest)["ICrossBorderRouter"] if source == XBORDER else []
+        if source == XBORDER:
+            cross = chain.w3.eth.contract(row.target, abi=router_abi).functions.payment(item_id)
+            state = ROUTER_STATUS[int(chain.rpc(cross.call)[2])]
         approved = chain.is_model_approved(row.model_id)
     except DeploymentRecordError:
         raise  # a record of another chain: what it would say about this payment is not true here
@@ -255,6 +322,9 @@ def explain_payment(settings: Settings, source: str, item_id: int) -> Group:
             # foreign record, rather than print the store's view as if it held on this chain.
             raise unreachable_node(exc, settings.rpc_url) or exc from None
         if again is not None:
+            if conversion is not None:  # the stored quote hash, as the chain cannot be asked
+                stored_quote = _quote_hash_bytes(f"{row.target}:{item_id}", conversion["quote_hash"])
+                again = replace(again, evidence_hash=conversion_hash(again.evidence_hash, stored_quote))
             check_evidence(row, [], again)  # the store must at least agree with itself
             lines += _reason_lines(
                 again.reasons, "recomputed from the stored features, not verified on-chain"
@@ -265,6 +335,8 @@ def explain_payment(settings: Settings, source: str, item_id: int) -> Group:
         return Group(*lines)
 
     if again is not None:
+        if conversion is not None:
+            again = verify_conversion(chain, router_abi, row, again, conversion["quote_hash"])
         proof = check_evidence(row, posted, again)
         lines += _reason_lines(again.reasons, "recomputed from the stored features")
         if again.score_bps != row.score_bps:
@@ -276,6 +348,15 @@ def explain_payment(settings: Settings, source: str, item_id: int) -> Group:
                 )
             )
         lines.append(Text(proof, style="green" if proof.startswith("Verified") else "yellow"))
+        if conversion is not None and proof.startswith("Verified"):
+            lines.append(
+                Text(
+                    f"Conversion: quote {conversion['quote_hash']}, recomputed from its submitQuote "
+                    'calldata; keccak("verdict.conversion.v1\\0" || evidence hash || quote hash) '
+                    "matches on-chain.",
+                    style="green",
+                )
+            )
     else:
         legacy = [v for v in posted if row.reasons and v["reasons_hash"] == legacy_reasons_hash(row.reasons)]
         if row.reasons:

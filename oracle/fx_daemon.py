@@ -42,8 +42,9 @@ from oracle.deployment import load_abis
 from oracle.errors import ChainError, ConfigError
 from oracle.events import as_int
 from oracle.fx import ecb_converter
+from oracle.fx_locks import offer_json, pair_sigma
 from oracle.fx_node import CrossBorderQuoter, PreparedQuote
-from oracle.fx_quotes import quote_reasons, submitted_quote
+from oracle.fx_quotes import quote_digest, quote_reasons, submitted_quote
 from oracle.gate import SETTLE
 from oracle.routes import Route, RouteError
 from oracle.sender import EstimateRefused
@@ -53,7 +54,7 @@ log = structlog.get_logger("verdict.fx")
 CONVERSION_TAG = b"verdict.conversion.v1\x00"
 FEED_DECIMALS = 8
 FIAT_HEARTBEAT_FALLBACK = 24 * 3600  # a feed the router does not list: refreshed at least daily
-HELD = 2  # ICrossBorderRouter.Status.Held
+PENDING, HELD = 1, 2  # ICrossBorderRouter.Status
 
 
 def conversion_hash(evidence_hash: str, quote_hash: bytes) -> str:
@@ -170,6 +171,7 @@ class FxNode:
         self._feed_abi = abis["FxPriceFeed"]
         day = settings.fx_rate_day or date.fromisoformat(str(fx.get("rate_day", "2024-06-28")))
         fixed = {code: Decimal(c["usd_price"]) for code, c in currencies.items() if code == "WETH"}
+        self.rate_day = day  # the ECB day the feeds are posted from, and lock premiums priced at
         self.rates: RateSource = rates or EcbDayRates(day, fixed)
         self._last_tick = -float("inf")
 
@@ -289,6 +291,33 @@ class FxNode:
         if receipt is None or as_int(receipt.get("status", 0)) != 1:
             raise ChainError(f"the quote for cross-border payment {payment_id} was not mined ({tx_hash})")
         return prepared
+
+    # --- rate locks ----------------------------------------------------------------------------
+    def offer_lock(self, payment_id: int, tenor: int) -> dict[str, Any]:
+        """A signed rate lock for pending payment `payment_id` over `tenor` seconds, its premium priced
+        from the pair's EWMA volatility in the ECB history up to the node's rate day (oracle.fx_locks),
+        as `verdict fx-lock` prints and writes it. ConfigError (one line) when it cannot be offered."""
+        payment = self._router.functions.payment(payment_id).call()
+        status, token_in, token_out = int(payment[2]), payment[4], payment[5]
+        if status != PENDING:
+            raise ConfigError(f"cross-border payment {payment_id} is not pending (status {status}): no lock")
+        codes = {a.lower(): c for c, a in self._tokens.items()}
+        base, quote = codes.get(str(token_in).lower()), codes.get(str(token_out).lower())
+        if base is None or quote is None:
+            raise ConfigError(
+                f"cross-border payment {payment_id} is in a token the record's fx section lacks"
+            )
+        sigma, as_of = pair_sigma(base, quote, self.rate_day)
+        fee_bps = int(self._chain.router.functions.feeBps().call())
+        try:
+            prepared = self.quoter.offer_lock(payment_id, tenor=tenor, sigma_daily=sigma, fee_bps=fee_bps)
+        except RouteError as exc:
+            raise ConfigError(f"cannot price a lock for payment {payment_id}: {exc}") from None
+        digest = quote_digest(prepared.lock, chain_id=int(self._w3.eth.chain_id), contract=self.address)
+        calldata = self._router.encode_abi("buyLock", args=[prepared.lock.as_tuple(), prepared.signature])
+        return offer_json(
+            prepared, digest=digest, calldata=calldata, sigma=sigma, as_of=as_of, pair=f"{base}/{quote}"
+        )
 
     # --- feeds ---------------------------------------------------------------------------------
     def tick(self, now: float) -> int:

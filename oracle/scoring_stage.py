@@ -19,6 +19,7 @@ from oracle.chain import GateRequest, TokenInfo
 from oracle.clock import Clock, SystemClock
 from oracle.config import Settings
 from oracle.features import OnlineFeatures, PaymentRecord
+from oracle.fx_valuation import FeedPrices, request_record
 from oracle.gate import decide
 from oracle.metrics import Metrics
 from oracle.model import ModelArtifact
@@ -59,6 +60,7 @@ class ScoringStage:
         self._metrics = metrics
         self._clock = clock or SystemClock()
         self.shadow = shadow if shadow is not None else ShadowScorer.from_settings(settings, metrics)
+        self.feeds = FeedPrices.for_chain(settings, chain)  # issue 18: currency tokens at their feed price
 
     def score(
         self,
@@ -133,7 +135,11 @@ class ScoringStage:
             token = self._chain.token_info(req.token)
             if tokens is not None:
                 tokens[req.token] = token
-        price = self._settings.usd_prices.get(token.symbol)
+        price = (  # issue 18 (oracle.fx_valuation): at the feed price when the token has one
+            self._settings.usd_prices.get(token.symbol)
+            if self.feeds is None
+            else self.feeds.usd_price(req.token, token.symbol, req.block_number)
+        )
         if price is None or not math.isfinite(price):
             self._metrics.errors.labels("features").inc()
             log.error(
@@ -143,6 +149,10 @@ class ScoringStage:
                 reason="no USD price configured for this token (VERDICT_USD_PRICES)",
             )
             return None
+        if req.token_out is not None:  # cross-border: built by training's record code (fx_features)
+            out = self._chain.token_info(req.token_out)
+            timestamp = self._chain.block_timestamp(req.block_number)
+            return request_record(req, token.symbol, token.decimals, out.symbol, price, timestamp)
         return PaymentRecord(
             key=req.key,
             payer=req.payer,

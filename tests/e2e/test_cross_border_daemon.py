@@ -5,25 +5,39 @@ a held payment converts at approval only with a fresh quote. One cross-border wo
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
+import ape
+import pandas as pd
 import pytest
 from ape import chain, networks, project
 from e2e_helpers import MANIFEST, wait_until
 from eth_account import Account
+from structlog.testing import capture_logs
+from typer.testing import CliRunner
 
 from oracle.chain import ChainClient, Deployment, load_abis
+from oracle.cli import app as cli_app
 from oracle.config import Settings
 from oracle.errors import ConfigError
+from oracle.features import OnlineFeatures, batch_features
+from oracle.fx import lock_premium_bps
 from oracle.fx_daemon import FxNode, conversion_hash
+from oracle.fx_features import FX_FEATURES
+from oracle.fx_locks import pair_sigma
+from oracle.fx_quotes import FxRateLock
 from oracle.launch import DaemonProcess
+from oracle.metrics import Metrics
+from oracle.scoring_stage import ScoringStage
 from oracle.store import Store
 from oracle.verdict_codec import NO_TERMS
 from verdict_demo.replay import prime_trading_partners
 from verdict_deploy import deploy_world, verdict_settings
-from verdict_deploy.fx import FIAT_HEARTBEAT, deploy_feed
+from verdict_deploy.fx import FIAT_HEARTBEAT, RATE_DAY, deploy_feed
 from verdict_deploy.suite import DEFAULT_TOKEN_PUSH_GAS
 
 CURRENCIES = ("USD", "EUR", "GBP")
@@ -149,6 +163,7 @@ def test_no_unquotable_payment_stalls_the_oracle(
     assert refund_reasons(cross, start) == {hostile: NO_QUOTE, stale: NO_QUOTE}
     log_text = daemon.log_text()
     assert "feed update refused" in log_text and "not quoted" in log_text
+    assert "no usable feed price, valuing at VERDICT_USD_PRICES" in log_text  # every feed was stale
 
     # The feeds the node may post are fresh again; the one it may not is still stale.
     now = chain.blocks.head.timestamp
@@ -178,6 +193,51 @@ def test_no_unquotable_payment_stalls_the_oracle(
     ]
     assert "0x" + bytes(posted.reasonsHash).hex() == row.reasons_hash
     assert any("declined" in r.get("conversion", {}) for r in declined.reasons)
+    assert_no_fx_skew(tmp_path / "node.sqlite", {honest: "mEUR", stale: "mGBP", honest2: "mUSD"})
+    assert_explain_verifies_the_conversion(settings, tmp_path / "node.sqlite", honest)
+
+
+def assert_explain_verifies_the_conversion(env: dict[str, str], store_path: Path, pid: int) -> None:
+    """`verdict explain --cross-border` recomputes the conversion hash from the stored evidence and
+    the quote read back from its submitQuote calldata; a tampered stored quote hash is one error line."""
+    explain = ["explain", str(pid), "--cross-border"]
+    ok = CliRunner().invoke(cli_app, explain, env=env)
+    assert ok.exit_code == 0, ok.output
+    text = " ".join(ok.stdout.split())  # rich wraps lines
+    assert "Verified against on-chain evidence hash" in text and "matches on-chain" in text
+    with sqlite3.connect(store_path) as db:
+        [(reasons,)] = db.execute("SELECT reasons FROM verdicts WHERE key = ?", (f"xborder:{pid}",))
+        forged = [
+            {**r, "conversion": {**r["conversion"], "quote_hash": "0x" + "ee" * 32}}
+            if "conversion" in r
+            else r
+            for r in json.loads(reasons)
+        ]
+        db.execute("UPDATE verdicts SET reasons = ? WHERE key = ?", (json.dumps(forged), f"xborder:{pid}"))
+    tampered = CliRunner().invoke(cli_app, explain, env=env)
+    assert tampered.exit_code == 1 and "Traceback" not in tampered.output
+    assert tampered.stderr.count("error:") == 1 and tampered.stdout == ""
+    assert "never accepted on-chain" in " ".join(tampered.stderr.split())
+
+
+def assert_no_fx_skew(store_path: Path, token_out: dict[int, str]) -> None:
+    """Each live cross-border payment is stored with the token its payee receives, and its scored
+    `fx_*` features are 1 for a conversion and equal what training's batch code computes for the
+    same stored rows (no train/serve skew)."""
+    store = Store(f"sqlite:///{store_path}")
+    try:
+        stored = store.payments_with_verdicts("xborder:", 0, 2**32 - 1)
+    finally:
+        store.close()
+    by_key = {p.key: (p, row) for p, row in stored}
+    frame = pd.DataFrame([dataclasses.asdict(p) for p, _ in stored])
+    training = batch_features(frame).set_index(frame["key"])
+    for pid, symbol in token_out.items():
+        payment, row = by_key[f"xborder:{pid}"]
+        assert payment.token_out == symbol and row is not None
+        assert row.features["fx_conversion"] == 1.0 and row.features["fx_corridor"] > 0
+        for name in FX_FEATURES:
+            assert row.features[name] == training.loc[payment.key, name], name
 
 
 def test_a_held_payment_converts_at_approval_only_with_a_fresh_quote(
@@ -211,6 +271,108 @@ def test_a_held_payment_converts_at_approval_only_with_a_fresh_quote(
     assert refund_reasons(cross, start) == {unquoted: NO_QUOTE}
     with pytest.raises(ConfigError, match="not held"):
         fx_node.requote(fresh)
+
+
+def test_currency_tokens_are_valued_at_the_feed_price_read_once_per_block(
+    node, payer, payee, deployer, xworld, cross, tmp_path
+):
+    """The scoring stage against the chain: a listed currency token is valued at its feed's answer
+    (EUR posted at 2.00 USD, the table says 1.07), one feed read per block however many payments it
+    holds; a stale feed falls back to the table with one warning, and to no verdict without a table
+    price. Plain tokens keep the table."""
+    feeds = xworld.fx.feeds
+    for code, usd in (("USD", 1.0), ("EUR", 2.0), ("GBP", 1.25)):
+        feeds[code].updateAnswer(int(usd * 10**8), sender=node)
+    start = chain.blocks.height
+    eur = pay(cross, xworld, payer, payee, 500 * UNIT, "EUR", "USD")
+    usd = pay(cross, xworld, payer, payee, 500 * UNIT, "USD", "GBP")
+    client = ChainClient(networks.provider.uri, Deployment.load(xworld.deployment), load_abis(MANIFEST))
+    prices = {k: v for k, v in PRICES.items() if k != "mGBP"}
+    store = Store(f"sqlite:///{tmp_path / 'node.sqlite'}")
+    stage = ScoringStage(
+        Settings(usd_prices=prices, metrics_port=None), client, OnlineFeatures(store), store, Metrics()
+    )
+    try:
+        requests = {r.item_id: r for r in client.gate_requests(start + 1, "latest") if r.source == "xborder"}
+        same_block = dataclasses.replace(requests[eur], item_id=10_000)  # another payment in that block
+        records = {r.item_id: stage.record(r) for r in (requests[eur], same_block, requests[usd])}
+        assert stage.feeds is not None and stage.feeds.reads == 2  # two blocks, three payments
+        assert records[eur].amount_usd == pytest.approx(1_000.0) and records[eur].token_out == "mUSD"
+        assert records[usd].amount_usd == pytest.approx(500.0) and records[usd].token_out == "mGBP"
+
+        chain.pending_timestamp += FIAT_HEARTBEAT + 60  # every feed now stale
+        chain.mine()
+        later = chain.blocks.height
+        eur_late = pay(cross, xworld, payer, payee, 500 * UNIT, "EUR", "USD")
+        gbp_late = pay(cross, xworld, payer, payee, 500 * UNIT, "GBP", "EUR")
+        late = {r.item_id: r for r in client.gate_requests(later + 1, "latest") if r.source == "xborder"}
+        with capture_logs() as logs:
+            fallback = stage.record(late[eur_late])
+            unvalued = stage.record(late[gbp_late])
+        assert fallback is not None and fallback.amount_usd == pytest.approx(500 * 1.07)
+        assert unvalued is None  # no fresh feed and no table price: no verdict, refunded at its deadline
+        stale = [e for e in logs if e["event"].startswith("no usable feed price")]
+        assert {e["currency"] for e in stale} >= {"EUR", "GBP"} and len(stale) == len(
+            {e["currency"] for e in stale}
+        )
+        assert all("stale" in e["reason"] for e in stale)
+        # A currency the router delists is no currency token any more: the table values it.
+        cross.removeFxToken(xworld.fx.tokens["EUR"], sender=deployer)
+        assert "not listed" in stage.feeds.at(chain.blocks.height)["EUR"].problem
+    finally:
+        store.close()
+
+
+def test_the_nodes_lock_offer_is_bought_on_chain_and_a_tampered_one_refused(
+    node, payer, payee, model_dir, xworld, cross, tmp_path
+):
+    """`verdict fx-lock ID` signs a RateLock priced from the pair's EWMA volatility in the ECB
+    history; its written `buyLock` calldata, sent as-is from the payer, buys it; the same offer with
+    the premium lowered by one unit is refused."""
+    for feed in xworld.fx.feeds.values():  # buyLock needs fresh feeds
+        feed.updateAnswer(feed.latestRoundData()[1], sender=node)
+    pid = pay(cross, xworld, payer, payee, 1_000 * UNIT, "USD", "EUR")
+    env = verdict_settings(
+        xworld.deployment,
+        store_url=f"sqlite:///{tmp_path / 'node.sqlite'}",
+        model_dir=model_dir,
+        node_key=node.private_key,
+        metrics_port="0",
+    )
+    written = tmp_path / "offer.json"
+    result = CliRunner().invoke(
+        cli_app, ["fx-lock", str(pid), "--tenor", "1h", "--out", str(written)], env=env
+    )
+    assert result.exit_code == 0, result.output
+    offer = json.loads(written.read_text())
+    sigma, _ = pair_sigma("USD", "EUR", RATE_DAY)
+    assert offer["sigma_daily"] == sigma and offer["premium_bps"] == pytest.approx(
+        lock_premium_bps(sigma, 3600), abs=1e-4
+    )
+    fields = offer["lock"]
+    lock = FxRateLock(
+        pid, *(int(fields[k]) for k in ("amountIn", "lockedOut", "premium", "issuedAt", "expiry"))
+    )
+    assert lock.expiry - lock.issued_at == 3600 and lock.premium > 0 and lock.amount_in == 1_000 * UNIT
+    usd = xworld.fx.tokens["USD"]
+    usd.mint(payer, lock.premium, sender=payer)
+    usd.approve(cross, lock.premium, sender=payer)
+
+    signature = bytes.fromhex(offer["signature"].removeprefix("0x"))
+    tampered = dataclasses.replace(lock, premium=lock.premium - 1)
+    with ape.reverts(cross.CrossBorderInvalidSigner):
+        cross.buyLock(tampered.as_tuple(), signature, sender=payer)
+    w3 = networks.provider.web3
+    tx = w3.eth.send_transaction(
+        {"from": payer.address, "to": cross.address, "data": offer["buy_lock_calldata"]}
+    )
+    assert w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
+    [bought] = [
+        e
+        for e in cross.RateLockBought.range(chain.blocks.height, chain.blocks.height + 1)
+        if int(e.id) == pid
+    ]
+    assert "0x" + bytes(bought.lockHash).hex() == offer["lock_hash"] and int(bought.premium) == lock.premium
 
 
 class MovedRates:
