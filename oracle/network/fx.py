@@ -125,4 +125,6 @@ class RoundQuotes(FxNode):
         return mismatched
 
     def _standing_hash(self, payment_id: int) -> bytes:
-        return bytes(self._router.functions.quoteOf(payment_id).call()[4])
+        # through the client's rpc(): an unreachable node is a ChainError, which the node's loop backs off on
+        call = self._router.functions.quoteOf(payment_id)
+        return bytes(self._chain.rpc(lambda: call.call())[4])
