@@ -200,16 +200,9 @@ class FxNode:
     def _quote(self, payment_id: int) -> tuple[PreparedQuote | None, str, str]:
         """Prepares and sends payment `payment_id`'s quote: (the quote, its transaction, "") or
         (None, "", why not). Transport failures raise ChainError; nothing else about the payment does."""
-        try:
-            prepared = self.quoter.prepare(payment_id)
-        except RouteError as exc:  # no route, or QuoteOffFeedError: a fill outside the band
-            return self._declined(payment_id, str(exc))
-        except ContractLogicError as exc:  # a stale feed, a delisted token
-            return self._declined(payment_id, f"reverted: {exc}")
-        except (requests.RequestException, Web3RPCError) as exc:
-            raise ChainError(f"RPC failed while quoting: {type(exc).__name__}") from None
-        except (ValueError, ArithmeticError, LookupError) as exc:  # a token or pool answering nonsense
-            return self._declined(payment_id, f"unquotable: {type(exc).__name__}: {exc}")
+        prepared, declined = self.prepare(payment_id)
+        if prepared is None:
+            return None, "", declined
         data = "0x" + prepared.calldata.hex()
         sender = self._chain.sender
         try:
@@ -229,6 +222,20 @@ class FxNode:
             tx=sent.tx_hash,
         )
         return prepared, sent.tx_hash, ""
+
+    def prepare(self, payment_id: int, *, block: int | str = "latest") -> tuple[PreparedQuote | None, str]:
+        """Payment `payment_id`'s signed quote at `block`, not sent: (the quote, "") or (None, why
+        not). Transport failures raise ChainError; nothing else about the payment does."""
+        try:
+            return self.quoter.prepare(payment_id, block=block), ""
+        except RouteError as exc:  # no route, or QuoteOffFeedError: a fill outside the band
+            return self._declined(payment_id, str(exc))[0::2]
+        except ContractLogicError as exc:  # a stale feed, a delisted token
+            return self._declined(payment_id, f"reverted: {exc}")[0::2]
+        except (requests.RequestException, Web3RPCError) as exc:
+            raise ChainError(f"RPC failed while quoting: {type(exc).__name__}") from None
+        except (ValueError, ArithmeticError, LookupError) as exc:  # a token or pool answering nonsense
+            return self._declined(payment_id, f"unquotable: {type(exc).__name__}: {exc}")[0::2]
 
     def _standing_quote(self, payment_id: int) -> PreparedQuote | None:
         """The quote already accepted for `payment_id` in this very second (this node sent it before a

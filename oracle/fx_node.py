@@ -91,11 +91,15 @@ class CrossBorderQuoter:
             quoter=self._quoter,
         )
 
-    def prepare(self, payment_id: int, *, gas: GasPrice | None = None) -> PreparedQuote:
-        """The best route's signed quote for `payment_id` at the latest block. Raises RouteError
+    def prepare(
+        self, payment_id: int, *, gas: GasPrice | None = None, block: int | str = "latest"
+    ) -> PreparedQuote:
+        """The best route's signed quote for `payment_id` at `block` (issued at its timestamp: the
+        network's nodes all quote a round at its window's last block, so they derive the same quote
+        and sign the same quote hash). Raises RouteError
         when the payment's tokens are not connected, QuoteOffFeedError when the pools cannot fill
         it within the band of the feeds (either way the verdict refunds for want of a quote)."""
-        block = self._w3.eth.get_block("latest")
+        block = self._w3.eth.get_block(block)
         payer, _, _, _, token_in, token_out, amount_in = self._contract.functions.payment(payment_id).call(
             block_identifier=block["number"]
         )

@@ -48,6 +48,7 @@ SUMMARY_FIELDS: dict[str, str] = {
     "governance": "the DAO's threshold vote",
     "model_id": "the model that scored them",
     "oracle": "the oracle network: nodes, threshold, the killed node, reports",
+    "cross_border": "payments in mUSD settled in mEUR or mGBP (below)",
 }
 
 
@@ -237,6 +238,21 @@ def _value(key: str, value: Any) -> str:
     if key == "model_id":
         return f"{str(value)[:10]}…"
     return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def print_cross_border(console: Console, section: Mapping[str, Any]) -> None:
+    """The cross-border payments: how many converted, refunded for slippage, the worst slippage of a
+    conversion against its quote, and the conversions by hops."""
+    console.rule("cross-border: pay in one currency, settle in another")
+    worst = section.get("worst_slippage_bps")
+    hops = ", ".join(
+        f"{n} hop{'s' if n != '1' else ''}: {c}" for n, c in section.get("route_hops", {}).items()
+    )
+    console.print(
+        f"{section.get('payments', 0)} payments, {section.get('converted', 0)} converted, "
+        f"{section.get('refunded_for_slippage', 0)} refunded for slippage; worst slippage against the "
+        f"quote {'-' if worst is None else f'{worst:.1f} bps'}; routes {hops or '-'}"
+    )
 
 
 def print_escrow(console: Console, escrow: Mapping[str, Any], symbol: str) -> None:

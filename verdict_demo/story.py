@@ -20,11 +20,17 @@ from typing import Any
 
 from ape import networks
 from ape.logging import LogLevel, logger
+from eth_account import Account
 from rich.console import Console
 
+from oracle.chain import load_abis
+from oracle.config import Settings
 from oracle.datagen import generate_scenario
+from oracle.fx_report import cross_border_summary
 from oracle.launch import DaemonProcess
 from oracle.store import Store
+from verdict_demo.crossborder import CURRENCIES as XB_CURRENCIES
+from verdict_demo.crossborder import DemoCrossBorder, cross_border_rows
 from verdict_demo.dashboard import port_in_use, start_dashboard, wait_healthy
 from verdict_demo.network import DemoNetwork, describe, network_roles
 from verdict_demo.replay import (
@@ -37,6 +43,7 @@ from verdict_demo.replay import (
 )
 from verdict_demo.screen import (
     next_steps,
+    print_cross_border,
     print_escrow,
     print_next_steps,
     print_summary,
@@ -48,6 +55,7 @@ from verdict_deploy.escrow import gate_waiter, run_escrow_scenario
 from verdict_deploy.governance import review_share_threshold
 
 ROOT = Path(__file__).resolve().parents[1]
+FX_SLIPPAGE_DEFAULT = Settings.model_fields["fx_slippage_bps"].default
 
 
 class DemoError(RuntimeError):
@@ -92,6 +100,8 @@ def run_demo(
             dao=Dao.GOVERNS,
             usdc=True,
             record=work / "deployment.json",  # never the long-lived chain's deployments/local.json
+            fx=True,  # cross-border payments: Uniswap pools, feeds, the CrossBorderRouter
+            fx_currencies=XB_CURRENCIES,
         )
     contracts, config, deployment_file = world.contracts, world.governance, world.deployment
     assert config is not None  # Dao.GOVERNS deployed one
@@ -151,6 +161,16 @@ def run_demo(
         )
         replay_live(replay, rows[half:], store, console, "payments, second half")
         result = summarize(replay, client.oracle, split=before_vote)
+        # Cross-border: some legitimate payers pay again, in mUSD for a payee paid in mEUR or mGBP.
+        assert world.fx is not None
+        cross_border = DemoCrossBorder(
+            replay,
+            world.fx,
+            feeder=Account.from_key(roles.deployer.private_key),
+            abis=load_abis(MANIFEST),
+            start_block=world.start_block,
+            slippage_bps=int(daemon_env.get("VERDICT_FX_SLIPPAGE_BPS", FX_SLIPPAGE_DEFAULT)),
+        ).run(cross_border_rows(rows), console)
         # Supply-chain finance: three milestones behind the same risk gate, one disputed.
         for node_store in daemon.store_urls:  # every node scores the release with the same history
             prime_trading_partners(
@@ -160,10 +180,13 @@ def run_demo(
             escrow = run_escrow_scenario(
                 world.escrow, world.stablecoin, buyer, supplier, roles.arbiters[0], gate_waiter(world.escrow)
             )
-        result = summary_document(result, escrow, governance, artifact.model_id, daemon.summary(client))
+        result = summary_document(
+            result, escrow, governance, artifact.model_id, daemon.summary(client), cross_border
+        )
         (ROOT / summary).write_text(json.dumps(result, indent=2) + "\n")
         print_summary(console, result, summary)
         console.print(describe(result["oracle"]))
+        print_cross_border(console, result["cross_border"])
         print_escrow(console, result["escrow"], client.token_info(result["escrow"]["token"]).symbol)
         steps = next_steps(daemon_env, explain_candidate(replay), chain_period(client, replay), dashboard)
         if dashboard:
@@ -193,6 +216,7 @@ def summary_document(
     governance: dict[str, Any],
     model_id: str,
     oracle: dict[str, Any] | None = None,
+    cross_border: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """demo-summary.json: the replay's figures (`replay.summarize`), the escrow's outcome, the DAO's
     threshold vote, the model and the oracle network (`network.DemoNetwork.summary`); its keys are
@@ -203,6 +227,7 @@ def summary_document(
         "governance": {**governance, "proposal_id": str(governance.get("proposal_id"))},
         "model_id": model_id,
         "oracle": oracle or {},
+        "cross_border": cross_border or cross_border_summary([]),
     }
 
 

@@ -20,6 +20,10 @@ Each turn:
 
 A node whose node set or threshold changed under it (a new config digest) signs the open reports
 again under the new digest. Nothing is transmitted without an approved model (fail closed).
+
+Cross-border requests (`CrossBorderRequested`) are scored like the others; their quotes are
+prepared at the window's end block by every signer and sent by the transmitter just before the
+report (`oracle.network.fx`), so the signed reasons hash covers the quote the payment converts with.
 """
 
 from __future__ import annotations
@@ -39,8 +43,8 @@ from oracle.config import Settings
 from oracle.daemon import ModelSlot, retry_startup
 from oracle.errors import ChainError, ConfigError, StoreError
 from oracle.features import OnlineFeatures
-from oracle.gate import XBORDER
 from oracle.metrics import Metrics
+from oracle.network.fx import RoundQuotes
 from oracle.network.report import (
     Observation,
     Report,
@@ -131,7 +135,12 @@ class NetworkNode:
         self.address = chain.account.address
         self.model = ModelSlot(Path(settings.model_dir))
         self.policy = PolicyCache(chain, self.clock)
-        self.scoring = ScoringStage(settings, chain, OnlineFeatures(store), store, self.metrics, self.clock)
+        # cross-border items: quoted at their window's end block when signed, sent by the transmitter
+        self.fx = RoundQuotes.for_network(settings, chain)
+        verdicts = store if self.fx is None else self.fx.verdicts(store)
+        self.scoring = ScoringStage(
+            settings, chain, OnlineFeatures(store), verdicts, self.metrics, self.clock
+        )
         self.board = ObservationBoard()
         self.peers = PeerClient(settings.network_peers)
         self.open: dict[tuple[str, int], OpenRound] = {}
@@ -226,8 +235,6 @@ class NetworkNode:
         end = start + ready * width - 1
         by_window: dict[int, list[GateRequest]] = {}
         for request in self.chain.gate_requests(start, end):
-            if request.source == XBORDER:
-                continue  # RiskOracle.transmit cannot check a cross-border item's terms yet (issue 18)
             by_window.setdefault(self._window_of(request.block_number), []).append(request)
         model_id = bytes.fromhex(artifact.model_id.removeprefix("0x"))
         for window in sorted(by_window):
@@ -238,8 +245,12 @@ class NetworkNode:
 
     def _open_window(self, window: int, requests: list[GateRequest], model_id: bytes) -> None:
         """Scores the window's requests and signs one report per target and chunk."""
-        end = self.first_block + (window + 1) * self.settings.network_round_blocks - 1
-        scored = self._score(requests)
+        end = self._end_block(window)
+        if self.fx is None:
+            scored = self._score(requests)
+        else:
+            with self.fx.signing(end):
+                scored = self._score(requests)
         for chunk, (target, items) in enumerate(chunks(requests, self.settings.verdict_batch_size)):
             report = Report.over(
                 self._digest,
@@ -253,6 +264,9 @@ class NetworkNode:
             reasons = [scored.get(r.key, (UNVALUED_SCORE, bytes(32)))[1] for r in items]
             self._sign(OpenRound(window, report, [r.key for r in items], scores, reasons))
         log.info("round signed", window=window, end_block=end, items=len(requests))
+
+    def _end_block(self, window: int) -> int:
+        return self.first_block + (window + 1) * self.settings.network_round_blocks - 1
 
     def _score(self, requests: list[GateRequest]) -> dict[str, tuple[int, bytes]]:
         """Key -> (score, reasons hash), from this node's log if scored before a restart, else scored now."""
@@ -346,6 +360,8 @@ class NetworkNode:
         observations = self._verified(round_)
         if len(observations) < self._threshold:
             return False  # peers not there yet (or dead); the next turn asks again
+        if self.fx is not None and round_.report.target.lower() == self.fx.address.lower():
+            self._quote_items(round_, observations)
         data = self.chain.oracle.encode_abi("transmit", args=round_.report.transmit_args(observations))
         assert self.chain.sender is not None
         try:
@@ -381,6 +397,17 @@ class NetworkNode:
             tx=sent.tx_hash,
         )
         return True
+
+    def _quote_items(self, round_: OpenRound, observations: Sequence[Observation]) -> None:
+        """The transmitter's quotes of a cross-border report, sent before it (oracle/network/fx.py)."""
+        assert self.fx is not None
+        n = len(observations)
+        medians = [sorted(o.scores[i] for o in observations)[n // 2] for i in range(len(round_.report.ids))]
+        mismatched = self.fx.quote_round(
+            round_.report.ids, medians, self._end_block(round_.window), self.policy.thresholds()
+        )
+        if mismatched:
+            self.board.set_status(quote_mismatches=self.fx.mismatches)
 
 
 def _redigest(report: Report, digest: bytes) -> Report:
