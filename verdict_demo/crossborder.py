@@ -21,11 +21,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from currency_converter import RateNotFoundError
 from eth_account.signers.local import LocalAccount
 from rich.console import Console
 from web3.exceptions import ContractLogicError
 
+from oracle.errors import VerdictError
 from oracle.fx_daemon import EcbDayRates
 from oracle.fx_node import CrossBorderQuoter, QuoteOffFeedError
 from oracle.fx_report import CrossBorderRecord, cross_border_summary, read_cross_border
@@ -134,7 +134,7 @@ class DemoCrossBorder:
             try:
                 prices = EcbDayRates(day, fixed).usd_prices([*codes, WETH])
                 break
-            except RateNotFoundError:  # a weekend or a TARGET holiday: no fixing
+            except VerdictError:  # a weekend or a TARGET holiday: no fixing
                 day += timedelta(days=1)
         else:
             raise RuntimeError(f"no ECB rates within a week of {day}")
