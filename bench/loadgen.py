@@ -28,6 +28,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from web3 import Web3
 
+from bench.history import Population
 from oracle.chain import ChainClient, Deployment, load_abis
 from oracle.traffic import pay_tx, wallets
 
@@ -85,16 +86,25 @@ def wait_mined(w3: Web3, hashes: Sequence[str], timeout: float = 600.0) -> float
 
 
 def _payments(spec: dict[str, Any], client: ChainClient, signer: Signer) -> list[tuple[LocalAccount, bytes]]:
-    """(payer, signed pay transaction), alternating ETH and the stablecoin, amounts of $5-$2,000."""
+    """(payer, signed pay transaction), alternating ETH and the stablecoin. The burst's pairs and
+    amounts are drawn like its primed history's (bench.history); paced ones are $5-$2,000."""
     rng = np.random.default_rng(int(spec.get("traffic_seed", 1)))
     payers = wallets(int(spec["payers"]), seed=f"{spec['seed']}:payer")
     payees = wallets(int(spec["payees"]), seed=f"{spec['seed']}:payee")
     tokens = spec["tokens"]
+    drawn = (
+        Population([a.address for a in payers], [a.address for a in payees]).burst(int(spec["count"]))
+        if spec["mode"] == "burst"
+        else None
+    )
     out = []
     for i in range(int(spec["count"])):
         payer = payers[i % len(payers)]
-        payee = payees[int(rng.integers(len(payees)))]
-        usd = float(np.clip(rng.lognormal(3.5, 1.0), 5, 2000))
+        if drawn is not None:
+            payee, usd = payees[drawn[i][1]], drawn[i][2]
+        else:
+            payee = payees[int(rng.integers(len(payees)))]
+            usd = float(np.clip(rng.lognormal(3.5, 1.0), 5, 2000))
         symbol = "ETH" if i % 2 == 0 else "mUSD"
         amount = int(usd / 3000 * 10**18) if symbol == "ETH" else int(usd * 10**6)
         tx = pay_tx(client, payee.address, tokens[symbol], amount, keccak(text=f"bench:{spec['mode']}:{i}"))

@@ -17,6 +17,7 @@ from typing import Any
 
 from bench.anvil import Anvil
 from bench.chain import ChainBench, EventClock, RssSampler, cpu_seconds
+from bench.history import copy_template
 from oracle.chain import ChainClient, Deployment, load_abis
 from oracle.launch import DaemonProcess
 from oracle.traffic import percentile
@@ -122,10 +123,14 @@ def pays(setup: Setup, block_time: float | None, gas_limit: int, count: int, rep
         return _load_phase(setup, anvil, "burst", count, "burst", f"pays-{rep}")
 
 
-def _daemon(setup: Setup, anvil: Anvil, name: str, poll: str) -> DaemonProcess:
+def _daemon(setup: Setup, anvil: Anvil, name: str, poll: str, primed: bool = False) -> DaemonProcess:
+    """A `verdict run` node on its own store; `primed`: the store starts as the burst's history
+    (bench.history, made by bench.prepare), copied before the clock starts."""
     store = setup.work / f"daemon-{name}.sqlite"
     for stale in setup.work.glob(f"daemon-{name}.sqlite*"):
         stale.unlink()
+    if primed:
+        copy_template(setup.work, store)
     log_path = setup.work / f"daemon-{name}.log"
     log_path.unlink(missing_ok=True)
     daemon = DaemonProcess.start(setup.daemon_env(anvil, store, poll), log_path)
@@ -156,14 +161,22 @@ def _wait_outcomes(watcher: EventClock, ids: range, timeout: float) -> int:
 
 
 def e2e(
-    setup: Setup, block_time: float | None, gas_limit: int, count: int, rep: int, poll: str
+    setup: Setup,
+    block_time: float | None,
+    gas_limit: int,
+    count: int,
+    rep: int | str,
+    poll: str,
+    fresh: bool = False,
 ) -> dict[str, Any]:
-    """The same burst with `verdict run` deciding it: decided payments per second, CPU per payment."""
-    name = f"e2e-{rep}"
+    """The same burst with `verdict run` deciding it: decided payments per second, CPU per payment,
+    and the share that reached review. `fresh`: the node's store starts empty (no history: every
+    payer and payee unknown), the attack-burst figure."""
+    name = f"e2e-{rep}" + ("-fresh" if fresh else "")
     with setup.chain(block_time, gas_limit, name) as anvil:
         assert anvil.proc is not None
         bench = setup.bench(anvil)
-        daemon = _daemon(setup, anvil, name, poll)
+        daemon = _daemon(setup, anvil, name, poll, primed=not fresh)
         first = bench.payment_count() + 1
         watcher = EventClock(bench.client, from_block=bench.client.block_number()).start()
         rss = RssSampler(daemon.proc.pid).start()
@@ -196,6 +209,10 @@ def e2e(
             "decided": len(seen),
             "undecided": missing,
             "outcomes": outcomes,
+            "history": "none (fresh accounts)" if fresh else "primed (bench.history)",
+            "share_reaching_review": round(
+                (outcomes.get("held", 0) + outcomes.get("refunded", 0)) / max(len(seen), 1), 4
+            ),
             "decided_per_s": round(len(seen) / seconds, 1),
             "gas_per_s": round(gas / seconds),
             "gas_per_decided_payment": round(gas / max(len(seen), 1)),
