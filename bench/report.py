@@ -87,6 +87,8 @@ def mode_figures(mode: dict[str, Any]) -> dict[str, Any]:
         "pay_only_per_s": median_range(p["per_s"] for p in runs["pays"]),
         "pay_only_gas_per_s": median_range(p["gas_per_s"] for p in runs["pays"]),
         "decided_per_s": median_range(e["decided_per_s"] for e in runs["e2e"]),
+        # The traffic mix the decided/s was measured at: (held + refunded) / decided.
+        "share_reaching_review": median_range(e.get("share_reaching_review") for e in runs["e2e"]),
         "e2e_gas_per_s": median_range(e["gas_per_s"] for e in runs["e2e"]),
         "ratio_e2e_to_raw": median_range(e["decided_per_s"] / t["per_s"] for t, _, e in pairs),
         "efficiency_vs_pay_ceiling": median_range(e["decided_per_s"] / p["per_s"] for _, p, e in pairs),
@@ -108,6 +110,11 @@ def mode_figures(mode: dict[str, Any]) -> dict[str, Any]:
         ),
         "latency": {f"{row['offered_per_s']:g}": row for row in mode["latency"]},
     }
+    fresh = mode.get("fresh_accounts")
+    if fresh:  # `--fresh-accounts`: one burst on an empty store, the attack-burst mix
+        figures["fresh_accounts"] = {
+            k: fresh[k] for k in ("decided_per_s", "share_reaching_review", "daemon_cpu_ms_per_payment")
+        }
     return figures
 
 
@@ -129,6 +136,7 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
         "block_time_s": primary["block_time_s"],
         "gas_limit": primary["gas_limit"],
         "decided_per_s": med(primary["decided_per_s"]),
+        "share_reaching_review": med(primary["share_reaching_review"]),
         "ratio_e2e_to_raw": med(primary["ratio_e2e_to_raw"]),
         "raw_transfer_tps": med(primary["raw_transfer_tps"]),
         "pay_only_per_s": med(primary["pay_only_per_s"]),
@@ -260,6 +268,7 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
                     ["pays/s with no daemon (pay-only ceiling)", _r(f["pay_only_per_s"])],
                     ["  gas/s mined", _r(f["pay_only_gas_per_s"])],
                     ["**payments decided/s, end to end**", _r(f["decided_per_s"])],
+                    ["  share reaching review ((held + refunded) / decided)", _r(f["share_reaching_review"])],
                     ["  gas/s mined (pays and verdicts)", _r(f["e2e_gas_per_s"])],
                     ["e2e / raw", _r(f["ratio_e2e_to_raw"])],
                     ["e2e / pay-only ceiling (the daemon's efficiency)", _r(f["efficiency_vs_pay_ceiling"])],
@@ -268,6 +277,17 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
                         "analytic gas ceiling, payments/s (gas limit / block time / gas per payment)",
                         f["analytic_gas_ceiling_payments_per_s"],
                     ],
+                    *(
+                        [
+                            [
+                                "all-fresh burst (empty store, once): decided/s, share reaching review",
+                                f"{f['fresh_accounts']['decided_per_s']}, "
+                                f"{f['fresh_accounts']['share_reaching_review']}",
+                            ]
+                        ]
+                        if f.get("fresh_accounts")
+                        else []
+                    ),
                     ["undecided at the end (all repetitions)", f["undecided"]],
                     ["CPU ms per payment: anvil", _r(cpu["anvil"])],
                     ["CPU ms per payment: the daemon", _r(cpu["daemon"])],
