@@ -68,7 +68,7 @@ class Population:
             ]
             online = OnlineFeatures(store)
             for i in range(0, len(recs), 2_000):
-                online.compute_many(recs[i : i + 2_000])
+                online.compute_many(recs[i : i + 2_000], keep_features=False)
         finally:
             store.close()
         return len(recs)
@@ -102,6 +102,12 @@ def prime_template(work: Path, population: Population) -> dict[str, float]:
     started = time.perf_counter()
     rows = population.prime(path, int(time.time()))
     return {"history_rows": rows, "prime_seconds": round(time.perf_counter() - started, 1)}
+
+
+def drop_store(store: Path) -> None:
+    """Removes a run's copy of the primed store (hundreds of MB at 15,000 payers)."""
+    for path in store.parent.glob(store.name + "*"):
+        path.unlink()
 
 
 def copy_template(work: Path, store: Path) -> bool:

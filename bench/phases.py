@@ -17,7 +17,7 @@ from typing import Any
 
 from bench.anvil import Anvil
 from bench.chain import ChainBench, EventClock, RssSampler, cpu_seconds
-from bench.history import copy_template
+from bench.history import copy_template, drop_store
 from oracle.chain import ChainClient, Deployment, load_abis
 from oracle.launch import DaemonProcess
 from oracle.traffic import percentile
@@ -196,6 +196,8 @@ def e2e(
         finally:
             watcher.stop()
             daemon.stop()
+            if not fresh:
+                drop_store(setup.work / f"daemon-{name}.sqlite")
         seen = [watcher.outcomes[i] for i in ids if i in watcher.outcomes]
         outcomes: dict[str, int] = {}
         for outcome, _ in seen:

@@ -17,8 +17,9 @@ def addresses(n: int, tag: int) -> list[str]:
 def burst_features(store_path, population: Population, count: int, now: int) -> np.ndarray:
     store = Store(f"sqlite:///{store_path}")
     try:
+        payers, payees = population.payers, population.payees
         recs = [
-            PaymentRecord(f"burst:{k}", population.payers[p], population.payees[m], "mUSD", usd, now + k // 100)
+            PaymentRecord(f"burst:{k}", payers[p], payees[m], "mUSD", usd, now + k // 100)
             for k, (p, m, usd) in enumerate(population.burst(count))
         ]
         return OnlineFeatures(store).compute_many(recs)
