@@ -28,7 +28,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from web3 import Web3
 
-from bench.history import Population
+from bench.history import Population, rounds
 from oracle.chain import ChainClient, Deployment, load_abis
 from oracle.traffic import pay_tx, wallets
 
@@ -124,13 +124,31 @@ def _transfers(spec: dict[str, Any], signer: Signer) -> list[tuple[LocalAccount,
     ]
 
 
-def _batched(w3: Web3, signed: list[tuple[LocalAccount, bytes]], batch: int, window: int) -> dict[str, Any]:
+def _batched(
+    w3: Web3,
+    signed: list[tuple[LocalAccount, bytes]],
+    batch: int,
+    window: int,
+    round_starts: Sequence[int] = (),
+    round_gap_s: int = 0,
+) -> dict[str, Any]:
     """Sends in JSON-RPC batches, keeping at most about `window` transactions waiting in the node's
     pool, as a wallet backend keeps its in-flight window bounded: anvil's automine slows to a halt
-    once a couple of thousand transactions wait in its pool, more than one block can hold."""
+    once a couple of thousand transactions wait in its pool, more than one block can hold.
+
+    At each index in `round_starts` (a new round of the burst's payers, bench.history.rounds) it
+    waits for the pool to empty, so the last round is mined, then moves the chain's clock on by
+    `round_gap_s`: each payer's next payment is that much block time after its last."""
     last_of: dict[str, str] = {}
+    starts = set(round_starts)
+    jumps = 0
     start = time.perf_counter()
     for i in range(0, len(signed), batch):
+        if i in starts and round_gap_s > 0:
+            while _pending(w3) > 0:
+                time.sleep(0.002)
+            w3.provider.make_request("evm_increaseTime", [round_gap_s])  # type: ignore[arg-type]
+            jumps += 1
         while _pending(w3) > window:
             time.sleep(0.002)
         chunk = signed[i : i + batch]
@@ -138,7 +156,7 @@ def _batched(w3: Web3, signed: list[tuple[LocalAccount, bytes]], batch: int, win
             last_of[account.address] = tx_hash
     sent = time.perf_counter()
     mined = wait_mined(w3, list(last_of.values()))
-    return {"count": len(signed), "start": start, "sent": sent, "mined": mined}
+    return {"count": len(signed), "start": start, "sent": sent, "mined": mined, "clock_jumps": jumps}
 
 
 def _pending(w3: Web3) -> int:
@@ -216,7 +234,11 @@ def main(spec_path: str) -> None:
     if spec["mode"] == "paced":
         result = _paced(spec, signed, float(spec["rate"]))
     else:
-        result = _batched(w3, signed, int(spec["batch"]), int(spec.get("window", WINDOW)))
+        gap = int(spec.get("round_gap_s", 0))
+        starts = rounds(len(signed), int(spec["payers"])) if gap else []
+        if starts and any(k % int(spec["batch"]) for k in starts):
+            raise SystemExit("a round of the burst must start on a batch boundary: payers % batch != 0")
+        result = _batched(w3, signed, int(spec["batch"]), int(spec.get("window", WINDOW)), starts, gap)
     result["cpu_s"] = round(_cpu() - cpu, 3)
     result["first_block"] = first_block
     result["last_block"] = w3.eth.block_number

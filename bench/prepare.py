@@ -18,7 +18,7 @@ from rich.console import Console
 
 from bench.chain import BURST_PAYEES, PAYER_SETS, ChainBench
 from bench.gas import cross_border_gas, governance_and_escrow_gas, network_gas, payment_gas
-from bench.history import Population, prime_template
+from bench.history import DEADLINE_WINDOW_S, Population, prime_template
 from bench.scoring import batch_scoring, compiled_predictor, single_payment
 from oracle.chain import ETH, ChainClient, Deployment, load_abis
 from oracle.datagen import generate
@@ -54,6 +54,9 @@ def prepare(work: Path, with_scoring: bool = True, with_gas: bool = True) -> dic
     with console.status("funding the load generator's accounts..."):
         for name, (payers, with_token) in PAYER_SETS.items():
             bench.fund_payers(name, payers, with_token)
+    # The burst moves the chain's clock on an hour between its rounds (bench.history): a payment
+    # requested just before a jump and decided just after it must not expire on the way.
+    world.router.setDeadlineWindow(DEADLINE_WINDOW_S, sender=roles.deployer)
     with console.status("priming the burst's history (profiles and a month of payments)..."):
         burst = PAYER_SETS["burst"][0]
         population = Population(

@@ -34,10 +34,7 @@ from bench.run import ROOT, _prepare
     "--profile", "profile_top", default=0, show_default=True, help="cProfile: print this many functions."
 )
 @click.option("--tag", default="profile", show_default=True, help="Names the run's files in var/bench.")
-@click.option("--fresh-accounts", is_flag=True, help="The node's store starts empty (no history).")
-def main(
-    burst: int, block_time: float, poll: str, reuse: bool, profile_top: int, tag: str, fresh_accounts: bool
-) -> None:
+def main(burst: int, block_time: float, poll: str, reuse: bool, profile_top: int, tag: str) -> None:
     """One end-to-end burst with one daemon; its CPU per payment by stage."""
     console = Console()
     work = ROOT / "var" / "bench"
@@ -52,7 +49,7 @@ def main(
     if profile_top:
         os.environ["VERDICT_PROFILE"] = str(dump)
     try:
-        out = phases.e2e(setup, block_time, GAS_LIMIT, burst, tag, poll, fresh=fresh_accounts)
+        out = phases.e2e(setup, block_time, GAS_LIMIT, burst, tag, poll)  # type: ignore[arg-type]
     finally:
         os.environ.pop("VERDICT_PROFILE", None)
     daemon = out["daemon"]
@@ -65,8 +62,6 @@ def main(
         "decided": out["decided"],
         "undecided": out["undecided"],
         "decided_per_s": out["decided_per_s"],
-        "outcomes": out["outcomes"],
-        "share_reaching_review": out.get("share_reaching_review"),
         "daemon_cpu_ms_per_payment": out["daemon_cpu_ms_per_payment"],
         "stage_cpu_ms_per_payment": stages,
         "turn_ms_p99": daemon.get("turn_ms_p99"),

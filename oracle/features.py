@@ -393,13 +393,8 @@ class OnlineFeatures:
         """Add `rec` to the history (no-op if its key was observed before)."""
         self.compute_many([rec])
 
-    def compute_many(
-        self, recs: Sequence[PaymentRecord], observe: bool = True, keep_features: bool = True
-    ) -> np.ndarray:
+    def compute_many(self, recs: Sequence[PaymentRecord], observe: bool = True) -> np.ndarray:
         """FEATURES-ordered rows for `recs`, taken in the given order.
-
-        keep_features=False stores the payments without their feature JSON (most of a row's bytes):
-        for priming a store with history nobody will explain (bench.history).
 
         With observe=True (the default, what the daemon wants) each payment is added to the history
         right after its features are computed, so later payments in the same batch see the earlier
@@ -428,7 +423,7 @@ class OnlineFeatures:
                     known[rec.key] = feats
                     if self._apply(rec, touched):
                         new_pairs.append((rec.payer, rec.payee, rec.timestamp))
-                    new.append((rec, feats if keep_features else None))
+                    new.append((rec, feats))
             if new:
                 self._store.record_payments(new, [s.stats() for s in touched.values()], new_pairs)
         except BaseException:
