@@ -87,6 +87,27 @@ def _gas_mined(bench: ChainBench, first: int, last: int) -> int:
     return sum(int(b["result"]["gasUsed"], 16) for b in blocks if b.get("result"))
 
 
+IDLE_SAMPLE_S = 1.0
+
+
+def _idle_rate(anvil: Anvil, bench: ChainBench, seconds: float = IDLE_SAMPLE_S) -> dict[str, float]:
+    """Anvil's CPU with nothing to mine, just before a phase's clock: its block building on this
+    state (it rehashes the whole state trie every block, bench/NOTES.md) and whatever polls it.
+    On a loaded host a slow phase spreads these per-second costs over the same payments, so a
+    phase also reports its CPU per transaction over this idle rate: the cost of the load itself."""
+    b0, c0, t0 = bench.client.block_number(), cpu_seconds(anvil.node_pid), time.perf_counter()
+    time.sleep(seconds)
+    b1, c1, t1 = bench.client.block_number(), cpu_seconds(anvil.node_pid), time.perf_counter()
+    return {
+        "ms_per_s": (c1 - c0) * 1000 / (t1 - t0),
+        "ms_per_block": round((c1 - c0) * 1000 / max(b1 - b0, 1), 2),
+    }
+
+
+def _over_idle(cpu_s: float, idle: dict[str, float], seconds: float, count: int) -> float:
+    return round(max(cpu_s * 1000 - idle["ms_per_s"] * seconds, 0.0) / count, 3)
+
+
 def _load_phase(
     setup: Setup, anvil: Anvil, mode: str, count: int, payer_set: str, name: str
 ) -> dict[str, Any]:
@@ -96,8 +117,10 @@ def _load_phase(
     if spec["window"] is None:
         spec.pop("window")
     assert anvil.proc is not None
-    cpu0 = cpu_seconds(anvil.node_pid)
+    idle = _idle_rate(anvil, bench)
+    cpu0, t0 = cpu_seconds(anvil.node_pid), time.perf_counter()
     out = bench.loadgen(spec, name)
+    cpu_s, elapsed = cpu_seconds(anvil.node_pid) - cpu0, time.perf_counter() - t0
     seconds = out["mined"] - out["start"]
     gas = _gas_mined(bench, out["first_block"], out["last_block"])
     return {
@@ -106,7 +129,9 @@ def _load_phase(
         "per_s": round(count / seconds, 1),
         "gas_per_s": round(gas / seconds),
         "blocks": out["last_block"] - out["first_block"],
-        "anvil_cpu_ms_per_tx": round((cpu_seconds(anvil.node_pid) - cpu0) * 1000 / count, 3),
+        "anvil_cpu_ms_per_tx": round(cpu_s * 1000 / count, 3),
+        "anvil_idle_cpu_ms_per_block": idle["ms_per_block"],
+        "anvil_cpu_ms_per_tx_over_idle": _over_idle(cpu_s, idle, elapsed, count),
         "loadgen_cpu_ms_per_tx": round(out["cpu_s"] * 1000 / count, 3),
     }
 
@@ -180,7 +205,9 @@ def e2e(
         first = bench.payment_count() + 1
         watcher = EventClock(bench.client, from_block=bench.client.block_number()).start()
         rss = RssSampler(daemon.proc.pid).start()
+        idle = _idle_rate(anvil, bench)  # the daemon and the watcher polling an idle chain
         cpu_anvil, cpu_daemon = cpu_seconds(anvil.node_pid), cpu_seconds(daemon.proc.pid)
+        t0 = time.perf_counter()
         try:
             spec = bench.spec("burst", count, "burst", window=POOL_WINDOW if block_time else None)
             spec["cache"] = str(setup.work / f"signed-burst-{count}.json")
@@ -190,6 +217,7 @@ def e2e(
             ids = range(first, first + count)
             missing = _wait_outcomes(watcher, ids, DRAIN_TIMEOUT)
             cpu_anvil = cpu_seconds(anvil.node_pid) - cpu_anvil
+            elapsed = time.perf_counter() - t0
             cpu_daemon = cpu_seconds(daemon.proc.pid) - cpu_daemon
             last_block = bench.client.block_number()
             memory = rss.stop()
@@ -219,6 +247,8 @@ def e2e(
             "gas_per_s": round(gas / seconds),
             "gas_per_decided_payment": round(gas / max(len(seen), 1)),
             "anvil_cpu_ms_per_payment": round(cpu_anvil * 1000 / count, 3),
+            "anvil_idle_cpu_ms_per_block": idle["ms_per_block"],
+            "anvil_cpu_ms_per_payment_over_idle": _over_idle(cpu_anvil, idle, elapsed, count),
             "daemon_cpu_ms_per_payment": round(cpu_daemon * 1000 / count, 3),
             "loadgen_cpu_ms_per_payment": round(out["cpu_s"] * 1000 / count, 3),
             "daemon": _turns(daemon),

@@ -101,6 +101,9 @@ def mode_figures(mode: dict[str, Any]) -> dict[str, Any]:
             "anvil": median_range(e["anvil_cpu_ms_per_payment"] for e in runs["e2e"]),
             "daemon": median_range(e["daemon_cpu_ms_per_payment"] for e in runs["e2e"]),
             "loadgen": median_range(e["loadgen_cpu_ms_per_payment"] for e in runs["e2e"]),
+            # anvil's CPU over its idle rate just before the burst (bench.phases._idle_rate)
+            "anvil_over_idle": median_range(e.get("anvil_cpu_ms_per_payment_over_idle") for e in runs["e2e"]),
+            "anvil_idle_per_block": median_range(e.get("anvil_idle_cpu_ms_per_block") for e in runs["e2e"]),
         },
         "anvil_cpu_ms_per_transfer": median_range(t["anvil_cpu_ms_per_tx"] for t in runs["transfers"]),
         "anvil_cpu_ms_per_pay_alone": median_range(p["anvil_cpu_ms_per_tx"] for p in runs["pays"]),
@@ -113,7 +116,13 @@ def mode_figures(mode: dict[str, Any]) -> dict[str, Any]:
     fresh = mode.get("fresh_accounts")
     if fresh:  # `--fresh-accounts`: one burst on an empty store, the attack-burst mix
         figures["fresh_accounts"] = {
-            k: fresh[k] for k in ("decided_per_s", "share_reaching_review", "daemon_cpu_ms_per_payment")
+            k: fresh.get(k)
+            for k in (
+                "decided_per_s",
+                "share_reaching_review",
+                "daemon_cpu_ms_per_payment",
+                "anvil_cpu_ms_per_payment",
+            )
         }
     return figures
 
@@ -280,9 +289,17 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
                     *(
                         [
                             [
-                                "all-fresh burst (empty store, once): decided/s, share reaching review",
-                                f"{f['fresh_accounts']['decided_per_s']}, "
-                                f"{f['fresh_accounts']['share_reaching_review']}",
+                                "all-fresh burst (the same payments on an empty store, once): decided/s,"
+                                " share reaching review, daemon and anvil CPU ms per payment",
+                                ", ".join(
+                                    str(f["fresh_accounts"][k])
+                                    for k in (
+                                        "decided_per_s",
+                                        "share_reaching_review",
+                                        "daemon_cpu_ms_per_payment",
+                                        "anvil_cpu_ms_per_payment",
+                                    )
+                                ),
                             ]
                         ]
                         if f.get("fresh_accounts")
@@ -290,6 +307,11 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
                     ),
                     ["undecided at the end (all repetitions)", f["undecided"]],
                     ["CPU ms per payment: anvil", _r(cpu["anvil"])],
+                    ["  anvil over its idle rate (the payments' own cost)", _r(cpu.get("anvil_over_idle"))],
+                    [
+                        "  anvil idle, ms per block (state trie rehash, pollers)",
+                        _r(cpu.get("anvil_idle_per_block")),
+                    ],
                     ["CPU ms per payment: the daemon", _r(cpu["daemon"])],
                     ["CPU ms per payment: the load generator (sending)", _r(cpu["loadgen"])],
                     [
