@@ -142,13 +142,16 @@ def _batched(
     last_of: dict[str, str] = {}
     starts = set(round_starts)
     jumps = 0
+    drains: list[float] = []  # seconds each round's barrier waited for the pool to empty
     start = time.perf_counter()
     for i in range(0, len(signed), batch):
         if i in starts and round_gap_s > 0:
+            waited = time.perf_counter()
             while _pending(w3) > 0:
                 time.sleep(0.002)
             w3.provider.make_request("evm_increaseTime", [round_gap_s])  # type: ignore[arg-type]
             jumps += 1
+            drains.append(round(time.perf_counter() - waited, 3))
         while _pending(w3) > window:
             time.sleep(0.002)
         chunk = signed[i : i + batch]
@@ -156,7 +159,14 @@ def _batched(
             last_of[account.address] = tx_hash
     sent = time.perf_counter()
     mined = wait_mined(w3, list(last_of.values()))
-    return {"count": len(signed), "start": start, "sent": sent, "mined": mined, "clock_jumps": jumps}
+    return {
+        "count": len(signed),
+        "start": start,
+        "sent": sent,
+        "mined": mined,
+        "clock_jumps": jumps,
+        "drain_s": drains,
+    }
 
 
 def _pending(w3: Web3) -> int:

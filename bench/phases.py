@@ -133,6 +133,7 @@ def _load_phase(
         "anvil_idle_cpu_ms_per_block": idle["ms_per_block"],
         "anvil_cpu_ms_per_tx_over_idle": _over_idle(cpu_s, idle, elapsed, count),
         "loadgen_cpu_ms_per_tx": round(out["cpu_s"] * 1000 / count, 3),
+        "round_drain_s": out.get("drain_s", []),  # the burst's clock jumps (bench.loadgen._batched)
     }
 
 
@@ -251,6 +252,7 @@ def e2e(
             "anvil_cpu_ms_per_payment_over_idle": _over_idle(cpu_anvil, idle, elapsed, count),
             "daemon_cpu_ms_per_payment": round(cpu_daemon * 1000 / count, 3),
             "loadgen_cpu_ms_per_payment": round(out["cpu_s"] * 1000 / count, 3),
+            "round_drain_s": out.get("drain_s", []),
             "daemon": _turns(daemon),
             "memory": memory,
         }

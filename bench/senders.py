@@ -118,7 +118,9 @@ def transfers(addresses: list[str], secret: list[bytes], count: int) -> list[str
     return out
 
 
-def measure(state: int, senders: int, count: int, how: str, block_time: float) -> dict[str, Any]:
+def measure(
+    state: int, senders: int, count: int, how: str, block_time: float, jump_every: int = 0
+) -> dict[str, Any]:
     secret = keys(state)
     addresses = [Account.from_key(k).address for k in secret]
     signed = transfers(addresses, secret[:senders], count)
@@ -141,6 +143,10 @@ def measure(state: int, senders: int, count: int, how: str, block_time: float) -
             idle_blocks_per_s = (b1 - b0) / (time.perf_counter() - t0)
             first, cpu0, start = rpc.head(), cpu_seconds(pid), time.perf_counter()
             for i in range(0, len(signed), BATCH):
+                if jump_every and i and i % jump_every == 0:  # bench.loadgen's rounds
+                    while rpc.pending() > 0:
+                        time.sleep(0.002)
+                    rpc.call("evm_increaseTime", [3_600])
                 while rpc.pending() > WINDOW:
                     time.sleep(0.002)
                 rpc.batch([("eth_sendRawTransaction", [raw]) for raw in signed[i : i + BATCH]])
@@ -169,6 +175,7 @@ def measure(state: int, senders: int, count: int, how: str, block_time: float) -
         "receipts_cpu_ms_per_tx": round((cpu2 - cpu1) * 1000 / count, 3),
         "tx_per_s": round(count / seconds, 1),
         "blocks": blocks,
+        "clock_jump_every": jump_every,
     }
 
 
@@ -188,11 +195,14 @@ def measure(state: int, senders: int, count: int, how: str, block_time: float) -
     "--funding", default="cheat", type=click.Choice(["cheat", "transfer", "load"]), show_default=True
 )
 @click.option("--block-time", default=0.1, show_default=True)
-def main(states: str, senders_: str, count: int, funding: str, block_time: float) -> None:
+@click.option(
+    "--jump-every", default=0, show_default=True, help="Move the clock on an hour every N transfers."
+)
+def main(states: str, senders_: str, count: int, funding: str, block_time: float, jump_every: int) -> None:
     """Anvil's CPU per transfer against funded accounts and distinct senders; one JSON line a case."""
     for s in (int(x) for x in states.split(",")):
         for n in [int(x) for x in senders_.split(",")] if senders_ else [s]:
-            print(json.dumps(measure(s, min(n, s), count, funding, block_time)), flush=True)
+            print(json.dumps(measure(s, min(n, s), count, funding, block_time, jump_every)), flush=True)
 
 
 if __name__ == "__main__":
