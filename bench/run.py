@@ -35,6 +35,20 @@ ROOT = Path(__file__).resolve().parents[1]
 RATES = [10.0, 100.0, 500.0]
 
 
+def _settled(path: Path, timeout: float = 60.0) -> bool:
+    """Whether anvil's state dump exists and has stopped growing: npm's launcher can exit on SIGINT
+    before the anvil binary under it has finished writing (seen on a loaded host)."""
+    deadline = time.monotonic() + timeout
+    size = -1
+    while time.monotonic() < deadline:
+        now = path.stat().st_size if path.exists() else -1
+        if now > 0 and now == size:
+            return True
+        size = now
+        time.sleep(0.5)
+    return False
+
+
 def _prepare(work: Path, gas_limit: int, quick: bool, console: Console) -> dict[str, Any]:
     """Step 1 on an automining chain whose state is saved when it stops."""
     state = work / "state.json"
@@ -51,7 +65,7 @@ def _prepare(work: Path, gas_limit: int, quick: bool, console: Console) -> dict[
         done = subprocess.run(args, cwd=ROOT, env=env, check=False)
         if done.returncode != 0:
             raise click.ClickException("the setup step (`ape run bench`) failed; see its output above")
-    if not state.exists():
+    if not _settled(state):
         raise click.ClickException(f"anvil did not save its state to {state}")
     return dict(json.loads((work / "setup.json").read_text()))
 
