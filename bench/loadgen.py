@@ -28,6 +28,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from web3 import Web3
 
+from bench.history import Population, rounds
 from oracle.chain import ChainClient, Deployment, load_abis
 from oracle.traffic import pay_tx, wallets
 
@@ -85,16 +86,25 @@ def wait_mined(w3: Web3, hashes: Sequence[str], timeout: float = 600.0) -> float
 
 
 def _payments(spec: dict[str, Any], client: ChainClient, signer: Signer) -> list[tuple[LocalAccount, bytes]]:
-    """(payer, signed pay transaction), alternating ETH and the stablecoin, amounts of $5-$2,000."""
+    """(payer, signed pay transaction), alternating ETH and the stablecoin. The burst's pairs and
+    amounts are drawn like its primed history's (bench.history); paced ones are $5-$2,000."""
     rng = np.random.default_rng(int(spec.get("traffic_seed", 1)))
     payers = wallets(int(spec["payers"]), seed=f"{spec['seed']}:payer")
     payees = wallets(int(spec["payees"]), seed=f"{spec['seed']}:payee")
     tokens = spec["tokens"]
+    drawn = (
+        Population([a.address for a in payers], [a.address for a in payees]).burst(int(spec["count"]))
+        if spec["mode"] == "burst"
+        else None
+    )
     out = []
     for i in range(int(spec["count"])):
         payer = payers[i % len(payers)]
-        payee = payees[int(rng.integers(len(payees)))]
-        usd = float(np.clip(rng.lognormal(3.5, 1.0), 5, 2000))
+        if drawn is not None:
+            payee, usd = payees[drawn[i][1]], drawn[i][2]
+        else:
+            payee = payees[int(rng.integers(len(payees)))]
+            usd = float(np.clip(rng.lognormal(3.5, 1.0), 5, 2000))
         symbol = "ETH" if i % 2 == 0 else "mUSD"
         amount = int(usd / 3000 * 10**18) if symbol == "ETH" else int(usd * 10**6)
         tx = pay_tx(client, payee.address, tokens[symbol], amount, keccak(text=f"bench:{spec['mode']}:{i}"))
@@ -114,13 +124,34 @@ def _transfers(spec: dict[str, Any], signer: Signer) -> list[tuple[LocalAccount,
     ]
 
 
-def _batched(w3: Web3, signed: list[tuple[LocalAccount, bytes]], batch: int, window: int) -> dict[str, Any]:
+def _batched(
+    w3: Web3,
+    signed: list[tuple[LocalAccount, bytes]],
+    batch: int,
+    window: int,
+    round_starts: Sequence[int] = (),
+    round_gap_s: int = 0,
+) -> dict[str, Any]:
     """Sends in JSON-RPC batches, keeping at most about `window` transactions waiting in the node's
     pool, as a wallet backend keeps its in-flight window bounded: anvil's automine slows to a halt
-    once a couple of thousand transactions wait in its pool, more than one block can hold."""
+    once a couple of thousand transactions wait in its pool, more than one block can hold.
+
+    At each index in `round_starts` (a new round of the burst's payers, bench.history.rounds) it
+    waits for the pool to empty, so the last round is mined, then moves the chain's clock on by
+    `round_gap_s`: each payer's next payment is that much block time after its last."""
     last_of: dict[str, str] = {}
+    starts = set(round_starts)
+    jumps = 0
+    drains: list[float] = []  # seconds each round's barrier waited for the pool to empty
     start = time.perf_counter()
     for i in range(0, len(signed), batch):
+        if i in starts and round_gap_s > 0:
+            waited = time.perf_counter()
+            while _pending(w3) > 0:
+                time.sleep(0.002)
+            w3.provider.make_request("evm_increaseTime", [round_gap_s])  # type: ignore[arg-type]
+            jumps += 1
+            drains.append(round(time.perf_counter() - waited, 3))
         while _pending(w3) > window:
             time.sleep(0.002)
         chunk = signed[i : i + batch]
@@ -128,7 +159,14 @@ def _batched(w3: Web3, signed: list[tuple[LocalAccount, bytes]], batch: int, win
             last_of[account.address] = tx_hash
     sent = time.perf_counter()
     mined = wait_mined(w3, list(last_of.values()))
-    return {"count": len(signed), "start": start, "sent": sent, "mined": mined}
+    return {
+        "count": len(signed),
+        "start": start,
+        "sent": sent,
+        "mined": mined,
+        "clock_jumps": jumps,
+        "drain_s": drains,
+    }
 
 
 def _pending(w3: Web3) -> int:
@@ -206,7 +244,11 @@ def main(spec_path: str) -> None:
     if spec["mode"] == "paced":
         result = _paced(spec, signed, float(spec["rate"]))
     else:
-        result = _batched(w3, signed, int(spec["batch"]), int(spec.get("window", WINDOW)))
+        gap = int(spec.get("round_gap_s", 0))
+        starts = rounds(len(signed), int(spec["payers"])) if gap else []
+        if starts and any(k % int(spec["batch"]) for k in starts):
+            raise SystemExit("a round of the burst must start on a batch boundary: payers % batch != 0")
+        result = _batched(w3, signed, int(spec["batch"]), int(spec.get("window", WINDOW)), starts, gap)
     result["cpu_s"] = round(_cpu() - cpu, 3)
     result["first_block"] = first_block
     result["last_block"] = w3.eth.block_number

@@ -17,6 +17,7 @@ from typing import Any
 
 from bench.anvil import Anvil
 from bench.chain import ChainBench, EventClock, RssSampler, cpu_seconds
+from bench.history import copy_template, drop_store
 from oracle.chain import ChainClient, Deployment, load_abis
 from oracle.launch import DaemonProcess
 from oracle.traffic import percentile
@@ -86,6 +87,27 @@ def _gas_mined(bench: ChainBench, first: int, last: int) -> int:
     return sum(int(b["result"]["gasUsed"], 16) for b in blocks if b.get("result"))
 
 
+IDLE_SAMPLE_S = 1.0
+
+
+def _idle_rate(anvil: Anvil, bench: ChainBench, seconds: float = IDLE_SAMPLE_S) -> dict[str, float]:
+    """Anvil's CPU with nothing to mine, just before a phase's clock: its block building on this
+    state (it rehashes the whole state trie every block, bench/NOTES.md) and whatever polls it.
+    On a loaded host a slow phase spreads these per-second costs over the same payments, so a
+    phase also reports its CPU per transaction over this idle rate: the cost of the load itself."""
+    b0, c0, t0 = bench.client.block_number(), cpu_seconds(anvil.node_pid), time.perf_counter()
+    time.sleep(seconds)
+    b1, c1, t1 = bench.client.block_number(), cpu_seconds(anvil.node_pid), time.perf_counter()
+    return {
+        "ms_per_s": (c1 - c0) * 1000 / (t1 - t0),
+        "ms_per_block": round((c1 - c0) * 1000 / max(b1 - b0, 1), 2),
+    }
+
+
+def _over_idle(cpu_s: float, idle: dict[str, float], seconds: float, count: int) -> float:
+    return round(max(cpu_s * 1000 - idle["ms_per_s"] * seconds, 0.0) / count, 3)
+
+
 def _load_phase(
     setup: Setup, anvil: Anvil, mode: str, count: int, payer_set: str, name: str
 ) -> dict[str, Any]:
@@ -95,8 +117,10 @@ def _load_phase(
     if spec["window"] is None:
         spec.pop("window")
     assert anvil.proc is not None
-    cpu0 = cpu_seconds(anvil.node_pid)
+    idle = _idle_rate(anvil, bench)
+    cpu0, t0 = cpu_seconds(anvil.node_pid), time.perf_counter()
     out = bench.loadgen(spec, name)
+    cpu_s, elapsed = cpu_seconds(anvil.node_pid) - cpu0, time.perf_counter() - t0
     seconds = out["mined"] - out["start"]
     gas = _gas_mined(bench, out["first_block"], out["last_block"])
     return {
@@ -105,8 +129,11 @@ def _load_phase(
         "per_s": round(count / seconds, 1),
         "gas_per_s": round(gas / seconds),
         "blocks": out["last_block"] - out["first_block"],
-        "anvil_cpu_ms_per_tx": round((cpu_seconds(anvil.node_pid) - cpu0) * 1000 / count, 3),
+        "anvil_cpu_ms_per_tx": round(cpu_s * 1000 / count, 3),
+        "anvil_idle_cpu_ms_per_block": idle["ms_per_block"],
+        "anvil_cpu_ms_per_tx_over_idle": _over_idle(cpu_s, idle, elapsed, count),
         "loadgen_cpu_ms_per_tx": round(out["cpu_s"] * 1000 / count, 3),
+        "round_drain_s": out.get("drain_s", []),  # the burst's clock jumps (bench.loadgen._batched)
     }
 
 
@@ -122,10 +149,14 @@ def pays(setup: Setup, block_time: float | None, gas_limit: int, count: int, rep
         return _load_phase(setup, anvil, "burst", count, "burst", f"pays-{rep}")
 
 
-def _daemon(setup: Setup, anvil: Anvil, name: str, poll: str) -> DaemonProcess:
+def _daemon(setup: Setup, anvil: Anvil, name: str, poll: str, primed: bool = False) -> DaemonProcess:
+    """A `verdict run` node on its own store; `primed`: the store starts as the burst's history
+    (bench.history, made by bench.prepare), copied before the clock starts."""
     store = setup.work / f"daemon-{name}.sqlite"
     for stale in setup.work.glob(f"daemon-{name}.sqlite*"):
         stale.unlink()
+    if primed:
+        copy_template(setup.work, store)
     log_path = setup.work / f"daemon-{name}.log"
     log_path.unlink(missing_ok=True)
     daemon = DaemonProcess.start(setup.daemon_env(anvil, store, poll), log_path)
@@ -156,18 +187,28 @@ def _wait_outcomes(watcher: EventClock, ids: range, timeout: float) -> int:
 
 
 def e2e(
-    setup: Setup, block_time: float | None, gas_limit: int, count: int, rep: int, poll: str
+    setup: Setup,
+    block_time: float | None,
+    gas_limit: int,
+    count: int,
+    rep: int | str,
+    poll: str,
+    fresh: bool = False,
 ) -> dict[str, Any]:
-    """The same burst with `verdict run` deciding it: decided payments per second, CPU per payment."""
-    name = f"e2e-{rep}"
+    """The same burst with `verdict run` deciding it: decided payments per second, CPU per payment,
+    and the share that reached review. `fresh`: the node's store starts empty (no history: every
+    payer and payee unknown), the attack-burst figure."""
+    name = f"e2e-{rep}" + ("-fresh" if fresh else "")
     with setup.chain(block_time, gas_limit, name) as anvil:
         assert anvil.proc is not None
         bench = setup.bench(anvil)
-        daemon = _daemon(setup, anvil, name, poll)
+        daemon = _daemon(setup, anvil, name, poll, primed=not fresh)
         first = bench.payment_count() + 1
         watcher = EventClock(bench.client, from_block=bench.client.block_number()).start()
         rss = RssSampler(daemon.proc.pid).start()
+        idle = _idle_rate(anvil, bench)  # the daemon and the watcher polling an idle chain
         cpu_anvil, cpu_daemon = cpu_seconds(anvil.node_pid), cpu_seconds(daemon.proc.pid)
+        t0 = time.perf_counter()
         try:
             spec = bench.spec("burst", count, "burst", window=POOL_WINDOW if block_time else None)
             spec["cache"] = str(setup.work / f"signed-burst-{count}.json")
@@ -177,12 +218,15 @@ def e2e(
             ids = range(first, first + count)
             missing = _wait_outcomes(watcher, ids, DRAIN_TIMEOUT)
             cpu_anvil = cpu_seconds(anvil.node_pid) - cpu_anvil
+            elapsed = time.perf_counter() - t0
             cpu_daemon = cpu_seconds(daemon.proc.pid) - cpu_daemon
             last_block = bench.client.block_number()
             memory = rss.stop()
         finally:
             watcher.stop()
             daemon.stop()
+            if not fresh:
+                drop_store(setup.work / f"daemon-{name}.sqlite")
         seen = [watcher.outcomes[i] for i in ids if i in watcher.outcomes]
         outcomes: dict[str, int] = {}
         for outcome, _ in seen:
@@ -196,12 +240,19 @@ def e2e(
             "decided": len(seen),
             "undecided": missing,
             "outcomes": outcomes,
+            "history": "none (fresh accounts)" if fresh else "primed (bench.history)",
+            "share_reaching_review": round(
+                (outcomes.get("held", 0) + outcomes.get("refunded", 0)) / max(len(seen), 1), 4
+            ),
             "decided_per_s": round(len(seen) / seconds, 1),
             "gas_per_s": round(gas / seconds),
             "gas_per_decided_payment": round(gas / max(len(seen), 1)),
             "anvil_cpu_ms_per_payment": round(cpu_anvil * 1000 / count, 3),
+            "anvil_idle_cpu_ms_per_block": idle["ms_per_block"],
+            "anvil_cpu_ms_per_payment_over_idle": _over_idle(cpu_anvil, idle, elapsed, count),
             "daemon_cpu_ms_per_payment": round(cpu_daemon * 1000 / count, 3),
             "loadgen_cpu_ms_per_payment": round(out["cpu_s"] * 1000 / count, 3),
+            "round_drain_s": out.get("drain_s", []),
             "daemon": _turns(daemon),
             "memory": memory,
         }

@@ -16,12 +16,14 @@ from ape import networks
 from eth_account import Account
 from rich.console import Console
 
-from bench.chain import PAYER_SETS, ChainBench
+from bench.chain import BURST_PAYEES, PAYER_SETS, ChainBench
 from bench.gas import cross_border_gas, governance_and_escrow_gas, network_gas, payment_gas
+from bench.history import DEADLINE_WINDOW_S, Population, prime_template
 from bench.scoring import batch_scoring, compiled_predictor, single_payment
 from oracle.chain import ETH, ChainClient, Deployment, load_abis
 from oracle.datagen import generate
 from oracle.model import load, save
+from oracle.traffic import wallets
 from oracle.train import train
 from verdict_deploy import MANIFEST, Roles, deploy_world
 
@@ -52,6 +54,17 @@ def prepare(work: Path, with_scoring: bool = True, with_gas: bool = True) -> dic
     with console.status("funding the load generator's accounts..."):
         for name, (payers, with_token) in PAYER_SETS.items():
             bench.fund_payers(name, payers, with_token)
+    # The burst moves the chain's clock on an hour between its rounds (bench.history): a payment
+    # requested just before a jump and decided just after it must not expire on the way.
+    world.router.setDeadlineWindow(DEADLINE_WINDOW_S, sender=roles.deployer)
+    with console.status("priming the burst's history (profiles and a month of payments)..."):
+        burst = PAYER_SETS["burst"][0]
+        population = Population(
+            [a.address for a in wallets(burst, seed="verdict-bench-burst:payer")],
+            [a.address for a in wallets(BURST_PAYEES, seed="verdict-bench-burst:payee")],
+        )
+        out["history"] = prime_template(work, population)
+    console.print(f"history primed: {out['history']}")
     out.update(
         deployment=str(world.deployment),
         manifest=str(MANIFEST),

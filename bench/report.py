@@ -87,6 +87,8 @@ def mode_figures(mode: dict[str, Any]) -> dict[str, Any]:
         "pay_only_per_s": median_range(p["per_s"] for p in runs["pays"]),
         "pay_only_gas_per_s": median_range(p["gas_per_s"] for p in runs["pays"]),
         "decided_per_s": median_range(e["decided_per_s"] for e in runs["e2e"]),
+        # The traffic mix the decided/s was measured at: (held + refunded) / decided.
+        "share_reaching_review": median_range(e.get("share_reaching_review") for e in runs["e2e"]),
         "e2e_gas_per_s": median_range(e["gas_per_s"] for e in runs["e2e"]),
         "ratio_e2e_to_raw": median_range(e["decided_per_s"] / t["per_s"] for t, _, e in pairs),
         "efficiency_vs_pay_ceiling": median_range(e["decided_per_s"] / p["per_s"] for _, p, e in pairs),
@@ -99,6 +101,9 @@ def mode_figures(mode: dict[str, Any]) -> dict[str, Any]:
             "anvil": median_range(e["anvil_cpu_ms_per_payment"] for e in runs["e2e"]),
             "daemon": median_range(e["daemon_cpu_ms_per_payment"] for e in runs["e2e"]),
             "loadgen": median_range(e["loadgen_cpu_ms_per_payment"] for e in runs["e2e"]),
+            # anvil's CPU over its idle rate just before the burst (bench.phases._idle_rate)
+            "anvil_over_idle": median_range(e.get("anvil_cpu_ms_per_payment_over_idle") for e in runs["e2e"]),
+            "anvil_idle_per_block": median_range(e.get("anvil_idle_cpu_ms_per_block") for e in runs["e2e"]),
         },
         "anvil_cpu_ms_per_transfer": median_range(t["anvil_cpu_ms_per_tx"] for t in runs["transfers"]),
         "anvil_cpu_ms_per_pay_alone": median_range(p["anvil_cpu_ms_per_tx"] for p in runs["pays"]),
@@ -108,6 +113,17 @@ def mode_figures(mode: dict[str, Any]) -> dict[str, Any]:
         ),
         "latency": {f"{row['offered_per_s']:g}": row for row in mode["latency"]},
     }
+    fresh = mode.get("fresh_accounts")
+    if fresh:  # `--fresh-accounts`: one burst on an empty store, the attack-burst mix
+        figures["fresh_accounts"] = {
+            k: fresh.get(k)
+            for k in (
+                "decided_per_s",
+                "share_reaching_review",
+                "daemon_cpu_ms_per_payment",
+                "anvil_cpu_ms_per_payment",
+            )
+        }
     return figures
 
 
@@ -129,6 +145,7 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
         "block_time_s": primary["block_time_s"],
         "gas_limit": primary["gas_limit"],
         "decided_per_s": med(primary["decided_per_s"]),
+        "share_reaching_review": med(primary["share_reaching_review"]),
         "ratio_e2e_to_raw": med(primary["ratio_e2e_to_raw"]),
         "raw_transfer_tps": med(primary["raw_transfer_tps"]),
         "pay_only_per_s": med(primary["pay_only_per_s"]),
@@ -260,6 +277,7 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
                     ["pays/s with no daemon (pay-only ceiling)", _r(f["pay_only_per_s"])],
                     ["  gas/s mined", _r(f["pay_only_gas_per_s"])],
                     ["**payments decided/s, end to end**", _r(f["decided_per_s"])],
+                    ["  share reaching review ((held + refunded) / decided)", _r(f["share_reaching_review"])],
                     ["  gas/s mined (pays and verdicts)", _r(f["e2e_gas_per_s"])],
                     ["e2e / raw", _r(f["ratio_e2e_to_raw"])],
                     ["e2e / pay-only ceiling (the daemon's efficiency)", _r(f["efficiency_vs_pay_ceiling"])],
@@ -268,8 +286,32 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
                         "analytic gas ceiling, payments/s (gas limit / block time / gas per payment)",
                         f["analytic_gas_ceiling_payments_per_s"],
                     ],
+                    *(
+                        [
+                            [
+                                "all-fresh burst (the same payments on an empty store, once): decided/s,"
+                                " share reaching review, daemon and anvil CPU ms per payment",
+                                ", ".join(
+                                    str(f["fresh_accounts"][k])
+                                    for k in (
+                                        "decided_per_s",
+                                        "share_reaching_review",
+                                        "daemon_cpu_ms_per_payment",
+                                        "anvil_cpu_ms_per_payment",
+                                    )
+                                ),
+                            ]
+                        ]
+                        if f.get("fresh_accounts")
+                        else []
+                    ),
                     ["undecided at the end (all repetitions)", f["undecided"]],
                     ["CPU ms per payment: anvil", _r(cpu["anvil"])],
+                    ["  anvil over its idle rate (the payments' own cost)", _r(cpu.get("anvil_over_idle"))],
+                    [
+                        "  anvil idle, ms per block (state trie rehash, pollers)",
+                        _r(cpu.get("anvil_idle_per_block")),
+                    ],
                     ["CPU ms per payment: the daemon", _r(cpu["daemon"])],
                     ["CPU ms per payment: the load generator (sending)", _r(cpu["loadgen"])],
                     [

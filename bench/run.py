@@ -35,6 +35,20 @@ ROOT = Path(__file__).resolve().parents[1]
 RATES = [10.0, 100.0, 500.0]
 
 
+def _settled(path: Path, timeout: float = 60.0) -> bool:
+    """Whether anvil's state dump exists and has stopped growing: npm's launcher can exit on SIGINT
+    before the anvil binary under it has finished writing (seen on a loaded host)."""
+    deadline = time.monotonic() + timeout
+    size = -1
+    while time.monotonic() < deadline:
+        now = path.stat().st_size if path.exists() else -1
+        if now > 0 and now == size:
+            return True
+        size = now
+        time.sleep(0.5)
+    return False
+
+
 def _prepare(work: Path, gas_limit: int, quick: bool, console: Console) -> dict[str, Any]:
     """Step 1 on an automining chain whose state is saved when it stops."""
     state = work / "state.json"
@@ -51,7 +65,7 @@ def _prepare(work: Path, gas_limit: int, quick: bool, console: Console) -> dict[
         done = subprocess.run(args, cwd=ROOT, env=env, check=False)
         if done.returncode != 0:
             raise click.ClickException("the setup step (`ape run bench`) failed; see its output above")
-    if not state.exists():
+    if not _settled(state):
         raise click.ClickException(f"anvil did not save its state to {state}")
     return dict(json.loads((work / "setup.json").read_text()))
 
@@ -65,9 +79,10 @@ def run_mode(
     seconds: float,
     poll: str,
     console: Console,
+    fresh_accounts: bool = False,
 ) -> dict[str, Any]:
     """One block time: repetitions of raw / pays / e2e (alternating, each on a fresh chain), then
-    latency at the offered loads."""
+    latency at the offered loads; with `fresh_accounts`, one more e2e burst on an empty store."""
     runs: dict[str, list[dict[str, Any]]] = {"transfers": [], "pays": [], "e2e": []}
     for rep in range(reps):
         tag = f"{block_time:g}s-{rep}"
@@ -79,7 +94,16 @@ def run_mode(
             f"  {block_time:g} s blocks, rep {rep + 1}/{reps}: transfers {t['per_s']:,.0f}/s, pays "
             f"{p['per_s']:,.0f}/s, decided {e['decided_per_s']:,.0f}/s (undecided {e['undecided']}), "
             f"daemon {e['daemon_cpu_ms_per_payment']} ms CPU/payment,"
-            f" turn p99 {e['daemon'].get('turn_ms_p99')} ms"
+            f" turn p99 {e['daemon'].get('turn_ms_p99')} ms, {e['share_reaching_review']:.1%} reached review"
+        )
+    fresh = None
+    if fresh_accounts:
+        fresh = phases.e2e(
+            setup, block_time, gas_limit, counts["burst"], f"{block_time:g}s", poll, fresh=True
+        )
+        console.print(
+            f"  all-fresh burst (no history): decided {fresh['decided_per_s']:,.0f}/s,"
+            f" {fresh['share_reaching_review']:.1%} reached review"
         )
     console.print(f"  latency at {', '.join(f'{r:g}' for r in RATES)} payments/s for {seconds:g} s each...")
     lat = phases.latency(setup, block_time, gas_limit, RATES, seconds, poll, f"latency-{block_time:g}s")
@@ -88,7 +112,10 @@ def run_mode(
             f"    {row['offered_per_s']:g}/s: p50 {row['latency_ms_50']} ms, p99 {row['latency_ms_99']} ms "
             f"({row['latency_blocks_99']} blocks), undecided {row['undecided']}"
         )
-    return {"block_time_s": block_time, "gas_limit": gas_limit, "runs": runs, "latency": lat}
+    out = {"block_time_s": block_time, "gas_limit": gas_limit, "runs": runs, "latency": lat}
+    if fresh is not None:
+        out["fresh_accounts"] = fresh
+    return out
 
 
 @click.command()
@@ -106,6 +133,13 @@ def run_mode(
 )
 @click.option("--seconds", default=6.0, show_default=True, help="Length of each latency run.")
 @click.option("--poll", default="0.005", show_default=True, help="The daemon's VERDICT_POLL_INTERVAL.")
+@click.option(
+    "--fresh-accounts/--no-fresh-accounts",
+    default=True,
+    show_default=True,
+    help="Also one end-to-end burst on an empty store (the same payments, every account unknown),"
+    " reported as a labelled second figure.",
+)
 @click.option("--quick", is_flag=True, help="Smoke run: no scoring or gas figures (the machinery only).")
 @click.option("--out", default="bench/results.json", show_default=True, type=click.Path(dir_okay=False))
 @click.option("--doc", default="docs/benchmarks.md", show_default=True, type=click.Path(dir_okay=False))
@@ -117,6 +151,7 @@ def main(
     burst: int,
     seconds: float,
     poll: str,
+    fresh_accounts: bool,
     quick: bool,
     out: str,
     doc: str,
@@ -143,7 +178,9 @@ def main(
     results["gas"] = prepared.get("gas", {})
     setup = phases.Setup.load(work)
     counts = {"transfers": transfers, "burst": burst}
-    results["modes"] = [run_mode(setup, b, gas_limit, reps, counts, seconds, poll, console) for b in modes]
+    results["modes"] = [
+        run_mode(setup, b, gas_limit, reps, counts, seconds, poll, console, fresh_accounts) for b in modes
+    ]
     console.print("service time at no load: automine, 10 payments/s...")
     results["service_time_no_load"] = phases.latency(
         setup, None, gas_limit, [10.0], min(seconds, 5.0), poll, "automine"
