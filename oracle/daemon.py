@@ -17,6 +17,7 @@ and the reclaim path refunds it after its deadline).
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -61,6 +62,7 @@ MODEL_CHECK = 1.0  # seconds between looks at the model directory (a swapped mod
 MIN_TURN_REQUESTS = 50
 """The fewest requests a turn takes, however slow scoring has been: every turn has fixed costs (the
 store's transactions, a verdict transaction and its receipt), which tiny turns would multiply."""
+SLOW_TURN = 4  # a busy turn longer than this many turn budgets is logged with its stages' wall times
 TURN_SAMPLES = 200_000  # busy turns whose times are kept for the stop line (a few minutes at load)
 FAULT_POINTS = ("scored", "sent", "posted")
 """Test-only crash points (tests/faults/): with `VERDICT_FAULT_POINT` set to one of these, the
@@ -142,14 +144,16 @@ class OracleDaemon:
         # line: the benchmark divides them by the payments decided (issue 16).
         self.stage_cpu: dict[str, float] = {}
         self._per_request: float | None = None  # recent seconds of scoring per request (moving average)
+        self._turn_ms: dict[str, float] = {}  # this turn's wall ms per stage (the slow-turn line)
 
     @contextmanager
     def _stage(self, name: str) -> Iterator[None]:
-        began = time.thread_time()
+        began, wall = time.thread_time(), time.perf_counter()
         try:
             yield
         finally:
             self.stage_cpu[name] = self.stage_cpu.get(name, 0.0) + time.thread_time() - began
+            self._turn_ms[name] = self._turn_ms.get(name, 0.0) + (time.perf_counter() - wall) * 1000
 
     def _fault(self, point: str) -> None:
         if point == self._fault_point:
@@ -179,12 +183,22 @@ class OracleDaemon:
     def run(self, stop: threading.Event) -> None:
         failures = 0
         turns: deque[float] = deque(maxlen=TURN_SAMPLES)  # seconds of each busy turn
+        gc_cpu = GcTimer()
+        gc.callbacks.append(gc_cpu)
         while not stop.is_set():
             try:
                 began = time.perf_counter()
+                self._turn_ms = {}
                 busy = self.step()
                 if busy:
-                    turns.append(time.perf_counter() - began)
+                    took = time.perf_counter() - began
+                    turns.append(took)
+                    if took > SLOW_TURN * self.settings.turn_budget:
+                        log.info(
+                            "slow turn",
+                            ms=round(took * 1000, 1),
+                            **{f"{k}_ms": round(v, 1) for k, v in self._turn_ms.items()},
+                        )
                 failures = 0
             except (ChainError, StoreError) as exc:
                 failures += 1
@@ -195,11 +209,27 @@ class OracleDaemon:
                 stop.wait(delay)
                 continue
             if not busy:
-                # Verdicts in flight: look for their receipts again soon rather than a whole poll later.
-                poll = self.settings.poll_interval
-                stop.wait(min(poll, RECEIPT_POLL) if self.outbox.in_flight else poll)
+                stop.wait(self.idle_wait())
         stages = {f"cpu_ms_{k}": round(v * 1000, 1) for k, v in self.stage_cpu.items()}
-        log.info("oracle node stopped", **turn_times(turns), **stages)
+        gc.callbacks.remove(gc_cpu)
+        log.info(
+            "oracle node stopped",
+            **turn_times(turns),
+            **stages,
+            gc_cpu_ms=round(gc_cpu.seconds * 1000, 1),
+            head_reads=self.reader.head_reads,
+        )
+
+    def idle_wait(self) -> float:
+        """Seconds to sleep after a turn with nothing to do: the poll interval (shorter while
+        verdicts are in flight: their receipts are looked for again soon rather than a whole poll
+        later), or, on a chain mining at a steady pace, until shortly before its next block is due
+        (`reader.BlockPace`): nothing new can be read, nor any receipt come, before it."""
+        poll = self.settings.poll_interval
+        poll = min(poll, RECEIPT_POLL) if self.outbox.in_flight else poll
+        if self.reader.backlog:
+            return poll  # requests fetched and not handed out yet: no block to wait for
+        return max(poll, self.reader.pace.until_next(self.clock.monotonic()))
 
     def step(self) -> bool:
         """One turn of the loop. Returns whether there was work."""
@@ -269,6 +299,21 @@ class OracleDaemon:
     def _learn_cost(self, seconds_per_request: float) -> None:
         old = self._per_request
         self._per_request = seconds_per_request if old is None else 0.7 * old + 0.3 * seconds_per_request
+
+
+class GcTimer:
+    """CPU seconds of this thread spent in the garbage collector (a `gc.callbacks` entry)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._began: float | None = None
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._began = time.thread_time()
+        elif self._began is not None:
+            self.seconds += time.thread_time() - self._began
+            self._began = None
 
 
 def turn_times(turns: deque[float]) -> dict[str, float | int]:

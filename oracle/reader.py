@@ -7,7 +7,9 @@ after its requests are scored and stored: a crash never skips a request.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
+from statistics import median
 from typing import Protocol
 
 from oracle.chain import GateRequest
@@ -42,6 +44,56 @@ class Slice:
     end: int
 
 
+PACE_SAMPLES = 8
+"""Head changes whose intervals say whether the chain mines at a steady pace (interval mining)."""
+PACE_SPREAD = 0.25
+"""The intervals are steady when every one is within this share of their median: automining and
+bursty chains are not, and are polled at the fixed interval."""
+PACE_EARLY = 0.15
+"""The idle loop wakes this share of a block interval before the next block is due."""
+
+
+class BlockPace:
+    """When the next block is due, from the times the head was seen to move (issue 16).
+
+    Polling the head every few milliseconds between blocks cost most of an idle node's CPU and a
+    visible share of a busy one's (0.1 s blocks: some twenty head reads per block, each a JSON-RPC
+    round trip and a loop turn). On a chain that mines at a steady pace the idle loop instead sleeps
+    until shortly before the next block is due, then polls as before; on any other chain (automine,
+    irregular intervals, too few blocks seen) it never waits longer than the fixed poll."""
+
+    def __init__(self) -> None:
+        self._head: int | None = None
+        self._seen: float | None = None  # monotonic time the head was first seen at its value
+        self._intervals: deque[float] = deque(maxlen=PACE_SAMPLES)
+
+    def observe(self, head: int, now: float) -> None:
+        """The head as just read at `now`."""
+        if head == self._head:
+            return
+        if self._head is not None and self._seen is not None and head == self._head + 1:
+            self._intervals.append(now - self._seen)
+        elif self._head is not None:
+            self._intervals.clear()  # blocks missed between reads: their times are not known
+        self._head, self._seen = head, now
+
+    def interval(self) -> float | None:
+        """The chain's block interval, if it has mined its last PACE_SAMPLES blocks at a steady one."""
+        if len(self._intervals) < PACE_SAMPLES:
+            return None
+        mid = median(self._intervals)
+        if mid <= 0 or any(abs(x - mid) > PACE_SPREAD * mid for x in self._intervals):
+            return None
+        return mid
+
+    def until_next(self, now: float) -> float:
+        """Seconds the idle loop may sleep before the next block is due (0: poll as usual)."""
+        step = self.interval()
+        if step is None or self._seen is None:
+            return 0.0
+        return max(0.0, min(step, self._seen + step * (1 - PACE_EARLY) - now))
+
+
 class RequestReader:
     """Reads the next slice of gate requests after the checkpoint."""
 
@@ -66,6 +118,7 @@ class RequestReader:
         self._backlog: list[GateRequest] = []
         self._backlog_end: int | None = None
         self.head_reads = 0  # how often the head was read: a caller can tell whether `head` is fresh
+        self.pace = BlockPace()  # when the next block is due (the daemon's idle wait)
 
     @property
     def checkpoint(self) -> int:
@@ -79,6 +132,11 @@ class RequestReader:
     def head(self) -> int | None:
         """The head as last read (less the confirmations); None before the first read."""
         return self._head
+
+    @property
+    def backlog(self) -> bool:
+        """Whether requests were fetched and not handed out yet (the next slice needs no read)."""
+        return self._backlog_end is not None
 
     def next_slice(self, most: int) -> Slice | None:
         """The next requests after the checkpoint, at most `most` of them; None if no block is ready.
@@ -95,7 +153,9 @@ class RequestReader:
         if self._backlog_end is None:
             settings = self._settings
             start = self.checkpoint + 1
-            self._head = self._chain.block_number() - settings.confirmations
+            head = self._chain.block_number()
+            self.pace.observe(head, self._clock.monotonic())
+            self._head = head - settings.confirmations
             self.head_reads += 1
             if self._head < start:
                 return None
