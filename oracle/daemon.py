@@ -62,7 +62,10 @@ MODEL_CHECK = 1.0  # seconds between looks at the model directory (a swapped mod
 MIN_TURN_REQUESTS = 50
 """The fewest requests a turn takes, however slow scoring has been: every turn has fixed costs (the
 store's transactions, a verdict transaction and its receipt), which tiny turns would multiply."""
-SLOW_TURN = 4  # a busy turn longer than this many turn budgets is logged with its stages' wall times
+SLOW_TURN = 4
+"""A busy turn longer than this many turn budgets (wall time) is logged with its stages' wall and CPU
+ms: on a shared host wall time includes being descheduled, CPU time says what the turn itself did."""
+DRIFT_DEFER = 120.0  # seconds a busy node may put off its drift report (`report_drift`)
 TURN_SAMPLES = 200_000  # busy turns whose times are kept for the stop line (a few minutes at load)
 FAULT_POINTS = ("scored", "sent", "posted")
 """Test-only crash points (tests/faults/): with `VERDICT_FAULT_POINT` set to one of these, the
@@ -140,11 +143,12 @@ class OracleDaemon:
             raise ConfigError(f"VERDICT_FAULT_POINT must be one of {', '.join(FAULT_POINTS)}")
         self.outbox = Outbox(settings, chain, store, self.policy, self.metrics, self.clock, self._fault)
         self._read_at = -float("inf")  # monotonic time of the last read of new requests
+        self._drift_at = -float("inf")  # monotonic time the drift gauges were last offered a report
         # CPU seconds of this thread per stage (read, features, score, log, flush), for the stop
         # line: the benchmark divides them by the payments decided (issue 16).
         self.stage_cpu: dict[str, float] = {}
         self._per_request: float | None = None  # recent seconds of scoring per request (moving average)
-        self._turn_ms: dict[str, float] = {}  # this turn's wall ms per stage (the slow-turn line)
+        self._turn_ms: dict[str, float] = {}  # this turn's wall and CPU ms per stage (the slow-turn line)
 
     @contextmanager
     def _stage(self, name: str) -> Iterator[None]:
@@ -152,8 +156,13 @@ class OracleDaemon:
         try:
             yield
         finally:
-            self.stage_cpu[name] = self.stage_cpu.get(name, 0.0) + time.thread_time() - began
-            self._turn_ms[name] = self._turn_ms.get(name, 0.0) + (time.perf_counter() - wall) * 1000
+            cpu = time.thread_time() - began
+            self.stage_cpu[name] = self.stage_cpu.get(name, 0.0) + cpu
+            for key, ms in (
+                (f"{name}_ms", (time.perf_counter() - wall) * 1000),
+                (f"{name}_cpu_ms", cpu * 1000),
+            ):
+                self._turn_ms[key] = self._turn_ms.get(key, 0.0) + ms
 
     def _fault(self, point: str) -> None:
         if point == self._fault_point:
@@ -183,21 +192,24 @@ class OracleDaemon:
     def run(self, stop: threading.Event) -> None:
         failures = 0
         turns: deque[float] = deque(maxlen=TURN_SAMPLES)  # seconds of each busy turn
+        turns_cpu: deque[float] = deque(maxlen=TURN_SAMPLES)  # and its CPU seconds (this thread)
         gc_cpu = GcTimer()
         gc.callbacks.append(gc_cpu)
         while not stop.is_set():
             try:
-                began = time.perf_counter()
+                began, began_cpu = time.perf_counter(), time.thread_time()
                 self._turn_ms = {}
                 busy = self.step()
                 if busy:
                     took = time.perf_counter() - began
                     turns.append(took)
+                    turns_cpu.append(time.thread_time() - began_cpu)
                     if took > SLOW_TURN * self.settings.turn_budget:
                         log.info(
                             "slow turn",
                             ms=round(took * 1000, 1),
-                            **{f"{k}_ms": round(v, 1) for k, v in self._turn_ms.items()},
+                            cpu_ms=round(turns_cpu[-1] * 1000, 1),
+                            **{k: round(v, 1) for k, v in self._turn_ms.items()},
                         )
                 failures = 0
             except (ChainError, StoreError) as exc:
@@ -215,6 +227,7 @@ class OracleDaemon:
         log.info(
             "oracle node stopped",
             **turn_times(turns),
+            **{k: v for k, v in turn_times(turns_cpu, "turn_cpu_ms").items() if k != "busy_turns"},
             **stages,
             gc_cpu_ms=round(gc_cpu.seconds * 1000, 1),
             head_reads=self.reader.head_reads,
@@ -248,7 +261,19 @@ class OracleDaemon:
         read_head = self.reader.head_reads != reads or read
         with self._stage("flush"):
             posted = self.outbox.flush(self.reader.head if read_head else None)
-        return read or posted
+        busy = read or posted
+        if not busy or now - self._drift_at >= DRIFT_DEFER:
+            self.report_drift(now)
+        return busy
+
+    def report_drift(self, now: float) -> None:
+        """The drift gauges (`DriftMonitor`, at most once a minute), on a turn with nothing else to
+        do: a report over its 2,000-row window took over 100 ms of CPU, the longest turn of a burst.
+        A node never idle still reports, DRIFT_DEFER seconds late at most."""
+        self._drift_at = now
+        artifact = self.model.artifact
+        if artifact is not None:
+            self.drift.maybe_report(artifact.metadata.get("drift_reference"), now)
 
     def read_and_score(self) -> bool:
         """Stages 1 and 2: the next slice of requests, scored, logged and queued; then the checkpoint
@@ -276,7 +301,6 @@ class OracleDaemon:
                     rows, seen_at, {r.key: r.token for r in fresh}, {r.key: r.terms for r in fresh}
                 )
                 self.drift.observe(artifact.model_id, rows)
-                self.drift.maybe_report(artifact.metadata.get("drift_reference"), self.clock.monotonic())
                 self._fault("scored")
             self.reader.commit(chunk.end)
         except BaseException:
@@ -292,13 +316,20 @@ class OracleDaemon:
         and the next blocks waited."""
         most = max(self.settings.verdict_batch_max, self.settings.verdict_batch_size)
         if self._per_request is None:
-            return most
+            # No cost known yet: the fewest. A first turn of a whole verdict batch (500 at the
+            # bench) with reasons ran for half a second while the chain waited.
+            return min(most, MIN_TURN_REQUESTS)
         fits = int(self.settings.turn_budget / max(self._per_request, 1e-6))
         return max(MIN_TURN_REQUESTS, min(most, fits))
 
     def _learn_cost(self, seconds_per_request: float) -> None:
+        # Up at once, down slowly: a cheap turn (few reasons) then a dear one ran several times
+        # over the budget while the average caught up.
         old = self._per_request
-        self._per_request = seconds_per_request if old is None else 0.7 * old + 0.3 * seconds_per_request
+        if old is None or seconds_per_request > old:
+            self._per_request = seconds_per_request
+        else:
+            self._per_request = 0.7 * old + 0.3 * seconds_per_request
 
 
 class GcTimer:
@@ -316,7 +347,7 @@ class GcTimer:
             self._began = None
 
 
-def turn_times(turns: deque[float]) -> dict[str, float | int]:
+def turn_times(turns: deque[float], name: str = "turn_ms") -> dict[str, float | int]:
     """Busy turns and their p50, p99 and longest in ms: a turn longer than a block time means a
     block's requests wait for the next turn (the benchmark reads these from the stop line)."""
     if not turns:
@@ -325,9 +356,9 @@ def turn_times(turns: deque[float]) -> dict[str, float | int]:
     at = lambda q: round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 2)  # noqa: E731
     return {
         "busy_turns": len(ordered),
-        "turn_ms_p50": at(0.5),
-        "turn_ms_p99": at(0.99),
-        "turn_ms_max": at(1.0),
+        f"{name}_p50": at(0.5),
+        f"{name}_p99": at(0.99),
+        f"{name}_max": at(1.0),
     }
 
 

@@ -53,6 +53,13 @@ PACE_EARLY = 0.15
 """The idle loop wakes this share of a block interval before the next block is due."""
 
 
+FETCH_TURNS = 2
+"""A log fetch spans about this many turns' worth of requests, at the density of the last fetches:
+a node that fell behind fetched and decoded up to `log_batch_blocks` blocks in one turn (thousands
+of requests at load, hundreds of ms), while the chain and the receipts waited."""
+FIRST_SPAN = 16  # blocks in the first fetch, before any density is known
+
+
 class BlockPace:
     """When the next block is due, from the times the head was seen to move (issue 16).
 
@@ -119,6 +126,7 @@ class RequestReader:
         self._backlog_end: int | None = None
         self.head_reads = 0  # how often the head was read: a caller can tell whether `head` is fresh
         self.pace = BlockPace()  # when the next block is due (the daemon's idle wait)
+        self._density: float | None = None  # requests per block in recent fetches (moving average)
 
     @property
     def checkpoint(self) -> int:
@@ -159,9 +167,10 @@ class RequestReader:
             self.head_reads += 1
             if self._head < start:
                 return None
-            end = min(self._head, start + settings.log_batch_blocks - 1)
+            end = min(self._head, start + self._span(most) - 1)
             self._backlog = self._chain.gate_requests(start, end)
             self._backlog_end = end
+            self._learn_density(len(self._backlog) / (end - start + 1))
         # A big backlog is taken a slice at a time, with the verdicts posted between slices: the
         # chain mines one batch while the next is scored, and no turn runs longer than `most` allow.
         requests, rest = self._backlog[:most], self._backlog[most:]
@@ -170,6 +179,20 @@ class RequestReader:
         if not rest:
             self._backlog_end = None
         return Slice(requests, max(end, self.checkpoint))
+
+    def _span(self, most: int) -> int:
+        """Blocks the next fetch spans: about FETCH_TURNS turns of `most` requests at the recent
+        density, at least one block and at most `log_batch_blocks` (sparse chains, catching up)."""
+        limit = self._settings.log_batch_blocks
+        if self._density is None:
+            return min(limit, FIRST_SPAN)
+        if self._density <= 0:
+            return limit
+        return max(1, min(limit, int(FETCH_TURNS * most / self._density)))
+
+    def _learn_density(self, per_block: float) -> None:
+        old = self._density
+        self._density = per_block if old is None else 0.5 * old + 0.5 * per_block
 
     def commit(self, end: int) -> None:
         """Every request up to block `end` is processed: move the checkpoint there."""

@@ -14,7 +14,7 @@ from oracle.clock import ManualClock
 from oracle.config import Settings
 from oracle.isolate import Probe
 from oracle.logging import configure_logging
-from oracle.outbox import INFLIGHT_RECHECK, Outbox
+from oracle.outbox import INFLIGHT_RECHECK, SETTLE_LEAST, Outbox
 from oracle.policy import PolicyCache
 from oracle.reorg import REORG_CHECK
 from oracle.store import Store
@@ -200,3 +200,37 @@ def test_a_verdict_whose_block_is_reorganised_away_is_posted_again(store: Store,
     chain.mined.add(chain.sent[1][0])
     box.flush()
     assert len(store.verdict_rows(final=True)) == 3
+
+
+def test_a_turn_settles_what_its_budget_holds_and_the_next_turns_the_rest_without_asking_again(
+    store: Store, tmp_path: Path
+):
+    """Many verdict transactions mined at once are settled over several turns (at least
+    SETTLE_LEAST verdicts each, then while half a turn budget lasts), in sending order; the
+    receipts already fetched are not asked for again."""
+    configure_logging("json", "info", stream=io.StringIO())
+    settings = Settings(
+        model_dir=tmp_path,
+        verdict_batch_size=150,
+        verdict_batch_max=150,
+        verdict_gas_cap=100_000_000,
+        turn_budget=1e-9,
+        metrics_port=None,
+    )
+    chain, clock = FakeChain(), ManualClock()
+    asked: list[str] = []
+    receipts = chain.receipts
+    chain.receipts = lambda hashes: (asked.extend(hashes), receipts(hashes))[1]  # type: ignore[method-assign]
+    box = outbox(settings, chain, store, clock)
+    scored(store, range(1, 451))
+    box.flush()
+    assert [len(items) for _, items in chain.sent] == [150, 150, 150]
+    chain.mined.update(h for h, _ in chain.sent)
+    asked.clear()
+
+    assert box.flush(head=7)  # the head moved: receipts asked for once, 300 settled (>= SETTLE_LEAST)
+    assert len(store.verdict_rows(final=True)) == 300 == 2 * 150 >= SETTLE_LEAST
+    assert box.flush(head=7)  # same head: the fetched receipt is settled, not asked for again
+    assert len(store.verdict_rows(final=True)) == 450
+    assert sorted(asked) == sorted(h for h, _ in chain.sent)
+    assert box.in_flight == 0
