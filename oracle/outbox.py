@@ -555,20 +555,25 @@ class Outbox:
         self._reorgs.watch(receipt, outcome.tx_hash, by_item)
         finals: dict[str, str] = {}
         skipped: dict[str, str] = {}
+        decisions: Tally[str] = Tally()
+        latency = self._metrics.latency
+        # The logger resolved once per transaction, not per verdict: the module's lazy proxy binds
+        # anew on every call, even for a debug line that is filtered out (issue 16).
+        debug = log.bind().debug
         for item, row in by_item.items():
             if item in outcome.posted:
                 finals[row.key] = final = outcome.finals.get(item, "posted")
-                self._metrics.verdicts.labels(row.decision).inc()
+                decisions[row.decision] += 1
                 seen = self._seen_at.pop(row.key, None)
                 if seen is not None:
-                    self._metrics.latency.observe(now - seen)
-                log.debug(
-                    "verdict posted", key=row.key, score=row.score_bps, outcome=final, tx=outcome.tx_hash
-                )
+                    latency.observe(now - seen)
+                debug("verdict posted", key=row.key, score=row.score_bps, outcome=final, tx=outcome.tx_hash)
             elif item in outcome.skipped:
                 finals[row.key] = skipped[row.key] = reason = outcome.skipped[item]
                 self._seen_at.pop(row.key, None)
-                log.debug("verdict skipped by the oracle", key=row.key, reason=reason)
+                debug("verdict skipped by the oracle", key=row.key, reason=reason)
+        for decision, count in decisions.items():
+            self._metrics.verdicts.labels(decision).inc(count)
         self._verdicts.mark_final_many(finals)
         log.info(
             "verdicts mined",
