@@ -293,9 +293,11 @@ class OracleDaemon:
                 seen_at = self.clock.monotonic()
                 # CPU time, not wall time: on a busy host wall time would shrink turns (and so verdict
                 # batches) until their fixed costs dominate.
-                began = time.thread_time()
+                began, reasons = time.thread_time(), scorer.reasons_cpu
                 with self._stage("score"):
                     rows = self.scoring.score(fresh, scorer, artifact, self.policy.thresholds())
+                # TreeSHAP's share of the score stage, apart (the reasons of payments under review)
+                self.stage_cpu["reasons"] = self.stage_cpu.get("reasons", 0.0) + scorer.reasons_cpu - reasons
                 self._learn_cost((time.thread_time() - began) / len(fresh))
                 self.outbox.enqueue(
                     rows, seen_at, {r.key: r.token for r in fresh}, {r.key: r.terms for r in fresh}
