@@ -195,6 +195,9 @@ class OracleDaemon:
         turns_cpu: deque[float] = deque(maxlen=TURN_SAMPLES)  # and its CPU seconds (this thread)
         gc_cpu = GcTimer()
         gc.callbacks.append(gc_cpu)
+        # The model is loaded before the first turn, not in it: loading (and the compiled forest)
+        # took 135-170 ms of CPU, the longest "turn" of a short burst.
+        self.model.refresh()
         while not stop.is_set():
             try:
                 began, began_cpu = time.perf_counter(), time.thread_time()
