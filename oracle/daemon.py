@@ -66,6 +66,7 @@ SLOW_TURN = 4
 """A busy turn longer than this many turn budgets (wall time) is logged with its stages' wall and CPU
 ms: on a shared host wall time includes being descheduled, CPU time says what the turn itself did."""
 DRIFT_DEFER = 120.0  # seconds a busy node may put off its drift report (`report_drift`)
+COST_TURNS = 20  # busy turns whose cost per request sizes the next turn (`turn_size`)
 TURN_SAMPLES = 200_000  # busy turns whose times are kept for the stop line (a few minutes at load)
 FAULT_POINTS = ("scored", "sent", "posted")
 """Test-only crash points (tests/faults/): with `VERDICT_FAULT_POINT` set to one of these, the
@@ -147,7 +148,8 @@ class OracleDaemon:
         # CPU seconds of this thread per stage (read, features, score, log, flush), for the stop
         # line: the benchmark divides them by the payments decided (issue 16).
         self.stage_cpu: dict[str, float] = {}
-        self._per_request: float | None = None  # recent seconds of scoring per request (moving average)
+        self._per_request: float | None = None  # seconds of scoring per request (the dearest recent turn)
+        self._costs: deque[float] = deque(maxlen=COST_TURNS)  # per request, of the last busy turns
         self._turn_ms: dict[str, float] = {}  # this turn's wall and CPU ms per stage (the slow-turn line)
 
     @contextmanager
@@ -181,6 +183,13 @@ class OracleDaemon:
             raise ConfigError(f"{account.address} is not a registered oracle node on this RiskOracle")
         if self.chain.balance(account.address) == 0:
             raise ChainError(f"oracle node {account.address} has no funds to pay for gas; top it up")
+        # The model is loaded before the first turn, not in it: loading (and the compiled forest)
+        # took 135-170 ms of CPU, the longest "turn" of a short burst. What start-up built (modules,
+        # the model, the ABIs) lives as long as the process: frozen out of the collector's
+        # generations, a full collection no longer walks it (one took ~100 ms of CPU in a turn).
+        self.model.refresh()
+        gc.collect()
+        gc.freeze()
         log.info(
             "oracle node ready",
             node=account.address,
@@ -195,9 +204,6 @@ class OracleDaemon:
         turns_cpu: deque[float] = deque(maxlen=TURN_SAMPLES)  # and its CPU seconds (this thread)
         gc_cpu = GcTimer()
         gc.callbacks.append(gc_cpu)
-        # The model is loaded before the first turn, not in it: loading (and the compiled forest)
-        # took 135-170 ms of CPU, the longest "turn" of a short burst.
-        self.model.refresh()
         while not stop.is_set():
             try:
                 began, began_cpu = time.perf_counter(), time.thread_time()
@@ -328,13 +334,11 @@ class OracleDaemon:
         return max(MIN_TURN_REQUESTS, min(most, fits))
 
     def _learn_cost(self, seconds_per_request: float) -> None:
-        # Up at once, down slowly: a cheap turn (few reasons) then a dear one ran several times
-        # over the budget while the average caught up.
-        old = self._per_request
-        if old is None or seconds_per_request > old:
-            self._per_request = seconds_per_request
-        else:
-            self._per_request = 0.7 * old + 0.3 * seconds_per_request
+        # The dearest of the recent turns: the cost is bimodal (TreeSHAP for the requests under review,
+        # none for the rest), and sizing on an average let a turn of cheap requests be followed by
+        # one three times the budget (167 requests, 214 ms) when the next block was all under review.
+        self._costs.append(seconds_per_request)
+        self._per_request = max(self._costs)
 
 
 class GcTimer:
