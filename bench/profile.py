@@ -62,7 +62,8 @@ def main(burst: int, block_time: float, poll: str, reuse: bool, profile_top: int
     }
     # `reasons` (TreeSHAP) is part of `score`: the figures without it say what the daemon's own work
     # costs whatever share of a burst reaches the review threshold (issue 16 item 3's rule).
-    reasons = stages.get("reasons", 0.0)
+    reasons = round(float(daemon.get("reasons_cpu_ms") or 0.0) / decided, 4)
+    stages["score_reasons"] = reasons
     summary = {
         "burst": burst,
         "decided": out["decided"],

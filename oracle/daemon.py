@@ -148,6 +148,7 @@ class OracleDaemon:
         # CPU seconds of this thread per stage (read, features, score, log, flush), for the stop
         # line: the benchmark divides them by the payments decided (issue 16).
         self.stage_cpu: dict[str, float] = {}
+        self.reasons_cpu = 0.0  # the CPU seconds of TreeSHAP within the "score" stage
         self._per_request: float | None = None  # seconds of scoring per request (the dearest recent turn)
         self._costs: deque[float] = deque(maxlen=COST_TURNS)  # per request, of the last busy turns
         self._turn_ms: dict[str, float] = {}  # this turn's wall and CPU ms per stage (the slow-turn line)
@@ -238,6 +239,7 @@ class OracleDaemon:
             **turn_times(turns),
             **{k: v for k, v in turn_times(turns_cpu, "turn_cpu_ms").items() if k != "busy_turns"},
             **stages,
+            reasons_cpu_ms=round(self.reasons_cpu * 1000, 1),  # inside cpu_ms_score, not beside it
             gc_cpu_ms=round(gc_cpu.seconds * 1000, 1),
             head_reads=self.reader.head_reads,
         )
@@ -306,7 +308,7 @@ class OracleDaemon:
                 with self._stage("score"):
                     rows = self.scoring.score(fresh, scorer, artifact, self.policy.thresholds())
                 # TreeSHAP's share of the score stage, apart (the reasons of payments under review)
-                self.stage_cpu["reasons"] = self.stage_cpu.get("reasons", 0.0) + scorer.reasons_cpu - reasons
+                self.reasons_cpu += scorer.reasons_cpu - reasons
                 self._learn_cost((time.thread_time() - began) / len(fresh))
                 self.outbox.enqueue(
                     rows, seen_at, {r.key: r.token for r in fresh}, {r.key: r.terms for r in fresh}
