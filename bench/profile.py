@@ -4,7 +4,8 @@ per-payment costs (issue 16 item 2). Not part of `make bench`.
 It prepares a chain like `make bench` does (without the scoring and gas figures), or reuses the
 last prepared state with `--reuse`, then runs one burst through `verdict run` and prints the
 daemon's CPU per payment, split by stage (the stop line's `cpu_ms_*`: CPU time of the loop's
-thread in the reader, the scoring stage and the outbox). `--profile` runs the daemon under cProfile
+thread in the reader, the scoring stage and the outbox; `reasons`, TreeSHAP's share of the scoring
+stage, also apart, and the totals without it). `--profile` runs the daemon under cProfile
 (`VERDICT_PROFILE`) and prints its top functions by own time: cProfile roughly doubles the cost of
 Python calls, so take the shares from it and the milliseconds from a run without it. CPU per
 payment, unlike wall rates, holds up on a shared machine.
@@ -16,6 +17,8 @@ import json
 import os
 import pstats
 import sys
+from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -52,21 +55,30 @@ def main(burst: int, block_time: float, poll: str, reuse: bool, profile_top: int
         out = phases.e2e(setup, block_time, GAS_LIMIT, burst, tag, poll)  # type: ignore[arg-type]
     finally:
         os.environ.pop("VERDICT_PROFILE", None)
-    daemon = out["daemon"]
+    daemon = {**_stop_line(work / f"daemon-e2e-{tag}.log"), **out["daemon"]}
     decided = max(out["decided"], 1)
     stages = {
         k[len("cpu_ms_") :]: round(v / decided, 4) for k, v in daemon.items() if k.startswith("cpu_ms_")
     }
+    # `reasons` (TreeSHAP) is part of `score`: the figures without it say what the daemon's own work
+    # costs whatever share of a burst reaches the review threshold (issue 16 item 3's rule).
+    reasons = round(float(daemon.get("reasons_cpu_ms") or 0.0) / decided, 4)
+    stages["score_reasons"] = reasons
     summary = {
         "burst": burst,
         "decided": out["decided"],
         "undecided": out["undecided"],
         "decided_per_s": out["decided_per_s"],
         "daemon_cpu_ms_per_payment": out["daemon_cpu_ms_per_payment"],
+        "daemon_cpu_ms_per_payment_without_reasons": round(out["daemon_cpu_ms_per_payment"] - reasons, 4),
         "stage_cpu_ms_per_payment": stages,
+        "score_cpu_ms_per_payment_without_reasons": round(stages.get("score", 0.0) - reasons, 4),
         "turn_ms_p99": daemon.get("turn_ms_p99"),
         "turn_ms_max": daemon.get("turn_ms_max"),
+        "turn_cpu_ms_p99": daemon.get("turn_cpu_ms_p99"),
         "busy_turns": daemon.get("busy_turns"),
+        "gc_cpu_ms": daemon.get("gc_cpu_ms"),
+        "head_reads": daemon.get("head_reads"),
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
     console.print_json(json.dumps(summary))
@@ -75,6 +87,17 @@ def main(burst: int, block_time: float, poll: str, reuse: bool, profile_top: int
         stats = pstats.Stats(str(dump), stream=sys.stdout)
         stats.sort_stats("tottime").print_stats(profile_top)
         stats.sort_stats("cumulative").print_stats(profile_top)
+
+
+def _stop_line(log: Path) -> dict[str, Any]:
+    """The daemon's stop line (turn CPU times, GC, head reads: what `bench.phases` does not keep)."""
+    for line in reversed(log.read_text().splitlines() if log.exists() else []):
+        if "oracle node stopped" in line:
+            try:
+                return dict(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return {}
 
 
 if __name__ == "__main__":

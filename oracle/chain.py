@@ -145,7 +145,9 @@ class ChainClient:
         self.deployment = deployment
         self.account = account
         self._chain_id: int | None = None
-        self.sender = TxSender(self.w3, account, self.chain_id, self.rpc) if account is not None else None
+        self.sender: TxSender | None = None
+        if account is not None:
+            self.sender = TxSender(self.w3, account, self.chain_id, self.rpc, raw=self._raw)
         # Block number -> timestamp, from the `blockTimestamp` that anvil and recent geth put in each
         # log: saves one eth_getBlock per block holding a request (under automine, per payment).
         self._log_timestamps: dict[int, int] = {}
@@ -293,12 +295,15 @@ class ChainClient:
             return TokenInfo(token[:10], 18)
 
     def thresholds(self) -> tuple[int, int]:
-        fns = self.router.functions
-        return self.rpc(lambda: (int(fns.reviewThreshold().call()), int(fns.rejectThreshold().call())))
+        # One raw batch (`call_many`): two web3 `.call()`s cost several ms of CPU, every few seconds.
+        review, reject = self.call_many(
+            [(self.router, "reviewThreshold", []), (self.router, "rejectThreshold", [])]
+        )
+        return int(review), int(reject)
 
     def is_model_approved(self, model_id: str) -> bool:
         raw = bytes.fromhex(model_id.removeprefix("0x"))
-        return bool(self.rpc(lambda: self.oracle.functions.isModelApproved(raw).call()))
+        return bool(self.call_many([(self.oracle, "isModelApproved", [raw])])[0])
 
     def is_node(self, address: str) -> bool:
         return bool(self.rpc(lambda: self.oracle.functions.isNode(address).call()))

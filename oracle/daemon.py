@@ -17,6 +17,7 @@ and the reclaim path refunds it after its deadline).
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -61,6 +62,11 @@ MODEL_CHECK = 1.0  # seconds between looks at the model directory (a swapped mod
 MIN_TURN_REQUESTS = 50
 """The fewest requests a turn takes, however slow scoring has been: every turn has fixed costs (the
 store's transactions, a verdict transaction and its receipt), which tiny turns would multiply."""
+SLOW_TURN = 4
+"""A busy turn longer than this many turn budgets (wall time) is logged with its stages' wall and CPU
+ms: on a shared host wall time includes being descheduled, CPU time says what the turn itself did."""
+DRIFT_DEFER = 120.0  # seconds a busy node may put off its drift report (`report_drift`)
+COST_TURNS = 20  # busy turns whose cost per request sizes the next turn (`turn_size`)
 TURN_SAMPLES = 200_000  # busy turns whose times are kept for the stop line (a few minutes at load)
 FAULT_POINTS = ("scored", "sent", "posted")
 """Test-only crash points (tests/faults/): with `VERDICT_FAULT_POINT` set to one of these, the
@@ -138,18 +144,28 @@ class OracleDaemon:
             raise ConfigError(f"VERDICT_FAULT_POINT must be one of {', '.join(FAULT_POINTS)}")
         self.outbox = Outbox(settings, chain, store, self.policy, self.metrics, self.clock, self._fault)
         self._read_at = -float("inf")  # monotonic time of the last read of new requests
+        self._drift_at = -float("inf")  # monotonic time the drift gauges were last offered a report
         # CPU seconds of this thread per stage (read, features, score, log, flush), for the stop
         # line: the benchmark divides them by the payments decided (issue 16).
         self.stage_cpu: dict[str, float] = {}
-        self._per_request: float | None = None  # recent seconds of scoring per request (moving average)
+        self.reasons_cpu = 0.0  # the CPU seconds of TreeSHAP within the "score" stage
+        self._per_request: float | None = None  # seconds of scoring per request (the dearest recent turn)
+        self._costs: deque[float] = deque(maxlen=COST_TURNS)  # per request, of the last busy turns
+        self._turn_ms: dict[str, float] = {}  # this turn's wall and CPU ms per stage (the slow-turn line)
 
     @contextmanager
     def _stage(self, name: str) -> Iterator[None]:
-        began = time.thread_time()
+        began, wall = time.thread_time(), time.perf_counter()
         try:
             yield
         finally:
-            self.stage_cpu[name] = self.stage_cpu.get(name, 0.0) + time.thread_time() - began
+            cpu = time.thread_time() - began
+            self.stage_cpu[name] = self.stage_cpu.get(name, 0.0) + cpu
+            for key, ms in (
+                (f"{name}_ms", (time.perf_counter() - wall) * 1000),
+                (f"{name}_cpu_ms", cpu * 1000),
+            ):
+                self._turn_ms[key] = self._turn_ms.get(key, 0.0) + ms
 
     def _fault(self, point: str) -> None:
         if point == self._fault_point:
@@ -168,6 +184,13 @@ class OracleDaemon:
             raise ConfigError(f"{account.address} is not a registered oracle node on this RiskOracle")
         if self.chain.balance(account.address) == 0:
             raise ChainError(f"oracle node {account.address} has no funds to pay for gas; top it up")
+        # The model is loaded before the first turn, not in it: loading (and the compiled forest)
+        # took 135-170 ms of CPU, the longest "turn" of a short burst. What start-up built (modules,
+        # the model, the ABIs) lives as long as the process: frozen out of the collector's
+        # generations, a full collection no longer walks it (one took ~100 ms of CPU in a turn).
+        self.model.refresh()
+        gc.collect()
+        gc.freeze()
         log.info(
             "oracle node ready",
             node=account.address,
@@ -179,12 +202,25 @@ class OracleDaemon:
     def run(self, stop: threading.Event) -> None:
         failures = 0
         turns: deque[float] = deque(maxlen=TURN_SAMPLES)  # seconds of each busy turn
+        turns_cpu: deque[float] = deque(maxlen=TURN_SAMPLES)  # and its CPU seconds (this thread)
+        gc_cpu = GcTimer()
+        gc.callbacks.append(gc_cpu)
         while not stop.is_set():
             try:
-                began = time.perf_counter()
+                began, began_cpu = time.perf_counter(), time.thread_time()
+                self._turn_ms = {}
                 busy = self.step()
                 if busy:
-                    turns.append(time.perf_counter() - began)
+                    took = time.perf_counter() - began
+                    turns.append(took)
+                    turns_cpu.append(time.thread_time() - began_cpu)
+                    if took > SLOW_TURN * self.settings.turn_budget:
+                        log.info(
+                            "slow turn",
+                            ms=round(took * 1000, 1),
+                            cpu_ms=round(turns_cpu[-1] * 1000, 1),
+                            **{k: round(v, 1) for k, v in self._turn_ms.items()},
+                        )
                 failures = 0
             except (ChainError, StoreError) as exc:
                 failures += 1
@@ -195,11 +231,29 @@ class OracleDaemon:
                 stop.wait(delay)
                 continue
             if not busy:
-                # Verdicts in flight: look for their receipts again soon rather than a whole poll later.
-                poll = self.settings.poll_interval
-                stop.wait(min(poll, RECEIPT_POLL) if self.outbox.in_flight else poll)
+                stop.wait(self.idle_wait())
         stages = {f"cpu_ms_{k}": round(v * 1000, 1) for k, v in self.stage_cpu.items()}
-        log.info("oracle node stopped", **turn_times(turns), **stages)
+        gc.callbacks.remove(gc_cpu)
+        log.info(
+            "oracle node stopped",
+            **turn_times(turns),
+            **{k: v for k, v in turn_times(turns_cpu, "turn_cpu_ms").items() if k != "busy_turns"},
+            **stages,
+            reasons_cpu_ms=round(self.reasons_cpu * 1000, 1),  # inside cpu_ms_score, not beside it
+            gc_cpu_ms=round(gc_cpu.seconds * 1000, 1),
+            head_reads=self.reader.head_reads,
+        )
+
+    def idle_wait(self) -> float:
+        """Seconds to sleep after a turn with nothing to do: the poll interval (shorter while
+        verdicts are in flight: their receipts are looked for again soon rather than a whole poll
+        later), or, on a chain mining at a steady pace, until shortly before its next block is due
+        (`reader.BlockPace`): nothing new can be read, nor any receipt come, before it."""
+        poll = self.settings.poll_interval
+        poll = min(poll, RECEIPT_POLL) if self.outbox.in_flight else poll
+        if self.reader.backlog:
+            return poll  # requests fetched and not handed out yet: no block to wait for
+        return max(poll, self.reader.pace.until_next(self.clock.monotonic()))
 
     def step(self) -> bool:
         """One turn of the loop. Returns whether there was work."""
@@ -218,7 +272,19 @@ class OracleDaemon:
         read_head = self.reader.head_reads != reads or read
         with self._stage("flush"):
             posted = self.outbox.flush(self.reader.head if read_head else None)
-        return read or posted
+        busy = read or posted
+        if not busy or now - self._drift_at >= DRIFT_DEFER:
+            self.report_drift(now)
+        return busy
+
+    def report_drift(self, now: float) -> None:
+        """The drift gauges (`DriftMonitor`, at most once a minute), on a turn with nothing else to
+        do: a report over its 2,000-row window took over 100 ms of CPU, the longest turn of a burst.
+        A node never idle still reports, DRIFT_DEFER seconds late at most."""
+        self._drift_at = now
+        artifact = self.model.artifact
+        if artifact is not None:
+            self.drift.maybe_report(artifact.metadata.get("drift_reference"), now)
 
     def read_and_score(self) -> bool:
         """Stages 1 and 2: the next slice of requests, scored, logged and queued; then the checkpoint
@@ -238,15 +304,16 @@ class OracleDaemon:
                 seen_at = self.clock.monotonic()
                 # CPU time, not wall time: on a busy host wall time would shrink turns (and so verdict
                 # batches) until their fixed costs dominate.
-                began = time.thread_time()
+                began, reasons = time.thread_time(), scorer.reasons_cpu
                 with self._stage("score"):
                     rows = self.scoring.score(fresh, scorer, artifact, self.policy.thresholds())
+                # TreeSHAP's share of the score stage, apart (the reasons of payments under review)
+                self.reasons_cpu += scorer.reasons_cpu - reasons
                 self._learn_cost((time.thread_time() - began) / len(fresh))
                 self.outbox.enqueue(
                     rows, seen_at, {r.key: r.token for r in fresh}, {r.key: r.terms for r in fresh}
                 )
                 self.drift.observe(artifact.model_id, rows)
-                self.drift.maybe_report(artifact.metadata.get("drift_reference"), self.clock.monotonic())
                 self._fault("scored")
             self.reader.commit(chunk.end)
         except BaseException:
@@ -262,16 +329,36 @@ class OracleDaemon:
         and the next blocks waited."""
         most = max(self.settings.verdict_batch_max, self.settings.verdict_batch_size)
         if self._per_request is None:
-            return most
+            # No cost known yet: the fewest. A first turn of a whole verdict batch (500 at the
+            # bench) with reasons ran for half a second while the chain waited.
+            return min(most, MIN_TURN_REQUESTS)
         fits = int(self.settings.turn_budget / max(self._per_request, 1e-6))
         return max(MIN_TURN_REQUESTS, min(most, fits))
 
     def _learn_cost(self, seconds_per_request: float) -> None:
-        old = self._per_request
-        self._per_request = seconds_per_request if old is None else 0.7 * old + 0.3 * seconds_per_request
+        # The dearest of the recent turns: the cost is bimodal (TreeSHAP for the requests under review,
+        # none for the rest), and sizing on an average let a turn of cheap requests be followed by
+        # one three times the budget (167 requests, 214 ms) when the next block was all under review.
+        self._costs.append(seconds_per_request)
+        self._per_request = max(self._costs)
 
 
-def turn_times(turns: deque[float]) -> dict[str, float | int]:
+class GcTimer:
+    """CPU seconds of this thread spent in the garbage collector (a `gc.callbacks` entry)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._began: float | None = None
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._began = time.thread_time()
+        elif self._began is not None:
+            self.seconds += time.thread_time() - self._began
+            self._began = None
+
+
+def turn_times(turns: deque[float], name: str = "turn_ms") -> dict[str, float | int]:
     """Busy turns and their p50, p99 and longest in ms: a turn longer than a block time means a
     block's requests wait for the next turn (the benchmark reads these from the stop line)."""
     if not turns:
@@ -280,9 +367,9 @@ def turn_times(turns: deque[float]) -> dict[str, float | int]:
     at = lambda q: round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 2)  # noqa: E731
     return {
         "busy_turns": len(ordered),
-        "turn_ms_p50": at(0.5),
-        "turn_ms_p99": at(0.99),
-        "turn_ms_max": at(1.0),
+        f"{name}_p50": at(0.5),
+        f"{name}_p99": at(0.99),
+        f"{name}_max": at(1.0),
     }
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections import Counter, deque
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -406,8 +407,11 @@ class OnlineFeatures:
         rows = np.zeros((len(recs), len(FEATURES)), dtype=np.float64)
         if not recs:
             return rows
-        known = self._store.known_payments([r.key for r in recs])
-        profiles = self._load(recs, known)
+        # One read transaction for the batch's reads, where the history offers one (HistoryStore).
+        reading = getattr(self._store, "reading", None)
+        with reading() if reading is not None else nullcontext():
+            known = self._store.known_payments([r.key for r in recs])
+            profiles = self._load(recs, known)
         new: list[tuple[PaymentRecord, dict[str, float] | None]] = []
         touched: dict[str, _AccountState] = {}
         new_pairs: list[tuple[str, str, int]] = []

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 
 from sqlalchemy import func, select
 
@@ -25,6 +26,11 @@ from oracle.records import AccountStats, PaymentRecord
 
 class HistoryStore(OverDatabase):
     """Payments seen, account profiles (off-chain KYC), per-account aggregates and payer-payee pairs."""
+
+    def reading(self) -> AbstractContextManager[None]:
+        """The history reads inside the block share one transaction (`OnlineFeatures` reads a
+        batch's payments, accounts and profiles in it)."""
+        return self._db.shared_tx("reading payment history")
 
     # --- account profiles (off-chain KYC) -----------------------------------------------------
 
@@ -144,16 +150,11 @@ class HistoryStore(OverDatabase):
         pair_rows = [{"payer": a, "payee": b, "first_ts": t} for a, b, t in new_pairs]
         with self._db.tx("saving payment history") as conn:
             if pay_rows:
-                conn.execute(
-                    self._db.insert(payments).on_conflict_do_nothing(index_elements=["key"]), pay_rows
-                )
+                conn.execute(self._db.insert_new(payments, ["key"]), pay_rows)
             for chunk in chunks(stat_rows):
                 self._db.upsert(conn, account_stats, list(chunk), ["address"])
             if pair_rows:
-                conn.execute(
-                    self._db.insert(pairs).on_conflict_do_nothing(index_elements=["payer", "payee"]),
-                    pair_rows,
-                )
+                conn.execute(self._db.insert_new(pairs, ["payer", "payee"]), pair_rows)
 
     def payment_count(self) -> int:
         with self._db.tx("counting payments") as conn:

@@ -28,6 +28,7 @@ transaction reverted is checked and sent once more the same way, and parked if i
 
 from __future__ import annotations
 
+import time
 from collections import Counter as Tally
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -57,6 +58,7 @@ INFLIGHT_SHARE = 2
 1/INFLIGHT_SHARE of a block's gas limit, a block's worth of verdicts that leaves the other half to
 everyone else (on an automining dev chain, two large transactions that cannot share a block can
 both wait in the pool for good). A single batch above it is still sent, alone."""
+SETTLE_LEAST = 200  # verdicts a turn settles whatever its budget (see `_settle_mined`)
 BUDGET_TTL = 30.0  # seconds the tokens' push budgets are reused (re-read at once after a revert)
 
 Item = tuple[str, int]  # (target, id): how the RiskOracle names a gated item
@@ -157,6 +159,9 @@ class Outbox:
         self._terms: dict[str, Terms] = {}  # key -> the item's terms (as read), which its verdict carries
         self._budget: tuple[GasBudget, float] | None = None
         self._collected_at: int | None = None  # the head when receipts were last asked for
+        # Receipts fetched and not settled yet (a turn settles what its budget holds, see
+        # `_settle_mined`): tx hash -> receipt; their transactions stay in `_sent` until settled.
+        self._mined: dict[str, dict[str, Any]] = {}
         self._retried: set[str] = set()  # keys whose own transaction reverted once, alone
         # Keys of verdicts whose batch reverted once mined, in the groups they are to be sent in
         # (each half of the reverted batch alone; see `_reverted`).
@@ -198,6 +203,8 @@ class Outbox:
         if head is None or head != self._collected_at or self._overdue():
             busy = self._collect()
             self._collected_at = head
+        elif self._mined:
+            busy = self._settle_mined()
         if self._queue is None:
             self._queue = {row.key: row for row in self._verdicts.unposted()}
         queue = self._queue
@@ -463,22 +470,35 @@ class Outbox:
     def _collect(self) -> bool:
         """Settles the verdict transactions in flight that have been mined (one batched receipt
         request). One unmined for too long is left to the in-flight recheck, which re-sends it."""
-        if not self._sent:
-            return False
-        receipts = self._chain.receipts(list(self._sent))
+        waiting = [h for h in self._sent if h not in self._mined]
+        if not waiting:
+            return self._settle_mined()
+        receipts = self._chain.receipts(waiting)
         now = self._clock.monotonic()
-        settled = False
         for tx_hash, receipt in receipts.items():
+            if receipt is not None:
+                self._mined[tx_hash] = receipt
+            elif now - self._sent[tx_hash].sent_at > RECEIPT_TIMEOUT:
+                log.warning("verdict transaction not mined yet; will check again", tx=tx_hash)
+                del self._sent[tx_hash]
+        return self._settle_mined()
+
+    def _settle_mined(self) -> bool:
+        """Settles the fetched receipts in sending order while this turn's budget lasts (at least
+        one): a turn that found dozens of verdict transactions mined at once (a block that took a
+        backlog of them) settled thousands of verdicts before reading the next block; the rest
+        are settled by the next turns, without asking for their receipts again."""
+        began = time.thread_time()
+        now = self._clock.monotonic()
+        settled = 0  # verdicts
+        for tx_hash in [h for h in self._sent if h in self._mined]:
+            if settled >= SETTLE_LEAST and time.thread_time() - began > self._settings.turn_budget / 2:
+                break
             sent = self._sent[tx_hash]
-            if receipt is None:
-                if now - sent.sent_at > RECEIPT_TIMEOUT:
-                    log.warning("verdict transaction not mined yet; will check again", tx=tx_hash)
-                    del self._sent[tx_hash]
-                continue
-            self._settle(receipt, sent.rows, now - sent.sent_at)
-            del self._sent[tx_hash]
-            settled = True
-        return settled
+            self._settle(self._mined[tx_hash], sent.rows, now - sent.sent_at)
+            del self._sent[tx_hash], self._mined[tx_hash]
+            settled += len(sent.rows)
+        return settled > 0
 
     def _lost(self) -> list[VerdictRow]:
         """Verdicts sent but never seen mined (a crash after sending, a node restart that dropped
@@ -535,20 +555,25 @@ class Outbox:
         self._reorgs.watch(receipt, outcome.tx_hash, by_item)
         finals: dict[str, str] = {}
         skipped: dict[str, str] = {}
+        decisions: Tally[str] = Tally()
+        latency = self._metrics.latency
+        # The logger resolved once per transaction, not per verdict: the module's lazy proxy binds
+        # anew on every call, even for a debug line that is filtered out (issue 16).
+        debug = log.bind().debug
         for item, row in by_item.items():
             if item in outcome.posted:
                 finals[row.key] = final = outcome.finals.get(item, "posted")
-                self._metrics.verdicts.labels(row.decision).inc()
+                decisions[row.decision] += 1
                 seen = self._seen_at.pop(row.key, None)
                 if seen is not None:
-                    self._metrics.latency.observe(now - seen)
-                log.debug(
-                    "verdict posted", key=row.key, score=row.score_bps, outcome=final, tx=outcome.tx_hash
-                )
+                    latency.observe(now - seen)
+                debug("verdict posted", key=row.key, score=row.score_bps, outcome=final, tx=outcome.tx_hash)
             elif item in outcome.skipped:
                 finals[row.key] = skipped[row.key] = reason = outcome.skipped[item]
                 self._seen_at.pop(row.key, None)
-                log.debug("verdict skipped by the oracle", key=row.key, reason=reason)
+                debug("verdict skipped by the oracle", key=row.key, reason=reason)
+        for decision, count in decisions.items():
+            self._metrics.verdicts.labels(decision).inc(count)
         self._verdicts.mark_final_many(finals)
         log.info(
             "verdicts mined",

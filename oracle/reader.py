@@ -7,7 +7,9 @@ after its requests are scored and stored: a crash never skips a request.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
+from statistics import median
 from typing import Protocol
 
 from oracle.chain import GateRequest
@@ -42,6 +44,63 @@ class Slice:
     end: int
 
 
+PACE_SAMPLES = 8
+"""Head changes whose intervals say whether the chain mines at a steady pace (interval mining)."""
+PACE_SPREAD = 0.25
+"""The intervals are steady when every one is within this share of their median: automining and
+bursty chains are not, and are polled at the fixed interval."""
+PACE_EARLY = 0.15
+"""The idle loop wakes this share of a block interval before the next block is due."""
+
+
+FETCH_TURNS = 2
+"""A log fetch spans about this many turns' worth of requests, at the density of the last fetches:
+a node that fell behind fetched and decoded up to `log_batch_blocks` blocks in one turn (thousands
+of requests at load, hundreds of ms), while the chain and the receipts waited."""
+FIRST_SPAN = 16  # blocks in the first fetch, before any density is known
+
+
+class BlockPace:
+    """When the next block is due, from the times the head was seen to move (issue 16).
+
+    Polling the head every few milliseconds between blocks cost most of an idle node's CPU and a
+    visible share of a busy one's (0.1 s blocks: some twenty head reads per block, each a JSON-RPC
+    round trip and a loop turn). On a chain that mines at a steady pace the idle loop instead sleeps
+    until shortly before the next block is due, then polls as before; on any other chain (automine,
+    irregular intervals, too few blocks seen) it never waits longer than the fixed poll."""
+
+    def __init__(self) -> None:
+        self._head: int | None = None
+        self._seen: float | None = None  # monotonic time the head was first seen at its value
+        self._intervals: deque[float] = deque(maxlen=PACE_SAMPLES)
+
+    def observe(self, head: int, now: float) -> None:
+        """The head as just read at `now`."""
+        if head == self._head:
+            return
+        if self._head is not None and self._seen is not None and head == self._head + 1:
+            self._intervals.append(now - self._seen)
+        elif self._head is not None:
+            self._intervals.clear()  # blocks missed between reads: their times are not known
+        self._head, self._seen = head, now
+
+    def interval(self) -> float | None:
+        """The chain's block interval, if it has mined its last PACE_SAMPLES blocks at a steady one."""
+        if len(self._intervals) < PACE_SAMPLES:
+            return None
+        mid = median(self._intervals)
+        if mid <= 0 or any(abs(x - mid) > PACE_SPREAD * mid for x in self._intervals):
+            return None
+        return mid
+
+    def until_next(self, now: float) -> float:
+        """Seconds the idle loop may sleep before the next block is due (0: poll as usual)."""
+        step = self.interval()
+        if step is None or self._seen is None:
+            return 0.0
+        return max(0.0, min(step, self._seen + step * (1 - PACE_EARLY) - now))
+
+
 class RequestReader:
     """Reads the next slice of gate requests after the checkpoint."""
 
@@ -66,6 +125,8 @@ class RequestReader:
         self._backlog: list[GateRequest] = []
         self._backlog_end: int | None = None
         self.head_reads = 0  # how often the head was read: a caller can tell whether `head` is fresh
+        self.pace = BlockPace()  # when the next block is due (the daemon's idle wait)
+        self._density: float | None = None  # requests per block in recent fetches (moving average)
 
     @property
     def checkpoint(self) -> int:
@@ -79,6 +140,11 @@ class RequestReader:
     def head(self) -> int | None:
         """The head as last read (less the confirmations); None before the first read."""
         return self._head
+
+    @property
+    def backlog(self) -> bool:
+        """Whether requests were fetched and not handed out yet (the next slice needs no read)."""
+        return self._backlog_end is not None
 
     def next_slice(self, most: int) -> Slice | None:
         """The next requests after the checkpoint, at most `most` of them; None if no block is ready.
@@ -95,13 +161,16 @@ class RequestReader:
         if self._backlog_end is None:
             settings = self._settings
             start = self.checkpoint + 1
-            self._head = self._chain.block_number() - settings.confirmations
+            head = self._chain.block_number()
+            self.pace.observe(head, self._clock.monotonic())
+            self._head = head - settings.confirmations
             self.head_reads += 1
             if self._head < start:
                 return None
-            end = min(self._head, start + settings.log_batch_blocks - 1)
+            end = min(self._head, start + self._span(most) - 1)
             self._backlog = self._chain.gate_requests(start, end)
             self._backlog_end = end
+            self._learn_density(len(self._backlog) / (end - start + 1))
         # A big backlog is taken a slice at a time, with the verdicts posted between slices: the
         # chain mines one batch while the next is scored, and no turn runs longer than `most` allow.
         requests, rest = self._backlog[:most], self._backlog[most:]
@@ -110,6 +179,20 @@ class RequestReader:
         if not rest:
             self._backlog_end = None
         return Slice(requests, max(end, self.checkpoint))
+
+    def _span(self, most: int) -> int:
+        """Blocks the next fetch spans: about FETCH_TURNS turns of `most` requests at the recent
+        density, at least one block and at most `log_batch_blocks` (sparse chains, catching up)."""
+        limit = self._settings.log_batch_blocks
+        if self._density is None:
+            return min(limit, FIRST_SPAN)
+        if self._density <= 0:
+            return limit
+        return max(1, min(limit, int(FETCH_TURNS * most / self._density)))
+
+    def _learn_density(self, per_block: float) -> None:
+        old = self._density
+        self._density = per_block if old is None else 0.5 * old + 0.5 * per_block
 
     def commit(self, end: int) -> None:
         """Every request up to block `end` is processed: move the checkpoint there."""

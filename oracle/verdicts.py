@@ -119,7 +119,7 @@ class VerdictLog(OverDatabase):
                     present.add(row["key"])  # a key twice in one batch: the first one counts
                     fresh.append(row)
             if fresh:
-                conn.execute(self._db.insert(verdicts).on_conflict_do_nothing(index_elements=["key"]), fresh)
+                conn.execute(self._db.insert_new(verdicts, ["key"]), fresh)
         return len(fresh)
 
     def mark_posted(self, keys: Sequence[str], tx_hash: str) -> None:

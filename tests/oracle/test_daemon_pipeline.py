@@ -5,18 +5,24 @@ gas, and are settled when mined; nothing in flight is sent twice."""
 from __future__ import annotations
 
 import io
+import random
 from pathlib import Path
 from typing import Any
 
 from oracle.budget import ETH, GasBudget
-from oracle.chain import BatchOutcome, SentTx, VerdictItem
+from oracle.chain import BatchOutcome, GateRequest, SentTx, TokenInfo, VerdictItem
 from oracle.clock import ManualClock
 from oracle.config import Settings
+from oracle.features import OnlineFeatures
 from oracle.isolate import Probe
 from oracle.logging import configure_logging
-from oracle.outbox import INFLIGHT_RECHECK, Outbox
+from oracle.metrics import Metrics
+from oracle.model import ModelArtifact
+from oracle.outbox import INFLIGHT_RECHECK, SETTLE_LEAST, Outbox
 from oracle.policy import PolicyCache
 from oracle.reorg import REORG_CHECK
+from oracle.scoring import Scorer
+from oracle.scoring_stage import ScoringStage
 from oracle.store import Store
 
 TARGET = "0x" + "11" * 20
@@ -200,3 +206,115 @@ def test_a_verdict_whose_block_is_reorganised_away_is_posted_again(store: Store,
     chain.mined.add(chain.sent[1][0])
     box.flush()
     assert len(store.verdict_rows(final=True)) == 3
+
+
+def test_a_turn_settles_what_its_budget_holds_and_the_next_turns_the_rest_without_asking_again(
+    store: Store, tmp_path: Path
+):
+    """Many verdict transactions mined at once are settled over several turns (at least
+    SETTLE_LEAST verdicts each, then while half a turn budget lasts), in sending order; the
+    receipts already fetched are not asked for again."""
+    configure_logging("json", "info", stream=io.StringIO())
+    settings = Settings(
+        model_dir=tmp_path,
+        verdict_batch_size=150,
+        verdict_batch_max=150,
+        verdict_gas_cap=100_000_000,
+        turn_budget=1e-9,
+        metrics_port=None,
+    )
+    chain, clock = FakeChain(), ManualClock()
+    asked: list[str] = []
+    receipts = chain.receipts
+    chain.receipts = lambda hashes: (asked.extend(hashes), receipts(hashes))[1]  # type: ignore[method-assign]
+    box = outbox(settings, chain, store, clock)
+    scored(store, range(1, 451))
+    box.flush()
+    assert [len(items) for _, items in chain.sent] == [150, 150, 150]
+    chain.mined.update(h for h, _ in chain.sent)
+    asked.clear()
+
+    assert box.flush(head=7)  # the head moved: receipts asked for once, 300 settled (>= SETTLE_LEAST)
+    assert len(store.verdict_rows(final=True)) == 300 == 2 * 150 >= SETTLE_LEAST
+    assert box.flush(head=7)  # same head: the fetched receipt is settled, not asked for again
+    assert len(store.verdict_rows(final=True)) == 450
+    assert sorted(asked) == sorted(h for h, _ in chain.sent)
+    assert box.in_flight == 0
+
+
+class _Facts:
+    """The chain reads of the scoring stage: every token is ETH, a block an hour after the last."""
+
+    def token_info(self, token: str) -> TokenInfo:
+        return TokenInfo("ETH", 18)
+
+    def block_timestamp(self, number: int) -> int:
+        return 1_700_000_000 + 3_600 * number
+
+
+def _tables(store: Store) -> dict[str, list[tuple[Any, ...]]]:
+    """Every stored row, but the wall-clock columns (when it was scored, finalised)."""
+    out = {}
+    with store._db.tx("dumping") as conn:  # noqa: SLF001 - the test compares raw rows
+        for table in ("payments", "account_stats", "pairs", "verdicts"):
+            rows = conn.exec_driver_sql(f"SELECT * FROM {table}").mappings().all()
+            out[table] = [
+                tuple(v for k, v in r.items() if k not in ("scored_at", "finalized_at")) for r in rows
+            ]
+    return out
+
+
+def test_a_batch_scored_at_once_stores_byte_identical_rows_to_one_at_a_time(
+    artifact: ModelArtifact, tmp_path: Path
+):
+    """The batch path (one model call, one TreeSHAP call for the rows that need reasons, one store
+    transaction per table, the feature JSON made once) against one request at a time: the same
+    scores, decisions, reasons, hashes, features and history rows, byte for byte."""
+    configure_logging("json", "info", stream=io.StringIO())
+    rng = random.Random(5)
+    people = ["0x" + f"{rng.getrandbits(160):040x}" for _ in range(30)]
+    requests = [
+        GateRequest(
+            "router",
+            TARGET,
+            i,
+            rng.choice(people),
+            rng.choice(people),
+            ETH,
+            rng.randrange(10**14, 10**19),
+            0,
+            10 + i // 7,
+            "0x",
+        )
+        for i in range(1, 61)
+    ]
+    review = 10_001  # the first pass finds the scores; the others give the highest reasons
+    results = []
+    for name, size in (("probe", 60), ("batch", 60), ("single", 1)):
+        store = Store(f"sqlite:///{tmp_path / name / 's.sqlite'}")
+        stage = ScoringStage(
+            Settings(model_dir=tmp_path, metrics_port=None), _Facts(), OnlineFeatures(store), store, Metrics()
+        )
+        scorer = Scorer(artifact)
+        rows = [
+            row
+            for at in range(0, len(requests), size)
+            for row in stage.score(requests[at : at + size], scorer, artifact, (review, 9_000))
+        ]
+        if name == "probe":
+            review = max(r.score_bps for r in rows)  # new accounts score high: the top ones get reasons
+            store.close()
+            continue
+        store.mark_final_many({r.key: "settled" for r in rows})
+        results.append(
+            (
+                [(r.key, r.score_bps, r.decision, r.reasons, r.reasons_hash, r.features) for r in rows],
+                _tables(store),
+            )
+        )
+        store.close()
+    (batch_rows, batch_tables), (single_rows, single_tables) = results
+    assert batch_rows == single_rows
+    assert any(r[3] for r in batch_rows) and any(not r[3] for r in batch_rows)  # both kinds compared
+    assert batch_tables == single_tables
+    assert len(batch_tables["verdicts"]) == 60

@@ -9,12 +9,14 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
+from eth_account import Account
 
 from oracle.chain import GateRequest
 from oracle.config import Settings
 from oracle.errors import ChainError
-from oracle.reader import RequestReader
+from oracle.reader import BlockPace, RequestReader
 from oracle.rpc import RawRpc
+from oracle.sender import TxSender
 
 
 def request(item_id: int, block: int) -> GateRequest:
@@ -100,3 +102,50 @@ def test_the_lean_transport_turns_outages_and_garbage_into_chain_errors():
         server.server_close()
     with pytest.raises(ChainError, match="unreachable"):
         RawRpc(f"http://127.0.0.1:{server.server_port}", timeout=2).call("eth_blockNumber", [])
+
+
+def test_the_idle_wait_follows_a_steady_chain_and_never_an_irregular_one():
+    steady = BlockPace()
+    for n in range(1, 12):  # 0.1 s blocks, seen at once
+        steady.observe(n, n * 0.1)
+    assert steady.interval() == pytest.approx(0.1)
+    assert steady.until_next(1.1) == pytest.approx(0.085)  # woken 15% of a block early
+    assert steady.until_next(1.25) == 0.0  # overdue: poll as usual
+    steady.observe(13, 1.3)  # a block missed between reads: its time is unknown, so no pace
+    assert steady.until_next(1.3) == 0.0
+
+    automine = BlockPace()  # a block per transaction: intervals anything
+    for n, at in enumerate([0.0, 0.1, 0.9, 1.0, 3.0, 3.05, 3.1, 5.0, 5.2, 5.3], start=1):
+        automine.observe(n, at)
+    assert automine.interval() is None
+    assert automine.until_next(5.3) == 0.0
+
+
+def test_the_lean_transport_sends_a_raw_transaction_and_reports_a_refusal_like_web3():
+    class Refusing(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            body = b'{"jsonrpc":"2.0","id":1,"error":{"code":-32003,"message":"nonce too low"}}'
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    sender = TxSender(
+        None,  # type: ignore[arg-type]  # never used: everything goes through the raw transport
+        Account.create(),
+        lambda: 1,
+        lambda fn: fn(),
+        raw=RawRpc(f"http://127.0.0.1:{server.server_port}"),
+    )
+    try:
+        with pytest.raises(ValueError, match="nonce too low"):
+            sender._broadcast(b"\x02\x01")  # noqa: SLF001 - `send` turns it into a nonce resync
+    finally:
+        server.shutdown()
+        server.server_close()
