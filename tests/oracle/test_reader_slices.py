@@ -78,21 +78,25 @@ def test_a_failed_turn_reads_again_from_the_checkpoint(tmp_path: Path):
     assert [r.item_id for r in again.requests] == [1, 2, 3]  # from the checkpoint, nothing skipped
 
 
-class _NotJson(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
-        self.rfile.read(int(self.headers["Content-Length"]))
-        body = b"<html>bad gateway</html>"
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+def _replying(body: bytes) -> type[BaseHTTPRequestHandler]:
+    """An HTTP handler that answers every POST with `body`: a node that is not quite a node."""
 
-    def log_message(self, *args: object) -> None:
-        pass
+    class Fixed(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    return Fixed
 
 
 def test_the_lean_transport_turns_outages_and_garbage_into_chain_errors():
-    server = HTTPServer(("127.0.0.1", 0), _NotJson)
+    server = HTTPServer(("127.0.0.1", 0), _replying(b"<html>bad gateway</html>"))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         with pytest.raises(ChainError, match="malformed response"):
@@ -122,19 +126,8 @@ def test_the_idle_wait_follows_a_steady_chain_and_never_an_irregular_one():
 
 
 def test_the_lean_transport_sends_a_raw_transaction_and_reports_a_refusal_like_web3():
-    class Refusing(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers["Content-Length"]))
-            body = b'{"jsonrpc":"2.0","id":1,"error":{"code":-32003,"message":"nonce too low"}}'
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Refusing)
+    refusal = b'{"jsonrpc":"2.0","id":1,"error":{"code":-32003,"message":"nonce too low"}}'
+    server = HTTPServer(("127.0.0.1", 0), _replying(refusal))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     sender = TxSender(
         None,  # type: ignore[arg-type]  # never used: everything goes through the raw transport
