@@ -71,15 +71,16 @@ class Arbitrageur:
     def __post_init__(self) -> None:
         eth = self.w3.eth
         self._router02 = eth.contract(str(self.fx.router02.address), abi=abi_of(self.fx.router02))
-        assert self.fx.v3 is not None
-        self._swap_router = eth.contract(
-            str(self.fx.v3.swap_router.address), abi=abi_of(self.fx.v3.swap_router)
+        v3 = self.fx.v3
+        self._swap_router = (
+            None if v3 is None else eth.contract(str(v3.swap_router.address), abi=abi_of(v3.swap_router))
         )
         found = [(f"v2 {'/'.join(sorted(k))}", pair, V2) for k, pair in self.fx.pairs.items()]
-        found += [
-            (f"v3 {'/'.join(sorted(k))} {fee / 10_000:g}%", pool, fee)
-            for (k, fee), pool in self.fx.v3.pools.items()
-        ]
+        if v3 is not None:
+            found += [
+                (f"v3 {'/'.join(sorted(k))} {fee / 10_000:g}%", pool, fee)
+                for (k, fee), pool in v3.pools.items()
+            ]
         for name, instance, fee in found:
             contract = eth.contract(str(instance.address), abi=abi_of(instance))
             code0 = self.fx.code_of(contract.functions.token0().call())
@@ -103,7 +104,7 @@ class Arbitrageur:
                 calls.append(
                     call_tx(token.functions.mint(self.account.address, STOCK_UNITS * 10**6), gas=120_000)
                 )
-            for spender in (self._router02.address, self._swap_router.address):
+            for spender in (r.address for r in (self._router02, self._swap_router) if r is not None):
                 calls.append(call_tx(token.functions.approve(spender, MAX_UINT), gas=80_000))
         self._send_all(calls)
 
@@ -156,6 +157,7 @@ class Arbitrageur:
             net = liquidity * (target - now) // Q96
         gross = net * 1_000_000 // (1_000_000 - pool.fee) * 101 // 100 + 1  # the limit stops it at target
         params = (token_in, token_out, pool.fee, self.account.address, deadline, gross, 0, target)
+        assert self._swap_router is not None  # a v3 pool is only watched when fx has v3
         return call_tx(self._swap_router.functions.exactInputSingle(params), gas=300_000)
 
     def _send_all(self, txs: list[dict[str, Any]]) -> None:
