@@ -5,32 +5,37 @@ its report (`oracle.network.fx`), and the router converts within the quote's and
 or refunds the payer in full.
 
 The ECB reference rates move the price feeds a business day per payment from the day the pools were
-seeded at (the pools are not arbitraged back): once the feeds have drifted more than the router's
-band from the pools, the nodes decline to quote (a fill off the feeds' band) and the payer is
-refunded. The payment in the middle is sandwiched: once its quote is accepted, its currency's feed
-jumps past the band before the report lands, so the router refunds it (`quote off feed`) instead
-of converting at a rate the feeds no longer back. Both count as refunded for slippage.
+seeded at, and after each move an arbitrageur (`verdict_demo.arbitrage`) trades the pools back to
+the feeds, as arbitrageurs do on a real chain (without it the nodes soon decline to quote: a fill
+off the feeds' band). The payment in the middle is sandwiched: once its quote is accepted, its
+currency's feed jumps past the band before the report lands, so the router refunds it (`quote off
+feed`) instead of converting at a rate the feeds no longer back. Only such refunds, and a missing
+quote because the fill was off the feeds' band, count as refunded for slippage; every refund's
+reason is in `refund_reasons`.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
 from rich.console import Console
 from web3.exceptions import ContractLogicError
 
 from oracle.errors import VerdictError
 from oracle.fx_daemon import EcbDayRates
 from oracle.fx_node import CrossBorderQuoter, QuoteOffFeedError
-from oracle.fx_report import CrossBorderRecord, cross_border_summary, read_cross_border
+from oracle.fx_report import SLIPPAGE_REFUNDS, CrossBorderRecord, cross_border_summary, read_cross_border
 from oracle.routes import RouteError
 from oracle.traffic import call_tx
+from verdict_demo.arbitrage import Arbitrageur
 from verdict_deploy.fx import FEED_DECIMALS, RATE_DAY, WETH
 
 CURRENCIES = ("USD", "EUR", "GBP")  # the demo's FX world: three currencies and WETH
@@ -39,6 +44,9 @@ UNIT = 10**6
 SANDWICH_MOVE = Decimal("1.03")  # the feed jump after the quote: twice the router's 150 bps band
 QUOTE_WAIT = 30.0  # seconds to wait for the transmitter's quote of the sandwiched payment
 STATUSES = ("none", "pending", "held", "settled", "refunded")
+OFF_BAND = "no quote: fill off the feeds' band"  # a NoQuote refund the nodes declined for slippage
+# The arbitrageur's key: fixed, so the demo's chain is the same every run (funded by anvil_setBalance).
+ARBITRAGEUR_KEY = keccak(text="verdict demo arbitrageur")
 
 
 @dataclass
@@ -51,6 +59,8 @@ class DemoCrossBorder:
     abis: dict[str, list[dict[str, Any]]]
     start_block: int
     slippage_bps: int  # the nodes' quotes' slippage (VERDICT_FX_SLIPPAGE_BPS)
+    arbitrage: bool = True  # trade the pools back to the feeds after each feed move
+    gaps_after: list[dict[str, float]] = field(default_factory=list)  # each pool's bps off, per arbitrage
 
     @property
     def _w3(self) -> Any:
@@ -61,8 +71,13 @@ class DemoCrossBorder:
         decided before the next; returns the `cross_border` section of demo-summary.json."""
         cross = self._w3.eth.contract(str(self.fx.cross_border.address), abi=self.abis["ICrossBorderRouter"])
         day = RATE_DAY
+        arbitrageur = self._arbitrageur() if self.arbitrage else None
+        trades = 0
         for n, row in enumerate(rows):
             day, prices = self._post_feeds(day + timedelta(days=1))
+            if arbitrageur is not None:
+                trades += arbitrageur.rebalance(prices)
+                self.gaps_after.append(arbitrageur.gaps(prices))
             out_code = ("EUR", "GBP")[n % 2]
             payer = self.replay.wallets[int(row.payer)]
             payee = self.replay.address_of(int(row.payee))
@@ -77,23 +92,45 @@ class DemoCrossBorder:
                 f"cross-border {payment_id}: {amount / UNIT:,.2f} mUSD -> m{out_code} at the ECB rate of "
                 f"{day.isoformat()}: {outcome}{note}"
             )
+        if arbitrageur is not None:
+            worst_now = self._worst_gap() or 0.0
+            console.print(
+                f"arbitrageur: {trades} trades kept {len(arbitrageur.pools)} pools within "
+                f"{worst_now:.1f} bps of the feeds after each move"
+            )
         records = read_cross_border(self.replay.chain, self.abis, self.start_block)
         off_feed = self._declined_off_feed(cross, records)
-        summary = cross_border_summary(records)
         for r in records:
             if r.id in off_feed:
-                r.refund_reason = "no quote: fill off the feeds' band"
+                r.refund_reason = OFF_BAND
         refunded = [r for r in records if r.outcome == "refunded"]
+        worst = self._worst_gap()
         return {
-            **summary,
-            # a payment the nodes would not quote because the pools' fill was off the feeds' band
-            # was refunded for slippage too (on chain its reason is NoQuote: no quote reached it)
-            "refunded_for_slippage": summary["refunded_for_slippage"] + len(off_feed),
+            **cross_border_summary(records),
+            # slippage only: the quote off the feeds on chain (the sandwich), a swap below its bound,
+            # or no quote because the pools' fill was off the feeds' band (on chain: NoQuote); any
+            # other refund (no route, a stale feed, a rejection) is only in `refund_reasons`
+            "refunded_for_slippage": sum(r.refund_reason in (*SLIPPAGE_REFUNDS, OFF_BAND) for r in refunded),
             "refunded": len(refunded),
             "refund_reasons": {k: sum(r.refund_reason == k for r in refunded) for k in _reasons(refunded)},
             "slippage_bound_bps": self.slippage_bps,
+            "arbitrage": {
+                "trades": trades,
+                "worst_gap_bps": None if worst is None else round(worst, 1),
+            },
             "items": [item_of(r) for r in records],
         }
+
+    def _worst_gap(self) -> float | None:
+        """The largest gap of a pool to the feeds after any arbitrage, in bps."""
+        return max((abs(g) for gaps in self.gaps_after for g in gaps.values()), default=None)
+
+    def _arbitrageur(self) -> Arbitrageur:
+        arbitrageur = Arbitrageur(
+            self._w3, self.replay.sender, Account.from_key(ARBITRAGEUR_KEY), self.fx, self.abis
+        )
+        arbitrageur.fund()
+        return arbitrageur
 
     def _declined_off_feed(self, cross: Any, records: Sequence[CrossBorderRecord]) -> set[int]:
         """The ids refunded for want of a quote because, at their request's block (where the
