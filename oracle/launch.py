@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,22 +21,39 @@ class DaemonProcess:
 
     proc: subprocess.Popen[bytes]
     log_path: Path
+    # Where this process's lines begin: a restarted node appends to the same file, and its
+    # readiness must not be read from the line its predecessor wrote.
+    log_start: int = 0
 
     @classmethod
-    def start(cls, env: dict[str, str], log_path: Path) -> DaemonProcess:
+    def start(
+        cls,
+        env: Mapping[str, str],
+        log_path: Path,
+        args: Sequence[str] = ("run",),
+        json_logs: bool = True,
+    ) -> DaemonProcess:
+        """`verdict ARGS` with the VERDICT_* settings `env` over this process's environment, its
+        output appended to `log_path`."""
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with log_path.open("ab") as out:
+            start = out.tell()
             proc = subprocess.Popen(
-                [sys.executable, "-m", "oracle.cli", "run"],
-                env={**os.environ, "VERDICT_LOG_FORMAT": "json", **env},
+                [sys.executable, "-m", "oracle.cli", *args],
+                env={**os.environ, **({"VERDICT_LOG_FORMAT": "json"} if json_logs else {}), **env},
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
             )
-        return cls(proc, log_path)
+        return cls(proc, log_path, start)
 
     def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        """This process's own lines (not those of an earlier process that used the same file)."""
+        if not self.log_path.exists():
+            return ""
+        with self.log_path.open("rb") as log:
+            log.seek(self.log_start)
+            return log.read().decode(errors="replace")
 
     def wait_for(self, text: str, timeout: float = 60.0) -> bool:
         """Waits until `text` appears in the log; False on timeout or if the process exited first."""

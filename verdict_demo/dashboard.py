@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import sys
 import time
 import urllib.request
@@ -43,15 +42,7 @@ def free_port() -> int:
 def start_dashboard(env: Mapping[str, str], log_path: Path, port: int) -> DaemonProcess:
     """`verdict dashboard --port PORT` with the VERDICT_* settings `env` over this process's own
     environment, its output appended to `log_path`. `.stop()` ends it (SIGTERM, then SIGKILL)."""
-    with log_path.open("ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "oracle.cli", "dashboard", "--port", str(port)],
-            env={**os.environ, **env},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    return DaemonProcess(proc, log_path)
+    return DaemonProcess.start(env, log_path, args=("dashboard", "--port", str(port)), json_logs=False)
 
 
 def wait_healthy(base_url: str, dashboard: DaemonProcess, timeout: float = 30.0) -> bool:

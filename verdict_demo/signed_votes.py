@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
@@ -42,16 +39,7 @@ from verdict_deploy.relay import dao_contracts
 def start_relayer(env: Mapping[str, str], log_path: Path, port: int) -> DaemonProcess:
     """`verdict relay --port PORT` with the VERDICT_* settings `env` over this process's environment,
     its output appended to `log_path`; `.stop()` ends it."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "oracle.cli", "relay", "--port", str(port)],
-            env={**os.environ, "VERDICT_LOG_FORMAT": "json", **env},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    return DaemonProcess(proc, log_path)
+    return DaemonProcess.start(env, log_path, args=("relay", "--port", str(port)))
 
 
 @contextlib.contextmanager
