@@ -47,6 +47,7 @@ from oracle.reader import CHECKPOINT, RequestReader
 from oracle.scoring import Scorer
 from oracle.scoring_stage import ScoringStage
 from oracle.store import Store
+from oracle.turn_trace import TracedChain, TurnTrace
 
 __all__ = ["CHECKPOINT", "FAULT_POINTS", "Metrics", "ModelSlot", "OracleDaemon", "run_daemon"]
 
@@ -135,14 +136,19 @@ class OracleDaemon:
         self.clock = clock or SystemClock()
         self.model = ModelSlot(Path(settings.model_dir))
         self.policy = PolicyCache(chain, self.clock)
-        self.reader = RequestReader(settings, chain, store, chain.deployment.block, self.clock)
+        # Bench only (bench/latency_probe.py): a per-turn timing trace of the reader's and the
+        # outbox's chain calls. Off, the stages get the client itself.
+        trace_path = os.environ.get("VERDICT_TURN_TRACE") or None
+        self.trace = TurnTrace(Path(trace_path)) if trace_path else None
+        staged: ChainClient = chain if self.trace is None else TracedChain(chain, self.trace)  # type: ignore[assignment]
+        self.reader = RequestReader(settings, staged, store, chain.deployment.block, self.clock)
         self.fx = FxNode.for_daemon(settings, chain)  # cross-border quotes and feeds (oracle.fx_daemon)
         log_ = store if self.fx is None else self.fx.verdicts(store)
         self.scoring = ScoringStage(settings, chain, OnlineFeatures(store), log_, self.metrics, self.clock)
         self._fault_point = os.environ.get("VERDICT_FAULT_POINT") or None  # read once; see FAULT_POINTS
         if self._fault_point is not None and self._fault_point not in FAULT_POINTS:
             raise ConfigError(f"VERDICT_FAULT_POINT must be one of {', '.join(FAULT_POINTS)}")
-        self.outbox = Outbox(settings, chain, store, self.policy, self.metrics, self.clock, self._fault)
+        self.outbox = Outbox(settings, staged, store, self.policy, self.metrics, self.clock, self._fault)
         self._read_at = -float("inf")  # monotonic time of the last read of new requests
         self._drift_at = -float("inf")  # monotonic time the drift gauges were last offered a report
         # CPU seconds of this thread per stage (read, features, score, log, flush), for the stop
@@ -209,7 +215,11 @@ class OracleDaemon:
             try:
                 began, began_cpu = time.perf_counter(), time.thread_time()
                 self._turn_ms = {}
+                if self.trace is not None:
+                    self.trace.begin()
                 busy = self.step()
+                if self.trace is not None:
+                    self.trace.end(busy, self._turn_ms)
                 if busy:
                     took = time.perf_counter() - began
                     turns.append(took)
@@ -234,6 +244,8 @@ class OracleDaemon:
                 stop.wait(self.idle_wait())
         stages = {f"cpu_ms_{k}": round(v * 1000, 1) for k, v in self.stage_cpu.items()}
         gc.callbacks.remove(gc_cpu)
+        if self.trace is not None:
+            self.trace.close()
         log.info(
             "oracle node stopped",
             **turn_times(turns),
@@ -272,6 +284,8 @@ class OracleDaemon:
         read_head = self.reader.head_reads != reads or read
         with self._stage("flush"):
             posted = self.outbox.flush(self.reader.head if read_head else None)
+        if self.trace is not None:
+            self.trace.mark("flushed")
         busy = read or posted
         if not busy or now - self._drift_at >= DRIFT_DEFER:
             self.report_drift(now)
@@ -315,6 +329,8 @@ class OracleDaemon:
                 )
                 self.drift.observe(artifact.model_id, rows)
                 self._fault("scored")
+            if self.trace is not None:
+                self.trace.mark("scored", ids=[r.item_id for r in chunk.requests])
             self.reader.commit(chunk.end)
         except BaseException:
             self.reader.forget()  # read again from the checkpoint: nothing handed out is skipped
