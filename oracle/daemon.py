@@ -158,6 +158,9 @@ class OracleDaemon:
         self._per_request: float | None = None  # seconds of scoring per request (the dearest recent turn)
         self._costs: deque[float] = deque(maxlen=COST_TURNS)  # per request, of the last busy turns
         self._turn_ms: dict[str, float] = {}  # this turn's wall and CPU ms per stage (the slow-turn line)
+        self._enqueued = False  # this turn queued fresh verdicts (sent before receipts: `flush`)
+        self._commit_to: int | None = None  # the checkpoint this turn's slice moves to, once sent
+        self._flushed_head: int | None = None  # the head last passed to the outbox
 
     @contextmanager
     def _stage(self, name: str) -> Iterator[None]:
@@ -260,12 +263,13 @@ class OracleDaemon:
         """Seconds to sleep after a turn with nothing to do: the poll interval (shorter while
         verdicts are in flight: their receipts are looked for again soon rather than a whole poll
         later), or, on a chain mining at a steady pace, until shortly before its next block is due
-        (`reader.BlockPace`): nothing new can be read, nor any receipt come, before it."""
+        (`reader.BlockPace`): nothing new can be read, nor any receipt come, before it; from then
+        on briskly until it comes."""
         poll = self.settings.poll_interval
         poll = min(poll, RECEIPT_POLL) if self.outbox.in_flight else poll
         if self.reader.backlog:
             return poll  # requests fetched and not handed out yet: no block to wait for
-        return max(poll, self.reader.pace.until_next(self.clock.monotonic()))
+        return self.reader.pace.wait(self.clock.monotonic(), poll)
 
     def step(self) -> bool:
         """One turn of the loop. Returns whether there was work."""
@@ -275,6 +279,7 @@ class OracleDaemon:
             self.fx.tick(now)
         read = False
         reads = self.reader.head_reads
+        self._commit_to = None  # a failed turn's slice: read again (its verdicts are in the log)
         if not self.outbox.in_flight or now - self._read_at >= READ_WHILE_SENDING:
             self._read_at = now
             read = self.read_and_score()
@@ -283,13 +288,29 @@ class OracleDaemon:
         # do not ask for receipts every time (a stale head only delays them to the next read).
         read_head = self.reader.head_reads != reads or read
         with self._stage("flush"):
-            posted = self.outbox.flush(self.reader.head if read_head else None)
+            posted = self.flush(self.reader.head if read_head else None)
+        if self._commit_to is not None:
+            # The checkpoint moves once this turn's verdicts are sent, off their path to the chain:
+            # a crash before it re-reads the slice, whose requests the verdict log already holds.
+            self.reader.commit(self._commit_to)
+            self._commit_to = None
         if self.trace is not None:
             self.trace.mark("flushed")
         busy = read or posted
         if not busy or now - self._drift_at >= DRIFT_DEFER:
             self.report_drift(now)
         return busy
+
+    def flush(self, head: int | None) -> bool:
+        """Stage 3 (`Outbox.flush`, `head` as it takes it), with this turn's fresh verdicts sent
+        before the receipts of the earlier ones are asked for and settled: at 0.1 s blocks a block's
+        verdicts must reach the pool before the next block is sealed, and settling the verdict
+        transaction mined in the very block just read (its receipt, decoding, the log's updates)
+        came first and cost that margin (issue 16, bench/latency_probe.py). The first call passes
+        the head the outbox last saw, for which it asks for no receipts; the second collects."""
+        last, self._flushed_head = self._flushed_head, head
+        fresh, self._enqueued = self._enqueued, False
+        return flush_fresh_first(self.outbox, head, last, fresh)
 
     def report_drift(self, now: float) -> None:
         """The drift gauges (`DriftMonitor`, at most once a minute), on a turn with nothing else to
@@ -328,10 +349,11 @@ class OracleDaemon:
                     rows, seen_at, {r.key: r.token for r in fresh}, {r.key: r.terms for r in fresh}
                 )
                 self.drift.observe(artifact.model_id, rows)
+                self._enqueued = True
                 self._fault("scored")
             if self.trace is not None:
                 self.trace.mark("scored", ids=[r.item_id for r in chunk.requests])
-            self.reader.commit(chunk.end)
+            self._commit_to = chunk.end  # moved after the send (`step`)
         except BaseException:
             self.reader.forget()  # read again from the checkpoint: nothing handed out is skipped
             raise
@@ -357,6 +379,17 @@ class OracleDaemon:
         # one three times the budget (167 requests, 214 ms) when the next block was all under review.
         self._costs.append(seconds_per_request)
         self._per_request = max(self._costs)
+
+
+def flush_fresh_first(outbox: Outbox, head: int | None, last: int | None, fresh: bool) -> bool:
+    """`outbox.flush(head)`, but with `fresh` verdicts queued (this turn's) sent before any receipt
+    is asked for: first a flush at `last`, the head the outbox was last given (it asks for receipts
+    only when the head moved), then the one at `head`, which collects and settles. Returns whether
+    anything was sent or settled."""
+    if not fresh or head is None or last is None or head == last:
+        return outbox.flush(head)
+    sent = outbox.flush(last)
+    return outbox.flush(head) or sent
 
 
 class GcTimer:
