@@ -105,6 +105,7 @@ class Turn:
     flushed: float | None
     calls: list[list[Any]]
     ids: list[int]
+    cpu_ms: float
 
 
 def read_trace(path: Path) -> list[Turn]:
@@ -113,7 +114,13 @@ def read_trace(path: Path) -> list[Turn]:
         raw = json.loads(line)
         turns.append(
             Turn(
-                raw["t0"], raw["t1"], raw.get("scored"), raw.get("flushed"), raw["calls"], raw.get("ids", [])
+                raw["t0"],
+                raw["t1"],
+                raw.get("scored"),
+                raw.get("flushed"),
+                raw["calls"],
+                raw.get("ids", []),
+                raw.get("cpu_ms", 0.0),
             )
         )
     return turns
@@ -249,6 +256,18 @@ def report(
         if t.scored is not None and any(c[0] == "send" for c in t.calls)
     ]
     receipts = [(c[2] - c[1]) * 1000 for t in turns for c in t.calls if c[0] == "receipts"]
+    # The turn's own CPU up to its last send (load-independent): what a quiet host's wall time
+    # from reading the head to the verdicts' send would be; and per request scored.
+    to_send = [
+        ([c[3]["cpu_ms"] for c in t.calls if c[0] == "send"][-1], len(t.ids))
+        for t in turns
+        if t.ids and any(c[0] == "send" for c in t.calls)
+    ]
+    console.print(
+        f"  turn CPU ms to its last send p50/p90/p99 {stats([c for c, _ in to_send])};"
+        f" per request {stats([c / n for c, n in to_send])};"
+        f" turn CPU ms in all {stats([t.cpu_ms for t in turns])}"
+    )
     console.print(
         f"  turns {len(turns)}: wall ms p50/p90/p99 {stats(durations)};"
         f" scored -> first send {stats(before_send)};"
