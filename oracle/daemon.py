@@ -47,6 +47,7 @@ from oracle.reader import CHECKPOINT, RequestReader
 from oracle.scoring import Scorer
 from oracle.scoring_stage import ScoringStage
 from oracle.store import Store
+from oracle.turn_trace import TracedChain, TurnTrace
 
 __all__ = ["CHECKPOINT", "FAULT_POINTS", "Metrics", "ModelSlot", "OracleDaemon", "run_daemon"]
 
@@ -135,14 +136,19 @@ class OracleDaemon:
         self.clock = clock or SystemClock()
         self.model = ModelSlot(Path(settings.model_dir))
         self.policy = PolicyCache(chain, self.clock)
-        self.reader = RequestReader(settings, chain, store, chain.deployment.block, self.clock)
+        # Bench only (bench/latency_probe.py): a per-turn timing trace of the reader's and the
+        # outbox's chain calls. Off, the stages get the client itself.
+        trace_path = os.environ.get("VERDICT_TURN_TRACE") or None
+        self.trace = TurnTrace(Path(trace_path)) if trace_path else None
+        staged: ChainClient = chain if self.trace is None else TracedChain(chain, self.trace)  # type: ignore[assignment]
+        self.reader = RequestReader(settings, staged, store, chain.deployment.block, self.clock)
         self.fx = FxNode.for_daemon(settings, chain)  # cross-border quotes and feeds (oracle.fx_daemon)
         log_ = store if self.fx is None else self.fx.verdicts(store)
         self.scoring = ScoringStage(settings, chain, OnlineFeatures(store), log_, self.metrics, self.clock)
         self._fault_point = os.environ.get("VERDICT_FAULT_POINT") or None  # read once; see FAULT_POINTS
         if self._fault_point is not None and self._fault_point not in FAULT_POINTS:
             raise ConfigError(f"VERDICT_FAULT_POINT must be one of {', '.join(FAULT_POINTS)}")
-        self.outbox = Outbox(settings, chain, store, self.policy, self.metrics, self.clock, self._fault)
+        self.outbox = Outbox(settings, staged, store, self.policy, self.metrics, self.clock, self._fault)
         self._read_at = -float("inf")  # monotonic time of the last read of new requests
         self._drift_at = -float("inf")  # monotonic time the drift gauges were last offered a report
         # CPU seconds of this thread per stage (read, features, score, log, flush), for the stop
@@ -152,6 +158,9 @@ class OracleDaemon:
         self._per_request: float | None = None  # seconds of scoring per request (the dearest recent turn)
         self._costs: deque[float] = deque(maxlen=COST_TURNS)  # per request, of the last busy turns
         self._turn_ms: dict[str, float] = {}  # this turn's wall and CPU ms per stage (the slow-turn line)
+        self._enqueued = False  # this turn queued fresh verdicts (sent before receipts: `flush`)
+        self._commit_to: int | None = None  # the checkpoint this turn's slice moves to, once sent
+        self._flushed_head: int | None = None  # the head last passed to the outbox
 
     @contextmanager
     def _stage(self, name: str) -> Iterator[None]:
@@ -209,7 +218,11 @@ class OracleDaemon:
             try:
                 began, began_cpu = time.perf_counter(), time.thread_time()
                 self._turn_ms = {}
+                if self.trace is not None:
+                    self.trace.begin()
                 busy = self.step()
+                if self.trace is not None:
+                    self.trace.end(busy, self._turn_ms)
                 if busy:
                     took = time.perf_counter() - began
                     turns.append(took)
@@ -234,6 +247,8 @@ class OracleDaemon:
                 stop.wait(self.idle_wait())
         stages = {f"cpu_ms_{k}": round(v * 1000, 1) for k, v in self.stage_cpu.items()}
         gc.callbacks.remove(gc_cpu)
+        if self.trace is not None:
+            self.trace.close()
         log.info(
             "oracle node stopped",
             **turn_times(turns),
@@ -248,12 +263,13 @@ class OracleDaemon:
         """Seconds to sleep after a turn with nothing to do: the poll interval (shorter while
         verdicts are in flight: their receipts are looked for again soon rather than a whole poll
         later), or, on a chain mining at a steady pace, until shortly before its next block is due
-        (`reader.BlockPace`): nothing new can be read, nor any receipt come, before it."""
+        (`reader.BlockPace`): nothing new can be read, nor any receipt come, before it; from then
+        on briskly until it comes."""
         poll = self.settings.poll_interval
         poll = min(poll, RECEIPT_POLL) if self.outbox.in_flight else poll
         if self.reader.backlog:
             return poll  # requests fetched and not handed out yet: no block to wait for
-        return max(poll, self.reader.pace.until_next(self.clock.monotonic()))
+        return self.reader.pace.wait(self.clock.monotonic(), poll)
 
     def step(self) -> bool:
         """One turn of the loop. Returns whether there was work."""
@@ -263,6 +279,7 @@ class OracleDaemon:
             self.fx.tick(now)
         read = False
         reads = self.reader.head_reads
+        self._commit_to = None  # a failed turn's slice: read again (its verdicts are in the log)
         if not self.outbox.in_flight or now - self._read_at >= READ_WHILE_SENDING:
             self._read_at = now
             read = self.read_and_score()
@@ -271,11 +288,29 @@ class OracleDaemon:
         # do not ask for receipts every time (a stale head only delays them to the next read).
         read_head = self.reader.head_reads != reads or read
         with self._stage("flush"):
-            posted = self.outbox.flush(self.reader.head if read_head else None)
+            posted = self.flush(self.reader.head if read_head else None)
+        if self._commit_to is not None:
+            # The checkpoint moves once this turn's verdicts are sent, off their path to the chain:
+            # a crash before it re-reads the slice, whose requests the verdict log already holds.
+            self.reader.commit(self._commit_to)
+            self._commit_to = None
+        if self.trace is not None:
+            self.trace.mark("flushed")
         busy = read or posted
         if not busy or now - self._drift_at >= DRIFT_DEFER:
             self.report_drift(now)
         return busy
+
+    def flush(self, head: int | None) -> bool:
+        """Stage 3 (`Outbox.flush`, `head` as it takes it), with this turn's fresh verdicts sent
+        before the receipts of the earlier ones are asked for and settled: at 0.1 s blocks a block's
+        verdicts must reach the pool before the next block is sealed, and settling the verdict
+        transaction mined in the very block just read (its receipt, decoding, the log's updates)
+        came first and cost that margin (issue 16, bench/latency_probe.py). The first call passes
+        the head the outbox last saw, for which it asks for no receipts; the second collects."""
+        last, self._flushed_head = self._flushed_head, head
+        fresh, self._enqueued = self._enqueued, False
+        return flush_fresh_first(self.outbox, head, last, fresh)
 
     def report_drift(self, now: float) -> None:
         """The drift gauges (`DriftMonitor`, at most once a minute), on a turn with nothing else to
@@ -314,8 +349,11 @@ class OracleDaemon:
                     rows, seen_at, {r.key: r.token for r in fresh}, {r.key: r.terms for r in fresh}
                 )
                 self.drift.observe(artifact.model_id, rows)
+                self._enqueued = True
                 self._fault("scored")
-            self.reader.commit(chunk.end)
+            if self.trace is not None:
+                self.trace.mark("scored", ids=[r.item_id for r in chunk.requests])
+            self._commit_to = chunk.end  # moved after the send (`step`)
         except BaseException:
             self.reader.forget()  # read again from the checkpoint: nothing handed out is skipped
             raise
@@ -341,6 +379,17 @@ class OracleDaemon:
         # one three times the budget (167 requests, 214 ms) when the next block was all under review.
         self._costs.append(seconds_per_request)
         self._per_request = max(self._costs)
+
+
+def flush_fresh_first(outbox: Outbox, head: int | None, last: int | None, fresh: bool) -> bool:
+    """`outbox.flush(head)`, but with `fresh` verdicts queued (this turn's) sent before any receipt
+    is asked for: first a flush at `last`, the head the outbox was last given (it asks for receipts
+    only when the head moved), then the one at `head`, which collects and settles. Returns whether
+    anything was sent or settled."""
+    if not fresh or head is None or last is None or head == last:
+        return outbox.flush(head)
+    sent = outbox.flush(last)
+    return outbox.flush(head) or sent
 
 
 class GcTimer:

@@ -51,6 +51,14 @@ PACE_SPREAD = 0.25
 bursty chains are not, and are polled at the fixed interval."""
 PACE_EARLY = 0.15
 """The idle loop wakes this share of a block interval before the next block is due."""
+PACE_ANCHORS = 4
+"""The last sightings the next block's due time is projected from (the earliest projection wins):
+a head first seen late, because the node was busy when its block came, does not push the next wake
+later. Few, so that an error in the median interval is not multiplied by many blocks."""
+PACE_POLL = 0.05
+"""From the wake until the block comes, the head is polled every this share of a block interval (5 ms
+at 0.1 s blocks), however long the configured poll: the block is due, and at the default 50 ms poll
+(20 ms with verdicts in flight) a block that came just after a poll waited that long to be read."""
 
 
 FETCH_TURNS = 2
@@ -66,13 +74,15 @@ class BlockPace:
     Polling the head every few milliseconds between blocks cost most of an idle node's CPU and a
     visible share of a busy one's (0.1 s blocks: some twenty head reads per block, each a JSON-RPC
     round trip and a loop turn). On a chain that mines at a steady pace the idle loop instead sleeps
-    until shortly before the next block is due, then polls as before; on any other chain (automine,
-    irregular intervals, too few blocks seen) it never waits longer than the fixed poll."""
+    until shortly before the next block is due, then polls briskly until it comes; on any other
+    chain (automine, irregular intervals, too few blocks seen, a chain that stopped) it never waits
+    longer than the fixed poll."""
 
     def __init__(self) -> None:
         self._head: int | None = None
         self._seen: float | None = None  # monotonic time the head was first seen at its value
         self._intervals: deque[float] = deque(maxlen=PACE_SAMPLES)
+        self._anchors: deque[tuple[int, float]] = deque(maxlen=PACE_ANCHORS)  # (head, first seen)
 
     def observe(self, head: int, now: float) -> None:
         """The head as just read at `now`."""
@@ -82,7 +92,9 @@ class BlockPace:
             self._intervals.append(now - self._seen)
         elif self._head is not None:
             self._intervals.clear()  # blocks missed between reads: their times are not known
+            self._anchors.clear()
         self._head, self._seen = head, now
+        self._anchors.append((head, now))
 
     def interval(self) -> float | None:
         """The chain's block interval, if it has mined its last PACE_SAMPLES blocks at a steady one."""
@@ -93,12 +105,35 @@ class BlockPace:
             return None
         return mid
 
+    def due(self) -> float | None:
+        """When the block after the head is due to be seen (None: no steady pace): the earliest of
+        the last sightings projected forward by the interval."""
+        step = self.interval()
+        if step is None or self._head is None or not self._anchors:
+            return None
+        return min(seen + (self._head + 1 - head) * step for head, seen in self._anchors)
+
     def until_next(self, now: float) -> float:
         """Seconds the idle loop may sleep before the next block is due (0: poll as usual)."""
-        step = self.interval()
-        if step is None or self._seen is None:
+        due = self.due()
+        if due is None:
             return 0.0
-        return max(0.0, min(step, self._seen + step * (1 - PACE_EARLY) - now))
+        step = self.interval() or 0.0
+        return max(0.0, min(step, due - step * PACE_EARLY - now))
+
+    def wait(self, now: float, poll: float) -> float:
+        """Seconds the idle loop sleeps, given the configured `poll`: until shortly before the next
+        block is due, then every PACE_POLL of an interval until it comes; `poll` on a chain with no
+        steady pace, and once the block is a whole interval late (a chain that stopped mining)."""
+        due, step = self.due(), self.interval()
+        if due is None or step is None:
+            return poll
+        sleep = self.until_next(now)
+        if sleep > 0:
+            return sleep
+        if now - due > step:
+            return poll
+        return min(poll, step * PACE_POLL)
 
 
 class RequestReader:
