@@ -94,6 +94,7 @@ class Inclusion:
         self.rpc = rpc
         self.next_block = after_block + 1
         self.last_block = after_block  # the last block that included one of ours
+        self.blocks_used = 0  # blocks that included at least one of ours
         self.waiting: set[str] = set()
         self.polls = 0
 
@@ -118,6 +119,7 @@ class Inclusion:
                 self.waiting.difference_update(block["transactions"])
                 if len(self.waiting) < before:
                     self.last_block = n
+                    self.blocks_used += 1
         self.next_block = head + 1
         return True
 
@@ -234,6 +236,7 @@ def _batched(
         "mined": time.perf_counter(),
         "first_block": after_block,
         "last_included_block": seen.last_block,
+        "blocks_with_ours": seen.blocks_used,
         "polls": seen.polls,
         "clock_jumps": jumps,
         "drain_s": drains,
