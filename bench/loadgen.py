@@ -19,6 +19,7 @@ across processes.
 
 from __future__ import annotations
 
+import bisect
 import json
 import resource
 import sys
@@ -94,7 +95,7 @@ class Inclusion:
         self.rpc = rpc
         self.next_block = after_block + 1
         self.last_block = after_block  # the last block that included one of ours
-        self.blocks_used = 0  # blocks that included at least one of ours
+        self.used: list[int] = []  # the blocks that included at least one of ours
         self.waiting: set[str] = set()
         self.polls = 0
 
@@ -119,7 +120,7 @@ class Inclusion:
                 self.waiting.difference_update(block["transactions"])
                 if len(self.waiting) < before:
                     self.last_block = n
-                    self.blocks_used += 1
+                    self.used.append(n)
         self.next_block = head + 1
         return True
 
@@ -215,11 +216,13 @@ def _batched(
     seen = Inclusion(rpc, after_block)
     jumps = 0
     drains: list[float] = []  # seconds each round's barrier waited for the round to be included
+    barrier_blocks: list[int] = []  # the block holding each finished round's last transaction
     start = time.perf_counter()
     for chunk in batches:
         if chunk.start in starts:
             waited = time.perf_counter()
             seen.wait(0)
+            barrier_blocks.append(seen.last_block)
             if round_gap_s > 0:
                 _answer(rpc.call("evm_increaseTime", [round_gap_s]))
                 jumps += 1
@@ -236,11 +239,19 @@ def _batched(
         "mined": time.perf_counter(),
         "first_block": after_block,
         "last_included_block": seen.last_block,
-        "blocks_with_ours": seen.blocks_used,
+        "blocks_with_ours": len(seen.used),
+        # blocks holding none of ours between a round's last transaction and the next round's
+        # first: what each barrier (and the refill after it) cost the chain's stream of our load
+        "barrier_gap_blocks": [_next_after(seen.used, b) - b - 1 for b in barrier_blocks],
         "polls": seen.polls,
         "clock_jumps": jumps,
         "drain_s": drains,
     }
+
+
+def _next_after(blocks: list[int], block: int) -> int:
+    """The first of the ascending `blocks` after `block`."""
+    return blocks[bisect.bisect_right(blocks, block)]
 
 
 def _paced(spec: dict[str, Any], signed: list[tuple[LocalAccount, bytes]], rate: float) -> dict[str, Any]:

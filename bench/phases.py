@@ -138,6 +138,7 @@ def _load_phase(
         # the rest are the chain waiting for the load generator (round barriers, refills)
         "blocks_to_last": out.get("last_included_block", out["last_block"]) - out["first_block"],
         "blocks_with_ours": out.get("blocks_with_ours"),
+        "round_gap_blocks": out.get("barrier_gap_blocks", []),
     }
 
 
@@ -259,6 +260,7 @@ def e2e(
             "round_drain_s": out.get("drain_s", []),
             "blocks_to_last_pay": out.get("last_included_block", out["last_block"]) - out["first_block"],
             "blocks_with_pays": out.get("blocks_with_ours"),
+            "round_gap_blocks": out.get("barrier_gap_blocks", []),
             "daemon": _turns(daemon),
             "memory": memory,
         }

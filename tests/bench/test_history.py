@@ -122,6 +122,8 @@ def test_each_payer_pays_a_round_gap_of_block_time_after_its_last_payment():
             blocks.append(receipt["blockNumber"])
             mined_at.append(w3.eth.get_block(receipt["blockNumber"])["timestamp"])
         assert out["last_included_block"] == max(blocks)
+        assert out["blocks_with_ours"] == len(set(blocks))
+        assert len(out["barrier_gap_blocks"]) == 2 and min(out["barrier_gap_blocks"]) >= 0
         # The same batch again: the node refuses it (nonces used), and the load generator says so.
         with pytest.raises(RuntimeError, match="20 of 20 transactions refused"):
             send_batch(rpc, Batch.of(0, [raw for _, raw in signed[:20]]))
