@@ -24,9 +24,9 @@ from oracle.traffic import percentile
 
 DRAIN_TIMEOUT = 300.0  # seconds the burst's last outcomes are waited for
 POOL_WINDOW = 2_000
-"""Transactions the load generator lets wait in anvil's pool on an interval-mined chain: more than a
-block takes at 0.1 s, so every block is full of work; the automine window (bench.loadgen.WINDOW)
-is for a chain that mines one transaction per block."""
+"""Transactions the load generator lets be sent and not yet included on an interval-mined chain:
+more than a block takes at 0.1 s, so every block is full of work; the automine window
+(bench.loadgen.WINDOW) is for a chain that mines one transaction per block."""
 
 
 @dataclass
