@@ -24,9 +24,9 @@ from oracle.traffic import percentile
 
 DRAIN_TIMEOUT = 300.0  # seconds the burst's last outcomes are waited for
 POOL_WINDOW = 2_000
-"""Transactions the load generator lets wait in anvil's pool on an interval-mined chain: more than a
-block takes at 0.1 s, so every block is full of work; the automine window (bench.loadgen.WINDOW)
-is for a chain that mines one transaction per block."""
+"""Transactions the load generator lets be sent and not yet included on an interval-mined chain:
+more than a block takes at 0.1 s, so every block is full of work; the automine window
+(bench.loadgen.WINDOW) is for a chain that mines one transaction per block."""
 
 
 @dataclass
@@ -134,6 +134,11 @@ def _load_phase(
         "anvil_cpu_ms_per_tx_over_idle": _over_idle(cpu_s, idle, elapsed, count),
         "loadgen_cpu_ms_per_tx": round(out["cpu_s"] * 1000 / count, 3),
         "round_drain_s": out.get("drain_s", []),  # the burst's clock jumps (bench.loadgen._batched)
+        # blocks from the phase's start to the last of its transactions, and those holding any:
+        # the rest are the chain waiting for the load generator (round barriers, refills)
+        "blocks_to_last": out.get("last_included_block", out["last_block"]) - out["first_block"],
+        "blocks_with_ours": out.get("blocks_with_ours"),
+        "round_gap_blocks": out.get("barrier_gap_blocks", []),
     }
 
 
@@ -253,6 +258,9 @@ def e2e(
             "daemon_cpu_ms_per_payment": round(cpu_daemon * 1000 / count, 3),
             "loadgen_cpu_ms_per_payment": round(out["cpu_s"] * 1000 / count, 3),
             "round_drain_s": out.get("drain_s", []),
+            "blocks_to_last_pay": out.get("last_included_block", out["last_block"]) - out["first_block"],
+            "blocks_with_pays": out.get("blocks_with_ours"),
+            "round_gap_blocks": out.get("barrier_gap_blocks", []),
             "daemon": _turns(daemon),
             "memory": memory,
         }

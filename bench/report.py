@@ -107,6 +107,15 @@ def mode_figures(mode: dict[str, Any]) -> dict[str, Any]:
         },
         "anvil_cpu_ms_per_transfer": median_range(t["anvil_cpu_ms_per_tx"] for t in runs["transfers"]),
         "anvil_cpu_ms_per_pay_alone": median_range(p["anvil_cpu_ms_per_tx"] for p in runs["pays"]),
+        # The load generator runs the same code in every phase (bench.loadgen), so its cost weighs
+        # on both sides of a ratio alike: shown per phase to let a reader check that it does.
+        "loadgen_cpu_ms_per_transfer": median_range(
+            t.get("loadgen_cpu_ms_per_tx") for t in runs["transfers"]
+        ),
+        "loadgen_cpu_ms_per_pay_alone": median_range(p.get("loadgen_cpu_ms_per_tx") for p in runs["pays"]),
+        # Seconds per burst the load generator waited at the round barriers (bench.loadgen._batched).
+        "round_barrier_s_pay_only": median_range(sum(p.get("round_drain_s") or [0]) for p in runs["pays"]),
+        "round_barrier_s_e2e": median_range(sum(e.get("round_drain_s") or [0]) for e in runs["e2e"]),
         "daemon_turn_ms_p99": median_range(e["daemon"].get("turn_ms_p99") for e in runs["e2e"]),
         "daemon_turn_ms_p99_below_block_time": all(
             e["daemon"].get("turn_ms_p99", float("inf")) < block_ms for e in runs["e2e"]
@@ -317,6 +326,15 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
                     [
                         "anvil CPU ms per plain transfer / per pay alone",
                         f"{_r(f['anvil_cpu_ms_per_transfer'])} / {_r(f['anvil_cpu_ms_per_pay_alone'])}",
+                    ],
+                    [
+                        "load generator CPU ms per plain transfer / per pay alone",
+                        f"{_r(f.get('loadgen_cpu_ms_per_transfer'))}"
+                        f" / {_r(f.get('loadgen_cpu_ms_per_pay_alone'))}",
+                    ],
+                    [
+                        "round barriers, s per burst: pay-only / end to end",
+                        f"{_r(f.get('round_barrier_s_pay_only'))} / {_r(f.get('round_barrier_s_e2e'))}",
                     ],
                     [
                         "daemon busy-turn p99, ms (below the block time?)",

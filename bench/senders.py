@@ -154,7 +154,7 @@ def measure(
                 time.sleep(0.01)
             mined_at, cpu1, last = time.perf_counter(), cpu_seconds(pid), rpc.head()
             seconds = mined_at - start
-            # as bench.loadgen.wait_mined: the receipt of every sender's last transaction
+            # what main's load generator did before bench.loadgen.Inclusion: every sender's last receipt
             last_hash = {
                 i % senders: "0x" + keccak(bytes.fromhex(raw[2:])).hex() for i, raw in enumerate(signed)
             }

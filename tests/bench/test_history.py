@@ -14,8 +14,9 @@ from web3 import Web3
 
 from bench.anvil import Anvil
 from bench.history import ROUND_GAP_S, Population, copy_template, prime_template, rounds
-from bench.loadgen import TRANSFER_GAS, Signer, _batched
+from bench.loadgen import TRANSFER_GAS, Batch, Signer, _batched, send_batch
 from oracle.features import FEATURES, OnlineFeatures, PaymentRecord
+from oracle.rpc import RawRpc
 from oracle.store import Store
 
 PAYERS, PAYEES, PER_PAYER = 120, 30, 3
@@ -111,12 +112,21 @@ def test_each_payer_pays_a_round_gap_of_block_time_after_its_last_payment():
             (payers[i % 40], signer.sign(payers[i % 40], {"to": sink, "value": 1, "gas": TRANSFER_GAS}))
             for i in range(120)
         ]
-        out = _batched(w3, signed, 20, 1_000, rounds(120, 40), 3_600)
+        rpc = RawRpc(anvil.url)
+        out = _batched(rpc, signed, 20, 1_000, rounds(120, 40), 3_600)
         assert out["clock_jumps"] == 2
-        mined_at = []
+        mined_at, blocks = [], []
         for _, raw in signed:
             receipt = w3.eth.get_transaction_receipt(keccak(raw))
+            assert receipt is not None  # every one mined when _batched returns
+            blocks.append(receipt["blockNumber"])
             mined_at.append(w3.eth.get_block(receipt["blockNumber"])["timestamp"])
+        assert out["last_included_block"] == max(blocks)
+        assert out["blocks_with_ours"] == len(set(blocks))
+        assert len(out["barrier_gap_blocks"]) == 2 and min(out["barrier_gap_blocks"]) >= 0
+        # The same batch again: the node refuses it (nonces used), and the load generator says so.
+        with pytest.raises(RuntimeError, match="20 of 20 transactions refused"):
+            send_batch(rpc, Batch.of(0, [raw for _, raw in signed[:20]]))
     for k in range(40, 120):
         assert mined_at[k] - mined_at[k - 40] >= 3_600  # the same payer, one round later
     for r in range(3):
