@@ -46,8 +46,7 @@ PAYER_SETS: dict[str, tuple[int, bool]] = {
     # the one before. The model rightly flags a wallet that pays every few ms: 500 fresh payers
     # paying 30 times in seconds (the old burst, 86-93% reaching review) measured the review path.
     # Not one payer per payment: anvil's cost per block grows with the accounts in its state.
-    "burst": (BURST_PAYERS, True),
-    "paced": (300, True),
+    "burst": (BURST_PAYERS, True),  # the latency phase's payers too (bench.phases.paced_spec)
 }
 
 

@@ -299,7 +299,7 @@ def main(rates: str, seconds: float, block_time: float, poll: str, reuse: bool, 
         bench = setup.bench(anvil)
         os.environ["VERDICT_TURN_TRACE"] = str(trace)
         try:
-            daemon = phases._daemon(setup, anvil, tag, poll)
+            daemon = phases._daemon(setup, anvil, tag, poll, primed=True)
         finally:
             os.environ.pop("VERDICT_TURN_TRACE", None)
         start_block = bench.client.block_number()
@@ -310,7 +310,7 @@ def main(rates: str, seconds: float, block_time: float, poll: str, reuse: bool, 
             for k, rate in enumerate(offered):
                 count = int(rate * seconds)
                 first = bench.payment_count() + 1
-                spec = bench.spec("paced", count, "paced", rate=rate, traffic_seed=k + 1)
+                spec = phases.paced_spec(bench, rate, count, k)
                 before = cpu_seconds(daemon.proc.pid)
                 bench.loadgen(spec, f"{tag}-{rate:g}")
                 ids = range(first, first + count)

@@ -154,14 +154,15 @@ class Signer:
 
 def _payments(spec: dict[str, Any], client: ChainClient, signer: Signer) -> list[tuple[LocalAccount, bytes]]:
     """(payer, signed pay transaction), alternating ETH and the stablecoin. The burst's pairs and
-    amounts are drawn like its primed history's (bench.history); paced ones are $5-$2,000."""
+    amounts are drawn like its primed history's (bench.history), and so are the latency phase's
+    (`like_history`); other paced ones are $5-$2,000."""
     rng = np.random.default_rng(int(spec.get("traffic_seed", 1)))
     payers = wallets(int(spec["payers"]), seed=f"{spec['seed']}:payer")
     payees = wallets(int(spec["payees"]), seed=f"{spec['seed']}:payee")
     tokens = spec["tokens"]
     drawn = (
         Population([a.address for a in payers], [a.address for a in payees]).burst(int(spec["count"]))
-        if spec["mode"] == "burst"
+        if spec["mode"] == "burst" or spec.get("like_history")
         else None
     )
     out = []
