@@ -64,6 +64,8 @@ OTHER_TOKEN = 15
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("payer", "payee", "token", "amount_usd", "timestamp")
 
+_FLOAT_ONLY = {float}  # a feature dict whose JSON is also its row's (no int or bool spelled otherwise)
+
 # Positions in FEATURES, for code that fills rows.
 _IDX = {name: i for i, name in enumerate(FEATURES)}
 
@@ -439,7 +441,7 @@ class OnlineFeatures:
                 if encoded is not None:
                     width = len(FEATURES)
                     for (rec, text), (_, feats) in zip(texts, new, strict=True):
-                        if len(feats) == width and all(type(v) is float for v in feats.values()):
+                        if len(feats) == width and set(map(type, feats.values())) == _FLOAT_ONLY:
                             encoded[rec.key] = text
                 self._store.record_payments(texts, [s.stats() for s in touched.values()], new_pairs)
         except BaseException:
