@@ -10,10 +10,9 @@ existing database opens as it is.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.pool import StaticPool
 
 from oracle.errors import StoreError
+from oracle.records import dumps_sorted as dumps_sorted  # the stores' encoder, re-exported
 
 # Schema definitions are immutable descriptions, not mutable state.
 _META = MetaData()
@@ -58,9 +58,6 @@ payments = Table(
     Column("token_out", String(32), nullable=True),
 )
 
-dumps_sorted = json.JSONEncoder(sort_keys=True).encode
-"""`json.dumps(x, sort_keys=True)`, with one encoder made once: dumps builds a new encoder on every
-call that passes an option, a fifth of the cost of a feature dict (two per payment, issue 16)."""
 
 # The history's window reads (`HistoryStore.recent_payments`: an account's payments since a time)
 # search these instead of scanning the account's whole history or the whole window (issue 16).
@@ -229,6 +226,9 @@ class Database:
             self._engine = self._make_engine(url, parsed)
         except (sa_exc.ArgumentError, ImportError) as err:
             raise StoreError(f"store {self._label}: cannot create engine ({err})") from err
+        # The DBAPI's positional placeholder (sqlite3: qmark; psycopg: format) for `driver_*` SQL.
+        self._mark = "?" if self._engine.dialect.paramstyle == "qmark" else "%s"
+        self._quote = self._engine.dialect.identifier_preparer.quote
         with self._server_hint(), self.guard("open"):
             if not create and not inspect(self._engine).has_table(payments.name):
                 self._engine.dispose()
@@ -372,6 +372,75 @@ class Database:
             self._statements[(table.name, tuple(keys), None)] = stmt
         return stmt
 
+    # --- driver SQL for the daemon's per-batch statements (issue 16) ------------------------------
+    # SQLAlchemy Core spent more CPU per batch than SQLite did on the daemon's few hot statements:
+    # building each statement and its cache key, expanding every IN list, and one `construct_params`
+    # per row of an executemany. These run the same SQL through the same engine and transaction as
+    # plain DBAPI strings with tuples; values are passed as they are (none of these columns' types
+    # converts a value on either dialect), so the stored rows are the same byte for byte.
+
+    def driver_insert(
+        self, table: Table, columns: tuple[str, ...], keys: tuple[str, ...], update: bool
+    ) -> str:
+        """`INSERT INTO table (columns) VALUES (...) ON CONFLICT (keys)` and `DO UPDATE SET` the other
+        columns to the new values (update) or `DO NOTHING`, as driver SQL (one tuple per row, in
+        `columns` order); built once."""
+        cache = ("driver", table.name, columns, keys, update)
+        sql = self._statements.get(cache)
+        if sql is None:
+            q = self._quote
+            rest = [c for c in columns if c not in keys]
+            action = (
+                "DO UPDATE SET " + ", ".join(f"{q(c)} = excluded.{q(c)}" for c in rest)
+                if update and rest
+                else "DO NOTHING"
+            )
+            sql = (
+                f"INSERT INTO {q(table.name)} ({', '.join(q(c) for c in columns)}) "
+                f"VALUES ({', '.join([self._mark] * len(columns))}) "
+                f"ON CONFLICT ({', '.join(q(k) for k in keys)}) {action}"
+            )
+            self._statements[cache] = sql
+        return str(sql)
+
+    def driver_update(self, table: Table, columns: tuple[str, ...], key: str) -> str:
+        """`UPDATE table SET columns WHERE key = ?` as driver SQL (tuples: the columns' values, then
+        the key); built once."""
+        cache = ("driver-update", table.name, columns, key)
+        sql = self._statements.get(cache)
+        if sql is None:
+            q = self._quote
+            sets = ", ".join(f"{q(c)} = {self._mark}" for c in columns)
+            sql = f"UPDATE {q(table.name)} SET {sets} WHERE {q(key)} = {self._mark}"
+            self._statements[cache] = sql
+        return str(sql)
+
+    def run_many(self, conn: Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """One driver statement for each row (one executemany); nothing for no rows."""
+        if rows:
+            conn.exec_driver_sql(sql, list(rows) if len(rows) > 1 else rows[0])
+
+    def select_in(
+        self,
+        conn: Connection,
+        table: Table,
+        columns: Sequence[str],
+        column: str,
+        values: Sequence[Any],
+        after: tuple[str, Any] | None = None,
+    ) -> list[Any]:
+        """Rows (tuples of `columns`) of `table` whose `column` is one of `values`, one driver query
+        per CHUNK values; after=(c, x) adds `AND c > x`."""
+        q = self._quote
+        head = f"SELECT {', '.join(q(c) for c in columns)} FROM {q(table.name)} WHERE {q(column)} IN ("
+        tail = ")" if after is None else f") AND {q(after[0])} > {self._mark}"
+        extra = () if after is None else (after[1],)
+        out: list[Any] = []
+        for chunk in chunks(values):
+            sql = head + ", ".join([self._mark] * len(chunk)) + tail
+            out.extend(conn.exec_driver_sql(sql, (*chunk, *extra)).fetchall())
+        return out
+
     def close(self) -> None:
         self._engine.dispose()
 
@@ -389,6 +458,11 @@ class OverDatabase:
 
     def close(self) -> None:
         self._db.close()
+
+    def batch(self, what: str) -> AbstractContextManager[None]:
+        """Every store call of this thread inside the block runs in one transaction, committed at its
+        end (the scoring stage's history rows and verdicts: one commit per batch, issue 16)."""
+        return self._db.shared_tx(what)
 
     @property
     def label(self) -> str:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from oracle.errors import DataError
 from oracle.fx_features import FX_FEATURES, fx_columns, fx_values
-from oracle.records import AccountStats, PaymentRecord
+from oracle.records import AccountStats, PaymentRecord, dumps_sorted
 
 HOUR = 3_600
 DAY = 86_400
@@ -64,6 +64,8 @@ OTHER_TOKEN = 15
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("payer", "payee", "token", "amount_usd", "timestamp")
 
+_FLOAT_ONLY = {float}  # a feature dict whose JSON is also its row's (no int or bool spelled otherwise)
+
 # Positions in FEATURES, for code that fills rows.
 _IDX = {name: i for i, name in enumerate(FEATURES)}
 
@@ -94,7 +96,7 @@ class PaymentHistory(Protocol):
 
     def record_payments(
         self,
-        rows: Sequence[tuple[PaymentRecord, dict[str, float] | None]],
+        rows: Sequence[tuple[PaymentRecord, dict[str, float] | str | None]],
         stats: Sequence[AccountStats],
         new_pairs: Sequence[tuple[str, str, int]],
     ) -> None: ...
@@ -394,13 +396,19 @@ class OnlineFeatures:
         """Add `rec` to the history (no-op if its key was observed before)."""
         self.compute_many([rec])
 
-    def compute_many(self, recs: Sequence[PaymentRecord], observe: bool = True) -> np.ndarray:
+    def compute_many(
+        self, recs: Sequence[PaymentRecord], observe: bool = True, encoded: dict[str, str] | None = None
+    ) -> np.ndarray:
         """FEATURES-ordered rows for `recs`, taken in the given order.
 
         With observe=True (the default, what the daemon wants) each payment is added to the history
         right after its features are computed, so later payments in the same batch see the earlier
         ones (a burst inside one block is still a burst), exactly like `batch_features`. Keys
         already in the history return their recorded features and are not added twice.
+
+        encoded: filled with key -> the features' JSON (`dumps_sorted` of the FEATURES dict) of each
+        payment added, when that is also the JSON of its row's values (every value a float), so
+        the verdict log can store the same bytes without encoding them again (issue 16).
         """
         for rec in recs:
             _check_record(rec)
@@ -412,7 +420,7 @@ class OnlineFeatures:
         with reading() if reading is not None else nullcontext():
             known = self._store.known_payments([r.key for r in recs])
             profiles = self._load(recs, known)
-        new: list[tuple[PaymentRecord, dict[str, float] | None]] = []
+        new: list[tuple[PaymentRecord, dict[str, float]]] = []
         touched: dict[str, _AccountState] = {}
         new_pairs: list[tuple[str, str, int]] = []
         try:
@@ -429,12 +437,24 @@ class OnlineFeatures:
                         new_pairs.append((rec.payer, rec.payee, rec.timestamp))
                     new.append((rec, feats))
             if new:
-                self._store.record_payments(new, [s.stats() for s in touched.values()], new_pairs)
+                texts = [(rec, dumps_sorted(feats)) for rec, feats in new]
+                if encoded is not None:
+                    width = len(FEATURES)
+                    for (rec, text), (_, feats) in zip(texts, new, strict=True):
+                        if len(feats) == width and set(map(type, feats.values())) == _FLOAT_ONLY:
+                            encoded[rec.key] = text
+                self._store.record_payments(texts, [s.stats() for s in touched.values()], new_pairs)
         except BaseException:
             # Memory may now be ahead of the store: forget it and rebuild from the store next time.
-            self._accounts.clear()
+            self.forget()
             raise
         return rows
+
+    def forget(self) -> None:
+        """Drop the in-memory account state; it is rebuilt from the store when next needed. For a
+        caller whose transaction around `compute_many` rolled back: memory must never run ahead
+        of what the store holds."""
+        self._accounts.clear()
 
     # --- internals -------------------------------------------------------------------------
 

@@ -23,6 +23,11 @@ from oracle.db import (
 )
 from oracle.records import AccountStats, PaymentRecord
 
+_PAYMENT_COLUMNS = ("key", "payer", "payee", "token", "amount_usd", "timestamp", "features", "token_out")
+_STATS_COLUMNS = ("address", "first_seen", "n_paid", "sum_log", "sumsq_log", "last_paid")
+"""`AccountStats`'s fields, in order."""
+_PAIR_COLUMNS = ("payer", "payee", "first_ts")
+
 
 class HistoryStore(OverDatabase):
     """Payments seen, account profiles (off-chain KYC), per-account aggregates and payer-payee pairs."""
@@ -54,12 +59,10 @@ class HistoryStore(OverDatabase):
         out: dict[str, tuple[str | None, int | None]] = {}
         uniq = list(dict.fromkeys(addresses))
         with self._db.tx("reading account profiles") as conn:
-            for chunk in chunks(uniq):
-                q = select(accounts.c.address, accounts.c.country, accounts.c.created_at).where(
-                    accounts.c.address.in_(chunk)
-                )
-                for a, c, t in conn.execute(q).fetchall():
-                    out[a] = (c, t)
+            for a, c, t in self._db.select_in(
+                conn, accounts, ("address", "country", "created_at"), "address", uniq
+            ):
+                out[a] = (c, t)
         return out
 
     # --- payment history ---------------------------------------------------------------------
@@ -69,22 +72,16 @@ class HistoryStore(OverDatabase):
         out: dict[str, dict[str, float] | None] = {}
         uniq = list(dict.fromkeys(keys))
         with self._db.tx("reading payment history") as conn:
-            for chunk in chunks(uniq):
-                q = select(payments.c.key, payments.c.features).where(payments.c.key.in_(chunk))
-                for k, f in conn.execute(q).fetchall():
-                    out[k] = json.loads(f) if f else None
+            for k, f in self._db.select_in(conn, payments, ("key", "features"), "key", uniq):
+                out[k] = json.loads(f) if f else None
         return out
 
     def account_stats(self, addresses: Sequence[str]) -> dict[str, AccountStats]:
         out: dict[str, AccountStats] = {}
         uniq = list(dict.fromkeys(addresses))
         with self._db.tx("reading account stats") as conn:
-            for chunk in chunks(uniq):
-                q = select(account_stats).where(account_stats.c.address.in_(chunk))
-                for r in conn.execute(q).fetchall():
-                    out[r.address] = AccountStats(
-                        r.address, r.first_seen, r.n_paid, r.sum_log, r.sumsq_log, r.last_paid
-                    )
+            for r in self._db.select_in(conn, account_stats, _STATS_COLUMNS, "address", uniq):
+                out[r[0]] = AccountStats(*r)
         return out
 
     def payees_of(self, payers: Sequence[str]) -> dict[str, set[str]]:
@@ -92,30 +89,25 @@ class HistoryStore(OverDatabase):
         out: dict[str, set[str]] = {p: set() for p in payers}
         uniq = list(dict.fromkeys(payers))
         with self._db.tx("reading payment pairs") as conn:
-            for chunk in chunks(uniq):
-                q = select(pairs.c.payer, pairs.c.payee).where(pairs.c.payer.in_(chunk))
-                for a, b in conn.execute(q).fetchall():
-                    out[a].add(b)
+            for a, b in self._db.select_in(conn, pairs, ("payer", "payee"), "payer", uniq):
+                out[a].add(b)
         return out
 
     def recent_payments(self, addresses: Sequence[str], since: int) -> list[PaymentRecord]:
         """Payments sent or received by any of `addresses` with timestamp > since, in arrival order."""
         seen: dict[int, PaymentRecord] = {}
         uniq = list(dict.fromkeys(addresses))
-        cols = (payments.c.id, *PAYMENT_RECORD_COLUMNS)
+        cols = ("id", *(c.name for c in PAYMENT_RECORD_COLUMNS))
         with self._db.tx("reading recent payments") as conn:
-            for chunk in chunks(uniq):
-                for col in (payments.c.payer, payments.c.payee):
-                    q = select(*cols).where(col.in_(chunk), payments.c.timestamp > since)
-                    for r in conn.execute(q).fetchall():
-                        seen[r.id] = PaymentRecord(
-                            r.key, r.payer, r.payee, r.token, r.amount_usd, r.timestamp, r.token_out
-                        )
+            after = ("timestamp", int(since))
+            for side in ("payer", "payee"):
+                for r in self._db.select_in(conn, payments, cols, side, uniq, after=after):
+                    seen[r[0]] = PaymentRecord(*r[1:])
         return [seen[i] for i in sorted(seen)]
 
     def record_payments(
         self,
-        rows: Sequence[tuple[PaymentRecord, dict[str, float] | None]],
+        rows: Sequence[tuple[PaymentRecord, dict[str, float] | str | None]],
         stats: Sequence[AccountStats],
         new_pairs: Sequence[tuple[str, str, int]],
     ) -> None:
@@ -124,37 +116,26 @@ class HistoryStore(OverDatabase):
         A payment key already present is left as it is (re-observing is a no-op).
         """
         pay_rows = [
-            {
-                "key": p.key,
-                "payer": p.payer,
-                "payee": p.payee,
-                "token": p.token,
-                "amount_usd": float(p.amount_usd),
-                "timestamp": int(p.timestamp),
-                "features": dumps_sorted(f) if f is not None else None,
-                "token_out": p.token_out,
-            }
+            (
+                p.key,
+                p.payer,
+                p.payee,
+                p.token,
+                float(p.amount_usd),
+                int(p.timestamp),
+                # a str is the features' JSON already made (`OnlineFeatures`: once for both tables)
+                f if f is None or isinstance(f, str) else dumps_sorted(f),
+                p.token_out,
+            )
             for p, f in rows
         ]
-        stat_rows = [
-            {
-                "address": s.address,
-                "first_seen": s.first_seen,
-                "n_paid": s.n_paid,
-                "sum_log": s.sum_log,
-                "sumsq_log": s.sumsq_log,
-                "last_paid": s.last_paid,
-            }
-            for s in stats
-        ]
-        pair_rows = [{"payer": a, "payee": b, "first_ts": t} for a, b, t in new_pairs]
-        with self._db.tx("saving payment history") as conn:
-            if pay_rows:
-                conn.execute(self._db.insert_new(payments, ["key"]), pay_rows)
-            for chunk in chunks(stat_rows):
-                self._db.upsert(conn, account_stats, list(chunk), ["address"])
-            if pair_rows:
-                conn.execute(self._db.insert_new(pairs, ["payer", "payee"]), pair_rows)
+        stat_rows = [(s.address, s.first_seen, s.n_paid, s.sum_log, s.sumsq_log, s.last_paid) for s in stats]
+        pair_rows = [(a, b, int(t)) for a, b, t in new_pairs]
+        db = self._db
+        with db.tx("saving payment history") as conn:
+            db.run_many(conn, db.driver_insert(payments, _PAYMENT_COLUMNS, ("key",), False), pay_rows)
+            db.run_many(conn, db.driver_insert(account_stats, _STATS_COLUMNS, ("address",), True), stat_rows)
+            db.run_many(conn, db.driver_insert(pairs, _PAIR_COLUMNS, ("payer", "payee"), False), pair_rows)
 
     def payment_count(self) -> int:
         with self._db.tx("counting payments") as conn:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+
+dumps_sorted = json.JSONEncoder(sort_keys=True).encode
+"""`json.dumps(x, sort_keys=True)`, with one encoder made once: dumps builds a new encoder on every
+call that passes an option, a fifth of the cost of a feature dict (issue 16). The stores write
+features and reasons with it; the feature code makes a new payment's JSON with it once."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,22 @@ class VerdictRow:
     probability: float | None = None  # calibrated fraud probability; None when scored before it was kept
 
 
+_SCORED_COLUMNS = (
+    "key",
+    "target",
+    "item_id",
+    "score_bps",
+    "decision",
+    "model_id",
+    "reasons",
+    "reasons_hash",
+    "features",
+    "scored_at",
+    "probability",
+)
+"""The columns `record_scored_many` writes, in its tuples' order."""
+
+
 class VerdictLog(OverDatabase):
     """Scored verdicts, their posting and final status, and named read checkpoints."""
 
@@ -47,8 +63,10 @@ class VerdictLog(OverDatabase):
         return int(row[0]) if row else None
 
     def set_checkpoint(self, name: str, block: int) -> None:
-        with self._db.tx("saving checkpoint") as conn:
-            self._db.upsert(conn, checkpoints, [{"name": name, "block": int(block)}], ["name"])
+        db = self._db
+        with db.tx("saving checkpoint") as conn:
+            sql = db.driver_insert(checkpoints, ("name", "block"), ("name",), True)
+            db.run_many(conn, sql, [(name, int(block))])
 
     # --- verdict log -------------------------------------------------------------------------
 
@@ -92,43 +110,42 @@ class VerdictLog(OverDatabase):
             return 0
         now = time.time()
         rows = [
-            {
-                **item,
-                "item_id": str(item["item_id"]),
-                "score_bps": int(item["score_bps"]),
-                "reasons": dumps_sorted(item["reasons"]),
-                "features": dumps_sorted(item["features"]),
-                "probability": None if item.get("probability") is None else float(item["probability"]),
-                "scored_at": now,
-            }
+            (
+                item["key"],
+                item["target"],
+                str(item["item_id"]),
+                int(item["score_bps"]),
+                item["decision"],
+                item["model_id"],
+                dumps_sorted(item["reasons"]) if item["reasons"] else "[]",
+                item["reasons_hash"],
+                # the scoring stage passes the JSON it already made for the history row (the same bytes)
+                item.get("features_json") or dumps_sorted(item["features"]),
+                now,
+                None if item.get("probability") is None else float(item["probability"]),
+            )
             for item in items
         ]
-        with self._db.tx("logging verdicts") as conn:
+        db = self._db
+        with db.tx("logging verdicts") as conn:
             # Which are new is read inside the same write transaction (SQLite serialises writers;
             # PostgreSQL's ON CONFLICT still keeps a racing duplicate out), so rowcount is not needed
             # (psycopg reports -1 for executemany).
-            present: set[str] = set()
-            keys = [r["key"] for r in rows]
-            for chunk in chunks(keys):
-                present.update(
-                    conn.execute(select(verdicts.c.key).where(verdicts.c.key.in_(chunk))).scalars()
-                )
+            present = {k for (k,) in db.select_in(conn, verdicts, ("key",), "key", [r[0] for r in rows])}
             fresh = []
             for row in rows:
-                if row["key"] not in present:
-                    present.add(row["key"])  # a key twice in one batch: the first one counts
+                if row[0] not in present:
+                    present.add(row[0])  # a key twice in one batch: the first one counts
                     fresh.append(row)
-            if fresh:
-                conn.execute(self._db.insert_new(verdicts, ["key"]), fresh)
+            db.run_many(conn, db.driver_insert(verdicts, _SCORED_COLUMNS, ("key",), False), fresh)
         return len(fresh)
 
     def mark_posted(self, keys: Sequence[str], tx_hash: str) -> None:
         now = time.time()
-        with self._db.tx("marking verdicts posted") as conn:
-            for chunk in chunks(list(keys)):
-                conn.execute(
-                    update(verdicts).where(verdicts.c.key.in_(chunk)).values(tx_hash=tx_hash, posted_at=now)
-                )
+        db = self._db
+        with db.tx("marking verdicts posted") as conn:
+            sql = db.driver_update(verdicts, ("tx_hash", "posted_at"), "key")
+            db.run_many(conn, sql, [(tx_hash, now, k) for k in dict.fromkeys(keys)])
 
     def reopen(self, keys: Sequence[str]) -> None:
         """Back to scored-but-unposted: their verdict transaction was dropped by a reorganisation."""
@@ -145,13 +162,10 @@ class VerdictLog(OverDatabase):
         if not statuses:
             return
         now = time.time()
-        stmt = (
-            update(verdicts)
-            .where(verdicts.c.key == bindparam("k"))
-            .values(final_status=bindparam("s"), finalized_at=bindparam("t"))
-        )
-        with self._db.tx("marking verdicts final") as conn:
-            conn.execute(stmt, [{"k": k, "s": v, "t": now} for k, v in statuses.items()])
+        db = self._db
+        with db.tx("marking verdicts final") as conn:
+            sql = db.driver_update(verdicts, ("final_status", "finalized_at"), "key")
+            db.run_many(conn, sql, [(v, now, k) for k, v in statuses.items()])
 
     def mark_final(self, key: str, status: str) -> None:
         with self._db.tx("marking a verdict final") as conn:
@@ -217,8 +231,7 @@ class VerdictLog(OverDatabase):
         if not keys:
             return found
         with self._db.tx("reading verdict keys") as conn:
-            for chunk in chunks(list(keys)):
-                found.update(conn.execute(select(verdicts.c.key).where(verdicts.c.key.in_(chunk))).scalars())
+            found.update(k for (k,) in self._db.select_in(conn, verdicts, ("key",), "key", list(keys)))
         return found
 
     def scored(self, key: str) -> VerdictRow | None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from sqlalchemy import create_engine, text
 
 from oracle.datagen import generate
 from oracle.model import ModelArtifact
@@ -60,3 +63,29 @@ def store(tmp_path: Path) -> Store:
     s = Store(f"sqlite:///{tmp_path / 'state' / 'verdict.sqlite'}")
     yield s
     s.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(request, tmp_path):
+    """A store on SQLite, and on PostgreSQL too when VERDICT_TEST_PG_URL names a server."""
+    if request.param == "sqlite":
+        s = Store(f"sqlite:///{tmp_path / 'deep' / 'dir' / 's.sqlite'}")
+    else:
+        url = os.environ.get("VERDICT_TEST_PG_URL")
+        if not url:
+            pytest.skip("VERDICT_TEST_PG_URL not set")
+        # a schema of its own per test, as the SQLite twin gets a file of its own
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(url)
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        s = Store(f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}")
+        request.addfinalizer(admin.dispose)
+        request.addfinalizer(lambda: _drop_schema(admin, schema))
+    yield s
+    s.close()
+
+
+def _drop_schema(engine, schema: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))

@@ -5,14 +5,18 @@ gas, and are settled when mined; nothing in flight is sent twice."""
 from __future__ import annotations
 
 import io
+import json
 import random
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from oracle.budget import ETH, GasBudget
 from oracle.chain import BatchOutcome, GateRequest, SentTx, TokenInfo, VerdictItem
 from oracle.clock import ManualClock
 from oracle.config import Settings
+from oracle.errors import StoreError
 from oracle.features import OnlineFeatures
 from oracle.isolate import Probe
 from oracle.logging import configure_logging
@@ -264,16 +268,11 @@ def _tables(store: Store) -> dict[str, list[tuple[Any, ...]]]:
     return out
 
 
-def test_a_batch_scored_at_once_stores_byte_identical_rows_to_one_at_a_time(
-    artifact: ModelArtifact, tmp_path: Path
-):
-    """The batch path (one model call, one TreeSHAP call for the rows that need reasons, one store
-    transaction per table, the feature JSON made once) against one request at a time: the same
-    scores, decisions, reasons, hashes, features and history rows, byte for byte."""
-    configure_logging("json", "info", stream=io.StringIO())
-    rng = random.Random(5)
+def _burst(n: int, seed: int = 5) -> list[GateRequest]:
+    """n payments in ETH among 30 people, seven to a block."""
+    rng = random.Random(seed)
     people = ["0x" + f"{rng.getrandbits(160):040x}" for _ in range(30)]
-    requests = [
+    return [
         GateRequest(
             "router",
             TARGET,
@@ -286,8 +285,18 @@ def test_a_batch_scored_at_once_stores_byte_identical_rows_to_one_at_a_time(
             10 + i // 7,
             "0x",
         )
-        for i in range(1, 61)
+        for i in range(1, n + 1)
     ]
+
+
+def test_a_batch_scored_at_once_stores_byte_identical_rows_to_one_at_a_time(
+    artifact: ModelArtifact, tmp_path: Path
+):
+    """The batch path (one model call, one TreeSHAP call for the rows that need reasons, one store
+    transaction per table, the feature JSON made once) against one request at a time: the same
+    scores, decisions, reasons, hashes, features and history rows, byte for byte."""
+    configure_logging("json", "info", stream=io.StringIO())
+    requests = _burst(60)
     review = 10_001  # the first pass finds the scores; the others give the highest reasons
     results = []
     for name, size in (("probe", 60), ("batch", 60), ("single", 1)):
@@ -318,3 +327,80 @@ def test_a_batch_scored_at_once_stores_byte_identical_rows_to_one_at_a_time(
     assert any(r[3] for r in batch_rows) and any(not r[3] for r in batch_rows)  # both kinds compared
     assert batch_tables == single_tables
     assert len(batch_tables["verdicts"]) == 60
+
+
+class _RefusingLog:
+    """The verdict log; while `refusing`, `record_scored_many` fails as a full disk would: after the
+    batch's history rows were written in its transaction. Every other call goes to the store."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.refusing = False
+
+    def record_scored_many(self, items: Any) -> int:
+        if self.refusing:
+            raise StoreError("store test: logging verdicts failed: database or disk is full")
+        return self._store.record_scored_many(items)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def _stage(store: Store, log: Any, tmp_path: Path) -> ScoringStage:
+    settings = Settings(model_dir=tmp_path, metrics_port=None)
+    return ScoringStage(settings, _Facts(), OnlineFeatures(store), log, Metrics())
+
+
+def test_a_batch_whose_verdicts_fail_to_log_stores_nothing_and_scores_the_same_again(
+    artifact: ModelArtifact, tmp_path: Path
+):
+    """A batch's history rows and verdicts commit together: a failure after the history rows were
+    written leaves nothing of the batch in any table, and the feature state, which had run ahead,
+    is rebuilt from the store, so the retry stores exactly what a run without the failure does."""
+    configure_logging("json", "info", stream=io.StringIO())
+    first, second = _burst(40)[:20], _burst(40)[20:]
+    tables = []
+    for name in ("clean", "refused"):
+        store = Store(f"sqlite:///{tmp_path / name / 's.sqlite'}")
+        log = _RefusingLog(store)
+        stage, scorer = _stage(store, log, tmp_path), Scorer(artifact)
+        stage.score(first, scorer, artifact, (9_000, 9_500))
+        if name == "refused":
+            log.refusing = True
+            with pytest.raises(StoreError, match="disk is full"):
+                stage.score(second, scorer, artifact, (9_000, 9_500))
+            log.refusing = False
+            assert store.scored_keys([r.key for r in second]) == set()
+            assert store.known_payments([r.key for r in second]) == {}
+        stage.score(second, scorer, artifact, (9_000, 9_500))
+        tables.append(_tables(store))
+        store.close()
+    assert tables[0] == tables[1]
+    assert len(tables[0]["payments"]) == len(tables[0]["verdicts"]) == 40
+
+
+def test_the_stored_json_is_the_plain_encoding_of_each_row_on_either_dialect(
+    artifact: ModelArtifact, any_store: Store, tmp_path: Path
+):
+    """The feature JSON made once for the history row and the verdict, and the empty reasons not
+    encoded at all, are the bytes `json.dumps(..., sort_keys=True)` gives; a new node over the same
+    store takes the recorded features and logs nothing twice (SQLite, and PostgreSQL if set)."""
+    configure_logging("json", "info", stream=io.StringIO())
+    requests = _burst(30, seed=9)
+    stage, scorer = _stage(any_store, any_store, tmp_path), Scorer(artifact)
+    rows = [
+        r for at in (0, 15) for r in stage.score(requests[at : at + 15], scorer, artifact, (10_000, 10_000))
+    ]
+    assert len(rows) == 30 and any(r.reasons for r in rows) and any(not r.reasons for r in rows)
+    with any_store._db.tx("dumping") as conn:  # noqa: SLF001 - the test compares raw text
+        logged = dict(conn.exec_driver_sql("SELECT key, features FROM verdicts").fetchall())
+        reasons = dict(conn.exec_driver_sql("SELECT key, reasons FROM verdicts").fetchall())
+        history = dict(conn.exec_driver_sql("SELECT key, features FROM payments").fetchall())
+    for row in rows:
+        assert logged[row.key] == history[row.key] == json.dumps(row.features, sort_keys=True)
+        assert reasons[row.key] == json.dumps(row.reasons, sort_keys=True)
+    again = _stage(any_store, any_store, tmp_path).score(requests, scorer, artifact, (9_000, 9_500))
+    assert [(r.key, r.features, r.score_bps) for r in again] == [
+        (r.key, r.features, r.score_bps) for r in rows
+    ]
+    assert len(any_store.verdict_rows()) == 30
