@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 from web3 import Web3
 
-from oracle.events import as_int, checksum, raw_bytes
+from oracle.events import Checksums, as_int, raw_bytes
 from oracle.gate import OUTCOME_EVENTS
 
 # IRiskOracle.VerdictBatch: target, modelId, Verdict[] (id, score, reasonsHash, IRiskGated.Terms)
@@ -103,9 +103,13 @@ class BatchOutcome:
 class VerdictCodec:
     """Encodes verdict batches for one RiskOracle and decodes their receipts."""
 
-    def __init__(self, oracle: Any, sources: dict[str, tuple[str, Any]]) -> None:
-        """oracle: the RiskOracle web3 contract; sources: gated address -> (gate, web3 contract)."""
+    def __init__(
+        self, oracle: Any, sources: dict[str, tuple[str, Any]], checksums: Checksums | None = None
+    ) -> None:
+        """oracle: the RiskOracle web3 contract; sources: gated address -> (gate, web3 contract);
+        checksums: the cache of checksummed addresses to share (a new one if not given)."""
         self._oracle = oracle
+        self._checksums = checksums or Checksums()
         # Outcome events emitted by gated contracts inside a verdict transaction, named per gate.
         self._outcomes: dict[bytes, tuple[str, Any]] = {}
         for address, (gate, contract) in sources.items():
@@ -178,14 +182,16 @@ class VerdictCodec:
             topic0 = raw_bytes(topics[0])
             if topic0 == self._posted_topic or topic0 == self._skipped_topic:
                 item = (
-                    checksum("0x" + raw_bytes(topics[1])[-20:].hex()),
+                    self._checksums.of_bytes(raw_bytes(topics[1])[-20:]),
                     int.from_bytes(raw_bytes(topics[2]), "big"),
                 )
                 if topic0 == self._posted_topic:
                     posted.add(item)
                 else:
                     skipped[item] = SKIP_REASONS[int.from_bytes(raw_bytes(log["data"])[-32:], "big")]
-            elif topic0 in self._outcomes and checksum(str(log["address"])) == self._outcomes[topic0][1]:
+            elif (
+                topic0 in self._outcomes and self._checksums(str(log["address"])) == self._outcomes[topic0][1]
+            ):
                 outcome, address = self._outcomes[topic0]
                 finals[(address, int.from_bytes(raw_bytes(topics[1]), "big"))] = outcome
         return BatchOutcome(
