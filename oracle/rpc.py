@@ -34,6 +34,16 @@ class Disconnected(HttpError):
     """The server closed a kept-alive connection before answering (it timed it out meanwhile)."""
 
 
+def _header(head: bytes, name: bytes) -> bytes | None:
+    """The value of header `name` in a lowercased response head, stripped; None if absent."""
+    start = head.find(b"\r\n" + name + b":")
+    if start < 0:
+        return None
+    start += len(name) + 3
+    end = head.find(b"\r\n", start)
+    return head[start : end if end >= 0 else len(head)].strip()
+
+
 class _Connection:
     """One kept-alive socket and the bytes read past the last response."""
 
@@ -87,29 +97,27 @@ class _Connection:
                 self.buffer += chunk
             if end > MAX_HEAD:
                 raise HttpError("response head too long")
-            head = bytes(self.buffer[:end]).decode("latin-1").split("\r\n")
+            head = bytes(self.buffer[:end]).lower()
             del self.buffer[: end + 4]
-            version, _, rest = head[0].partition(" ")
+            version, _, rest = head.partition(b"\r\n")[0].partition(b" ")
             code = rest[:3]
-            if not version.startswith("HTTP/1.") or not code.isdigit():
-                raise HttpError(f"bad status line {head[0][:40]!r}")
+            if not version.startswith(b"http/1.") or not code.isdigit():
+                raise HttpError(f"bad status line {head[:40]!r}")
             status = int(code)
             if status != 100:  # "100 Continue" comes before the real answer
                 break
+        # Three headers matter; found in the lowercased head rather than parsed one by one.
         length: int | None = None
-        chunked = False
-        keep = version != "HTTP/1.0"
-        for line in head[1:]:
-            name, _, value = line.partition(":")
-            name, value = name.strip().lower(), value.strip().lower()
-            if name == "content-length":
-                if not value.isdigit():
-                    raise HttpError("bad Content-Length")
-                length = int(value)
-            elif name == "transfer-encoding":
-                chunked = "chunked" in value
-            elif name == "connection":
-                keep = "close" not in value and (keep or "keep-alive" in value)
+        value = _header(head, b"content-length")
+        if value is not None:
+            if not value.isdigit():
+                raise HttpError("bad Content-Length")
+            length = int(value)
+        chunked = b"chunked" in (_header(head, b"transfer-encoding") or b"")
+        keep = version != b"http/1.0"
+        value = _header(head, b"connection")
+        if value is not None:
+            keep = b"close" not in value and (keep or b"keep-alive" in value)
         if chunked:
             parts = []
             while (size := self._chunk_size()) > 0:
