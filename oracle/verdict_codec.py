@@ -110,6 +110,7 @@ class VerdictCodec:
         checksums: the cache of checksummed addresses to share (a new one if not given)."""
         self._oracle = oracle
         self._checksums = checksums or Checksums()
+        self._parties: dict[str, bytes] = {}  # address -> its ABI word (see `_party`)
         # Outcome events emitted by gated contracts inside a verdict transaction, named per gate.
         self._outcomes: dict[bytes, tuple[str, Any]] = {}
         for address, (gate, contract) in sources.items():
@@ -144,8 +145,20 @@ class VerdictCodec:
             words += self._group(run)
         return "0x" + b"".join(words).hex()
 
-    @staticmethod
-    def _group(run: Sequence[VerdictItem]) -> list[bytes]:
+    def _party(self, address: str) -> bytes | None:
+        """The ABI word of a party's address, or None if it is not 20 bytes (non-hex: ValueError).
+        Remembered (bounded): the same accounts and tokens come back in batch after batch."""
+        word = self._parties.get(address)
+        if word is None:
+            raw = bytes.fromhex(address.removeprefix("0x"))
+            if len(raw) != 20:
+                return None
+            if len(self._parties) >= 65_536:
+                del self._parties[next(iter(self._parties))]
+            self._parties[address] = word = raw.rjust(32, b"\0")
+        return word
+
+    def _group(self, run: Sequence[VerdictItem]) -> list[bytes]:
         """One IRiskOracle.VerdictBatch's encoding (a dynamic tuple: head, then its verdicts)."""
         first = run[0]
         target = bytes.fromhex(first.target.removeprefix("0x"))
@@ -153,11 +166,12 @@ class VerdictCodec:
         if len(target) != 20 or len(model_id) != 32:
             raise ValueError(f"malformed verdict for {first.target}:{first.item_id}")
         words = [target.rjust(32, b"\0"), model_id, (96).to_bytes(32, "big"), len(run).to_bytes(32, "big")]
+        party = self._party
         for item in run:
             reasons = bytes.fromhex(item.reasons_hash.removeprefix("0x"))
             payer, payee, token, amount = item.terms
-            parties = [bytes.fromhex(a.removeprefix("0x")) for a in (payer, payee, token)]
-            if len(reasons) != 32 or any(len(a) != 20 for a in parties):
+            parties = (party(payer), party(payee), party(token))
+            if len(reasons) != 32 or None in parties:
                 raise ValueError(f"malformed verdict for {item.target}:{item.item_id}")
             if not 0 <= item.score_bps < 2**16 or not 0 <= item.item_id < 2**256 or not 0 <= amount < 2**256:
                 raise ValueError(f"verdict for {item.target}:{item.item_id} is out of range")
@@ -165,7 +179,7 @@ class VerdictCodec:
                 item.item_id.to_bytes(32, "big"),
                 item.score_bps.to_bytes(32, "big"),
                 reasons,
-                *(a.rjust(32, b"\0") for a in parties),
+                *parties,  # type: ignore[list-item]  # None refused above
                 int(amount).to_bytes(32, "big"),
             ]
         return words
