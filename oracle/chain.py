@@ -18,7 +18,6 @@ from typing import Any
 import requests
 from eth_abi.exceptions import DecodingError
 from eth_account.signers.local import LocalAccount
-from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.exceptions import BadResponseFormat, ContractLogicError, TransactionNotFound, Web3RPCError
 from web3.providers.rpc import HTTPProvider
@@ -179,6 +178,7 @@ class ChainClient:
         self._source_list = list(self._sources)
         self.revert_decoder = RevertDecoder(abis)  # names the custom errors of every deployed interface
         self._gas_limit: tuple[int, float] | None = None
+        self._calls: dict[tuple[Any, ...], tuple[dict[str, Any], str]] = {}  # see `_encoded_call`
         self._oracle_address = self.oracle.address
 
     @classmethod
@@ -294,7 +294,7 @@ class ChainClient:
         self._log_timestamps[block] = timestamp
 
     def token_info(self, token: str) -> TokenInfo:
-        return self._token_info(to_checksum_address(token))
+        return self._token_info(self.checksums(token))
 
     @lru_cache(maxsize=256)  # noqa: B019 - token metadata is immutable
     def _token_info(self, token: str) -> TokenInfo:
@@ -393,9 +393,8 @@ class ChainClient:
             return []
         fns, requests_ = [], []
         for contract, name, args in calls:
-            fn = contract.get_function_by_name(name)
-            fns.append(fn.abi)
-            data = contract.encode_abi(name, args=list(args))
+            fn_abi, data = self._encoded_call(contract, name, args)
+            fns.append(fn_abi)
             requests_.append(("eth_call", [{"to": contract.address, "data": data}, "latest"]))
         out = []
         for (_, name, _), fn_abi, answer in zip(calls, fns, self._batch(requests_), strict=True):
@@ -407,6 +406,22 @@ class ChainClient:
             except (DecodingError, ValueError, TypeError) as exc:
                 raise ChainError(f"RPC {self.rpc_url} sent a malformed {name} result: {exc}") from None
         return out
+
+    def _encoded_call(self, contract: Any, name: str, args: Sequence[Any]) -> tuple[dict[str, Any], str]:
+        """A view call's ABI and calldata. Remembered (bounded) for the calls the loop repeats every
+        few seconds (the thresholds, a model's approval): web3's lookup and encoder cost a few ms."""
+        key = (contract.address, name, *((type(a), a) for a in args))  # True is not 1 here
+        try:
+            known = self._calls.get(key)
+        except TypeError:  # an argument that cannot be a key (a list): encoded every time
+            key, known = None, None
+        if known is None:
+            known = (contract.get_function_by_name(name).abi, contract.encode_abi(name, args=list(args)))
+            if key is not None:
+                if len(self._calls) >= 1024:
+                    del self._calls[next(iter(self._calls))]
+                self._calls[key] = known
+        return known
 
     def payment_count(self) -> int:
         return int(self.rpc(lambda: self.router.functions.paymentCount().call()))
