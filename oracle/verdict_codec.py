@@ -189,25 +189,24 @@ class VerdictCodec:
         posted: set[tuple[str, int]] = set()
         skipped: dict[tuple[str, int], str] = {}
         finals: dict[tuple[str, int], str] = {}
+        posted_topic, skipped_topic, outcomes = self._posted_topic, self._skipped_topic, self._outcomes
+        of_bytes, checksums = self._checksums.of_bytes, self._checksums
         for log in receipt.get("logs", []):
             topics = log["topics"]
             if not topics:
                 continue
             topic0 = raw_bytes(topics[0])
-            if topic0 == self._posted_topic or topic0 == self._skipped_topic:
-                item = (
-                    self._checksums.of_bytes(raw_bytes(topics[1])[-20:]),
-                    int.from_bytes(raw_bytes(topics[2]), "big"),
+            if topic0 == posted_topic:
+                posted.add(
+                    (of_bytes(raw_bytes(topics[1])[-20:]), int.from_bytes(raw_bytes(topics[2]), "big"))
                 )
-                if topic0 == self._posted_topic:
-                    posted.add(item)
-                else:
-                    skipped[item] = SKIP_REASONS[int.from_bytes(raw_bytes(log["data"])[-32:], "big")]
-            elif (
-                topic0 in self._outcomes and self._checksums(str(log["address"])) == self._outcomes[topic0][1]
-            ):
-                outcome, address = self._outcomes[topic0]
-                finals[(address, int.from_bytes(raw_bytes(topics[1]), "big"))] = outcome
+            elif topic0 == skipped_topic:
+                item = (of_bytes(raw_bytes(topics[1])[-20:]), int.from_bytes(raw_bytes(topics[2]), "big"))
+                skipped[item] = SKIP_REASONS[int.from_bytes(raw_bytes(log["data"])[-32:], "big")]
+            else:
+                known = outcomes.get(topic0)
+                if known is not None and checksums(str(log["address"])) == known[1]:
+                    finals[(known[1], int.from_bytes(raw_bytes(topics[1]), "big"))] = known[0]
         return BatchOutcome(
             tx_hash="0x" + raw_bytes(receipt["transactionHash"]).hex(),
             gas_used=as_int(receipt.get("gasUsed", 0)),
