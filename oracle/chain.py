@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 import requests
 from eth_abi.exceptions import DecodingError
 from eth_account.signers.local import LocalAccount
-from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.exceptions import BadResponseFormat, ContractLogicError, TransactionNotFound, Web3RPCError
 from web3.providers.rpc import HTTPProvider
@@ -27,7 +26,7 @@ from oracle.budget import XBORDER_ITEM_GAS, GasBudget
 from oracle.config import Settings
 from oracle.deployment import Deployment, load_abis, load_node_account
 from oracle.errors import ChainError
-from oracle.events import EventDecoder, as_int, checksum, decode_call, raw_bytes
+from oracle.events import Checksums, EventDecoder, as_int, decode_call, raw_bytes
 from oracle.gate import XBORDER, GateKey, key_of
 from oracle.isolate import Probe, RevertDecoder
 from oracle.rpc import RawRpc
@@ -84,16 +83,17 @@ class GateRequest:
     block_number: int
     tx_hash: str
     token_out: str | None = None  # what the payee receives (`CrossBorderRequested.tokenOut`); None: `token`
+    # The store's key ("router:17", `str(self.gate_key)`): worked out once, it is asked for several
+    # times per payment on the hot path.
+    key: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", key_of(self.source, self.item_id))
 
     @property
     def terms(self) -> Terms:
         """The item's terms, which its verdict carries back (IRiskGated.Terms)."""
         return Terms(self.payer, self.payee, self.token, self.amount)
-
-    @property
-    def key(self) -> str:
-        """The store's key ("router:17"): `str(self.gate_key)`, spelled out for speed."""
-        return key_of(self.source, self.item_id)
 
     @property
     def gate_key(self) -> GateKey:
@@ -160,19 +160,25 @@ class ChainClient:
         # Sources of gate requests: address -> (prefix, contract, request event object).
         self._sources: dict[str, tuple[str, Any]] = {}
         self._topics: dict[bytes, tuple[str, EventDecoder]] = {}
+        # One cache of checksummed addresses for every decoder and receipt of this client.
+        self.checksums = Checksums()
         for name, (prefix, iface, event) in GATED_SOURCES.items():
             if name not in deployment.contracts or iface not in abis:
                 continue
             contract = self.w3.eth.contract(deployment.contracts[name], abi=abis[iface])
             self._sources[contract.address] = (prefix, contract)
             abi = next(e for e in contract.abi if e.get("type") == "event" and e.get("name") == event)
-            self._topics[self.topic(contract, event)] = (prefix, EventDecoder(abi))
+            self._topics[self.topic(contract, event)] = (prefix, EventDecoder(abi, self.checksums))
         self._topic_filter = [[Web3.to_hex(t) for t in self._topics]]
+        self._topics_by_hex = {Web3.to_hex(t): known for t, known in self._topics.items()}
         self._request_topic = self.topic(self.router, "PaymentRequested")
-        self.codec = VerdictCodec(self.oracle, {a: (p, c) for a, (p, c) in self._sources.items()})
+        self.codec = VerdictCodec(
+            self.oracle, {a: (p, c) for a, (p, c) in self._sources.items()}, self.checksums
+        )
         self._source_list = list(self._sources)
         self.revert_decoder = RevertDecoder(abis)  # names the custom errors of every deployed interface
         self._gas_limit: tuple[int, float] | None = None
+        self._calls: dict[tuple[Any, ...], tuple[dict[str, Any], str]] = {}  # see `_encoded_call`
         self._oracle_address = self.oracle.address
 
     @classmethod
@@ -247,42 +253,48 @@ class ChainClient:
             ],
         )
         out = []
+        topics_by_hex = self._topics_by_hex
+        remembered = None  # the last (block, timestamp) remembered: a block holds many requests
         try:
             for log in logs:
-                self._remember_timestamp(log)
-                prefix, decoder = self._topics[raw_bytes(log["topics"][0])]
+                stamp = (log.get("blockTimestamp"), log["blockNumber"])
+                if stamp != remembered and stamp[0] is not None:
+                    self._remember_timestamp(as_int(stamp[1]), as_int(stamp[0]))
+                    remembered = stamp
+                topics = log["topics"]
+                known = topics_by_hex.get(topics[0]) if isinstance(topics[0], str) else None
+                prefix, decoder = known or self._topics[raw_bytes(topics[0])]
                 args = decoder.decode(log)
                 item_id = args.get("id", args.get("gateId"))
                 out.append(
                     GateRequest(
-                        source=prefix,
-                        target=checksum(log["address"]),
-                        item_id=int(item_id),
-                        payer=args["payer"],
-                        payee=args["payee"],
+                        prefix,
+                        self.checksums(log["address"]),
+                        int(item_id),
+                        args["payer"],
+                        args["payee"],
                         # a cross-border payment is scored on what was paid (`tokenIn`, `amountIn`)
-                        token=args["token"] if "token" in args else args["tokenIn"],
-                        amount=int(args["amount"] if "amount" in args else args["amountIn"]),
-                        deadline=int(args["deadline"]),
-                        block_number=as_int(log["blockNumber"]),
-                        tx_hash=str(log["transactionHash"]),
-                        token_out=args.get("tokenOut"),
+                        args["token"] if "token" in args else args["tokenIn"],
+                        int(args["amount"] if "amount" in args else args["amountIn"]),
+                        int(args["deadline"]),
+                        as_int(stamp[1]),
+                        str(log["transactionHash"]),
+                        args.get("tokenOut"),
                     )
                 )
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise ChainError(f"RPC {self.rpc_url} sent malformed logs: {type(exc).__name__}") from None
         return out
 
-    def _remember_timestamp(self, log: Any) -> None:
-        raw = log.get("blockTimestamp")
-        if raw is None:
-            return  # an older node: block_timestamp asks for the block instead
+    def _remember_timestamp(self, block: int, timestamp: int) -> None:
+        """Block `block` was mined at `timestamp`, as a log said (an older node's logs do not say:
+        `block_timestamp` asks for the block instead)."""
         if len(self._log_timestamps) >= 4096:
             self._log_timestamps.pop(next(iter(self._log_timestamps)))  # the oldest block
-        self._log_timestamps[as_int(log["blockNumber"])] = as_int(raw)
+        self._log_timestamps[block] = timestamp
 
     def token_info(self, token: str) -> TokenInfo:
-        return self._token_info(to_checksum_address(token))
+        return self._token_info(self.checksums(token))
 
     @lru_cache(maxsize=256)  # noqa: B019 - token metadata is immutable
     def _token_info(self, token: str) -> TokenInfo:
@@ -370,7 +382,7 @@ class ChainClient:
     def item_terms(self, target: str, ids: Sequence[int]) -> dict[int, Terms]:
         """The terms a verdict on (`target`, id) carries: a router payment's from its log; any other
         target (Escrow) ignores them, so none are looked up (the caller sends NO_TERMS)."""
-        if checksum(target) != self.router.address:
+        if self.checksums(target) != self.router.address:
             return {}
         return self.payment_terms(ids)
 
@@ -381,9 +393,8 @@ class ChainClient:
             return []
         fns, requests_ = [], []
         for contract, name, args in calls:
-            fn = contract.get_function_by_name(name)
-            fns.append(fn.abi)
-            data = contract.encode_abi(name, args=list(args))
+            fn_abi, data = self._encoded_call(contract, name, args)
+            fns.append(fn_abi)
             requests_.append(("eth_call", [{"to": contract.address, "data": data}, "latest"]))
         out = []
         for (_, name, _), fn_abi, answer in zip(calls, fns, self._batch(requests_), strict=True):
@@ -395,6 +406,22 @@ class ChainClient:
             except (DecodingError, ValueError, TypeError) as exc:
                 raise ChainError(f"RPC {self.rpc_url} sent a malformed {name} result: {exc}") from None
         return out
+
+    def _encoded_call(self, contract: Any, name: str, args: Sequence[Any]) -> tuple[dict[str, Any], str]:
+        """A view call's ABI and calldata. Remembered (bounded) for the calls the loop repeats every
+        few seconds (the thresholds, a model's approval): web3's lookup and encoder cost a few ms."""
+        key = (contract.address, name, *((type(a), a) for a in args))  # True is not 1 here
+        try:
+            known = self._calls.get(key)
+        except TypeError:  # an argument that cannot be a key (a list): encoded every time
+            key, known = None, None
+        if known is None:
+            known = (contract.get_function_by_name(name).abi, contract.encode_abi(name, args=list(args)))
+            if key is not None:
+                if len(self._calls) >= 1024:
+                    del self._calls[next(iter(self._calls))]
+                self._calls[key] = known
+        return known
 
     def payment_count(self) -> int:
         return int(self.rpc(lambda: self.router.functions.paymentCount().call()))

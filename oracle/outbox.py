@@ -289,16 +289,23 @@ class Outbox:
         cap = self._gas_cap()
         out: list[tuple[list[VerdictRow], int]] = []
         batch: list[VerdictRow] = []
-        items: list[int] = []
+        # The batch's gas as the running sum of its items' (GasBudget.batch of the sum is that of
+        # the items), and each (target, token)'s budget worked out once: a backlog is thousands of
+        # rows over a few targets and tokens.
+        total = 0
+        item_gas: dict[tuple[str, str | None], int] = {}
         for row in rows:
-            gas = budget.item(row.target, self._tokens.get(row.key))
-            if batch and (len(batch) >= most or GasBudget.batch([*items, gas]) > cap):
-                out.append((batch, GasBudget.batch(items)))
-                batch, items = [], []
+            pair = (row.target, self._tokens.get(row.key))
+            gas = item_gas.get(pair)
+            if gas is None:
+                gas = item_gas[pair] = budget.item(*pair)
+            if batch and (len(batch) >= most or GasBudget.batch((total + gas,)) > cap):
+                out.append((batch, GasBudget.batch((total,))))
+                batch, total = [], 0
             batch.append(row)
-            items.append(gas)
+            total += gas
         if batch:
-            out.append((batch, GasBudget.batch(items)))
+            out.append((batch, GasBudget.batch((total,))))
         return out
 
     def _items(self, rows: Sequence[VerdictRow]) -> list[VerdictItem]:

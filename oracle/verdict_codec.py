@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 from web3 import Web3
 
-from oracle.events import as_int, checksum, raw_bytes
+from oracle.events import Checksums, as_int, raw_bytes
 from oracle.gate import OUTCOME_EVENTS
 
 # IRiskOracle.VerdictBatch: target, modelId, Verdict[] (id, score, reasonsHash, IRiskGated.Terms)
@@ -103,9 +103,14 @@ class BatchOutcome:
 class VerdictCodec:
     """Encodes verdict batches for one RiskOracle and decodes their receipts."""
 
-    def __init__(self, oracle: Any, sources: dict[str, tuple[str, Any]]) -> None:
-        """oracle: the RiskOracle web3 contract; sources: gated address -> (gate, web3 contract)."""
+    def __init__(
+        self, oracle: Any, sources: dict[str, tuple[str, Any]], checksums: Checksums | None = None
+    ) -> None:
+        """oracle: the RiskOracle web3 contract; sources: gated address -> (gate, web3 contract);
+        checksums: the cache of checksummed addresses to share (a new one if not given)."""
         self._oracle = oracle
+        self._checksums = checksums or Checksums()
+        self._parties: dict[str, bytes] = {}  # address -> its ABI word (see `_party`)
         # Outcome events emitted by gated contracts inside a verdict transaction, named per gate.
         self._outcomes: dict[bytes, tuple[str, Any]] = {}
         for address, (gate, contract) in sources.items():
@@ -140,8 +145,20 @@ class VerdictCodec:
             words += self._group(run)
         return "0x" + b"".join(words).hex()
 
-    @staticmethod
-    def _group(run: Sequence[VerdictItem]) -> list[bytes]:
+    def _party(self, address: str) -> bytes | None:
+        """The ABI word of a party's address, or None if it is not 20 bytes (non-hex: ValueError).
+        Remembered (bounded): the same accounts and tokens come back in batch after batch."""
+        word = self._parties.get(address)
+        if word is None:
+            raw = bytes.fromhex(address.removeprefix("0x"))
+            if len(raw) != 20:
+                return None
+            if len(self._parties) >= 65_536:
+                del self._parties[next(iter(self._parties))]
+            self._parties[address] = word = raw.rjust(32, b"\0")
+        return word
+
+    def _group(self, run: Sequence[VerdictItem]) -> list[bytes]:
         """One IRiskOracle.VerdictBatch's encoding (a dynamic tuple: head, then its verdicts)."""
         first = run[0]
         target = bytes.fromhex(first.target.removeprefix("0x"))
@@ -149,11 +166,12 @@ class VerdictCodec:
         if len(target) != 20 or len(model_id) != 32:
             raise ValueError(f"malformed verdict for {first.target}:{first.item_id}")
         words = [target.rjust(32, b"\0"), model_id, (96).to_bytes(32, "big"), len(run).to_bytes(32, "big")]
+        party = self._party
         for item in run:
             reasons = bytes.fromhex(item.reasons_hash.removeprefix("0x"))
             payer, payee, token, amount = item.terms
-            parties = [bytes.fromhex(a.removeprefix("0x")) for a in (payer, payee, token)]
-            if len(reasons) != 32 or any(len(a) != 20 for a in parties):
+            parties = (party(payer), party(payee), party(token))
+            if len(reasons) != 32 or None in parties:
                 raise ValueError(f"malformed verdict for {item.target}:{item.item_id}")
             if not 0 <= item.score_bps < 2**16 or not 0 <= item.item_id < 2**256 or not 0 <= amount < 2**256:
                 raise ValueError(f"verdict for {item.target}:{item.item_id} is out of range")
@@ -161,7 +179,7 @@ class VerdictCodec:
                 item.item_id.to_bytes(32, "big"),
                 item.score_bps.to_bytes(32, "big"),
                 reasons,
-                *(a.rjust(32, b"\0") for a in parties),
+                *parties,  # type: ignore[list-item]  # None refused above
                 int(amount).to_bytes(32, "big"),
             ]
         return words
@@ -171,23 +189,24 @@ class VerdictCodec:
         posted: set[tuple[str, int]] = set()
         skipped: dict[tuple[str, int], str] = {}
         finals: dict[tuple[str, int], str] = {}
+        posted_topic, skipped_topic, outcomes = self._posted_topic, self._skipped_topic, self._outcomes
+        of_bytes, checksums = self._checksums.of_bytes, self._checksums
         for log in receipt.get("logs", []):
             topics = log["topics"]
             if not topics:
                 continue
             topic0 = raw_bytes(topics[0])
-            if topic0 == self._posted_topic or topic0 == self._skipped_topic:
-                item = (
-                    checksum("0x" + raw_bytes(topics[1])[-20:].hex()),
-                    int.from_bytes(raw_bytes(topics[2]), "big"),
+            if topic0 == posted_topic:
+                posted.add(
+                    (of_bytes(raw_bytes(topics[1])[-20:]), int.from_bytes(raw_bytes(topics[2]), "big"))
                 )
-                if topic0 == self._posted_topic:
-                    posted.add(item)
-                else:
-                    skipped[item] = SKIP_REASONS[int.from_bytes(raw_bytes(log["data"])[-32:], "big")]
-            elif topic0 in self._outcomes and checksum(str(log["address"])) == self._outcomes[topic0][1]:
-                outcome, address = self._outcomes[topic0]
-                finals[(address, int.from_bytes(raw_bytes(topics[1]), "big"))] = outcome
+            elif topic0 == skipped_topic:
+                item = (of_bytes(raw_bytes(topics[1])[-20:]), int.from_bytes(raw_bytes(topics[2]), "big"))
+                skipped[item] = SKIP_REASONS[int.from_bytes(raw_bytes(log["data"])[-32:], "big")]
+            else:
+                known = outcomes.get(topic0)
+                if known is not None and checksums(str(log["address"])) == known[1]:
+                    finals[(known[1], int.from_bytes(raw_bytes(topics[1]), "big"))] = known[0]
         return BatchOutcome(
             tx_hash="0x" + raw_bytes(receipt["transactionHash"]).hex(),
             gas_used=as_int(receipt.get("gasUsed", 0)),

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
+from eth_abi import decode as abi_decode
 from eth_abi import encode
+from eth_utils import to_checksum_address
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from profiles import examples
 from web3 import Web3
 
 from oracle.chain import ChainClient, Deployment, EventDecoder, load_abis
+from oracle.errors import ChainError
+from oracle.events import Checksums, eip55
 
 ROUTER = "0x" + "11" * 20
 ORACLE = "0x" + "22" * 20
@@ -162,3 +170,72 @@ def test_verdict_calldata_is_what_web3_encodes(client):
                 )
             ]
         )
+
+
+addresses = st.binary(min_size=20, max_size=20)
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(raw=addresses, spelling=st.sampled_from(["lower", "upper", "bare"]))
+def test_eip55_is_eth_utils_checksum(raw: bytes, spelling: str):
+    text = {"lower": "0x" + raw.hex(), "upper": "0x" + raw.hex().upper(), "bare": raw.hex()}[spelling]
+    assert eip55(text) == to_checksum_address(text)
+    cache = Checksums(size=4)
+    assert cache(text) == cache.of_bytes(raw) == to_checksum_address(raw)
+
+
+@pytest.mark.parametrize(
+    "bad", ["", "0x", "0x" + "ab" * 19, "0x" + "ab" * 21, "0x" + "zz" * 20, " " + "ab" * 20]
+)
+def test_eip55_refuses_what_is_no_address(bad: str):
+    with pytest.raises(ValueError):
+        eip55(bad)
+    with pytest.raises(ValueError):
+        to_checksum_address(bad)
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(
+    words=st.lists(st.binary(min_size=32, max_size=32), min_size=7, max_size=7),
+    extra=st.sampled_from([0, -1, 1, 32, -64]),
+    topic_count=st.integers(min_value=1, max_value=5),
+)
+def test_request_logs_decode_word_by_word_and_hostile_ones_are_refused(client, words, extra, topic_count):
+    """Any words at all (padding bytes set, huge numbers), a data field of the wrong length, too
+    few or too many topics: read as the words say, or refused as a malformed-logs ChainError."""
+    decoder = EventDecoder(next(e for e in client.router.abi if e.get("name") == "PaymentRequested"))
+    topic0 = Web3.to_hex(ChainClient.topic(client.router, "PaymentRequested"))
+    data = b"".join(words[3:])
+    data = data + b"\x01" * extra if extra >= 0 else data[:extra]
+    log = {
+        "address": ROUTER,
+        "topics": [topic0, *(Web3.to_hex(w) for w in words[:3])][:topic_count],
+        "data": Web3.to_hex(data),
+        "blockNumber": "0x7",
+        "transactionHash": "0x" + "00" * 32,
+    }
+    if topic_count < 4:  # (the data whole: eth_abi's refusal of a short one is another error)
+        log["data"] = Web3.to_hex(b"".join(words[3:]))
+        with patch.object(client, "request", lambda method, params: [log]), pytest.raises(ChainError):
+            client.gate_requests(7, 7)
+        return
+    if extra != 0:  # the wrong length: eth_abi reads it, or it is refused
+        try:
+            expected = dict(zip(decoder.names, abi_decode(decoder.types, data), strict=True))
+        except Exception:  # noqa: BLE001 - eth_abi's errors: whatever it refuses, so must we
+            with pytest.raises(Exception):  # noqa: B017, PT011
+                decoder.decode(log)
+            return
+        got = decoder.decode(log)
+        assert got["amount"] == expected["amount"] and got["token"] == to_checksum_address(expected["token"])
+        return
+    got = decoder.decode(log)
+    assert got == {
+        "id": int.from_bytes(words[0], "big"),
+        "payer": to_checksum_address(words[1][12:]),
+        "payee": to_checksum_address(words[2][12:]),
+        "token": to_checksum_address(words[3][12:]),
+        "amount": int.from_bytes(words[4], "big"),
+        "ref": words[5],
+        "deadline": int.from_bytes(words[6], "big"),
+    }
