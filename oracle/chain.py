@@ -282,7 +282,7 @@ class ChainClient:
                         args.get("tokenOut"),
                     )
                 )
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
+        except (KeyError, TypeError, ValueError, IndexError, DecodingError) as exc:
             raise ChainError(f"RPC {self.rpc_url} sent malformed logs: {type(exc).__name__}") from None
         return out
 
@@ -375,7 +375,7 @@ class ChainClient:
             for log in self.request("eth_getLogs", [query]):
                 args = decoder.decode(log)
                 out[int(args["id"])] = Terms(args["payer"], args["payee"], args["token"], int(args["amount"]))
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
+        except (KeyError, TypeError, ValueError, IndexError, DecodingError) as exc:
             raise ChainError(f"RPC {self.rpc_url} sent malformed logs: {type(exc).__name__}") from None
         return out
 

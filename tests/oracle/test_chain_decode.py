@@ -96,6 +96,17 @@ def test_malformed_logs_are_a_chain_error(client, monkeypatch):
         client.gate_requests(1, 2)
 
 
+def test_a_request_log_with_short_data_is_a_chain_error_not_a_crash(client, monkeypatch):
+    """A hostile RPC's log whose data stops short of its fields: eth_abi raises its own
+    DecodingError, which the loop would not have caught; it is the RPC's fault, a ChainError."""
+    from oracle.errors import ChainError
+
+    short = {**request_log(client, 1, 7), "data": "0x" + "00" * 40}
+    monkeypatch.setattr(client, "request", lambda method, params: [short])
+    with pytest.raises(ChainError, match="malformed logs: InsufficientDataBytes"):
+        client.gate_requests(1, 2)
+
+
 def test_batch_outcome_reads_raw_and_formatted_receipts_alike(client):
     posted = Web3.to_hex(ChainClient.topic(client.oracle, "VerdictPosted"))
     skipped = Web3.to_hex(ChainClient.topic(client.oracle, "VerdictSkipped"))
