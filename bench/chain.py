@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from eth_utils import keccak
 from web3 import Web3
@@ -169,7 +169,26 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-class EventClock:
+class PollThread:
+    """A background thread running `_loop` until `stop()`: the bench's clocks that watch the chain."""
+
+    def __init__(self, name: str) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+
+    def start(self) -> Self:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        raise NotImplementedError
+
+
+class EventClock(PollThread):
     """Times the router's events as they appear on chain, in a background thread.
 
     One `eth_getLogs` poll for the request and the outcome events together: a payment's latency is
@@ -193,16 +212,7 @@ class EventClock:
         self.requested: dict[int, float] = {}  # payment id -> perf_counter when first seen
         self.outcomes: dict[int, tuple[str, float]] = {}  # payment id -> (outcome, first seen)
         self.blocks: dict[int, tuple[int, int]] = {}  # payment id -> (request block, outcome block)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="event-clock", daemon=True)
-
-    def start(self) -> EventClock:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
+        super().__init__("event-clock")
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -32,7 +32,6 @@ import http.client
 import json
 import os
 import sys
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -45,7 +44,7 @@ from web3 import Web3
 
 from bench import phases
 from bench.anvil import GAS_LIMIT
-from bench.chain import EventClock, cpu_seconds
+from bench.chain import EventClock, PollThread, cpu_seconds
 from bench.run import ROOT, _prepare
 from oracle.chain import ChainClient
 from oracle.traffic import percentile
@@ -53,7 +52,7 @@ from oracle.traffic import percentile
 ENVELOPE = 20  # blocks either side whose earliest appearance fixes a block's tick
 
 
-class HeadClock:
+class HeadClock(PollThread):
     """When each block first appeared, from `eth_blockNumber` every `poll` seconds (a kept-alive
     connection, a few bytes a call)."""
 
@@ -62,16 +61,7 @@ class HeadClock:
         self._conn = http.client.HTTPConnection(host, timeout=5)
         self._poll = poll
         self.seen: dict[int, float] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="head-clock", daemon=True)
-
-    def start(self) -> HeadClock:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
+        super().__init__("head-clock")
 
     def _loop(self) -> None:
         body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []})
