@@ -11,6 +11,11 @@ from ape import networks
 from ape.cli import ConnectedProviderCommand
 
 from verdict_demo.story import DemoError, run_demo
+from verdict_deploy import anvil_states
+
+# Before ape connects (when the command runs): the anvil ape starts for the demo writes its per-block
+# states to a directory of this run's, removed at exit, not to ~/.foundry/anvil/tmp for good.
+anvil_states.for_this_process()
 
 
 @click.command(cls=ConnectedProviderCommand)

@@ -9,13 +9,13 @@ Hypothesis under the same name; tests marked `@pytest.mark.soak` run only under 
 import sys
 from pathlib import Path
 
-import anvil_cache
 import pytest
 from chain_fixtures import artifact, model_dir
 from hypothesis import settings
 from profiles import MACHINE_SIZES, UnknownProfile, current, is_soak
 
 from verdict_deploy import Roles
+from verdict_deploy import anvil_states as anvil_cache
 
 # The chain tests' trained model, here so that one session fixture serves every directory (tests/e2e,
 # tests/faults, tests/dashboard): a fixture imported into several conftests runs once per conftest.
@@ -40,7 +40,7 @@ def pytest_configure(config):
     except UnknownProfile as error:
         raise pytest.UsageError(str(error)) from None
     # Every anvil this run starts keeps its per-block states in one directory of the run's
-    # (tests/anvil_cache.py says why), removed once ape has stopped its anvil.
+    # (verdict_deploy/anvil_states.py says why), removed once ape has stopped its anvil.
     anvil_states = anvil_cache.start_run()
     if anvil_states is not None:
         config.stash[ANVIL_STATES] = anvil_states

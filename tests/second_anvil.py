@@ -8,9 +8,10 @@ import subprocess
 import time
 from pathlib import Path
 
-import anvil_cache
 import requests
 from web3 import Web3
+
+from verdict_deploy import anvil_states as anvil_cache
 
 ROOT = Path(__file__).resolve().parents[1]
 

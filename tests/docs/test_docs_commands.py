@@ -58,8 +58,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import anvil_cache
 import pytest
+
+from verdict_deploy import anvil_states as anvil_cache
 
 ROOT = Path(__file__).resolve().parents[2]
 ILLUSTRATIVE = "<!-- illustrative -->"

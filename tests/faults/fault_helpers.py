@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-import anvil_cache
+from verdict_deploy import anvil_states as anvil_cache
 
 ETH = "0x0000000000000000000000000000000000000000"
 PENDING, HELD, SETTLED, REFUNDED = 1, 2, 3, 4

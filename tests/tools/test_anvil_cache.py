@@ -4,10 +4,13 @@ the run ends, tests/conftest.py), not in `~/.foundry/anvil/tmp`, where anvil lea
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
-import anvil_cache
 from second_anvil import SecondAnvil
+
+from verdict_deploy import anvil_states as anvil_cache
 
 
 def test_the_runs_anvils_keep_their_states_in_the_runs_directory(chain):
@@ -28,3 +31,18 @@ def test_the_runs_anvils_keep_their_states_in_the_runs_directory(chain):
     assert len(written) == 1, written
     (states,) = written
     assert states.name.startswith("anvil-state-") and anvil_cache.size(states) > 0
+
+
+def test_a_script_outside_a_test_run_gets_its_own_directory_removed_at_exit():
+    """`ape run demo` calls `for_this_process` before ape starts its anvil: the states go to a
+    directory of its own, gone once the process exits (one demo left 1.2 GB in ~/.foundry)."""
+    env = {k: v for k, v in os.environ.items() if k != anvil_cache.ENV}
+    code = (
+        "import os; from verdict_deploy import anvil_states as a; a.for_this_process(); "
+        "from ape_foundry.provider import FoundryProvider as P; "
+        "d = os.environ[a.ENV]; open(os.path.join(d, 'state'), 'w').write('x'); "
+        "assert getattr(P.build_command, '_with_anvil_cache', False); print(d)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    made = Path(done.stdout.strip())
+    assert made.name.startswith("verdict-anvil-states-") and not made.exists()
