@@ -294,7 +294,7 @@ def main(rates: str, seconds: float, block_time: float, poll: str, reuse: bool, 
             os.environ.pop("VERDICT_TURN_TRACE", None)
         start_block = bench.client.block_number()
         heads = HeadClock(anvil.url).start()
-        watcher = EventClock(bench.client, from_block=start_block).start()
+        watcher = EventClock.of_router(bench.client, from_block=start_block).start()
         cpu = {}
         try:
             for k, rate in enumerate(offered):
