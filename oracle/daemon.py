@@ -362,15 +362,18 @@ class OracleDaemon:
 
     def turn_size(self) -> int:
         """How many requests this turn takes: what `turn_budget` seconds of scoring hold at the
-        recent cost per request, within [MIN_TURN_REQUESTS, the largest verdict batch]. A turn that
-        scored a whole burst in one go ran for seconds (p99 1.8 s at 0.1 s blocks), while receipts
-        and the next blocks waited."""
+        recent cost per request (`turn_budget_behind` while the node is behind the chain), within
+        [MIN_TURN_REQUESTS, the largest verdict batch]. A turn that scored a whole burst in one go
+        ran for seconds (p99 1.8 s at 0.1 s blocks), while receipts and the next blocks waited."""
         most = max(self.settings.verdict_batch_max, self.settings.verdict_batch_size)
         if self._per_request is None:
             # No cost known yet: the fewest. A first turn of a whole verdict batch (500 at the
             # bench) with reasons ran for half a second while the chain waited.
             return min(most, MIN_TURN_REQUESTS)
-        fits = int(self.settings.turn_budget / max(self._per_request, 1e-6))
+        budget = self.settings.turn_budget
+        if self.reader.behind:
+            budget = max(budget, self.settings.turn_budget_behind)
+        fits = int(budget / max(self._per_request, 1e-6))
         return max(MIN_TURN_REQUESTS, min(most, fits))
 
     def _learn_cost(self, seconds_per_request: float) -> None:

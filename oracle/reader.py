@@ -181,6 +181,14 @@ class RequestReader:
         """Whether requests were fetched and not handed out yet (the next slice needs no read)."""
         return self._backlog_end is not None
 
+    @property
+    def behind(self) -> bool:
+        """Whether the node is behind the chain: requests fetched and not handed out, or, at the
+        last read, blocks past the checkpoint that the fetch did not reach."""
+        if self._backlog_end is not None:
+            return True
+        return self._head is not None and self._head > self.checkpoint
+
     def next_slice(self, most: int) -> Slice | None:
         """The next requests after the checkpoint, at most `most` of them; None if no block is ready.
         A slice's `end` is the last block all of whose requests it and the earlier slices hold (the

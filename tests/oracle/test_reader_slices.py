@@ -64,6 +64,26 @@ def test_a_block_larger_than_a_turn_is_handed_out_over_turns_and_checkpointed_on
     assert chain.fetches == [(10, 11)]  # one fetch for the three turns
 
 
+def test_the_reader_says_the_node_is_behind_until_it_has_taken_every_block_it_has_seen(tmp_path: Path):
+    """`behind` (the daemon's larger turns, `turn_budget_behind`): requests fetched and not taken,
+    or blocks up to the head read that the fetch did not reach; not once all are checkpointed."""
+    chain, points = Chain(), Checkpoints()
+    settings = Settings(model_dir=tmp_path, metrics_port=None, log_batch_blocks=1)
+    reader = RequestReader(settings, chain, points, first_block=10)
+    assert not reader.behind  # nothing read yet
+    first = reader.next_slice(3)  # three of block 10's seven; one block fetched of the two
+    assert first is not None and reader.behind
+    reader.commit(first.end)
+    rest = reader.next_slice(10)  # the rest of block 10: nothing fetched left, block 11 not read
+    assert rest is not None and [r.item_id for r in rest.requests] == [4, 5, 6, 7]
+    reader.commit(rest.end)
+    assert reader.behind  # the head is 11, the checkpoint 10
+    last = reader.next_slice(10)
+    assert last is not None and [r.item_id for r in last.requests] == [8, 9]
+    reader.commit(last.end)
+    assert not reader.behind
+
+
 def test_a_failed_turn_reads_again_from_the_checkpoint(tmp_path: Path):
     chain, points = Chain(), Checkpoints()
     reader = RequestReader(Settings(model_dir=tmp_path, metrics_port=None), chain, points, first_block=10)
