@@ -547,6 +547,22 @@ class ChainClient:
             raise ChainError(f"RPC {self.rpc_url} sent a malformed receipt: {type(exc).__name__}") from None
         return out
 
+    def known_tx(self, tx_hash: str) -> SentTx | None:
+        """The transaction as the node holds it (in its pool, or mined), or None if the node does not
+        know it (dropped, or never received). One `eth_getTransactionByHash`: the outbox asks before
+        it sends again the verdicts of a transaction it has waited long for."""
+        (answer,) = self._batch([("eth_getTransactionByHash", [tx_hash])])
+        if not isinstance(answer, dict) or "error" in answer:
+            raise ChainError(f"RPC error: {answer.get('error') if isinstance(answer, dict) else answer}")
+        tx = answer.get("result")
+        if tx is None:
+            return None
+        try:
+            return SentTx(tx_hash, as_int(tx["nonce"]), as_int(tx["gas"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            what = type(exc).__name__
+            raise ChainError(f"RPC {self.rpc_url} sent a malformed transaction: {what}") from None
+
     def block_hashes(self, numbers: Sequence[int]) -> dict[int, str | None]:
         """Block number -> hash (0x hex) of the node's current chain, None past its head; one batch."""
         if not numbers:

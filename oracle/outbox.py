@@ -81,6 +81,8 @@ class VerdictChain(Protocol):
 
     def receipts(self, tx_hashes: Sequence[str]) -> dict[str, dict[str, Any] | None]: ...
 
+    def known_tx(self, tx_hash: str) -> SentTx | None: ...
+
     def block_hashes(self, numbers: Sequence[int]) -> dict[int, str | None]: ...
 
     def batch_outcome(self, receipt: dict[str, Any]) -> BatchOutcome: ...
@@ -486,9 +488,22 @@ class Outbox:
             if receipt is not None:
                 self._mined[tx_hash] = receipt
             elif now - self._sent[tx_hash].sent_at > RECEIPT_TIMEOUT:
-                log.warning("verdict transaction not mined yet; will check again", tx=tx_hash)
-                del self._sent[tx_hash]
+                self._overdue_tx(tx_hash, now)
         return self._settle_mined()
+
+    def _overdue_tx(self, tx_hash: str, now: float) -> None:
+        """A verdict transaction unmined after RECEIPT_TIMEOUT. If the node still holds it (a pool
+        crowded by dearer transactions), it is watched for another RECEIPT_TIMEOUT: sending its
+        verdicts again would only queue a duplicate behind it, under a later nonce, that pays gas
+        to be skipped, and under a flood every batch would be doubled each minute. If the node no
+        longer knows it, the in-flight recheck sends its verdicts again (`_lost`)."""
+        waited = round(now - self._sent[tx_hash].sent_at, 1)
+        if self._chain.known_tx(tx_hash) is not None:
+            self._sent[tx_hash].sent_at = now
+            log.warning("verdict transaction still waiting in the node's pool", tx=tx_hash, waited_s=waited)
+            return
+        log.warning("verdict transaction unknown to the node; its verdicts will be sent again", tx=tx_hash)
+        del self._sent[tx_hash]
 
     def _settle_mined(self) -> bool:
         """Settles the fetched receipts in sending order while this turn's budget lasts (at least
@@ -509,17 +524,24 @@ class Outbox:
 
     def _lost(self) -> list[VerdictRow]:
         """Verdicts sent but never seen mined (a crash after sending, a node restart that dropped
-        the transaction): settle those that were mined, and return the rest to be sent again. A
-        repeat is harmless: the RiskOracle skips what is already final or already voted."""
+        the transaction): settle those that were mined, watch again those whose transaction the
+        node still holds, and return the rest to be sent again. A repeat is harmless: the
+        RiskOracle skips what is already final or already voted."""
         resend: list[VerdictRow] = []
         by_tx: dict[str, list[VerdictRow]] = {}
         for row in self._verdicts.verdict_rows(posted=True, final=False):
             if row.tx_hash not in self._sent and row.key not in (self._queue or {}):  # handled already
                 by_tx.setdefault(row.tx_hash or "", []).append(row)
+        now = self._clock.monotonic()
         for tx_hash, rows in by_tx.items():
             receipt = self._chain.receipt(tx_hash) if tx_hash else None
             if receipt is not None:
                 self._settle(receipt, {_item(r): r for r in rows})
+                continue
+            # Still in the node's pool (a restart while it waited): watched again, not duplicated.
+            held = self._chain.known_tx(tx_hash) if tx_hash else None
+            if held is not None:
+                self._sent[tx_hash] = InFlight(held, {_item(r): r for r in rows}, now)
             else:
                 resend.extend(rows)
         if resend:

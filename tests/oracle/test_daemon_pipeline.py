@@ -44,6 +44,7 @@ class FakeChain:
         self.gas: list[int] = []  # the gas limit of each sent transaction
         self.estimates = 0
         self.limit = 1_000_000_000  # the block gas limit
+        self.pool: set[str] = set()  # sent, unmined, and still held by the node (none unless a test says)
 
     def block_of(self, tx_hash: str) -> int:
         return int(tx_hash, 16)  # one block per transaction, numbered like the hashes
@@ -77,6 +78,12 @@ class FakeChain:
             "blockNumber": block,
             "blockHash": self.hashes[block],
         }
+
+    def known_tx(self, tx_hash: str) -> SentTx | None:
+        if tx_hash not in self.pool and tx_hash not in self.mined:
+            return None
+        nonce = next(i for i, (h, _) in enumerate(self.sent) if h == tx_hash)
+        return SentTx(tx_hash, nonce, self.gas[nonce])
 
     def block_hashes(self, numbers: list[int]) -> dict[int, str | None]:
         return {n: self.hashes.get(n) for n in numbers}
