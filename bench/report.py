@@ -101,6 +101,8 @@ def mode_figures(mode: dict[str, Any]) -> dict[str, Any]:
             "anvil": median_range(e["anvil_cpu_ms_per_payment"] for e in runs["e2e"]),
             "daemon": median_range(e["daemon_cpu_ms_per_payment"] for e in runs["e2e"]),
             "loadgen": median_range(e["loadgen_cpu_ms_per_payment"] for e in runs["e2e"]),
+            # the bench process meanwhile (its event clock, samplers): on the same two cores
+            "bench": median_range(e.get("bench_cpu_ms_per_payment") for e in runs["e2e"]),
             # anvil's CPU over its idle rate just before the burst (bench.phases._idle_rate)
             "anvil_over_idle": median_range(e.get("anvil_cpu_ms_per_payment_over_idle") for e in runs["e2e"]),
             "anvil_idle_per_block": median_range(e.get("anvil_idle_cpu_ms_per_block") for e in runs["e2e"]),
@@ -323,6 +325,7 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
                     ],
                     ["CPU ms per payment: the daemon", _r(cpu["daemon"])],
                     ["CPU ms per payment: the load generator (sending)", _r(cpu["loadgen"])],
+                    ["CPU ms per payment: the bench's event clock and samplers", _r(cpu.get("bench"))],
                     [
                         "anvil CPU ms per plain transfer / per pay alone",
                         f"{_r(f['anvil_cpu_ms_per_transfer'])} / {_r(f['anvil_cpu_ms_per_pay_alone'])}",
