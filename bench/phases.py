@@ -182,6 +182,14 @@ def _turns(daemon: DaemonProcess) -> dict[str, Any]:
     return {}
 
 
+def _write_bytes(pid: int) -> int:
+    """Bytes a process has caused to be written to storage so far (/proc/PID/io `write_bytes`)."""
+    for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+        if line.startswith("write_bytes:"):
+            return int(line.split()[1])
+    return 0
+
+
 def _wait_outcomes(watcher: EventClock, ids: range, timeout: float) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -213,6 +221,7 @@ def e2e(
         rss = RssSampler(daemon.proc.pid).start()
         idle = _idle_rate(anvil, bench)  # the daemon and the watcher polling an idle chain
         cpu_anvil, cpu_daemon = cpu_seconds(anvil.node_pid), cpu_seconds(daemon.proc.pid)
+        written = _write_bytes(daemon.proc.pid)
         t0 = time.perf_counter()
         try:
             spec = bench.spec("burst", count, "burst", window=POOL_WINDOW if block_time else None)
@@ -225,6 +234,7 @@ def e2e(
             cpu_anvil = cpu_seconds(anvil.node_pid) - cpu_anvil
             elapsed = time.perf_counter() - t0
             cpu_daemon = cpu_seconds(daemon.proc.pid) - cpu_daemon
+            written = _write_bytes(daemon.proc.pid) - written
             last_block = bench.client.block_number()
             memory = rss.stop()
         finally:
@@ -256,6 +266,7 @@ def e2e(
             "anvil_idle_cpu_ms_per_block": idle["ms_per_block"],
             "anvil_cpu_ms_per_payment_over_idle": _over_idle(cpu_anvil, idle, elapsed, count),
             "daemon_cpu_ms_per_payment": round(cpu_daemon * 1000 / count, 3),
+            "daemon_write_kb_per_payment": round(written / 1024 / count, 2),
             "loadgen_cpu_ms_per_payment": round(out["cpu_s"] * 1000 / count, 3),
             "round_drain_s": out.get("drain_s", []),
             "blocks_to_last_pay": out.get("last_included_block", out["last_block"]) - out["first_block"],

@@ -257,6 +257,7 @@ class OracleDaemon:
             reasons_cpu_ms=round(self.reasons_cpu * 1000, 1),  # inside cpu_ms_score, not beside it
             gc_cpu_ms=round(gc_cpu.seconds * 1000, 1),
             head_reads=self.reader.head_reads,
+            store_write_commits=getattr(self.store, "write_commits", None),
         )
 
     def idle_wait(self) -> float:

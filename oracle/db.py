@@ -212,6 +212,7 @@ class Database:
         self._busy_timeout = float(busy_timeout)
         self._create = create
         self._shared = threading.local()  # the connection of an open `shared_tx`, per thread
+        self.write_commits = 0  # SQLite transactions committed with a write in them (the bench's count)
         self._statements: dict[tuple[str, tuple[str, ...], tuple[str, ...] | None], Any] = {}  # built once
         try:
             parsed = make_url(url)
@@ -280,6 +281,12 @@ class Database:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute(f"PRAGMA busy_timeout={int(self._busy_timeout * 1000)}")
             cur.close()
+
+        @event.listens_for(engine, "commit")
+        def _count(conn: Connection) -> None:
+            # sqlite3 opens a transaction only before a write: one open at commit wrote something.
+            if getattr(conn.connection.dbapi_connection, "in_transaction", False):
+                self.write_commits += 1
 
         return engine
 
@@ -458,6 +465,11 @@ class OverDatabase:
 
     def close(self) -> None:
         self._db.close()
+
+    @property
+    def write_commits(self) -> int:
+        """SQLite transactions this process committed with a write in them (0 on PostgreSQL)."""
+        return self._db.write_commits
 
     def batch(self, what: str) -> AbstractContextManager[None]:
         """Every store call of this thread inside the block runs in one transaction, committed at its
