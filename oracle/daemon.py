@@ -32,7 +32,7 @@ from pathlib import Path
 import structlog
 
 from oracle.binding import bind_store
-from oracle.chain import ChainClient
+from oracle.chain import ChainClient, GateRequest
 from oracle.clock import Clock, SystemClock
 from oracle.config import Settings
 from oracle.drift_monitor import DriftMonitor
@@ -48,6 +48,7 @@ from oracle.scoring import Scorer
 from oracle.scoring_stage import ScoringStage
 from oracle.store import Store
 from oracle.turn_trace import TracedChain, TurnTrace
+from oracle.verdicts import VerdictRow
 
 __all__ = ["CHECKPOINT", "FAULT_POINTS", "Metrics", "ModelSlot", "OracleDaemon", "run_daemon"]
 
@@ -72,7 +73,8 @@ TURN_SAMPLES = 200_000  # busy turns whose times are kept for the stop line (a f
 FAULT_POINTS = ("scored", "sent", "posted")
 """Test-only crash points (tests/faults/): with `VERDICT_FAULT_POINT` set to one of these, the
 process dies with `os._exit(137)`, like kill -9, the first time it reaches that point:
-`scored` after the scores are stored and before the checkpoint moves; `sent` after a verdict
+`scored` after the scores and the checkpoint are stored (one transaction) and before anything is
+sent; `sent` after a verdict
 transaction is sent and before the store records it; `posted` after the store records it and before
 the receipt is read. Never set it in production."""
 
@@ -144,7 +146,8 @@ class OracleDaemon:
         self.reader = RequestReader(settings, staged, store, chain.deployment.block, self.clock)
         self.fx = FxNode.for_daemon(settings, chain)  # cross-border quotes and feeds (oracle.fx_daemon)
         log_ = store if self.fx is None else self.fx.verdicts(store)
-        self.scoring = ScoringStage(settings, chain, OnlineFeatures(store), log_, self.metrics, self.clock)
+        self._features = OnlineFeatures(store)  # forgotten when the batch with the checkpoint rolls back
+        self.scoring = ScoringStage(settings, chain, self._features, log_, self.metrics, self.clock)
         self._fault_point = os.environ.get("VERDICT_FAULT_POINT") or None  # read once; see FAULT_POINTS
         if self._fault_point is not None and self._fault_point not in FAULT_POINTS:
             raise ConfigError(f"VERDICT_FAULT_POINT must be one of {', '.join(FAULT_POINTS)}")
@@ -341,8 +344,9 @@ class OracleDaemon:
                 # CPU time, not wall time: on a busy host wall time would shrink turns (and so verdict
                 # batches) until their fixed costs dominate.
                 began, reasons = time.thread_time(), scorer.reasons_cpu
+                thresholds = self.policy.thresholds()
                 with self._stage("score"):
-                    rows = self.scoring.score(fresh, scorer, artifact, self.policy.thresholds())
+                    rows = self.score_and_checkpoint(fresh, scorer, artifact, thresholds, chunk.end)
                 # TreeSHAP's share of the score stage, apart (the reasons of payments under review)
                 self.reasons_cpu += scorer.reasons_cpu - reasons
                 self._learn_cost((time.thread_time() - began) / len(fresh))
@@ -354,12 +358,38 @@ class OracleDaemon:
                 self._fault("scored")
             if self.trace is not None:
                 self.trace.mark("scored", ids=[r.item_id for r in chunk.requests])
-            self._commit_to = chunk.end  # moved after the send (`step`)
+            # Moved with the scores when there were any; else after the send (`step`): a slice
+            # whose requests are all in the log already (re-read after a restart) has no batch.
+            self._commit_to = chunk.end
         except BaseException:
             self.reader.forget()  # read again from the checkpoint: nothing handed out is skipped
             raise
         self.metrics.last_block.set(chunk.end)
         return True
+
+    def score_and_checkpoint(
+        self,
+        fresh: list[GateRequest],
+        scorer: Scorer,
+        artifact: ModelArtifact,
+        thresholds: tuple[int, int],
+        end: int,
+    ) -> list[VerdictRow]:
+        """The scoring stage's batch (history rows and verdicts) and the read checkpoint's move to
+        `end`, in one transaction: one commit per turn instead of two (each rewrote pages of the
+        store into the WAL, issue 16). Atomic, the store never holds a checkpoint past a request
+        whose verdict is not in the log, nor the reverse, so a crash anywhere re-reads exactly
+        what is missing. Rolled back, nothing of either is kept: the feature state, which ran
+        ahead, is dropped, and the reader re-reads its checkpoint (`RequestReader.forget`, called
+        by the caller)."""
+        try:
+            with self.store.batch("scoring a batch"):
+                rows = self.scoring.score(fresh, scorer, artifact, thresholds)
+                self.reader.commit(end)
+        except BaseException:
+            self._features.forget()
+            raise
+        return rows
 
     def turn_size(self) -> int:
         """How many requests this turn takes: what `turn_budget` seconds of scoring hold at the
@@ -429,7 +459,7 @@ def run_daemon(settings: Settings) -> None:
         from oracle.network.node import run_network_node
 
         return run_network_node(settings)
-    store = Store(settings.store_url)
+    store = Store(settings.store_url, cache_mb=settings.store_cache_mb)
     chain = ChainClient.from_settings(settings, verify=False)  # verified in preflight
     daemon = OracleDaemon(settings, chain, store)
     retry_startup(daemon.preflight, settings.max_backoff)

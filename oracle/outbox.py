@@ -498,13 +498,18 @@ class Outbox:
         began = time.thread_time()
         now = self._clock.monotonic()
         settled = 0  # verdicts
-        for tx_hash in [h for h in self._sent if h in self._mined]:
-            if settled >= SETTLE_LEAST and time.thread_time() - began > self._settings.turn_budget / 2:
-                break
-            sent = self._sent[tx_hash]
-            self._settle(self._mined[tx_hash], sent.rows, now - sent.sent_at)
-            del self._sent[tx_hash], self._mined[tx_hash]
-            settled += len(sent.rows)
+        finals: dict[str, str] = {}  # of every transaction settled here: one write (issue 16)
+        try:
+            for tx_hash in [h for h in self._sent if h in self._mined]:
+                if settled >= SETTLE_LEAST and time.thread_time() - began > self._settings.turn_budget / 2:
+                    break
+                sent = self._sent[tx_hash]
+                self._settle(self._mined[tx_hash], sent.rows, now - sent.sent_at, finals)
+                del self._sent[tx_hash], self._mined[tx_hash]
+                settled += len(sent.rows)
+        finally:
+            # Also when a later transaction's settling failed: those settled are off `_sent`.
+            self._verdicts.mark_final_many(finals)
         return settled > 0
 
     def _lost(self) -> list[VerdictRow]:
@@ -516,12 +521,16 @@ class Outbox:
         for row in self._verdicts.verdict_rows(posted=True, final=False):
             if row.tx_hash not in self._sent and row.key not in (self._queue or {}):  # handled already
                 by_tx.setdefault(row.tx_hash or "", []).append(row)
-        for tx_hash, rows in by_tx.items():
-            receipt = self._chain.receipt(tx_hash) if tx_hash else None
-            if receipt is not None:
-                self._settle(receipt, {_item(r): r for r in rows})
-            else:
-                resend.extend(rows)
+        finals: dict[str, str] = {}
+        try:
+            for tx_hash, rows in by_tx.items():
+                receipt = self._chain.receipt(tx_hash) if tx_hash else None
+                if receipt is not None:
+                    self._settle(receipt, {_item(r): r for r in rows}, finals_out=finals)
+                else:
+                    resend.extend(rows)
+        finally:
+            self._verdicts.mark_final_many(finals)
         if resend:
             log.warning("re-sending verdicts whose transaction never mined", count=len(resend))
             if not self._sent:
@@ -547,8 +556,15 @@ class Outbox:
             )
 
     def _settle(
-        self, receipt: dict[str, Any], by_item: dict[Item, VerdictRow], waited: float | None = None
+        self,
+        receipt: dict[str, Any],
+        by_item: dict[Item, VerdictRow],
+        waited: float | None = None,
+        finals_out: dict[str, str] | None = None,
     ) -> None:
+        """Records what became of a mined verdict transaction's verdicts. finals_out: their final
+        statuses are added to it, for the caller to write with those of the other transactions it
+        settles (one transaction and commit for all); None: written here."""
         outcome = self._chain.batch_outcome(receipt)
         self._metrics.gas.inc(outcome.gas_used)
         if int(receipt.get("status", 1)) != 1:
@@ -581,7 +597,10 @@ class Outbox:
                 debug("verdict skipped by the oracle", key=row.key, reason=reason)
         for decision, count in decisions.items():
             self._metrics.verdicts.labels(decision).inc(count)
-        self._verdicts.mark_final_many(finals)
+        if finals_out is None:
+            self._verdicts.mark_final_many(finals)
+        else:
+            finals_out.update(finals)
         log.info(
             "verdicts mined",
             tx=outcome.tx_hash,
