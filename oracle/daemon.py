@@ -151,7 +151,11 @@ class OracleDaemon:
         self._fault_point = os.environ.get("VERDICT_FAULT_POINT") or None  # read once; see FAULT_POINTS
         if self._fault_point is not None and self._fault_point not in FAULT_POINTS:
             raise ConfigError(f"VERDICT_FAULT_POINT must be one of {', '.join(FAULT_POINTS)}")
-        self.outbox = Outbox(settings, staged, store, self.policy, self.metrics, self.clock, self._fault)
+        # The outbox's final statuses ride the next scoring batch's transaction (`score_and_checkpoint`).
+        self.outbox = Outbox(
+            settings, staged, store, self.policy, self.metrics, self.clock, self._fault, defer_finals=True
+        )
+        self._finals_taken = False  # this turn's scoring batch wrote the outbox's unwritten finals
         self._read_at = -float("inf")  # monotonic time of the last read of new requests
         self._drift_at = -float("inf")  # monotonic time the drift gauges were last offered a report
         # CPU seconds of this thread per stage (read, features, score, log, flush), for the stop
@@ -248,6 +252,12 @@ class OracleDaemon:
                 continue
             if not busy:
                 stop.wait(self.idle_wait())
+        try:
+            self.outbox.write_finals()  # what the last turn settled (else settled again at restart)
+        except StoreError as exc:
+            log.warning(
+                "could not record the last settled verdicts; the next start settles them", error=str(exc)
+            )
         stages = {f"cpu_ms_{k}": round(v * 1000, 1) for k, v in self.stage_cpu.items()}
         gc.callbacks.remove(gc_cpu)
         if self.trace is not None:
@@ -284,6 +294,7 @@ class OracleDaemon:
         read = False
         reads = self.reader.head_reads
         self._commit_to = None  # a failed turn's slice: read again (its verdicts are in the log)
+        self._finals_taken = False
         if not self.outbox.in_flight or now - self._read_at >= READ_WHILE_SENDING:
             self._read_at = now
             read = self.read_and_score()
@@ -298,6 +309,9 @@ class OracleDaemon:
             # a crash before it re-reads the slice, whose requests the verdict log already holds.
             self.reader.commit(self._commit_to)
             self._commit_to = None
+        if not self._finals_taken:
+            # No scoring batch this turn to take the settled verdicts' finals: written alone, now.
+            self.outbox.write_finals()
         if self.trace is not None:
             self.trace.mark("flushed")
         busy = read or posted
@@ -382,13 +396,17 @@ class OracleDaemon:
         what is missing. Rolled back, nothing of either is kept: the feature state, which ran
         ahead, is dropped, and the reader re-reads its checkpoint (`RequestReader.forget`, called
         by the caller)."""
+        finals = self.outbox.unwritten_finals  # those the last turns settled: written here too
         try:
             with self.store.batch("scoring a batch"):
                 rows = self.scoring.score(fresh, scorer, artifact, thresholds)
                 self.reader.commit(end)
+                self.store.mark_final_many(finals)
         except BaseException:
             self._features.forget()
             raise
+        self.outbox.finals_written(finals)
+        self._finals_taken = True
         return rows
 
     def turn_size(self) -> int:

@@ -138,8 +138,13 @@ class Outbox:
         metrics: Metrics | None = None,
         clock: Clock | None = None,
         fault: Callable[[str], None] = lambda point: None,
+        defer_finals: bool = False,
     ) -> None:
-        """fault: called at the test crash points "sent" and "posted" (see `oracle.daemon`)."""
+        """fault: called at the test crash points "sent" and "posted" (see `oracle.daemon`).
+        defer_finals: the final statuses of settled verdicts are kept (`unwritten_finals`) for the
+        owner to write with its next write (the daemon: its next scoring batch), not written at once:
+        a commit fewer per turn (issue 16). Kept only in memory, they are safe to lose: a restart
+        finds those verdicts posted and not final, and settles them again from their receipts."""
         self._settings = settings
         self._chain = chain
         self._verdicts = verdicts
@@ -166,6 +171,32 @@ class Outbox:
         # Keys of verdicts whose batch reverted once mined, in the groups they are to be sent in
         # (each half of the reverted batch alone; see `_reverted`).
         self._groups: list[tuple[list[str], int | None]] = []  # (keys, estimate or None)
+        self._defer_finals = defer_finals
+        self._finals: dict[str, str] = {}  # key -> final status, settled and not written yet
+
+    @property
+    def unwritten_finals(self) -> dict[str, str]:
+        """Final statuses settled and not yet written (`defer_finals`), key -> status."""
+        return dict(self._finals)
+
+    def finals_written(self, finals: Mapping[str, str]) -> None:
+        """`finals` (from `unwritten_finals`) are now committed to the log by the owner."""
+        for key, status in finals.items():
+            if self._finals.get(key) == status:
+                del self._finals[key]
+
+    def write_finals(self) -> None:
+        """Writes the final statuses not written yet (one transaction)."""
+        if self._finals:
+            finals = dict(self._finals)
+            self._verdicts.mark_final_many(finals)
+            self.finals_written(finals)
+
+    def _record_finals(self, finals: dict[str, str]) -> None:
+        if self._defer_finals:
+            self._finals.update(finals)
+        else:
+            self._verdicts.mark_final_many(finals)
 
     @property
     def in_flight(self) -> int:
@@ -509,7 +540,7 @@ class Outbox:
                 settled += len(sent.rows)
         finally:
             # Also when a later transaction's settling failed: those settled are off `_sent`.
-            self._verdicts.mark_final_many(finals)
+            self._record_finals(finals)
         return settled > 0
 
     def _lost(self) -> list[VerdictRow]:
@@ -518,6 +549,7 @@ class Outbox:
         repeat is harmless: the RiskOracle skips what is already final or already voted."""
         resend: list[VerdictRow] = []
         by_tx: dict[str, list[VerdictRow]] = {}
+        self.write_finals()  # else the log's "not final" would include them
         for row in self._verdicts.verdict_rows(posted=True, final=False):
             if row.tx_hash not in self._sent and row.key not in (self._queue or {}):  # handled already
                 by_tx.setdefault(row.tx_hash or "", []).append(row)
@@ -530,7 +562,7 @@ class Outbox:
                 else:
                     resend.extend(rows)
         finally:
-            self._verdicts.mark_final_many(finals)
+            self._record_finals(finals)
         if resend:
             log.warning("re-sending verdicts whose transaction never mined", count=len(resend))
             if not self._sent:
@@ -542,6 +574,7 @@ class Outbox:
         log) to be posted again. The log's "final" is not trusted over the chain."""
         assert self._queue is not None
         for m in self._reorgs.dropped():
+            self.write_finals()  # a reopen after them, never before (they may be these verdicts')
             self._verdicts.reopen([row.key for row in m.rows.values()])
             for row in m.rows.values():
                 self._queue[row.key] = replace(

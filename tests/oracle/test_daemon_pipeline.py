@@ -170,6 +170,23 @@ def test_verdicts_are_pipelined_within_the_window_and_settled_when_mined(store: 
     assert store.verdict_rows(final=False) == []
 
 
+def test_the_transactions_a_turn_settles_are_written_in_one_commit(store: Store, tmp_path: Path):
+    """Each settled verdict transaction was a commit of its own (issue 16): now the finals of all a
+    turn settles are one write, and every verdict still ends final with its outcome."""
+    configure_logging("json", "info", stream=io.StringIO())
+    settings = Settings(model_dir=tmp_path, verdict_batch_size=2, verdict_batch_max=2, metrics_port=None)
+    chain, clock = FakeChain(), ManualClock()
+    box = outbox(settings, chain, store, clock)
+    scored(store, range(1, 7))
+    box.flush()
+    assert [len(items) for _, items in chain.sent] == [2, 2, 2]
+    chain.mined.update(h for h, _ in chain.sent)
+    commits = store.write_commits
+    assert box.flush()
+    assert store.write_commits - commits == 1
+    assert len(store.verdict_rows(final=True)) == 6 and store.verdict_rows(final=False) == []
+
+
 def test_a_restarted_outbox_settles_what_was_in_flight_and_sends_the_rest(store: Store, tmp_path: Path):
     configure_logging("json", "info", stream=io.StringIO())
     settings = Settings(model_dir=tmp_path, metrics_port=None)
