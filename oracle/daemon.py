@@ -69,6 +69,9 @@ SLOW_TURN = 4
 ms: on a shared host wall time includes being descheduled, CPU time says what the turn itself did."""
 DRIFT_DEFER = 120.0  # seconds a busy node may put off its drift report (`report_drift`)
 COST_TURNS = 20  # busy turns whose cost per request sizes the next turn (`turn_size`)
+FINALS_DEFER = 1.0
+"""Most seconds the final statuses of settled verdicts wait in memory for a scoring batch's
+transaction to carry them (`score_and_checkpoint`) before they are written alone."""
 TURN_SAMPLES = 200_000  # busy turns whose times are kept for the stop line (a few minutes at load)
 FAULT_POINTS = ("scored", "sent", "posted")
 """Test-only crash points (tests/faults/): with `VERDICT_FAULT_POINT` set to one of these, the
@@ -309,12 +312,13 @@ class OracleDaemon:
             # a crash before it re-reads the slice, whose requests the verdict log already holds.
             self.reader.commit(self._commit_to)
             self._commit_to = None
-        if not self._finals_taken:
-            # No scoring batch this turn to take the settled verdicts' finals: written alone, now.
-            self.outbox.write_finals()
         if self.trace is not None:
             self.trace.mark("flushed")
         busy = read or posted
+        if not self._finals_taken and self.outbox.finals_age(now) > FINALS_DEFER:
+            # No scoring batch has taken the settled verdicts' finals for FINALS_DEFER: written alone
+            # (at load the next batch comes within a block; an idle node's turns come every poll).
+            self.outbox.write_finals()
         if not busy or now - self._drift_at >= DRIFT_DEFER:
             self.report_drift(now)
         return busy

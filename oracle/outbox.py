@@ -173,17 +173,24 @@ class Outbox:
         self._groups: list[tuple[list[str], int | None]] = []  # (keys, estimate or None)
         self._defer_finals = defer_finals
         self._finals: dict[str, str] = {}  # key -> final status, settled and not written yet
+        self._finals_since: float | None = None  # monotonic time the oldest of them was settled
 
     @property
     def unwritten_finals(self) -> dict[str, str]:
         """Final statuses settled and not yet written (`defer_finals`), key -> status."""
         return dict(self._finals)
 
+    def finals_age(self, now: float) -> float:
+        """Seconds the oldest unwritten final status has waited (0 when there is none)."""
+        return 0.0 if self._finals_since is None else now - self._finals_since
+
     def finals_written(self, finals: Mapping[str, str]) -> None:
         """`finals` (from `unwritten_finals`) are now committed to the log by the owner."""
         for key, status in finals.items():
             if self._finals.get(key) == status:
                 del self._finals[key]
+        if not self._finals:
+            self._finals_since = None
 
     def write_finals(self) -> None:
         """Writes the final statuses not written yet (one transaction)."""
@@ -194,6 +201,8 @@ class Outbox:
 
     def _record_finals(self, finals: dict[str, str]) -> None:
         if self._defer_finals:
+            if finals and self._finals_since is None:
+                self._finals_since = self._clock.monotonic()
             self._finals.update(finals)
         else:
             self._verdicts.mark_final_many(finals)

@@ -187,6 +187,35 @@ def test_the_transactions_a_turn_settles_are_written_in_one_commit(store: Store,
     assert len(store.verdict_rows(final=True)) == 6 and store.verdict_rows(final=False) == []
 
 
+def test_deferred_finals_wait_for_the_owners_write_and_a_crash_before_it_loses_none(
+    store: Store, tmp_path: Path
+):
+    """The daemon's outbox keeps settled finals for its next scoring batch (`defer_finals`): until
+    written they are only in memory, and a process that dies then leaves verdicts posted and not
+    final, which the next one settles again from their receipts."""
+    configure_logging("json", "info", stream=io.StringIO())
+    settings = Settings(model_dir=tmp_path, metrics_port=None)
+    chain, clock = FakeChain(), ManualClock()
+    policy = PolicyCache(chain, clock)  # type: ignore[arg-type]
+    box = Outbox(settings, chain, store, policy, clock=clock, defer_finals=True)  # type: ignore[arg-type]
+    scored(store, range(1, 4))
+    box.flush()
+    chain.mined.add(chain.sent[0][0])
+    clock.advance(0.5)
+    assert box.flush()
+    assert set(box.unwritten_finals) == {"router:1", "router:2", "router:3"}
+    assert box.finals_age(clock.monotonic()) == 0.0  # settled just now
+    assert store.verdict_rows(final=True) == []  # not written yet: the owner's next write carries them
+
+    restarted = outbox(settings, chain, store, clock)  # the process died: its memory is gone
+    restarted.flush()
+    assert len(store.verdict_rows(final=True)) == 3  # settled again from the receipt
+    assert len(chain.sent) == 1  # and nothing sent twice
+
+    box.write_finals()  # the owner's write (here alone): idempotent with the restart's
+    assert box.unwritten_finals == {} and len(store.verdict_rows(final=True)) == 3
+
+
 def test_a_restarted_outbox_settles_what_was_in_flight_and_sends_the_rest(store: Store, tmp_path: Path):
     configure_logging("json", "info", stream=io.StringIO())
     settings = Settings(model_dir=tmp_path, metrics_port=None)
