@@ -308,7 +308,8 @@ class OracleDaemon:
         with self._stage("flush"):
             posted = self.flush(self.reader.head if read_head else None)
         if self._commit_to is not None:
-            # The checkpoint moves once this turn's verdicts are sent, off their path to the chain:
+            # A slice with nothing to score (its requests all logged already, or none): the checkpoint
+            # moves here, alone (a scored slice's moved with its scores, `score_and_checkpoint`);
             # a crash before it re-reads the slice, whose requests the verdict log already holds.
             self.reader.commit(self._commit_to)
             self._commit_to = None
