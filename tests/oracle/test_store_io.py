@@ -33,7 +33,7 @@ def test_the_daemons_store_connection_runs_with_the_cache_and_wal_settings(tmp_p
         assert _pragma(store, "wal_autocheckpoint") == WAL_AUTOCHECKPOINT
     finally:
         store.close()
-    assert Settings(model_dir=tmp_path, metrics_port=None).store_cache_mb == DEFAULT_CACHE_MB
+    assert Settings(model_dir=tmp_path, metrics_port=None).store_cache_mb == DEFAULT_CACHE_MB == 8
 
 
 def test_a_reader_keeps_sqlites_default_cache_and_sets_no_wal_checkpointing(tmp_path: Path):
