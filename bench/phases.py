@@ -182,6 +182,14 @@ def _turns(daemon: DaemonProcess) -> dict[str, Any]:
     return {}
 
 
+def _write_bytes(pid: int) -> int:
+    """Bytes a process has caused to be written to storage so far (/proc/PID/io `write_bytes`)."""
+    for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+        if line.startswith("write_bytes:"):
+            return int(line.split()[1])
+    return 0
+
+
 def _wait_outcomes(watcher: EventClock, ids: range, timeout: float) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -214,6 +222,7 @@ def e2e(
         idle = _idle_rate(anvil, bench)  # the daemon and the watcher polling an idle chain
         cpu_anvil, cpu_daemon = cpu_seconds(anvil.node_pid), cpu_seconds(daemon.proc.pid)
         cpu_bench = time.process_time()
+        written = _write_bytes(daemon.proc.pid)
         t0 = time.perf_counter()
         try:
             spec = bench.spec("burst", count, "burst", window=POOL_WINDOW if block_time else None)
@@ -227,6 +236,7 @@ def e2e(
             elapsed = time.perf_counter() - t0
             cpu_daemon = cpu_seconds(daemon.proc.pid) - cpu_daemon
             cpu_bench = time.process_time() - cpu_bench
+            written = _write_bytes(daemon.proc.pid) - written
             last_block = bench.client.block_number()
             memory = rss.stop()
         finally:
@@ -258,6 +268,7 @@ def e2e(
             "anvil_idle_cpu_ms_per_block": idle["ms_per_block"],
             "anvil_cpu_ms_per_payment_over_idle": _over_idle(cpu_anvil, idle, elapsed, count),
             "daemon_cpu_ms_per_payment": round(cpu_daemon * 1000 / count, 3),
+            "daemon_write_kb_per_payment": round(written / 1024 / count, 2),
             "loadgen_cpu_ms_per_payment": round(out["cpu_s"] * 1000 / count, 3),
             # this process meanwhile: the event clock and the samplers, on the same two cores
             "bench_cpu_ms_per_payment": round(cpu_bench * 1000 / count, 3),

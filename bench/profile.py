@@ -55,7 +55,9 @@ def main(burst: int, block_time: float, poll: str, reuse: bool, profile_top: int
         out = phases.e2e(setup, block_time, GAS_LIMIT, burst, tag, poll)  # type: ignore[arg-type]
     finally:
         os.environ.pop("VERDICT_PROFILE", None)
-    daemon = {**_stop_line(work / f"daemon-e2e-{tag}.log"), **out["daemon"]}
+    log_path = work / f"daemon-e2e-{tag}.log"
+    daemon = {**_stop_line(log_path), **out["daemon"]}
+    commits, batches = daemon.get("store_write_commits"), _verdict_txs(log_path)
     decided = max(out["decided"], 1)
     stages = {
         k[len("cpu_ms_") :]: round(v / decided, 4) for k, v in daemon.items() if k.startswith("cpu_ms_")
@@ -73,6 +75,12 @@ def main(burst: int, block_time: float, poll: str, reuse: bool, profile_top: int
         "daemon_cpu_ms_per_payment_without_reasons": round(out["daemon_cpu_ms_per_payment"] - reasons, 4),
         "stage_cpu_ms_per_payment": stages,
         "score_cpu_ms_per_payment_without_reasons": round(stages.get("score", 0.0) - reasons, 4),
+        # the store's side (issue 16 item 2): what the daemon process wrote to disk over the burst
+        # (/proc/PID/io), and its SQLite write transactions per verdict transaction mined
+        "daemon_write_kb_per_payment": out.get("daemon_write_kb_per_payment"),
+        "store_write_commits": commits,
+        "verdict_txs": batches,
+        "commits_per_verdict_tx": round(commits / batches, 2) if commits and batches else None,
         "turn_ms_p99": daemon.get("turn_ms_p99"),
         "turn_ms_max": daemon.get("turn_ms_max"),
         "turn_cpu_ms_p99": daemon.get("turn_cpu_ms_p99"),
@@ -87,6 +95,11 @@ def main(burst: int, block_time: float, poll: str, reuse: bool, profile_top: int
         stats = pstats.Stats(str(dump), stream=sys.stdout)
         stats.sort_stats("tottime").print_stats(profile_top)
         stats.sort_stats("cumulative").print_stats(profile_top)
+
+
+def _verdict_txs(log: Path) -> int:
+    """Verdict transactions the daemon settled (its "verdicts mined" lines)."""
+    return sum(1 for line in log.read_text().splitlines() if "verdicts mined" in line) if log.exists() else 0
 
 
 def _stop_line(log: Path) -> dict[str, Any]:

@@ -109,6 +109,7 @@ RUN_SETTINGS = (
     "keystore_password",
     "store_url",
     "store_rebind",
+    "store_cache_mb",
     "model_dir",
     "shadow_model_dir",
     "poll_interval",

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     store_rebind: bool = False
     """Bind the store to this deployment record even though another deployment made it (`verdict run
     --rebind-store`): its payments, verdicts and checkpoints then mix two deployments'."""
+    store_cache_mb: int = Field(8, ge=2, le=4096)
+    """SQLite page cache of `verdict run`'s store connection, in MB: room for a scoring batch's
+    changed pages, which SQLite's default 2 MB could not hold. More helps a store much larger than
+    the host's free memory; grown only as pages are read; no effect on PostgreSQL."""
 
     # --- model -------------------------------------------------------------------------------
     model_dir: Path = Path("var/model")

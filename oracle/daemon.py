@@ -32,7 +32,7 @@ from pathlib import Path
 import structlog
 
 from oracle.binding import bind_store
-from oracle.chain import ChainClient
+from oracle.chain import ChainClient, GateRequest
 from oracle.clock import Clock, SystemClock
 from oracle.config import Settings
 from oracle.drift_monitor import DriftMonitor
@@ -48,6 +48,7 @@ from oracle.scoring import Scorer
 from oracle.scoring_stage import ScoringStage
 from oracle.store import Store
 from oracle.turn_trace import TracedChain, TurnTrace
+from oracle.verdicts import VerdictRow
 
 __all__ = ["CHECKPOINT", "FAULT_POINTS", "Metrics", "ModelSlot", "OracleDaemon", "run_daemon"]
 
@@ -68,11 +69,15 @@ SLOW_TURN = 4
 ms: on a shared host wall time includes being descheduled, CPU time says what the turn itself did."""
 DRIFT_DEFER = 120.0  # seconds a busy node may put off its drift report (`report_drift`)
 COST_TURNS = 20  # busy turns whose cost per request sizes the next turn (`turn_size`)
+FINALS_DEFER = 1.0
+"""Most seconds the final statuses of settled verdicts wait in memory for a scoring batch's
+transaction to carry them (`score_and_checkpoint`) before they are written alone."""
 TURN_SAMPLES = 200_000  # busy turns whose times are kept for the stop line (a few minutes at load)
 FAULT_POINTS = ("scored", "sent", "posted")
 """Test-only crash points (tests/faults/): with `VERDICT_FAULT_POINT` set to one of these, the
 process dies with `os._exit(137)`, like kill -9, the first time it reaches that point:
-`scored` after the scores are stored and before the checkpoint moves; `sent` after a verdict
+`scored` after the scores and the checkpoint are stored (one transaction) and before anything is
+sent; `sent` after a verdict
 transaction is sent and before the store records it; `posted` after the store records it and before
 the receipt is read. Never set it in production."""
 
@@ -144,11 +149,16 @@ class OracleDaemon:
         self.reader = RequestReader(settings, staged, store, chain.deployment.block, self.clock)
         self.fx = FxNode.for_daemon(settings, chain)  # cross-border quotes and feeds (oracle.fx_daemon)
         log_ = store if self.fx is None else self.fx.verdicts(store)
-        self.scoring = ScoringStage(settings, chain, OnlineFeatures(store), log_, self.metrics, self.clock)
+        self._features = OnlineFeatures(store)  # forgotten when the batch with the checkpoint rolls back
+        self.scoring = ScoringStage(settings, chain, self._features, log_, self.metrics, self.clock)
         self._fault_point = os.environ.get("VERDICT_FAULT_POINT") or None  # read once; see FAULT_POINTS
         if self._fault_point is not None and self._fault_point not in FAULT_POINTS:
             raise ConfigError(f"VERDICT_FAULT_POINT must be one of {', '.join(FAULT_POINTS)}")
-        self.outbox = Outbox(settings, staged, store, self.policy, self.metrics, self.clock, self._fault)
+        # The outbox's final statuses ride the next scoring batch's transaction (`score_and_checkpoint`).
+        self.outbox = Outbox(
+            settings, staged, store, self.policy, self.metrics, self.clock, self._fault, defer_finals=True
+        )
+        self._finals_taken = False  # this turn's scoring batch wrote the outbox's unwritten finals
         self._read_at = -float("inf")  # monotonic time of the last read of new requests
         self._drift_at = -float("inf")  # monotonic time the drift gauges were last offered a report
         # CPU seconds of this thread per stage (read, features, score, log, flush), for the stop
@@ -245,6 +255,12 @@ class OracleDaemon:
                 continue
             if not busy:
                 stop.wait(self.idle_wait())
+        try:
+            self.outbox.write_finals()  # what the last turn settled (else settled again at restart)
+        except StoreError as exc:
+            log.warning(
+                "could not record the last settled verdicts; the next start settles them", error=str(exc)
+            )
         stages = {f"cpu_ms_{k}": round(v * 1000, 1) for k, v in self.stage_cpu.items()}
         gc.callbacks.remove(gc_cpu)
         if self.trace is not None:
@@ -257,6 +273,7 @@ class OracleDaemon:
             reasons_cpu_ms=round(self.reasons_cpu * 1000, 1),  # inside cpu_ms_score, not beside it
             gc_cpu_ms=round(gc_cpu.seconds * 1000, 1),
             head_reads=self.reader.head_reads,
+            store_write_commits=getattr(self.store, "write_commits", None),
         )
 
     def idle_wait(self) -> float:
@@ -280,6 +297,7 @@ class OracleDaemon:
         read = False
         reads = self.reader.head_reads
         self._commit_to = None  # a failed turn's slice: read again (its verdicts are in the log)
+        self._finals_taken = False
         if not self.outbox.in_flight or now - self._read_at >= READ_WHILE_SENDING:
             self._read_at = now
             read = self.read_and_score()
@@ -290,13 +308,18 @@ class OracleDaemon:
         with self._stage("flush"):
             posted = self.flush(self.reader.head if read_head else None)
         if self._commit_to is not None:
-            # The checkpoint moves once this turn's verdicts are sent, off their path to the chain:
+            # A slice with nothing to score (its requests all logged already, or none): the checkpoint
+            # moves here, alone (a scored slice's moved with its scores, `score_and_checkpoint`);
             # a crash before it re-reads the slice, whose requests the verdict log already holds.
             self.reader.commit(self._commit_to)
             self._commit_to = None
         if self.trace is not None:
             self.trace.mark("flushed")
         busy = read or posted
+        if not self._finals_taken and self.outbox.finals_age(now) > FINALS_DEFER:
+            # No scoring batch has taken the settled verdicts' finals for FINALS_DEFER: written alone
+            # (at load the next batch comes within a block; an idle node's turns come every poll).
+            self.outbox.write_finals()
         if not busy or now - self._drift_at >= DRIFT_DEFER:
             self.report_drift(now)
         return busy
@@ -340,8 +363,9 @@ class OracleDaemon:
                 # CPU time, not wall time: on a busy host wall time would shrink turns (and so verdict
                 # batches) until their fixed costs dominate.
                 began, reasons = time.thread_time(), scorer.reasons_cpu
+                thresholds = self.policy.thresholds()
                 with self._stage("score"):
-                    rows = self.scoring.score(fresh, scorer, artifact, self.policy.thresholds())
+                    rows = self.score_and_checkpoint(fresh, scorer, artifact, thresholds, chunk.end)
                 # TreeSHAP's share of the score stage, apart (the reasons of payments under review)
                 self.reasons_cpu += scorer.reasons_cpu - reasons
                 self._learn_cost((time.thread_time() - began) / len(fresh))
@@ -353,12 +377,42 @@ class OracleDaemon:
                 self._fault("scored")
             if self.trace is not None:
                 self.trace.mark("scored", ids=[r.item_id for r in chunk.requests])
-            self._commit_to = chunk.end  # moved after the send (`step`)
+            # Moved with the scores when there were any; else after the send (`step`): a slice
+            # whose requests are all in the log already (re-read after a restart) has no batch.
+            self._commit_to = chunk.end
         except BaseException:
             self.reader.forget()  # read again from the checkpoint: nothing handed out is skipped
             raise
         self.metrics.last_block.set(chunk.end)
         return True
+
+    def score_and_checkpoint(
+        self,
+        fresh: list[GateRequest],
+        scorer: Scorer,
+        artifact: ModelArtifact,
+        thresholds: tuple[int, int],
+        end: int,
+    ) -> list[VerdictRow]:
+        """The scoring stage's batch (history rows and verdicts) and the read checkpoint's move to
+        `end`, in one transaction: one commit per turn instead of two (each rewrote pages of the
+        store into the WAL, issue 16). Atomic, the store never holds a checkpoint past a request
+        whose verdict is not in the log, nor the reverse, so a crash anywhere re-reads exactly
+        what is missing. Rolled back, nothing of either is kept: the feature state, which ran
+        ahead, is dropped, and the reader re-reads its checkpoint (`RequestReader.forget`, called
+        by the caller)."""
+        finals = self.outbox.unwritten_finals  # those the last turns settled: written here too
+        try:
+            with self.store.batch("scoring a batch"):
+                rows = self.scoring.score(fresh, scorer, artifact, thresholds)
+                self.reader.commit(end)
+                self.store.mark_final_many(finals)
+        except BaseException:
+            self._features.forget()
+            raise
+        self.outbox.finals_written(finals)
+        self._finals_taken = True
+        return rows
 
     def turn_size(self) -> int:
         """How many requests this turn takes: what `turn_budget` seconds of scoring hold at the
@@ -431,7 +485,7 @@ def run_daemon(settings: Settings) -> None:
         from oracle.network.node import run_network_node
 
         return run_network_node(settings)
-    store = Store(settings.store_url)
+    store = Store(settings.store_url, cache_mb=settings.store_cache_mb)
     chain = ChainClient.from_settings(settings, verify=False)  # verified in preflight
     daemon = OracleDaemon(settings, chain, store)
     retry_startup(daemon.preflight, settings.max_backoff)

@@ -48,8 +48,10 @@ payments = Table(
     _META,
     Column("id", Integer, primary_key=True, autoincrement=True),  # arrival order
     Column("key", String(200), nullable=False, unique=True),
-    Column("payer", String(128), nullable=False, index=True),
-    Column("payee", String(128), nullable=False, index=True),
+    # payer and payee: searched by the (payer, timestamp) and (payee, timestamp) indexes below, whose
+    # first column serves every lookup by the account alone (`_REDUNDANT_INDEXES`)
+    Column("payer", String(128), nullable=False),
+    Column("payee", String(128), nullable=False),
     Column("token", String(32), nullable=False),
     Column("amount_usd", Double, nullable=False),
     Column("timestamp", BigInteger, nullable=False, index=True),
@@ -63,6 +65,12 @@ payments = Table(
 # search these instead of scanning the account's whole history or the whole window (issue 16).
 Index("ix_payments_payer_timestamp", payments.c.payer, payments.c.timestamp)
 Index("ix_payments_payee_timestamp", payments.c.payee, payments.c.timestamp)
+
+_REDUNDANT_INDEXES = ("ix_payments_payer", "ix_payments_payee")
+"""Single-column indexes earlier versions made on `payments`, each the prefix of a composite one
+above: every query they served (an account's payments, with or without a time bound or an order by
+time) uses the composite instead. Each cost a B-tree insert on a random page per payment (issue 16),
+so the daemon drops them from an older store when it opens it."""
 
 PAYMENT_RECORD_COLUMNS = tuple(
     payments.c[name] for name in ("key", "payer", "payee", "token", "amount_usd", "timestamp", "token_out")
@@ -194,6 +202,18 @@ _ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("payments", "token_out", "VARCHAR(32)"),
 )
 
+DEFAULT_CACHE_MB = 8
+"""The writer's SQLite page cache (Settings.store_cache_mb): room for a batch's dirty pages (a turn
+of ~75 payments dirties ~500 4 KB pages: SQLite's default 2 MB would spill them to the WAL before
+the commit). A larger cache measured no less CPU on the bench's 50 MB store (64 MB: +40 MB RSS and
+no gain, issue 16): its pages are in the OS's page cache, read back cheaply."""
+WAL_AUTOCHECKPOINT = 8_000
+"""WAL pages (4 KB each, so ~32 MB) before SQLite copies them back into the database file. At the
+default 1,000, a page dirtied by batch after batch (an index leaf keyed by hashes) was copied back
+every few batches; a longer WAL copies each page once per checkpoint however often it changed.
+Readers scan the WAL's in-memory index, not the file, so a longer WAL does not slow them."""
+WAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes the WAL file is cut back to after a checkpoint resets it
+
 CHUNK = 400  # stays under SQLite's bound-parameter limit for IN (...) lists
 
 
@@ -205,13 +225,20 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
 class Database:
     """One SQLAlchemy engine over the oracle's schema, with error mapping to StoreError."""
 
-    def __init__(self, url: str, busy_timeout: float = 5.0, *, create: bool = True) -> None:
+    def __init__(
+        self, url: str, busy_timeout: float = 5.0, *, create: bool = True, cache_mb: int | None = None
+    ) -> None:
         """busy_timeout: seconds a SQLite write waits for another writer before StoreError("locked").
         create=False: the database must already hold a Verdict store (its `payments` table); a
-        missing SQLite file or an empty database is a StoreError and nothing is created."""
+        missing SQLite file or an empty database is a StoreError and nothing is created.
+        cache_mb: SQLite's page cache per connection (default: DEFAULT_CACHE_MB for a writer, SQLite's
+        own 2 MB for a reader, whose reads are mostly one pass)."""
         self._busy_timeout = float(busy_timeout)
+        cache_mb = cache_mb if cache_mb is not None else DEFAULT_CACHE_MB if create else None
+        self._cache_kb = None if cache_mb is None else int(cache_mb) * 1024
         self._create = create
         self._shared = threading.local()  # the connection of an open `shared_tx`, per thread
+        self.write_commits = 0  # SQLite transactions committed with a write in them (the bench's count)
         self._statements: dict[tuple[str, tuple[str, ...], tuple[str, ...] | None], Any] = {}  # built once
         try:
             parsed = make_url(url)
@@ -240,6 +267,8 @@ class Database:
             _META.create_all(self._engine)
             self._add_missing_columns()
             self._add_missing_indexes()
+            if create:
+                self._drop_redundant_indexes()
 
     def _add_missing_columns(self) -> None:
         present = {t: {c["name"] for c in inspect(self._engine).get_columns(t)} for t, _, _ in _ADDED_COLUMNS}
@@ -254,6 +283,16 @@ class Database:
         history's window indexes here (issue 16)."""
         for index in payments.indexes:
             index.create(self._engine, checkfirst=True)
+
+    def _drop_redundant_indexes(self) -> None:
+        """`_REDUNDANT_INDEXES` off an older store; nothing when they are gone (safe every open).
+        Only the writer drops them: a reader (reports, explain) writes nothing."""
+        present = {ix["name"] for ix in inspect(self._engine).get_indexes(payments.name)}
+        stale = [name for name in _REDUNDANT_INDEXES if name in present]
+        if stale:
+            with self._engine.begin() as conn:
+                for name in stale:
+                    conn.execute(text(f"DROP INDEX IF EXISTS {self._quote(name)}"))
 
     def _make_engine(self, url: str, parsed: Any) -> Engine:
         if self._dialect != "sqlite":
@@ -279,7 +318,25 @@ class Database:
                 cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute(f"PRAGMA busy_timeout={int(self._busy_timeout * 1000)}")
+            # Issue 16: the cache holds a batch's changed pages (DEFAULT_CACHE_MB; negative: KB,
+            # not pages), and a longer WAL copies each hot page back once per checkpoint
+            # (WAL_AUTOCHECKPOINT). Still WAL with synchronous=NORMAL: a process crash loses no
+            # commit; a power cut may roll the store back to an older consistent state (the WAL
+            # is synced at each checkpoint, now every ~32 MB of it), which the daemon recovers
+            # from like a crash (re-reads from the checkpoint, re-sends what it had not recorded).
+            if self._cache_kb is not None:
+                cur.execute(f"PRAGMA cache_size=-{self._cache_kb}")
+            cur.execute("PRAGMA temp_store=MEMORY")
+            if self._create:
+                cur.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
+                cur.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
             cur.close()
+
+        @event.listens_for(engine, "commit")
+        def _count(conn: Connection) -> None:
+            # sqlite3 opens a transaction only before a write: one open at commit wrote something.
+            if getattr(conn.connection.dbapi_connection, "in_transaction", False):
+                self.write_commits += 1
 
         return engine
 
@@ -458,6 +515,11 @@ class OverDatabase:
 
     def close(self) -> None:
         self._db.close()
+
+    @property
+    def write_commits(self) -> int:
+        """SQLite transactions this process committed with a write in them (0 on PostgreSQL)."""
+        return self._db.write_commits
 
     def batch(self, what: str) -> AbstractContextManager[None]:
         """Every store call of this thread inside the block runs in one transaction, committed at its

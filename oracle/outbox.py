@@ -140,8 +140,13 @@ class Outbox:
         metrics: Metrics | None = None,
         clock: Clock | None = None,
         fault: Callable[[str], None] = lambda point: None,
+        defer_finals: bool = False,
     ) -> None:
-        """fault: called at the test crash points "sent" and "posted" (see `oracle.daemon`)."""
+        """fault: called at the test crash points "sent" and "posted" (see `oracle.daemon`).
+        defer_finals: the final statuses of settled verdicts are kept (`unwritten_finals`) for the
+        owner to write with its next write (the daemon: its next scoring batch), not written at once:
+        a commit fewer per turn (issue 16). Kept only in memory, they are safe to lose: a restart
+        finds those verdicts posted and not final, and settles them again from their receipts."""
         self._settings = settings
         self._chain = chain
         self._verdicts = verdicts
@@ -168,6 +173,41 @@ class Outbox:
         # Keys of verdicts whose batch reverted once mined, in the groups they are to be sent in
         # (each half of the reverted batch alone; see `_reverted`).
         self._groups: list[tuple[list[str], int | None]] = []  # (keys, estimate or None)
+        self._defer_finals = defer_finals
+        self._finals: dict[str, str] = {}  # key -> final status, settled and not written yet
+        self._finals_since: float | None = None  # monotonic time the oldest of them was settled
+
+    @property
+    def unwritten_finals(self) -> dict[str, str]:
+        """Final statuses settled and not yet written (`defer_finals`), key -> status."""
+        return dict(self._finals)
+
+    def finals_age(self, now: float) -> float:
+        """Seconds the oldest unwritten final status has waited (0 when there is none)."""
+        return 0.0 if self._finals_since is None else now - self._finals_since
+
+    def finals_written(self, finals: Mapping[str, str]) -> None:
+        """`finals` (from `unwritten_finals`) are now committed to the log by the owner."""
+        for key, status in finals.items():
+            if self._finals.get(key) == status:
+                del self._finals[key]
+        if not self._finals:
+            self._finals_since = None
+
+    def write_finals(self) -> None:
+        """Writes the final statuses not written yet (one transaction)."""
+        if self._finals:
+            finals = dict(self._finals)
+            self._verdicts.mark_final_many(finals)
+            self.finals_written(finals)
+
+    def _record_finals(self, finals: dict[str, str]) -> None:
+        if self._defer_finals:
+            if finals and self._finals_since is None:
+                self._finals_since = self._clock.monotonic()
+            self._finals.update(finals)
+        else:
+            self._verdicts.mark_final_many(finals)
 
     @property
     def in_flight(self) -> int:
@@ -513,13 +553,18 @@ class Outbox:
         began = time.thread_time()
         now = self._clock.monotonic()
         settled = 0  # verdicts
-        for tx_hash in [h for h in self._sent if h in self._mined]:
-            if settled >= SETTLE_LEAST and time.thread_time() - began > self._settings.turn_budget / 2:
-                break
-            sent = self._sent[tx_hash]
-            self._settle(self._mined[tx_hash], sent.rows, now - sent.sent_at)
-            del self._sent[tx_hash], self._mined[tx_hash]
-            settled += len(sent.rows)
+        finals: dict[str, str] = {}  # of every transaction settled here: one write (issue 16)
+        try:
+            for tx_hash in [h for h in self._sent if h in self._mined]:
+                if settled >= SETTLE_LEAST and time.thread_time() - began > self._settings.turn_budget / 2:
+                    break
+                sent = self._sent[tx_hash]
+                self._settle(self._mined[tx_hash], sent.rows, now - sent.sent_at, finals)
+                del self._sent[tx_hash], self._mined[tx_hash]
+                settled += len(sent.rows)
+        finally:
+            # Also when a later transaction's settling failed: those settled are off `_sent`.
+            self._record_finals(finals)
         return settled > 0
 
     def _lost(self) -> list[VerdictRow]:
@@ -529,21 +574,26 @@ class Outbox:
         RiskOracle skips what is already final or already voted."""
         resend: list[VerdictRow] = []
         by_tx: dict[str, list[VerdictRow]] = {}
+        self.write_finals()  # else the log's "not final" would include them
         for row in self._verdicts.verdict_rows(posted=True, final=False):
             if row.tx_hash not in self._sent and row.key not in (self._queue or {}):  # handled already
                 by_tx.setdefault(row.tx_hash or "", []).append(row)
         now = self._clock.monotonic()
-        for tx_hash, rows in by_tx.items():
-            receipt = self._chain.receipt(tx_hash) if tx_hash else None
-            if receipt is not None:
-                self._settle(receipt, {_item(r): r for r in rows})
-                continue
-            # Still in the node's pool (a restart while it waited): watched again, not duplicated.
-            held = self._chain.known_tx(tx_hash) if tx_hash else None
-            if held is not None:
-                self._sent[tx_hash] = InFlight(held, {_item(r): r for r in rows}, now)
-            else:
-                resend.extend(rows)
+        finals: dict[str, str] = {}
+        try:
+            for tx_hash, rows in by_tx.items():
+                receipt = self._chain.receipt(tx_hash) if tx_hash else None
+                if receipt is not None:
+                    self._settle(receipt, {_item(r): r for r in rows}, finals_out=finals)
+                    continue
+                # Still in the node's pool (a restart while it waited): watched again, not duplicated.
+                held = self._chain.known_tx(tx_hash) if tx_hash else None
+                if held is not None:
+                    self._sent[tx_hash] = InFlight(held, {_item(r): r for r in rows}, now)
+                else:
+                    resend.extend(rows)
+        finally:
+            self._record_finals(finals)
         if resend:
             log.warning("re-sending verdicts whose transaction never mined", count=len(resend))
             if not self._sent:
@@ -555,6 +605,7 @@ class Outbox:
         log) to be posted again. The log's "final" is not trusted over the chain."""
         assert self._queue is not None
         for m in self._reorgs.dropped():
+            self.write_finals()  # a reopen after them, never before (they may be these verdicts')
             self._verdicts.reopen([row.key for row in m.rows.values()])
             for row in m.rows.values():
                 self._queue[row.key] = replace(
@@ -569,8 +620,15 @@ class Outbox:
             )
 
     def _settle(
-        self, receipt: dict[str, Any], by_item: dict[Item, VerdictRow], waited: float | None = None
+        self,
+        receipt: dict[str, Any],
+        by_item: dict[Item, VerdictRow],
+        waited: float | None = None,
+        finals_out: dict[str, str] | None = None,
     ) -> None:
+        """Records what became of a mined verdict transaction's verdicts. finals_out: their final
+        statuses are added to it, for the caller to write with those of the other transactions it
+        settles (one transaction and commit for all); None: written here."""
         outcome = self._chain.batch_outcome(receipt)
         self._metrics.gas.inc(outcome.gas_used)
         if int(receipt.get("status", 1)) != 1:
@@ -603,7 +661,10 @@ class Outbox:
                 debug("verdict skipped by the oracle", key=row.key, reason=reason)
         for decision, count in decisions.items():
             self._metrics.verdicts.labels(decision).inc(count)
-        self._verdicts.mark_final_many(finals)
+        if finals_out is None:
+            self._verdicts.mark_final_many(finals)
+        else:
+            finals_out.update(finals)
         log.info(
             "verdicts mined",
             tx=outcome.tx_hash,

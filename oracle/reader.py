@@ -245,5 +245,8 @@ class RequestReader:
         self._checkpoint = end
 
     def forget(self) -> None:
-        """Drop the requests fetched and not handed out: the next slice reads from the checkpoint."""
+        """Drop the requests fetched and not handed out: the next slice reads from the checkpoint,
+        as the store holds it (a `commit` made inside a transaction that then rolled back, the
+        daemon's scoring batch, must not be believed)."""
         self._backlog, self._backlog_end = [], None
+        self._checkpoint = None

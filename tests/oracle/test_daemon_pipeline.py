@@ -177,6 +177,52 @@ def test_verdicts_are_pipelined_within_the_window_and_settled_when_mined(store: 
     assert store.verdict_rows(final=False) == []
 
 
+def test_the_transactions_a_turn_settles_are_written_in_one_commit(store: Store, tmp_path: Path):
+    """Each settled verdict transaction was a commit of its own (issue 16): now the finals of all a
+    turn settles are one write, and every verdict still ends final with its outcome."""
+    configure_logging("json", "info", stream=io.StringIO())
+    settings = Settings(model_dir=tmp_path, verdict_batch_size=2, verdict_batch_max=2, metrics_port=None)
+    chain, clock = FakeChain(), ManualClock()
+    box = outbox(settings, chain, store, clock)
+    scored(store, range(1, 7))
+    box.flush()
+    assert [len(items) for _, items in chain.sent] == [2, 2, 2]
+    chain.mined.update(h for h, _ in chain.sent)
+    commits = store.write_commits
+    assert box.flush()
+    assert store.write_commits - commits == 1
+    assert len(store.verdict_rows(final=True)) == 6 and store.verdict_rows(final=False) == []
+
+
+def test_deferred_finals_wait_for_the_owners_write_and_a_crash_before_it_loses_none(
+    store: Store, tmp_path: Path
+):
+    """The daemon's outbox keeps settled finals for its next scoring batch (`defer_finals`): until
+    written they are only in memory, and a process that dies then leaves verdicts posted and not
+    final, which the next one settles again from their receipts."""
+    configure_logging("json", "info", stream=io.StringIO())
+    settings = Settings(model_dir=tmp_path, metrics_port=None)
+    chain, clock = FakeChain(), ManualClock()
+    policy = PolicyCache(chain, clock)  # type: ignore[arg-type]
+    box = Outbox(settings, chain, store, policy, clock=clock, defer_finals=True)  # type: ignore[arg-type]
+    scored(store, range(1, 4))
+    box.flush()
+    chain.mined.add(chain.sent[0][0])
+    clock.advance(0.5)
+    assert box.flush()
+    assert set(box.unwritten_finals) == {"router:1", "router:2", "router:3"}
+    assert box.finals_age(clock.monotonic()) == 0.0  # settled just now
+    assert store.verdict_rows(final=True) == []  # not written yet: the owner's next write carries them
+
+    restarted = outbox(settings, chain, store, clock)  # the process died: its memory is gone
+    restarted.flush()
+    assert len(store.verdict_rows(final=True)) == 3  # settled again from the receipt
+    assert len(chain.sent) == 1  # and nothing sent twice
+
+    box.write_finals()  # the owner's write (here alone): idempotent with the restart's
+    assert box.unwritten_finals == {} and len(store.verdict_rows(final=True)) == 3
+
+
 def test_a_restarted_outbox_settles_what_was_in_flight_and_sends_the_rest(store: Store, tmp_path: Path):
     configure_logging("json", "info", stream=io.StringIO())
     settings = Settings(model_dir=tmp_path, metrics_port=None)
