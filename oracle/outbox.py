@@ -518,7 +518,7 @@ class Outbox:
 
     def _collect(self) -> bool:
         """Settles the verdict transactions in flight that have been mined (one batched receipt
-        request). One unmined for too long is left to the in-flight recheck, which re-sends it."""
+        request). One unmined for too long is looked up in the node (`_overdue_tx`)."""
         waiting = [h for h in self._sent if h not in self._mined]
         if not waiting:
             return self._settle_mined()
