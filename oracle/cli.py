@@ -118,6 +118,7 @@ RUN_SETTINGS = (
     "verdict_batch_max",
     "verdict_gas_cap",
     "turn_budget",
+    "turn_budget_behind",
     "confirmations",
     "max_backoff",
     "metrics_port",
