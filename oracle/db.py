@@ -207,11 +207,13 @@ DEFAULT_CACHE_MB = 8
 of ~75 payments dirties ~500 4 KB pages: SQLite's default 2 MB would spill them to the WAL before
 the commit). A larger cache measured no less CPU on the bench's 50 MB store (64 MB: +40 MB RSS and
 no gain, issue 16): its pages are in the OS's page cache, read back cheaply."""
-WAL_AUTOCHECKPOINT = 8_000
-"""WAL pages (4 KB each, so ~32 MB) before SQLite copies them back into the database file. At the
-default 1,000, a page dirtied by batch after batch (an index leaf keyed by hashes) was copied back
-every few batches; a longer WAL copies each page once per checkpoint however often it changed.
-Readers scan the WAL's in-memory index, not the file, so a longer WAL does not slow them."""
+WAL_AUTOCHECKPOINT = 1_000
+"""WAL pages (4 KB each, ~4 MB) before the writer copies them back into the database file, inside
+the commit that crossed it: SQLite's default, kept on purpose. At 8,000 the store wrote about a
+fifth less, but each checkpoint then synced ~32 MB within one of the daemon's commits: a 100-140 ms
+stall of that turn, which put 1% of payments at 500/s into a second block (p99 200 ms against
+114 ms at 1,000; `python -m bench.latency_probe`, issue 16). Checkpoints run from a thread of their
+own (PASSIVE, off the writer's path) would keep both; not done."""
 WAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes the WAL file is cut back to after a checkpoint resets it
 
 CHUNK = 400  # stays under SQLite's bound-parameter limit for IN (...) lists
@@ -319,11 +321,10 @@ class Database:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute(f"PRAGMA busy_timeout={int(self._busy_timeout * 1000)}")
             # Issue 16: the cache holds a batch's changed pages (DEFAULT_CACHE_MB; negative: KB,
-            # not pages), and a longer WAL copies each hot page back once per checkpoint
-            # (WAL_AUTOCHECKPOINT). Still WAL with synchronous=NORMAL: a process crash loses no
-            # commit; a power cut may roll the store back to an older consistent state (the WAL
-            # is synced at each checkpoint, now every ~32 MB of it), which the daemon recovers
-            # from like a crash (re-reads from the checkpoint, re-sends what it had not recorded).
+            # not pages); the checkpoint interval stays SQLite's (WAL_AUTOCHECKPOINT says why).
+            # Still WAL with synchronous=NORMAL: a process crash loses no commit; a power cut may
+            # roll the store back to its last checkpoint, which the daemon recovers from like a
+            # crash (re-reads from the checkpoint, re-sends what it had not recorded).
             if self._cache_kb is not None:
                 cur.execute(f"PRAGMA cache_size=-{self._cache_kb}")
             cur.execute("PRAGMA temp_store=MEMORY")
