@@ -485,7 +485,7 @@ def run_daemon(settings: Settings) -> None:
         from oracle.network.node import run_network_node
 
         return run_network_node(settings)
-    store = Store(settings.store_url, cache_mb=settings.store_cache_mb)
+    store = Store(settings.store_url, cache_mb=settings.store_cache_mb, background_checkpoints=True)
     chain = ChainClient.from_settings(settings, verify=False)  # verified in preflight
     daemon = OracleDaemon(settings, chain, store)
     retry_startup(daemon.preflight, settings.max_backoff)

@@ -10,12 +10,14 @@ existing database opens as it is.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
+import structlog
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -39,6 +41,8 @@ from sqlalchemy.pool import StaticPool
 
 from oracle.errors import StoreError
 from oracle.records import dumps_sorted as dumps_sorted  # the stores' encoder, re-exported
+
+log = structlog.get_logger("verdict.store")
 
 # Schema definitions are immutable descriptions, not mutable state.
 _META = MetaData()
@@ -208,12 +212,15 @@ of ~75 payments dirties ~500 4 KB pages: SQLite's default 2 MB would spill them 
 the commit). A larger cache measured no less CPU on the bench's 50 MB store (64 MB: +40 MB RSS and
 no gain, issue 16): its pages are in the OS's page cache, read back cheaply."""
 WAL_AUTOCHECKPOINT = 1_000
-"""WAL pages (4 KB each, ~4 MB) before the writer copies them back into the database file, inside
-the commit that crossed it: SQLite's default, kept on purpose. At 8,000 the store wrote about a
-fifth less, but each checkpoint then synced ~32 MB within one of the daemon's commits: a 100-140 ms
-stall of that turn, which put 1% of payments at 500/s into a second block (p99 200 ms against
-114 ms at 1,000; `python -m bench.latency_probe`, issue 16). Checkpoints run from a thread of their
-own (PASSIVE, off the writer's path) would keep both; not done."""
+"""WAL pages (4 KB each, ~4 MB) before a writer copies them back into the database file, inside the
+commit that crossed it: SQLite's default. The daemon's store does it off that path instead
+(`WalCheckpointer`): a checkpoint syncs the file, and on this machine's disk one sync now and then
+took 70-140 ms, a stall of that turn that put a block's payments at 500/s into a second block
+(p99 200 ms against 110; `python -m bench.latency_probe`, issue 16)."""
+BACKGROUND_CHECKPOINT_EVERY = 0.25  # seconds between the checkpointer's passes
+BACKGROUND_FALLBACK_PAGES = 16_000
+"""With the checkpointer running, the writer still checkpoints itself past this many WAL pages
+(~64 MB): a bound on the WAL should the checkpointer stall or fail."""
 WAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes the WAL file is cut back to after a checkpoint resets it
 
 CHUNK = 400  # stays under SQLite's bound-parameter limit for IN (...) lists
@@ -224,21 +231,68 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
         yield items[i : i + size]
 
 
+class WalCheckpointer:
+    """Copies a SQLite store's WAL back into its file from a thread and connection of its own
+    (`PRAGMA wal_checkpoint(PASSIVE)` every BACKGROUND_CHECKPOINT_EVERY seconds), so the writer's
+    commits never wait for the copy or its sync (WAL_AUTOCHECKPOINT says why). PASSIVE takes no
+    lock a writer needs; sqlite3 releases the GIL while it runs. A failed pass is logged and the
+    next one tried; the writer's own fallback (BACKGROUND_FALLBACK_PAGES) bounds the WAL meanwhile."""
+
+    def __init__(self, path: Path, busy_timeout: float, every: float = BACKGROUND_CHECKPOINT_EVERY) -> None:
+        self._path = path
+        self._busy_timeout = busy_timeout
+        self._every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="wal-checkpoint", daemon=True)
+        self.passes = 0  # passes that copied frames back (tests, the stop line)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=max(5.0, self._busy_timeout))
+
+    def _loop(self) -> None:
+        conn = sqlite3.connect(str(self._path), timeout=self._busy_timeout, check_same_thread=False)
+        try:
+            while not self._stop.wait(self._every):
+                try:
+                    _busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                except sqlite3.Error as exc:
+                    log.warning("background WAL checkpoint failed; trying again", error=str(exc))
+                    continue
+                if copied > 0:
+                    self.passes += 1
+        finally:
+            conn.close()
+
+
 class Database:
     """One SQLAlchemy engine over the oracle's schema, with error mapping to StoreError."""
 
     def __init__(
-        self, url: str, busy_timeout: float = 5.0, *, create: bool = True, cache_mb: int | None = None
+        self,
+        url: str,
+        busy_timeout: float = 5.0,
+        *,
+        create: bool = True,
+        cache_mb: int | None = None,
+        background_checkpoints: bool = False,
     ) -> None:
         """busy_timeout: seconds a SQLite write waits for another writer before StoreError("locked").
         create=False: the database must already hold a Verdict store (its `payments` table); a
         missing SQLite file or an empty database is a StoreError and nothing is created.
         cache_mb: SQLite's page cache per connection (default: DEFAULT_CACHE_MB for a writer, SQLite's
-        own 2 MB for a reader, whose reads are mostly one pass)."""
+        own 2 MB for a reader, whose reads are mostly one pass).
+        background_checkpoints: a SQLite writer's WAL is copied back by a `WalCheckpointer` thread
+        rather than inside its commits (the daemon's store; off the path of its turns)."""
         self._busy_timeout = float(busy_timeout)
         cache_mb = cache_mb if cache_mb is not None else DEFAULT_CACHE_MB if create else None
         self._cache_kb = None if cache_mb is None else int(cache_mb) * 1024
         self._create = create
+        self._checkpointer: WalCheckpointer | None = None
         self._shared = threading.local()  # the connection of an open `shared_tx`, per thread
         self.write_commits = 0  # SQLite transactions committed with a write in them (the bench's count)
         self._statements: dict[tuple[str, tuple[str, ...], tuple[str, ...] | None], Any] = {}  # built once
@@ -252,7 +306,7 @@ class Database:
             raise StoreError(f"store {self._label}: only sqlite and postgresql URLs are supported")
         self._dialect = backend
         try:
-            self._engine = self._make_engine(url, parsed)
+            self._engine = self._make_engine(url, parsed, background_checkpoints)
         except (sa_exc.ArgumentError, ImportError) as err:
             raise StoreError(f"store {self._label}: cannot create engine ({err})") from err
         # The DBAPI's positional placeholder (sqlite3: qmark; psycopg: format) for `driver_*` SQL.
@@ -271,6 +325,8 @@ class Database:
             self._add_missing_indexes()
             if create:
                 self._drop_redundant_indexes()
+        if self._checkpointer is not None:
+            self._checkpointer.start()  # the file is a store in WAL mode by now
 
     def _add_missing_columns(self) -> None:
         present = {t: {c["name"] for c in inspect(self._engine).get_columns(t)} for t, _, _ in _ADDED_COLUMNS}
@@ -296,7 +352,7 @@ class Database:
                 for name in stale:
                     conn.execute(text(f"DROP INDEX IF EXISTS {self._quote(name)}"))
 
-    def _make_engine(self, url: str, parsed: Any) -> Engine:
+    def _make_engine(self, url: str, parsed: Any, background: bool = False) -> Engine:
         if self._dialect != "sqlite":
             return create_engine(url, pool_pre_ping=True)
         database = parsed.database
@@ -309,6 +365,8 @@ class Database:
             engine = create_engine(
                 url, connect_args={"check_same_thread": False, "timeout": self._busy_timeout}
             )
+            if background and self._create:
+                self._checkpointer = WalCheckpointer(Path(database).expanduser(), self._busy_timeout)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -329,7 +387,8 @@ class Database:
                 cur.execute(f"PRAGMA cache_size=-{self._cache_kb}")
             cur.execute("PRAGMA temp_store=MEMORY")
             if self._create:
-                cur.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
+                pages = WAL_AUTOCHECKPOINT if self._checkpointer is None else BACKGROUND_FALLBACK_PAGES
+                cur.execute(f"PRAGMA wal_autocheckpoint={pages}")
                 cur.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
             cur.close()
 
@@ -500,6 +559,8 @@ class Database:
         return out
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         self._engine.dispose()
 
     @property

@@ -20,12 +20,21 @@ class Store(HistoryStore, VerdictLog):
     """History and verdict log over one database (one engine, one connection pool)."""
 
     def __init__(
-        self, url: str, busy_timeout: float = 5.0, *, create: bool = True, cache_mb: int | None = None
+        self,
+        url: str,
+        busy_timeout: float = 5.0,
+        *,
+        create: bool = True,
+        cache_mb: int | None = None,
+        background_checkpoints: bool = False,
     ) -> None:
         """busy_timeout: seconds a SQLite write waits for another writer before StoreError("locked").
         create=False (every reader but the daemon): the URL must name an existing Verdict store.
-        cache_mb: SQLite's page cache (`Settings.store_cache_mb`; `oracle.db.DEFAULT_CACHE_MB`)."""
-        self._db = Database(url, busy_timeout, create=create, cache_mb=cache_mb)
+        cache_mb: SQLite's page cache (`Settings.store_cache_mb`; `oracle.db.DEFAULT_CACHE_MB`).
+        background_checkpoints: SQLite's WAL copied back off the writer's path (`verdict run`)."""
+        self._db = Database(
+            url, busy_timeout, create=create, cache_mb=cache_mb, background_checkpoints=background_checkpoints
+        )
 
     def latest_payment_time(self, prefix: str) -> int | None:
         """Block time of the newest payment whose key starts with `prefix`; None if there is none."""

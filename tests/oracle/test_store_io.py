@@ -5,13 +5,14 @@ single-column ones went, and the checkpoint moves atomically with the scores."""
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
 
 from oracle.config import Settings
-from oracle.db import DEFAULT_CACHE_MB, WAL_AUTOCHECKPOINT, payments
+from oracle.db import BACKGROUND_FALLBACK_PAGES, DEFAULT_CACHE_MB, WAL_AUTOCHECKPOINT, payments
 from oracle.reader import CHECKPOINT, RequestReader
 from oracle.store import PaymentRecord, Store
 
@@ -24,16 +25,48 @@ def _pragma(store: Store, name: str) -> object:
 def test_the_daemons_store_connection_runs_with_the_cache_and_wal_settings(tmp_path: Path):
     settings = Settings(model_dir=tmp_path, metrics_port=None, store_cache_mb=48)
     # as `run_daemon` opens it
-    store = Store(f"sqlite:///{tmp_path / 'node.sqlite'}", cache_mb=settings.store_cache_mb)
+    url = f"sqlite:///{tmp_path / 'node.sqlite'}"
+    store = Store(url, cache_mb=settings.store_cache_mb, background_checkpoints=True)
     try:
         assert _pragma(store, "journal_mode") == "wal"
         assert _pragma(store, "synchronous") == 1  # NORMAL: durability as before
         assert _pragma(store, "cache_size") == -48 * 1024  # KB
         assert _pragma(store, "temp_store") == 2  # MEMORY
-        assert _pragma(store, "wal_autocheckpoint") == WAL_AUTOCHECKPOINT
+        # the WAL is copied back by the checkpointer's thread; the writer only past the fallback
+        assert _pragma(store, "wal_autocheckpoint") == BACKGROUND_FALLBACK_PAGES
     finally:
         store.close()
+    plain = Store(url)  # any other writer checkpoints in its commits, as SQLite does
+    try:
+        assert _pragma(plain, "wal_autocheckpoint") == WAL_AUTOCHECKPOINT
+    finally:
+        plain.close()
     assert Settings(model_dir=tmp_path, metrics_port=None).store_cache_mb == DEFAULT_CACHE_MB == 8
+
+
+def test_the_daemons_wal_is_copied_back_off_its_commits_and_the_thread_ends_with_the_store(tmp_path: Path):
+    """The checkpointer's thread copies what the writer commits back into the file (the writer's
+    own checkpoints, inside its commits, stalled the daemon's turns for 70-140 ms)."""
+    path = tmp_path / "node.sqlite"
+    store = Store(f"sqlite:///{path}", background_checkpoints=True)
+    checkpointer = store._db._checkpointer  # noqa: SLF001 - the thread under test
+    assert checkpointer is not None
+    try:
+        for batch in range(20):  # twenty commits, as twenty turns make
+            rows = range(batch * 100, (batch + 1) * 100)
+            records = [
+                PaymentRecord(f"router:{i}", f"0x{i:040x}", f"0x{i + 1:040x}", "ETH", 1.0, i) for i in rows
+            ]
+            store.record_payments([(r, None) for r in records], [], [])
+        deadline = time.monotonic() + 10
+        while checkpointer.passes == 0:
+            assert time.monotonic() < deadline, "the WAL was never copied back"
+            time.sleep(0.05)
+    finally:
+        store.close()
+    assert not checkpointer._thread.is_alive()  # noqa: SLF001
+    with sqlite3.connect(path) as conn:  # every payment is in the file, WAL or not
+        assert conn.execute("SELECT count(*) FROM payments").fetchone()[0] == 2_000
 
 
 def test_a_reader_keeps_sqlites_default_cache_and_sets_no_wal_checkpointing(tmp_path: Path):
