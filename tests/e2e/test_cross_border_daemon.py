@@ -109,6 +109,12 @@ def test_the_record_carries_the_fx_contracts_and_its_fx_section(xworld):
     }
 
 
+def next_noon(t: int) -> int:
+    """The first 12:00 UTC at or after block time `t`."""
+    noon = t - t % 86_400 + 12 * 3_600
+    return noon if noon >= t else noon + 86_400
+
+
 def test_no_unquotable_payment_stalls_the_oracle(
     artifact, model_dir, node, payer, payee, deployer, xworld, cross, tmp_path
 ):
@@ -119,7 +125,9 @@ def test_no_unquotable_payment_stalls_the_oracle(
     start = chain.blocks.height
     feeds = xworld.fx.feeds
     feeds["GBP"].revokeRole(feeds["GBP"].UPDATER_ROLE(), node, sender=deployer)
-    chain.pending_timestamp += FIAT_HEARTBEAT + 60  # every feed stale; the node re-posts all but GBP
+    # every feed stale (the node re-posts all but GBP), and the payments made at noon UTC: the model
+    # scores the hour of day, and at 01:00 UTC the second honest payment reached review
+    chain.pending_timestamp = next_noon(chain.pending_timestamp + FIAT_HEARTBEAT + 60)
     chain.mine()
     burner = deployer.deploy(project.GasBurningToken)
     burn_feed = deploy_feed(deployer, "BURN / USD", Decimal(1))
